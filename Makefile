@@ -1,0 +1,176 @@
+# kobangd -- build, install, regress, fuzz, bench.
+#
+# Sources are picked up per directory: common/*.c and privsep/*.c become
+# static libraries, kobangd/*.c the daemon (kobangd.c holds main(), the rest
+# also goes into a library the tests link), kobanctl/*.c the control tool.
+# regress/unit/test_*.c are Criterion suites, regress/fuzz/fuzz_*.c libFuzzer
+# harnesses with a seed corpus in regress/fuzz/corpus/<name>/.
+
+PREFIX ?=	/usr/local
+SBINDIR ?=	$(PREFIX)/sbin
+MANDIR ?=	$(PREFIX)/share/man
+SYSCONFDIR ?=	/etc/koban
+STATEDIR ?=	/var/lib/koban
+DESTDIR ?=
+KOBANG_USER ?=	_kobang
+
+B ?=		build
+CC ?=		cc
+SAN ?=
+VERSION =	0.1.0
+
+DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
+		libtls-dev libyaml-dev libjsmn-dev libcriterion-dev \
+		libsqlite3-dev libseccomp-dev libssl-dev openssl mandoc jq \
+		procps passwd
+
+PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto
+PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+WARNINGS =	-Wall -Wextra -Werror -Wno-unused-parameter \
+		-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+		-Wshadow -Wpointer-arith -Wsign-compare -Wformat=2 \
+		-Wformat-security -Wimplicit-fallthrough -Wvla
+CPPFLAGS +=	-D_GNU_SOURCE -DKOBANGD_VERSION='"$(VERSION)"' \
+		-DOPENSSL_API_COMPAT=0x10100000L -DOPENSSL_SUPPRESS_DEPRECATED \
+		-Icommon -Iprivsep -Ikobangd $(PKG_CFLAGS)
+CFLAGS ?=	-O2 -g
+CFLAGS +=	-std=c11 $(WARNINGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+		-fno-common -MMD -MP $(SAN)
+LDFLAGS +=	$(SAN) -Wl,-z,relro,-z,now
+LDLIBS +=	$(PKG_LIBS)
+
+COMMON_SRCS =	$(sort $(wildcard common/*.c))
+PRIVSEP_SRCS =	$(sort $(wildcard privsep/*.c))
+DAEMON_SRCS =	$(sort $(filter-out kobangd/kobangd.c,$(wildcard kobangd/*.c)))
+CTL_SRCS =	$(sort $(wildcard kobanctl/*.c))
+UNIT_SRCS =	$(sort $(wildcard regress/unit/test_*.c))
+FUZZ_SRCS =	$(sort $(wildcard regress/fuzz/fuzz_*.c))
+BENCH_SRCS =	$(sort $(wildcard regress/bench/bench_*.c))
+TOOL_SRCS =	$(sort $(wildcard regress/tools/*.c))
+
+COMMON_OBJS =	$(COMMON_SRCS:%.c=$(B)/%.o)
+PRIVSEP_OBJS =	$(PRIVSEP_SRCS:%.c=$(B)/%.o)
+DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(B)/%.o)
+CTL_OBJS =	$(CTL_SRCS:%.c=$(B)/%.o)
+UNIT_BINS =	$(UNIT_SRCS:regress/unit/%.c=$(B)/regress/%)
+BENCH_BINS =	$(BENCH_SRCS:regress/bench/%.c=$(B)/regress/%)
+TOOL_BINS =	$(TOOL_SRCS:regress/tools/%.c=$(B)/regress/%)
+FUZZ_NAMES =	$(FUZZ_SRCS:regress/fuzz/fuzz_%.c=%)
+
+LIBS =		$(B)/libkobangd.a $(B)/libprivsep.a $(B)/libcommon.a
+
+.PHONY: all deps user run install regress regress-unit regress-e2e \
+	regress-fuzz regress-san fuzz bench clean
+
+all: $(B)/kobangd $(B)/kobanctl
+
+$(B)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(B)/libcommon.a: $(COMMON_OBJS)
+	rm -f $@; ar rcs $@ $^
+$(B)/libprivsep.a: $(PRIVSEP_OBJS)
+	rm -f $@; ar rcs $@ $^
+$(B)/libkobangd.a: $(DAEMON_OBJS)
+	rm -f $@; ar rcs $@ $^
+
+$(B)/kobangd: $(B)/kobangd/kobangd.o $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+$(B)/kobanctl: $(CTL_OBJS) $(B)/libprivsep.a $(B)/libcommon.a
+	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(B)/libprivsep.a $(B)/libcommon.a $(LDLIBS)
+
+# Unit tests link the daemon's own code directly.
+$(B)/regress/test_%: $(B)/regress/unit/test_%.o $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS) -lcriterion
+$(B)/regress/bench_%: $(B)/regress/bench/bench_%.o $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+$(B)/regress/%: $(B)/regress/tools/%.o $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+# Install the Debian packages the build and the tests need, when missing.
+deps:
+	@missing=""; for p in $(DEBPKGS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+		    grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update && DEBIAN_FRONTEND=noninteractive \
+		    apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+# The unprivileged user the children run as.
+user:
+	@getent passwd $(KOBANG_USER) >/dev/null || \
+	    useradd --system --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin --user-group $(KOBANG_USER)
+
+# Build and run the agent in the foreground on its built-in defaults.
+run: deps
+	$(MAKE) all
+	$(MAKE) user
+	$(B)/kobangd -d
+
+install: all
+	install -d -m 755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 555 $(B)/kobangd $(B)/kobanctl $(DESTDIR)$(SBINDIR)/
+	install -d -m 755 $(DESTDIR)$(SYSCONFDIR)
+	install -d -m 700 $(DESTDIR)$(STATEDIR)
+	@if [ -f etc/kobangd.yaml ] && \
+	    [ ! -e $(DESTDIR)$(SYSCONFDIR)/kobangd.yaml ]; then \
+		install -m 644 etc/kobangd.yaml $(DESTDIR)$(SYSCONFDIR)/; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then $(MAKE) user; fi
+
+regress: deps
+	$(MAKE) regress-unit
+	$(MAKE) regress-e2e
+	$(MAKE) regress-fuzz
+
+regress-unit: $(UNIT_BINS)
+	@sh regress/run-unit.sh $(UNIT_BINS)
+
+regress-e2e: all $(TOOL_BINS)
+	@$(MAKE) -s user
+	@B=$(abspath $(B)) sh regress/run-e2e.sh
+
+# Each harness runs briefly here; 'make fuzz' runs them longer.
+FUZZ_SECONDS ?=	10
+FUZZ_B =	build-fuzz
+regress-fuzz:
+	@for n in $(FUZZ_NAMES); do \
+		$(MAKE) -s B=$(FUZZ_B) CC=clang \
+		    SAN="-fsanitize=fuzzer-no-link,address,undefined" \
+		    $(FUZZ_B)/fuzz/fuzz_$$n || exit 1; \
+		sh regress/run-fuzz.sh $(FUZZ_B)/fuzz/fuzz_$$n \
+		    regress/fuzz/corpus/$$n $(FUZZ_SECONDS) || exit 1; \
+	done
+
+fuzz:
+	$(MAKE) regress-fuzz FUZZ_SECONDS=300
+
+$(FUZZ_B)/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS) \
+	    $(LDLIBS)
+
+# Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+regress-san: deps
+	$(MAKE) B=build-san CC=clang \
+	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+	    CFLAGS="-O1 -g" regress-unit
+
+bench: all $(BENCH_BINS) $(TOOL_BINS)
+	@B=$(abspath $(B)) sh regress/run-bench.sh $(BENCH_BINS)
+
+clean:
+	rm -rf build build-san build-fuzz
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,2 @@
+build/common/compat.o: common/compat.c common/compat.h
+common/compat.h:
