@@ -1,7 +1,7 @@
 # kobangd -- build, install, regress, fuzz, bench.
 #
 # Sources are picked up per directory: common/*.c and privsep/*.c become
-# static libraries, kobangd/*.c the daemon (kobangd.c holds main(), the rest
+# static libraries, kobangd/*.c the daemon (main.c holds main(), the rest
 # also goes into a library the tests link), kobanctl/*.c the control tool.
 # regress/unit/test_*.c are Criterion suites, regress/fuzz/fuzz_*.c libFuzzer
 # harnesses with a seed corpus in regress/fuzz/corpus/<name>/.
@@ -43,7 +43,7 @@ LDLIBS +=	$(PKG_LIBS)
 
 COMMON_SRCS =	$(sort $(wildcard common/*.c))
 PRIVSEP_SRCS =	$(sort $(wildcard privsep/*.c))
-DAEMON_SRCS =	$(sort $(filter-out kobangd/kobangd.c,$(wildcard kobangd/*.c)))
+DAEMON_SRCS =	$(sort $(filter-out kobangd/main.c,$(wildcard kobangd/*.c)))
 CTL_SRCS =	$(sort $(wildcard kobanctl/*.c))
 UNIT_SRCS =	$(sort $(wildcard regress/unit/test_*.c))
 FUZZ_SRCS =	$(sort $(wildcard regress/fuzz/fuzz_*.c))
@@ -77,7 +77,7 @@ $(B)/libprivsep.a: $(PRIVSEP_OBJS)
 $(B)/libkobangd.a: $(DAEMON_OBJS)
 	rm -f $@; ar rcs $@ $^
 
-$(B)/kobangd: $(B)/kobangd/kobangd.o $(LIBS)
+$(B)/kobangd: $(B)/kobangd/main.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 $(B)/kobanctl: $(CTL_OBJS) $(B)/libprivsep.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(B)/libprivsep.a $(B)/libcommon.a $(LDLIBS)
