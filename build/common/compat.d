@@ -1,2 +1,0 @@
-build/common/compat.o: common/compat.c common/compat.h
-common/compat.h:

@@ -1,2 +1,0 @@
-build/common/jsonw.o: common/jsonw.c common/jsonw.h
-common/jsonw.h:
