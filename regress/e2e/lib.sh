@@ -1,0 +1,63 @@
+# Shared helpers for the end-to-end tests.  Sourced, not run.
+# Every test gets its own scratch directory, socket and daemon.
+
+set -u
+: "${B:?}"
+KOBANGD=$B/kobangd
+KOBANCTL=$B/kobanctl
+T=$(mktemp -d /tmp/kobangd-e2e.XXXXXX)
+chmod 755 "$T"
+SOCK=$T/kobangd.sock
+DPID=
+
+fail() {
+	echo "FAIL: $*"
+	[ -f "$T/log" ] && { echo "--- daemon log"; tail -n 40 "$T/log"; }
+	exit 1
+}
+
+cleanup() {
+	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+		kill "$DPID" 2>/dev/null
+		i=0
+		while kill -0 "$DPID" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		kill -9 "$DPID" 2>/dev/null
+	fi
+	rm -rf "$T"
+}
+trap cleanup EXIT
+
+[ "$(id -u)" -eq 0 ] || fail "end-to-end tests run as root"
+
+ctl() {
+	"$KOBANCTL" -s "$SOCK" "$@"
+}
+
+# Start kobangd in the foreground (in the background of this shell).
+start_daemon() {
+	"$KOBANGD" -d -v -s "$SOCK" "$@" >"$T/log" 2>&1 &
+	DPID=$!
+}
+
+# Wait until every child has said hello (pid and landlock known).
+wait_ready() {
+	i=0
+	while [ $i -lt 100 ]; do
+		if ctl -j show status >"$T/status.json" 2>/dev/null &&
+		    [ "$(jq '[.processes[] | select(.name != "parent" and
+		    .running and .uid != null)] | length' "$T/status.json")" \
+		    -eq 3 ]; then
+			return 0
+		fi
+		kill -0 "$DPID" 2>/dev/null || fail "kobangd exited"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "kobangd not ready after 10 s"
+}
+
+child_pid() {
+	ctl -j show status | jq -r ".processes[] | select(.name == \"$1\") | .pid"
+}
