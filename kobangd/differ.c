@@ -1,0 +1,237 @@
+/*
+ * Item identity and snapshot differ.
+ */
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compat.h"
+#include "differ.h"
+
+int
+item_version_defines_identity(enum surface s)
+{
+	/* Several versions of one package coexist in one lockfile. */
+	return (s == SURFACE_JAVASCRIPT || s == SURFACE_PYTHON);
+}
+
+static const char *
+nz(const char *s)
+{
+	return (s != NULL ? s : "");
+}
+
+char *
+item_id(const struct item *it)
+{
+	char	*id;
+	int	 n;
+
+	if (item_version_defines_identity(it->surface))
+		n = asprintf(&id, "%s/%s/%s/%s/%s", surface_name(it->surface),
+		    item_kind_name(it->kind), nz(it->path), nz(it->name),
+		    nz(it->version));
+	else
+		n = asprintf(&id, "%s/%s/%s/%s", surface_name(it->surface),
+		    item_kind_name(it->kind), nz(it->path), nz(it->name));
+	if (n == -1)
+		return (NULL);
+	return (id);
+}
+
+/* Both nil, or both present and equal. */
+static int
+streq_nil(const char *a, const char *b)
+{
+	if (a == NULL || b == NULL)
+		return (a == b);
+	return (strcmp(a, b) == 0);
+}
+
+int
+item_equal(const struct item *a, const struct item *b)
+{
+	return (a->surface == b->surface && a->kind == b->kind &&
+	    streq_nil(a->name, b->name) && streq_nil(a->version, b->version) &&
+	    streq_nil(a->path, b->path) && streq_nil(a->origin, b->origin) &&
+	    a->installed_on_request == b->installed_on_request &&
+	    streq_nil(a->detail, b->detail));
+}
+
+struct keyed {
+	char			*id;
+	size_t			 idx;	/* position in the snapshot */
+	const struct item	*item;
+};
+
+static int
+keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed	*ka = a, *kb = b;
+	int			 c;
+
+	/* Byte order equals Swift's for NFC/ASCII ids (RULES.md 7). */
+	if ((c = strcmp(ka->id, kb->id)) != 0)
+		return (c);
+	return (ka->idx < kb->idx ? -1 : ka->idx > kb->idx);
+}
+
+static void
+keyed_free(struct keyed *k, size_t n)
+{
+	size_t	i;
+
+	if (k == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(k[i].id);
+	free(k);
+}
+
+/*
+ * Sort a snapshot by id and keep the first occurrence of each id.
+ * Returns the number of distinct ids in *np.
+ */
+static struct keyed *
+keyed_build(const struct item *v, size_t n, size_t *np)
+{
+	struct keyed	*k;
+	size_t		 i, o;
+
+	*np = 0;
+	if ((k = calloc(n == 0 ? 1 : n, sizeof(*k))) == NULL)
+		return (NULL);
+	for (i = 0; i < n; i++) {
+		k[i].idx = i;
+		k[i].item = &v[i];
+		if ((k[i].id = item_id(&v[i])) == NULL) {
+			keyed_free(k, i);
+			return (NULL);
+		}
+	}
+	qsort(k, n, sizeof(*k), keyed_cmp);
+	/* Ties are ordered by position, so the first of a run came first. */
+	for (i = 0, o = 0; i < n; i++) {
+		if (o > 0 && strcmp(k[o - 1].id, k[i].id) == 0) {
+			free(k[i].id);
+			continue;
+		}
+		k[o++] = k[i];
+	}
+	*np = o;
+	return (k);
+}
+
+int
+differ_diff(const struct item *prev, size_t nprev, const struct item *cur,
+    size_t ncur, struct change **out, size_t *nout)
+{
+	struct keyed	*kp = NULL, *kc = NULL;
+	struct change	*ch = NULL;
+	size_t		 np, nc, i, j, n = 0, pass;
+	int		 c, rv = -1;
+
+	*out = NULL;
+	*nout = 0;
+	if ((kp = keyed_build(prev, nprev, &np)) == NULL ||
+	    (kc = keyed_build(cur, ncur, &nc)) == NULL)
+		goto done;
+	if (np > SIZE_MAX - nc) {
+		errno = EOVERFLOW;
+		goto done;
+	}
+	if ((ch = calloc(np + nc == 0 ? 1 : np + nc, sizeof(*ch))) == NULL)
+		goto done;
+
+	/*
+	 * Three merge walks over the two sorted, distinct id lists: the
+	 * added, the removed, then the modified, each in id order.
+	 */
+	for (pass = CHANGE_ADDED; pass < CHANGE_COUNT; pass++) {
+		i = j = 0;
+		while (i < np || j < nc) {
+			if (i == np)
+				c = 1;
+			else if (j == nc)
+				c = -1;
+			else
+				c = strcmp(kp[i].id, kc[j].id);
+			if (c > 0) {
+				if (pass == CHANGE_ADDED) {
+					ch[n].kind = CHANGE_ADDED;
+					ch[n].new = kc[j].item;
+					n++;
+				}
+				j++;
+			} else if (c < 0) {
+				if (pass == CHANGE_REMOVED) {
+					ch[n].kind = CHANGE_REMOVED;
+					ch[n].old = kp[i].item;
+					n++;
+				}
+				i++;
+			} else {
+				if (pass == CHANGE_MODIFIED &&
+				    !item_equal(kp[i].item, kc[j].item)) {
+					ch[n].kind = CHANGE_MODIFIED;
+					ch[n].old = kp[i].item;
+					ch[n].new = kc[j].item;
+					n++;
+				}
+				i++;
+				j++;
+			}
+		}
+	}
+	*out = ch;
+	*nout = n;
+	ch = NULL;
+	rv = 0;
+ done:
+	free(ch);
+	keyed_free(kp, np);
+	keyed_free(kc, nc);
+	return (rv);
+}
+
+char *
+differ_change_detail(const struct change *c)
+{
+	const struct item	*o = c->old, *n = c->new;
+	char			*s;
+
+	switch (c->kind) {
+	case CHANGE_ADDED:
+		if (n == NULL)
+			break;
+		return (strdup(nz(n->origin)));
+	case CHANGE_REMOVED:
+		if (o == NULL)
+			break;
+		return (strdup(nz(o->origin)));
+	case CHANGE_MODIFIED:
+		if (o == NULL || n == NULL)
+			break;
+		if (!streq_nil(o->version, n->version)) {
+			if (asprintf(&s, "%s \xe2\x86\x92 %s",
+			    o->version != NULL ? o->version : "?",
+			    n->version != NULL ? n->version : "?") == -1)
+				return (NULL);
+			return (s);
+		}
+		if (!streq_nil(o->origin, n->origin)) {
+			if (asprintf(&s, "%s \xe2\x86\x92 %s", nz(o->origin),
+			    nz(n->origin)) == -1)
+				return (NULL);
+			return (s);
+		}
+		return (strdup(nz(n->origin)));
+	default:
+		break;
+	}
+	errno = EINVAL;
+	return (NULL);
+}
