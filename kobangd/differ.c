@@ -131,7 +131,7 @@ differ_diff(const struct item *prev, size_t nprev, const struct item *cur,
 {
 	struct keyed	*kp = NULL, *kc = NULL;
 	struct change	*ch = NULL;
-	size_t		 np, nc, i, j, n = 0, pass;
+	size_t		 np = 0, nc = 0, i, j, n = 0, pass;
 	int		 c, rv = -1;
 
 	*out = NULL;
