@@ -50,10 +50,10 @@ FUZZ_SRCS =	$(sort $(wildcard regress/fuzz/fuzz_*.c))
 BENCH_SRCS =	$(sort $(wildcard regress/bench/bench_*.c))
 TOOL_SRCS =	$(sort $(wildcard regress/tools/*.c))
 
-COMMON_OBJS =	$(COMMON_SRCS:%.c=$(B)/%.o)
-PRIVSEP_OBJS =	$(PRIVSEP_SRCS:%.c=$(B)/%.o)
-DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(B)/%.o)
-CTL_OBJS =	$(CTL_SRCS:%.c=$(B)/%.o)
+COMMON_OBJS =	$(COMMON_SRCS:%.c=$(B)/obj/%.o)
+PRIVSEP_OBJS =	$(PRIVSEP_SRCS:%.c=$(B)/obj/%.o)
+DAEMON_OBJS =	$(DAEMON_SRCS:%.c=$(B)/obj/%.o)
+CTL_OBJS =	$(CTL_SRCS:%.c=$(B)/obj/%.o)
 UNIT_BINS =	$(UNIT_SRCS:regress/unit/%.c=$(B)/regress/%)
 BENCH_BINS =	$(BENCH_SRCS:regress/bench/%.c=$(B)/regress/%)
 TOOL_BINS =	$(TOOL_SRCS:regress/tools/%.c=$(B)/regress/%)
@@ -66,9 +66,10 @@ LIBS =		$(B)/libkobangd.a $(B)/libprivsep.a $(B)/libcommon.a
 
 all: $(B)/kobangd $(B)/kobanctl
 
-$(B)/%.o: %.c
+$(B)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@echo "CC $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(B)/libcommon.a: $(COMMON_OBJS)
 	rm -f $@; ar rcs $@ $^
@@ -77,19 +78,19 @@ $(B)/libprivsep.a: $(PRIVSEP_OBJS)
 $(B)/libkobangd.a: $(DAEMON_OBJS)
 	rm -f $@; ar rcs $@ $^
 
-$(B)/kobangd: $(B)/kobangd/main.o $(LIBS)
+$(B)/kobangd: $(B)/obj/kobangd/main.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 $(B)/kobanctl: $(CTL_OBJS) $(B)/libprivsep.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(B)/libprivsep.a $(B)/libcommon.a $(LDLIBS)
 
 # Unit tests link the daemon's own code directly.
-$(B)/regress/test_%: $(B)/regress/unit/test_%.o $(LIBS)
+$(B)/regress/test_%: $(B)/obj/regress/unit/test_%.o $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS) -lcriterion
-$(B)/regress/bench_%: $(B)/regress/bench/bench_%.o $(LIBS)
+$(B)/regress/bench_%: $(B)/obj/regress/bench/bench_%.o $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
-$(B)/regress/%: $(B)/regress/tools/%.o $(LIBS)
+$(B)/regress/%: $(B)/obj/regress/tools/%.o $(LIBS)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 

@@ -1,0 +1,147 @@
+/*
+ * The command table, after bgpctl: each token names what may follow it.
+ * A word abbreviates any keyword it is a prefix of; an exact match wins,
+ * otherwise the first keyword in table order does, so "s" means "show".
+ */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parser.h"
+
+enum token_type {
+	ENDTOKEN,
+	KEYWORD,
+	FILENAME,
+};
+
+struct token {
+	enum token_type		 type;
+	const char		*keyword;
+	enum actions		 value;
+	const struct token	*next;
+	const char		*help;
+};
+
+static const struct token t_main[];
+static const struct token t_show[];
+
+static const struct token t_main[] = {
+	{ KEYWORD,	"show",		NONE,		t_show,
+	    "show what kobangd knows" },
+	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
+};
+
+static const struct token t_show[] = {
+	{ KEYWORD,	"status",	SHOW_STATUS,	NULL,
+	    "version, processes and their sandbox layers" },
+	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
+};
+
+static struct parse_result	res;
+
+static void
+show_valid_args(const struct token *table)
+{
+	int	i;
+
+	for (i = 0; table[i].type != ENDTOKEN; i++) {
+		if (table[i].type == FILENAME)
+			fprintf(stderr, "  <%s>\n", table[i].keyword);
+		else
+			fprintf(stderr, "  %s\n", table[i].keyword);
+	}
+}
+
+static const struct token *
+match_token(const char *word, const struct token *table)
+{
+	const struct token	*t = NULL;
+	size_t			 len = strlen(word);
+	int			 i;
+
+	for (i = 0; table[i].type != ENDTOKEN; i++) {
+		switch (table[i].type) {
+		case KEYWORD:
+			if (strcmp(word, table[i].keyword) == 0)
+				return (&table[i]);
+			if (t == NULL && len > 0 &&
+			    strncmp(word, table[i].keyword, len) == 0)
+				t = &table[i];
+			break;
+		case FILENAME:
+			if (t == NULL)
+				t = &table[i];
+			break;
+		case ENDTOKEN:
+			break;
+		}
+	}
+	if (t != NULL && t->type == FILENAME)
+		res.file = word;
+	return (t);
+}
+
+const struct parse_result *
+parse(int argc, char *argv[])
+{
+	const struct token	*table = t_main, *match;
+
+	memset(&res, 0, sizeof(res));
+	for (; argc > 0; argc--, argv++) {
+		if ((match = match_token(argv[0], table)) == NULL) {
+			fprintf(stderr, "kobanctl: unknown argument \"%s\"; "
+			    "valid here:\n", argv[0]);
+			show_valid_args(table);
+			return (NULL);
+		}
+		if (match->value != NONE)
+			res.action = match->value;
+		table = match->next;
+		if (table == NULL)
+			break;
+	}
+	if (argc > 1) {
+		fprintf(stderr, "kobanctl: unexpected argument \"%s\"\n",
+		    argv[1]);
+		return (NULL);
+	}
+	if (table != NULL && table[0].type != ENDTOKEN) {
+		fprintf(stderr, "kobanctl: missing argument; valid here:\n");
+		show_valid_args(table);
+		return (NULL);
+	}
+	return (&res);
+}
+
+static void
+usage_table(const struct token *table, const char *prefix)
+{
+	char	buf[128];
+	int	i;
+
+	for (i = 0; table[i].type != ENDTOKEN; i++) {
+		if (table[i].type == FILENAME) {
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%s%s%s", prefix,
+		    prefix[0] ? " " : "", table[i].keyword);
+		if (table[i].next != NULL && table[i].next[0].type == FILENAME)
+			snprintf(buf + strlen(buf), sizeof(buf) - strlen(buf),
+			    " %s", table[i].next[0].keyword);
+		if (table[i].next != NULL && table[i].next[0].type == KEYWORD)
+			usage_table(table[i].next, buf);
+		else
+			fprintf(stderr, "  %-28s %s\n", buf,
+			    table[i].help ? table[i].help : "");
+	}
+}
+
+void
+parser_usage(void)
+{
+	usage_table(t_main, "");
+	fprintf(stderr, "Any keyword may be shortened to a prefix; where several "
+	    "match, the first\nlisted wins (\"s s\" is \"show status\").\n");
+}
