@@ -17,6 +17,11 @@ static int		 log_debug_mode;
 static int		 log_verbose;
 static const char	*log_procname;
 
+static void	vwarn_errno(int, const char *, va_list)
+		    __attribute__((__format__ (printf, 2, 0)));
+static void	vfatalc(int, const char *, va_list)
+		    __attribute__((__format__ (printf, 2, 0)));
+
 void
 log_init(int n_debug, int facility)
 {
@@ -99,7 +104,11 @@ vwarn_errno(int pri, const char *emsg, va_list ap)
 		vlog(pri, emsg, ap);
 		logit(pri, "%s", strerror(saved_errno));
 	} else {
+		/* nfmt is emsg with a literal suffix: clang cannot see that. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
 		vlog(pri, nfmt, ap);
+#pragma GCC diagnostic pop
 		free(nfmt);
 	}
 	errno = saved_errno;
