@@ -75,7 +75,9 @@ struct imsg {
  *		    There is no descriptor headroom check: at the limit
  *		    the kernel drops the descriptor and sets MSG_CTRUNC,
  *		    which is an error here (EMSGSIZE), never a silent drop.
- * imsgbuf_write(): 0 ok (EAGAIN leaves the rest queued), -1 error.
+ * imsgbuf_write(): sends what the socket takes, one sendmsg() per
+ *		    descriptor; 0 ok (EAGAIN leaves the rest queued, partial
+ *		    writes resume where they stopped), -1 error (EPIPE...).
  * imsgbuf_flush(): writes until the queue is empty, polling; 0 or -1.
  * imsgbuf_clear(): frees everything, closes every descriptor it holds,
  *		    and leaves the imsgbuf unusable until imsgbuf_init().
