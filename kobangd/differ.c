@@ -27,18 +27,33 @@ nz(const char *s)
 char *
 item_id(const struct item *it)
 {
-	char	*id;
-	int	 n;
+	const char	*part[5];
+	char		*id, *o;
+	size_t		 len[5], i, n, total = 0;
 
-	if (item_version_defines_identity(it->surface))
-		n = asprintf(&id, "%s/%s/%s/%s/%s", surface_name(it->surface),
-		    item_kind_name(it->kind), nz(it->path), nz(it->name),
-		    nz(it->version));
-	else
-		n = asprintf(&id, "%s/%s/%s/%s", surface_name(it->surface),
-		    item_kind_name(it->kind), nz(it->path), nz(it->name));
-	if (n == -1)
+	part[0] = surface_name(it->surface);
+	part[1] = item_kind_name(it->kind);
+	part[2] = nz(it->path);
+	part[3] = nz(it->name);
+	part[4] = nz(it->version);
+	n = item_version_defines_identity(it->surface) ? 5 : 4;
+	for (i = 0; i < n; i++) {
+		len[i] = strlen(part[i]);
+		if (len[i] > SIZE_MAX - total - 1) {
+			errno = EOVERFLOW;
+			return (NULL);
+		}
+		total += len[i] + 1;	/* a '/' or the final NUL */
+	}
+	if ((o = id = malloc(total)) == NULL)
 		return (NULL);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			*o++ = '/';
+		memcpy(o, part[i], len[i]);
+		o += len[i];
+	}
+	*o = '\0';
 	return (id);
 }
 

@@ -791,16 +791,29 @@ rules_flag_value(const struct item *it, enum rule_flag f)
 static int
 contains_any(struct sv val, const struct strlist *values)
 {
+	char	 hbuf[256], nbuf[64];
 	char	*lv = NULL, *lt;
-	size_t	 i, tn, lvn = 0, ltn;
-	int	 vascii, found = 0;
+	size_t	 i, j, tn, lvn = 0, ltn;
+	int	 vascii, hlow = 0, found = 0;
 
-	vascii = is_ascii(val.p, val.len);
+	/* Lowercase a short ASCII value once, then search with memmem. */
+	if ((vascii = is_ascii(val.p, val.len)) && val.len < sizeof(hbuf)) {
+		for (j = 0; j < val.len; j++)
+			hbuf[j] = (char)alower((unsigned char)val.p[j]);
+		hlow = 1;
+	}
 	for (i = 0; i < values->n && !found; i++) {
 		if (values->v[i] == NULL || (tn = strlen(values->v[i])) == 0)
 			continue;	/* RULES.md 10.2: never matches */
 		if (vascii && is_ascii(values->v[i], tn)) {
-			found = ascii_casemem(val.p, val.len, values->v[i], tn);
+			if (hlow && tn <= sizeof(nbuf)) {
+				for (j = 0; j < tn; j++)
+					nbuf[j] = (char)alower(
+					    (unsigned char)values->v[i][j]);
+				found = memmem(hbuf, val.len, nbuf, tn) != NULL;
+			} else
+				found = ascii_casemem(val.p, val.len,
+				    values->v[i], tn);
 			continue;
 		}
 		if (lv == NULL &&
