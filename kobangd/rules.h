@@ -20,7 +20,9 @@
  * - fieldHasURLScheme, registry and command use a C rendering of
  *   Foundation's RFC 3986 parser (RULES.md 3, 5.1), including its
  *   failures: "https://x headersHelper" has no usable host, so it does
- *   not match (RULES.md 10.1, reproduced for identical findings).
+ *   not match (RULES.md 10.1, reproduced for identical findings).  IDNA
+ *   is approximated: a host with valid UTF-8 non-ASCII text is accepted,
+ *   and registry reports it percent-encoded with its ASCII lowercased.
  * - Every finding owns its strings; free them with rules_findings_free().
  */
 #ifndef KOBANG_RULES_H
