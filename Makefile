@@ -71,12 +71,28 @@ $(B)/obj/%.o: %.c
 	@echo "CC $<"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
-$(B)/libcommon.a: $(COMMON_OBJS)
+$(B)/libcommon.a: $(COMMON_OBJS) $(B)/obj/gen/default_config.o
 	rm -f $@; ar rcs $@ $^
 $(B)/libprivsep.a: $(PRIVSEP_OBJS)
 	rm -f $@; ar rcs $@ $^
 $(B)/libkobangd.a: $(DAEMON_OBJS)
 	rm -f $@; ar rcs $@ $^
+
+# etc/kobangd.yaml compiled in as the built-in defaults (common/config.c).
+$(B)/gen/default_config.c: etc/kobangd.yaml
+	@mkdir -p $(@D)
+	@{ echo '/* Generated from etc/kobangd.yaml by make; do not edit. */'; \
+	    echo '#include "config_priv.h"'; \
+	    echo 'const char kobang_default_yaml[] ='; \
+	    od -An -v -tx1 etc/kobangd.yaml | sed -e 's/^ *//' -e 's/ *$$//' \
+	    -e 's/ /\\x/g' -e 's/^/"\\x/' -e 's/$$/"/'; \
+	    echo ';'; \
+	    echo 'const size_t kobang_default_yaml_len ='; \
+	    echo '    sizeof(kobang_default_yaml) - 1;'; } >$@.tmp && mv $@.tmp $@
+$(B)/obj/gen/default_config.o: $(B)/gen/default_config.c
+	@mkdir -p $(@D)
+	@echo "CC $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(B)/kobangd: $(B)/obj/kobangd/main.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
