@@ -14,156 +14,32 @@
 #include <criterion/criterion.h>
 
 #include "compat.h"
+#include "config.h"
 #include "differ.h"
 #include "rules.h"
 #include "timefmt.h"
 #include "uuid.h"
 
 /*
- * The default ruleset (CONFIG.md 5), built in the order of the built-in
- * typed defaults: the twelve agent rules per agent surface, then the
- * JavaScript, Python and two Homebrew rules.
+ * The built-in default configuration's ruleset (CONFIG.md 5), as the
+ * daemon gets it.  Criterion runs each test in its own process.
  */
-static char *dr_runners[] = { "npx", "uvx", "bunx", "pnpm dlx" };
-static char *dr_suspicious[] = { "curl", "wget", "| sh", "| bash",
-    "bash -c", "sh -c", "eval", "base64" };
-static char *dr_remote[] = { "http", "https", "ws", "wss" };
-static char *dr_helper[] = { "headersHelper" };
-static char *dr_mcp[] = { "mcpServer" };
-static char *dr_hook[] = { "hook" };
-static char *dr_skill[] = { "skill" };
-static char *dr_plugin[] = { "plugin" };
-static char *dr_command[] = { "command" };
-static char *dr_rule[] = { "rule" };
-static char *dr_instruction[] = { "instruction" };
-static char *dr_settings[] = { "settings" };
-static char *dr_package[] = { "package" };
-static char *dr_python[] = { "pythonDeclaredRequirement",
-    "pythonResolvedPackage", "pythonConstraint" };
-static char *dr_taps[] = { "homebrew/core", "homebrew/cask" };
-
-#define DR_AM	(RULE_TRIGGER(TRIGGER_ADDED) | RULE_TRIGGER(TRIGGER_MODIFIED))
-#define DR_A	RULE_TRIGGER(TRIGGER_ADDED)
-#define DR_L(a)	{ (a), sizeof(a) / sizeof((a)[0]) }
-
-static const struct {
-	const char	*id;
-	unsigned int	 triggers;
-	enum match_kind	 match;
-	enum rule_field	 field;
-	struct strlist	 list;
-	enum severity	 severity;
-	const char	*title;
-	const char	*rationale;
-} dr_agent[] = {
-	{ "agent.config.ephemeral-runner", DR_AM, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_DETAIL, DR_L(dr_runners), SEVERITY_NOTABLE,
-	  "Ephemeral package runner",
-	  "Starts through a runner that fetches and runs code at launch." },
-	{ "agent.config.suspicious-command", DR_AM, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_DETAIL, DR_L(dr_suspicious), SEVERITY_SUSPICIOUS,
-	  "Suspicious command",
-	  "Holds shell constructs often used to fetch and run remote code." },
-	{ "agent.config.remote-transport", DR_AM, MATCH_FIELD_HAS_URL_SCHEME,
-	  FIELD_DETAIL, DR_L(dr_remote), SEVERITY_NOTABLE,
-	  "Remote configuration endpoint",
-	  "Points the agent at a remote endpoint." },
-	{ "agent.mcp.dynamic-auth-helper", DR_AM, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_DETAIL, DR_L(dr_helper), SEVERITY_NOTABLE,
-	  "Dynamic MCP auth helper",
-	  "Runs a command to make the MCP server's auth headers." },
-	{ "agent.mcp.new-server", DR_A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
-	  DR_L(dr_mcp), SEVERITY_NOTABLE, "New MCP server",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-hook", DR_A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
-	  DR_L(dr_hook), SEVERITY_NOTABLE, "New agent hook",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-skill", DR_A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
-	  DR_L(dr_skill), SEVERITY_NOTABLE, "New agent skill",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-plugin", DR_A, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_KIND, DR_L(dr_plugin), SEVERITY_NOTABLE, "New agent plugin",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-command", DR_A, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_KIND, DR_L(dr_command), SEVERITY_NOTABLE, "New agent command",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-rule", DR_A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
-	  DR_L(dr_rule), SEVERITY_NOTABLE, "New agent rule",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-instruction", DR_A, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_KIND, DR_L(dr_instruction), SEVERITY_NOTABLE,
-	  "New agent instruction",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-settings", DR_A, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_KIND, DR_L(dr_settings), SEVERITY_NOTABLE,
-	  "New agent setting",
-	  "A new item that changes agent behaviour appeared." },
-};
+static struct config	defcfg;
 
 static const enum surface dr_agent_surfaces[] = { SURFACE_CLAUDE,
     SURFACE_CODEX, SURFACE_PI, SURFACE_CURSOR, SURFACE_OPENCODE };
 
-/* Rules borrow the static strings above; free only the array. */
 static struct ruleset
 default_ruleset(void)
 {
-	struct ruleset	 rs;
-	struct rule	*r;
-	size_t		 i, j, n = 0;
+	config_default(&defcfg);
+	return (defcfg.rules);
+}
 
-	rs.n = 5 * 12 + 4;
-	if ((rs.v = calloc(rs.n, sizeof(*rs.v))) == NULL)
-		abort();
-	for (i = 0; i < 5; i++) {
-		for (j = 0; j < 12; j++) {
-			r = &rs.v[n++];
-			r->id = (char *)dr_agent[j].id;
-			r->surface = dr_agent_surfaces[i];
-			r->enabled = 1;
-			r->triggers = dr_agent[j].triggers;
-			r->match = dr_agent[j].match;
-			r->field = dr_agent[j].field;
-			if (r->match == MATCH_FIELD_HAS_URL_SCHEME)
-				r->schemes = dr_agent[j].list;
-			else
-				r->values = dr_agent[j].list;
-			r->severity = dr_agent[j].severity;
-			r->title = (char *)dr_agent[j].title;
-			r->rationale = (char *)dr_agent[j].rationale;
-		}
-	}
-	r = &rs.v[n++];
-	*r = (struct rule){ .id = "packages.new-javascript-package",
-	    .surface = SURFACE_JAVASCRIPT, .enabled = 1, .triggers = DR_A,
-	    .match = MATCH_FIELD_CONTAINS_ANY, .field = FIELD_KIND,
-	    .values = DR_L(dr_package), .severity = SEVERITY_INFO,
-	    .title = "New JavaScript package",
-	    .rationale = "A new JavaScript package appeared in project "
-	    "dependency metadata." };
-	r = &rs.v[n++];
-	*r = (struct rule){ .id = "packages.new-python-package",
-	    .surface = SURFACE_PYTHON, .enabled = 1, .triggers = DR_A,
-	    .match = MATCH_FIELD_CONTAINS_ANY, .field = FIELD_KIND,
-	    .values = DR_L(dr_python), .severity = SEVERITY_INFO,
-	    .title = "New Python package",
-	    .rationale = "A new Python package appeared in project "
-	    "dependency metadata." };
-	r = &rs.v[n++];
-	*r = (struct rule){ .id = "homebrew.untrusted-tap",
-	    .surface = SURFACE_HOMEBREW, .enabled = 1, .triggers = DR_AM,
-	    .match = MATCH_FIELD_NOT_IN_LIST, .field = FIELD_ORIGIN,
-	    .allowed = DR_L(dr_taps), .severity = SEVERITY_NOTABLE,
-	    .title = "Third-party tap",
-	    .rationale = "Installed from a tap other than Homebrew's own "
-	    "core and cask." };
-	r = &rs.v[n++];
-	*r = (struct rule){ .id = "homebrew.unrequested-install",
-	    .surface = SURFACE_HOMEBREW, .enabled = 1, .triggers = DR_A,
-	    .match = MATCH_FLAG_EQUALS, .flag = FLAG_INSTALLED_ON_REQUEST,
-	    .expected = 0, .severity = SEVERITY_INFO,
-	    .title = "Pulled in as a dependency",
-	    .rationale = "Installed as a dependency, not asked for by name." };
-	return (rs);
+static void
+default_free(void)
+{
+	config_free(&defcfg);
 }
 
 #define SL(...)	((struct strlist){ (char *[]){ __VA_ARGS__ },		\
@@ -804,7 +680,7 @@ Test(engine, E5_default_suspicious_command)
 	cr_assert(!has_rule(f, n, "agent.config.remote-transport",
 	    SURFACE_CLAUDE));
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 Test(engine, E6_default_new_server_on_all_agent_surfaces)
@@ -826,7 +702,7 @@ Test(engine, E6_default_new_server_on_all_agent_surfaces)
 		    dr_agent_surfaces[i]), "%s",
 		    surface_name(dr_agent_surfaces[i]));
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 Test(engine, E7_default_new_packages)
@@ -853,7 +729,7 @@ Test(engine, E7_default_new_packages)
 	    SURFACE_PYTHON));
 	cr_assert_eq(n, 2);
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 Test(engine, E8_default_dynamic_auth_helper)
@@ -877,7 +753,7 @@ Test(engine, E8_default_dynamic_auth_helper)
 		    dr_agent_surfaces[i]), "%s",
 		    surface_name(dr_agent_surfaces[i]));
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 static struct rule
@@ -1078,7 +954,7 @@ Test(engine, E14_default_untrusted_tap_unknown_origin)
 	cr_assert_str_eq(f[0].matched_field, "origin");
 	cr_assert_str_eq(f[0].matched_value, "unknown");
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 Test(engine, E15_default_unrequested_nil)
@@ -1102,7 +978,7 @@ Test(engine, E15_default_unrequested_nil)
 	cr_assert_str_eq(f[0].matched_value, "false");
 	cr_assert_eq(f[0].severity, SEVERITY_INFO);
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 Test(engine, E16_default_modified_mcp)
@@ -1125,7 +1001,7 @@ Test(engine, E16_default_modified_mcp)
 	/* judged on the new item */
 	cr_assert_str_eq(f[0].evidence_detail, "uvx mcp-server");
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 Test(engine, E17_default_removed_never)
@@ -1161,7 +1037,7 @@ Test(engine, E17_default_removed_never)
 	f = eval(&rs, c, nitems(c), &n);
 	cr_assert_gt(n, 0);
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 /* ---- 9.5 MCP server normalisation: what the engine makes of it ---- */
@@ -1195,7 +1071,7 @@ Test(mcp, MCP1_stdio_command)
 	    SURFACE_CLAUDE));
 	cr_assert_eq(n, 2);
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 Test(mcp, MCP2_http_url)
@@ -1215,7 +1091,7 @@ Test(mcp, MCP2_http_url)
 	cr_assert(has_rule(f, n, "agent.mcp.new-server", SURFACE_CLAUDE));
 	cr_assert_eq(n, 2);
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 Test(mcp, MCP3_nothing_no_item)
@@ -1231,7 +1107,7 @@ Test(mcp, MCP3_nothing_no_item)
 	f = present(&rs, NULL, 0, NULL, 0, NULL, TS, &n);
 	cr_assert_eq(n, 0);
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 Test(mcp, MCP4_url_with_headers_helper)
@@ -1253,7 +1129,7 @@ Test(mcp, MCP4_url_with_headers_helper)
 	cr_assert(!has_rule(f, n, "agent.config.remote-transport",
 	    SURFACE_CLAUDE));
 	rules_findings_free(f, n);
-	free(rs.v);
+	default_free();
 }
 
 /* ---- RULES.md 5.1: fieldHasURLScheme on the spec's table ---- */
@@ -1794,19 +1670,96 @@ Test(engine, errors_propagate)
 	cr_assert_eq(errno, EINVAL);
 }
 
+/* CONFIG.md 5.2: each default family, as the engine receives it. */
+static const struct {
+	const char	*id;
+	size_t		 count;
+	unsigned int	 triggers;
+	enum match_kind	 match;
+	int		 field;		/* or flag */
+	size_t		 nparams;
+	enum severity	 severity;
+} families[] = {
+#define AM	(RULE_TRIGGER(TRIGGER_ADDED) | RULE_TRIGGER(TRIGGER_MODIFIED))
+#define A	RULE_TRIGGER(TRIGGER_ADDED)
+	{ "agent.config.ephemeral-runner", 5, AM, MATCH_FIELD_CONTAINS_ANY,
+	  FIELD_DETAIL, 4, SEVERITY_NOTABLE },
+	{ "agent.config.suspicious-command", 5, AM, MATCH_FIELD_CONTAINS_ANY,
+	  FIELD_DETAIL, 8, SEVERITY_SUSPICIOUS },
+	{ "agent.config.remote-transport", 5, AM, MATCH_FIELD_HAS_URL_SCHEME,
+	  FIELD_DETAIL, 4, SEVERITY_NOTABLE },
+	{ "agent.mcp.dynamic-auth-helper", 5, AM, MATCH_FIELD_CONTAINS_ANY,
+	  FIELD_DETAIL, 1, SEVERITY_NOTABLE },
+	{ "agent.mcp.new-server", 5, A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
+	  1, SEVERITY_NOTABLE },
+	{ "agent.config.new-hook", 5, A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
+	  1, SEVERITY_NOTABLE },
+	{ "agent.config.new-skill", 5, A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
+	  1, SEVERITY_NOTABLE },
+	{ "agent.config.new-plugin", 5, A, MATCH_FIELD_CONTAINS_ANY,
+	  FIELD_KIND, 1, SEVERITY_NOTABLE },
+	{ "agent.config.new-command", 5, A, MATCH_FIELD_CONTAINS_ANY,
+	  FIELD_KIND, 1, SEVERITY_NOTABLE },
+	{ "agent.config.new-rule", 5, A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
+	  1, SEVERITY_NOTABLE },
+	{ "agent.config.new-instruction", 5, A, MATCH_FIELD_CONTAINS_ANY,
+	  FIELD_KIND, 1, SEVERITY_NOTABLE },
+	{ "agent.config.new-settings", 5, A, MATCH_FIELD_CONTAINS_ANY,
+	  FIELD_KIND, 1, SEVERITY_NOTABLE },
+	{ "packages.new-javascript-package", 1, A, MATCH_FIELD_CONTAINS_ANY,
+	  FIELD_KIND, 1, SEVERITY_INFO },
+	{ "packages.new-python-package", 1, A, MATCH_FIELD_CONTAINS_ANY,
+	  FIELD_KIND, 3, SEVERITY_INFO },
+	{ "homebrew.untrusted-tap", 1, AM, MATCH_FIELD_NOT_IN_LIST,
+	  FIELD_ORIGIN, 2, SEVERITY_NOTABLE },
+	{ "homebrew.unrequested-install", 1, A, MATCH_FLAG_EQUALS,
+	  FLAG_INSTALLED_ON_REQUEST, 0, SEVERITY_INFO },
+#undef AM
+#undef A
+};
+
 Test(engine, default_ruleset_shape)
 {
-	struct ruleset	rs = default_ruleset();
-	size_t		i, per[SURFACE_COUNT] = { 0 };
+	struct ruleset		 rs = default_ruleset();
+	const struct rule	*r;
+	size_t			 i, j, seen, per[SURFACE_COUNT] = { 0 };
 
 	cr_assert_eq(rs.n, 64);
 	for (i = 0; i < rs.n; i++)
 		per[rs.v[i].surface]++;
-	cr_assert_eq(per[SURFACE_CLAUDE], 12);
-	cr_assert_eq(per[SURFACE_OPENCODE], 12);
+	for (i = 0; i < nitems(dr_agent_surfaces); i++)
+		cr_assert_eq(per[dr_agent_surfaces[i]], 12);
 	cr_assert_eq(per[SURFACE_HOMEBREW], 2);
 	cr_assert_eq(per[SURFACE_JAVASCRIPT], 1);
-	free(rs.v);
+	cr_assert_eq(per[SURFACE_PYTHON], 1);
+	for (i = 0; i < nitems(families); i++) {
+		seen = 0;
+		for (j = 0; j < rs.n; j++) {
+			r = &rs.v[j];
+			if (strcmp(r->id, families[i].id) != 0)
+				continue;
+			seen++;
+			cr_assert(r->enabled, "%s", r->id);
+			cr_assert_eq(r->triggers, families[i].triggers, "%s",
+			    r->id);
+			cr_assert_eq(r->match, families[i].match, "%s", r->id);
+			cr_assert_eq(r->severity, families[i].severity, "%s",
+			    r->id);
+			if (r->match == MATCH_FLAG_EQUALS) {
+				cr_assert_eq((int)r->flag, families[i].field);
+				cr_assert_eq(r->expected, 0);
+			} else
+				cr_assert_eq((int)r->field, families[i].field,
+				    "%s", r->id);
+			cr_assert_eq(r->match == MATCH_FIELD_CONTAINS_ANY ?
+			    r->values.n : r->match == MATCH_FIELD_NOT_IN_LIST ?
+			    r->allowed.n : r->match ==
+			    MATCH_FIELD_HAS_URL_SCHEME ? r->schemes.n : 0,
+			    families[i].nparams, "%s", r->id);
+		}
+		cr_assert_eq(seen, families[i].count, "%s", families[i].id);
+	}
+	default_free();
 }
 
 /* ---- severity ---- */
