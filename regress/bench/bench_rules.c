@@ -3,8 +3,7 @@
  * items spread over all eight surfaces and their kinds, evaluated as
  * added changes and as a present snapshot.  Prints items per second.
  *
- * The default ruleset is built from a static table here until the
- * configuration loader's built-in defaults can be linked.
+ * The ruleset is the built-in default configuration's (CONFIG.md 5).
  */
 
 #include <err.h>
@@ -15,157 +14,11 @@
 #include <time.h>
 
 #include "compat.h"
+#include "config.h"
 #include "differ.h"
 #include "rules.h"
 #include "timefmt.h"
 #include "uuid.h"
-
-/*
- * The default ruleset (CONFIG.md 5), built in the order of the built-in
- * typed defaults: the twelve agent rules per agent surface, then the
- * JavaScript, Python and two Homebrew rules.
- */
-static char *dr_runners[] = { "npx", "uvx", "bunx", "pnpm dlx" };
-static char *dr_suspicious[] = { "curl", "wget", "| sh", "| bash",
-    "bash -c", "sh -c", "eval", "base64" };
-static char *dr_remote[] = { "http", "https", "ws", "wss" };
-static char *dr_helper[] = { "headersHelper" };
-static char *dr_mcp[] = { "mcpServer" };
-static char *dr_hook[] = { "hook" };
-static char *dr_skill[] = { "skill" };
-static char *dr_plugin[] = { "plugin" };
-static char *dr_command[] = { "command" };
-static char *dr_rule[] = { "rule" };
-static char *dr_instruction[] = { "instruction" };
-static char *dr_settings[] = { "settings" };
-static char *dr_package[] = { "package" };
-static char *dr_python[] = { "pythonDeclaredRequirement",
-    "pythonResolvedPackage", "pythonConstraint" };
-static char *dr_taps[] = { "homebrew/core", "homebrew/cask" };
-
-#define DR_AM	(RULE_TRIGGER(TRIGGER_ADDED) | RULE_TRIGGER(TRIGGER_MODIFIED))
-#define DR_A	RULE_TRIGGER(TRIGGER_ADDED)
-#define DR_L(a)	{ (a), sizeof(a) / sizeof((a)[0]) }
-
-static const struct {
-	const char	*id;
-	unsigned int	 triggers;
-	enum match_kind	 match;
-	enum rule_field	 field;
-	struct strlist	 list;
-	enum severity	 severity;
-	const char	*title;
-	const char	*rationale;
-} dr_agent[] = {
-	{ "agent.config.ephemeral-runner", DR_AM, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_DETAIL, DR_L(dr_runners), SEVERITY_NOTABLE,
-	  "Ephemeral package runner",
-	  "Starts through a runner that fetches and runs code at launch." },
-	{ "agent.config.suspicious-command", DR_AM, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_DETAIL, DR_L(dr_suspicious), SEVERITY_SUSPICIOUS,
-	  "Suspicious command",
-	  "Holds shell constructs often used to fetch and run remote code." },
-	{ "agent.config.remote-transport", DR_AM, MATCH_FIELD_HAS_URL_SCHEME,
-	  FIELD_DETAIL, DR_L(dr_remote), SEVERITY_NOTABLE,
-	  "Remote configuration endpoint",
-	  "Points the agent at a remote endpoint." },
-	{ "agent.mcp.dynamic-auth-helper", DR_AM, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_DETAIL, DR_L(dr_helper), SEVERITY_NOTABLE,
-	  "Dynamic MCP auth helper",
-	  "Runs a command to make the MCP server's auth headers." },
-	{ "agent.mcp.new-server", DR_A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
-	  DR_L(dr_mcp), SEVERITY_NOTABLE, "New MCP server",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-hook", DR_A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
-	  DR_L(dr_hook), SEVERITY_NOTABLE, "New agent hook",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-skill", DR_A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
-	  DR_L(dr_skill), SEVERITY_NOTABLE, "New agent skill",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-plugin", DR_A, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_KIND, DR_L(dr_plugin), SEVERITY_NOTABLE, "New agent plugin",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-command", DR_A, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_KIND, DR_L(dr_command), SEVERITY_NOTABLE, "New agent command",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-rule", DR_A, MATCH_FIELD_CONTAINS_ANY, FIELD_KIND,
-	  DR_L(dr_rule), SEVERITY_NOTABLE, "New agent rule",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-instruction", DR_A, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_KIND, DR_L(dr_instruction), SEVERITY_NOTABLE,
-	  "New agent instruction",
-	  "A new item that changes agent behaviour appeared." },
-	{ "agent.config.new-settings", DR_A, MATCH_FIELD_CONTAINS_ANY,
-	  FIELD_KIND, DR_L(dr_settings), SEVERITY_NOTABLE,
-	  "New agent setting",
-	  "A new item that changes agent behaviour appeared." },
-};
-
-static const enum surface dr_agent_surfaces[] = { SURFACE_CLAUDE,
-    SURFACE_CODEX, SURFACE_PI, SURFACE_CURSOR, SURFACE_OPENCODE };
-
-/* Rules borrow the static strings above; free only the array. */
-static struct ruleset
-default_ruleset(void)
-{
-	struct ruleset	 rs;
-	struct rule	*r;
-	size_t		 i, j, n = 0;
-
-	rs.n = 5 * 12 + 4;
-	if ((rs.v = calloc(rs.n, sizeof(*rs.v))) == NULL)
-		abort();
-	for (i = 0; i < 5; i++) {
-		for (j = 0; j < 12; j++) {
-			r = &rs.v[n++];
-			r->id = (char *)dr_agent[j].id;
-			r->surface = dr_agent_surfaces[i];
-			r->enabled = 1;
-			r->triggers = dr_agent[j].triggers;
-			r->match = dr_agent[j].match;
-			r->field = dr_agent[j].field;
-			if (r->match == MATCH_FIELD_HAS_URL_SCHEME)
-				r->schemes = dr_agent[j].list;
-			else
-				r->values = dr_agent[j].list;
-			r->severity = dr_agent[j].severity;
-			r->title = (char *)dr_agent[j].title;
-			r->rationale = (char *)dr_agent[j].rationale;
-		}
-	}
-	r = &rs.v[n++];
-	*r = (struct rule){ .id = "packages.new-javascript-package",
-	    .surface = SURFACE_JAVASCRIPT, .enabled = 1, .triggers = DR_A,
-	    .match = MATCH_FIELD_CONTAINS_ANY, .field = FIELD_KIND,
-	    .values = DR_L(dr_package), .severity = SEVERITY_INFO,
-	    .title = "New JavaScript package",
-	    .rationale = "A new JavaScript package appeared in project "
-	    "dependency metadata." };
-	r = &rs.v[n++];
-	*r = (struct rule){ .id = "packages.new-python-package",
-	    .surface = SURFACE_PYTHON, .enabled = 1, .triggers = DR_A,
-	    .match = MATCH_FIELD_CONTAINS_ANY, .field = FIELD_KIND,
-	    .values = DR_L(dr_python), .severity = SEVERITY_INFO,
-	    .title = "New Python package",
-	    .rationale = "A new Python package appeared in project "
-	    "dependency metadata." };
-	r = &rs.v[n++];
-	*r = (struct rule){ .id = "homebrew.untrusted-tap",
-	    .surface = SURFACE_HOMEBREW, .enabled = 1, .triggers = DR_AM,
-	    .match = MATCH_FIELD_NOT_IN_LIST, .field = FIELD_ORIGIN,
-	    .allowed = DR_L(dr_taps), .severity = SEVERITY_NOTABLE,
-	    .title = "Third-party tap",
-	    .rationale = "Installed from a tap other than Homebrew's own "
-	    "core and cask." };
-	r = &rs.v[n++];
-	*r = (struct rule){ .id = "homebrew.unrequested-install",
-	    .surface = SURFACE_HOMEBREW, .enabled = 1, .triggers = DR_A,
-	    .match = MATCH_FLAG_EQUALS, .flag = FLAG_INSTALLED_ON_REQUEST,
-	    .expected = 0, .severity = SEVERITY_INFO,
-	    .title = "Pulled in as a dependency",
-	    .rationale = "Installed as a dependency, not asked for by name." };
-	return (rs);
-}
 
 #define NITEMS		1000000
 #define BATCH		10000	/* items per call, about one surface scan */
@@ -383,10 +236,14 @@ bench_present(const char *what, const struct ruleset *rs,
 int
 main(void)
 {
-	struct ruleset	 rs = default_ruleset(), prs;
+	struct config	 cfg;
+	struct ruleset	 rs, prs;
 	struct item	*items;
 	char		 ts[TIMEFMT_BUFSZ];
 	size_t		 i;
+
+	config_default(&cfg);
+	rs = cfg.rules;
 
 	if (timefmt_now(ts) == -1)
 		err(1, "timefmt_now");
@@ -411,7 +268,7 @@ main(void)
 	bench_present("present (default rules as present)", &prs, items, ts);
 
 	free(prs.v);
-	free(rs.v);
+	config_free(&cfg);
 	free(items);
 	return (0);
 }
