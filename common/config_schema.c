@@ -535,9 +535,14 @@ describe(const struct cnode *n, char *buf, size_t len)
 		return ("false");
 	case CS_JNULL:
 		return ("null");
-	default:
+	case CS_PLAIN:
 		config_quote(q, sizeof(q), n->s, n->len);
 		(void)snprintf(buf, len, "%s", q);
+		return (buf);
+	default:
+		config_quote(q, sizeof(q), n->s, n->len);
+		(void)snprintf(buf, len, "the %sstring %s",
+		    n->style == CS_QUOTED ? "quoted " : "", q);
 		return (buf);
 	}
 }
@@ -586,12 +591,12 @@ get_bool(struct actx *a, const struct cnode *n, int *v)
 	    describe(n, d, sizeof(d))));
 }
 
-/* Digits of one radix into *v with the sign applied; -1 on junk/overflow. */
+/* Digits of one radix into *v with the sign applied; -1 junk, -2 overflow. */
 static int
 parse_digits(const char *s, int neg, int radix, long long *v)
 {
 	unsigned long long	acc = 0, lim;
-	int			d;
+	int			d, overflow = 0;
 
 	if (*s == '\0')
 		return (-1);
@@ -608,9 +613,12 @@ parse_digits(const char *s, int neg, int radix, long long *v)
 		if (d >= radix)
 			return (-1);
 		if (acc > (lim - (unsigned long long)d) / (unsigned)radix)
-			return (-1);
-		acc = acc * (unsigned)radix + (unsigned long long)d;
+			overflow = 1;
+		else
+			acc = acc * (unsigned)radix + (unsigned long long)d;
 	}
+	if (overflow)
+		return (-2);
 	if (neg)
 		*v = acc == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN :
 		    -(long long)acc;
@@ -681,6 +689,9 @@ get_int(struct actx *a, const struct cnode *n, const struct kdef *kd,
 		r = yaml_int(n->s, v);
 	else if (n->type == CN_SCALAR && n->style == CS_JNUMBER)
 		r = json_int(n->s, v);
+	if (r == -2)
+		return (aerr(a, n, "%s is out of range (%lld..%lld)",
+		    describe(n, d, sizeof(d)), kd->min, kd->max));
 	if (r == -1)
 		return (aerr(a, n, "expected an integer, found %s",
 		    describe(n, d, sizeof(d))));
@@ -1240,11 +1251,15 @@ parse_rule(struct actx *a, const struct cnode *n, struct rule *r)
 	default:
 		return (aerr(a, n, "internal error: match kind"));
 	}
-	for (j = RK_FIELD; j <= RK_EXPECTED; j++) {
-		if (val[j] == NULL || used[j] || is_null(val[j]))
+	for (i = 0; i < n->nkids / 2; i++) {
+		for (j = RK_FIELD; j <= RK_EXPECTED; j++)
+			if (key_is(n->kids[2 * i], rule_keys[j]))
+				break;
+		if (j > RK_EXPECTED || used[j] || is_null(n->kids[2 * i + 1]))
 			continue;
 		old = push_key(a, rule_keys[j]);
-		awarn(a, val[j], "not used by match kind %s, ignored", mname);
+		awarn(a, n->kids[2 * i + 1], "not used by match kind %s, "
+		    "ignored", mname);
 		pop(a, old);
 	}
 

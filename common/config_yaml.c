@@ -85,11 +85,29 @@ offset_position(const char *buf, size_t len, size_t off, unsigned long *line,
 	}
 }
 
+/* The lead byte of the character whose continuation ends before off. */
+static size_t
+char_start(const char *buf, size_t len, size_t off)
+{
+	unsigned char	c;
+	size_t		i;
+
+	for (i = 1; i <= 3 && i <= off && off - i < len; i++) {
+		c = (unsigned char)buf[off - i];
+		if ((c & 0xc0) == 0xc0)
+			return (off - i);
+		if ((c & 0xc0) != 0x80)
+			break;
+	}
+	return (off);
+}
+
 static void
 parser_error(struct yctx *y, const yaml_parser_t *p)
 {
 	unsigned long	line, col;
 	const char	*problem = p->problem ? p->problem : "syntax error";
+	size_t		 off;
 
 	switch (p->error) {
 	case YAML_MEMORY_ERROR:
@@ -97,9 +115,14 @@ parser_error(struct yctx *y, const yaml_parser_t *p)
 		    y->name);
 		return;
 	case YAML_READER_ERROR:
-		/* The reader knows only a byte offset. */
-		offset_position(y->buf, y->len, p->problem_offset, &line,
-		    &col);
+		/*
+		 * The reader knows only a byte offset, and for a broken
+		 * sequence it is past the lead byte: point at the character.
+		 */
+		off = p->problem_offset;
+		if (strstr(problem, "leading") == NULL)
+			off = char_start(y->buf, y->len, off);
+		offset_position(y->buf, y->len, off, &line, &col);
 		yerr(y, line, col, "not valid UTF-8 text: %s", problem);
 		return;
 	default:
