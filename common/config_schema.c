@@ -1374,10 +1374,70 @@ config_free(struct config *cfg)
 	memset(cfg, 0, sizeof(*cfg));
 }
 
-/* The "rules" list of the embedded default file. */
+static int
+strlist_copy(struct strlist *dst, const struct strlist *src)
+{
+	size_t	i;
+
+	memset(dst, 0, sizeof(*dst));
+	if (src->n == 0)
+		return (0);
+	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
+		return (-1);
+	for (i = 0; i < src->n; i++) {
+		if ((dst->v[i] = strdup(src->v[i])) == NULL) {
+			strlist_free(dst);
+			return (-1);
+		}
+		dst->n++;
+	}
+	return (0);
+}
+
+static int
+ruleset_copy(struct ruleset *dst, const struct ruleset *src)
+{
+	const struct rule	*r;
+	struct rule		*d;
+	size_t			 i;
+
+	memset(dst, 0, sizeof(*dst));
+	if (src->n == 0)
+		return (0);
+	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
+		return (-1);
+	for (i = 0; i < src->n; i++) {
+		r = &src->v[i];
+		d = &dst->v[i];
+		dst->n++;
+		*d = *r;
+		d->id = d->title = d->rationale = NULL;
+		memset(&d->values, 0, sizeof(d->values));
+		memset(&d->allowed, 0, sizeof(d->allowed));
+		memset(&d->schemes, 0, sizeof(d->schemes));
+		if ((d->id = strdup(r->id)) == NULL ||
+		    (d->title = strdup(r->title)) == NULL ||
+		    (d->rationale = strdup(r->rationale)) == NULL ||
+		    strlist_copy(&d->values, &r->values) == -1 ||
+		    strlist_copy(&d->allowed, &r->allowed) == -1 ||
+		    strlist_copy(&d->schemes, &r->schemes) == -1) {
+			ruleset_free(dst);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/*
+ * The "rules" list of the embedded default file, parsed once and copied
+ * out: every file without "rules" needs it, and parsing 37 kB each time
+ * would dominate loading.
+ */
 int
 config_default_rules(struct ruleset *rs)
 {
+	static struct ruleset	 cache;
+	static int		 cached;
 	struct ctree		 t;
 	struct config		 scratch;
 	struct actx		 a;
@@ -1387,6 +1447,8 @@ config_default_rules(struct ruleset *rs)
 	int			 rc = -1;
 
 	memset(rs, 0, sizeof(*rs));
+	if (cached)
+		return (ruleset_copy(rs, &cache));
 	if (config_parse_yaml("(built-in)", kobang_default_yaml,
 	    kobang_default_yaml_len, &t, err, sizeof(err)) == -1)
 		return (-1);
@@ -1403,8 +1465,10 @@ config_default_rules(struct ruleset *rs)
 		a.err = err;
 		a.errlen = sizeof(err);
 		(void)push_key(&a, "rules");
-		if (parse_rules(&a, rules, rs) == 0)
-			rc = 0;
+		if (parse_rules(&a, rules, &cache) == 0) {
+			cached = 1;
+			rc = ruleset_copy(rs, &cache);
+		}
 		config_free(&scratch);
 	}
 	ctree_free(&t);

@@ -756,6 +756,24 @@ Test(config_defaults, rules_absent_null_empty)
 	config_free(&c);
 }
 
+/* Each load gets its own copy of the default rules. */
+Test(config_defaults, default_rules_are_copies)
+{
+	struct config	a, b;
+	char		err[256];
+
+	cr_assert_eq(config_load_buffer("a", "", 0, &a, err, sizeof(err)), 0);
+	free(a.rules.v[0].title);
+	a.rules.v[0].title = strdup("changed");
+	strlist_free(&a.rules.v[10].values);
+	cr_assert_eq(config_load_buffer("b", "", 0, &b, err, sizeof(err)), 0);
+	cr_expect_str_eq(b.rules.v[0].title, "New MCP server configured");
+	cr_expect_eq(b.rules.v[10].values.n, 8);
+	config_free(&a);
+	cr_expect_str_eq(b.rules.v[63].id, "homebrew.unrequested-install");
+	config_free(&b);
+}
+
 /*
  * Limits.
  */
