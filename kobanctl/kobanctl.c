@@ -86,6 +86,18 @@ ctl_next(struct imsgbuf *ibuf, struct imsg *imsg, int timeout)
 	}
 }
 
+/* Send what is queued; a peer that hung up is reported as such. */
+static void
+ctl_send(struct imsgbuf *ibuf)
+{
+	if (imsgbuf_flush(ibuf) == -1) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			errx(1, "kobangd closed the connection before "
+			    "answering");
+		err(1, "send to kobangd");
+	}
+}
+
 static void __dead
 ctl_daemon_error(struct imsg *imsg)
 {
@@ -106,8 +118,9 @@ ctl_hello(struct imsgbuf *ibuf, int timeout)
 	hello.protocol = CTL_PROTOCOL_VERSION;
 	strlcpy(hello.version, KOBANGD_VERSION, sizeof(hello.version));
 	if (imsg_compose(ibuf, IMSG_CTL_HELLO, 0, 0, -1, &hello,
-	    sizeof(hello)) == -1 || imsgbuf_flush(ibuf) == -1)
-		err(1, "send hello");
+	    sizeof(hello)) == -1)
+		err(1, "hello");
+	ctl_send(ibuf);
 	ctl_next(ibuf, &imsg, timeout);
 	if (imsg_get_type(&imsg) == IMSG_CTL_ERROR)
 		ctl_daemon_error(&imsg);
@@ -128,9 +141,9 @@ show_status(struct imsgbuf *ibuf, const struct output *out, int timeout)
 	struct imsg		 imsg;
 	int			 done = 0, seen_status = 0;
 
-	if (imsg_compose(ibuf, IMSG_CTL_SHOW_STATUS, 0, 0, -1, NULL, 0) ==
-	    -1 || imsgbuf_flush(ibuf) == -1)
-		err(1, "send request");
+	if (imsg_compose(ibuf, IMSG_CTL_SHOW_STATUS, 0, 0, -1, NULL, 0) == -1)
+		err(1, "request");
+	ctl_send(ibuf);
 	while (!done) {
 		ctl_next(ibuf, &imsg, timeout);
 		switch (imsg_get_type(&imsg)) {

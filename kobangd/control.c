@@ -1,0 +1,385 @@
+/*
+ * The control socket: kobanctl's way in.  The peer's uid comes from the
+ * kernel (SO_PEERCRED), never from anything the client says, and the
+ * first exchange is a protocol version.  A client that sends something
+ * malformed gets an error reply and is disconnected; the daemon carries on.
+ */
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "ctl.h"
+#include "kobangd.h"
+#include "log.h"
+
+struct ctl_conn {
+	TAILQ_ENTRY(ctl_conn)	 entry;
+	struct imsgbuf		 ibuf;
+	uid_t			 uid;
+	pid_t			 pid;
+	int			 hello;		/* version agreed */
+	int			 closing;	/* flush, then close */
+};
+
+static TAILQ_HEAD(, ctl_conn)	ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
+static int			ctl_nconns;
+
+static void	control_close(struct ctl_conn *);
+static int	control_status(struct kobangd *, struct ctl_conn *);
+
+int
+control_listen(const char *path)
+{
+	struct sockaddr_un	 sun;
+	int			 fd, probe;
+	mode_t			 old_umask;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path)) {
+		log_warnx("control socket path too long: %s", path);
+		return (-1);
+	}
+
+	/* Refuse to steal the socket of a running daemon. */
+	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
+		log_warn("socket");
+		return (-1);
+	}
+	if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+		close(probe);
+		log_warnx("control socket %s is in use: is kobangd running?",
+		    path);
+		return (-1);
+	}
+	close(probe);
+	if (unlink(path) == -1 && errno != ENOENT) {
+		log_warn("unlink %s", path);
+		return (-1);
+	}
+
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK,
+	    0)) == -1) {
+		log_warn("socket");
+		return (-1);
+	}
+	old_umask = umask(S_IXUSR | S_IXGRP | S_IWOTH | S_IROTH | S_IXOTH);
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		log_warn("bind %s", path);
+		umask(old_umask);
+		close(fd);
+		return (-1);
+	}
+	umask(old_umask);
+	/* Access is decided per request from the peer's credentials. */
+	if (chmod(path, S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP | S_IROTH |
+	    S_IWOTH) == -1 || listen(fd, 16) == -1) {
+		log_warn("control socket %s", path);
+		close(fd);
+		unlink(path);
+		return (-1);
+	}
+	return (fd);
+}
+
+void
+control_cleanup(const char *path)
+{
+	struct ctl_conn	*c;
+
+	while ((c = TAILQ_FIRST(&ctl_conns)) != NULL)
+		control_close(c);
+	unlink(path);
+}
+
+int
+control_nclients(void)
+{
+	return (ctl_nconns);
+}
+
+void
+control_accept(struct kobangd *kd, int listenfd)
+{
+	struct ctl_conn	*c;
+	struct ucred	 cred;
+	socklen_t	 len = sizeof(cred);
+	int		 fd;
+
+	if ((fd = accept4(listenfd, NULL, NULL,
+	    SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1) {
+		if (errno != EAGAIN && errno != EINTR &&
+		    errno != ECONNABORTED)
+			log_warn("control accept");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		log_warn("control SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("control accept");
+		close(fd);
+		return;
+	}
+	if (imsgbuf_init(&c->ibuf, fd) == -1) {
+		log_warn("control imsgbuf_init");
+		free(c);
+		close(fd);
+		return;
+	}
+	c->uid = cred.uid;
+	c->pid = cred.pid;
+	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
+	ctl_nconns++;
+	log_debug("control: connection from uid %d pid %d", (int)c->uid,
+	    (int)c->pid);
+}
+
+static void
+control_close(struct ctl_conn *c)
+{
+	TAILQ_REMOVE(&ctl_conns, c, entry);
+	ctl_nconns--;
+	imsgbuf_clear(&c->ibuf);
+	close(c->ibuf.fd);
+	free(c);
+}
+
+/* Fill pollfds for the connections, in list order; returns how many. */
+int
+control_pollfds(struct pollfd *pfd, int max)
+{
+	struct ctl_conn	*c;
+	int		 n = 0;
+
+	TAILQ_FOREACH(c, &ctl_conns, entry) {
+		if (n == max)
+			break;
+		pfd[n].fd = c->ibuf.fd;
+		pfd[n].events = c->closing ? 0 : POLLIN;
+		if (imsgbuf_queuelen(&c->ibuf) > 0)
+			pfd[n].events |= POLLOUT;
+		n++;
+	}
+	return (n);
+}
+
+static void
+control_error(struct ctl_conn *c, const char *fmt, ...)
+    __attribute__((__format__ (printf, 2, 3)));
+
+static void
+control_error(struct ctl_conn *c, const char *fmt, ...)
+{
+	char	msg[CTL_ERRLEN];
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	log_debug("control: uid %d: %s", (int)c->uid, msg);
+	(void)imsg_compose(&c->ibuf, IMSG_CTL_ERROR, 0, 0, -1, msg,
+	    strlen(msg) + 1);
+	c->closing = 1;
+}
+
+/* Read-only requests: root only until configured groups arrive. */
+static int
+control_may_read(struct ctl_conn *c)
+{
+	return (c->uid == 0);
+}
+
+static void
+control_hello(struct ctl_conn *c, struct imsg *imsg)
+{
+	struct ctl_hello	hello;
+
+	if (imsg_get_data(imsg, &hello, sizeof(hello)) == -1) {
+		control_error(c, "malformed hello");
+		return;
+	}
+	if (hello.protocol != CTL_PROTOCOL_VERSION) {
+		control_error(c, "control protocol %u not supported "
+		    "(kobangd %s speaks %u)", hello.protocol,
+		    KOBANGD_VERSION, CTL_PROTOCOL_VERSION);
+		return;
+	}
+	memset(&hello, 0, sizeof(hello));
+	hello.protocol = CTL_PROTOCOL_VERSION;
+	strlcpy(hello.version, KOBANGD_VERSION, sizeof(hello.version));
+	if (imsg_compose(&c->ibuf, IMSG_CTL_HELLO, 0, 0, -1, &hello,
+	    sizeof(hello)) == -1)
+		c->closing = 1;
+	c->hello = 1;
+}
+
+static int
+control_dispatch_imsg(struct kobangd *kd, struct ctl_conn *c)
+{
+	struct imsg	imsg;
+	ssize_t		n;
+
+	while (!c->closing) {
+		if ((n = imsg_get(&c->ibuf, &imsg)) == -1) {
+			control_error(c, "malformed message");
+			break;
+		}
+		if (n == 0)
+			break;
+		if (imsg_get_fd(&imsg) != -1) {
+			/* imsg_get_fd gave us ownership; fdpass is off anyway */
+			control_error(c, "unexpected descriptor");
+		} else if (!c->hello &&
+		    imsg_get_type(&imsg) != IMSG_CTL_HELLO) {
+			control_error(c, "hello expected first");
+		} else {
+			switch (imsg_get_type(&imsg)) {
+			case IMSG_CTL_HELLO:
+				if (c->hello)
+					control_error(c, "second hello");
+				else
+					control_hello(c, &imsg);
+				break;
+			case IMSG_CTL_SHOW_STATUS:
+				if (imsg_get_len(&imsg) != 0)
+					control_error(c, "malformed request");
+				else if (!control_may_read(c))
+					control_error(c, "permission denied");
+				else if (control_status(kd, c) == -1)
+					control_error(c, "out of memory");
+				break;
+			default:
+				control_error(c, "unknown request %u",
+				    imsg_get_type(&imsg));
+				break;
+			}
+		}
+		imsg_free(&imsg);
+	}
+	return (0);
+}
+
+void
+control_dispatch(struct kobangd *kd, struct pollfd *pfd, int n)
+{
+	struct ctl_conn	*c, *next;
+	int		 i = 0;
+
+	for (c = TAILQ_FIRST(&ctl_conns); c != NULL && i < n; c = next, i++) {
+		next = TAILQ_NEXT(c, entry);
+		if (pfd[i].fd != c->ibuf.fd)
+			fatalx("control: poll slots out of order");
+		if (pfd[i].revents & POLLOUT &&
+		    imsgbuf_write(&c->ibuf) == -1) {
+			control_close(c);
+			continue;
+		}
+		if (c->closing) {
+			if (imsgbuf_queuelen(&c->ibuf) == 0 ||
+			    pfd[i].revents & (POLLHUP | POLLERR))
+				control_close(c);
+			continue;
+		}
+		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
+			if (imsgbuf_read(&c->ibuf) != 1) {
+				control_close(c);
+				continue;
+			}
+			control_dispatch_imsg(kd, c);
+		}
+	}
+}
+
+/* Linux: what the kernel says about a process, not what it claims. */
+static void
+control_kernel_view(pid_t pid, struct ctl_status_proc *p)
+{
+	char	 path[64], line[256];
+	FILE	*f;
+	int	 v;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (sscanf(line, "Uid: %*d %d", &v) == 1)
+			p->uid = v;
+		else if (sscanf(line, "NoNewPrivs: %d", &v) == 1)
+			p->no_new_privs = v;
+		else if (sscanf(line, "Seccomp: %d", &v) == 1)
+			p->seccomp = v == 2;
+	}
+	fclose(f);
+}
+
+static int
+control_status(struct kobangd *kd, struct ctl_conn *c)
+{
+	struct ctl_status	 st;
+	struct ctl_status_proc	 p;
+	time_t			 now = proc_monotime();
+	int			 i;
+
+	memset(&st, 0, sizeof(st));
+	strlcpy(st.version, KOBANGD_VERSION, sizeof(st.version));
+	st.pid = (int32_t)kd->pid;
+	st.uptime = now - kd->started;
+	st.nprocs = 1 + CHILD_COUNT;
+	if (imsg_compose(&c->ibuf, IMSG_CTL_STATUS, 0, 0, -1, &st,
+	    sizeof(st)) == -1)
+		return (-1);
+
+	memset(&p, 0, sizeof(p));
+	strlcpy(p.name, "parent", sizeof(p.name));
+	p.pid = (int32_t)kd->pid;
+	p.uid = (int32_t)getuid();
+	p.no_new_privs = 0;
+	p.seccomp = 0;
+	p.up_since = now - kd->started;
+	if (imsg_compose(&c->ibuf, IMSG_CTL_STATUS_PROC, 0, 0, -1, &p,
+	    sizeof(p)) == -1)
+		return (-1);
+
+	for (i = 0; i < CHILD_COUNT; i++) {
+		struct child	*ch = &kd->children[i];
+
+		memset(&p, 0, sizeof(p));
+		strlcpy(p.name, ch->name, sizeof(p.name));
+		p.restarts = ch->backoff.restarts;
+		p.uid = -1;
+		p.no_new_privs = -1;
+		p.seccomp = -1;
+		if (ch->pid > 0 && ch->hello) {
+			p.pid = (int32_t)ch->pid;
+			p.uid = ch->report.uid;
+			p.no_new_privs = ch->report.layers.no_new_privs;
+			p.seccomp = ch->report.layers.seccomp;
+			p.landlock_abi = ch->report.layers.landlock_abi;
+			p.landlock_selftest =
+			    ch->report.layers.landlock_selftest;
+			p.up_since = now - ch->backoff.started;
+			control_kernel_view(ch->pid, &p);
+		} else if (ch->pid > 0)
+			p.pid = (int32_t)ch->pid;
+		if (imsg_compose(&c->ibuf, IMSG_CTL_STATUS_PROC, 0, 0, -1, &p,
+		    sizeof(p)) == -1)
+			return (-1);
+	}
+	return (imsg_compose(&c->ibuf, IMSG_CTL_END, 0, 0, -1, NULL, 0));
+}

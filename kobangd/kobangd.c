@@ -1,0 +1,430 @@
+/*
+ * The parent: runs as root, starts and watches the children, owns the
+ * control socket.  It never parses file contents, DNS answers or network
+ * bytes itself.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "kobangd.h"
+#include "log.h"
+
+#define PARENT_POLLFDS	(2 + CHILD_COUNT + KOBANGD_MAXCLIENTS)
+
+static int	signal_pipe[2] = { -1, -1 };
+
+static const struct {
+	const char		*name;
+	enum sandbox_role	 role;
+} child_table[CHILD_COUNT] = {
+	[CHILD_NET] =	{ "net", SANDBOX_NET },
+	[CHILD_SCAN] =	{ "scan", SANDBOX_SCAN },
+	[CHILD_DNS] =	{ "dns", SANDBOX_DNS },
+};
+
+static void
+parent_sighdlr(int sig)
+{
+	int		saved_errno = errno;
+	unsigned char	c = (unsigned char)sig;
+
+	/* A full pipe already holds a wake-up; losing this byte is fine. */
+	if (write(signal_pipe[1], &c, 1) == -1) {
+	}
+	errno = saved_errno;
+}
+
+static void
+parent_signals(void)
+{
+	struct sigaction	sa;
+
+	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) == -1)
+		fatal("pipe2");
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = parent_sighdlr;
+	sa.sa_flags = SA_RESTART;
+	if (sigaction(SIGCHLD, &sa, NULL) == -1 ||
+	    sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1 ||
+	    sigaction(SIGHUP, &sa, NULL) == -1)
+		fatal("sigaction");
+	sa.sa_handler = SIG_IGN;
+	if (sigaction(SIGPIPE, &sa, NULL) == -1)
+		fatal("sigaction");
+}
+
+void
+parent_init_children(struct kobangd *kd)
+{
+	int	i;
+
+	for (i = 0; i < CHILD_COUNT; i++) {
+		memset(&kd->children[i], 0, sizeof(kd->children[i]));
+		kd->children[i].name = child_table[i].name;
+		kd->children[i].role = child_table[i].role;
+	}
+}
+
+int
+parent_start_child(struct kobangd *kd, struct child *c)
+{
+	char	*argv[12];
+	int	 argc = 0, fd, v;
+	pid_t	 pid;
+
+	argv[argc++] = kd->self;
+	argv[argc++] = "-P";
+	argv[argc++] = (char *)c->name;
+	argv[argc++] = "-u";
+	argv[argc++] = (char *)kd->user;
+	if (kd->debug)
+		argv[argc++] = "-d";
+	for (v = 0; v < kd->verbose && v < 2; v++)
+		argv[argc++] = "-v";
+	argv[argc] = NULL;
+
+	if ((pid = proc_exec(kd->self, argv, &fd)) == -1) {
+		log_warn("cannot start %s", c->name);
+		return (-1);
+	}
+	if (imsgbuf_init(&c->ibuf, fd) == -1) {
+		log_warn("imsgbuf_init");
+		close(fd);
+		kill(pid, SIGKILL);
+		return (-1);
+	}
+	/* No child has any business sending the parent a descriptor. */
+	c->pid = pid;
+	c->channel_open = 1;
+	c->hello = 0;
+	memset(&c->report, 0, sizeof(c->report));
+	c->backoff.started = proc_monotime();
+	c->next_start = 0;
+	log_debug("started %s, pid %d", c->name, (int)pid);
+	return (0);
+}
+
+static void
+parent_close_channel(struct child *c)
+{
+	if (!c->channel_open)
+		return;
+	imsgbuf_clear(&c->ibuf);
+	close(c->ibuf.fd);
+	c->channel_open = 0;
+}
+
+/*
+ * A child that sent something it must not is no longer trusted: close
+ * its channel and kill it; it is restarted like a child that crashed.
+ */
+void
+parent_child_broken(struct kobangd *kd, struct child *c, const char *why)
+{
+	log_warnx("%s (pid %d): %s; restarting it", c->name, (int)c->pid,
+	    why);
+	parent_close_channel(c);
+	if (c->pid > 0)
+		kill(c->pid, SIGKILL);
+}
+
+static int
+parent_recv_hello(struct child *c, struct imsg *imsg)
+{
+	struct child_hello	hello;
+
+	if (c->hello) {
+		log_warnx("%s: second hello", c->name);
+		return (-1);
+	}
+	if (imsg_get_data(imsg, &hello, sizeof(hello)) == -1) {
+		log_warnx("%s: hello of wrong size %zu", c->name,
+		    imsg_get_len(imsg));
+		return (-1);
+	}
+	if (hello.role != (uint32_t)c->role) {
+		log_warnx("%s: hello claims role %u", c->name, hello.role);
+		return (-1);
+	}
+	c->report = hello;
+	c->hello = 1;
+	log_info("%s (pid %d) up: uid %d, no_new_privs %d, landlock abi %d"
+	    " (self-test %s), seccomp %d", c->name, (int)c->pid,
+	    (int)hello.uid, hello.layers.no_new_privs,
+	    hello.layers.landlock_abi,
+	    hello.layers.landlock_selftest == 1 ? "passed" :
+	    hello.layers.landlock_selftest == 0 ? "not run" : "FAILED",
+	    hello.layers.seccomp);
+	return (0);
+}
+
+/*
+ * Every message a child may send is handled here, with its size checked
+ * before the payload is touched.  Returns -1 when the channel is broken.
+ */
+int
+parent_dispatch_child(struct kobangd *kd, struct child *c)
+{
+	struct imsg	imsg;
+	ssize_t		n;
+	int		ret = 0, fd;
+
+	while (ret == 0) {
+		if ((n = imsg_get(&c->ibuf, &imsg)) == -1) {
+			parent_child_broken(kd, c, "malformed message");
+			return (-1);
+		}
+		if (n == 0)
+			break;
+		/* No child type carries a descriptor to the parent. */
+		if ((fd = imsg_get_fd(&imsg)) != -1) {
+			close(fd);
+			log_warnx("%s: unexpected descriptor", c->name);
+			ret = -1;
+		} else if (!c->hello &&
+		    imsg_get_type(&imsg) != IMSG_CHILD_HELLO) {
+			log_warnx("%s: message before hello", c->name);
+			ret = -1;
+		} else {
+			switch (imsg_get_type(&imsg)) {
+			case IMSG_CHILD_HELLO:
+				ret = parent_recv_hello(c, &imsg);
+				break;
+			default:
+				log_warnx("%s: unknown message type %u",
+				    c->name, imsg_get_type(&imsg));
+				ret = -1;
+				break;
+			}
+		}
+		imsg_free(&imsg);
+	}
+	if (ret == -1)
+		parent_child_broken(kd, c, "protocol violation");
+	return (ret);
+}
+
+void
+parent_child_exited(struct kobangd *kd, pid_t pid, int status)
+{
+	struct child	*c = NULL;
+	time_t		 now;
+	int		 i;
+
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (kd->children[i].pid == pid)
+			c = &kd->children[i];
+	if (c == NULL)
+		return;
+
+	if (WIFSIGNALED(status))
+		log_warnx("%s (pid %d) killed by signal %d", c->name,
+		    (int)pid, WTERMSIG(status));
+	else
+		log_warnx("%s (pid %d) exited with status %d", c->name,
+		    (int)pid, WEXITSTATUS(status));
+
+	/* Partial work of a dead child is never trusted. */
+	parent_close_channel(c);
+	c->pid = 0;
+	c->hello = 0;
+	now = proc_monotime();
+	c->next_start = proc_backoff_next(&c->backoff, now);
+	log_info("restarting %s in %lld s", c->name,
+	    (long long)(c->next_start - now));
+}
+
+static void
+parent_reap(struct kobangd *kd)
+{
+	pid_t	pid;
+	int	status;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+		parent_child_exited(kd, pid, status);
+}
+
+void
+parent_stop_children(struct kobangd *kd)
+{
+	int	i, status, left;
+	time_t	deadline;
+
+	for (i = 0; i < CHILD_COUNT; i++) {
+		parent_close_channel(&kd->children[i]);
+		if (kd->children[i].pid > 0)
+			kill(kd->children[i].pid, SIGTERM);
+	}
+	deadline = proc_monotime() + 2;
+	do {
+		left = 0;
+		for (i = 0; i < CHILD_COUNT; i++) {
+			if (kd->children[i].pid <= 0)
+				continue;
+			if (waitpid(kd->children[i].pid, &status,
+			    WNOHANG) == kd->children[i].pid)
+				kd->children[i].pid = 0;
+			else
+				left++;
+		}
+		if (left)
+			usleep(10000);
+	} while (left && proc_monotime() < deadline);
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (kd->children[i].pid > 0) {
+			kill(kd->children[i].pid, SIGKILL);
+			waitpid(kd->children[i].pid, &status, 0);
+			kd->children[i].pid = 0;
+		}
+}
+
+static int
+parent_timeout(struct kobangd *kd)
+{
+	time_t	now = proc_monotime(), next = 0;
+	int	i;
+
+	for (i = 0; i < CHILD_COUNT; i++) {
+		struct child	*c = &kd->children[i];
+
+		if (c->pid == 0 && c->next_start != 0 &&
+		    (next == 0 || c->next_start < next))
+			next = c->next_start;
+	}
+	if (next == 0)
+		return (-1);
+	if (next <= now)
+		return (0);
+	return ((int)(next - now) * 1000);
+}
+
+static void
+parent_restart_due(struct kobangd *kd)
+{
+	time_t	now = proc_monotime();
+	int	i;
+
+	for (i = 0; i < CHILD_COUNT; i++) {
+		struct child	*c = &kd->children[i];
+
+		if (c->pid == 0 && c->next_start != 0 && c->next_start <= now &&
+		    parent_start_child(kd, c) == -1)
+			c->next_start = proc_backoff_next(&c->backoff, now);
+	}
+}
+
+void
+parent_child_io(struct kobangd *kd, struct child *c, short revents)
+{
+	if (!c->channel_open)
+		return;
+	if (revents & POLLOUT && imsgbuf_write(&c->ibuf) == -1) {
+		parent_child_broken(kd, c, "write failed");
+		return;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		switch (imsgbuf_read(&c->ibuf)) {
+		case -1:
+			parent_child_broken(kd, c, "read failed");
+			return;
+		case 0:
+			/* EOF: the child is dying; SIGCHLD does the rest. */
+			parent_close_channel(c);
+			return;
+		default:
+			break;
+		}
+		parent_dispatch_child(kd, c);
+	}
+}
+
+void
+parent_main(struct kobangd *kd)
+{
+	struct pollfd	 pfd[PARENT_POLLFDS];
+	int		 ctl_fd, i, n, nctl, quit = 0;
+	unsigned char	 sig;
+
+	kd->pid = getpid();
+	kd->started = proc_monotime();
+	parent_signals();
+	if ((ctl_fd = control_listen(kd->sockpath)) == -1)
+		fatalx("cannot open the control socket %s", kd->sockpath);
+
+	parent_init_children(kd);
+	for (i = 0; i < CHILD_COUNT; i++)
+		if (parent_start_child(kd, &kd->children[i]) == -1)
+			fatalx("cannot start %s", kd->children[i].name);
+	log_info("kobangd %s started, control socket %s", KOBANGD_VERSION,
+	    kd->sockpath);
+
+	while (!quit) {
+		memset(pfd, 0, sizeof(pfd));
+		pfd[0].fd = signal_pipe[0];
+		pfd[0].events = POLLIN;
+		pfd[1].fd = control_nclients() < KOBANGD_MAXCLIENTS ?
+		    ctl_fd : -1;
+		pfd[1].events = POLLIN;
+		for (i = 0; i < CHILD_COUNT; i++) {
+			struct child	*c = &kd->children[i];
+
+			pfd[2 + i].fd = c->channel_open ? c->ibuf.fd : -1;
+			pfd[2 + i].events = POLLIN;
+			if (c->channel_open && imsgbuf_queuelen(&c->ibuf) > 0)
+				pfd[2 + i].events |= POLLOUT;
+		}
+		nctl = control_pollfds(pfd + 2 + CHILD_COUNT,
+		    KOBANGD_MAXCLIENTS);
+
+		n = poll(pfd, 2 + CHILD_COUNT + nctl, parent_timeout(kd));
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+
+		if (pfd[0].revents & POLLIN) {
+			while (read(signal_pipe[0], &sig, 1) == 1) {
+				switch (sig) {
+				case SIGCHLD:
+					parent_reap(kd);
+					break;
+				case SIGTERM:
+				case SIGINT:
+					quit = 1;
+					break;
+				case SIGHUP:
+					log_info("SIGHUP: nothing to reload yet");
+					break;
+				}
+			}
+		}
+		for (i = 0; i < CHILD_COUNT; i++)
+			parent_child_io(kd, &kd->children[i],
+			    pfd[2 + i].revents);
+		control_dispatch(kd, pfd + 2 + CHILD_COUNT, nctl);
+		if (pfd[1].revents & POLLIN)
+			control_accept(kd, ctl_fd);
+		parent_restart_due(kd);
+	}
+
+	log_info("terminating");
+	parent_stop_children(kd);
+	control_cleanup(kd->sockpath);
+	close(ctl_fd);
+}

@@ -1,0 +1,95 @@
+/*
+ * kobangd: the parent's state and every message type that crosses the
+ * boundary between the parent and its children.  The table with payload
+ * layouts and receive-side checks is privsep/PROTOCOL.md.
+ */
+#ifndef KOBANGD_H
+#define KOBANGD_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+
+#include "imsg.h"
+#include "proc.h"
+#include "sandbox.h"
+
+#define KOBANGD_USER		"_kobang"
+#define KOBANGD_SOCKET		"/run/kobangd.sock"
+#define KOBANGD_CONFIG		"/etc/koban/kobangd.yaml"
+#define KOBANGD_MAXCLIENTS	32
+
+/* Parent <-> child messages.  Control messages are in common/ctl.h. */
+enum imsg_type {
+	IMSG_NONE,
+	IMSG_CHILD_HELLO,	/* child -> parent, once: struct child_hello */
+};
+
+/* What a child reports after sandboxing itself. */
+struct child_hello {
+	uint32_t		role;	/* enum sandbox_role; must match */
+	int32_t			uid;	/* getuid() after the drop */
+	struct sandbox_layers	layers;
+};
+
+enum child_id {
+	CHILD_NET,
+	CHILD_SCAN,
+	CHILD_DNS,
+	CHILD_COUNT
+};
+
+struct child {
+	const char		*name;
+	enum sandbox_role	 role;
+	pid_t			 pid;		/* 0: not running */
+	int			 channel_open;
+	struct imsgbuf		 ibuf;
+	struct proc_backoff	 backoff;
+	time_t			 next_start;	/* monotonic; 0: none due */
+	int			 hello;		/* hello received */
+	struct child_hello	 report;
+};
+
+struct kobangd {
+	struct child		 children[CHILD_COUNT];
+	char			 self[PATH_MAX];	/* our binary */
+	const char		*user;
+	const char		*sockpath;
+	int			 debug;
+	int			 verbose;
+	time_t			 started;		/* monotonic */
+	pid_t			 pid;
+};
+
+/* kobangd.c: the parent */
+void	parent_main(struct kobangd *);
+void	parent_init_children(struct kobangd *);
+int	parent_start_child(struct kobangd *, struct child *);
+int	parent_dispatch_child(struct kobangd *, struct child *);
+void	parent_child_io(struct kobangd *, struct child *, short);
+void	parent_child_broken(struct kobangd *, struct child *, const char *);
+void	parent_child_exited(struct kobangd *, pid_t, int);
+void	parent_stop_children(struct kobangd *);
+
+/* control.c: the control socket, in the parent */
+int	control_listen(const char *);
+void	control_accept(struct kobangd *, int);
+int	control_nclients(void);
+int	control_pollfds(struct pollfd *, int);
+void	control_dispatch(struct kobangd *, struct pollfd *, int);
+void	control_cleanup(const char *);
+
+/* child.c: what every child does before its own work */
+void	child_setup(const char *, enum sandbox_role, const char *,
+	    struct imsgbuf *);
+void	child_loop(struct imsgbuf *, int (*)(struct imsgbuf *));
+
+/* net.c, scan.c, dns.c: the children */
+void	net_main(const char *);
+void	scan_main(const char *);
+void	dns_main(const char *);
+
+#endif
