@@ -32,11 +32,14 @@ WARNINGS =	-Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
 		-Wshadow -Wpointer-arith -Wsign-compare -Wformat=2 \
 		-Wformat-security -Wimplicit-fallthrough -Wvla
-CPPFLAGS +=	-D_GNU_SOURCE -DKOBANGD_VERSION='"$(VERSION)"' \
+CPPFLAGS +=	-D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -DKOBANGD_VERSION='"$(VERSION)"' \
 		-DOPENSSL_API_COMPAT=0x10100000L -DOPENSSL_SUPPRESS_DEPRECATED \
 		-Icommon -Iprivsep -Ikobangd $(PKG_CFLAGS)
+# CFLAGS is the user's (optimisation, debug info); the flags the project
+# insists on are in KCFLAGS, so "make CFLAGS=-O1" cannot drop -Werror or
+# the sanitizers.
 CFLAGS ?=	-O2 -g
-CFLAGS +=	-std=c11 $(WARNINGS) -fstack-protector-strong -D_FORTIFY_SOURCE=2 \
+KCFLAGS =	-std=c11 $(WARNINGS) -fstack-protector-strong \
 		-fno-common -MMD -MP $(SAN)
 LDFLAGS +=	$(SAN) -Wl,-z,relro,-z,now
 LDLIBS +=	$(PKG_LIBS)
@@ -61,15 +64,25 @@ FUZZ_NAMES =	$(FUZZ_SRCS:regress/fuzz/fuzz_%.c=%)
 
 LIBS =		$(B)/libkobangd.a $(B)/libprivsep.a $(B)/libcommon.a
 
-.PHONY: all deps user run install regress regress-unit regress-e2e \
+# Keep objects make thinks are intermediate (tests, tools).
+.PRECIOUS: $(B)/obj/%.o
+
+.PHONY: FORCE all deps user run install regress regress-unit regress-e2e \
 	regress-fuzz regress-san fuzz bench clean
 
 all: $(B)/kobangd $(B)/kobanctl
 
-$(B)/obj/%.o: %.c
+# Objects depend on the flags they were built with: a sanitizer or
+# warning change rebuilds everything instead of linking stale objects.
+$(B)/.flags: FORCE
+	$(shell mkdir -p $(B))$(file >$@.new,$(CC) $(CPPFLAGS) $(CFLAGS) $(KCFLAGS))
+	@cmp -s $@.new $@ || mv $@.new $@; rm -f $@.new
+FORCE:
+
+$(B)/obj/%.o: %.c $(B)/.flags
 	@mkdir -p $(@D)
 	@echo "CC $<"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(KCFLAGS) -c $< -o $@
 
 $(B)/libcommon.a: $(COMMON_OBJS) $(B)/obj/gen/default_config.o
 	rm -f $@; ar rcs $@ $^
@@ -89,10 +102,10 @@ $(B)/gen/default_config.c: etc/kobangd.yaml
 	    echo ';'; \
 	    echo 'const size_t kobang_default_yaml_len ='; \
 	    echo '    sizeof(kobang_default_yaml) - 1;'; } >$@.tmp && mv $@.tmp $@
-$(B)/obj/gen/default_config.o: $(B)/gen/default_config.c
+$(B)/obj/gen/default_config.o: $(B)/gen/default_config.c $(B)/.flags
 	@mkdir -p $(@D)
 	@echo "CC $<"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+	@$(CC) $(CPPFLAGS) $(CFLAGS) $(KCFLAGS) -c $< -o $@
 
 $(B)/kobangd: $(B)/obj/kobangd/main.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
@@ -175,7 +188,7 @@ fuzz:
 
 $(FUZZ_B)/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS) \
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(KCFLAGS) -fsanitize=fuzzer -o $@ $< $(LIBS) \
 	    $(LDLIBS)
 
 # Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.

@@ -553,7 +553,7 @@ Test(differ, randomised_against_spec)
 			w = naive(p, np, c, nc, (enum change_kind)kind, want);
 			for (i = 0; i < w; i++, k++) {
 				cr_assert_lt(k, n, "round %d", round);
-				cr_assert_eq(ch[k].kind, kind, "round %d",
+				cr_assert_eq((int)ch[k].kind, kind, "round %d",
 				    round);
 				cr_assert_eq(kind == CHANGE_REMOVED ?
 				    ch[k].old : ch[k].new, want[i],
