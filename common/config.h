@@ -31,7 +31,10 @@
  *				CONFIG_MAX_ALIAS_BYTES scalar bytes (a billion
  *				laughs stops at the first alias over the cap);
  *				at most CONFIG_MAX_ANCHORS anchors
- *	strings			CONFIG_MAX_STRING bytes, no NUL; paths PATH_MAX - 1
+ *	strings			no NUL; rule ids, titles, rationales and values
+ *				CONFIG_MAX_STRING bytes, URLs and tokens 4096,
+ *				tenant/device ids 256, paths and list items
+ *				PATH_MAX - 1, user and group names 32
  *	also refused		duplicate keys, merge keys ("<<"), explicit tags,
  *				more than one document, non-UTF-8, tabs as
  *				indentation
