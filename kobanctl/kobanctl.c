@@ -78,7 +78,9 @@ ctl_next(struct imsgbuf *ibuf, struct imsg *imsg, int timeout)
 		}
 		switch (imsgbuf_read(ibuf)) {
 		case -1:
-			err(1, "read from kobangd");
+			if (errno != ECONNRESET)
+				err(1, "read from kobangd");
+			/* FALLTHROUGH */
 		case 0:
 			errx(1, "kobangd closed the connection before "
 			    "answering");

@@ -26,6 +26,7 @@
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn)	 entry;
+	struct kobangd		*kd;
 	struct imsgbuf		 ibuf;
 	uid_t			 uid;
 	pid_t			 pid;
@@ -38,9 +39,13 @@ static int			ctl_nconns;
 
 static void	control_close(struct ctl_conn *);
 static int	control_status(struct kobangd *, struct ctl_conn *);
+static short	control_listen_events(void *);
+static void	control_accept(int, short, void *);
+static short	control_conn_events(void *);
+static void	control_conn_cb(int, short, void *);
 
 int
-control_listen(const char *path)
+control_listen(struct kobangd *kd, const char *path)
 {
 	struct sockaddr_un	 sun;
 	int			 fd, probe;
@@ -86,7 +91,8 @@ control_listen(const char *path)
 	umask(old_umask);
 	/* Access is decided per request from the peer's credentials. */
 	if (chmod(path, S_IRUSR | S_IWUSR | S_IRGRP | S_IWGRP | S_IROTH |
-	    S_IWOTH) == -1 || listen(fd, 16) == -1) {
+	    S_IWOTH) == -1 || listen(fd, 16) == -1 ||
+	    ev_fd_add(fd, 0, control_listen_events, control_accept, kd) == -1) {
 		log_warn("control socket %s", path);
 		close(fd);
 		unlink(path);
@@ -105,15 +111,17 @@ control_cleanup(const char *path)
 	unlink(path);
 }
 
-int
-control_nclients(void)
+/* Stop accepting at the connection limit; the backlog waits. */
+static short
+control_listen_events(void *arg)
 {
-	return (ctl_nconns);
+	return (ctl_nconns < KOBANGD_MAXCLIENTS ? POLLIN : 0);
 }
 
-void
-control_accept(struct kobangd *kd, int listenfd)
+static void
+control_accept(int listenfd, short revents, void *arg)
 {
+	struct kobangd	*kd = arg;
 	struct ctl_conn	*c;
 	struct ucred	 cred;
 	socklen_t	 len = sizeof(cred);
@@ -142,6 +150,14 @@ control_accept(struct kobangd *kd, int listenfd)
 		close(fd);
 		return;
 	}
+	if (ev_fd_add(fd, 0, control_conn_events, control_conn_cb, c) == -1) {
+		log_warn("control accept");
+		imsgbuf_clear(&c->ibuf);
+		free(c);
+		close(fd);
+		return;
+	}
+	c->kd = kd;
 	c->uid = cred.uid;
 	c->pid = cred.pid;
 	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
@@ -155,28 +171,22 @@ control_close(struct ctl_conn *c)
 {
 	TAILQ_REMOVE(&ctl_conns, c, entry);
 	ctl_nconns--;
+	ev_fd_del(c->ibuf.fd);
 	imsgbuf_clear(&c->ibuf);
 	close(c->ibuf.fd);
 	free(c);
 }
 
-/* Fill pollfds for the connections, in list order; returns how many. */
-int
-control_pollfds(struct pollfd *pfd, int max)
+static short
+control_conn_events(void *arg)
 {
-	struct ctl_conn	*c;
-	int		 n = 0;
+	struct ctl_conn	*c = arg;
+	short		 events = c->closing ? 0 : POLLIN;
 
-	TAILQ_FOREACH(c, &ctl_conns, entry) {
-		if (n == max)
-			break;
-		pfd[n].fd = c->ibuf.fd;
-		pfd[n].events = c->closing ? 0 : POLLIN;
-		if (imsgbuf_queuelen(&c->ibuf) > 0)
-			pfd[n].events |= POLLOUT;
-		n++;
-	}
-	return (n);
+	if (imsgbuf_queuelen(&c->ibuf) > 0)
+		events |= POLLOUT;
+	/* A closing connection with nothing left to say is closed now. */
+	return (events ? events : POLLOUT);
 }
 
 static void
@@ -275,34 +285,27 @@ control_dispatch_imsg(struct kobangd *kd, struct ctl_conn *c)
 	return (0);
 }
 
-void
-control_dispatch(struct kobangd *kd, struct pollfd *pfd, int n)
+static void
+control_conn_cb(int fd, short revents, void *arg)
 {
-	struct ctl_conn	*c, *next;
-	int		 i = 0;
+	struct ctl_conn	*c = arg;
 
-	for (c = TAILQ_FIRST(&ctl_conns); c != NULL && i < n; c = next, i++) {
-		next = TAILQ_NEXT(c, entry);
-		if (pfd[i].fd != c->ibuf.fd)
-			fatalx("control: poll slots out of order");
-		if (pfd[i].revents & POLLOUT &&
-		    imsgbuf_write(&c->ibuf) == -1) {
+	if (revents & POLLOUT && imsgbuf_write(&c->ibuf) == -1) {
+		control_close(c);
+		return;
+	}
+	if (c->closing) {
+		if (imsgbuf_queuelen(&c->ibuf) == 0 ||
+		    revents & (POLLHUP | POLLERR))
 			control_close(c);
-			continue;
+		return;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
+		if (imsgbuf_read(&c->ibuf) != 1) {
+			control_close(c);
+			return;
 		}
-		if (c->closing) {
-			if (imsgbuf_queuelen(&c->ibuf) == 0 ||
-			    pfd[i].revents & (POLLHUP | POLLERR))
-				control_close(c);
-			continue;
-		}
-		if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)) {
-			if (imsgbuf_read(&c->ibuf) != 1) {
-				control_close(c);
-				continue;
-			}
-			control_dispatch_imsg(kd, c);
-		}
+		control_dispatch_imsg(c->kd, c);
 	}
 }
 

@@ -18,12 +18,15 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "event.h"
 #include "kobangd.h"
 #include "log.h"
 
-#define PARENT_POLLFDS	(2 + CHILD_COUNT + KOBANGD_MAXCLIENTS)
-
 static int	signal_pipe[2] = { -1, -1 };
+
+static void	parent_restart_child(void *);
+static short	parent_child_events(void *);
+static void	parent_child_cb(int, short, void *);
 
 static const struct {
 	const char		*name;
@@ -77,6 +80,9 @@ parent_init_children(struct kobangd *kd)
 		memset(&kd->children[i], 0, sizeof(kd->children[i]));
 		kd->children[i].name = child_table[i].name;
 		kd->children[i].role = child_table[i].role;
+		kd->children[i].kd = kd;
+		ev_timer_init(&kd->children[i].restart_timer,
+		    parent_restart_child, &kd->children[i]);
 	}
 }
 
@@ -108,13 +114,19 @@ parent_start_child(struct kobangd *kd, struct child *c)
 		kill(pid, SIGKILL);
 		return (-1);
 	}
+	if (ev_fd_add(fd, 0, parent_child_events, parent_child_cb, c) == -1) {
+		log_warn("cannot watch %s", c->name);
+		imsgbuf_clear(&c->ibuf);
+		close(fd);
+		kill(pid, SIGKILL);
+		return (-1);
+	}
 	/* No child has any business sending the parent a descriptor. */
 	c->pid = pid;
 	c->channel_open = 1;
 	c->hello = 0;
 	memset(&c->report, 0, sizeof(c->report));
 	c->backoff.started = proc_monotime();
-	c->next_start = 0;
 	log_debug("started %s, pid %d", c->name, (int)pid);
 	return (0);
 }
@@ -124,6 +136,7 @@ parent_close_channel(struct child *c)
 {
 	if (!c->channel_open)
 		return;
+	ev_fd_del(c->ibuf.fd);
 	imsgbuf_clear(&c->ibuf);
 	close(c->ibuf.fd);
 	c->channel_open = 0;
@@ -206,9 +219,14 @@ parent_dispatch_child(struct kobangd *kd, struct child *c)
 				ret = parent_recv_hello(c, &imsg);
 				break;
 			default:
-				log_warnx("%s: unknown message type %u",
-				    c->name, imsg_get_type(&imsg));
-				ret = -1;
+				/* The subsystem that talks to this child. */
+				if (c->dispatch != NULL)
+					ret = c->dispatch(kd, c, &imsg);
+				else {
+					log_warnx("%s: unknown message type %u",
+					    c->name, imsg_get_type(&imsg));
+					ret = -1;
+				}
 				break;
 			}
 		}
@@ -223,7 +241,7 @@ void
 parent_child_exited(struct kobangd *kd, pid_t pid, int status)
 {
 	struct child	*c = NULL;
-	time_t		 now;
+	time_t		 now, next;
 	int		 i;
 
 	for (i = 0; i < CHILD_COUNT; i++)
@@ -244,9 +262,9 @@ parent_child_exited(struct kobangd *kd, pid_t pid, int status)
 	c->pid = 0;
 	c->hello = 0;
 	now = proc_monotime();
-	c->next_start = proc_backoff_next(&c->backoff, now);
-	log_info("restarting %s in %lld s", c->name,
-	    (long long)(c->next_start - now));
+	next = proc_backoff_next(&c->backoff, now);
+	log_info("restarting %s in %lld s", c->name, (long long)(next - now));
+	ev_timer_add(&c->restart_timer, (unsigned long long)(next - now) * 1000);
 }
 
 static void
@@ -293,39 +311,35 @@ parent_stop_children(struct kobangd *kd)
 		}
 }
 
-static int
-parent_timeout(struct kobangd *kd)
+static void
+parent_restart_child(void *arg)
 {
-	time_t	now = proc_monotime(), next = 0;
-	int	i;
+	struct child	*c = arg;
+	time_t		 now, next;
 
-	for (i = 0; i < CHILD_COUNT; i++) {
-		struct child	*c = &kd->children[i];
+	if (c->pid != 0 || parent_start_child(c->kd, c) == 0)
+		return;
+	now = proc_monotime();
+	next = proc_backoff_next(&c->backoff, now);
+	ev_timer_add(&c->restart_timer, (unsigned long long)(next - now) * 1000);
+}
 
-		if (c->pid == 0 && c->next_start != 0 &&
-		    (next == 0 || c->next_start < next))
-			next = c->next_start;
-	}
-	if (next == 0)
-		return (-1);
-	if (next <= now)
+static short
+parent_child_events(void *arg)
+{
+	struct child	*c = arg;
+
+	if (!c->channel_open)
 		return (0);
-	return ((int)(next - now) * 1000);
+	return (imsgbuf_queuelen(&c->ibuf) > 0 ? POLLIN | POLLOUT : POLLIN);
 }
 
 static void
-parent_restart_due(struct kobangd *kd)
+parent_child_cb(int fd, short revents, void *arg)
 {
-	time_t	now = proc_monotime();
-	int	i;
+	struct child	*c = arg;
 
-	for (i = 0; i < CHILD_COUNT; i++) {
-		struct child	*c = &kd->children[i];
-
-		if (c->pid == 0 && c->next_start != 0 && c->next_start <= now &&
-		    parent_start_child(kd, c) == -1)
-			c->next_start = proc_backoff_next(&c->backoff, now);
-	}
+	parent_child_io(c->kd, c, revents);
 }
 
 void
@@ -353,17 +367,39 @@ parent_child_io(struct kobangd *kd, struct child *c, short revents)
 	}
 }
 
+static void
+parent_signal_cb(int fd, short revents, void *arg)
+{
+	struct kobangd	*kd = arg;
+	unsigned char	 sig;
+
+	while (read(fd, &sig, 1) == 1) {
+		switch (sig) {
+		case SIGCHLD:
+			parent_reap(kd);
+			break;
+		case SIGTERM:
+		case SIGINT:
+			kd->quit = 1;
+			break;
+		case SIGHUP:
+			log_info("SIGHUP: nothing to reload yet");
+			break;
+		}
+	}
+}
+
 void
 parent_main(struct kobangd *kd)
 {
-	struct pollfd	 pfd[PARENT_POLLFDS];
-	int		 ctl_fd, i, n, nctl, quit = 0;
-	unsigned char	 sig;
+	int	ctl_fd, i;
 
 	kd->pid = getpid();
 	kd->started = proc_monotime();
 	parent_signals();
-	if ((ctl_fd = control_listen(kd->sockpath)) == -1)
+	if (ev_fd_add(signal_pipe[0], POLLIN, NULL, parent_signal_cb, kd) == -1)
+		fatal("event");
+	if ((ctl_fd = control_listen(kd, kd->sockpath)) == -1)
 		fatalx("cannot open the control socket %s", kd->sockpath);
 
 	parent_init_children(kd);
@@ -373,55 +409,8 @@ parent_main(struct kobangd *kd)
 	log_info("kobangd %s started, control socket %s", KOBANGD_VERSION,
 	    kd->sockpath);
 
-	while (!quit) {
-		memset(pfd, 0, sizeof(pfd));
-		pfd[0].fd = signal_pipe[0];
-		pfd[0].events = POLLIN;
-		pfd[1].fd = control_nclients() < KOBANGD_MAXCLIENTS ?
-		    ctl_fd : -1;
-		pfd[1].events = POLLIN;
-		for (i = 0; i < CHILD_COUNT; i++) {
-			struct child	*c = &kd->children[i];
-
-			pfd[2 + i].fd = c->channel_open ? c->ibuf.fd : -1;
-			pfd[2 + i].events = POLLIN;
-			if (c->channel_open && imsgbuf_queuelen(&c->ibuf) > 0)
-				pfd[2 + i].events |= POLLOUT;
-		}
-		nctl = control_pollfds(pfd + 2 + CHILD_COUNT,
-		    KOBANGD_MAXCLIENTS);
-
-		n = poll(pfd, 2 + CHILD_COUNT + nctl, parent_timeout(kd));
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			fatal("poll");
-		}
-
-		if (pfd[0].revents & POLLIN) {
-			while (read(signal_pipe[0], &sig, 1) == 1) {
-				switch (sig) {
-				case SIGCHLD:
-					parent_reap(kd);
-					break;
-				case SIGTERM:
-				case SIGINT:
-					quit = 1;
-					break;
-				case SIGHUP:
-					log_info("SIGHUP: nothing to reload yet");
-					break;
-				}
-			}
-		}
-		for (i = 0; i < CHILD_COUNT; i++)
-			parent_child_io(kd, &kd->children[i],
-			    pfd[2 + i].revents);
-		control_dispatch(kd, pfd + 2 + CHILD_COUNT, nctl);
-		if (pfd[1].revents & POLLIN)
-			control_accept(kd, ctl_fd);
-		parent_restart_due(kd);
-	}
+	while (!kd->quit)
+		ev_dispatch();
 
 	log_info("terminating");
 	parent_stop_children(kd);

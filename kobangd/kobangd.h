@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <stdint.h>
 
+#include "event.h"
 #include "imsg.h"
 #include "proc.h"
 #include "sandbox.h"
@@ -41,14 +42,23 @@ enum child_id {
 	CHILD_COUNT
 };
 
+struct kobangd;
+struct child;
+
+/* Handles a child's messages other than the hello; -1 breaks the channel. */
+typedef int	(*child_dispatch_fn)(struct kobangd *, struct child *,
+		    struct imsg *);
+
 struct child {
+	struct kobangd		*kd;
 	const char		*name;
 	enum sandbox_role	 role;
 	pid_t			 pid;		/* 0: not running */
 	int			 channel_open;
 	struct imsgbuf		 ibuf;
 	struct proc_backoff	 backoff;
-	time_t			 next_start;	/* monotonic; 0: none due */
+	struct ev_timer		 restart_timer;
+	child_dispatch_fn	 dispatch;
 	int			 hello;		/* hello received */
 	struct child_hello	 report;
 };
@@ -62,6 +72,7 @@ struct kobangd {
 	int			 verbose;
 	time_t			 started;		/* monotonic */
 	pid_t			 pid;
+	int			 quit;
 };
 
 /* kobangd.c: the parent */
@@ -75,11 +86,7 @@ void	parent_child_exited(struct kobangd *, pid_t, int);
 void	parent_stop_children(struct kobangd *);
 
 /* control.c: the control socket, in the parent */
-int	control_listen(const char *);
-void	control_accept(struct kobangd *, int);
-int	control_nclients(void);
-int	control_pollfds(struct pollfd *, int);
-void	control_dispatch(struct kobangd *, struct pollfd *, int);
+int	control_listen(struct kobangd *, const char *);
 void	control_cleanup(const char *);
 
 /* child.c: what every child does before its own work */
