@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "config_cmd.h"
 #include "ctl.h"
 #include "imsg.h"
 #include "kobanctl.h"
@@ -214,9 +215,14 @@ main(int argc, char *argv[])
 
 	signal(SIGPIPE, SIG_IGN);
 
+	/* Offline commands: no daemon needed. */
 	switch (res->action) {
 	case NONE:
 		usage();
+	case CONFIG_CHECK:
+		return (ctl_config_check(res->file));
+	case CONFIG_CANON:
+		return (ctl_config_canon(res->file));
 	default:
 		break;
 	}

@@ -26,16 +26,33 @@ struct token {
 
 static const struct token t_main[];
 static const struct token t_show[];
+static const struct token t_config[];
+static const struct token t_file[];
 
 static const struct token t_main[] = {
 	{ KEYWORD,	"show",		NONE,		t_show,
 	    "show what kobangd knows" },
+	{ KEYWORD,	"config",	NONE,		t_config,
+	    "work on a configuration file, without the daemon" },
 	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
 };
 
 static const struct token t_show[] = {
 	{ KEYWORD,	"status",	SHOW_STATUS,	NULL,
 	    "version, processes and their sandbox layers" },
+	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
+};
+
+static const struct token t_config[] = {
+	{ KEYWORD,	"check",	CONFIG_CHECK,	t_file,
+	    "validate FILE; print its first error with line and column" },
+	{ KEYWORD,	"canon",	CONFIG_CANON,	t_file,
+	    "print FILE as the canonical JSON bundle Fleet serves" },
+	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
+};
+
+static const struct token t_file[] = {
+	{ FILENAME,	"FILE",		NONE,		NULL,	NULL },
 	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
 };
 

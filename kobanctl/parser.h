@@ -7,6 +7,8 @@
 enum actions {
 	NONE,
 	SHOW_STATUS,
+	CONFIG_CHECK,
+	CONFIG_CANON,
 };
 
 struct parse_result {

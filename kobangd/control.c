@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "config.h"
 #include "ctl.h"
 #include "kobangd.h"
 #include "log.h"
@@ -30,6 +32,7 @@ struct ctl_conn {
 	struct imsgbuf		 ibuf;
 	uid_t			 uid;
 	pid_t			 pid;
+	int			 in_group;	/* member of the control group */
 	int			 hello;		/* version agreed */
 	int			 closing;	/* flush, then close */
 };
@@ -38,6 +41,7 @@ static TAILQ_HEAD(, ctl_conn)	ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
 static int			ctl_nconns;
 
 static void	control_close(struct ctl_conn *);
+static int	control_peer_in_group(int, const struct ucred *, const char *);
 static int	control_status(struct kobangd *, struct ctl_conn *);
 static short	control_listen_events(void *);
 static void	control_accept(int, short, void *);
@@ -158,6 +162,8 @@ control_accept(int listenfd, short revents, void *arg)
 		return;
 	}
 	c->kd = kd;
+	c->in_group = control_peer_in_group(fd, &cred,
+	    kd->conf->kobangd.control_group);
 	c->uid = cred.uid;
 	c->pid = cred.pid;
 	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
@@ -208,11 +214,34 @@ control_error(struct ctl_conn *c, const char *fmt, ...)
 	c->closing = 1;
 }
 
-/* Read-only requests: root only until configured groups arrive. */
+/*
+ * Read-only requests: root, and members of the configured control group
+ * (by the peer's groups as the kernel gave them at connect time).
+ */
 static int
 control_may_read(struct ctl_conn *c)
 {
-	return (c->uid == 0);
+	return (c->uid == 0 || c->in_group);
+}
+
+static int
+control_peer_in_group(int fd, const struct ucred *cred, const char *name)
+{
+	struct group	*gr;
+	gid_t		 groups[256];
+	socklen_t	 len = sizeof(groups);
+	size_t		 i;
+
+	if (name == NULL || (gr = getgrnam(name)) == NULL)
+		return (0);
+	if (cred->gid == gr->gr_gid)
+		return (1);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) == -1)
+		return (0);
+	for (i = 0; i < len / sizeof(gid_t); i++)
+		if (groups[i] == gr->gr_gid)
+			return (1);
+	return (0);
 }
 
 static void

@@ -17,8 +17,6 @@
 #include "proc.h"
 #include "sandbox.h"
 
-#define KOBANGD_USER		"_kobang"
-#define KOBANGD_SOCKET		"/run/kobangd.sock"
 #define KOBANGD_CONFIG		"/etc/koban/kobangd.yaml"
 #define KOBANGD_MAXCLIENTS	32
 
@@ -63,7 +61,10 @@ struct child {
 	struct child_hello	 report;
 };
 
+struct config;
+
 struct kobangd {
+	struct config		*conf;
 	struct child		 children[CHILD_COUNT];
 	char			 self[PATH_MAX];	/* our binary */
 	const char		*user;

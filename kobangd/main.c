@@ -5,6 +5,8 @@
 
 #include <sys/types.h>
 
+#include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <pwd.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "config.h"
 #include "kobangd.h"
 #include "log.h"
 
@@ -30,13 +33,14 @@ int
 main(int argc, char *argv[])
 {
 	struct kobangd	 kd;
+	struct config	*conf;
 	const char	*child = NULL, *conffile = KOBANGD_CONFIG;
-	int		 ch, noaction = 0;
+	const char	*sockpath = NULL;
+	char		 err[1024];
+	int		 ch, noaction = 0, fflag = 0;
 	ssize_t		 n;
 
 	memset(&kd, 0, sizeof(kd));
-	kd.user = KOBANGD_USER;
-	kd.sockpath = KOBANGD_SOCKET;
 
 	while ((ch = getopt(argc, argv, "df:nP:s:u:v")) != -1) {
 		switch (ch) {
@@ -45,6 +49,7 @@ main(int argc, char *argv[])
 			break;
 		case 'f':
 			conffile = optarg;
+			fflag = 1;
 			break;
 		case 'n':
 			noaction = 1;
@@ -53,7 +58,7 @@ main(int argc, char *argv[])
 			child = optarg;
 			break;
 		case 's':
-			kd.sockpath = optarg;
+			sockpath = optarg;
 			break;
 		case 'u':
 			kd.user = optarg;
@@ -68,13 +73,15 @@ main(int argc, char *argv[])
 	argc -= optind;
 	if (argc != 0)
 		usage();
-	(void)conffile;
-	(void)noaction;
+	if (noaction)
+		exit(config_check_file(conffile, kd.verbose));
 
 	log_init(kd.debug, LOG_DAEMON);
 	log_setverbose(kd.verbose + 1);
 
 	if (child != NULL) {
+		if (kd.user == NULL)
+			fatalx("%s: no user to run as", child);
 		if (strcmp(child, "net") == 0)
 			net_main(kd.user);
 		else if (strcmp(child, "scan") == 0)
@@ -87,6 +94,28 @@ main(int argc, char *argv[])
 	log_procinit("parent");
 	if (geteuid() != 0)
 		fatalx("need root privileges");
+
+	/*
+	 * No file at the default path means the built-in defaults; a file
+	 * named with -f must exist.  An invalid file is refused, never
+	 * silently replaced by defaults.
+	 */
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		fatal(NULL);
+	if (!fflag && access(conffile, F_OK) == -1 && errno == ENOENT) {
+		config_default(conf);
+		log_info("no %s: running on built-in defaults", conffile);
+	} else if (config_load_file(conffile, CONFIG_F_PERMS, conf, err,
+	    sizeof(err)) == -1)
+		fatalx("%s", err);
+	kd.conf = conf;
+	kd.user = conf->kobangd.user;
+	kd.sockpath = sockpath != NULL ? sockpath :
+	    conf->kobangd.control_socket;
+	if (conf->kobangd.control_group != NULL &&
+	    getgrnam(conf->kobangd.control_group) == NULL)
+		fatalx("control group %s does not exist",
+		    conf->kobangd.control_group);
 	if (getpwnam(kd.user) == NULL)
 		fatalx("unprivileged user %s does not exist "
 		    "(create it with: make user)", kd.user);
