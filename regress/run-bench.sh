@@ -1,0 +1,9 @@
+#!/bin/sh
+# Run every benchmark program given on the command line.  Benchmarks
+# print figures; they assert nothing about time.
+status=0
+for b in "$@"; do
+	echo "== $(basename "$b")"
+	"$b" || status=1
+done
+exit $status
