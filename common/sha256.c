@@ -1,0 +1,134 @@
+/*
+ * SHA-256 via libcrypto's EVP API.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "sha256.h"
+
+static EVP_MD	*sha256_md;
+
+/*
+ * Fetch once: an explicit fetch avoids the implicit lookup that
+ * EVP_sha256() costs on every digest under OpenSSL 3.
+ */
+static const EVP_MD *
+md(void)
+{
+	if (sha256_md == NULL)
+		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+	return (sha256_md);
+}
+
+int
+sha256_preload(void)
+{
+	return (md() == NULL ? -1 : 0);
+}
+
+void
+sha256_tohex(const uint8_t d[SHA256_DIGEST_LEN], char out[SHA256_HEX_BUFSZ])
+{
+	static const char	 hex[] = "0123456789abcdef";
+	size_t			 i;
+
+	for (i = 0; i < SHA256_DIGEST_LEN; i++) {
+		out[2 * i] = hex[d[i] >> 4];
+		out[2 * i + 1] = hex[d[i] & 0x0f];
+	}
+	out[SHA256_HEX_LEN] = '\0';
+}
+
+int
+sha256_digest(const void *buf, size_t len, uint8_t d[SHA256_DIGEST_LEN])
+{
+	const EVP_MD	*m;
+	unsigned int	 dlen = 0;
+
+	if ((m = md()) == NULL)
+		return (-1);
+	if (EVP_Digest(buf, len, d, &dlen, m, NULL) != 1 ||
+	    dlen != SHA256_DIGEST_LEN)
+		return (-1);
+	return (0);
+}
+
+int
+sha256_hex(const void *buf, size_t len, char out[SHA256_HEX_BUFSZ])
+{
+	uint8_t	 d[SHA256_DIGEST_LEN];
+
+	if (sha256_digest(buf, len, d) == -1)
+		return (-1);
+	sha256_tohex(d, out);
+	return (0);
+}
+
+int
+sha256_init(struct sha256_ctx *c)
+{
+	const EVP_MD	*m;
+	EVP_MD_CTX	*x;
+
+	c->md = NULL;
+	if ((m = md()) == NULL)
+		return (-1);
+	if ((x = EVP_MD_CTX_new()) == NULL)
+		return (-1);
+	if (EVP_DigestInit_ex(x, m, NULL) != 1) {
+		EVP_MD_CTX_free(x);
+		return (-1);
+	}
+	c->md = x;
+	return (0);
+}
+
+int
+sha256_update(struct sha256_ctx *c, const void *buf, size_t len)
+{
+	if (c->md == NULL)
+		return (-1);
+	if (len == 0)
+		return (0);
+	if (EVP_DigestUpdate(c->md, buf, len) != 1) {
+		sha256_abort(c);
+		return (-1);
+	}
+	return (0);
+}
+
+int
+sha256_final(struct sha256_ctx *c, uint8_t d[SHA256_DIGEST_LEN])
+{
+	unsigned int	 dlen = 0;
+	int		 rv = 0;
+
+	if (c->md == NULL)
+		return (-1);
+	if (EVP_DigestFinal_ex(c->md, d, &dlen) != 1 ||
+	    dlen != SHA256_DIGEST_LEN)
+		rv = -1;
+	sha256_abort(c);
+	return (rv);
+}
+
+int
+sha256_final_hex(struct sha256_ctx *c, char out[SHA256_HEX_BUFSZ])
+{
+	uint8_t	 d[SHA256_DIGEST_LEN];
+
+	if (sha256_final(c, d) == -1)
+		return (-1);
+	sha256_tohex(d, out);
+	return (0);
+}
+
+void
+sha256_abort(struct sha256_ctx *c)
+{
+	EVP_MD_CTX_free(c->md);
+	c->md = NULL;
+}

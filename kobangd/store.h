@@ -1,0 +1,273 @@
+/*
+ * The state database (SURFACES.md 11, PROTOCOL.md 8-9): one SQLite file,
+ * kobangd.db in the state directory, owned by root, mode 0600, WAL.  Only
+ * the parent opens it.
+ *
+ * What it holds:
+ * - per surface, the current inventory snapshot (one row per item id, the
+ *   first occurrence of an id in the scan wins, as in the differ) and the
+ *   surface's baseline marker, last scan time, duration, item and issue
+ *   counts and health;
+ * - change events (the local activity feed, RULES.md 7.1);
+ * - findings (struct finding, all fields);
+ * - the outbox: one row per inventory change and per finding while sync is
+ *   active, with the PROTOCOL.md 7 payload, its SHA-256, an uppercase v4
+ *   event id and a local sequence per device id (next = max + 1, from 1,
+ *   assigned inside the commit transaction, never reused).
+ *
+ * Nothing secret is ever written: items and findings hold none, and no
+ * other data goes in.
+ *
+ * Threading: none.  Every function runs on the caller's connection; the
+ * store is not safe for concurrent use.
+ *
+ * Errors: functions returning int return 0 on success and -1 on failure,
+ * having logged the SQLite error with log_warnx; a failed commit leaves
+ * the database exactly as it was (the transaction is rolled back).
+ *
+ * Ownership: query callbacks get borrowed pointers into SQLite's row
+ * buffers.  They are valid only during the call; copy what you keep and
+ * never free or modify them.  A callback returns 0 to go on and -1 to stop
+ * the query, which then returns -1 (without logging).
+ */
+#ifndef KOBANGD_STORE_H
+#define KOBANGD_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "differ.h"
+#include "item.h"
+#include "rule.h"
+#include "uuid.h"
+#include "vocab.h"
+
+#define STORE_DBNAME		"kobangd.db"
+#define STORE_SCHEMA_VERSION	1
+
+struct store;
+
+/*
+ * Open (creating if needed) dir/kobangd.db.  dir is created 0700 if
+ * missing; an existing dir must be a directory owned by us and not group
+ * or world writable.  A database that cannot be opened or fails PRAGMA
+ * quick_check is renamed to kobangd.db.corrupt-<UTC timestamp> (with its
+ * -wal and -shm), a fresh one is created, a warning is logged and
+ * store_rebuilt() says so.  A database of a newer schema than this build
+ * knows is refused.  Returns NULL with a one-line reason in err.
+ */
+struct store	*store_open(const char *dir, char *err, size_t errlen);
+/* Checkpoint the WAL, close, free.  NULL is allowed. */
+void		 store_close(struct store *);
+/* 1 if store_open() had to move a corrupt database aside. */
+int		 store_rebuilt(const struct store *);
+/* The database file's path (for messages and status). */
+const char	*store_path(const struct store *);
+
+/*
+ * Has the surface's baseline been done?  1 yes, 0 no (never scanned, or
+ * the database was rebuilt), -1 error.
+ */
+int	 store_baselined(struct store *, enum surface);
+
+/*
+ * The stored snapshot of one surface, for the differ: an allocated array
+ * of items whose strings are allocated too (free with store_items_free).
+ * Stored ids are unique, so the differ sees the same first occurrences the
+ * scan had.  Order: the collector order of the scan that last wrote each
+ * row, then item id.  An empty or never-scanned surface gives *n = 0.
+ */
+int	 store_load_snapshot(struct store *, enum surface, struct item **,
+	    size_t *);
+void	 store_items_free(struct item *, size_t);
+
+/*
+ * struct rules_held callback for rules_eval_present(): does the findings
+ * table already hold a finding with this surface, item id and rule id?
+ * arg is the struct store.  1 yes, 0 no, -1 error.  Use as
+ *	struct rules_held held = { store_held, st };
+ */
+int	 store_held(void *arg, enum surface, const char *item_id,
+	    const char *rule_id);
+
+/*
+ * One surface scan to commit.  All pointers are borrowed for the call.
+ *
+ * baseline = 1 (the surface was not baselined): items are stored, the
+ *   present findings are stored, the surface is marked baselined; changes
+ *   and change_findings must be empty; no change events, no retention
+ *   pass.  Outbox: one `added` event per item in collector order (later
+ *   duplicates of an id skipped), then the present findings.
+ * baseline = 0: the snapshot is updated by the changes (removed rows
+ *   deleted, modified rows replaced, added rows inserted; a change that
+ *   does not fit the stored snapshot, e.g. an added id already stored,
+ *   fails the commit), one change event per change, the change findings,
+ *   then the present findings; retention applies.  Outbox: one event per
+ *   change in the given (diff) order (payload: the old item for removed,
+ *   the new one otherwise), then the change findings in the given order,
+ *   then the present findings.  Finding events have kind `modified`.
+ *
+ * Outbox rows are written only if device_id is non-NULL (the caller
+ * decides: sync enabled and a device id known).  tenant_id may be NULL.
+ *
+ * Times are milliseconds since the epoch.  completed_ms is the scan
+ * completion time (collectedAt of every event; observedAt of baseline
+ * items); artifact_ms is the clock read just after it (the timestamp of
+ * the change events; observedAt of inventory events in a normal scan).
+ * A finding's observedAt is its own timestamp string (which the rule
+ * engine got from the artifact time), parsed; a malformed one fails the
+ * commit.
+ *
+ * max_events / max_findings: persistence.maxStoredEvents and
+ * maxStoredFindings (negative: no pruning, 0: delete all, else keep the
+ * newest by timestamp, then id).
+ *
+ * nissues / health_message: the scan's issues; nissues > 0 marks the
+ * surface degraded with the message (NULL: "N issues"), 0 marks it ok.
+ */
+struct store_scan {
+	enum surface		 surface;
+	int			 baseline;
+	const struct item	*items;		/* new snapshot, collector order */
+	size_t			 nitems;
+	const struct change	*changes;	/* diff order */
+	size_t			 nchanges;
+	const struct finding	*change_findings;
+	size_t			 nchange_findings;
+	const struct finding	*present_findings;	/* deduplicated */
+	size_t			 npresent_findings;
+	int64_t			 completed_ms;
+	int64_t			 artifact_ms;
+	int64_t			 duration_ms;
+	size_t			 nissues;
+	const char		*health_message;
+	long long		 max_events;
+	long long		 max_findings;
+	const char		*device_id;	/* NULL: no outbox rows */
+	const char		*tenant_id;	/* may be NULL */
+	const struct idsource	*ids;		/* event ids; NULL: random */
+};
+
+/* What a commit did (optional). */
+struct store_commit_result {
+	size_t		 nevents;	/* change events written */
+	size_t		 nfindings;	/* findings written */
+	size_t		 noutbox;	/* outbox rows written */
+	int64_t		 first_seq;	/* their local sequences; 0 if none */
+	int64_t		 last_seq;
+	size_t		 pruned_events;
+	size_t		 pruned_findings;
+};
+
+int	 store_commit_scan(struct store *, const struct store_scan *,
+	    struct store_commit_result *);
+
+/*
+ * A scan that failed or timed out commits nothing (RULES.md 8); record
+ * that on the surface (health degraded, the message, when and how long)
+ * without touching its snapshot or baseline marker.
+ */
+int	 store_note_scan_failure(struct store *, enum surface, int64_t at_ms,
+	    int64_t duration_ms, const char *message);
+
+/*
+ * Queries for kobanctl.  home: NULL for everything, else only rows whose
+ * path is home itself or lies under home + "/" (a non-root caller passes
+ * their own home).  The callbacks get borrowed rows (see above).
+ */
+
+/* Inventory, one surface (or all if surface < 0), by surface then order. */
+typedef int	(*store_item_cb)(void *, const struct item *, const char *id);
+int	 store_query_inventory(struct store *, int surface, const char *home,
+	    store_item_cb, void *);
+
+struct store_event {
+	int64_t			 id;		/* row id, increasing */
+	int64_t			 ts_ms;		/* artifact time of the scan */
+	enum surface		 surface;
+	enum change_kind	 kind;
+	enum item_kind		 item_kind;
+	const char		*item_id;
+	const char		*name;
+	const char		*path;
+	const char		*old_version;	/* NULL: nil or added */
+	const char		*new_version;	/* NULL: nil or removed */
+	const char		*detail;	/* feed text, RULES.md 7.1 */
+};
+typedef int	(*store_event_cb)(void *, const struct store_event *);
+/* Newest first (timestamp, then id); limit 0 means no limit. */
+int	 store_query_events(struct store *, size_t limit, const char *home,
+	    store_event_cb, void *);
+
+/*
+ * Findings with severity >= min_severity (or all if < 0), newest first
+ * (timestamp, then insertion); limit 0 means no limit.  The struct
+ * finding's pointers are borrowed like any row.
+ */
+typedef int	(*store_finding_cb)(void *, const struct finding *);
+int	 store_query_findings(struct store *, int min_severity,
+	    const char *home, size_t limit, store_finding_cb, void *);
+
+struct store_surface_stats {
+	enum surface	 surface;
+	int		 scanned;	/* 0: no row yet; the rest is zero */
+	int		 baselined;
+	int64_t		 last_scan_ms;	/* last commit or failure */
+	int64_t		 duration_ms;
+	uint64_t	 items;		/* items of the last committed scan */
+	uint64_t	 issues;
+	int		 degraded;	/* 0 ok, 1 degraded */
+	const char	*message;	/* NULL if ok; borrowed */
+};
+typedef int	(*store_surface_cb)(void *, const struct store_surface_stats *);
+/* One call per surface in enum order, scanned or not. */
+int	 store_query_surfaces(struct store *, store_surface_cb, void *);
+
+struct store_outbox_stats {
+	uint64_t	 backlog_events;	/* pending + inFlight */
+	uint64_t	 backlog_bytes;		/* their payload bytes */
+	uint64_t	 pending;
+	uint64_t	 inflight;
+	uint64_t	 acked;
+	uint64_t	 poison;
+	int64_t		 oldest_pending_ms;	/* collectedAt; 0 if none */
+	int64_t		 last_seq;		/* highest sequence; 0 if none */
+};
+/* For one device id, or over all rows if device_id is NULL. */
+int	 store_outbox_stats(struct store *, const char *device_id,
+	    struct store_outbox_stats *);
+
+/* Outbox rows (tests, the sync of a later issue, pbdecode checks). */
+enum store_outbox_state {
+	OUTBOX_PENDING,
+	OUTBOX_INFLIGHT,
+	OUTBOX_ACKED,
+	OUTBOX_POISON
+};
+struct store_outbox_row {
+	char			 event_id[UUID_BUFSZ];
+	const char		*device_id;
+	const char		*tenant_id;	/* NULL: none */
+	int64_t			 local_seq;
+	enum surface		 surface;
+	enum change_kind	 kind;
+	int			 finding;	/* 1: finding event */
+	int64_t			 observed_ms;
+	int64_t			 collected_ms;
+	const uint8_t		*payload;
+	size_t			 payload_len;
+	const char		*payload_hash;	/* 64 lowercase hex */
+	enum store_outbox_state	 state;
+	int64_t			 attempts;
+	int64_t			 next_attempt_ms;	/* 0: ready now */
+};
+typedef int	(*store_outbox_cb)(void *, const struct store_outbox_row *);
+/*
+ * Rows with local sequence > after_seq, ascending (device id, then
+ * sequence); device_id NULL for all devices; limit 0 means no limit.
+ */
+int	 store_query_outbox(struct store *, const char *device_id,
+	    int64_t after_seq, size_t limit, store_outbox_cb, void *);
+const char	*store_outbox_state_name(enum store_outbox_state);
+
+#endif
