@@ -21,6 +21,7 @@
 #include "event.h"
 #include "kobangd.h"
 #include "log.h"
+#include "scanproto.h"
 
 static int	signal_pipe[2] = { -1, -1 };
 
@@ -114,6 +115,9 @@ parent_start_child(struct kobangd *kd, struct child *c)
 		kill(pid, SIGKILL);
 		return (-1);
 	}
+	/* Item batches: both ends of the scan channel agree on the size. */
+	if (c->role == SANDBOX_SCAN && scanproto_channel_init(&c->ibuf) == -1)
+		fatal("scan channel size");
 	if (ev_fd_add(fd, 0, parent_child_events, parent_child_cb, c) == -1) {
 		log_warn("cannot watch %s", c->name);
 		imsgbuf_clear(&c->ibuf);

@@ -24,6 +24,11 @@
 enum imsg_type {
 	IMSG_NONE,
 	IMSG_CHILD_HELLO,	/* child -> parent, once: struct child_hello */
+	/* The scan protocol: kobangd/scanproto.h. */
+	IMSG_SCAN_FILE,		/* parent -> scan: struct scan_file + fd */
+	IMSG_SCAN_ITEMS,	/* scan -> parent: a batch of items */
+	IMSG_SCAN_ISSUE,	/* scan -> parent: struct scan_issue_msg */
+	IMSG_SCAN_FILE_DONE,	/* scan -> parent: struct scan_file_done */
 };
 
 /* What a child reports after sandboxing itself. */

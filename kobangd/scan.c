@@ -8,6 +8,7 @@
 
 #include "kobangd.h"
 #include "log.h"
+#include "scanproto.h"
 
 static int	scan_dispatch_imsg(struct imsgbuf *);
 
@@ -17,6 +18,8 @@ void
 scan_main(const char *user)
 {
 	child_setup("scan", SANDBOX_SCAN, user, &scan_ibuf);
+	if (scanproto_channel_init(&scan_ibuf) == -1)
+		fatal("scan channel size");
 	child_loop(&scan_ibuf, scan_dispatch_imsg);
 }
 

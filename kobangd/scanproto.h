@@ -1,0 +1,302 @@
+/*
+ * The scan protocol: how the parent hands an open file to the scan child
+ * and how the child answers with items and issues.  Both ends use this
+ * header; the wire layouts are in privsep/PROTOCOL.md.
+ *
+ * Parent -> scan, one per file:
+ *	IMSG_SCAN_FILE, descriptor attached, payload struct scan_file: the
+ *	scan and file ids, the surface, the parser, its flags, for
+ *	SCAN_PARSER_HASH_ONLY the item template the parent knows from the
+ *	directory listing (kind, name, origin), and the file's label (its
+ *	absolute path).  The parent never reads contents; the child never
+ *	sees a path it could open (it has no file system).
+ *
+ * Scan -> parent, for the file at the head of the queue only:
+ *	IMSG_SCAN_ITEMS      zero or more batches of items
+ *	IMSG_SCAN_ISSUE      zero or more issues (code and reason text)
+ *	IMSG_SCAN_FILE_DONE  exactly one: status, item and issue counts
+ *
+ * The child works on files strictly in the order it received them, so
+ * every answer concerns the oldest file the parent has outstanding; an
+ * answer for any other file, a count that disagrees with FILE_DONE, or any
+ * malformed field breaks the channel.
+ *
+ * An item's path is never on the wire: it is the label of the file, by
+ * construction, so a child cannot name a path the parent did not open.
+ * A file whose FILE_DONE status is SCAN_FAILED contributes no items (the
+ * items already received for it are dropped; SURFACES.md 0.3: a parse or
+ * type error loses the whole file), only its issues.  SCAN_OK with issues
+ * is possible: a hash failure keeps the item with a nil detail.
+ *
+ * Order: items of a file arrive in the parser's order.  The claudeConfig
+ * parsers emit them as SURFACES.md 2 says (MCP servers by name, first
+ * candidate wins; settings keys sorted).  The npm parser emits lockfile
+ * order, neither sorted nor deduplicated: sorting a surface's items by
+ * id and keeping the first of equal ids (SURFACES.md 0.8) is the
+ * parent's, over all files of the surface, with a stable sort.
+ */
+#ifndef KOBANGD_SCANPROTO_H
+#define KOBANGD_SCANPROTO_H
+
+#include <sys/types.h>
+
+#include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "imsg.h"
+#include "item.h"
+
+/*
+ * The scan channel's maximum message (payload plus header); both ends
+ * set it with scanproto_channel_init().  Large enough for one item at
+ * its field caps and for batches that keep the per-message overhead low.
+ */
+#define SCAN_IMSG_MAXSIZE	(256U * 1024)
+
+/* Files the parent may have outstanding (sent, FILE_DONE not seen). */
+#define SCAN_MAX_INFLIGHT	16
+
+/* Size caps (SURFACES.md 0.2): a file strictly larger is not read. */
+#define SCAN_CAP_AGENT		5000000		/* agent config files */
+#define SCAN_CAP_PACKAGE	25000000	/* lockfiles, manifests */
+
+/* Caps of each item field on the wire, in bytes, without a NUL. */
+#define SCAN_NAME_MAX		4096
+#define SCAN_VERSION_MAX	1024
+#define SCAN_ORIGIN_MAX		8192
+#define SCAN_DETAIL_MAX		65536
+#define SCAN_REASON_MAX		256		/* issue text, NUL included */
+
+/* The HASH_ONLY template's fields, NUL included. */
+#define SCAN_TMPL_NAME_MAX	256		/* a file or directory name */
+#define SCAN_TMPL_ORIGIN_MAX	64
+
+/* Which parser reads the file. */
+enum scan_parser {
+	SCAN_PARSER_CLAUDE_MCP,		/* ~/.claude.json, <root>/.mcp.json */
+	SCAN_PARSER_CLAUDE_SETTINGS,	/* settings{,.local}.json, managed */
+	SCAN_PARSER_CLAUDE_PLUGIN_FILE,	/* ~/.claude/plugins JSON */
+	SCAN_PARSER_HASH_ONLY,		/* one item, detail = SHA-256 */
+	SCAN_PARSER_NPM_LOCK,		/* package-lock / npm-shrinkwrap */
+	SCAN_PARSER_COUNT
+};
+
+/* Parser flags (struct scan_file.flags). */
+#define SCAN_F_HOOKS		0x01	/* settings: claude.includeHooks */
+#define SCAN_F_PLUGINS		0x02	/* settings: claude.includePlugins */
+#define SCAN_F_ALL		(SCAN_F_HOOKS | SCAN_F_PLUGINS)
+
+/* IMSG_SCAN_FILE payload, exactly this size; descriptor attached. */
+struct scan_file {
+	uint32_t	scan_id;	/* the parent's, echoed back */
+	uint32_t	file_id;	/* unique among outstanding files */
+	uint32_t	surface;	/* enum surface */
+	uint32_t	parser;		/* enum scan_parser */
+	uint32_t	flags;		/* SCAN_F_* */
+	uint32_t	kind;		/* HASH_ONLY: enum item_kind; else 0 */
+	char		name[SCAN_TMPL_NAME_MAX];	/* HASH_ONLY, else "" */
+	char		origin[SCAN_TMPL_ORIGIN_MAX];	/* HASH_ONLY, else "" */
+	char		path[PATH_MAX];	/* label: absolute, NUL-terminated */
+};
+
+/*
+ * IMSG_SCAN_ITEMS payload: struct scan_items_hdr, then count items, each
+ *	u8 surface, u8 kind, u8 installedOnRequest (0, 1, 2 = nil),
+ *	u8 nil flags (SCAN_NIL_VERSION, SCAN_NIL_DETAIL),
+ *	then name, [version], origin, [detail], each a u32 length and that
+ *	many bytes: no NUL, valid UTF-8, within the field's cap.
+ * Numbers in host order (IPC only), unaligned.  The payload ends exactly
+ * after the last item.
+ */
+struct scan_items_hdr {
+	uint32_t	scan_id;
+	uint32_t	file_id;
+	uint32_t	count;		/* >= 1 */
+};
+#define SCAN_IOR_FALSE		0
+#define SCAN_IOR_TRUE		1
+#define SCAN_IOR_NIL		2
+#define SCAN_NIL_VERSION	0x01
+#define SCAN_NIL_DETAIL		0x02
+
+/* Issue codes: what the parent records on the surface (health). */
+enum scan_issue_code {
+	SCAN_ISSUE_OVERSIZED,		/* over the cap, nothing read */
+	SCAN_ISSUE_NOT_REGULAR,		/* not a regular file */
+	SCAN_ISSUE_UNREADABLE,		/* read error */
+	SCAN_ISSUE_CHANGED,		/* size changed or short read */
+	SCAN_ISSUE_MALFORMED,		/* not strict JSON (or too deep) */
+	SCAN_ISSUE_TYPE,		/* a known key with the wrong type */
+	SCAN_ISSUE_LIMIT,		/* a field over its wire cap, ... */
+	SCAN_ISSUE_HASH,		/* hash failed: item kept, detail nil */
+	SCAN_ISSUE_COUNT
+};
+
+/* IMSG_SCAN_ISSUE payload, exactly this size. */
+struct scan_issue_msg {
+	uint32_t	scan_id;
+	uint32_t	file_id;
+	uint32_t	code;		/* enum scan_issue_code */
+	char		reason[SCAN_REASON_MAX];	/* NUL-terminated UTF-8 */
+};
+
+/* FILE_DONE status. */
+#define SCAN_OK			0	/* the items stand */
+#define SCAN_FAILED		1	/* the file contributes no items */
+
+/* IMSG_SCAN_FILE_DONE payload, exactly this size. */
+struct scan_file_done {
+	uint32_t	scan_id;
+	uint32_t	file_id;
+	uint32_t	status;		/* SCAN_OK, SCAN_FAILED */
+	uint32_t	nitems;		/* items sent for this file */
+	uint32_t	nissues;	/* issues sent for this file */
+};
+
+/* Both ends: set the channel's message size limit. 0 or -1. */
+int	 scanproto_channel_init(struct imsgbuf *);
+
+const char	*scan_parser_name(enum scan_parser);
+const char	*scan_issue_code_name(enum scan_issue_code);
+
+/*
+ * ---- Parent side ----
+ *
+ * struct scanproto tracks the files sent to one scan child and decodes
+ * its answers strictly.  One per child incarnation: when the child dies
+ * or its channel is broken, scanproto_reset() forgets every outstanding
+ * file (their descriptors are gone with the channel) and the pipeline
+ * rescans.
+ */
+struct scan_issue {
+	char			*path;		/* the file's label */
+	enum scan_issue_code	 code;
+	char			*reason;
+};
+
+/*
+ * One finished file, owned by the caller: scan_result_free().  The
+ * items' strings live in the result (every item's path is the result's
+ * path): never free them one by one, keep the result while the items
+ * are in use or copy them.
+ */
+struct scan_result {
+	uint32_t		 scan_id;
+	uint32_t		 file_id;
+	enum surface		 surface;
+	enum scan_parser	 parser;
+	int			 status;	/* SCAN_OK, SCAN_FAILED */
+	char			*path;		/* the label */
+	struct item		*items;		/* none when SCAN_FAILED */
+	size_t			 nitems;
+	struct scan_issue	*issues;
+	size_t			 nissues;
+};
+
+struct scanproto;
+
+struct scanproto *scanproto_new(void);
+void	 scanproto_free(struct scanproto *);
+void	 scanproto_reset(struct scanproto *);
+/* Files sent and not yet answered with FILE_DONE. */
+size_t	 scanproto_pending(const struct scanproto *);
+
+/*
+ * Queue IMSG_SCAN_FILE with fd on the channel (the caller flushes it
+ * through its event loop).  The request is checked (enums, template,
+ * NUL-terminated absolute label, a file id not outstanding).  fd is
+ * always consumed, also on failure.  -1 with errno: EINVAL (bad
+ * request), EBUSY (SCAN_MAX_INFLIGHT outstanding: check
+ * scanproto_pending() first), EEXIST (file id outstanding), ENOMEM.
+ */
+int	 scanproto_send_file(struct scanproto *, struct imsgbuf *,
+	    const struct scan_file *, int);
+
+/*
+ * Handle one message from the scan child (types IMSG_SCAN_ITEMS,
+ * IMSG_SCAN_ISSUE, IMSG_SCAN_FILE_DONE; anything else is an error).
+ * Returns -1 on anything invalid: the caller's dispatch hook returns -1
+ * and the channel is broken.  0: accepted, nothing finished.  1: a file
+ * finished, *res is set and owned by the caller.
+ */
+int	 scanproto_dispatch(struct scanproto *, struct imsg *,
+	    struct scan_result **);
+
+/* Same checks over a raw payload: for tests and the fuzzer. */
+int	 scanproto_recv(struct scanproto *, uint32_t, const void *, size_t,
+	    struct scan_result **);
+
+void	 scan_result_free(struct scan_result *);
+
+/*
+ * ---- Scan side ----
+ *
+ * A string slice: p == NULL means nil.  Parsers emit items as slices
+ * into their input or arena; the encoder copies them into the batch.
+ */
+struct sv {
+	const char	*p;
+	size_t		 len;
+};
+
+struct scan_item {
+	enum item_kind	 kind;
+	int		 ior;		/* 0, 1, ITEM_BOOL_NIL */
+	struct sv	 name;
+	struct sv	 version;
+	struct sv	 origin;	/* never nil */
+	struct sv	 detail;
+};
+
+/*
+ * Where parsers put their output.  emit returns 0, or -1 to stop the
+ * parse (the sink recorded why).  issue records a per-file issue.
+ */
+struct scan_sink {
+	int	(*emit)(void *, const struct scan_item *);
+	void	(*issue)(void *, enum scan_issue_code, const char *);
+	void	*arg;
+};
+
+/*
+ * The encoder: batches items into IMSG_SCAN_ITEMS messages of up to
+ * SCAN_IMSG_MAXSIZE and queues issues and FILE_DONE for one file.
+ * scan_out_item() refuses what the parent would refuse (-1, errno
+ * ERANGE for a field over its cap, EILSEQ for a NUL or invalid UTF-8,
+ * EINVAL for a bad enum) without sending anything, so the caller can
+ * record an issue instead of breaking the channel; ENOMEM or a channel
+ * error otherwise.  The queue is flushed when it grows past a few
+ * batches, so a large lockfile does not pile up in memory.
+ */
+struct scan_out {
+	struct imsgbuf	*ibuf;
+	uint32_t	 scan_id;
+	uint32_t	 file_id;
+	uint32_t	 surface;
+	unsigned char	*buf;		/* the batch being filled */
+	size_t		 len;
+	uint32_t	 count;		/* items in the batch */
+	uint32_t	 nitems;	/* items sent for the file */
+	uint32_t	 nissues;
+};
+
+int	 scan_out_begin(struct scan_out *, struct imsgbuf *,
+	    const struct scan_file *);
+int	 scan_out_item(struct scan_out *, const struct scan_item *);
+int	 scan_out_issue(struct scan_out *, enum scan_issue_code,
+	    const char *);
+/* Flushes the last batch and queues FILE_DONE; frees the batch. */
+int	 scan_out_done(struct scan_out *, int);
+void	 scan_out_free(struct scan_out *);
+
+/*
+ * Process one IMSG_SCAN_FILE in the child: check the request, fstat the
+ * descriptor (regular file, size cap before reading), read it (hashing
+ * as it goes), parse, queue items and issues and always FILE_DONE on
+ * ibuf, close fd.  Returns 0, or -1 if the request itself is invalid
+ * (the parent is trusted: the child exits) or memory ran out.
+ */
+int	 scan_file_process(struct imsgbuf *, const struct scan_file *, int);
+
+#endif
