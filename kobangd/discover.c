@@ -1,0 +1,1564 @@
+/*
+ * Discovery: which files each surface reads, per monitored user, found
+ * and opened with that user's rights.  See discover.h for the rules.
+ */
+
+#include <sys/types.h>
+#include <sys/fsuid.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+
+#include <linux/openat2.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "config.h"
+#include "discover.h"
+#include "log.h"
+
+#define DISC_MAX_GROUPS	1024
+
+/* The parent's own supplementary groups, given back after each switch. */
+static gid_t	 root_groups[DISC_MAX_GROUPS];
+static int	 root_ngroups = -1;
+static int	 disc_switched;
+static int	 have_openat2 = 1;
+
+enum dent_type {
+	DENT_DIR,
+	DENT_REG,
+	DENT_LNK,
+	DENT_OTHER
+};
+
+struct dent {
+	char		*name;
+	enum dent_type	 type;
+};
+
+/* One recursive walk: its budgets and clock. */
+struct walk {
+	struct disc_result	*res;
+	size_t			 anchor;
+	unsigned long long	 start;		/* ms, monotonic */
+	unsigned long long	 max_msec;
+	size_t			 entries;
+	size_t			 files;
+	int			 exhausted;
+};
+
+static unsigned long long
+disc_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((unsigned long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* Identity */
+
+int
+disc_become(const struct disc_user *u)
+{
+	if (u == NULL || u->uid == 0)
+		return (0);
+	if (disc_switched) {
+		errno = EBUSY;
+		return (-1);
+	}
+	if (root_ngroups == -1) {
+		if ((root_ngroups = getgroups(DISC_MAX_GROUPS,
+		    root_groups)) == -1) {
+			root_ngroups = -1;
+			return (-1);
+		}
+	}
+	/* Groups first: CAP_SETGID survives the fsuid change anyway. */
+	if (setgroups((size_t)u->ngroups, u->groups) == -1)
+		return (-1);
+	disc_switched = 1;
+	(void)setfsgid(u->gid);
+	if ((gid_t)setfsgid((gid_t)-1) != u->gid) {
+		disc_restore();
+		errno = EPERM;
+		return (-1);
+	}
+	/* From here the kernel drops CAP_DAC_OVERRIDE and friends. */
+	(void)setfsuid(u->uid);
+	if ((uid_t)setfsuid((uid_t)-1) != u->uid) {
+		disc_restore();
+		errno = EPERM;
+		return (-1);
+	}
+	return (0);
+}
+
+void
+disc_restore(void)
+{
+	if (!disc_switched)
+		return;
+	(void)setfsuid(geteuid());
+	(void)setfsgid(getegid());
+	if ((uid_t)setfsuid((uid_t)-1) != geteuid() ||
+	    (gid_t)setfsgid((gid_t)-1) != getegid() ||
+	    setgroups((size_t)root_ngroups, root_groups) == -1)
+		fatal("cannot restore the parent's file system identity");
+	disc_switched = 0;
+}
+
+/* Users */
+
+static void
+disc_user_free(struct disc_user *u)
+{
+	free(u->name);
+	free(u->home);
+	free(u->groups);
+}
+
+void
+disc_users_free(struct disc_users *us)
+{
+	size_t	i;
+
+	for (i = 0; i < us->n; i++)
+		disc_user_free(&us->v[i]);
+	free(us->v);
+	us->v = NULL;
+	us->n = 0;
+}
+
+static int
+disc_user_add(struct disc_users *us, const struct passwd *pw)
+{
+	struct disc_user	 u, *v;
+	size_t			 i, hl;
+	int			 n = 32;
+
+	for (i = 0; i < us->n; i++)
+		if (us->v[i].uid == pw->pw_uid)
+			return (0);
+	if (pw->pw_dir == NULL || pw->pw_dir[0] != '/') {
+		log_warnx("user %s: home %s is not an absolute path; "
+		    "not monitored", pw->pw_name, pw->pw_dir ? pw->pw_dir : "");
+		return (0);
+	}
+	memset(&u, 0, sizeof(u));
+	u.uid = pw->pw_uid;
+	u.gid = pw->pw_gid;
+	if ((u.name = strdup(pw->pw_name)) == NULL ||
+	    (u.home = strdup(pw->pw_dir)) == NULL)
+		goto fail;
+	hl = strlen(u.home);
+	while (hl > 1 && u.home[hl - 1] == '/')
+		u.home[--hl] = '\0';
+	if (strcmp(u.home, "/") == 0) {
+		/* Every path would be "in" that home. */
+		log_warnx("user %s: home is /; not monitored", pw->pw_name);
+		disc_user_free(&u);
+		return (0);
+	}
+	for (;;) {
+		gid_t	*g;
+
+		if ((g = reallocarray(u.groups, (size_t)n,
+		    sizeof(gid_t))) == NULL)
+			goto fail;
+		u.groups = g;
+		if (getgrouplist(pw->pw_name, pw->pw_gid, u.groups, &n) != -1)
+			break;
+		if (n > DISC_MAX_GROUPS) {
+			n = DISC_MAX_GROUPS;
+			break;
+		}
+		n *= 2;
+		if (n > DISC_MAX_GROUPS)
+			n = DISC_MAX_GROUPS;
+	}
+	u.ngroups = n;
+	if ((v = reallocarray(us->v, us->n + 1, sizeof(*v))) == NULL)
+		goto fail;
+	us->v = v;
+	us->v[us->n++] = u;
+	return (0);
+ fail:
+	disc_user_free(&u);
+	return (-1);
+}
+
+static int
+disc_human_shell(const char *shell)
+{
+	const char	*base;
+
+	if (shell == NULL || shell[0] == '\0')
+		return (1);	/* empty means /bin/sh */
+	base = strrchr(shell, '/');
+	base = base ? base + 1 : shell;
+	return (strcmp(base, "nologin") != 0 && strcmp(base, "false") != 0);
+}
+
+int
+disc_users_load(const struct config *conf, struct disc_users *us)
+{
+	const struct strlist	*names = conf->kobangd.users;
+	struct passwd		*pw;
+	struct stat		 st;
+	size_t			 i;
+
+	memset(us, 0, sizeof(*us));
+	if (names != NULL) {
+		for (i = 0; i < names->n; i++) {
+			errno = 0;
+			if ((pw = getpwnam(names->v[i])) == NULL) {
+				log_warnx("monitored user %s does not exist",
+				    names->v[i]);
+				continue;
+			}
+			if (disc_user_add(us, pw) == -1)
+				goto fail;
+		}
+		return (0);
+	}
+	setpwent();
+	while ((pw = getpwent()) != NULL) {
+		if (pw->pw_uid < 1000 || pw->pw_uid >= 60000 ||
+		    !disc_human_shell(pw->pw_shell) || pw->pw_dir == NULL ||
+		    stat(pw->pw_dir, &st) == -1 || !S_ISDIR(st.st_mode))
+			continue;
+		if (disc_user_add(us, pw) == -1) {
+			endpwent();
+			goto fail;
+		}
+	}
+	endpwent();
+	return (0);
+ fail:
+	disc_users_free(us);
+	return (-1);
+}
+
+static int
+disc_path_in(const char *path, const char *dir)
+{
+	size_t	l = strlen(dir);
+
+	return (strncmp(path, dir, l) == 0 && (path[l] == '/' ||
+	    path[l] == '\0'));
+}
+
+const struct disc_user *
+disc_user_of_path(const struct disc_users *us, const char *path)
+{
+	size_t	i;
+
+	for (i = 0; i < us->n; i++)
+		if (disc_path_in(path, us->v[i].home))
+			return (&us->v[i]);
+	return (NULL);
+}
+
+/* Results */
+
+#define GROW(res, arr, n, cap)						\
+	do {								\
+		if ((res)->n == (res)->cap) {				\
+			size_t	 nc = (res)->cap ? (res)->cap * 2 : 16;	\
+			void	*p = recallocarray((res)->arr, (res)->cap, \
+			    nc, sizeof(*(res)->arr));			\
+			if (p == NULL) {				\
+				(res)->enomem = 1;			\
+				return (-1);				\
+			}						\
+			(res)->arr = p;					\
+			(res)->cap = nc;				\
+		}							\
+	} while (0)
+
+static int
+res_issue(struct disc_result *res, const char *path, const char *fmt, ...)
+    __attribute__((__format__ (printf, 3, 4)));
+
+static int
+res_issue(struct disc_result *res, const char *path, const char *fmt, ...)
+{
+	struct disc_issue	*is;
+	va_list			 ap;
+	int			 r;
+
+	GROW(res, issues, nissues, capissues);
+	is = &res->issues[res->nissues];
+	if ((is->path = strdup(path)) == NULL) {
+		res->enomem = 1;
+		return (-1);
+	}
+	va_start(ap, fmt);
+	r = vasprintf(&is->reason, fmt, ap);
+	va_end(ap);
+	if (r == -1) {
+		free(is->path);
+		res->enomem = 1;
+		return (-1);
+	}
+	res->nissues++;
+	return (0);
+}
+
+static int
+res_anchor(struct disc_result *res, const char *path,
+    const struct disc_user *user, size_t *idx)
+{
+	struct disc_anchor	*a;
+	size_t			 i;
+
+	for (i = 0; i < res->nanchors; i++)
+		if (res->anchors[i].user == user &&
+		    strcmp(res->anchors[i].path, path) == 0) {
+			*idx = i;
+			return (0);
+		}
+	GROW(res, anchors, nanchors, capanchors);
+	a = &res->anchors[res->nanchors];
+	if ((a->path = strdup(path)) == NULL) {
+		res->enomem = 1;
+		return (-1);
+	}
+	a->user = user;
+	a->fd = -1;
+	a->err = 0;
+	*idx = res->nanchors++;
+	return (0);
+}
+
+/* Open an anchor directory with its user's rights, once. */
+static int
+res_anchor_open(struct disc_result *res, size_t idx)
+{
+	struct disc_anchor	*a = &res->anchors[idx];
+
+	if (a->fd != -1)
+		return (a->fd);
+	if (a->err != 0) {
+		errno = a->err;
+		return (-1);
+	}
+	if (disc_become(a->user) == -1) {
+		a->err = errno;
+		return (-1);
+	}
+	/* The anchor itself is a configured path: its links are followed. */
+	a->fd = open(a->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NONBLOCK);
+	if (a->fd == -1)
+		a->err = errno;
+	disc_restore();
+	if (a->fd == -1)
+		errno = a->err;
+	return (a->fd);
+}
+
+static int
+res_file(struct disc_result *res, size_t anchor, const char *path,
+    enum disc_parser parser, enum item_kind kind, const char *tname,
+    const char *origin, uint64_t cap)
+{
+	struct disc_file	*f;
+	size_t			 al = strlen(res->anchors[anchor].path);
+
+	if (!disc_path_in(path, res->anchors[anchor].path) ||
+	    strlen(path) <= al) {
+		errno = EINVAL;
+		return (-1);
+	}
+	GROW(res, files, nfiles, capfiles);
+	f = &res->files[res->nfiles];
+	memset(f, 0, sizeof(*f));
+	if ((f->path = strdup(path)) == NULL) {
+		res->enomem = 1;
+		return (-1);
+	}
+	/* "/" as an anchor has no slash to skip after it. */
+	f->rel = f->path + al + (al == 1 ? 0 : 1);
+	f->anchor = anchor;
+	f->parser = parser;
+	f->cap = cap;
+	if (parser == DISC_HASH) {
+		f->tmpl.kind = kind;
+		f->tmpl.origin = origin;
+		if ((f->tmpl.name = strdup(tname)) == NULL) {
+			free(f->path);
+			res->enomem = 1;
+			return (-1);
+		}
+	}
+	res->nfiles++;
+	return (0);
+}
+
+static int
+res_watch(struct disc_result *res, const char *dir, const char *name,
+    unsigned int flags, const char *top, const struct disc_user *user)
+{
+	struct disc_watch	*w;
+
+	GROW(res, watches, nwatches, capwatches);
+	w = &res->watches[res->nwatches];
+	memset(w, 0, sizeof(*w));
+	w->flags = flags;
+	w->user = user;
+	if ((w->dir = strdup(dir)) == NULL ||
+	    (name != NULL && (w->name = strdup(name)) == NULL) ||
+	    (w->top = strdup(top)) == NULL) {
+		free(w->dir);
+		free(w->name);
+		res->enomem = 1;
+		return (-1);
+	}
+	res->nwatches++;
+	return (0);
+}
+
+/* Watch the directory that holds path, for that entry. */
+static int
+res_watch_file(struct disc_result *res, const char *path, const char *top,
+    const struct disc_user *user)
+{
+	char		 dir[PATH_MAX];
+	const char	*slash = strrchr(path, '/');
+
+	if (slash == NULL || (size_t)(slash - path) >= sizeof(dir))
+		return (0);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (dir[0] == '\0')
+		strlcpy(dir, "/", sizeof(dir));
+	return (res_watch(res, dir, slash + 1, 0, top, user));
+}
+
+void
+disc_result_free(struct disc_result *res)
+{
+	size_t	i;
+
+	for (i = 0; i < res->nfiles; i++) {
+		free(res->files[i].path);
+		free(res->files[i].tmpl.name);
+	}
+	for (i = 0; i < res->nanchors; i++) {
+		if (res->anchors[i].fd != -1)
+			close(res->anchors[i].fd);
+		free(res->anchors[i].path);
+	}
+	for (i = 0; i < res->nissues; i++) {
+		free(res->issues[i].path);
+		free(res->issues[i].reason);
+	}
+	for (i = 0; i < res->nwatches; i++) {
+		free(res->watches[i].dir);
+		free(res->watches[i].name);
+		free(res->watches[i].top);
+	}
+	strlist_free(&res->wnames);
+	strlist_free(&res->wexclude);
+	free(res->files);
+	free(res->anchors);
+	free(res->issues);
+	free(res->watches);
+	memset(res, 0, sizeof(*res));
+}
+
+/* Opening beneath an anchor */
+
+static int
+disc_openat2(int dirfd, const char *rel, uint64_t flags, uint64_t resolve)
+{
+	struct open_how	how;
+	int		fd;
+
+	if (have_openat2) {
+		memset(&how, 0, sizeof(how));
+		how.flags = flags;
+		how.resolve = resolve;
+		fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
+		if (fd != -1 || errno != ENOSYS)
+			return (fd);
+		have_openat2 = 0;
+	}
+	/*
+	 * Without openat2, refuse every symbolic link: walk the components
+	 * with O_NOFOLLOW, never "..".
+	 */
+	{
+		char	 buf[PATH_MAX], *p, *next;
+		int	 cur = dirfd, nfd;
+
+		if (strlcpy(buf, rel, sizeof(buf)) >= sizeof(buf)) {
+			errno = ENAMETOOLONG;
+			return (-1);
+		}
+		for (p = buf; ; p = next) {
+			if ((next = strchr(p, '/')) != NULL)
+				*next++ = '\0';
+			if (strcmp(p, "..") == 0) {
+				errno = EXDEV;
+				nfd = -1;
+			} else if (next == NULL)
+				nfd = openat(cur, p[0] ? p : ".",
+				    (int)flags | O_NOFOLLOW);
+			else
+				nfd = openat(cur, p[0] ? p : ".", O_PATH |
+				    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+			if (cur != dirfd) {
+				int	saved = errno;
+
+				close(cur);
+				errno = saved;
+			}
+			if (nfd == -1 || next == NULL)
+				return (nfd);
+			cur = nfd;
+		}
+	}
+}
+
+#define DISC_RESOLVE	(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS)
+
+static const char *
+disc_type_word(mode_t m)
+{
+	if (S_ISDIR(m))
+		return ("a directory");
+	if (S_ISFIFO(m))
+		return ("a FIFO");
+	if (S_ISSOCK(m))
+		return ("a socket");
+	if (S_ISCHR(m) || S_ISBLK(m))
+		return ("a device");
+	if (S_ISLNK(m))
+		return ("a symbolic link");
+	return ("not a regular file");
+}
+
+static void
+disc_open_reason(int err, const struct disc_anchor *a, char *why,
+    size_t whylen)
+{
+	switch (err) {
+	case EXDEV:
+		snprintf(why, whylen, "a symbolic link leads out of %s; "
+		    "not followed", a->path);
+		break;
+	case ELOOP:
+		snprintf(why, whylen, "symbolic link not followed");
+		break;
+	case EACCES:
+	case EPERM:
+		snprintf(why, whylen, "unreadable for user %s: %s",
+		    a->user ? a->user->name : "root", strerror(err));
+		break;
+	default:
+		snprintf(why, whylen, "cannot open: %s", strerror(err));
+		break;
+	}
+}
+
+int
+disc_open(struct disc_result *res, const struct disc_file *f,
+    struct stat *st, int *missing, char *why, size_t whylen)
+{
+	struct disc_anchor	*a = &res->anchors[f->anchor];
+	struct stat		 st2;
+	char			 proc[64];
+	int			 afd, pfd, fd = -1, err;
+
+	*missing = 0;
+	if ((afd = res_anchor_open(res, f->anchor)) == -1) {
+		if (errno == ENOENT || errno == ENOTDIR)
+			*missing = 1;
+		disc_open_reason(errno, a, why, whylen);
+		return (-1);
+	}
+	if (disc_become(a->user) == -1) {
+		snprintf(why, whylen, "cannot take on the rights of user %s: "
+		    "%s", a->user ? a->user->name : "root", strerror(errno));
+		return (-1);
+	}
+	/* A path handle first: nothing is opened before its type is known. */
+	if ((pfd = disc_openat2(afd, f->rel, O_PATH | O_CLOEXEC,
+	    DISC_RESOLVE)) == -1) {
+		err = errno;
+		disc_restore();
+		if (err == ENOENT || err == ENOTDIR)
+			*missing = 1;
+		disc_open_reason(err, a, why, whylen);
+		return (-1);
+	}
+	if (fstat(pfd, st) == -1) {
+		err = errno;
+		goto fail;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		disc_restore();
+		close(pfd);
+		snprintf(why, whylen, "%s, not read", disc_type_word(st->st_mode));
+		return (-1);
+	}
+	if ((uint64_t)st->st_size > f->cap) {
+		disc_restore();
+		close(pfd);
+		snprintf(why, whylen, "oversized: %lld bytes, the limit is "
+		    "%llu", (long long)st->st_size,
+		    (unsigned long long)f->cap);
+		return (-1);
+	}
+	/* Reopening the handle checks the user's permission on the inode. */
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", pfd);
+	if ((fd = open(proc, O_RDONLY | O_NOCTTY | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		err = errno;
+		if (err == ENOENT)
+			err = EACCES;	/* no /proc: fail closed */
+		goto fail;
+	}
+	if (fstat(fd, &st2) == -1) {
+		err = errno;
+		goto fail;
+	}
+	if (st2.st_dev != st->st_dev || st2.st_ino != st->st_ino ||
+	    !S_ISREG(st2.st_mode)) {
+		err = EAGAIN;
+		goto fail;
+	}
+	*st = st2;
+	disc_restore();
+	close(pfd);
+	return (fd);
+ fail:
+	disc_restore();
+	close(pfd);
+	if (fd != -1)
+		close(fd);
+	disc_open_reason(err, a, why, whylen);
+	return (-1);
+}
+
+/* Directory listing */
+
+static void
+dents_free(struct dent *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+/*
+ * Read at most max entries of the directory rel below the anchor, with
+ * the anchor's user's rights.  nofollow: the last component must not be
+ * a symbolic link.  Returns 0, or -1 with errno; *more is set when the
+ * directory held more than max entries.
+ */
+static int
+disc_readdir(struct disc_result *res, size_t anchor, const char *rel,
+    int nofollow, size_t max, struct dent **vp, size_t *np, int *more)
+{
+	struct disc_anchor	*a = &res->anchors[anchor];
+	struct dirent		*de;
+	struct dent		*v = NULL;
+	struct stat		 st;
+	DIR			*d;
+	size_t			 n = 0, cap = 0;
+	int			 afd, fd, err = 0;
+
+	*vp = NULL;
+	*np = 0;
+	*more = 0;
+	if ((afd = res_anchor_open(res, anchor)) == -1)
+		return (-1);
+	if (disc_become(a->user) == -1)
+		return (-1);
+	fd = disc_openat2(afd, rel[0] ? rel : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC | O_NONBLOCK | (nofollow ? O_NOFOLLOW : 0),
+	    DISC_RESOLVE);
+	if (fd == -1) {
+		err = errno;
+		disc_restore();
+		errno = err;
+		return (-1);
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		err = errno;
+		close(fd);
+		disc_restore();
+		errno = err;
+		return (-1);
+	}
+	for (;;) {
+		errno = 0;
+		if ((de = readdir(d)) == NULL) {
+			err = errno;
+			break;
+		}
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (n >= max) {
+			*more = 1;
+			break;
+		}
+		if (n == cap) {
+			size_t		 nc = cap ? cap * 2 : 32;
+			struct dent	*nv;
+
+			if ((nv = recallocarray(v, cap, nc,
+			    sizeof(*v))) == NULL) {
+				err = ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = nc;
+		}
+		switch (de->d_type) {
+		case DT_DIR:
+			v[n].type = DENT_DIR;
+			break;
+		case DT_REG:
+			v[n].type = DENT_REG;
+			break;
+		case DT_LNK:
+			v[n].type = DENT_LNK;
+			break;
+		case DT_UNKNOWN:
+			if (fstatat(dirfd(d), de->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == -1)
+				continue;	/* gone meanwhile */
+			v[n].type = S_ISDIR(st.st_mode) ? DENT_DIR :
+			    S_ISREG(st.st_mode) ? DENT_REG :
+			    S_ISLNK(st.st_mode) ? DENT_LNK : DENT_OTHER;
+			break;
+		default:
+			v[n].type = DENT_OTHER;
+			break;
+		}
+		if ((v[n].name = strdup(de->d_name)) == NULL) {
+			err = ENOMEM;
+			break;
+		}
+		n++;
+	}
+	closedir(d);
+	disc_restore();
+	if (err != 0) {
+		dents_free(v, n);
+		if (err == ENOMEM)
+			res->enomem = 1;
+		errno = err;
+		return (-1);
+	}
+	*vp = v;
+	*np = n;
+	return (0);
+}
+
+static int
+join(char *buf, size_t len, const char *a, const char *b)
+{
+	int	r;
+
+	if (a[0] == '\0')
+		r = snprintf(buf, len, "%s", b);
+	else if (strcmp(a, "/") == 0)
+		r = snprintf(buf, len, "/%s", b);
+	else
+		r = snprintf(buf, len, "%s/%s", a, b);
+	return (r < 0 || (size_t)r >= len ? -1 : 0);
+}
+
+/* An absolute path from the anchor and a relative path below it. */
+static int
+abs_path(char *buf, size_t len, const struct disc_anchor *a, const char *rel)
+{
+	if (rel[0] == '\0')
+		return (strlcpy(buf, a->path, len) < len ? 0 : -1);
+	return (join(buf, len, a->path, rel));
+}
+
+static int
+strlist_has(const struct strlist *l, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; l != NULL && i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return (1);
+	return (0);
+}
+
+int
+disc_glob_match(const char *pat, const char *name)
+{
+	const char	*star, *p, *n;
+	size_t		 l, nl;
+
+	if ((star = strchr(pat, '*')) == NULL)
+		return (strcmp(pat, name) == 0);
+	/* First part: a prefix. */
+	l = (size_t)(star - pat);
+	if (strncmp(pat, name, l) != 0)
+		return (0);
+	n = name + l;
+	p = star + 1;
+	/* Middle parts in order; the last part a suffix of what is left. */
+	for (;;) {
+		if ((star = strchr(p, '*')) == NULL) {
+			l = strlen(p);
+			nl = strlen(n);
+			return (l <= nl && strcmp(n + nl - l, p) == 0);
+		}
+		l = (size_t)(star - p);
+		if (l > 0) {
+			char		 part[NAME_MAX + 1];
+			const char	*hit;
+
+			if (l > NAME_MAX)
+				return (0);
+			memcpy(part, p, l);
+			part[l] = '\0';
+			if ((hit = strstr(n, part)) == NULL)
+				return (0);
+			n = hit + l;
+		}
+		p = star + 1;
+	}
+}
+
+/* A stack of directories still to visit, relative to an anchor. */
+struct dirstack {
+	char		**rel;
+	int		 *depth;
+	size_t		  n, cap;
+};
+
+static int
+ds_push(struct dirstack *ds, const char *rel, int depth)
+{
+	if (ds->n == ds->cap) {
+		size_t	 nc = ds->cap ? ds->cap * 2 : 16;
+		char	**r;
+		int	 *d;
+
+		if ((r = recallocarray(ds->rel, ds->cap, nc,
+		    sizeof(*r))) == NULL)
+			return (-1);
+		ds->rel = r;
+		if ((d = recallocarray(ds->depth, ds->cap, nc,
+		    sizeof(*d))) == NULL)
+			return (-1);
+		ds->depth = d;
+		ds->cap = nc;
+	}
+	if ((ds->rel[ds->n] = strdup(rel)) == NULL)
+		return (-1);
+	ds->depth[ds->n++] = depth;
+	return (0);
+}
+
+static void
+ds_free(struct dirstack *ds)
+{
+	size_t	i;
+
+	for (i = 0; i < ds->n; i++)
+		free(ds->rel[i]);
+	free(ds->rel);
+	free(ds->depth);
+}
+
+/* javascriptPackages (SURFACES.md 0.6, 7) */
+
+struct project_walk {
+	const struct strlist	*names;
+	const struct strlist	*exclude;
+	long long		 max_depth;
+	unsigned long long	 start;
+	size_t			 dirs;
+	size_t			 files;
+	int			 time_issue, dirs_issue, files_issue;
+};
+
+static int
+project_visit(struct disc_result *res, struct project_walk *pw,
+    size_t anchor, const char *top, const struct disc_user *user)
+{
+	const struct disc_anchor *a;
+	struct dirstack	 ds;
+	struct dent	*v;
+	char		 rel[PATH_MAX], abs[PATH_MAX], child[PATH_MAX];
+	size_t		 n, i;
+	int		 depth, more, rc = 0;
+
+	memset(&ds, 0, sizeof(ds));
+	if (ds_push(&ds, "", 0) == -1)
+		goto nomem;
+	while (ds.n > 0) {
+		ds.n--;
+		strlcpy(rel, ds.rel[ds.n], sizeof(rel));
+		free(ds.rel[ds.n]);
+		depth = ds.depth[ds.n];
+		a = &res->anchors[anchor];
+		if (abs_path(abs, sizeof(abs), a, rel) == -1)
+			continue;
+		if (depth > pw->max_depth)
+			continue;
+		if (disc_now_ms() - pw->start > DISC_PROJECT_MAX_MSEC) {
+			if (!pw->time_issue++)
+				res_issue(res, abs, "project discovery took "
+				    "more than %d s; stopped",
+				    DISC_PROJECT_MAX_MSEC / 1000);
+			continue;
+		}
+		if (pw->dirs >= DISC_PROJECT_MAX_DIRS) {
+			if (!pw->dirs_issue++)
+				res_issue(res, abs, "project discovery "
+				    "visited %d directories; stopped",
+				    DISC_PROJECT_MAX_DIRS);
+			continue;
+		}
+		pw->dirs++;
+		res->dirs_visited++;
+		if (disc_readdir(res, anchor, rel, rel[0] != '\0', SIZE_MAX,
+		    &v, &n, &more) == -1) {
+			if (res->enomem)
+				goto nomem;
+			if (rel[0] == '\0' && errno == ENOENT)
+				continue;
+			if (rel[0] == '\0' && errno == ENOTDIR)
+				res_issue(res, abs, "not a directory");
+			else if (errno != ENOENT)
+				res_issue(res, abs, "cannot list: %s",
+				    strerror(errno));
+			continue;
+		}
+		if (res_watch(res, abs, NULL, DISC_W_SUBDIR | DISC_W_NAMES, top,
+		    user) == -1)
+			goto nomem_v;
+		for (i = 0; i < n; i++) {
+			if (v[i].type == DENT_DIR) {
+				if (strlist_has(pw->exclude, v[i].name) ||
+				    depth + 1 > pw->max_depth)
+					continue;
+				if (join(child, sizeof(child), rel,
+				    v[i].name) == -1) {
+					res_issue(res, abs, "path too long");
+					continue;
+				}
+				if (ds_push(&ds, child, depth + 1) == -1)
+					goto nomem_v;
+				continue;
+			}
+			/* Links and other types count as files here. */
+			if (!strlist_has(pw->names, v[i].name))
+				continue;
+			if (pw->files >= DISC_PROJECT_MAX_FILES) {
+				if (!pw->files_issue++)
+					res_issue(res, abs, "project discovery "
+					    "found %d files; stopped",
+					    DISC_PROJECT_MAX_FILES);
+				break;
+			}
+			if (join(child, sizeof(child), abs, v[i].name) == -1) {
+				res_issue(res, abs, "path too long");
+				continue;
+			}
+			if (res_file(res, anchor, child,
+			    strcmp(v[i].name, "pnpm-lock.yaml") == 0 ?
+			    DISC_PNPM_LOCK :
+			    strcmp(v[i].name, "yarn.lock") == 0 ?
+			    DISC_YARN_LOCK :
+			    strcmp(v[i].name, "bun.lock") == 0 ?
+			    DISC_BUN_LOCK : DISC_NPM_LOCK, 0, NULL, NULL,
+			    DISC_PACKAGE_CAP) == -1) {
+				if (res->enomem)
+					goto nomem_v;
+				continue;
+			}
+			pw->files++;
+		}
+		dents_free(v, n);
+	}
+	ds_free(&ds);
+	return (rc);
+ nomem_v:
+	dents_free(v, n);
+ nomem:
+	ds_free(&ds);
+	res->enomem = 1;
+	return (-1);
+}
+
+static int
+file_cmp(const void *a, const void *b)
+{
+	const struct disc_file	*fa = a, *fb = b;
+
+	return (strcmp(fa->path, fb->path));
+}
+
+static void
+file_drop(struct disc_result *res, size_t i)
+{
+	free(res->files[i].path);
+	free(res->files[i].tmpl.name);
+	memmove(&res->files[i], &res->files[i + 1],
+	    (res->nfiles - i - 1) * sizeof(res->files[0]));
+	res->nfiles--;
+}
+
+static int
+same_dir(const char *a, const char *b)
+{
+	const char	*sa = strrchr(a, '/'), *sb = strrchr(b, '/');
+
+	return (sa != NULL && sb != NULL && sa - a == sb - b &&
+	    strncmp(a, b, (size_t)(sa - a)) == 0);
+}
+
+static const char *
+base_name(const char *p)
+{
+	const char	*s = strrchr(p, '/');
+
+	return (s ? s + 1 : p);
+}
+
+/*
+ * Sort by path, drop a path found twice (overlapping roots), and drop a
+ * package-lock.json that has an npm-shrinkwrap.json beside it.
+ */
+static void
+project_files_finish(struct disc_result *res)
+{
+	size_t	i, j;
+
+	qsort(res->files, res->nfiles, sizeof(res->files[0]), file_cmp);
+	for (i = 1; i < res->nfiles; )
+		if (strcmp(res->files[i].path, res->files[i - 1].path) == 0)
+			file_drop(res, i);
+		else
+			i++;
+	for (i = 0; i < res->nfiles; ) {
+		int	drop = 0;
+
+		if (strcmp(base_name(res->files[i].path),
+		    "package-lock.json") == 0) {
+			for (j = 0; j < res->nfiles; j++)
+				if (j != i && strcmp(base_name(
+				    res->files[j].path),
+				    "npm-shrinkwrap.json") == 0 &&
+				    same_dir(res->files[i].path,
+				    res->files[j].path))
+					drop = 1;
+		}
+		if (drop)
+			file_drop(res, i);
+		else
+			i++;
+	}
+}
+
+/* Strip trailing slashes (not the root's own). */
+static void
+trim_slashes(char *p)
+{
+	size_t	l = strlen(p);
+
+	while (l > 1 && p[l - 1] == '/')
+		p[--l] = '\0';
+}
+
+/* Which user's rights and which top bound a path outside/inside homes. */
+static const struct disc_user *
+path_owner(const struct disc_users *us, const char *path,
+    const struct disc_user *dflt, const char **top)
+{
+	const struct disc_user	*u = disc_user_of_path(us, path);
+
+	if (u != NULL) {
+		*top = u->home;
+		return (u);
+	}
+	*top = path;
+	return (dflt);
+}
+
+static int
+seen_add(struct strlist *seen, const char *s)
+{
+	char	**v;
+
+	if (strlist_has(seen, s))
+		return (1);
+	if ((v = reallocarray(seen->v, seen->n + 1, sizeof(*v))) == NULL)
+		return (-1);
+	seen->v = v;
+	if ((seen->v[seen->n] = strdup(s)) == NULL)
+		return (-1);
+	seen->n++;
+	return (0);
+}
+
+static int
+expand_root(const char *root, const struct disc_user *u, char *buf,
+    size_t len, struct disc_result *res)
+{
+	if (config_expand_home(root, u->home, buf, len) == -1) {
+		res_issue(res, root, "path too long for user %s", u->name);
+		return (-1);
+	}
+	if (buf[0] != '/') {
+		res_issue(res, buf, "not an absolute path; ignored");
+		return (-1);
+	}
+	trim_slashes(buf);
+	return (0);
+}
+
+static int
+discover_javascript(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct config_javascript *js = &conf->javascript;
+	const struct strlist	*roots;
+	struct strlist		 names, seen;
+	struct project_walk	 pw;
+	char			 root[PATH_MAX];
+	const char		*top;
+	const struct disc_user	*owner;
+	size_t			 i, r, anchor;
+	int			 rc = 0, s;
+	char			*namev[5];
+
+	memset(&names, 0, sizeof(names));
+	memset(&seen, 0, sizeof(seen));
+	names.v = namev;
+	for (i = 0; i < js->lockfile_names.n; i++) {
+		const char	*nm = js->lockfile_names.v[i];
+
+		/*
+		 * The scan child parses npm lockfiles only so far; pnpm,
+		 * yarn and bun come with their parsers (includePnpm,
+		 * includeYarn, includeBun then apply the same way).
+		 */
+		if ((strcmp(nm, "package-lock.json") == 0 ||
+		    strcmp(nm, "npm-shrinkwrap.json") == 0) &&
+		    js->include_npm) {
+			if (!strlist_has(&names, nm) && names.n < nitems(namev))
+				names.v[names.n++] = (char *)nm;
+		}
+	}
+	/* The watcher's copies of the names and exclusions. */
+	for (i = 0; i < names.n; i++)
+		if (seen_add(&res->wnames, names.v[i]) == -1)
+			goto nomem;
+	{
+		const struct strlist *ex = js->exclude_directories ?
+		    js->exclude_directories : &conf->watch.exclude_directories;
+
+		for (i = 0; i < ex->n; i++)
+			if (seen_add(&res->wexclude, ex->v[i]) == -1)
+				goto nomem;
+	}
+	roots = config_project_roots(conf, SURFACE_JAVASCRIPT);
+	for (i = 0; i < us->n; i++) {
+		memset(&pw, 0, sizeof(pw));
+		pw.names = &names;
+		pw.exclude = js->exclude_directories ?
+		    js->exclude_directories : &conf->watch.exclude_directories;
+		pw.max_depth = config_max_depth(conf, SURFACE_JAVASCRIPT);
+		pw.start = disc_now_ms();
+		for (r = 0; r < roots->n; r++) {
+			if (expand_root(roots->v[r], &us->v[i], root,
+			    sizeof(root), res) == -1)
+				continue;
+			if ((s = seen_add(&seen, root)) == 1)
+				continue;
+			if (s == -1)
+				goto nomem;
+			owner = path_owner(us, root, &us->v[i], &top);
+			/* A missing root is watched from its parent. */
+			if (res_watch_file(res, root, top == root ?
+			    "/" : top, owner) == -1 ||
+			    res_anchor(res, root, owner, &anchor) == -1)
+				goto nomem;
+			if (names.n == 0)
+				continue;
+			if (project_visit(res, &pw, anchor, top, owner) == -1)
+				goto nomem;
+		}
+	}
+	project_files_finish(res);
+	strlist_free(&seen);
+	return (rc);
+ nomem:
+	strlist_free(&seen);
+	res->enomem = 1;
+	return (-1);
+}
+
+/* claudeConfig (SURFACES.md 2) */
+
+/* Fixed-path file: existence and readability are decided at open. */
+static int
+claude_fixed(struct disc_result *res, size_t anchor, const char *path,
+    enum disc_parser parser, enum item_kind kind, const char *origin,
+    const char *top, const struct disc_user *user)
+{
+	if (res_file(res, anchor, path, parser, kind, base_name(path),
+	    origin, DISC_AGENT_CAP) == -1 && res->enomem)
+		return (-1);
+	return (res_watch_file(res, path, top, user));
+}
+
+enum claude_walk {
+	CW_AGENTS,	/* recursive, every regular file */
+	CW_COMMANDS,	/* top level, every regular file */
+	CW_SKILLS	/* recursive search for SKILL.md */
+};
+
+/*
+ * agents/, commands/ and skills/ under base (relative to the anchor):
+ * hidden entries skipped, symbolic links never descended.
+ */
+static int
+claude_walk(struct disc_result *res, size_t anchor, const char *baserel,
+    enum claude_walk kind, const char *top, const struct disc_user *user)
+{
+	struct dirstack	 ds;
+	struct dent	*v;
+	char		 rel[PATH_MAX], abs[PATH_MAX], child[PATH_MAX];
+	char		 base_abs[PATH_MAX];
+	size_t		 n, i, entries = 0, files = 0;
+	unsigned long long start = disc_now_ms();
+	int		 more, stop = 0;
+
+	memset(&ds, 0, sizeof(ds));
+	if (abs_path(base_abs, sizeof(base_abs), &res->anchors[anchor],
+	    baserel) == -1)
+		return (0);
+	/* The directory's own appearance is seen from its parent. */
+	if (res_watch_file(res, base_abs, top, user) == -1)
+		return (-1);
+	if (ds_push(&ds, baserel, 0) == -1)
+		goto nomem;
+	while (ds.n > 0 && !stop) {
+		ds.n--;
+		strlcpy(rel, ds.rel[ds.n], sizeof(rel));
+		free(ds.rel[ds.n]);
+		if (abs_path(abs, sizeof(abs), &res->anchors[anchor],
+		    rel) == -1)
+			continue;
+		if (kind == CW_SKILLS &&
+		    disc_now_ms() - start > DISC_SEARCH_MAX_MSEC) {
+			res_issue(res, base_abs, "search took more than %d s; "
+			    "stopped", DISC_SEARCH_MAX_MSEC / 1000);
+			break;
+		}
+		if (disc_readdir(res, anchor, rel, strcmp(rel, baserel) != 0,
+		    DISC_SEARCH_MAX_ENTRIES + 1, &v, &n, &more) == -1) {
+			if (res->enomem)
+				goto nomem;
+			if (strcmp(rel, baserel) == 0 && errno == ENOENT)
+				break;
+			if (errno != ENOENT)
+				res_issue(res, abs, "%s",
+				    errno == ENOTDIR ? "not a directory" :
+				    strerror(errno));
+			continue;
+		}
+		if (res_watch(res, abs, NULL, DISC_W_ANY | DISC_W_SUBDIR, top,
+		    user) == -1)
+			goto nomem_v;
+		for (i = 0; i < n && !stop; i++) {
+			if (v[i].name[0] == '.')
+				continue;
+			if (++entries > (kind == CW_SKILLS ?
+			    DISC_SEARCH_MAX_ENTRIES : DISC_LIST_MAX_ENTRIES)) {
+				res_issue(res, base_abs, "more than %d "
+				    "entries; stopped", kind == CW_SKILLS ?
+				    DISC_SEARCH_MAX_ENTRIES :
+				    DISC_LIST_MAX_ENTRIES);
+				stop = 1;
+				break;
+			}
+			if (join(child, sizeof(child), abs, v[i].name) == -1) {
+				res_issue(res, abs, "path too long");
+				continue;
+			}
+			switch (v[i].type) {
+			case DENT_DIR:
+				if (kind == CW_COMMANDS)
+					break;
+				if (join(child, sizeof(child), rel,
+				    v[i].name) == -1 ||
+				    ds_push(&ds, child, 0) == -1)
+					goto nomem_v;
+				break;
+			case DENT_REG:
+				if (kind == CW_SKILLS) {
+					if (++files > DISC_SEARCH_MAX_FILES) {
+						res_issue(res, base_abs,
+						    "more than %d files; "
+						    "stopped",
+						    DISC_SEARCH_MAX_FILES);
+						stop = 1;
+						break;
+					}
+					if (strcmp(v[i].name, "SKILL.md") != 0)
+						break;
+					if (res_file(res, anchor, child,
+					    DISC_HASH, KIND_SKILL,
+					    base_name(abs),
+					    "claude-customization",
+					    DISC_AGENT_CAP) == -1 &&
+					    res->enomem)
+						goto nomem_v;
+					break;
+				}
+				if (res_file(res, anchor, child, DISC_HASH,
+				    kind == CW_AGENTS ? KIND_AGENT :
+				    KIND_COMMAND, v[i].name,
+				    "claude-customization",
+				    DISC_AGENT_CAP) == -1 && res->enomem)
+					goto nomem_v;
+				break;
+			default:
+				if (kind != CW_SKILLS)
+					res_issue(res, child, "not a regular "
+					    "file; skipped");
+				break;
+			}
+		}
+		dents_free(v, n);
+	}
+	ds_free(&ds);
+	return (0);
+ nomem_v:
+	dents_free(v, n);
+ nomem:
+	ds_free(&ds);
+	res->enomem = 1;
+	return (-1);
+}
+
+/* Everything under one base directory (~/.claude or <root>/.claude). */
+static int
+claude_base(const struct config *conf, struct disc_result *res,
+    size_t anchor, const char *base, const char *top,
+    const struct disc_user *user, int home)
+{
+	const struct config_claude *cl = &conf->claude;
+	const struct disc_anchor *a = &res->anchors[anchor];
+	char	 p[PATH_MAX], rel[PATH_MAX];
+	size_t	 al = strlen(a->path);
+	const char *brel;
+	static const char *const walks[] = { "agents", "commands", "skills" };
+	const int wflags[] = { cl->include_agents, cl->include_commands,
+	    cl->include_skills };
+	size_t	 i;
+
+	brel = base + al + (al == 1 ? 0 : 1);
+	if (cl->include_settings) {
+		if (join(p, sizeof(p), base, "settings.json") == 0 &&
+		    claude_fixed(res, anchor, p, DISC_CLAUDE_SETTINGS, 0, NULL,
+		    top, user) == -1)
+			return (-1);
+		if (join(p, sizeof(p), base, "settings.local.json") == 0 &&
+		    claude_fixed(res, anchor, p, DISC_CLAUDE_SETTINGS, 0, NULL,
+		    top, user) == -1)
+			return (-1);
+	}
+	if (cl->include_instructions && join(p, sizeof(p), base,
+	    "CLAUDE.md") == 0 && claude_fixed(res, anchor, p, DISC_HASH,
+	    KIND_INSTRUCTION, "claude-instruction", top, user) == -1)
+		return (-1);
+	if (home && cl->include_plugins) {
+		if (join(p, sizeof(p), base,
+		    "plugins/known-marketplaces.json") == 0 &&
+		    claude_fixed(res, anchor, p, DISC_CLAUDE_PLUGINS, 0, NULL,
+		    top, user) == -1)
+			return (-1);
+		if (join(p, sizeof(p), base,
+		    "plugins/installed-plugins.json") == 0 &&
+		    claude_fixed(res, anchor, p, DISC_CLAUDE_PLUGINS, 0, NULL,
+		    top, user) == -1)
+			return (-1);
+	}
+	for (i = 0; i < nitems(walks); i++) {
+		if (!wflags[i])
+			continue;
+		if (join(rel, sizeof(rel), brel, walks[i]) == -1)
+			continue;
+		if (claude_walk(res, anchor, rel, (enum claude_walk)i, top,
+		    user) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+#ifdef __APPLE__
+#define CLAUDE_MANAGED_SETTINGS	\
+	"/Library/Application Support/ClaudeCode/managed-settings.json"
+#else
+#define CLAUDE_MANAGED_SETTINGS	"/etc/claude-code/managed-settings.json"
+#endif
+
+static int
+discover_claude(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct config_claude *cl = &conf->claude;
+	const struct strlist	*roots = config_project_roots(conf,
+				    SURFACE_CLAUDE);
+	const struct disc_user	*u, *owner;
+	struct strlist		 seen;
+	char			 p[PATH_MAX], root[PATH_MAX], dir[PATH_MAX];
+	const char		*top, *slash;
+	size_t			 i, r, anchor;
+	int			 s;
+
+	memset(&seen, 0, sizeof(seen));
+	for (i = 0; i < us->n; i++) {
+		u = &us->v[i];
+		/* ~/.claude.json or claude.configPath */
+		if (config_expand_home(cl->config_path ? cl->config_path :
+		    CONFIG_CLAUDE_CONFIG_PATH, u->home, p, sizeof(p)) == -1 ||
+		    p[0] != '/') {
+			res_issue(res, cl->config_path ? cl->config_path :
+			    CONFIG_CLAUDE_CONFIG_PATH, "not usable for user %s",
+			    u->name);
+		} else if ((s = seen_add(&seen, p)) == -1)
+			goto nomem;
+		else if (s == 0) {
+			/* In a home: that user and the home; else its dir. */
+			if ((owner = disc_user_of_path(us, p)) != NULL) {
+				top = owner->home;
+				if (res_anchor(res, owner->home, owner,
+				    &anchor) == -1)
+					goto nomem;
+			} else {
+				owner = u;
+				slash = strrchr(p, '/');
+				memcpy(dir, p, (size_t)(slash - p));
+				dir[slash - p] = '\0';
+				if (dir[0] == '\0')
+					strlcpy(dir, "/", sizeof(dir));
+				top = dir;
+				if (res_anchor(res, dir, owner, &anchor) == -1)
+					goto nomem;
+			}
+			if (claude_fixed(res, anchor, p, DISC_CLAUDE_MCP, 0,
+			    NULL, top, owner) == -1)
+				goto nomem;
+		}
+		/* ~/.claude */
+		if (join(p, sizeof(p), u->home, ".claude") == 0 &&
+		    seen_add(&seen, p) == 0) {
+			if (res_anchor(res, u->home, u, &anchor) == -1 ||
+			    claude_base(conf, res, anchor, p, u->home, u,
+			    1) == -1)
+				goto nomem;
+		}
+		/* <root>: fixed names directly inside each root */
+		for (r = 0; r < roots->n; r++) {
+			if (expand_root(roots->v[r], u, root, sizeof(root),
+			    res) == -1)
+				continue;
+			if ((s = seen_add(&seen, root)) == 1)
+				continue;
+			if (s == -1)
+				goto nomem;
+			owner = path_owner(us, root, u, &top);
+			if (top == root)
+				top = "/";
+			if (res_anchor(res, root, owner, &anchor) == -1)
+				goto nomem;
+			/* The root's own appearance. */
+			if (res_watch_file(res, root, top, owner) == -1)
+				goto nomem;
+			if (cl->include_project_mcp &&
+			    join(p, sizeof(p), root, ".mcp.json") == 0 &&
+			    claude_fixed(res, anchor, p, DISC_CLAUDE_MCP, 0,
+			    NULL, top, owner) == -1)
+				goto nomem;
+			if (cl->include_instructions) {
+				if (join(p, sizeof(p), root, "CLAUDE.md") == 0 &&
+				    claude_fixed(res, anchor, p, DISC_HASH,
+				    KIND_INSTRUCTION, "claude-instruction", top,
+				    owner) == -1)
+					goto nomem;
+				if (join(p, sizeof(p), root,
+				    "CLAUDE.local.md") == 0 &&
+				    claude_fixed(res, anchor, p, DISC_HASH,
+				    KIND_INSTRUCTION, "claude-instruction", top,
+				    owner) == -1)
+					goto nomem;
+			}
+			if (join(p, sizeof(p), root, ".claude") == 0 &&
+			    claude_base(conf, res, anchor, p, top, owner,
+			    0) == -1)
+				goto nomem;
+		}
+	}
+	if (cl->include_settings && cl->include_managed_settings) {
+		const char	*m = CLAUDE_MANAGED_SETTINGS;
+
+		slash = strrchr(m, '/');
+		memcpy(dir, m, (size_t)(slash - m));
+		dir[slash - m] = '\0';
+		if (res_anchor(res, dir, NULL, &anchor) == -1 ||
+		    claude_fixed(res, anchor, m, DISC_CLAUDE_SETTINGS, 0, NULL,
+		    "/", NULL) == -1)
+			goto nomem;
+	}
+	strlist_free(&seen);
+	return (0);
+ nomem:
+	strlist_free(&seen);
+	res->enomem = 1;
+	return (-1);
+}
+
+int
+discover_surface(const struct config *conf, enum surface s,
+    const struct disc_users *us, struct disc_result *res)
+{
+	memset(res, 0, sizeof(*res));
+	res->surface = s;
+	switch (s) {
+	case SURFACE_CLAUDE:
+		if (!conf->claude.enabled)
+			return (0);
+		return (discover_claude(conf, us, res));
+	case SURFACE_JAVASCRIPT:
+		if (!conf->javascript.enabled)
+			return (0);
+		return (discover_javascript(conf, us, res));
+	default:
+		return (0);
+	}
+}
