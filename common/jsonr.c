@@ -1,0 +1,717 @@
+/*
+ * Strict JSON reader: an RFC 8259 recogniser, then jsmn over text the
+ * recogniser accepted, then a duplicate-key check per object.
+ *
+ * jsmn alone is not enough even with JSMN_STRICT: it lets through
+ * doubled or trailing commas, a second top-level value, raw control
+ * characters and invalid UTF-8.  The recogniser also counts the values,
+ * so jsmn gets exactly the token array it needs and cannot run short.
+ */
+
+#include <sys/types.h>
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define JSMN_STATIC
+#define JSMN_STRICT
+#include <jsmn.h>
+
+#include "jsonr.h"
+
+struct jsonr_tok {
+	jsmntok_t	t;
+	int		next;		/* first token after this value */
+};
+
+struct rscan {
+	const unsigned char	*s;
+	size_t			 len;
+	size_t			 pos;
+	int			 ntok;
+	int			 maxtok;
+	int			 depth;
+	const char		*why;
+};
+
+static int	rs_value(struct rscan *);
+
+static int
+rs_fail(struct rscan *r, const char *why)
+{
+	if (r->why == NULL)
+		r->why = why;
+	return (-1);
+}
+
+static void
+rs_ws(struct rscan *r)
+{
+	while (r->pos < r->len && (r->s[r->pos] == ' ' ||
+	    r->s[r->pos] == '\t' || r->s[r->pos] == '\n' ||
+	    r->s[r->pos] == '\r'))
+		r->pos++;
+}
+
+static int
+rs_count(struct rscan *r)
+{
+	if (++r->ntok > r->maxtok)
+		return (rs_fail(r, "too many values"));
+	return (0);
+}
+
+static int
+hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return (c - '0');
+	if (c >= 'a' && c <= 'f')
+		return (c - 'a' + 10);
+	if (c >= 'A' && c <= 'F')
+		return (c - 'A' + 10);
+	return (-1);
+}
+
+/* Four hex digits at p (the caller checked there are four). */
+static int
+hex4(const unsigned char *p, unsigned int *v)
+{
+	int	i, h;
+
+	*v = 0;
+	for (i = 0; i < 4; i++) {
+		if ((h = hexval(p[i])) == -1)
+			return (-1);
+		*v = *v << 4 | (unsigned int)h;
+	}
+	return (0);
+}
+
+/* One UTF-8 sequence: shortest form, no surrogates, at most U+10FFFF. */
+static int
+rs_utf8(struct rscan *r)
+{
+	const unsigned char	*p = r->s + r->pos;
+	size_t			 left = r->len - r->pos, n, i;
+	unsigned int		 cp;
+
+	if (p[0] < 0x80) {
+		r->pos++;
+		return (0);
+	}
+	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
+		n = 2;
+		cp = p[0] & 0x1f;
+	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
+		n = 3;
+		cp = p[0] & 0x0f;
+	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
+		n = 4;
+		cp = p[0] & 0x07;
+	} else
+		return (rs_fail(r, "invalid UTF-8"));
+	if (left < n)
+		return (rs_fail(r, "invalid UTF-8"));
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0) != 0x80)
+			return (rs_fail(r, "invalid UTF-8"));
+		cp = cp << 6 | (p[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return (rs_fail(r, "invalid UTF-8"));
+	r->pos += n;
+	return (0);
+}
+
+static int
+rs_string(struct rscan *r)
+{
+	unsigned int	u, lo;
+
+	if (rs_count(r) == -1)
+		return (-1);
+	r->pos++;
+	for (;;) {
+		if (r->pos >= r->len)
+			return (rs_fail(r, "unterminated string"));
+		if (r->s[r->pos] == '"') {
+			r->pos++;
+			return (0);
+		}
+		if (r->s[r->pos] < 0x20)
+			return (rs_fail(r, "control character in a string"));
+		if (r->s[r->pos] != '\\') {
+			if (rs_utf8(r) == -1)
+				return (-1);
+			continue;
+		}
+		if (++r->pos >= r->len)
+			return (rs_fail(r, "unterminated string"));
+		switch (r->s[r->pos++]) {
+		case '"': case '\\': case '/': case 'b': case 'f':
+		case 'n': case 'r': case 't':
+			break;
+		case 'u':
+			if (r->len - r->pos < 4 || hex4(r->s + r->pos, &u) == -1)
+				return (rs_fail(r, "bad \\u escape"));
+			r->pos += 4;
+			if (u >= 0xdc00 && u <= 0xdfff)
+				return (rs_fail(r, "unpaired surrogate"));
+			if (u < 0xd800 || u > 0xdbff)
+				break;
+			if (r->len - r->pos < 6 || r->s[r->pos] != '\\' ||
+			    r->s[r->pos + 1] != 'u' ||
+			    hex4(r->s + r->pos + 2, &lo) == -1 ||
+			    lo < 0xdc00 || lo > 0xdfff)
+				return (rs_fail(r, "unpaired surrogate"));
+			r->pos += 6;
+			break;
+		default:
+			return (rs_fail(r, "bad escape in a string"));
+		}
+	}
+}
+
+static int
+rs_digits(struct rscan *r)
+{
+	size_t	start = r->pos;
+
+	while (r->pos < r->len && r->s[r->pos] >= '0' && r->s[r->pos] <= '9')
+		r->pos++;
+	return (r->pos > start ? 0 : rs_fail(r, "bad number"));
+}
+
+static int
+rs_number(struct rscan *r)
+{
+	if (rs_count(r) == -1)
+		return (-1);
+	if (r->s[r->pos] == '-')
+		r->pos++;
+	if (r->pos < r->len && r->s[r->pos] == '0')
+		r->pos++;
+	else if (rs_digits(r) == -1)
+		return (-1);
+	if (r->pos < r->len && r->s[r->pos] == '.') {
+		r->pos++;
+		if (rs_digits(r) == -1)
+			return (-1);
+	}
+	if (r->pos < r->len && (r->s[r->pos] == 'e' || r->s[r->pos] == 'E')) {
+		r->pos++;
+		if (r->pos < r->len && (r->s[r->pos] == '+' ||
+		    r->s[r->pos] == '-'))
+			r->pos++;
+		if (rs_digits(r) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+rs_word(struct rscan *r, const char *w)
+{
+	size_t	n = strlen(w);
+
+	if (rs_count(r) == -1)
+		return (-1);
+	if (r->len - r->pos < n || memcmp(r->s + r->pos, w, n) != 0)
+		return (rs_fail(r, "unexpected character"));
+	r->pos += n;
+	return (0);
+}
+
+static int
+rs_container(struct rscan *r, int obj)
+{
+	unsigned char	close = obj ? '}' : ']';
+
+	if (rs_count(r) == -1)
+		return (-1);
+	if (++r->depth > JSONR_MAX_DEPTH)
+		return (rs_fail(r, "nested too deeply"));
+	r->pos++;
+	rs_ws(r);
+	if (r->pos < r->len && r->s[r->pos] == close) {
+		r->pos++;
+		r->depth--;
+		return (0);
+	}
+	for (;;) {
+		if (obj) {
+			rs_ws(r);
+			if (r->pos >= r->len || r->s[r->pos] != '"')
+				return (rs_fail(r, "expected a key"));
+			if (rs_string(r) == -1)
+				return (-1);
+			rs_ws(r);
+			if (r->pos >= r->len || r->s[r->pos] != ':')
+				return (rs_fail(r, "expected ':'"));
+			r->pos++;
+		}
+		if (rs_value(r) == -1)
+			return (-1);
+		rs_ws(r);
+		if (r->pos < r->len && r->s[r->pos] == ',') {
+			r->pos++;
+			continue;
+		}
+		if (r->pos < r->len && r->s[r->pos] == close) {
+			r->pos++;
+			r->depth--;
+			return (0);
+		}
+		return (rs_fail(r, obj ? "expected ',' or '}'" :
+		    "expected ',' or ']'"));
+	}
+}
+
+static int
+rs_value(struct rscan *r)
+{
+	rs_ws(r);
+	if (r->pos >= r->len)
+		return (rs_fail(r, "unexpected end of input"));
+	switch (r->s[r->pos]) {
+	case '{':
+		return (rs_container(r, 1));
+	case '[':
+		return (rs_container(r, 0));
+	case '"':
+		return (rs_string(r));
+	case 't':
+		return (rs_word(r, "true"));
+	case 'f':
+		return (rs_word(r, "false"));
+	case 'n':
+		return (rs_word(r, "null"));
+	default:
+		if (r->s[r->pos] == '-' ||
+		    (r->s[r->pos] >= '0' && r->s[r->pos] <= '9'))
+			return (rs_number(r));
+		return (rs_fail(r, "unexpected character"));
+	}
+}
+
+static void
+put_utf8(char *o, size_t *n, unsigned int cp)
+{
+	if (cp < 0x80)
+		o[(*n)++] = (char)cp;
+	else if (cp < 0x800) {
+		o[(*n)++] = (char)(0xc0 | cp >> 6);
+		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else if (cp < 0x10000) {
+		o[(*n)++] = (char)(0xe0 | cp >> 12);
+		o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	} else {
+		o[(*n)++] = (char)(0xf0 | cp >> 18);
+		o[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
+		o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
+	}
+}
+
+/*
+ * Unescape the body of a string the recogniser accepted.  The result is
+ * never longer than the input.  out must hold len bytes.
+ */
+static size_t
+unescape(const char *s, size_t len, char *out)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 i = 0, n = 0;
+	unsigned int		 cp, lo;
+
+	while (i < len) {
+		if (p[i] != '\\') {
+			out[n++] = (char)p[i++];
+			continue;
+		}
+		i++;
+		switch (p[i++]) {
+		case 'b':
+			out[n++] = '\b';
+			break;
+		case 'f':
+			out[n++] = '\f';
+			break;
+		case 'n':
+			out[n++] = '\n';
+			break;
+		case 'r':
+			out[n++] = '\r';
+			break;
+		case 't':
+			out[n++] = '\t';
+			break;
+		case 'u':
+			(void)hex4(p + i, &cp);
+			i += 4;
+			if (cp >= 0xd800 && cp <= 0xdbff) {
+				(void)hex4(p + i + 2, &lo);
+				i += 6;
+				cp = 0x10000 + ((cp - 0xd800) << 10) +
+				    (lo - 0xdc00);
+			}
+			put_utf8(out, &n, cp);
+			break;
+		default:		/* " \ / */
+			out[n++] = (char)p[i - 1];
+			break;
+		}
+	}
+	return (n);
+}
+
+struct keyref {
+	char	*s;
+	size_t	 len;
+};
+
+static int
+keyref_cmp(const void *a, const void *b)
+{
+	const struct keyref	*x = a, *y = b;
+	size_t			 n = x->len < y->len ? x->len : y->len;
+	int			 c;
+
+	if ((c = memcmp(x->s, y->s, n)) != 0)
+		return (c);
+	return (x->len < y->len ? -1 : x->len > y->len);
+}
+
+/* Sorted unescaped keys of every object: equal neighbours are duplicates. */
+static int
+check_duplicates(struct jsonr *jr)
+{
+	struct keyref	*keys = NULL;
+	char		*buf = NULL;
+	int		 i, k, n, ret = -1;
+	size_t		 off;
+
+	if ((keys = calloc((size_t)jr->ntok, sizeof(*keys))) == NULL ||
+	    (buf = malloc(jr->len + 1)) == NULL) {
+		snprintf(jr->err, sizeof(jr->err), "out of memory");
+		goto out;
+	}
+	for (i = 0; i < jr->ntok; i++) {
+		if (jr->tok[i].t.type != JSMN_OBJECT || jr->tok[i].t.size < 2)
+			continue;
+		n = 0;
+		off = 0;
+		for (k = i + 1; k < jr->tok[i].next; k = jr->tok[k + 1].next) {
+			const jsmntok_t	*t = &jr->tok[k].t;
+
+			keys[n].s = buf + off;
+			keys[n].len = unescape(jr->s + t->start,
+			    (size_t)(t->end - t->start), buf + off);
+			off += keys[n].len;
+			n++;
+		}
+		qsort(keys, (size_t)n, sizeof(*keys), keyref_cmp);
+		for (k = 1; k < n; k++)
+			if (keyref_cmp(&keys[k - 1], &keys[k]) == 0) {
+				snprintf(jr->err, sizeof(jr->err),
+				    "duplicate key \"%.*s\"",
+				    keys[k].len > 40 ? 40 : (int)keys[k].len,
+				    keys[k].s);
+				goto out;
+			}
+	}
+	ret = 0;
+ out:
+	free(keys);
+	free(buf);
+	return (ret);
+}
+
+int
+jsonr_parse(struct jsonr *jr, const char *s, size_t len, int maxtok)
+{
+	struct rscan	 r;
+	jsmn_parser	 p;
+	jsmntok_t	*t = NULL;
+	int		 i, n, stack[JSONR_MAX_DEPTH + 2], sp;
+
+	memset(jr, 0, sizeof(*jr));
+	jr->s = s;
+	jr->len = len;
+	if (len > INT32_MAX || maxtok <= 0) {
+		snprintf(jr->err, sizeof(jr->err), "document too large");
+		return (-1);
+	}
+
+	memset(&r, 0, sizeof(r));
+	r.s = (const unsigned char *)s;
+	r.len = len;
+	r.maxtok = maxtok;
+	rs_ws(&r);
+	if (r.pos >= r.len || r.s[r.pos] != '{') {
+		snprintf(jr->err, sizeof(jr->err), "not a JSON object");
+		return (-1);
+	}
+	if (rs_value(&r) == -1) {
+		snprintf(jr->err, sizeof(jr->err), "%s at byte %zu", r.why,
+		    r.pos);
+		return (-1);
+	}
+	rs_ws(&r);
+	if (r.pos != r.len) {
+		snprintf(jr->err, sizeof(jr->err),
+		    "trailing data at byte %zu", r.pos);
+		return (-1);
+	}
+
+	if ((t = calloc((size_t)r.ntok, sizeof(*t))) == NULL ||
+	    (jr->tok = calloc((size_t)r.ntok, sizeof(*jr->tok))) == NULL) {
+		free(t);
+		snprintf(jr->err, sizeof(jr->err), "out of memory");
+		return (-1);
+	}
+	jsmn_init(&p);
+	n = jsmn_parse(&p, s, len, t, (unsigned int)r.ntok);
+	if (n != r.ntok) {
+		/* The recogniser and jsmn disagree: refuse, never guess. */
+		free(t);
+		snprintf(jr->err, sizeof(jr->err), "tokenizer disagrees");
+		return (-1);
+	}
+	jr->ntok = n;
+	for (i = 0; i < n; i++) {
+		jr->tok[i].t = t[i];
+		jr->tok[i].next = n;
+	}
+	free(t);
+
+	/*
+	 * next: tokens are in document order, so a value ends where the
+	 * first token starting at or after its end begins.
+	 */
+	sp = 0;
+	for (i = 0; i < n; i++) {
+		while (sp > 0 && jr->tok[stack[sp - 1]].t.end <=
+		    jr->tok[i].t.start) {
+			jr->tok[stack[sp - 1]].next = i;
+			sp--;
+		}
+		if (jr->tok[i].t.type == JSMN_OBJECT ||
+		    jr->tok[i].t.type == JSMN_ARRAY) {
+			if (sp >= (int)(sizeof(stack) / sizeof(stack[0]))) {
+				snprintf(jr->err, sizeof(jr->err),
+				    "nested too deeply");
+				return (-1);
+			}
+			stack[sp++] = i;
+		} else
+			jr->tok[i].next = i + 1;
+	}
+	while (sp > 0)
+		jr->tok[stack[--sp]].next = n;
+
+	return (check_duplicates(jr));
+}
+
+void
+jsonr_free(struct jsonr *jr)
+{
+	free(jr->tok);
+	jr->tok = NULL;
+	jr->ntok = 0;
+}
+
+enum jsonr_type
+jsonr_type(const struct jsonr *jr, int i)
+{
+	const jsmntok_t	*t = &jr->tok[i].t;
+
+	switch (t->type) {
+	case JSMN_OBJECT:
+		return (JSONR_OBJECT);
+	case JSMN_ARRAY:
+		return (JSONR_ARRAY);
+	case JSMN_STRING:
+		return (JSONR_STRING);
+	default:
+		break;
+	}
+	switch (jr->s[t->start]) {
+	case 't':
+		return (JSONR_TRUE);
+	case 'f':
+		return (JSONR_FALSE);
+	case 'n':
+		return (JSONR_NULL);
+	default:
+		return (JSONR_NUMBER);
+	}
+}
+
+int
+jsonr_size(const struct jsonr *jr, int i)
+{
+	return (jr->tok[i].t.size);
+}
+
+int
+jsonr_skip(const struct jsonr *jr, int i)
+{
+	return (jr->tok[i].next);
+}
+
+static int
+key_equal(const struct jsonr *jr, int k, const char *key)
+{
+	const jsmntok_t	*t = &jr->tok[k].t;
+	size_t		 len = (size_t)(t->end - t->start), klen = strlen(key);
+	char		 buf[128];
+
+	if (memchr(jr->s + t->start, '\\', len) == NULL)
+		return (len == klen && memcmp(jr->s + t->start, key, len) == 0);
+	/* Escaped keys longer than any we look up cannot match. */
+	if (len > sizeof(buf))
+		return (0);
+	len = unescape(jr->s + t->start, len, buf);
+	return (len == klen && memcmp(buf, key, len) == 0);
+}
+
+int
+jsonr_get(const struct jsonr *jr, int obj, const char *key)
+{
+	int	k;
+
+	if (obj < 0 || obj >= jr->ntok || jr->tok[obj].t.type != JSMN_OBJECT)
+		return (-1);
+	for (k = obj + 1; k < jr->tok[obj].next; k = jr->tok[k + 1].next)
+		if (key_equal(jr, k, key))
+			return (k + 1);
+	return (-1);
+}
+
+int
+jsonr_string(const struct jsonr *jr, int i, char *buf, size_t bufsz,
+    size_t *lenp)
+{
+	const jsmntok_t	*t;
+	size_t		 len, n;
+	char		*tmp;
+
+	if (i < 0 || i >= jr->ntok || jr->tok[i].t.type != JSMN_STRING ||
+	    bufsz == 0)
+		return (-1);
+	t = &jr->tok[i].t;
+	len = (size_t)(t->end - t->start);
+	if ((tmp = malloc(len + 1)) == NULL)
+		return (-1);
+	n = unescape(jr->s + t->start, len, tmp);
+	if (n >= bufsz || memchr(tmp, '\0', n) != NULL) {
+		free(tmp);
+		return (-1);
+	}
+	memcpy(buf, tmp, n);
+	buf[n] = '\0';
+	free(tmp);
+	if (lenp != NULL)
+		*lenp = n;
+	return (0);
+}
+
+/* An integer literal: -?(0|[1-9][0-9]*), nothing else. */
+static int
+int_literal(const struct jsonr *jr, int i, int *neg, uint64_t *mag)
+{
+	const jsmntok_t	*t;
+	const char	*p, *e;
+	uint64_t	 v = 0;
+
+	if (i < 0 || i >= jr->ntok || jsonr_type(jr, i) != JSONR_NUMBER)
+		return (-1);
+	t = &jr->tok[i].t;
+	p = jr->s + t->start;
+	e = jr->s + t->end;
+	*neg = 0;
+	if (p < e && *p == '-') {
+		*neg = 1;
+		p++;
+	}
+	if (p == e)
+		return (-1);
+	for (; p < e; p++) {
+		if (*p < '0' || *p > '9')
+			return (-1);
+		if (v > (UINT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return (-1);
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*mag = v;
+	return (0);
+}
+
+int
+jsonr_int64(const struct jsonr *jr, int i, int64_t min, int64_t max,
+    int64_t *vp)
+{
+	uint64_t	mag;
+	int64_t		v;
+	int		neg;
+
+	if (int_literal(jr, i, &neg, &mag) == -1)
+		return (-1);
+	if (neg) {
+		if (mag > (uint64_t)INT64_MAX + 1)
+			return (-1);
+		v = mag == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)mag;
+	} else {
+		if (mag > (uint64_t)INT64_MAX)
+			return (-1);
+		v = (int64_t)mag;
+	}
+	if (v < min || v > max)
+		return (-1);
+	*vp = v;
+	return (0);
+}
+
+int
+jsonr_uint64(const struct jsonr *jr, int i, uint64_t max, uint64_t *vp)
+{
+	uint64_t	mag;
+	int		neg;
+
+	if (int_literal(jr, i, &neg, &mag) == -1)
+		return (-1);
+	/* "-0" is zero; any other negative value fails, as in Swift. */
+	if ((neg && mag != 0) || mag > max)
+		return (-1);
+	*vp = mag;
+	return (0);
+}
+
+int
+jsonr_bool(const struct jsonr *jr, int i, int *vp)
+{
+	if (i < 0 || i >= jr->ntok)
+		return (-1);
+	switch (jsonr_type(jr, i)) {
+	case JSONR_TRUE:
+		*vp = 1;
+		return (0);
+	case JSONR_FALSE:
+		*vp = 0;
+		return (0);
+	default:
+		return (-1);
+	}
+}
+
+int
+jsonr_is_null(const struct jsonr *jr, int i)
+{
+	return (i >= 0 && i < jr->ntok && jsonr_type(jr, i) == JSONR_NULL);
+}
