@@ -1,0 +1,520 @@
+/*
+ * The inotify backend of watch.h.  One inotify instance; a table of
+ * watched directories keyed by watch descriptor, each with the interests
+ * of the surfaces that asked for it.
+ */
+
+#include <sys/types.h>
+#include <sys/inotify.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "discover.h"
+#include "event.h"
+#include "log.h"
+#include "watch.h"
+
+#define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
+			    IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY | \
+			    IN_ATTRIB | IN_DELETE_SELF | IN_MOVE_SELF | \
+			    IN_ONLYDIR)
+
+struct winterest {
+	enum surface	 surface;
+	char		*name;		/* NULL: flags decide */
+	unsigned int	 flags;		/* DISC_W_* */
+};
+
+struct wdir {
+	struct wdir		*next;		/* hash chain */
+	int			 wd;
+	char			*path;
+	struct winterest	*iv;
+	size_t			 n;
+	unsigned int		 surfaces;	/* bit per surface */
+};
+
+struct wsurface {
+	struct strlist		 names;
+	struct strlist		 exclude;
+	struct watch_health	 health;
+	int			 overflowed;
+};
+
+static int		 watch_fd = -1;
+static watch_hit_fn	 watch_hit;
+static void		*watch_arg;
+static struct wdir	**buckets;
+static size_t		 nbuckets, ndirs;
+static struct wsurface	 wsurf[SURFACE_COUNT];
+
+static void	watch_read(int, short, void *);
+static void	health_msg(enum surface, const char *, ...)
+		    __attribute__((__format__ (printf, 2, 3)));
+
+static void
+health_msg(enum surface s, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(wsurf[s].health.message,
+	    sizeof(wsurf[s].health.message), fmt, ap);
+	va_end(ap);
+}
+
+static size_t
+hash_wd(int wd)
+{
+	return ((size_t)((unsigned int)wd * 2654435761U) % nbuckets);
+}
+
+static struct wdir *
+wdir_find(int wd)
+{
+	struct wdir	*d;
+
+	if (nbuckets == 0)
+		return (NULL);
+	for (d = buckets[hash_wd(wd)]; d != NULL; d = d->next)
+		if (d->wd == wd)
+			return (d);
+	return (NULL);
+}
+
+static int
+wdir_rehash(void)
+{
+	struct wdir	**nb, *d, *next;
+	size_t		  nn = nbuckets ? nbuckets * 2 : 256, i, old = nbuckets;
+	struct wdir	**ob = buckets;
+
+	if ((nb = calloc(nn, sizeof(*nb))) == NULL)
+		return (-1);
+	buckets = nb;
+	nbuckets = nn;
+	for (i = 0; i < old; i++)
+		for (d = ob[i]; d != NULL; d = next) {
+			next = d->next;
+			d->next = buckets[hash_wd(d->wd)];
+			buckets[hash_wd(d->wd)] = d;
+		}
+	free(ob);
+	return (0);
+}
+
+static void
+wdir_free(struct wdir *d)
+{
+	size_t	i;
+
+	for (i = 0; i < d->n; i++)
+		free(d->iv[i].name);
+	free(d->iv);
+	free(d->path);
+	free(d);
+}
+
+static void
+wdir_unlink(struct wdir *d)
+{
+	struct wdir	**pp;
+
+	for (pp = &buckets[hash_wd(d->wd)]; *pp != NULL; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			ndirs--;
+			return;
+		}
+}
+
+int
+watch_init(watch_hit_fn fn, void *arg)
+{
+	watch_hit = fn;
+	watch_arg = arg;
+	if ((watch_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC)) == -1) {
+		log_warn("inotify_init1");
+		return (-1);
+	}
+	if (ev_fd_add(watch_fd, POLLIN, NULL, watch_read, NULL) == -1) {
+		log_warn("watch");
+		close(watch_fd);
+		watch_fd = -1;
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+strlist_copy(struct strlist *dst, const struct strlist *src)
+{
+	size_t	i;
+
+	strlist_free(dst);
+	if (src->n == 0)
+		return (0);
+	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
+		return (-1);
+	for (i = 0; i < src->n; i++) {
+		if ((dst->v[i] = strdup(src->v[i])) == NULL) {
+			strlist_free(dst);
+			return (-1);
+		}
+		dst->n++;
+	}
+	return (0);
+}
+
+static int
+strlist_has(const struct strlist *l, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return (1);
+	return (0);
+}
+
+/* Drop the surface's interests; directories nobody wants are unwatched. */
+static void
+watch_drop_surface(enum surface s)
+{
+	struct wdir	*d, *next;
+	size_t		 i, j, b;
+
+	for (b = 0; b < nbuckets; b++)
+		for (d = buckets[b]; d != NULL; d = next) {
+			next = d->next;
+			if (!(d->surfaces & (1U << s)))
+				continue;
+			for (i = j = 0; i < d->n; i++) {
+				if (d->iv[i].surface == s) {
+					free(d->iv[i].name);
+					continue;
+				}
+				d->iv[j++] = d->iv[i];
+			}
+			d->n = j;
+			d->surfaces &= ~(1U << s);
+		}
+}
+
+static void
+watch_sweep(void)
+{
+	struct wdir	*d, *next;
+	size_t		 b;
+
+	for (b = 0; b < nbuckets; b++)
+		for (d = buckets[b]; d != NULL; d = next) {
+			next = d->next;
+			if (d->n > 0)
+				continue;
+			(void)inotify_rm_watch(watch_fd, d->wd);
+			wdir_unlink(d);
+			wdir_free(d);
+		}
+}
+
+static int
+watch_interest(struct wdir *d, enum surface s, const char *name,
+    unsigned int flags)
+{
+	struct winterest	*iv;
+	size_t			 i;
+
+	for (i = 0; i < d->n; i++)
+		if (d->iv[i].surface == s && d->iv[i].flags == flags &&
+		    ((name == NULL && d->iv[i].name == NULL) ||
+		    (name != NULL && d->iv[i].name != NULL &&
+		    strcmp(name, d->iv[i].name) == 0)))
+			return (0);
+	if ((iv = reallocarray(d->iv, d->n + 1, sizeof(*iv))) == NULL)
+		return (-1);
+	d->iv = iv;
+	d->iv[d->n].surface = s;
+	d->iv[d->n].flags = flags;
+	d->iv[d->n].name = NULL;
+	if (name != NULL && (d->iv[d->n].name = strdup(name)) == NULL)
+		return (-1);
+	d->n++;
+	if (!(d->surfaces & (1U << s))) {
+		d->surfaces |= 1U << s;
+		wsurf[s].health.ndirs++;
+	}
+	return (0);
+}
+
+static int
+path_within(const char *path, const char *top)
+{
+	size_t	l = strlen(top);
+
+	if (strcmp(top, "/") == 0)
+		return (path[0] == '/');
+	return (strncmp(path, top, l) == 0 &&
+	    (path[l] == '\0' || path[l] == '/'));
+}
+
+/*
+ * Watch one request's directory, or its nearest existing ancestor within
+ * top for the next component.  0 done (or nothing to watch), -1 failed.
+ */
+static int
+watch_request(enum surface s, const struct disc_watch *w)
+{
+	struct wdir	*d;
+	char		 dir[PATH_MAX], name[NAME_MAX + 1];
+	const char	*nm = w->name;
+	unsigned int	 flags = w->flags;
+	char		*slash;
+	int		 wd, err, climbed = 0;
+
+	if (strlcpy(dir, w->dir, sizeof(dir)) >= sizeof(dir))
+		return (-1);
+	for (;;) {
+		if (disc_become(w->user) == -1) {
+			err = errno;
+			log_warnx("watch %s: cannot take on the rights of "
+			    "user %s: %s", dir, w->user->name, strerror(err));
+			return (-1);
+		}
+		wd = inotify_add_watch(watch_fd, dir, WATCH_MASK);
+		err = errno;
+		disc_restore();
+		if (wd != -1)
+			break;
+		if (err == ENOSPC) {
+			health_msg(s, "inotify watch limit reached at %s",
+			    dir);
+			return (-1);
+		}
+		if (err != ENOENT && err != ENOTDIR) {
+			/* Unreadable for the user: nothing to see there. */
+			if (err == EACCES)
+				return (0);
+			health_msg(s, "cannot watch %s: %s", dir,
+			    strerror(err));
+			return (-1);
+		}
+		/* Missing: watch the parent for this component. */
+		if (strcmp(dir, w->top) == 0 || !path_within(dir, w->top) ||
+		    (slash = strrchr(dir, '/')) == NULL ||
+		    strlen(slash + 1) > NAME_MAX)
+			return (0);
+		strlcpy(name, slash + 1, sizeof(name));
+		if (slash == dir)
+			dir[1] = '\0';
+		else
+			*slash = '\0';
+		nm = name;
+		flags = 0;
+		if (++climbed > 64)
+			return (0);
+	}
+	if ((d = wdir_find(wd)) == NULL) {
+		if (ndirs + 1 > nbuckets * 2 && wdir_rehash() == -1)
+			return (-1);
+		if ((d = calloc(1, sizeof(*d))) == NULL ||
+		    (d->path = strdup(dir)) == NULL) {
+			free(d);
+			return (-1);
+		}
+		d->wd = wd;
+		d->next = buckets[hash_wd(wd)];
+		buckets[hash_wd(wd)] = d;
+		ndirs++;
+	}
+	return (watch_interest(d, s, nm, flags));
+}
+
+int
+watch_set(enum surface s, const struct disc_result *res)
+{
+	struct wsurface	*ws = &wsurf[s];
+	size_t		 i;
+
+	if (watch_fd == -1)
+		return (-1);
+	watch_drop_surface(s);
+	ws->health.ndirs = 0;
+	ws->health.nfailed = 0;
+	ws->health.message[0] = '\0';
+	if (strlist_copy(&ws->names, &res->wnames) == -1 ||
+	    strlist_copy(&ws->exclude, &res->wexclude) == -1) {
+		watch_sweep();
+		ws->health.degraded = 1;
+		strlcpy(ws->health.message, "out of memory",
+		    sizeof(ws->health.message));
+		return (-1);
+	}
+	for (i = 0; i < res->nwatches; i++)
+		if (watch_request(s, &res->watches[i]) == -1)
+			ws->health.nfailed++;
+	watch_sweep();
+	/* A rescan after an overflow catches up; the watch is whole again. */
+	ws->overflowed = 0;
+	ws->health.degraded = ws->health.nfailed > 0;
+	if (ws->health.degraded && ws->health.message[0] == '\0')
+		snprintf(ws->health.message, sizeof(ws->health.message),
+		    "%zu directories could not be watched",
+		    ws->health.nfailed);
+	return (ws->health.degraded ? -1 : 0);
+}
+
+void
+watch_clear(enum surface s)
+{
+	watch_drop_surface(s);
+	watch_sweep();
+	memset(&wsurf[s].health, 0, sizeof(wsurf[s].health));
+}
+
+void
+watch_get_health(enum surface s, struct watch_health *h)
+{
+	*h = wsurf[s].health;
+	if (watch_fd == -1) {
+		h->degraded = 1;
+		strlcpy(h->message, "no watcher: polling only",
+		    sizeof(h->message));
+	}
+}
+
+static void
+watch_hit_all(enum watch_reason why)
+{
+	int	s;
+
+	for (s = 0; s < SURFACE_COUNT; s++)
+		watch_hit((enum surface)s, why, watch_arg);
+}
+
+static int
+interest_matches(const struct winterest *in, const struct inotify_event *ev)
+{
+	const struct wsurface	*ws = &wsurf[in->surface];
+
+	if (ev->len == 0 || ev->name[0] == '\0')
+		return (0);
+	if (in->name != NULL)
+		return (strcmp(in->name, ev->name) == 0);
+	if (in->flags & DISC_W_ANY)
+		return (1);
+	if ((in->flags & DISC_W_SUBDIR) && (ev->mask & IN_ISDIR) &&
+	    !strlist_has(&ws->exclude, ev->name))
+		return (1);
+	if ((in->flags & DISC_W_NAMES) && strlist_has(&ws->names, ev->name))
+		return (1);
+	return (0);
+}
+
+static void
+watch_event(const struct inotify_event *ev)
+{
+	struct wdir	*d;
+	unsigned int	 hit = 0;
+	size_t		 i;
+	int		 s;
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		log_warnx("watch: event queue overflow; rescanning "
+		    "everything");
+		for (s = 0; s < SURFACE_COUNT; s++) {
+			wsurf[s].overflowed = 1;
+			wsurf[s].health.degraded = 1;
+			strlcpy(wsurf[s].health.message, "events dropped",
+			    sizeof(wsurf[s].health.message));
+		}
+		watch_hit_all(WATCH_OVERFLOW);
+		return;
+	}
+	if ((d = wdir_find(ev->wd)) == NULL)
+		return;
+	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF |
+	    IN_UNMOUNT) || (ev->len == 0 && (ev->mask & IN_ATTRIB))) {
+		/* The directory itself went or changed: all who watch it. */
+		hit = d->surfaces;
+	} else {
+		for (i = 0; i < d->n; i++)
+			if (interest_matches(&d->iv[i], ev))
+				hit |= 1U << d->iv[i].surface;
+	}
+	if (ev->mask & IN_IGNORED) {
+		/* The kernel dropped the watch; so do we. */
+		wdir_unlink(d);
+		for (s = 0; s < SURFACE_COUNT; s++)
+			if (d->surfaces & (1U << s))
+				wsurf[s].health.ndirs--;
+		wdir_free(d);
+	}
+	for (s = 0; s < SURFACE_COUNT; s++)
+		if (hit & (1U << s))
+			watch_hit((enum surface)s, WATCH_CHANGE, watch_arg);
+}
+
+static void
+watch_read(int fd, short revents, void *arg)
+{
+	char				 buf[65536]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
+	const struct inotify_event	*ev;
+	ssize_t				 n;
+	size_t				 off;
+
+	for (;;) {
+		if ((n = read(fd, buf, sizeof(buf))) == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN)
+				log_warn("watch: read");
+			return;
+		}
+		if (n == 0)
+			return;
+		for (off = 0; off + sizeof(*ev) <= (size_t)n; ) {
+			ev = (const struct inotify_event *)(buf + off);
+			if (off + sizeof(*ev) + ev->len > (size_t)n)
+				break;
+			watch_event(ev);
+			off += sizeof(*ev) + ev->len;
+		}
+	}
+}
+
+void
+watch_shutdown(void)
+{
+	struct wdir	*d, *next;
+	size_t		 b;
+	int		 s;
+
+	for (b = 0; b < nbuckets; b++)
+		for (d = buckets[b]; d != NULL; d = next) {
+			next = d->next;
+			wdir_free(d);
+		}
+	free(buckets);
+	buckets = NULL;
+	nbuckets = ndirs = 0;
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		strlist_free(&wsurf[s].names);
+		strlist_free(&wsurf[s].exclude);
+		memset(&wsurf[s], 0, sizeof(wsurf[s]));
+	}
+	if (watch_fd != -1) {
+		ev_fd_del(watch_fd);
+		close(watch_fd);
+		watch_fd = -1;
+	}
+}
