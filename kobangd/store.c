@@ -1,30 +1,919 @@
 /*
- * The state database.  First cut: the API compiles and every call fails
- * cleanly; the SQLite implementation follows.
+ * The state database: SQLite, WAL, one file in the state directory.
+ *
+ * Layout (schema version 1):
+ *	surface		per surface: baseline marker, last scan, health
+ *	inventory	the current snapshot, keyed by (surface, item id)
+ *	change_event	the local activity feed
+ *	finding		every stored finding
+ *	outbox		sync events (PROTOCOL.md 9.1), device and tenant ids
+ *			kept once each in outbox_device / outbox_tenant
+ *	meta		key/value facts about the database itself
+ *
+ * The snapshot is updated in place by the diff instead of being
+ * rewritten: a one-package change in a 300,000-item surface then costs
+ * a few row writes, not 300,000.  The diff was computed against what this
+ * store returned, and every change is checked against the rows it touches
+ * (a removed or modified id must exist, an added one must not), so a
+ * stale caller fails the commit rather than corrupting the snapshot.
+ *
+ * All statements are prepared once at open and reused.
  */
 
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "compat.h"
+#include "differ.h"
+#include "log.h"
+#include "pb.h"
+#include "sha256.h"
 #include "store.h"
+#include "timefmt.h"
+#include "uuid.h"
+
+#define STORE_BUSY_MS		2000
+/* Keep the WAL file from staying huge after a large baseline. */
+#define STORE_WAL_LIMIT		(16 * 1024 * 1024)
+#define STORE_MAX_ASIDE		100
+
+enum stmt_id {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SURFACE_GET,
+	S_SURFACE_COMMIT,
+	S_SURFACE_FAIL,
+	S_INV_CLEAR,
+	S_INV_INSERT,
+	S_INV_INSERT_IGNORE,
+	S_INV_DELETE,
+	S_INV_UPDATE,
+	S_INV_LOAD,
+	S_INV_QUERY,
+	S_EVENT_INSERT,
+	S_EVENT_COUNT,
+	S_EVENT_PRUNE,
+	S_EVENT_QUERY,
+	S_FINDING_INSERT,
+	S_FINDING_HELD,
+	S_FINDING_COUNT,
+	S_FINDING_PRUNE,
+	S_FINDING_QUERY,
+	S_DEVICE_GET,
+	S_DEVICE_ADD,
+	S_TENANT_GET,
+	S_TENANT_ADD,
+	S_OUTBOX_NEXTSEQ,
+	S_OUTBOX_INSERT,
+	S_OUTBOX_STATS,
+	S_OUTBOX_LASTSEQ,
+	S_OUTBOX_QUERY,
+	S_COUNT
+};
+
+/*
+ * Paths compare with BINARY collation: "under home" is path = home or
+ * home + "/" <= path < home + "0" ('0' follows '/').
+ */
+#define HOME_COND	"(?1 IS NULL OR %s = ?1 OR (%s >= ?2 AND %s < ?3))"
+
+static const char *const stmt_sql[S_COUNT] = {
+	[S_BEGIN] = "BEGIN IMMEDIATE",
+	[S_COMMIT] = "COMMIT",
+	[S_ROLLBACK] = "ROLLBACK",
+	[S_SURFACE_GET] =
+	    "SELECT baselined, last_scan_ms, duration_ms, item_count, "
+	    "issue_count, degraded, message FROM surface WHERE surface = ?1",
+	[S_SURFACE_COMMIT] =
+	    "INSERT INTO surface (surface, baselined, last_scan_ms, "
+	    "duration_ms, item_count, issue_count, degraded, message) "
+	    "VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT (surface) DO UPDATE SET baselined = 1, "
+	    "last_scan_ms = ?2, duration_ms = ?3, item_count = ?4, "
+	    "issue_count = ?5, degraded = ?6, message = ?7",
+	[S_SURFACE_FAIL] =
+	    "INSERT INTO surface (surface, baselined, last_scan_ms, "
+	    "duration_ms, item_count, issue_count, degraded, message) "
+	    "VALUES (?1, 0, ?2, ?3, 0, 0, 1, ?4) "
+	    "ON CONFLICT (surface) DO UPDATE SET last_scan_ms = ?2, "
+	    "duration_ms = ?3, degraded = 1, message = ?4",
+	[S_INV_CLEAR] = "DELETE FROM inventory WHERE surface = ?1",
+	[S_INV_INSERT] =
+	    "INSERT INTO inventory (surface, item_id, ord, kind, name, "
+	    "version, path, origin, installed_on_request, detail) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_INV_INSERT_IGNORE] =
+	    "INSERT OR IGNORE INTO inventory (surface, item_id, ord, kind, "
+	    "name, version, path, origin, installed_on_request, detail) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_INV_DELETE] =
+	    "DELETE FROM inventory WHERE surface = ?1 AND item_id = ?2",
+	[S_INV_UPDATE] =
+	    "UPDATE inventory SET ord = ?3, kind = ?4, name = ?5, "
+	    "version = ?6, path = ?7, origin = ?8, "
+	    "installed_on_request = ?9, detail = ?10 "
+	    "WHERE surface = ?1 AND item_id = ?2",
+	[S_INV_LOAD] =
+	    "SELECT kind, name, version, path, origin, installed_on_request, "
+	    "detail FROM inventory WHERE surface = ?1 ORDER BY ord, item_id",
+	[S_INV_QUERY] = NULL,	/* built at open: HOME_COND */
+	[S_EVENT_INSERT] =
+	    "INSERT INTO change_event (ts_ms, surface, kind, item_kind, "
+	    "item_id, name, path, old_version, new_version, detail) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_EVENT_COUNT] = "SELECT count(*) FROM change_event",
+	[S_EVENT_PRUNE] =
+	    "DELETE FROM change_event WHERE id IN (SELECT id FROM "
+	    "change_event ORDER BY ts_ms, id LIMIT ?1)",
+	[S_EVENT_QUERY] = NULL,
+	[S_FINDING_INSERT] =
+	    "INSERT INTO finding (id, ts_ms, surface, item_id, rule_id, "
+	    "title, rationale, severity, item_name, evidence_path, "
+	    "evidence_detail, matched_field, matched_value) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+	[S_FINDING_HELD] =
+	    "SELECT 1 FROM finding WHERE surface = ?1 AND item_id = ?2 AND "
+	    "rule_id = ?3 LIMIT 1",
+	[S_FINDING_COUNT] = "SELECT count(*) FROM finding",
+	/* Newest kept by (timestamp, id) as the reference does. */
+	[S_FINDING_PRUNE] =
+	    "DELETE FROM finding WHERE rid IN (SELECT rid FROM finding "
+	    "ORDER BY ts_ms, id LIMIT ?1)",
+	[S_FINDING_QUERY] = NULL,
+	[S_DEVICE_GET] = "SELECT ref FROM outbox_device WHERE device_id = ?1",
+	[S_DEVICE_ADD] = "INSERT INTO outbox_device (device_id) VALUES (?1)",
+	[S_TENANT_GET] = "SELECT ref FROM outbox_tenant WHERE tenant_id = ?1",
+	[S_TENANT_ADD] = "INSERT INTO outbox_tenant (tenant_id) VALUES (?1)",
+	[S_OUTBOX_NEXTSEQ] =
+	    "SELECT coalesce(max(local_seq), 0) + 1 FROM outbox "
+	    "WHERE device = ?1",
+	[S_OUTBOX_INSERT] =
+	    "INSERT INTO outbox (event_id, device, tenant, local_seq, "
+	    "schema_version, surface, kind, finding, observed_ms, "
+	    "collected_ms, payload, payload_hash, size, state, attempts, "
+	    "next_attempt_ms, created_ms, updated_ms) "
+	    "VALUES (?1, ?2, ?3, ?4, 1, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+	    "'pending', 0, NULL, ?9, ?9)",
+	[S_OUTBOX_STATS] =
+	    "SELECT o.state, count(*), coalesce(sum(o.size), 0), "
+	    "min(o.collected_ms) FROM outbox o "
+	    "LEFT JOIN outbox_device d ON d.ref = o.device "
+	    "WHERE ?1 IS NULL OR d.device_id = ?1 GROUP BY o.state",
+	[S_OUTBOX_LASTSEQ] =
+	    "SELECT coalesce(max(o.local_seq), 0) FROM outbox o "
+	    "LEFT JOIN outbox_device d ON d.ref = o.device "
+	    "WHERE ?1 IS NULL OR d.device_id = ?1",
+	[S_OUTBOX_QUERY] =
+	    "SELECT o.event_id, d.device_id, t.tenant_id, o.local_seq, "
+	    "o.surface, o.kind, o.finding, o.observed_ms, o.collected_ms, "
+	    "o.payload, o.payload_hash, o.state, o.attempts, "
+	    "o.next_attempt_ms FROM outbox o "
+	    "JOIN outbox_device d ON d.ref = o.device "
+	    "LEFT JOIN outbox_tenant t ON t.ref = o.tenant "
+	    "WHERE (?1 IS NULL OR d.device_id = ?1) AND o.local_seq > ?2 "
+	    "ORDER BY d.device_id, o.local_seq LIMIT ?3",
+};
 
 struct store {
-	int	 rebuilt;
+	sqlite3		*db;
+	sqlite3_stmt	*st[S_COUNT];
+	char		 path[PATH_MAX];
+	int		 rebuilt;
+	int		 intx;
+	struct pbuf	 pb;
+	/* Random bytes for event ids, drawn from getrandom in blocks. */
+	uint8_t		 rnd[4096];
+	size_t		 rndoff;
 };
+
+/* Schema migrations: migrations[v] takes version v to v + 1. */
+static const char *const schema_v1 =
+    "CREATE TABLE meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE surface ("
+    "  surface TEXT PRIMARY KEY,"
+    "  baselined INTEGER NOT NULL DEFAULT 0,"
+    "  last_scan_ms INTEGER,"
+    "  duration_ms INTEGER,"
+    "  item_count INTEGER NOT NULL DEFAULT 0,"
+    "  issue_count INTEGER NOT NULL DEFAULT 0,"
+    "  degraded INTEGER NOT NULL DEFAULT 0,"
+    "  message TEXT"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE inventory ("
+    "  surface TEXT NOT NULL,"
+    "  item_id TEXT NOT NULL,"
+    "  ord INTEGER NOT NULL,"
+    "  kind TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  version TEXT,"
+    "  path TEXT NOT NULL,"
+    "  origin TEXT NOT NULL,"
+    "  installed_on_request INTEGER"
+    "    CHECK (installed_on_request IN (0, 1)),"
+    "  detail TEXT,"
+    "  PRIMARY KEY (surface, item_id)"
+    ") WITHOUT ROWID;"
+    "CREATE TABLE change_event ("
+    "  id INTEGER PRIMARY KEY,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  surface TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('added', 'removed', 'modified')),"
+    "  item_kind TEXT NOT NULL,"
+    "  item_id TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  path TEXT NOT NULL,"
+    "  old_version TEXT,"
+    "  new_version TEXT,"
+    "  detail TEXT NOT NULL"
+    ");"
+    "CREATE INDEX change_event_ts ON change_event (ts_ms, id);"
+    "CREATE TABLE finding ("
+    "  rid INTEGER PRIMARY KEY,"
+    "  id TEXT NOT NULL,"
+    "  ts_ms INTEGER NOT NULL,"
+    "  surface TEXT NOT NULL,"
+    "  item_id TEXT NOT NULL,"
+    "  rule_id TEXT NOT NULL,"
+    "  title TEXT NOT NULL,"
+    "  rationale TEXT NOT NULL,"
+    "  severity INTEGER NOT NULL CHECK (severity BETWEEN 0 AND 3),"
+    "  item_name TEXT NOT NULL,"
+    "  evidence_path TEXT,"
+    "  evidence_detail TEXT,"
+    "  matched_field TEXT,"
+    "  matched_value TEXT"
+    ");"
+    "CREATE INDEX finding_key ON finding (surface, item_id, rule_id);"
+    "CREATE INDEX finding_ts ON finding (ts_ms, id);"
+    "CREATE TABLE outbox_device ("
+    "  ref INTEGER PRIMARY KEY,"
+    "  device_id TEXT NOT NULL UNIQUE"
+    ");"
+    "CREATE TABLE outbox_tenant ("
+    "  ref INTEGER PRIMARY KEY,"
+    "  tenant_id TEXT NOT NULL UNIQUE"
+    ");"
+    /*
+     * PROTOCOL.md 9.1.  finding tells the drop order of an enforced
+     * outboxMaxBytes (inventory first, findings last); size is the
+     * payload's length for the byte accounting.
+     */
+    "CREATE TABLE outbox ("
+    "  rid INTEGER PRIMARY KEY,"
+    "  event_id TEXT NOT NULL,"
+    "  device INTEGER NOT NULL REFERENCES outbox_device (ref),"
+    "  tenant INTEGER REFERENCES outbox_tenant (ref),"
+    "  local_seq INTEGER NOT NULL CHECK (local_seq > 0),"
+    "  schema_version INTEGER NOT NULL,"
+    "  surface TEXT NOT NULL,"
+    "  kind TEXT NOT NULL CHECK (kind IN ('added', 'removed', 'modified')),"
+    "  finding INTEGER NOT NULL CHECK (finding IN (0, 1)),"
+    "  observed_ms INTEGER NOT NULL,"
+    "  collected_ms INTEGER NOT NULL,"
+    "  payload BLOB NOT NULL,"
+    "  payload_hash TEXT NOT NULL,"
+    "  size INTEGER NOT NULL,"
+    "  state TEXT NOT NULL"
+    "    CHECK (state IN ('pending', 'inFlight', 'acked', 'poison')),"
+    "  attempts INTEGER NOT NULL,"
+    "  next_attempt_ms INTEGER,"
+    "  created_ms INTEGER NOT NULL,"
+    "  updated_ms INTEGER NOT NULL"
+    ");"
+    "CREATE UNIQUE INDEX outbox_seq ON outbox (device, local_seq);"
+    "CREATE INDEX outbox_ready ON outbox (state, next_attempt_ms, local_seq);";
+
+static const char *const migrations[STORE_SCHEMA_VERSION] = {
+	schema_v1,
+};
+
+/* Why an open failed: only damage is a reason to move the file aside. */
+enum open_rc {
+	OPEN_OK,
+	OPEN_CORRUPT,
+	OPEN_FAIL
+};
+
+static const char *const outbox_states[] = {
+	"pending", "inFlight", "acked", "poison"
+};
+
+const char *
+store_outbox_state_name(enum store_outbox_state s)
+{
+	if ((unsigned int)s >= nitems(outbox_states))
+		return (NULL);
+	return (outbox_states[s]);
+}
+
+static int
+outbox_state_from_name(const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < nitems(outbox_states); i++)
+		if (strcmp(outbox_states[i], s) == 0)
+			return ((int)i);
+	return (-1);
+}
+
+static int
+sql_fail(struct store *st, const char *what)
+{
+	log_warnx("%s: %s: %s", st->path, what, sqlite3_errmsg(st->db));
+	return (-1);
+}
+
+/* Run a statement that returns no rows; reset it in every case. */
+static int
+run(struct store *st, enum stmt_id id)
+{
+	sqlite3_stmt	*s = st->st[id];
+	int		 rc;
+
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, stmt_sql[id] ? stmt_sql[id] : "query"));
+	return (0);
+}
+
+/* A statement returning one integer (or none: *v untouched, returns 0). */
+static int
+run_int(struct store *st, enum stmt_id id, int64_t *v)
+{
+	sqlite3_stmt	*s = st->st[id];
+	int		 rc;
+
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(s, 0);
+		rc = sqlite3_step(s);
+	}
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, stmt_sql[id]));
+	return (0);
+}
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		return (sqlite3_bind_null(s, i));
+	return (sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC));
+}
+
+/* Borrowed column text; NULL for SQL NULL. */
+static const char *
+col_text(sqlite3_stmt *s, int i)
+{
+	return ((const char *)sqlite3_column_text(s, i));
+}
+
+/*
+ * The home filter's three parameters, starting at index i: home, home/
+ * and home0.  A NULL home (or "/") leaves them NULL: no filter.
+ */
+struct homefilter {
+	char	*exact;
+	char	*lo;
+	char	*hi;
+};
+
+static int
+home_prepare(const char *home, struct homefilter *h)
+{
+	size_t	len;
+
+	memset(h, 0, sizeof(*h));
+	if (home == NULL)
+		return (0);
+	len = strlen(home);
+	while (len > 0 && home[len - 1] == '/')
+		len--;
+	if (len == 0)
+		return (0);	/* "/": everything is under it */
+	if ((h->exact = strndup(home, len)) == NULL ||
+	    asprintf(&h->lo, "%s/", h->exact) == -1 ||
+	    asprintf(&h->hi, "%s0", h->exact) == -1) {
+		h->lo = h->hi = NULL;
+		free(h->exact);
+		h->exact = NULL;
+		return (-1);
+	}
+	return (0);
+}
+
+static void
+home_bind(sqlite3_stmt *s, int i, const struct homefilter *h)
+{
+	bind_text(s, i, h->exact);
+	bind_text(s, i + 1, h->lo);
+	bind_text(s, i + 2, h->hi);
+}
+
+static void
+home_free(struct homefilter *h)
+{
+	free(h->exact);
+	free(h->lo);
+	free(h->hi);
+}
+
+/*
+ * Event ids: version 4 UUIDs from getrandom, drawn 4 KB at a time so a
+ * 300,000-event baseline does not cost 300,000 system calls.
+ */
+static int
+store_next_id(void *arg, char out[UUID_BUFSZ])
+{
+	struct store	*st = arg;
+	uint8_t		 b[16];
+	ssize_t		 n;
+	size_t		 got;
+
+	if (st->rndoff + sizeof(b) > sizeof(st->rnd)) {
+		for (got = 0; got < sizeof(st->rnd); got += (size_t)n) {
+			n = getrandom(st->rnd + got, sizeof(st->rnd) - got, 0);
+			if (n == -1) {
+				if (errno == EINTR) {
+					n = 0;
+					continue;
+				}
+				return (-1);
+			}
+		}
+		st->rndoff = 0;
+	}
+	memcpy(b, st->rnd + st->rndoff, sizeof(b));
+	st->rndoff += sizeof(b);
+	uuid_format(b, out);
+	return (0);
+}
+
+/*
+ * "YYYY-MM-DDTHH:MM:SS.mmmZ" to milliseconds.  Strict: the string must be
+ * exactly what timefmt_ms() prints for the result.
+ */
+static int
+parse_ts(const char *s, int64_t *ms)
+{
+	struct tm	 tm;
+	char		 back[TIMEFMT_BUFSZ];
+	int		 v[7];
+	const int	 off[7] = { 0, 5, 8, 11, 14, 17, 20 };
+	const int	 len[7] = { 4, 2, 2, 2, 2, 2, 3 };
+	size_t		 i;
+	int		 k;
+	time_t		 t;
+
+	if (s == NULL || strlen(s) != TIMEFMT_LEN)
+		return (-1);
+	for (i = 0; i < 7; i++) {
+		v[i] = 0;
+		for (k = 0; k < len[i]; k++) {
+			if (s[off[i] + k] < '0' || s[off[i] + k] > '9')
+				return (-1);
+			v[i] = v[i] * 10 + (s[off[i] + k] - '0');
+		}
+	}
+	memset(&tm, 0, sizeof(tm));
+	tm.tm_year = v[0] - 1900;
+	tm.tm_mon = v[1] - 1;
+	tm.tm_mday = v[2];
+	tm.tm_hour = v[3];
+	tm.tm_min = v[4];
+	tm.tm_sec = v[5];
+	t = timegm(&tm);
+	*ms = (int64_t)t * 1000 + v[6];
+	if (timefmt_ms(*ms, back) == -1 || strcmp(back, s) != 0)
+		return (-1);
+	return (0);
+}
+
+/* Opening. */
+
+static int
+check_dir(const char *dir, char *err, size_t errlen)
+{
+	struct stat	sb;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return (-1);
+	}
+	if (lstat(dir, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return (-1);
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", dir);
+		return (-1);
+	}
+	/* Anyone else able to write there could swap the database. */
+	if (sb.st_uid != geteuid() || (sb.st_mode & (S_IWGRP | S_IWOTH))) {
+		snprintf(err, errlen, "%s: must be owned by uid %u and not "
+		    "group or world writable", dir, (unsigned int)geteuid());
+		return (-1);
+	}
+	return (0);
+}
+
+/* Create the file 0600 ourselves: SQLite would honour the umask. */
+static int
+check_file(const char *path, char *err, size_t errlen)
+{
+	struct stat	sb;
+	int		fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return (-1);
+	}
+	if (fstat(fd, &sb) == -1) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid()) {
+		snprintf(err, errlen, "%s: not a regular file owned by uid "
+		    "%u", path, (unsigned int)geteuid());
+		close(fd);
+		return (-1);
+	}
+	if ((sb.st_mode & 07777) != 0600 && fchmod(fd, 0600) == -1) {
+		snprintf(err, errlen, "%s: chmod: %s", path, strerror(errno));
+		close(fd);
+		return (-1);
+	}
+	close(fd);
+	return (0);
+}
+
+static enum open_rc
+classify(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_CORRUPT:
+	case SQLITE_NOTADB:
+		return (OPEN_CORRUPT);
+	default:
+		return (OPEN_FAIL);
+	}
+}
+
+static enum open_rc
+exec_sql(struct store *st, const char *sql, const char *what, char *err,
+    size_t errlen)
+{
+	int	rc;
+
+	if ((rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL)) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s: %s", st->path, what,
+		    sqlite3_errmsg(st->db));
+		return (classify(rc));
+	}
+	return (OPEN_OK);
+}
+
+/* One text value from a PRAGMA (or NULL row). */
+static enum open_rc
+pragma_text(struct store *st, const char *sql, char *out, size_t outlen,
+    char *err, size_t errlen)
+{
+	sqlite3_stmt	*s;
+	const char	*v;
+	int		 rc;
+
+	out[0] = '\0';
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s: %s", st->path, sql,
+		    sqlite3_errmsg(st->db));
+		return (classify(rc));
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if ((v = col_text(s, 0)) != NULL)
+			strlcpy(out, v, outlen);
+		while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+			;
+	}
+	if (rc != SQLITE_DONE) {
+		snprintf(err, errlen, "%s: %s: %s", st->path, sql,
+		    sqlite3_errmsg(st->db));
+		sqlite3_finalize(s);
+		return (classify(rc));
+	}
+	sqlite3_finalize(s);
+	return (OPEN_OK);
+}
+
+static enum open_rc
+migrate(struct store *st, char *err, size_t errlen)
+{
+	char		 buf[64], sql[64];
+	const char	*errstr;
+	long long	 v;
+	enum open_rc	 orc;
+
+	if ((orc = pragma_text(st, "PRAGMA user_version", buf, sizeof(buf),
+	    err, errlen)) != OPEN_OK)
+		return (orc);
+	v = strtonum(buf, 0, INT_MAX, &errstr);
+	if (errstr != NULL) {
+		snprintf(err, errlen, "%s: schema version %s: %s", st->path,
+		    buf, errstr);
+		return (OPEN_CORRUPT);
+	}
+	if (v > STORE_SCHEMA_VERSION) {
+		snprintf(err, errlen, "%s: schema version %lld is newer than "
+		    "this kobangd knows (%d); refusing to use it", st->path, v,
+		    STORE_SCHEMA_VERSION);
+		return (OPEN_FAIL);
+	}
+	for (; v < STORE_SCHEMA_VERSION; v++) {
+		if ((orc = exec_sql(st, "BEGIN IMMEDIATE", "begin migration",
+		    err, errlen)) != OPEN_OK)
+			return (orc);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %lld",
+		    v + 1);
+		/*
+		 * A failing migration means the file is not the database we
+		 * think it is (e.g. tables already there at version 0).
+		 */
+		if ((orc = exec_sql(st, migrations[v], "migration", err,
+		    errlen)) != OPEN_OK ||
+		    (orc = exec_sql(st, sql, "set version", err, errlen)) !=
+		    OPEN_OK ||
+		    (orc = exec_sql(st, "COMMIT", "commit migration", err,
+		    errlen)) != OPEN_OK) {
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+			return (orc == OPEN_FAIL ? OPEN_CORRUPT : orc);
+		}
+		if (v == 0)
+			log_debug("%s: created (schema version %d)", st->path,
+			    STORE_SCHEMA_VERSION);
+		else
+			log_info("%s: schema migrated to version %lld",
+			    st->path, v + 1);
+	}
+	return (OPEN_OK);
+}
+
+static char *
+build_query(enum stmt_id id)
+{
+	char	*sql = NULL;
+	int	 rc = -1;
+
+	switch (id) {
+	case S_INV_QUERY:
+		rc = asprintf(&sql,
+		    "SELECT kind, name, version, path, origin, "
+		    "installed_on_request, detail, item_id FROM inventory "
+		    "WHERE surface = ?4 AND " HOME_COND " "
+		    "ORDER BY ord, item_id", "path", "path", "path");
+		break;
+	case S_EVENT_QUERY:
+		rc = asprintf(&sql,
+		    "SELECT id, ts_ms, surface, kind, item_kind, item_id, "
+		    "name, path, old_version, new_version, detail "
+		    "FROM change_event WHERE " HOME_COND " "
+		    "ORDER BY ts_ms DESC, id DESC LIMIT ?4",
+		    "path", "path", "path");
+		break;
+	case S_FINDING_QUERY:
+		rc = asprintf(&sql,
+		    "SELECT id, ts_ms, surface, item_id, rule_id, title, "
+		    "rationale, severity, item_name, evidence_path, "
+		    "evidence_detail, matched_field, matched_value "
+		    "FROM finding WHERE severity >= ?4 AND " HOME_COND
+		    " ORDER BY ts_ms DESC, rid DESC LIMIT ?5",
+		    "evidence_path", "evidence_path", "evidence_path");
+		break;
+	default:
+		break;
+	}
+	return (rc == -1 ? NULL : sql);
+}
+
+static enum open_rc
+prepare_all(struct store *st, char *err, size_t errlen)
+{
+	char	*built;
+	int	 i, rc;
+
+	for (i = 0; i < S_COUNT; i++) {
+		built = NULL;
+		if (stmt_sql[i] == NULL && (built = build_query(i)) == NULL) {
+			snprintf(err, errlen, "%s: out of memory", st->path);
+			return (OPEN_FAIL);
+		}
+		rc = sqlite3_prepare_v3(st->db, built ? built : stmt_sql[i], -1,
+		    SQLITE_PREPARE_PERSISTENT, &st->st[i], NULL);
+		free(built);
+		if (rc != SQLITE_OK) {
+			snprintf(err, errlen, "%s: preparing statement %d: %s",
+			    st->path, i, sqlite3_errmsg(st->db));
+			/* Our tables are not what they should be. */
+			return ((rc & 0xff) == SQLITE_ERROR ? OPEN_CORRUPT :
+			    classify(rc));
+		}
+	}
+	return (OPEN_OK);
+}
+
+static void
+close_db(struct store *st)
+{
+	int	i;
+
+	for (i = 0; i < S_COUNT; i++) {
+		sqlite3_finalize(st->st[i]);
+		st->st[i] = NULL;
+	}
+	if (st->db != NULL)
+		sqlite3_close(st->db);
+	st->db = NULL;
+}
+
+static enum open_rc
+try_open(struct store *st, char *err, size_t errlen)
+{
+	char		 buf[128];
+	enum open_rc	 orc;
+	int		 rc;
+
+	if (check_file(st->path, err, errlen) == -1)
+		return (OPEN_FAIL);
+	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path,
+		    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		return (classify(rc));
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	if ((orc = pragma_text(st, "PRAGMA journal_mode = WAL", buf,
+	    sizeof(buf), err, errlen)) != OPEN_OK)
+		return (orc);
+	if (strcmp(buf, "wal") != 0) {
+		snprintf(err, errlen, "%s: cannot use WAL (journal mode %s)",
+		    st->path, buf);
+		return (OPEN_FAIL);
+	}
+	if ((orc = pragma_text(st, "PRAGMA quick_check", buf, sizeof(buf),
+	    err, errlen)) != OPEN_OK)
+		return (orc);
+	if (strcmp(buf, "ok") != 0) {
+		snprintf(err, errlen, "%s: quick_check: %s", st->path, buf);
+		return (OPEN_CORRUPT);
+	}
+	if ((orc = exec_sql(st, "PRAGMA synchronous = NORMAL;"
+	    "PRAGMA foreign_keys = ON;"
+	    "PRAGMA journal_size_limit = " "16777216" ";"
+	    "PRAGMA secure_delete = OFF;", "pragmas", err, errlen)) != OPEN_OK)
+		return (orc);
+	if ((orc = migrate(st, err, errlen)) != OPEN_OK)
+		return (orc);
+	return (prepare_all(st, err, errlen));
+}
+
+/* Rename path+suffix to aside+suffix if it exists. */
+static int
+move_one(const char *path, const char *aside, const char *suffix)
+{
+	char	from[PATH_MAX], to[PATH_MAX];
+
+	if ((size_t)snprintf(from, sizeof(from), "%s%s", path, suffix) >=
+	    sizeof(from) ||
+	    (size_t)snprintf(to, sizeof(to), "%s%s", aside, suffix) >=
+	    sizeof(to)) {
+		errno = ENAMETOOLONG;
+		return (-1);
+	}
+	if (rename(from, to) == -1 && errno != ENOENT)
+		return (-1);
+	return (0);
+}
+
+static int
+move_aside(const char *path, char *aside, size_t asidelen)
+{
+	struct stat	 sb;
+	struct tm	 tm;
+	time_t		 now;
+	char		 stamp[32];
+	int		 i;
+
+	now = time(NULL);
+	if (gmtime_r(&now, &tm) == NULL ||
+	    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		return (-1);
+	for (i = 0; i < STORE_MAX_ASIDE; i++) {
+		if (i == 0)
+			snprintf(aside, asidelen, "%s.corrupt-%s", path, stamp);
+		else
+			snprintf(aside, asidelen, "%s.corrupt-%s.%d", path,
+			    stamp, i);
+		if (lstat(aside, &sb) == -1 && errno == ENOENT)
+			break;
+	}
+	if (i == STORE_MAX_ASIDE) {
+		errno = EEXIST;
+		return (-1);
+	}
+	/* The WAL first: a main file without its WAL is still consistent. */
+	if (move_one(path, aside, "-wal") == -1 ||
+	    move_one(path, aside, "-shm") == -1 ||
+	    move_one(path, aside, "") == -1)
+		return (-1);
+	return (0);
+}
 
 struct store *
 store_open(const char *dir, char *err, size_t errlen)
 {
-	snprintf(err, errlen, "%s: state database not implemented yet", dir);
-	errno = ENOSYS;
-	return (NULL);
+	struct store	*st;
+	char		 aside[PATH_MAX + 64];
+	enum open_rc	 orc;
+
+	if (errlen > 0)
+		err[0] = '\0';
+	if (check_dir(dir, err, errlen) == -1)
+		return (NULL);
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		snprintf(err, errlen, "%s", strerror(errno));
+		return (NULL);
+	}
+	st->rndoff = sizeof(st->rnd);
+	pbuf_init(&st->pb);
+	if ((size_t)snprintf(st->path, sizeof(st->path), "%s/%s", dir,
+	    STORE_DBNAME) >= sizeof(st->path)) {
+		snprintf(err, errlen, "%s: path too long", dir);
+		free(st);
+		return (NULL);
+	}
+	if ((orc = try_open(st, err, errlen)) == OPEN_CORRUPT) {
+		close_db(st);
+		if (move_aside(st->path, aside, sizeof(aside)) == -1) {
+			snprintf(err, errlen, "%s: damaged, and moving it "
+			    "aside failed: %s", st->path, strerror(errno));
+			free(st);
+			return (NULL);
+		}
+		log_warnx("%s; moved aside to %s, starting a fresh database "
+		    "(every surface gets a new baseline)", err, aside);
+		st->rebuilt = 1;
+		err[0] = '\0';
+		orc = try_open(st, err, errlen);
+	}
+	if (orc != OPEN_OK) {
+		close_db(st);
+		pbuf_free(&st->pb);
+		free(st);
+		return (NULL);
+	}
+	if (sha256_preload() == -1) {
+		snprintf(err, errlen, "SHA-256 not available from libcrypto");
+		close_db(st);
+		free(st);
+		return (NULL);
+	}
+	return (st);
 }
 
 void
 store_close(struct store *st)
 {
+	if (st == NULL)
+		return;
+	if (st->db != NULL &&
+	    sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL) != SQLITE_OK)
+		log_warnx("%s: checkpoint: %s", st->path,
+		    sqlite3_errmsg(st->db));
+	close_db(st);
+	pbuf_free(&st->pb);
 	free(st);
 }
 
@@ -37,22 +926,50 @@ store_rebuilt(const struct store *st)
 const char *
 store_path(const struct store *st)
 {
-	return ("");
+	return (st->path);
+}
+
+/* Snapshot and surface state. */
+
+static int
+surface_ok(enum surface s)
+{
+	if ((unsigned int)s >= SURFACE_COUNT) {
+		log_warnx("store: surface %d out of range", (int)s);
+		errno = EINVAL;
+		return (0);
+	}
+	return (1);
 }
 
 int
 store_baselined(struct store *st, enum surface s)
 {
-	return (-1);
+	sqlite3_stmt	*q = st->st[S_SURFACE_GET];
+	int		 rc, v = 0;
+
+	if (!surface_ok(s))
+		return (-1);
+	bind_text(q, 1, surface_name(s));
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		v = sqlite3_column_int(q, 0) != 0;
+		rc = sqlite3_step(q);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "baseline marker"));
+	return (v);
 }
 
-int
-store_load_snapshot(struct store *st, enum surface s, struct item **v,
-    size_t *n)
+static void
+item_clear(struct item *it)
 {
-	*v = NULL;
-	*n = 0;
-	return (-1);
+	free(it->name);
+	free(it->version);
+	free(it->path);
+	free(it->origin);
+	free(it->detail);
+	memset(it, 0, sizeof(*it));
 }
 
 void
@@ -60,85 +977,907 @@ store_items_free(struct item *v, size_t n)
 {
 	size_t	i;
 
-	for (i = 0; i < n; i++) {
-		free(v[i].name);
-		free(v[i].version);
-		free(v[i].path);
-		free(v[i].origin);
-		free(v[i].detail);
-	}
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		item_clear(&v[i]);
 	free(v);
+}
+
+/*
+ * Fill an item from a row of (kind, name, version, path, origin,
+ * installed_on_request, detail).  copy: allocate the strings, else borrow.
+ */
+static int
+row_item(struct store *st, sqlite3_stmt *q, enum surface s, int copy,
+    struct item *it)
+{
+	const char	*f[5];
+	char		**dst[5];
+	int		 kind, i;
+
+	memset(it, 0, sizeof(*it));
+	it->surface = s;
+	if ((kind = item_kind_from_name(col_text(q, 0) ? col_text(q, 0) :
+	    "")) == -1) {
+		log_warnx("%s: inventory row with unknown kind", st->path);
+		errno = EINVAL;
+		return (-1);
+	}
+	it->kind = kind;
+	it->installed_on_request = sqlite3_column_type(q, 5) == SQLITE_NULL ?
+	    ITEM_BOOL_NIL : sqlite3_column_int(q, 5) != 0;
+	f[0] = col_text(q, 1);
+	f[1] = col_text(q, 2);
+	f[2] = col_text(q, 3);
+	f[3] = col_text(q, 4);
+	f[4] = col_text(q, 6);
+	dst[0] = &it->name;
+	dst[1] = &it->version;
+	dst[2] = &it->path;
+	dst[3] = &it->origin;
+	dst[4] = &it->detail;
+	if (f[0] == NULL || f[2] == NULL || f[3] == NULL) {
+		log_warnx("%s: inventory row with a missing field", st->path);
+		errno = EINVAL;
+		return (-1);
+	}
+	for (i = 0; i < 5; i++) {
+		if (f[i] == NULL)
+			continue;
+		if (!copy)
+			*dst[i] = (char *)f[i];
+		else if ((*dst[i] = strdup(f[i])) == NULL) {
+			item_clear(it);
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+int
+store_load_snapshot(struct store *st, enum surface s, struct item **out,
+    size_t *nout)
+{
+	sqlite3_stmt	*q = st->st[S_INV_LOAD];
+	struct item	*v = NULL, *nv;
+	size_t		 n = 0, cap = 0;
+	int		 rc;
+
+	*out = NULL;
+	*nout = 0;
+	if (!surface_ok(s))
+		return (-1);
+	bind_text(q, 1, surface_name(s));
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+				goto fail;
+			v = nv;
+		}
+		if (row_item(st, q, s, 1, &v[n]) == -1)
+			goto fail;
+		n++;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		sql_fail(st, "loading the snapshot");
+		store_items_free(v, n);
+		return (-1);
+	}
+	*out = v;
+	*nout = n;
+	return (0);
+fail:
+	sqlite3_reset(q);
+	log_warn("%s: loading the snapshot", st->path);
+	store_items_free(v, n);
+	return (-1);
 }
 
 int
 store_held(void *arg, enum surface s, const char *item_id,
     const char *rule_id)
 {
-	return (-1);
+	struct store	*st = arg;
+	sqlite3_stmt	*q = st->st[S_FINDING_HELD];
+	int		 rc, held = 0;
+
+	if (!surface_ok(s) || item_id == NULL || rule_id == NULL)
+		return (-1);
+	bind_text(q, 1, surface_name(s));
+	bind_text(q, 2, item_id);
+	bind_text(q, 3, rule_id);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		held = 1;
+		rc = SQLITE_DONE;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "finding lookup"));
+	return (held);
+}
+
+/* The commit. */
+
+struct commit {
+	struct store			*st;
+	const struct store_scan		*sc;
+	struct store_commit_result	*res;
+	const struct idsource		*ids;
+	int64_t				 device;	/* 0: no outbox */
+	int64_t				 tenant;	/* 0: NULL */
+	int64_t				 seq;		/* next */
+};
+
+static int
+item_valid(const struct item *it, enum surface s)
+{
+	return (it != NULL && it->surface == s &&
+	    (unsigned int)it->kind < KIND_COUNT && it->name != NULL &&
+	    it->path != NULL && it->origin != NULL &&
+	    (it->installed_on_request == ITEM_BOOL_NIL ||
+	    it->installed_on_request == 0 || it->installed_on_request == 1));
+}
+
+static int
+finding_valid(const struct finding *f, enum surface s)
+{
+	return (f->surface == s && (unsigned int)f->severity < SEVERITY_COUNT &&
+	    uuid_valid_v4(f->id) && f->item_id != NULL && f->rule_id != NULL &&
+	    f->title != NULL && f->rationale != NULL && f->item_name != NULL);
+}
+
+/* Look a device or tenant id up, adding it when new. */
+static int
+ref_of(struct store *st, enum stmt_id get, enum stmt_id add, const char *v,
+    int64_t *ref)
+{
+	*ref = 0;
+	bind_text(st->st[get], 1, v);
+	if (run_int(st, get, ref) == -1)
+		return (-1);
+	if (*ref != 0)
+		return (0);
+	bind_text(st->st[add], 1, v);
+	if (run(st, add) == -1)
+		return (-1);
+	*ref = sqlite3_last_insert_rowid(st->db);
+	return (0);
+}
+
+static void
+bind_item(sqlite3_stmt *q, const char *sname, const char *id, int64_t ord,
+    const struct item *it)
+{
+	bind_text(q, 1, sname);
+	bind_text(q, 2, id);
+	sqlite3_bind_int64(q, 3, ord);
+	bind_text(q, 4, item_kind_name(it->kind));
+	bind_text(q, 5, it->name);
+	bind_text(q, 6, it->version);
+	bind_text(q, 7, it->path);
+	bind_text(q, 8, it->origin);
+	if (it->installed_on_request == ITEM_BOOL_NIL)
+		sqlite3_bind_null(q, 9);
+	else
+		sqlite3_bind_int(q, 9, it->installed_on_request);
+	bind_text(q, 10, it->detail);
+}
+
+/* Encode, hash and queue one outbox event from the payload in st->pb. */
+static int
+outbox_add(struct commit *c, enum change_kind kind, int finding,
+    int64_t observed)
+{
+	struct store	*st = c->st;
+	sqlite3_stmt	*q = st->st[S_OUTBOX_INSERT];
+	char		 id[UUID_BUFSZ], hash[SHA256_HEX_BUFSZ];
+
+	if (idsource_next(c->ids, id) == -1) {
+		log_warnx("%s: no event id", st->path);
+		return (-1);
+	}
+	if (sha256_hex(st->pb.buf, st->pb.len, hash) == -1) {
+		log_warnx("%s: SHA-256 failed", st->path);
+		return (-1);
+	}
+	bind_text(q, 1, id);
+	sqlite3_bind_int64(q, 2, c->device);
+	if (c->tenant == 0)
+		sqlite3_bind_null(q, 3);
+	else
+		sqlite3_bind_int64(q, 3, c->tenant);
+	sqlite3_bind_int64(q, 4, c->seq);
+	bind_text(q, 5, surface_name(c->sc->surface));
+	bind_text(q, 6, change_kind_name(kind));
+	sqlite3_bind_int(q, 7, finding);
+	sqlite3_bind_int64(q, 8, observed);
+	sqlite3_bind_int64(q, 9, c->sc->completed_ms);
+	sqlite3_bind_blob(q, 10, st->pb.buf, (int)st->pb.len, SQLITE_STATIC);
+	bind_text(q, 11, hash);
+	sqlite3_bind_int64(q, 12, (int64_t)st->pb.len);
+	if (run(st, S_OUTBOX_INSERT) == -1)
+		return (-1);
+	if (c->res->noutbox++ == 0)
+		c->res->first_seq = c->seq;
+	c->res->last_seq = c->seq;
+	c->seq++;
+	return (0);
+}
+
+static int
+outbox_item(struct commit *c, enum change_kind kind, const struct item *it,
+    const char *id, int64_t observed)
+{
+	if (c->device == 0)
+		return (0);
+	pbuf_reset(&c->st->pb);
+	if (pb_encode_item_event(it, id, &c->st->pb) == -1) {
+		log_warn("%s: encoding an inventory event", c->st->path);
+		return (-1);
+	}
+	return (outbox_add(c, kind, 0, observed));
+}
+
+static int
+store_finding(struct commit *c, const struct finding *f)
+{
+	struct store	*st = c->st;
+	sqlite3_stmt	*q = st->st[S_FINDING_INSERT];
+	int64_t		 ts;
+
+	if (!finding_valid(f, c->sc->surface) || parse_ts(f->timestamp, &ts)
+	    == -1) {
+		log_warnx("%s: malformed finding %s (rule %s)", st->path,
+		    f->id, f->rule_id ? f->rule_id : "?");
+		return (-1);
+	}
+	bind_text(q, 1, f->id);
+	sqlite3_bind_int64(q, 2, ts);
+	bind_text(q, 3, surface_name(f->surface));
+	bind_text(q, 4, f->item_id);
+	bind_text(q, 5, f->rule_id);
+	bind_text(q, 6, f->title);
+	bind_text(q, 7, f->rationale);
+	sqlite3_bind_int(q, 8, (int)f->severity);
+	bind_text(q, 9, f->item_name);
+	bind_text(q, 10, f->evidence_path);
+	bind_text(q, 11, f->evidence_detail);
+	bind_text(q, 12, f->matched_field);
+	bind_text(q, 13, f->matched_value);
+	if (run(st, S_FINDING_INSERT) == -1)
+		return (-1);
+	c->res->nfindings++;
+	if (c->device == 0)
+		return (0);
+	pbuf_reset(&st->pb);
+	if (pb_encode_finding_event(f, &st->pb) == -1) {
+		log_warn("%s: encoding a finding event", st->path);
+		return (-1);
+	}
+	/* Finding events are always `modified` (PROTOCOL.md 7.4). */
+	return (outbox_add(c, CHANGE_MODIFIED, 1, ts));
+}
+
+static int
+commit_baseline(struct commit *c)
+{
+	const struct store_scan	*sc = c->sc;
+	struct store		*st = c->st;
+	sqlite3_stmt		*q = st->st[S_INV_INSERT_IGNORE];
+	const char		*sname = surface_name(sc->surface);
+	char			*id;
+	size_t			 i;
+	int			 rc;
+
+	bind_text(st->st[S_INV_CLEAR], 1, sname);
+	if (run(st, S_INV_CLEAR) == -1)
+		return (-1);
+	for (i = 0; i < sc->nitems; i++) {
+		if ((id = item_id(&sc->items[i])) == NULL) {
+			log_warn("%s: item id", st->path);
+			return (-1);
+		}
+		bind_item(q, sname, id, (int64_t)i, &sc->items[i]);
+		rc = run(st, S_INV_INSERT_IGNORE);
+		/* A later duplicate of an id is ignored, as in the differ. */
+		if (rc == 0 && sqlite3_changes(st->db) == 1)
+			rc = outbox_item(c, CHANGE_ADDED, &sc->items[i], id,
+			    sc->completed_ms);
+		free(id);
+		if (rc == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Where the new item sits in the scan, for the stored order. */
+static int64_t
+ord_of(const struct store_scan *sc, const struct item *it, size_t k)
+{
+	uintptr_t	p = (uintptr_t)it, b = (uintptr_t)sc->items;
+
+	if (sc->nitems > 0 && p >= b &&
+	    p < b + sc->nitems * sizeof(*sc->items))
+		return ((int64_t)((p - b) / sizeof(*sc->items)));
+	return ((int64_t)(sc->nitems + k));
+}
+
+static int
+apply_change(struct commit *c, const struct change *ch, size_t k)
+{
+	const struct store_scan	*sc = c->sc;
+	struct store		*st = c->st;
+	const struct item	*it;
+	const char		*sname = surface_name(sc->surface);
+	sqlite3_stmt		*q;
+	char			*id = NULL, *detail = NULL;
+	int			 rv = -1;
+
+	switch (ch->kind) {
+	case CHANGE_ADDED:
+		it = ch->new;
+		if (!item_valid(it, sc->surface))
+			goto bad;
+		break;
+	case CHANGE_REMOVED:
+		it = ch->old;
+		if (!item_valid(it, sc->surface))
+			goto bad;
+		break;
+	case CHANGE_MODIFIED:
+		it = ch->new;
+		if (!item_valid(it, sc->surface) ||
+		    !item_valid(ch->old, sc->surface))
+			goto bad;
+		break;
+	default:
+		goto bad;
+	}
+	if ((id = item_id(it)) == NULL || (detail = differ_change_detail(ch))
+	    == NULL) {
+		log_warn("%s: change", st->path);
+		goto out;
+	}
+	switch (ch->kind) {
+	case CHANGE_ADDED:
+		bind_item(st->st[S_INV_INSERT], sname, id,
+		    ord_of(sc, it, k), it);
+		if (run(st, S_INV_INSERT) == -1)
+			goto out;
+		break;
+	case CHANGE_REMOVED:
+		q = st->st[S_INV_DELETE];
+		bind_text(q, 1, sname);
+		bind_text(q, 2, id);
+		if (run(st, S_INV_DELETE) == -1)
+			goto out;
+		if (sqlite3_changes(st->db) != 1) {
+			log_warnx("%s: removed item %s is not in the stored "
+			    "snapshot", st->path, id);
+			goto out;
+		}
+		break;
+	default:
+		bind_item(st->st[S_INV_UPDATE], sname, id,
+		    ord_of(sc, it, k), it);
+		if (run(st, S_INV_UPDATE) == -1)
+			goto out;
+		if (sqlite3_changes(st->db) != 1) {
+			log_warnx("%s: modified item %s is not in the stored "
+			    "snapshot", st->path, id);
+			goto out;
+		}
+		break;
+	}
+	q = st->st[S_EVENT_INSERT];
+	sqlite3_bind_int64(q, 1, sc->artifact_ms);
+	bind_text(q, 2, sname);
+	bind_text(q, 3, change_kind_name(ch->kind));
+	bind_text(q, 4, item_kind_name(it->kind));
+	bind_text(q, 5, id);
+	bind_text(q, 6, it->name);
+	bind_text(q, 7, it->path);
+	bind_text(q, 8, ch->old ? ch->old->version : NULL);
+	bind_text(q, 9, ch->new ? ch->new->version : NULL);
+	bind_text(q, 10, detail);
+	if (run(st, S_EVENT_INSERT) == -1)
+		goto out;
+	c->res->nevents++;
+	rv = outbox_item(c, ch->kind, it, id, sc->artifact_ms);
+	goto out;
+bad:
+	log_warnx("%s: malformed %s change", st->path,
+	    (unsigned int)ch->kind < CHANGE_COUNT ?
+	    change_kind_name(ch->kind) : "unknown");
+out:
+	free(id);
+	free(detail);
+	return (rv);
+}
+
+/* Keep the newest max rows; negative: keep all. */
+static int
+prune(struct store *st, enum stmt_id count, enum stmt_id del, long long max,
+    size_t *pruned)
+{
+	int64_t	n = 0;
+
+	*pruned = 0;
+	if (max < 0)
+		return (0);
+	if (run_int(st, count, &n) == -1)
+		return (-1);
+	if (n <= max)
+		return (0);
+	sqlite3_bind_int64(st->st[del], 1, n - max);
+	if (run(st, del) == -1)
+		return (-1);
+	*pruned = (size_t)sqlite3_changes(st->db);
+	return (0);
+}
+
+static int
+commit_body(struct commit *c)
+{
+	const struct store_scan	*sc = c->sc;
+	struct store		*st = c->st;
+	sqlite3_stmt		*q;
+	size_t			 i;
+	char			 msg[64];
+
+	if (sc->device_id != NULL) {
+		if (ref_of(st, S_DEVICE_GET, S_DEVICE_ADD, sc->device_id,
+		    &c->device) == -1)
+			return (-1);
+		if (sc->tenant_id != NULL && ref_of(st, S_TENANT_GET,
+		    S_TENANT_ADD, sc->tenant_id, &c->tenant) == -1)
+			return (-1);
+		sqlite3_bind_int64(st->st[S_OUTBOX_NEXTSEQ], 1, c->device);
+		if (run_int(st, S_OUTBOX_NEXTSEQ, &c->seq) == -1)
+			return (-1);
+	}
+	if (sc->baseline) {
+		if (commit_baseline(c) == -1)
+			return (-1);
+	} else {
+		for (i = 0; i < sc->nchanges; i++)
+			if (apply_change(c, &sc->changes[i], i) == -1)
+				return (-1);
+		for (i = 0; i < sc->nchange_findings; i++)
+			if (store_finding(c, &sc->change_findings[i]) == -1)
+				return (-1);
+	}
+	for (i = 0; i < sc->npresent_findings; i++)
+		if (store_finding(c, &sc->present_findings[i]) == -1)
+			return (-1);
+
+	q = st->st[S_SURFACE_COMMIT];
+	bind_text(q, 1, surface_name(sc->surface));
+	sqlite3_bind_int64(q, 2, sc->completed_ms);
+	sqlite3_bind_int64(q, 3, sc->duration_ms);
+	sqlite3_bind_int64(q, 4, (int64_t)sc->nitems);
+	sqlite3_bind_int64(q, 5, (int64_t)sc->nissues);
+	sqlite3_bind_int(q, 6, sc->nissues > 0);
+	if (sc->nissues > 0 && sc->health_message == NULL) {
+		snprintf(msg, sizeof(msg), "%zu issue%s", sc->nissues,
+		    sc->nissues == 1 ? "" : "s");
+		sqlite3_bind_text(q, 7, msg, -1, SQLITE_TRANSIENT);
+	} else
+		bind_text(q, 7, sc->nissues > 0 ? sc->health_message : NULL);
+	if (run(st, S_SURFACE_COMMIT) == -1)
+		return (-1);
+
+	/* SURFACES.md 11: retention after normal scans only. */
+	if (!sc->baseline) {
+		if (prune(st, S_EVENT_COUNT, S_EVENT_PRUNE, sc->max_events,
+		    &c->res->pruned_events) == -1 ||
+		    prune(st, S_FINDING_COUNT, S_FINDING_PRUNE,
+		    sc->max_findings, &c->res->pruned_findings) == -1)
+			return (-1);
+	}
+	return (0);
 }
 
 int
 store_commit_scan(struct store *st, const struct store_scan *sc,
     struct store_commit_result *res)
 {
-	return (-1);
+	struct store_commit_result	 dummy;
+	struct idsource			 own = { store_next_id, st };
+	struct commit			 c;
+	size_t				 i;
+
+	if (res == NULL)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	if (!surface_ok(sc->surface))
+		return (-1);
+	if (sc->baseline && (sc->nchanges > 0 || sc->nchange_findings > 0)) {
+		log_warnx("%s: a baseline has no changes", st->path);
+		errno = EINVAL;
+		return (-1);
+	}
+	if (sc->baseline)
+		for (i = 0; i < sc->nitems; i++)
+			if (!item_valid(&sc->items[i], sc->surface)) {
+				log_warnx("%s: malformed item %zu in the %s "
+				    "baseline", st->path, i,
+				    surface_name(sc->surface));
+				errno = EINVAL;
+				return (-1);
+			}
+	memset(&c, 0, sizeof(c));
+	c.st = st;
+	c.sc = sc;
+	c.res = res;
+	c.ids = sc->ids != NULL ? sc->ids : &own;
+
+	if (run(st, S_BEGIN) == -1)
+		return (-1);
+	if (commit_body(&c) == -1 || run(st, S_COMMIT) == -1) {
+		if (sqlite3_get_autocommit(st->db) == 0 &&
+		    run(st, S_ROLLBACK) == -1)
+			log_warnx("%s: rollback failed", st->path);
+		memset(res, 0, sizeof(*res));
+		return (-1);
+	}
+	return (0);
 }
 
 int
 store_note_scan_failure(struct store *st, enum surface s, int64_t at_ms,
     int64_t duration_ms, const char *message)
 {
-	return (-1);
+	sqlite3_stmt	*q = st->st[S_SURFACE_FAIL];
+
+	if (!surface_ok(s))
+		return (-1);
+	bind_text(q, 1, surface_name(s));
+	sqlite3_bind_int64(q, 2, at_ms);
+	sqlite3_bind_int64(q, 3, duration_ms);
+	bind_text(q, 4, message ? message : "scan failed");
+	return (run(st, S_SURFACE_FAIL));
+}
+
+/* Queries. */
+
+/* Step a query, calling fn per row; 0, or -1 (fn's stop is silent). */
+static int
+each_row(struct store *st, sqlite3_stmt *q, const char *what,
+    int (*fn)(struct store *, sqlite3_stmt *, void *), void *arg)
+{
+	int	rc, stop = 0;
+
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW)
+		if (fn(st, q, arg) == -1) {
+			stop = 1;
+			break;
+		}
+	sqlite3_reset(q);
+	if (stop)
+		return (-1);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, what));
+	return (0);
+}
+
+struct inv_arg {
+	enum surface	 s;
+	store_item_cb	 cb;
+	void		*arg;
+};
+
+static int
+inv_row(struct store *st, sqlite3_stmt *q, void *a)
+{
+	struct inv_arg	*ia = a;
+	struct item	 it;
+
+	if (row_item(st, q, ia->s, 0, &it) == -1)
+		return (-1);
+	return (ia->cb(ia->arg, &it, col_text(q, 7)));
 }
 
 int
-store_query_inventory(struct store *st, int s, const char *home,
+store_query_inventory(struct store *st, int surface, const char *home,
     store_item_cb cb, void *arg)
 {
-	return (-1);
+	sqlite3_stmt	*q = st->st[S_INV_QUERY];
+	struct homefilter h;
+	struct inv_arg	 ia;
+	int		 s, rv = 0;
+
+	if (surface >= SURFACE_COUNT) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (home_prepare(home, &h) == -1)
+		return (-1);
+	ia.cb = cb;
+	ia.arg = arg;
+	for (s = 0; s < SURFACE_COUNT && rv == 0; s++) {
+		if (surface >= 0 && s != surface)
+			continue;
+		ia.s = s;
+		home_bind(q, 1, &h);
+		bind_text(q, 4, surface_name(s));
+		rv = each_row(st, q, "inventory query", inv_row, &ia);
+	}
+	sqlite3_clear_bindings(q);
+	home_free(&h);
+	return (rv);
+}
+
+struct ev_arg {
+	store_event_cb	 cb;
+	void		*arg;
+};
+
+static int
+event_row(struct store *st, sqlite3_stmt *q, void *a)
+{
+	struct ev_arg		*ea = a;
+	struct store_event	 e;
+	int			 s, k, ik;
+
+	memset(&e, 0, sizeof(e));
+	s = surface_from_name(col_text(q, 2) ? col_text(q, 2) : "");
+	k = change_kind_from_name(col_text(q, 3) ? col_text(q, 3) : "");
+	ik = item_kind_from_name(col_text(q, 4) ? col_text(q, 4) : "");
+	if (s == -1 || k == -1 || ik == -1) {
+		log_warnx("%s: change event %lld malformed", st->path,
+		    (long long)sqlite3_column_int64(q, 0));
+		return (-1);
+	}
+	e.id = sqlite3_column_int64(q, 0);
+	e.ts_ms = sqlite3_column_int64(q, 1);
+	e.surface = s;
+	e.kind = k;
+	e.item_kind = ik;
+	e.item_id = col_text(q, 5);
+	e.name = col_text(q, 6);
+	e.path = col_text(q, 7);
+	e.old_version = col_text(q, 8);
+	e.new_version = col_text(q, 9);
+	e.detail = col_text(q, 10);
+	return (ea->cb(ea->arg, &e));
+}
+
+static int64_t
+sql_limit(size_t limit)
+{
+	if (limit == 0 || limit > INT64_MAX)
+		return (-1);
+	return ((int64_t)limit);
 }
 
 int
 store_query_events(struct store *st, size_t limit, const char *home,
     store_event_cb cb, void *arg)
 {
-	return (-1);
+	sqlite3_stmt	*q = st->st[S_EVENT_QUERY];
+	struct homefilter h;
+	struct ev_arg	 ea;
+	int		 rv;
+
+	if (home_prepare(home, &h) == -1)
+		return (-1);
+	ea.cb = cb;
+	ea.arg = arg;
+	home_bind(q, 1, &h);
+	sqlite3_bind_int64(q, 4, sql_limit(limit));
+	rv = each_row(st, q, "event query", event_row, &ea);
+	sqlite3_clear_bindings(q);
+	home_free(&h);
+	return (rv);
+}
+
+struct fi_arg {
+	store_finding_cb cb;
+	void		*arg;
+};
+
+static int
+finding_row(struct store *st, sqlite3_stmt *q, void *a)
+{
+	struct fi_arg	*fa = a;
+	struct finding	 f;
+	char		 ts[TIMEFMT_BUFSZ];
+	const char	*id;
+	int		 s, sev;
+
+	memset(&f, 0, sizeof(f));
+	id = col_text(q, 0);
+	s = surface_from_name(col_text(q, 2) ? col_text(q, 2) : "");
+	sev = sqlite3_column_int(q, 7);
+	if (id == NULL || strlcpy(f.id, id, sizeof(f.id)) >= sizeof(f.id) ||
+	    s == -1 || sev < 0 || sev >= SEVERITY_COUNT ||
+	    timefmt_ms(sqlite3_column_int64(q, 1), ts) == -1) {
+		log_warnx("%s: finding row malformed", st->path);
+		return (-1);
+	}
+	f.timestamp = ts;
+	f.surface = s;
+	f.item_id = (char *)col_text(q, 3);
+	f.rule_id = (char *)col_text(q, 4);
+	f.title = (char *)col_text(q, 5);
+	f.rationale = (char *)col_text(q, 6);
+	f.severity = sev;
+	f.item_name = (char *)col_text(q, 8);
+	f.evidence_path = (char *)col_text(q, 9);
+	f.evidence_detail = (char *)col_text(q, 10);
+	f.matched_field = (char *)col_text(q, 11);
+	f.matched_value = (char *)col_text(q, 12);
+	return (fa->cb(fa->arg, &f));
 }
 
 int
 store_query_findings(struct store *st, int min_severity, const char *home,
     size_t limit, store_finding_cb cb, void *arg)
 {
-	return (-1);
+	sqlite3_stmt	*q = st->st[S_FINDING_QUERY];
+	struct homefilter h;
+	struct fi_arg	 fa;
+	int		 rv;
+
+	if (min_severity >= SEVERITY_COUNT) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (home_prepare(home, &h) == -1)
+		return (-1);
+	fa.cb = cb;
+	fa.arg = arg;
+	home_bind(q, 1, &h);
+	sqlite3_bind_int(q, 4, min_severity < 0 ? 0 : min_severity);
+	sqlite3_bind_int64(q, 5, sql_limit(limit));
+	rv = each_row(st, q, "finding query", finding_row, &fa);
+	sqlite3_clear_bindings(q);
+	home_free(&h);
+	return (rv);
 }
 
 int
 store_query_surfaces(struct store *st, store_surface_cb cb, void *arg)
 {
-	return (-1);
+	sqlite3_stmt			*q = st->st[S_SURFACE_GET];
+	struct store_surface_stats	 ss;
+	int				 s, rc, stop;
+
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		memset(&ss, 0, sizeof(ss));
+		ss.surface = s;
+		bind_text(q, 1, surface_name(s));
+		if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			ss.scanned = 1;
+			ss.baselined = sqlite3_column_int(q, 0) != 0;
+			ss.last_scan_ms = sqlite3_column_int64(q, 1);
+			ss.duration_ms = sqlite3_column_int64(q, 2);
+			ss.items = (uint64_t)sqlite3_column_int64(q, 3);
+			ss.issues = (uint64_t)sqlite3_column_int64(q, 4);
+			ss.degraded = sqlite3_column_int(q, 5) != 0;
+			ss.message = col_text(q, 6);
+			stop = cb(arg, &ss) == -1;
+			rc = stop ? SQLITE_DONE : sqlite3_step(q);
+		} else {
+			stop = 0;
+			if (rc == SQLITE_DONE)
+				stop = cb(arg, &ss) == -1;
+		}
+		sqlite3_reset(q);
+		if (stop)
+			return (-1);
+		if (rc != SQLITE_DONE)
+			return (sql_fail(st, "surface query"));
+	}
+	return (0);
 }
 
 int
 store_outbox_stats(struct store *st, const char *device_id,
     struct store_outbox_stats *os)
 {
-	return (-1);
+	sqlite3_stmt	*q = st->st[S_OUTBOX_STATS];
+	const char	*state;
+	uint64_t	 n, bytes;
+	int64_t		 oldest;
+	int		 rc, k;
+
+	memset(os, 0, sizeof(*os));
+	bind_text(q, 1, device_id);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		state = col_text(q, 0);
+		n = (uint64_t)sqlite3_column_int64(q, 1);
+		bytes = (uint64_t)sqlite3_column_int64(q, 2);
+		oldest = sqlite3_column_int64(q, 3);
+		switch ((k = outbox_state_from_name(state ? state : ""))) {
+		case OUTBOX_PENDING:
+			os->pending = n;
+			os->oldest_pending_ms = oldest;
+			break;
+		case OUTBOX_INFLIGHT:
+			os->inflight = n;
+			break;
+		case OUTBOX_ACKED:
+			os->acked = n;
+			break;
+		case OUTBOX_POISON:
+			os->poison = n;
+			break;
+		default:
+			break;
+		}
+		if (k == OUTBOX_PENDING || k == OUTBOX_INFLIGHT) {
+			os->backlog_events += n;
+			os->backlog_bytes += bytes;
+		}
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "outbox statistics"));
+	bind_text(st->st[S_OUTBOX_LASTSEQ], 1, device_id);
+	return (run_int(st, S_OUTBOX_LASTSEQ, &os->last_seq));
+}
+
+struct ob_arg {
+	store_outbox_cb	 cb;
+	void		*arg;
+};
+
+static int
+outbox_row(struct store *st, sqlite3_stmt *q, void *a)
+{
+	struct ob_arg		*oa = a;
+	struct store_outbox_row	 r;
+	const char		*id;
+	int			 s, k, state, len;
+
+	memset(&r, 0, sizeof(r));
+	id = col_text(q, 0);
+	s = surface_from_name(col_text(q, 4) ? col_text(q, 4) : "");
+	k = change_kind_from_name(col_text(q, 5) ? col_text(q, 5) : "");
+	state = outbox_state_from_name(col_text(q, 11) ? col_text(q, 11) :
+	    "");
+	if (id == NULL || strlcpy(r.event_id, id, sizeof(r.event_id)) >=
+	    sizeof(r.event_id) || s == -1 || k == -1 || state == -1) {
+		log_warnx("%s: outbox row malformed", st->path);
+		return (-1);
+	}
+	r.device_id = col_text(q, 1);
+	r.tenant_id = col_text(q, 2);
+	r.local_seq = sqlite3_column_int64(q, 3);
+	r.surface = s;
+	r.kind = k;
+	r.finding = sqlite3_column_int(q, 6) != 0;
+	r.observed_ms = sqlite3_column_int64(q, 7);
+	r.collected_ms = sqlite3_column_int64(q, 8);
+	r.payload = sqlite3_column_blob(q, 9);
+	len = sqlite3_column_bytes(q, 9);
+	r.payload_len = len > 0 ? (size_t)len : 0;
+	r.payload_hash = col_text(q, 10);
+	r.state = state;
+	r.attempts = sqlite3_column_int64(q, 12);
+	r.next_attempt_ms = sqlite3_column_int64(q, 13);
+	return (oa->cb(oa->arg, &r));
 }
 
 int
 store_query_outbox(struct store *st, const char *device_id, int64_t after,
     size_t limit, store_outbox_cb cb, void *arg)
 {
-	return (-1);
-}
+	sqlite3_stmt	*q = st->st[S_OUTBOX_QUERY];
+	struct ob_arg	 oa;
+	int		 rv;
 
-const char *
-store_outbox_state_name(enum store_outbox_state s)
-{
-	static const char *names[] = { "pending", "inFlight", "acked",
-	    "poison" };
-
-	if ((unsigned int)s >= nitems(names))
-		return (NULL);
-	return (names[s]);
+	oa.cb = cb;
+	oa.arg = arg;
+	bind_text(q, 1, device_id);
+	sqlite3_bind_int64(q, 2, after);
+	sqlite3_bind_int64(q, 3, sql_limit(limit));
+	rv = each_row(st, q, "outbox query", outbox_row, &oa);
+	sqlite3_clear_bindings(q);
+	return (rv);
 }
