@@ -1,22 +1,33 @@
 /*
  * The parser child: it receives open descriptors with a label and
- * answers with inventory items.  The parsers arrive with the sensor
- * pipeline; for now it sandboxes itself and serves an empty set.
+ * answers with inventory items and issues (scanproto.h).  It has no
+ * file system: Landlock grants nothing and seccomp allows read, pread,
+ * fstat and lseek on the descriptors it holds.  The work on one file is
+ * scan_file_process() (scan_file.c), the parsers scan_claude.c and
+ * scan_npm.c.
  */
 
 #include <sys/types.h>
 
+#include <unistd.h>
+
 #include "kobangd.h"
 #include "log.h"
+#include "scan.h"
 #include "scanproto.h"
+#include "sha256.h"
 
 static int	scan_dispatch_imsg(struct imsgbuf *);
+static int	scan_recv_file(struct imsgbuf *, struct imsg *);
 
 static struct imsgbuf	scan_ibuf;
 
 void
 scan_main(const char *user)
 {
+	/* OpenSSL 3 may read its configuration on first use: do it now. */
+	if (sha256_preload() == -1)
+		fatalx("cannot load SHA-256");
 	child_setup("scan", SANDBOX_SCAN, user, &scan_ibuf);
 	if (scanproto_channel_init(&scan_ibuf) == -1)
 		fatal("scan channel size");
@@ -36,6 +47,9 @@ scan_dispatch_imsg(struct imsgbuf *ibuf)
 		if (n == 0)
 			break;
 		switch (imsg_get_type(&imsg)) {
+		case IMSG_SCAN_FILE:
+			ret = scan_recv_file(ibuf, &imsg);
+			break;
 		default:
 			log_warnx("unexpected message type %u",
 			    imsg_get_type(&imsg));
@@ -45,4 +59,28 @@ scan_dispatch_imsg(struct imsgbuf *ibuf)
 		imsg_free(&imsg);
 	}
 	return (ret);
+}
+
+/*
+ * IMSG_SCAN_FILE: the request's size exactly, a descriptor present.  The
+ * parent is trusted, so anything else is a bug and the child exits.
+ */
+static int
+scan_recv_file(struct imsgbuf *ibuf, struct imsg *imsg)
+{
+	struct scan_file	req;
+	int			fd;
+
+	fd = imsg_get_fd(imsg);
+	if (imsg_get_data(imsg, &req, sizeof(req)) == -1 || fd == -1) {
+		log_warnx("IMSG_SCAN_FILE: bad size or no descriptor");
+		if (fd != -1)
+			close(fd);
+		return (-1);
+	}
+	if (scan_file_process(ibuf, &req, fd) == -1) {
+		log_warn("IMSG_SCAN_FILE: file %u", req.file_id);
+		return (-1);
+	}
+	return (0);
 }

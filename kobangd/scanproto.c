@@ -143,7 +143,7 @@ hexhash_ok(const char *p, size_t len)
  * on receipt.  For HASH_ONLY the template's kind and origin must be one
  * of the file-backed claudeConfig items (SURFACES.md 2.4).
  */
-static int
+int
 scan_file_valid(const struct scan_file *f)
 {
 	if (f->parser >= SCAN_PARSER_COUNT ||

@@ -251,13 +251,19 @@ struct scan_item {
 
 /*
  * Where parsers put their output.  emit returns 0, or -1 to stop the
- * parse (the sink recorded why).  issue records a per-file issue.
+ * parse (the sink recorded why).  issue records a per-file issue.  hash
+ * gives the lowercase hex SHA-256 of the whole file once the parser has
+ * read the document to its end, or NULL if hashing failed.
  */
 struct scan_sink {
-	int	(*emit)(void *, const struct scan_item *);
-	void	(*issue)(void *, enum scan_issue_code, const char *);
-	void	*arg;
+	int		(*emit)(void *, const struct scan_item *);
+	void		(*issue)(void *, enum scan_issue_code, const char *);
+	const char	*(*hash)(void *);
+	void		*arg;
 };
+
+/* The checks both ends make on a request (see PROTOCOL.md). */
+int	 scan_file_valid(const struct scan_file *);
 
 /*
  * The encoder: batches items into IMSG_SCAN_ITEMS messages of up to

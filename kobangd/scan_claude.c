@@ -1,0 +1,915 @@
+/*
+ * claudeConfig parsers (SURFACES.md 2.2-2.4, 12).
+ *
+ * MCP config files (~/.claude.json, <root>/.mcp.json) are decoded by the
+ * reference with a typed JSONDecoder: top-level mcpServers and
+ * projects.*.mcpServers, spec keys command, args, type, url and
+ * headersHelper.  A wrong type in any of those fails the whole file;
+ * null is as good as absent; of duplicate keys the first wins and the
+ * later ones are never decoded.  Every other key -- env, headers, oauth
+ * -- is passed over with json_skip(), which validates but never
+ * unescapes or copies: their values are not read.  The headersHelper
+ * value is type-checked and then only its non-emptiness is used.
+ *
+ * Settings and plugin files are generic JSON (JSONSerialization): only
+ * key names, the presence of keys and plugin names are read, and the
+ * detail of every item is the SHA-256 of the whole file.
+ */
+
+#include <sys/types.h>
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "scan.h"
+
+struct ref {
+	size_t	off;
+	size_t	len;
+};
+
+struct mcp_cand {
+	struct ref	name;
+	struct ref	origin;
+	struct ref	detail;
+	int		has_detail;
+	int		group;		/* 0: top-level, 1: a project */
+	size_t		seq;
+};
+
+/* A name with the order it was met in, for stable sorts. */
+struct named {
+	struct ref	name;
+	int		group;
+	size_t		seq;
+};
+
+struct claude {
+	struct json		*js;
+	const struct scan_sink	*sink;
+	struct sbuf		 sb;
+	struct mcp_cand		*cands;
+	size_t			 ncands;
+	size_t			 candcap;
+	struct named		*names;
+	size_t			 nnames;
+	size_t			 namecap;
+};
+
+static void
+claude_init(struct claude *c, struct json *js, const struct scan_sink *sink)
+{
+	memset(c, 0, sizeof(*c));
+	c->js = js;
+	c->sink = sink;
+	sbuf_init(&c->sb);
+}
+
+static void
+claude_free(struct claude *c)
+{
+	sbuf_free(&c->sb);
+	free(c->cands);
+	free(c->names);
+}
+
+static int
+nomem(struct claude *c)
+{
+	c->sink->issue(c->sink->arg, SCAN_ISSUE_LIMIT, "out of memory");
+	return (-1);
+}
+
+static int
+malformed(struct claude *c)
+{
+	scan_malformed(c->sink, c->js);
+	return (-1);
+}
+
+static int
+save(struct claude *c, const struct json_tok *tok, struct ref *r)
+{
+	if ((r->off = sbuf_add(&c->sb, tok->s, tok->len)) == SBUF_ERR)
+		return (-1);
+	r->len = tok->len;
+	return (0);
+}
+
+static int
+push_name(struct claude *c, const struct ref *r, int group)
+{
+	struct named	*nn;
+	size_t		 ncap;
+
+	if (c->nnames == c->namecap) {
+		ncap = c->namecap == 0 ? 16 : c->namecap * 2;
+		if ((nn = reallocarray(c->names, ncap, sizeof(*nn))) == NULL)
+			return (-1);
+		c->names = nn;
+		c->namecap = ncap;
+	}
+	c->names[c->nnames].name = *r;
+	c->names[c->nnames].group = group;
+	c->names[c->nnames].seq = c->nnames;
+	c->nnames++;
+	return (0);
+}
+
+static int
+refcmp(const char *base, const struct ref *a, const struct ref *b)
+{
+	size_t	n = a->len < b->len ? a->len : b->len;
+	int	r;
+
+	if (n > 0 && (r = memcmp(base + a->off, base + b->off, n)) != 0)
+		return (r);
+	return (a->len < b->len ? -1 : a->len > b->len);
+}
+
+/* qsort has no context argument: the buffer is set around each sort. */
+static const char	*cmp_base;
+
+static int
+named_cmp(const void *va, const void *vb)
+{
+	const struct named	*a = va, *b = vb;
+	int			 r;
+
+	if ((r = refcmp(cmp_base, &a->name, &b->name)) != 0)
+		return (r);
+	if (a->group != b->group)
+		return (a->group < b->group ? -1 : 1);
+	return (a->seq < b->seq ? -1 : a->seq > b->seq);
+}
+
+/* Plugin names: by the settings key they came from, then by name. */
+static int
+named_group_cmp(const void *va, const void *vb)
+{
+	const struct named	*a = va, *b = vb;
+
+	if (a->group != b->group)
+		return (a->group < b->group ? -1 : 1);
+	return (named_cmp(va, vb));
+}
+
+static int
+cand_cmp(const void *va, const void *vb)
+{
+	const struct mcp_cand	*a = va, *b = vb;
+	int			 r;
+
+	if ((r = refcmp(cmp_base, &a->name, &b->name)) != 0)
+		return (r);
+	if (a->group != b->group)
+		return (a->group < b->group ? -1 : 1);
+	return (a->seq < b->seq ? -1 : a->seq > b->seq);
+}
+
+static int
+emit(struct claude *c, enum item_kind kind, const char *name, size_t namelen,
+    const char *origin, const char *hash)
+{
+	struct scan_item	it;
+
+	memset(&it, 0, sizeof(it));
+	it.kind = kind;
+	it.ior = ITEM_BOOL_NIL;
+	it.name.p = name;
+	it.name.len = namelen;
+	it.origin.p = origin;
+	it.origin.len = strlen(origin);
+	if (hash != NULL) {
+		it.detail.p = hash;
+		it.detail.len = strlen(hash);
+	}
+	return (c->sink->emit(c->sink->arg, &it));
+}
+
+/* ---- MCP config files ---- */
+
+enum {
+	S_COMMAND,
+	S_ARGS,
+	S_TYPE,
+	S_URL,
+	S_HEADERSHELPER,
+	S_COUNT
+};
+
+static const char *const spec_keys[S_COUNT] = {
+	"command", "args", "type", "url", "headersHelper"
+};
+
+struct spec {
+	struct ref	v[S_COUNT];	/* S_ARGS: " a1 a2 ..." joined */
+	int		has[S_COUNT];	/* non-nil */
+	unsigned int	seen;
+};
+
+static int
+spec_key(const struct json_tok *tok)
+{
+	int	i;
+
+	for (i = 0; i < S_COUNT; i++)
+		if (json_tok_eq(tok, spec_keys[i]))
+			return (i);
+	return (-1);
+}
+
+/* A server spec, its '{' read. */
+static int
+mcp_spec(struct claude *c, struct spec *sp)
+{
+	struct json_tok	 tok;
+	enum json_type	 t;
+	size_t		 start;
+	int		 k;
+
+	memset(sp, 0, sizeof(*sp));
+	for (;;) {
+		if ((t = json_next(c->js, &tok)) == JSON_END)
+			return (0);
+		if (t != JSON_KEY)
+			return (malformed(c));
+		k = spec_key(&tok);
+		if (k == -1 || (sp->seen & (1U << k))) {
+			/* env, headers, oauth, ...: never decoded. */
+			if (json_skip_next(c->js) == -1)
+				return (malformed(c));
+			continue;
+		}
+		sp->seen |= 1U << k;
+		if ((t = json_next(c->js, &tok)) == JSON_ERROR)
+			return (malformed(c));
+		if (t == JSON_NULL)
+			continue;
+		if (k != S_ARGS) {
+			if (t != JSON_STRING) {
+				scan_type_error(c->sink, spec_keys[k],
+				    "a string");
+				return (-1);
+			}
+			if (save(c, &tok, &sp->v[k]) == -1)
+				return (nomem(c));
+			sp->has[k] = 1;
+			continue;
+		}
+		if (t != JSON_ARRAY) {
+			scan_type_error(c->sink, "args", "an array");
+			return (-1);
+		}
+		/* Nothing else is written to the buffer meanwhile. */
+		start = c->sb.len;
+		for (;;) {
+			if ((t = json_next(c->js, &tok)) == JSON_END)
+				break;
+			if (t == JSON_ERROR)
+				return (malformed(c));
+			if (t != JSON_STRING) {
+				scan_type_error(c->sink, "an element of args",
+				    "a string");
+				return (-1);
+			}
+			if (sbuf_add(&c->sb, " ", 1) == SBUF_ERR ||
+			    sbuf_add(&c->sb, tok.s, tok.len) == SBUF_ERR)
+				return (nomem(c));
+		}
+		sp->v[S_ARGS].off = start;
+		sp->v[S_ARGS].len = c->sb.len - start;
+		sp->has[S_ARGS] = 1;
+	}
+}
+
+/* Append a copy of an earlier piece of the buffer. */
+static int
+append_ref(struct claude *c, const struct ref *r)
+{
+	if (sbuf_reserve(&c->sb, r->len) == -1)
+		return (-1);
+	/* Reserved: no move, the source stays where it is. */
+	return (sbuf_add(&c->sb, c->sb.p + r->off, r->len) == SBUF_ERR ?
+	    -1 : 0);
+}
+
+/*
+ * MCP normalisation (SURFACES.md 2.2, RULES.md 9.5): origin is the url
+ * if non-empty, else the command (nil: no item); the detail is the url,
+ * or else the command and its args, then the literal "headersHelper".
+ */
+static int
+mcp_candidate(struct claude *c, const struct ref *name, const struct spec *sp,
+    int group)
+{
+	struct mcp_cand	*mc, *nc;
+	size_t		 ncap, start;
+	int		 url = sp->has[S_URL] && sp->v[S_URL].len > 0;
+	int		 cmd = sp->has[S_COMMAND] && sp->v[S_COMMAND].len > 0;
+	int		 hh = sp->has[S_HEADERSHELPER] &&
+			    sp->v[S_HEADERSHELPER].len > 0;
+
+	if (!url && !sp->has[S_COMMAND])
+		return (0);
+	if (c->ncands == c->candcap) {
+		ncap = c->candcap == 0 ? 16 : c->candcap * 2;
+		if ((nc = reallocarray(c->cands, ncap, sizeof(*nc))) == NULL)
+			return (-1);
+		c->cands = nc;
+		c->candcap = ncap;
+	}
+	mc = &c->cands[c->ncands];
+	memset(mc, 0, sizeof(*mc));
+	mc->name = *name;
+	mc->group = group;
+	mc->seq = c->ncands;
+	mc->origin = url ? sp->v[S_URL] : sp->v[S_COMMAND];
+
+	start = c->sb.len;
+	if (url) {
+		if (append_ref(c, &sp->v[S_URL]) == -1)
+			return (-1);
+	} else if (cmd) {
+		if (append_ref(c, &sp->v[S_COMMAND]) == -1)
+			return (-1);
+		if (sp->has[S_ARGS] && append_ref(c, &sp->v[S_ARGS]) == -1)
+			return (-1);
+	}
+	if (hh) {
+		if (c->sb.len > start && sbuf_add(&c->sb, " ", 1) == SBUF_ERR)
+			return (-1);
+		if (sbuf_add(&c->sb, "headersHelper", 13) == SBUF_ERR)
+			return (-1);
+	}
+	if (c->sb.len > start) {
+		mc->has_detail = 1;
+		mc->detail.off = start;
+		mc->detail.len = c->sb.len - start;
+	}
+	c->ncands++;
+	return (0);
+}
+
+/* An mcpServers object, its '{' read. */
+static int
+mcp_servers(struct claude *c, int group)
+{
+	struct json_tok	 tok;
+	struct strset	 seen;
+	struct spec	 sp;
+	struct ref	 name;
+	enum json_type	 t;
+	int		 r, ret = -1;
+
+	strset_init(&seen);
+	for (;;) {
+		if ((t = json_next(c->js, &tok)) == JSON_END)
+			break;
+		if (t != JSON_KEY) {
+			malformed(c);
+			goto out;
+		}
+		if ((r = strset_add(&seen, tok.s, tok.len)) == -1) {
+			nomem(c);
+			goto out;
+		}
+		if (r == 0) {
+			if (json_skip_next(c->js) == -1) {
+				malformed(c);
+				goto out;
+			}
+			continue;
+		}
+		if (save(c, &tok, &name) == -1) {
+			nomem(c);
+			goto out;
+		}
+		if ((t = json_next(c->js, &tok)) == JSON_ERROR) {
+			malformed(c);
+			goto out;
+		}
+		if (t != JSON_OBJECT) {
+			scan_type_error(c->sink, "an MCP server", "an object");
+			goto out;
+		}
+		if (mcp_spec(c, &sp) == -1)
+			goto out;
+		if (mcp_candidate(c, &name, &sp, group) == -1) {
+			nomem(c);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	strset_free(&seen);
+	return (ret);
+}
+
+/* Read the value of an mcpServers key: null, or an object. */
+static int
+mcp_servers_value(struct claude *c, int group)
+{
+	struct json_tok	tok;
+	enum json_type	t;
+
+	if ((t = json_next(c->js, &tok)) == JSON_ERROR)
+		return (malformed(c));
+	if (t == JSON_NULL)
+		return (0);
+	if (t != JSON_OBJECT) {
+		scan_type_error(c->sink, "mcpServers", "an object");
+		return (-1);
+	}
+	return (mcp_servers(c, group));
+}
+
+/* The projects object, its '{' read. */
+static int
+mcp_projects(struct claude *c)
+{
+	struct json_tok	 tok;
+	struct strset	 seen;
+	enum json_type	 t;
+	int		 r, ret = -1, servers;
+
+	strset_init(&seen);
+	for (;;) {
+		if ((t = json_next(c->js, &tok)) == JSON_END)
+			break;
+		if (t != JSON_KEY) {
+			malformed(c);
+			goto out;
+		}
+		if ((r = strset_add(&seen, tok.s, tok.len)) == -1) {
+			nomem(c);
+			goto out;
+		}
+		if (r == 0) {
+			if (json_skip_next(c->js) == -1) {
+				malformed(c);
+				goto out;
+			}
+			continue;
+		}
+		if ((t = json_next(c->js, &tok)) == JSON_ERROR) {
+			malformed(c);
+			goto out;
+		}
+		if (t != JSON_OBJECT) {
+			scan_type_error(c->sink, "a project", "an object");
+			goto out;
+		}
+		servers = 0;
+		for (;;) {
+			if ((t = json_next(c->js, &tok)) == JSON_END)
+				break;
+			if (t != JSON_KEY) {
+				malformed(c);
+				goto out;
+			}
+			if (!servers && json_tok_eq(&tok, "mcpServers")) {
+				servers = 1;
+				if (mcp_servers_value(c, 1) == -1)
+					goto out;
+				continue;
+			}
+			if (json_skip_next(c->js) == -1) {
+				malformed(c);
+				goto out;
+			}
+		}
+	}
+	ret = 0;
+out:
+	strset_free(&seen);
+	return (ret);
+}
+
+int
+scan_claude_mcp(struct json *js, const struct scan_sink *sink)
+{
+	struct claude		 c;
+	struct json_tok		 tok;
+	struct scan_item	 it;
+	const struct mcp_cand	*mc, *prev;
+	enum json_type		 t;
+	int			 servers = 0, projects = 0, ret = -1;
+	size_t			 i;
+
+	claude_init(&c, js, sink);
+	if ((t = json_next(js, &tok)) == JSON_ERROR) {
+		malformed(&c);
+		goto out;
+	}
+	if (t != JSON_OBJECT) {
+		scan_type_error(sink, "the top level", "an object");
+		goto out;
+	}
+	for (;;) {
+		if ((t = json_next(js, &tok)) == JSON_END)
+			break;
+		if (t != JSON_KEY) {
+			malformed(&c);
+			goto out;
+		}
+		if (!servers && json_tok_eq(&tok, "mcpServers")) {
+			servers = 1;
+			if (mcp_servers_value(&c, 0) == -1)
+				goto out;
+		} else if (!projects && json_tok_eq(&tok, "projects")) {
+			projects = 1;
+			if ((t = json_next(js, &tok)) == JSON_ERROR) {
+				malformed(&c);
+				goto out;
+			}
+			if (t == JSON_NULL)
+				continue;
+			if (t != JSON_OBJECT) {
+				scan_type_error(sink, "projects",
+				    "an object");
+				goto out;
+			}
+			if (mcp_projects(&c) == -1)
+				goto out;
+		} else if (json_skip_next(js) == -1) {
+			malformed(&c);
+			goto out;
+		}
+	}
+	if (json_next(js, &tok) != JSON_EOF) {
+		malformed(&c);
+		goto out;
+	}
+
+	/*
+	 * Top-level servers first, then the projects' in document order;
+	 * the first candidate of a name wins; sorted by name.
+	 */
+	cmp_base = c.sb.p;
+	if (c.ncands > 1)
+		qsort(c.cands, c.ncands, sizeof(*c.cands), cand_cmp);
+	prev = NULL;
+	for (i = 0; i < c.ncands; i++) {
+		mc = &c.cands[i];
+		if (prev != NULL && refcmp(c.sb.p, &prev->name,
+		    &mc->name) == 0)
+			continue;
+		prev = mc;
+		memset(&it, 0, sizeof(it));
+		it.kind = KIND_MCP_SERVER;
+		it.ior = ITEM_BOOL_NIL;
+		it.name.p = c.sb.p + mc->name.off;
+		it.name.len = mc->name.len;
+		it.origin.p = c.sb.p + mc->origin.off;
+		it.origin.len = mc->origin.len;
+		if (mc->has_detail) {
+			it.detail.p = c.sb.p + mc->detail.off;
+			it.detail.len = mc->detail.len;
+		}
+		if (sink->emit(sink->arg, &it) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	claude_free(&c);
+	return (ret);
+}
+
+/* ---- Plugin names, settings, plugin files ---- */
+
+enum {
+	P_NAME,
+	P_SOURCE,
+	P_PATH,
+	P_COUNT
+};
+
+/*
+ * The names in a value whose first token t was just read (SURFACES.md
+ * 2.3): an object gives its keys; an array of objects gives, per
+ * object, the first string among name, source, path; an array of
+ * strings gives the strings; anything else nothing.  Each list is
+ * sorted; group says which settings key it came from.
+ */
+static int
+plugin_names(struct claude *c, enum json_type t, int group)
+{
+	struct json_tok	 tok;
+	struct strset	 seen;
+	struct ref	 f[P_COUNT], name;
+	size_t		 start = c->nnames;
+	int		 all_obj = 1, all_str = 1, r, k, ret = -1;
+	unsigned int	 fseen, fstr;
+	static const char *const fkeys[P_COUNT] = { "name", "source", "path" };
+
+	strset_init(&seen);
+	if (t == JSON_OBJECT) {
+		for (;;) {
+			if ((t = json_next(c->js, &tok)) == JSON_END)
+				break;
+			if (t != JSON_KEY)
+				goto malformed;
+			if ((r = strset_add(&seen, tok.s, tok.len)) == -1)
+				goto nomem;
+			if (r == 1 && (save(c, &tok, &name) == -1 ||
+			    push_name(c, &name, group) == -1))
+				goto nomem;
+			if (json_skip_next(c->js) == -1)
+				goto malformed;
+		}
+	} else if (t == JSON_ARRAY) {
+		for (;;) {
+			if ((t = json_next(c->js, &tok)) == JSON_END)
+				break;
+			if (t == JSON_STRING) {
+				all_obj = 0;
+				if (save(c, &tok, &name) == -1 ||
+				    push_name(c, &name, group) == -1)
+					goto nomem;
+				continue;
+			}
+			if (t != JSON_OBJECT) {
+				all_obj = all_str = 0;
+				if (json_skip(c->js, t) == -1)
+					goto malformed;
+				continue;
+			}
+			all_str = 0;
+			fseen = fstr = 0;
+			for (;;) {
+				if ((t = json_next(c->js, &tok)) == JSON_END)
+					break;
+				if (t != JSON_KEY)
+					goto malformed;
+				for (k = 0; k < P_COUNT; k++)
+					if (json_tok_eq(&tok, fkeys[k]))
+						break;
+				if (k == P_COUNT || (fseen & (1U << k))) {
+					if (json_skip_next(c->js) == -1)
+						goto malformed;
+					continue;
+				}
+				fseen |= 1U << k;
+				if ((t = json_next(c->js, &tok)) == JSON_ERROR)
+					goto malformed;
+				if (t == JSON_STRING) {
+					if (save(c, &tok, &f[k]) == -1)
+						goto nomem;
+					fstr |= 1U << k;
+				} else if (json_skip(c->js, t) == -1)
+					goto malformed;
+			}
+			for (k = 0; k < P_COUNT; k++)
+				if (fstr & (1U << k))
+					break;
+			if (k < P_COUNT && push_name(c, &f[k], group) == -1)
+				goto nomem;
+		}
+		/* A mixed array is neither kind: no names. */
+		if (!all_obj && !all_str)
+			c->nnames = start;
+	} else if (json_skip(c->js, t) == -1)
+		goto malformed;
+
+	cmp_base = c->sb.p;
+	if (c->nnames - start > 1)
+		qsort(c->names + start, c->nnames - start, sizeof(*c->names),
+		    named_cmp);
+	ret = 0;
+	goto out;
+malformed:
+	malformed(c);
+	goto out;
+nomem:
+	nomem(c);
+out:
+	strset_free(&seen);
+	return (ret);
+}
+
+/* Emit the collected plugin names, first occurrence of each. */
+static int
+emit_plugins(struct claude *c, const char *hash)
+{
+	struct strset	 seen;
+	const char	*s;
+	size_t		 i;
+	int		 r, ret = -1;
+
+	strset_init(&seen);
+	for (i = 0; i < c->nnames; i++) {
+		s = c->sb.p + c->names[i].name.off;
+		if ((r = strset_add(&seen, s, c->names[i].name.len)) == -1) {
+			nomem(c);
+			goto out;
+		}
+		if (r == 0)
+			continue;
+		if (emit(c, KIND_PLUGIN, s, c->names[i].name.len,
+		    SCAN_ORIGIN_PLUGIN, hash) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	strset_free(&seen);
+	return (ret);
+}
+
+static const char *
+file_hash(struct claude *c)
+{
+	const char	*h = c->sink->hash(c->sink->arg);
+
+	if (h == NULL)
+		c->sink->issue(c->sink->arg, SCAN_ISSUE_HASH,
+		    "cannot hash the file");
+	return (h);
+}
+
+static const char *const plugin_keys[] = {
+	"enabledPlugins", "extraKnownMarketplaces", "pluginMarketplaces",
+	"plugins"
+};
+#define NPLUGIN_KEYS	(sizeof(plugin_keys) / sizeof(plugin_keys[0]))
+
+int
+scan_claude_settings(struct json *js, int flags, const struct scan_sink *sink)
+{
+	struct claude	 c;
+	struct json_tok	 tok;
+	struct strset	 seen;
+	struct named	*keys = NULL, *nk;
+	size_t		 nkeys = 0, keycap = 0, i, pk;
+	enum json_type	 t;
+	const char	*hash;
+	int		 r, hooks = 0, allow = 0, deny = 0, ret = -1;
+
+	claude_init(&c, js, sink);
+	strset_init(&seen);
+	if ((t = json_next(js, &tok)) == JSON_ERROR) {
+		malformed(&c);
+		goto out;
+	}
+	if (t != JSON_OBJECT) {
+		/* Not an object: skipped silently, once it is valid. */
+		if (json_skip(js, t) == -1 || json_next(js, &tok) != JSON_EOF) {
+			malformed(&c);
+			goto out;
+		}
+		ret = 0;
+		goto out;
+	}
+	for (;;) {
+		if ((t = json_next(js, &tok)) == JSON_END)
+			break;
+		if (t != JSON_KEY) {
+			malformed(&c);
+			goto out;
+		}
+		if ((r = strset_add(&seen, tok.s, tok.len)) == -1) {
+			nomem(&c);
+			goto out;
+		}
+		if (r == 0) {
+			/* A duplicate: the first value stands. */
+			if (json_skip_next(js) == -1) {
+				malformed(&c);
+				goto out;
+			}
+			continue;
+		}
+		if (nkeys == keycap) {
+			keycap = keycap == 0 ? 16 : keycap * 2;
+			if ((nk = reallocarray(keys, keycap,
+			    sizeof(*nk))) == NULL) {
+				nomem(&c);
+				goto out;
+			}
+			keys = nk;
+		}
+		if (save(&c, &tok, &keys[nkeys].name) == -1) {
+			nomem(&c);
+			goto out;
+		}
+		keys[nkeys].group = 0;
+		keys[nkeys].seq = nkeys;
+		nkeys++;
+
+		if (json_tok_eq(&tok, "hooks"))
+			hooks = 1;
+		if (json_tok_eq(&tok, "permissions")) {
+			if ((t = json_next(js, &tok)) == JSON_ERROR) {
+				malformed(&c);
+				goto out;
+			}
+			if (t != JSON_OBJECT) {
+				if (json_skip(js, t) == -1) {
+					malformed(&c);
+					goto out;
+				}
+				continue;
+			}
+			for (;;) {
+				if ((t = json_next(js, &tok)) == JSON_END)
+					break;
+				if (t != JSON_KEY) {
+					malformed(&c);
+					goto out;
+				}
+				if (json_tok_eq(&tok, "allow"))
+					allow = 1;
+				else if (json_tok_eq(&tok, "deny"))
+					deny = 1;
+				if (json_skip_next(js) == -1) {
+					malformed(&c);
+					goto out;
+				}
+			}
+			continue;
+		}
+		if (flags & SCAN_F_PLUGINS) {
+			for (pk = 0; pk < NPLUGIN_KEYS; pk++)
+				if (json_tok_eq(&tok, plugin_keys[pk]))
+					break;
+			if (pk < NPLUGIN_KEYS) {
+				if ((t = json_next(js, &tok)) == JSON_ERROR) {
+					malformed(&c);
+					goto out;
+				}
+				if (plugin_names(&c, t, (int)pk) == -1)
+					goto out;
+				continue;
+			}
+		}
+		if (json_skip_next(js) == -1) {
+			malformed(&c);
+			goto out;
+		}
+	}
+	if (json_next(js, &tok) != JSON_EOF) {
+		malformed(&c);
+		goto out;
+	}
+
+	hash = file_hash(&c);
+	cmp_base = c.sb.p;
+	if (nkeys > 1)
+		qsort(keys, nkeys, sizeof(*keys), named_cmp);
+	for (i = 0; i < nkeys; i++)
+		if (emit(&c, KIND_SETTINGS, c.sb.p + keys[i].name.off,
+		    keys[i].name.len, SCAN_ORIGIN_SETTINGS, hash) == -1)
+			goto out;
+	if ((flags & SCAN_F_HOOKS) && hooks &&
+	    emit(&c, KIND_HOOK, "hooks", 5, SCAN_ORIGIN_HOOK, hash) == -1)
+		goto out;
+	if (allow && emit(&c, KIND_SETTINGS, "permissions.allow", 17,
+	    SCAN_ORIGIN_SETTINGS, hash) == -1)
+		goto out;
+	if (deny && emit(&c, KIND_SETTINGS, "permissions.deny", 16,
+	    SCAN_ORIGIN_SETTINGS, hash) == -1)
+		goto out;
+	/* In key order: enabledPlugins, extraKnownMarketplaces, ... */
+	if (flags & SCAN_F_PLUGINS) {
+		if (c.nnames > 1)
+			qsort(c.names, c.nnames, sizeof(*c.names),
+			    named_group_cmp);
+		if (emit_plugins(&c, hash) == -1)
+			goto out;
+	}
+	ret = 0;
+out:
+	free(keys);
+	strset_free(&seen);
+	claude_free(&c);
+	return (ret);
+}
+
+int
+scan_claude_plugin_file(struct json *js, const struct scan_sink *sink)
+{
+	struct claude	 c;
+	struct json_tok	 tok;
+	enum json_type	 t;
+	const char	*hash;
+	int		 ret = -1;
+
+	claude_init(&c, js, sink);
+	if ((t = json_next(js, &tok)) == JSON_ERROR) {
+		malformed(&c);
+		goto out;
+	}
+	if (plugin_names(&c, t, 0) == -1)
+		goto out;
+	if (json_next(js, &tok) != JSON_EOF) {
+		malformed(&c);
+		goto out;
+	}
+	hash = file_hash(&c);
+	if (emit_plugins(&c, hash) == -1)
+		goto out;
+	ret = 0;
+out:
+	claude_free(&c);
+	return (ret);
+}
