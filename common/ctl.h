@@ -20,6 +20,18 @@ enum ctl_imsg_type {
 	IMSG_CTL_SHOW_STATUS,		/* ctl -> daemon: no payload */
 	IMSG_CTL_STATUS,		/* daemon -> ctl: struct ctl_status */
 	IMSG_CTL_STATUS_PROC,		/* daemon -> ctl: struct ctl_status_proc */
+	/* The sensor (kobangd/sensor.c); records are common/ctlrec.h. */
+	IMSG_CTL_SHOW_INVENTORY,	/* ctl -> daemon: struct ctl_show_inventory */
+	IMSG_CTL_SHOW_EVENTS,		/* ctl -> daemon: no payload */
+	IMSG_CTL_SHOW_FINDINGS,		/* ctl -> daemon: struct ctl_show_findings */
+	IMSG_CTL_SHOW_SURFACES,		/* ctl -> daemon: no payload */
+	IMSG_CTL_SCAN,			/* ctl -> daemon: struct ctl_scan */
+	IMSG_CTL_ITEM,			/* daemon -> ctl: ctl_item_hdr + 6 strings */
+	IMSG_CTL_EVENT,			/* daemon -> ctl: ctl_event_hdr + 6 strings */
+	IMSG_CTL_FINDING,		/* daemon -> ctl: ctl_finding_hdr + 11 strings */
+	IMSG_CTL_SURFACE,		/* daemon -> ctl: struct ctl_surface */
+	IMSG_CTL_SURFACE_ISSUE,		/* daemon -> ctl: ctl_issue_hdr + 2 strings */
+	IMSG_CTL_SCAN_QUEUED,		/* daemon -> ctl: struct ctl_scan_queued */
 };
 
 struct ctl_hello {
@@ -45,6 +57,92 @@ struct ctl_status_proc {
 	int32_t		landlock_selftest;	/* 1 passed, 0 not run, -1 failed */
 	int32_t		seccomp;	/* 1 filter loaded, 0 none, -1 unknown */
 	int64_t		up_since;	/* seconds of uptime, 0 when down */
+};
+
+/* The sensor's requests and replies. */
+#define CTL_USERLEN		33	/* a user name and its NUL */
+#define CTL_ALL			(-1)	/* every surface, every severity */
+
+struct ctl_show_inventory {
+	int32_t		surface;	/* enum surface or CTL_ALL */
+	char		user[CTL_USERLEN];	/* "" or a user's name */
+};
+
+struct ctl_show_findings {
+	int32_t		min_severity;	/* enum severity or CTL_ALL */
+};
+
+struct ctl_scan {
+	int32_t		surface;	/* enum surface or CTL_ALL */
+};
+
+struct ctl_scan_queued {
+	uint32_t	surfaces;	/* bit per surface queued */
+};
+
+/* String caps in replies (bytes, no NUL). */
+#define CTL_STR_NAME		4096
+#define CTL_STR_VERSION		1024
+#define CTL_STR_PATH		4096
+#define CTL_STR_TEXT		4096	/* origin, detail, ids, titles */
+
+/* + name, version, path, origin, detail, item id */
+struct ctl_item_hdr {
+	uint32_t	surface;
+	uint32_t	kind;		/* enum item_kind */
+	int32_t		ior;		/* 0, 1, -1 nil */
+	uint32_t	truncated;	/* strings cut to fit */
+};
+
+/* + item id, name, path, old version, new version, detail */
+struct ctl_event_hdr {
+	int64_t		id;
+	int64_t		ts_ms;
+	uint32_t	surface;
+	uint32_t	kind;		/* enum change_kind */
+	uint32_t	item_kind;
+	uint32_t	truncated;
+};
+
+/*
+ * + id, timestamp, item id, rule id, title, rationale, item name,
+ * evidence path, evidence detail, matched field, matched value
+ */
+struct ctl_finding_hdr {
+	uint32_t	surface;
+	uint32_t	severity;
+	uint32_t	truncated;
+};
+
+enum ctl_health {
+	CTL_HEALTH_OK,
+	CTL_HEALTH_DEGRADED,
+	CTL_HEALTH_DISABLED,
+	CTL_HEALTH_NEVER_SCANNED,
+	CTL_HEALTH_NOT_IMPLEMENTED,
+	CTL_HEALTH_COUNT
+};
+
+/* Health of one surface. */
+struct ctl_surface {
+	uint32_t	surface;
+	uint32_t	health;		/* enum ctl_health */
+	int64_t		last_scan_ms;	/* 0: never */
+	int64_t		duration_ms;
+	int64_t		committed_ms;	/* wall clock after the last commit */
+	uint64_t	items;
+	uint64_t	issues;
+	uint64_t	scans;		/* since start */
+	int32_t		baselined;
+	int32_t		watch_degraded;
+	uint32_t	watch_dirs;
+	char		message[CTL_ERRLEN];	/* scan health text */
+	char		watch_message[160];
+};
+
+/* + path, reason; follows its IMSG_CTL_SURFACE */
+struct ctl_issue_hdr {
+	uint32_t	surface;
 };
 
 #endif

@@ -25,6 +25,7 @@
 #include "ctl.h"
 #include "kobangd.h"
 #include "log.h"
+#include "sensor.h"
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn)	 entry;
@@ -272,6 +273,7 @@ static int
 control_dispatch_imsg(struct kobangd *kd, struct ctl_conn *c)
 {
 	struct imsg	imsg;
+	char		err[CTL_ERRLEN];
 	ssize_t		n;
 
 	while (!c->closing) {
@@ -302,6 +304,18 @@ control_dispatch_imsg(struct kobangd *kd, struct ctl_conn *c)
 					control_error(c, "permission denied");
 				else if (control_status(kd, c) == -1)
 					control_error(c, "out of memory");
+				break;
+			case IMSG_CTL_SHOW_INVENTORY:
+			case IMSG_CTL_SHOW_EVENTS:
+			case IMSG_CTL_SHOW_FINDINGS:
+			case IMSG_CTL_SHOW_SURFACES:
+			case IMSG_CTL_SCAN:
+				/* sensor_ctl checks sizes; scan is root only. */
+				if (!control_may_read(c))
+					control_error(c, "permission denied");
+				else if (sensor_ctl(kd, &c->ibuf, c->uid, &imsg,
+				    err, sizeof(err)) == -1)
+					control_error(c, "%s", err);
 				break;
 			default:
 				control_error(c, "unknown request %u",

@@ -22,6 +22,7 @@
 #include "kobangd.h"
 #include "log.h"
 #include "scanproto.h"
+#include "sensor.h"
 
 static int	signal_pipe[2] = { -1, -1 };
 
@@ -132,6 +133,9 @@ parent_start_child(struct kobangd *kd, struct child *c)
 	memset(&c->report, 0, sizeof(c->report));
 	c->backoff.started = proc_monotime();
 	log_debug("started %s, pid %d", c->name, (int)pid);
+	/* A new scan child: the pipeline drops what the old one had. */
+	if (c->role == SANDBOX_SCAN)
+		sensor_child_restarted(kd);
 	return (0);
 }
 
@@ -407,6 +411,7 @@ parent_main(struct kobangd *kd)
 		fatalx("cannot open the control socket %s", kd->sockpath);
 
 	parent_init_children(kd);
+	sensor_init(kd);
 	for (i = 0; i < CHILD_COUNT; i++)
 		if (parent_start_child(kd, &kd->children[i]) == -1)
 			fatalx("cannot start %s", kd->children[i].name);
@@ -418,6 +423,7 @@ parent_main(struct kobangd *kd)
 
 	log_info("terminating");
 	parent_stop_children(kd);
+	sensor_shutdown(kd);
 	control_cleanup(kd->sockpath);
 	close(ctl_fd);
 }

@@ -1,0 +1,1222 @@
+/*
+ * The sensor pipeline in the parent: triggers, the scan state machine,
+ * collecting the scan child's answers, diff, rules, commit, surface
+ * health, and the kobanctl queries.  See sensor.h.
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <poll.h>
+#include <stddef.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "config.h"
+#include "ctl.h"
+#include "ctlrec.h"
+#include "differ.h"
+#include "discover.h"
+#include "event.h"
+#include "kobangd.h"
+#include "log.h"
+#include "rules.h"
+#include "scanproto.h"
+#include "sensor.h"
+#include "store.h"
+#include "timefmt.h"
+#include "uuid.h"
+#include "watch.h"
+
+#define SENSOR_MAX_DEATHS	3	/* child deaths in a row per surface */
+#define SENSOR_MAX_ISSUES	1000	/* kept per surface for kobanctl */
+#define SENSOR_CTL_FLUSH	256	/* queued replies before a flush */
+#define SENSOR_CTL_WAIT_MS	10000	/* a reader that stalls this long */
+
+struct sissue {
+	char		*path;
+	char		*reason;
+};
+
+struct ssurf {
+	enum surface	 s;
+	int		 implemented;
+	int		 enabled;
+	struct ev_timer	 debounce;
+	int		 queued;
+	int		 pending;	/* rescan once the running one ends */
+	int		 deaths;	/* scan child deaths in a row */
+	uint64_t	 scans;
+	int64_t		 committed_ms;	/* wall clock after the last commit */
+	struct sissue	*issues;	/* of the last finished scan */
+	size_t		 nissues;
+	size_t		 total_issues;
+};
+
+/* The scan in progress (one at a time: there is one scan child). */
+struct run {
+	int			 active;
+	enum surface		 s;
+	uint32_t		 scan_id;
+	unsigned long long	 start_ms;	/* monotonic */
+	struct disc_users	 users;
+	struct disc_result	 disc;
+	size_t			 next;		/* next file to open */
+	size_t			 inflight;	/* sent, FILE_DONE not seen */
+	uint32_t		 next_fid;
+	struct scan_result	**res;		/* own the items' strings */
+	size_t			 nres, capres;
+	struct item		*items;		/* collector order */
+	size_t			 nitems, capitems;
+	struct sissue		*issues;
+	size_t			 nissues, capissues;
+	size_t			 total_issues;
+	int			 enomem;
+	struct ev_timer		 timeout;
+};
+
+static struct kobangd		*sensor_kd;
+static struct store		*sensor_store;
+static char			 store_error[200];
+static struct scanproto		*proto;
+static struct ssurf		 surf[SURFACE_COUNT];
+static enum surface		 runq[SURFACE_COUNT];
+static size_t			 nrunq;
+static struct run		 run;
+static uint32_t			 scan_ids;
+static struct ev_timer		 poll_timer;
+
+static int	sensor_dispatch(struct kobangd *, struct child *,
+		    struct imsg *);
+static void	sensor_kick(void);
+static void	run_pump(void);
+static void	run_finish(void);
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (timefmt_timespec_ms(&ts));
+}
+
+static int
+surface_implemented(enum surface s)
+{
+	return (s == SURFACE_CLAUDE || s == SURFACE_JAVASCRIPT);
+}
+
+static int
+surface_enabled(const struct config *conf, enum surface s)
+{
+	switch (s) {
+	case SURFACE_HOMEBREW:
+		return (conf->homebrew.enabled);
+	case SURFACE_CLAUDE:
+		return (conf->claude.enabled);
+	case SURFACE_CODEX:
+		return (conf->codex.enabled);
+	case SURFACE_PI:
+		return (conf->pi.enabled);
+	case SURFACE_CURSOR:
+		return (conf->cursor.enabled);
+	case SURFACE_OPENCODE:
+		return (conf->opencode.enabled);
+	case SURFACE_JAVASCRIPT:
+		return (conf->javascript.enabled);
+	case SURFACE_PYTHON:
+		return (conf->python.enabled);
+	default:
+		return (0);
+	}
+}
+
+static void
+issues_free(struct sissue *v, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(v[i].path);
+		free(v[i].reason);
+	}
+	free(v);
+}
+
+/* Triggers */
+
+static void
+sensor_enqueue(enum surface s)
+{
+	struct ssurf	*ss = &surf[s];
+
+	if (!ss->implemented || !ss->enabled || sensor_store == NULL)
+		return;
+	ev_timer_del(&ss->debounce);
+	if (run.active && run.s == s) {
+		ss->pending = 1;
+		return;
+	}
+	if (!ss->queued) {
+		runq[nrunq++] = s;
+		ss->queued = 1;
+	}
+	sensor_kick();
+}
+
+static void
+sensor_debounced(void *arg)
+{
+	struct ssurf	*ss = arg;
+
+	log_debug("sensor: %s changed", surface_name(ss->s));
+	sensor_enqueue(ss->s);
+}
+
+static void
+sensor_watch_hit(enum surface s, enum watch_reason why, void *arg)
+{
+	struct ssurf	*ss = &surf[s];
+
+	if (!ss->implemented || !ss->enabled)
+		return;
+	if (why == WATCH_OVERFLOW) {
+		sensor_enqueue(s);
+		return;
+	}
+	/* Each signal restarts the quiet period. */
+	ev_timer_add(&ss->debounce,
+	    (unsigned long long)sensor_kd->conf->watch.debounce_milliseconds);
+}
+
+static void
+sensor_poll(void *arg)
+{
+	int	s;
+
+	log_debug("sensor: safety-net poll");
+	for (s = 0; s < SURFACE_COUNT; s++)
+		sensor_enqueue((enum surface)s);
+	ev_timer_add(&poll_timer, (unsigned long long)
+	    sensor_kd->conf->watch.poll_interval_seconds * 1000);
+}
+
+int
+sensor_scan_now(struct kobangd *kd, int which)
+{
+	int	s, n = 0;
+
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		if (which != CTL_ALL && which != s)
+			continue;
+		if (!surf[s].implemented || !surf[s].enabled ||
+		    sensor_store == NULL)
+			continue;
+		surf[s].deaths = 0;
+		sensor_enqueue((enum surface)s);
+		n |= 1 << s;
+	}
+	return (n);
+}
+
+/* The run */
+
+static int
+run_issue(const char *path, const char *fmt, ...)
+    __attribute__((__format__ (printf, 2, 3)));
+
+static int
+run_issue(const char *path, const char *fmt, ...)
+{
+	struct sissue	*is;
+	va_list		 ap;
+	int		 r;
+
+	run.total_issues++;
+	if (run.nissues >= SENSOR_MAX_ISSUES)
+		return (0);
+	if (run.nissues == run.capissues) {
+		size_t	nc = run.capissues ? run.capissues * 2 : 16;
+
+		if ((is = recallocarray(run.issues, run.capissues, nc,
+		    sizeof(*is))) == NULL) {
+			run.enomem = 1;
+			return (-1);
+		}
+		run.issues = is;
+		run.capissues = nc;
+	}
+	is = &run.issues[run.nissues];
+	va_start(ap, fmt);
+	r = vasprintf(&is->reason, fmt, ap);
+	va_end(ap);
+	if (r == -1 || (is->path = strdup(path)) == NULL) {
+		if (r != -1)
+			free(is->reason);
+		run.enomem = 1;
+		return (-1);
+	}
+	run.nissues++;
+	return (0);
+}
+
+static int
+run_item(const struct item *it)
+{
+	if (run.nitems == run.capitems) {
+		size_t		 nc = run.capitems ? run.capitems * 2 : 256;
+		struct item	*v;
+
+		if ((v = recallocarray(run.items, run.capitems, nc,
+		    sizeof(*v))) == NULL) {
+			run.enomem = 1;
+			return (-1);
+		}
+		run.items = v;
+		run.capitems = nc;
+	}
+	run.items[run.nitems++] = *it;
+	return (0);
+}
+
+static void
+run_free(void)
+{
+	size_t	i;
+
+	ev_timer_del(&run.timeout);
+	for (i = 0; i < run.nres; i++)
+		scan_result_free(run.res[i]);
+	free(run.res);
+	free(run.items);
+	issues_free(run.issues, run.nissues);
+	disc_result_free(&run.disc);
+	disc_users_free(&run.users);
+	memset(&run, 0, sizeof(run));
+	ev_timer_init(&run.timeout, NULL, NULL);
+}
+
+/* The run ends without a commit; why is on the surface's health. */
+static void
+run_fail(const char *why)
+{
+	struct ssurf	*ss = &surf[run.s];
+	int64_t		 now = wall_ms();
+	unsigned long long dur = ev_now_ms() - run.start_ms;
+
+	log_warnx("sensor: scan of %s failed: %s", surface_name(run.s), why);
+	if (store_note_scan_failure(sensor_store, run.s, now, (int64_t)dur,
+	    why) == -1)
+		log_warnx("sensor: cannot record the failure of %s",
+		    surface_name(run.s));
+	ss->scans++;
+	run_free();
+	if (ss->pending) {
+		ss->pending = 0;
+		sensor_enqueue(ss->s);
+	}
+}
+
+/* The scan child went away with our files: start over once it is back. */
+static void
+run_lost(void)
+{
+	struct ssurf	*ss = &surf[run.s];
+	enum surface	 s = run.s;
+
+	run_free();
+	if (++ss->deaths > SENSOR_MAX_DEATHS) {
+		char	msg[128];
+
+		snprintf(msg, sizeof(msg), "the scan child died %d times in "
+		    "a row scanning this surface; waiting for a change or "
+		    "the poll", SENSOR_MAX_DEATHS);
+		log_warnx("sensor: %s: %s", surface_name(s), msg);
+		(void)store_note_scan_failure(sensor_store, s, wall_ms(), 0,
+		    msg);
+		ss->deaths = 0;
+		ss->pending = 0;
+		return;
+	}
+	ss->pending = 0;
+	log_info("sensor: rescanning %s when the scan child is back",
+	    surface_name(s));
+	if (!ss->queued) {
+		/* First in line: it was running. */
+		memmove(&runq[1], &runq[0], nrunq * sizeof(runq[0]));
+		runq[0] = s;
+		nrunq++;
+		ss->queued = 1;
+	}
+}
+
+static void
+run_timeout(void *arg)
+{
+	struct child	*c = &sensor_kd->children[CHILD_SCAN];
+	char		 msg[128];
+	int		 kill_child;
+
+	if (!run.active)
+		return;
+	if (!c->channel_open) {
+		run_lost();
+		return;
+	}
+	snprintf(msg, sizeof(msg), "scan timed out after %lld seconds",
+	    sensor_kd->conf->watch.max_scan_wall_clock_seconds);
+	kill_child = run.inflight > 0;
+	run_fail(msg);
+	/* A child that sits on files this long is not trusted either. */
+	if (kill_child)
+		parent_child_broken(sensor_kd, c, "scan timed out");
+	sensor_kick();
+}
+
+static int
+scan_child_ready(void)
+{
+	struct child	*c = &sensor_kd->children[CHILD_SCAN];
+
+	return (c->pid > 0 && c->channel_open);
+}
+
+static enum scan_parser
+parser_of(enum disc_parser p)
+{
+	switch (p) {
+	case DISC_CLAUDE_MCP:
+		return (SCAN_PARSER_CLAUDE_MCP);
+	case DISC_CLAUDE_SETTINGS:
+		return (SCAN_PARSER_CLAUDE_SETTINGS);
+	case DISC_CLAUDE_PLUGINS:
+		return (SCAN_PARSER_CLAUDE_PLUGIN_FILE);
+	case DISC_HASH:
+		return (SCAN_PARSER_HASH_ONLY);
+	case DISC_NPM_LOCK:
+	default:
+		return (SCAN_PARSER_NPM_LOCK);
+	}
+}
+
+/* A hash-only file we could not hand over: its item, detail nil. */
+static void
+run_template_item(const struct disc_file *f)
+{
+	struct item	it;
+
+	memset(&it, 0, sizeof(it));
+	it.surface = run.s;
+	it.kind = f->tmpl.kind;
+	it.name = f->tmpl.name;
+	it.path = f->path;
+	it.origin = (char *)f->tmpl.origin;
+	it.installed_on_request = ITEM_BOOL_NIL;
+	(void)run_item(&it);
+}
+
+static void
+run_start(enum surface s)
+{
+	const struct config	*conf = sensor_kd->conf;
+	unsigned long long	 max_ms;
+
+	memset(&run, 0, sizeof(run));
+	ev_timer_init(&run.timeout, run_timeout, NULL);
+	run.active = 1;
+	run.s = s;
+	run.scan_id = ++scan_ids;
+	run.start_ms = ev_now_ms();
+	max_ms = (unsigned long long)conf->watch.max_scan_wall_clock_seconds *
+	    1000;
+	ev_timer_add(&run.timeout, max_ms);
+	log_debug("sensor: scan %u of %s", run.scan_id, surface_name(s));
+
+	if (disc_users_load(conf, &run.users) == -1) {
+		run_fail("cannot read the user database");
+		return;
+	}
+	if (discover_surface(conf, s, &run.users, &run.disc) == -1 ||
+	    run.disc.enomem) {
+		run_fail("out of memory during discovery");
+		return;
+	}
+	if (watch_set(s, &run.disc) == -1)
+		log_debug("sensor: watch of %s incomplete", surface_name(s));
+	for (size_t i = 0; i < run.disc.nissues; i++)
+		run_issue(run.disc.issues[i].path, "%s",
+		    run.disc.issues[i].reason);
+	if (ev_now_ms() - run.start_ms > max_ms) {
+		run_fail("discovery ran past the scan time limit");
+		return;
+	}
+	run_pump();
+}
+
+static void
+run_pump(void)
+{
+	struct child		*c = &sensor_kd->children[CHILD_SCAN];
+	const struct config	*conf = sensor_kd->conf;
+	const struct disc_file	*f;
+	struct scan_file	 sf;
+	struct stat		 st;
+	char			 why[512];
+	int			 fd, missing;
+
+	while (run.active && run.next < run.disc.nfiles &&
+	    scanproto_pending(proto) < SCAN_MAX_INFLIGHT) {
+		if (!scan_child_ready())
+			return;
+		f = &run.disc.files[run.next++];
+		if ((fd = disc_open(&run.disc, f, &st, &missing, why,
+		    sizeof(why))) == -1) {
+			if (missing)
+				continue;
+			run_issue(f->path, "%s", why);
+			if (f->parser == DISC_HASH)
+				run_template_item(f);
+			continue;
+		}
+		memset(&sf, 0, sizeof(sf));
+		sf.scan_id = run.scan_id;
+		sf.file_id = ++run.next_fid;
+		sf.surface = run.s;
+		sf.parser = parser_of(f->parser);
+		if (f->parser == DISC_CLAUDE_SETTINGS) {
+			if (conf->claude.include_hooks)
+				sf.flags |= SCAN_F_HOOKS;
+			if (conf->claude.include_plugins)
+				sf.flags |= SCAN_F_PLUGINS;
+		}
+		if (f->parser == DISC_HASH) {
+			sf.kind = f->tmpl.kind;
+			if (strlcpy(sf.name, f->tmpl.name, sizeof(sf.name)) >=
+			    sizeof(sf.name) ||
+			    strlcpy(sf.origin, f->tmpl.origin,
+			    sizeof(sf.origin)) >= sizeof(sf.origin)) {
+				close(fd);
+				run_issue(f->path, "name too long");
+				run_template_item(f);
+				continue;
+			}
+		}
+		if (strlcpy(sf.path, f->path, sizeof(sf.path)) >=
+		    sizeof(sf.path)) {
+			close(fd);
+			run_issue(f->path, "path too long");
+			continue;
+		}
+		if (scanproto_send_file(proto, &c->ibuf, &sf, fd) == -1) {
+			/* fd is consumed either way. */
+			run_issue(f->path, "%s", errno == EINVAL ?
+			    "name or path is not valid UTF-8; not read" :
+			    strerror(errno));
+			if (f->parser == DISC_HASH)
+				run_template_item(f);
+			if (errno == ENOMEM) {
+				run_fail("out of memory");
+				return;
+			}
+			continue;
+		}
+		run.inflight++;
+	}
+	if (run.active && run.next >= run.disc.nfiles && run.inflight == 0)
+		run_finish();
+}
+
+/* A finished file from the child. */
+static int
+run_absorb(struct scan_result *r)
+{
+	struct scan_result	**v;
+	size_t			  i;
+
+	if (!run.active || r->scan_id != run.scan_id) {
+		/* An answer for a scan given up on. */
+		scan_result_free(r);
+		return (0);
+	}
+	run.inflight--;
+	for (i = 0; i < r->nissues; i++)
+		run_issue(r->issues[i].path, "%s", r->issues[i].reason);
+	if (r->status == SCAN_OK)
+		for (i = 0; i < r->nitems; i++)
+			if (run_item(&r->items[i]) == -1)
+				break;
+	if (run.nres == run.capres) {
+		size_t	nc = run.capres ? run.capres * 2 : 64;
+
+		if ((v = recallocarray(run.res, run.capres, nc,
+		    sizeof(*v))) == NULL) {
+			scan_result_free(r);
+			run.enomem = 1;
+			return (-1);
+		}
+		run.res = v;
+		run.capres = nc;
+	}
+	run.res[run.nres++] = r;
+	return (0);
+}
+
+static int
+sensor_dispatch(struct kobangd *kd, struct child *c, struct imsg *imsg)
+{
+	struct scan_result	*r = NULL;
+	int			 rc;
+
+	if ((rc = scanproto_dispatch(proto, imsg, &r)) == -1)
+		return (-1);
+	if (rc == 1) {
+		if (run_absorb(r) == -1 && run.active) {
+			run_fail("out of memory");
+			sensor_kick();
+			return (0);
+		}
+		run_pump();
+		sensor_kick();
+	}
+	return (0);
+}
+
+/* Sorting the snapshot by id, stable: first of an id wins. */
+struct keyed {
+	char		*id;
+	size_t		 idx;
+};
+
+static int
+keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed	*ka = a, *kb = b;
+	int			 c = strcmp(ka->id, kb->id);
+
+	if (c != 0)
+		return (c);
+	return (ka->idx < kb->idx ? -1 : ka->idx > kb->idx);
+}
+
+static void
+run_finish(void)
+{
+	const struct config	*conf = sensor_kd->conf;
+	struct ssurf		*ss = &surf[run.s];
+	struct keyed		*k = NULL;
+	struct item		*curr = NULL, *prev = NULL;
+	struct change		*changes = NULL;
+	struct finding		*cf = NULL, *pf = NULL;
+	size_t			 n = 0, nprev = 0, nch = 0, ncf = 0, npf = 0, i;
+	struct store_scan	 sc;
+	struct store_commit_result cr;
+	struct rules_held	 held = { store_held, sensor_store };
+	char			 ts[TIMEFMT_BUFSZ], msg[CTL_ERRLEN];
+	int64_t			 completed, artifact;
+	int			 baselined;
+	enum surface		 s = run.s;
+	const char		*fail = NULL;
+
+	completed = wall_ms();
+	artifact = wall_ms();
+	if (run.enomem) {
+		run_fail("out of memory");
+		return;
+	}
+	if (timefmt_ms(artifact, ts) == -1) {
+		run_fail("clock out of range");
+		return;
+	}
+	/* SURFACES.md 0.8: by item id, the first of an id wins. */
+	if (run.nitems > 0 &&
+	    ((k = calloc(run.nitems, sizeof(*k))) == NULL ||
+	    (curr = calloc(run.nitems, sizeof(*curr))) == NULL)) {
+		fail = "out of memory";
+		goto out;
+	}
+	for (i = 0; i < run.nitems; i++) {
+		k[i].idx = i;
+		if ((k[i].id = item_id(&run.items[i])) == NULL) {
+			fail = "out of memory";
+			goto out;
+		}
+	}
+	if (run.nitems > 0)
+		qsort(k, run.nitems, sizeof(*k), keyed_cmp);
+	for (i = 0; i < run.nitems; i++)
+		if (i == 0 || strcmp(k[i].id, k[i - 1].id) != 0)
+			curr[n++] = run.items[k[i].idx];
+
+	if ((baselined = store_baselined(sensor_store, s)) == -1) {
+		fail = "state database error";
+		goto out;
+	}
+	if (baselined) {
+		if (store_load_snapshot(sensor_store, s, &prev, &nprev) == -1) {
+			fail = "state database error";
+			goto out;
+		}
+		if (differ_diff(prev, nprev, curr, n, &changes, &nch) == -1 ||
+		    rules_eval_changes(&conf->rules, changes, nch, ts,
+		    uuid_random_source(), &cf, &ncf) == -1) {
+			fail = "out of memory";
+			goto out;
+		}
+	}
+	if (rules_eval_present(&conf->rules, curr, n, cf, ncf, &held, ts,
+	    uuid_random_source(), &pf, &npf) == -1) {
+		fail = "rule evaluation failed";
+		goto out;
+	}
+
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = s;
+	sc.baseline = !baselined;
+	sc.items = curr;
+	sc.nitems = n;
+	sc.changes = changes;
+	sc.nchanges = nch;
+	sc.change_findings = cf;
+	sc.nchange_findings = ncf;
+	sc.present_findings = pf;
+	sc.npresent_findings = npf;
+	sc.completed_ms = completed;
+	sc.artifact_ms = artifact;
+	sc.duration_ms = (int64_t)(ev_now_ms() - run.start_ms);
+	sc.nissues = run.total_issues;
+	if (run.total_issues > 0) {
+		snprintf(msg, sizeof(msg), "%zu issue%s; first: %s: %s",
+		    run.total_issues, run.total_issues == 1 ? "" : "s",
+		    run.issues[0].path, run.issues[0].reason);
+		sc.health_message = msg;
+	}
+	sc.max_events = conf->persistence.max_stored_events;
+	sc.max_findings = conf->persistence.max_stored_findings;
+	if (conf->sync.enabled && conf->sync.device_id != NULL) {
+		sc.device_id = conf->sync.device_id;
+		sc.tenant_id = conf->sync.tenant_id;
+	}
+	memset(&cr, 0, sizeof(cr));
+	if (store_commit_scan(sensor_store, &sc, &cr) == -1) {
+		fail = "cannot commit to the state database";
+		goto out;
+	}
+	ss->committed_ms = wall_ms();
+	log_info("sensor: %s %s: %zu items, %zu changes, %zu findings, "
+	    "%zu issues, %zu outbox rows, %lld ms", surface_name(s),
+	    baselined ? "scan" : "baseline", n, nch, cr.nfindings,
+	    run.total_issues, cr.noutbox, (long long)sc.duration_ms);
+
+ out:
+	if (k != NULL)
+		for (i = 0; i < run.nitems; i++)
+			free(k[i].id);
+	free(k);
+	free(curr);
+	free(changes);
+	rules_findings_free(cf, ncf);
+	rules_findings_free(pf, npf);
+	if (prev != NULL)
+		store_items_free(prev, nprev);
+	if (fail != NULL) {
+		run_fail(fail);
+		return;
+	}
+	/* Keep this scan's issues for kobanctl. */
+	issues_free(ss->issues, ss->nissues);
+	ss->issues = run.issues;
+	ss->nissues = run.nissues;
+	ss->total_issues = run.total_issues;
+	run.issues = NULL;
+	run.nissues = 0;
+	ss->scans++;
+	ss->deaths = 0;
+	run_free();
+	if (ss->pending) {
+		ss->pending = 0;
+		sensor_enqueue(s);
+	}
+}
+
+static void
+sensor_kick(void)
+{
+	enum surface	s;
+
+	while (!run.active && nrunq > 0 && scan_child_ready()) {
+		s = runq[0];
+		memmove(&runq[0], &runq[1], (nrunq - 1) * sizeof(runq[0]));
+		nrunq--;
+		surf[s].queued = 0;
+		run_start(s);
+	}
+}
+
+/* Life cycle */
+
+void
+sensor_init(struct kobangd *kd)
+{
+	const struct config	*conf = kd->conf;
+	int			 s;
+
+	sensor_kd = kd;
+	memset(&run, 0, sizeof(run));
+	ev_timer_init(&run.timeout, NULL, NULL);
+	if ((proto = scanproto_new()) == NULL)
+		fatal("sensor");
+	kd->children[CHILD_SCAN].dispatch = sensor_dispatch;
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		surf[s].s = (enum surface)s;
+		surf[s].implemented = surface_implemented((enum surface)s);
+		surf[s].enabled = surface_enabled(conf, (enum surface)s);
+		ev_timer_init(&surf[s].debounce, sensor_debounced, &surf[s]);
+	}
+	if ((sensor_store = store_open(conf->kobangd.state_directory,
+	    store_error, sizeof(store_error))) == NULL) {
+		/* SURFACES.md 11: surfaced, and monitoring is disabled. */
+		log_warnx("state database: %s; monitoring is disabled",
+		    store_error);
+		return;
+	}
+	if (store_rebuilt(sensor_store))
+		log_warnx("state database %s was corrupt and has been "
+		    "rebuilt; the next scans are baselines",
+		    store_path(sensor_store));
+	if (watch_init(sensor_watch_hit, NULL) == -1)
+		log_warnx("no file watcher: relying on the poll every %lld s",
+		    conf->watch.poll_interval_seconds);
+	ev_timer_init(&poll_timer, sensor_poll, NULL);
+	ev_timer_add(&poll_timer,
+	    (unsigned long long)conf->watch.poll_interval_seconds * 1000);
+	/* Prime every surface: baseline or catch-up diff. */
+	for (s = 0; s < SURFACE_COUNT; s++)
+		sensor_enqueue((enum surface)s);
+}
+
+void
+sensor_child_restarted(struct kobangd *kd)
+{
+	if (proto == NULL)
+		return;
+	scanproto_reset(proto);
+	if (run.active)
+		run_lost();
+	sensor_kick();
+}
+
+void
+sensor_shutdown(struct kobangd *kd)
+{
+	int	s;
+
+	if (run.active)
+		run_free();
+	watch_shutdown();
+	ev_timer_del(&poll_timer);
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		ev_timer_del(&surf[s].debounce);
+		issues_free(surf[s].issues, surf[s].nissues);
+		surf[s].issues = NULL;
+		surf[s].nissues = 0;
+	}
+	scanproto_free(proto);
+	proto = NULL;
+	store_close(sensor_store);
+	sensor_store = NULL;
+}
+
+/* kobanctl */
+
+struct ctlq {
+	struct imsgbuf	*ibuf;
+	const char	*home;		/* NULL: everything */
+};
+
+static struct ctlrec	rec;
+
+/* Write what is queued, waiting at most SENSOR_CTL_WAIT_MS. */
+static int
+ctl_flush(struct imsgbuf *ibuf)
+{
+	struct pollfd		pfd;
+	unsigned long long	deadline = ev_now_ms() + SENSOR_CTL_WAIT_MS, now;
+
+	while (imsgbuf_queuelen(ibuf) > 0) {
+		if (imsgbuf_write(ibuf) == -1)
+			return (-1);
+		if (imsgbuf_queuelen(ibuf) == 0)
+			break;
+		if ((now = ev_now_ms()) >= deadline) {
+			errno = ETIMEDOUT;
+			return (-1);
+		}
+		pfd.fd = ibuf->fd;
+		pfd.events = POLLOUT;
+		pfd.revents = 0;
+		if (poll(&pfd, 1, (int)(deadline - now)) == -1 &&
+		    errno != EINTR)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Queue one reply; a long reply is pushed out as it grows. */
+static int
+ctl_compose(struct ctlq *q, uint32_t type, const void *p, size_t len)
+{
+	if (imsg_compose(q->ibuf, type, 0, 0, -1, p, len) == -1)
+		return (-1);
+	if (imsgbuf_queuelen(q->ibuf) >= SENSOR_CTL_FLUSH &&
+	    ctl_flush(q->ibuf) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+ctl_rec_send(struct ctlq *q, uint32_t type, size_t trunc_off)
+{
+	uint32_t	t = (uint32_t)rec.truncated;
+
+	if (rec.overflow)
+		return (-1);
+	memcpy(rec.buf + trunc_off, &t, sizeof(t));
+	return (ctl_compose(q, type, rec.buf, rec.len));
+}
+
+static int
+ctl_item_cb(void *arg, const struct item *it, const char *id)
+{
+	struct ctl_item_hdr	h;
+
+	memset(&h, 0, sizeof(h));
+	h.surface = it->surface;
+	h.kind = it->kind;
+	h.ior = it->installed_on_request;
+	ctlrec_init(&rec, &h, sizeof(h));
+	ctlrec_str(&rec, it->name, CTL_STR_NAME);
+	ctlrec_str(&rec, it->version, CTL_STR_VERSION);
+	ctlrec_str(&rec, it->path, CTL_STR_PATH);
+	ctlrec_str(&rec, it->origin, CTL_STR_TEXT);
+	ctlrec_str(&rec, it->detail, CTL_STR_TEXT);
+	ctlrec_str(&rec, id, CTL_STR_TEXT);
+	return (ctl_rec_send(arg, IMSG_CTL_ITEM,
+	    offsetof(struct ctl_item_hdr, truncated)));
+}
+
+static int
+ctl_event_cb(void *arg, const struct store_event *ev)
+{
+	struct ctl_event_hdr	h;
+
+	memset(&h, 0, sizeof(h));
+	h.id = ev->id;
+	h.ts_ms = ev->ts_ms;
+	h.surface = ev->surface;
+	h.kind = ev->kind;
+	h.item_kind = ev->item_kind;
+	ctlrec_init(&rec, &h, sizeof(h));
+	ctlrec_str(&rec, ev->item_id, CTL_STR_TEXT);
+	ctlrec_str(&rec, ev->name, CTL_STR_NAME);
+	ctlrec_str(&rec, ev->path, CTL_STR_PATH);
+	ctlrec_str(&rec, ev->old_version, CTL_STR_VERSION);
+	ctlrec_str(&rec, ev->new_version, CTL_STR_VERSION);
+	ctlrec_str(&rec, ev->detail, CTL_STR_TEXT);
+	return (ctl_rec_send(arg, IMSG_CTL_EVENT,
+	    offsetof(struct ctl_event_hdr, truncated)));
+}
+
+static int
+ctl_finding_cb(void *arg, const struct finding *f)
+{
+	struct ctl_finding_hdr	h;
+
+	memset(&h, 0, sizeof(h));
+	h.surface = f->surface;
+	h.severity = f->severity;
+	ctlrec_init(&rec, &h, sizeof(h));
+	ctlrec_str(&rec, f->id, CTL_STR_TEXT);
+	ctlrec_str(&rec, f->timestamp, CTL_STR_TEXT);
+	ctlrec_str(&rec, f->item_id, CTL_STR_TEXT);
+	ctlrec_str(&rec, f->rule_id, CTL_STR_TEXT);
+	ctlrec_str(&rec, f->title, CTL_STR_TEXT);
+	ctlrec_str(&rec, f->rationale, CTL_STR_TEXT);
+	ctlrec_str(&rec, f->item_name, CTL_STR_NAME);
+	ctlrec_str(&rec, f->evidence_path, CTL_STR_PATH);
+	ctlrec_str(&rec, f->evidence_detail, CTL_STR_TEXT);
+	ctlrec_str(&rec, f->matched_field, CTL_STR_TEXT);
+	ctlrec_str(&rec, f->matched_value, CTL_STR_TEXT);
+	return (ctl_rec_send(arg, IMSG_CTL_FINDING,
+	    offsetof(struct ctl_finding_hdr, truncated)));
+}
+
+static int
+path_under(const char *path, const char *home)
+{
+	size_t	l = strlen(home);
+
+	return (strncmp(path, home, l) == 0 &&
+	    (path[l] == '/' || path[l] == '\0'));
+}
+
+/* One surface's health record and its issues. */
+static int
+ctl_surface(struct ctlq *q, enum surface s,
+    const struct store_surface_stats *stats)
+{
+	struct ssurf		*ss = &surf[s];
+	struct ctl_surface	 cs;
+	struct ctl_issue_hdr	 ih;
+	struct watch_health	 wh;
+	size_t			 i;
+
+	memset(&cs, 0, sizeof(cs));
+	cs.surface = s;
+	cs.scans = ss->scans;
+	cs.committed_ms = ss->committed_ms;
+	if (stats != NULL) {
+		cs.last_scan_ms = stats->last_scan_ms;
+		cs.duration_ms = stats->duration_ms;
+		cs.items = stats->items;
+		cs.issues = stats->issues;
+		cs.baselined = stats->baselined;
+	}
+	if (!ss->implemented) {
+		cs.health = CTL_HEALTH_NOT_IMPLEMENTED;
+		strlcpy(cs.message, "not implemented yet", sizeof(cs.message));
+	} else if (!ss->enabled) {
+		cs.health = CTL_HEALTH_DISABLED;
+		strlcpy(cs.message, "disabled in the configuration",
+		    sizeof(cs.message));
+	} else if (sensor_store == NULL) {
+		cs.health = CTL_HEALTH_DISABLED;
+		snprintf(cs.message, sizeof(cs.message), "state database: %s",
+		    store_error);
+	} else {
+		watch_get_health(s, &wh);
+		cs.watch_degraded = wh.degraded;
+		cs.watch_dirs = (uint32_t)wh.ndirs;
+		strlcpy(cs.watch_message, wh.message, sizeof(cs.watch_message));
+		if (stats == NULL || !stats->scanned)
+			cs.health = CTL_HEALTH_NEVER_SCANNED;
+		else if (stats->degraded || wh.degraded)
+			cs.health = CTL_HEALTH_DEGRADED;
+		else
+			cs.health = CTL_HEALTH_OK;
+		if (stats != NULL && stats->message != NULL) {
+			/* Another user's paths are not for this caller. */
+			if (q->home == NULL)
+				strlcpy(cs.message, stats->message,
+				    sizeof(cs.message));
+			else
+				snprintf(cs.message, sizeof(cs.message),
+				    "%llu issues",
+				    (unsigned long long)stats->issues);
+		}
+	}
+	if (ctl_compose(q, IMSG_CTL_SURFACE, &cs, sizeof(cs)) == -1)
+		return (-1);
+	for (i = 0; i < ss->nissues; i++) {
+		if (q->home != NULL && !path_under(ss->issues[i].path, q->home))
+			continue;
+		ih.surface = s;
+		ctlrec_init(&rec, &ih, sizeof(ih));
+		ctlrec_str(&rec, ss->issues[i].path, CTL_STR_PATH);
+		ctlrec_str(&rec, ss->issues[i].reason, CTL_STR_TEXT);
+		if (rec.overflow ||
+		    ctl_compose(q, IMSG_CTL_SURFACE_ISSUE, rec.buf,
+		    rec.len) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+ctl_surface_cb(void *arg, const struct store_surface_stats *st)
+{
+	if (st->surface < 0 || st->surface >= SURFACE_COUNT)
+		return (0);
+	return (ctl_surface(arg, st->surface, st));
+}
+
+/* A caller's own home, without a trailing slash; NULL if unusable. */
+static char *
+ctl_home(uid_t uid, const char *name)
+{
+	struct passwd	*pw;
+	char		*h;
+	size_t		 l;
+
+	pw = name != NULL ? getpwnam(name) : getpwuid(uid);
+	if (pw == NULL || pw->pw_dir == NULL || pw->pw_dir[0] != '/' ||
+	    (h = strdup(pw->pw_dir)) == NULL)
+		return (NULL);
+	l = strlen(h);
+	while (l > 1 && h[l - 1] == '/')
+		h[--l] = '\0';
+	if (strcmp(h, "/") == 0) {
+		free(h);
+		return (NULL);
+	}
+	return (h);
+}
+
+int
+sensor_ctl(struct kobangd *kd, struct imsgbuf *ibuf, uid_t uid,
+    struct imsg *imsg, char *err, size_t errlen)
+{
+	struct ctl_show_inventory	 inv;
+	struct ctl_show_findings	 sf;
+	struct ctl_scan			 sc;
+	struct ctl_scan_queued		 q;
+	struct ctlq			 cq;
+	struct passwd			*pw;
+	char				*home = NULL, *uhome = NULL;
+	int				 rc = -1, s;
+
+	memset(&cq, 0, sizeof(cq));
+	cq.ibuf = ibuf;
+	/* A caller who is not root sees what lies in their own home. */
+	if (uid != 0) {
+		if ((home = ctl_home(uid, NULL)) == NULL) {
+			snprintf(err, errlen, "permission denied: uid %d has "
+			    "no usable home directory", (int)uid);
+			return (-1);
+		}
+		cq.home = home;
+	}
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_SHOW_INVENTORY:
+		if (imsg_get_data(imsg, &inv, sizeof(inv)) == -1 ||
+		    inv.user[sizeof(inv.user) - 1] != '\0' ||
+		    (inv.surface != CTL_ALL &&
+		    (inv.surface < 0 || inv.surface >= SURFACE_COUNT))) {
+			snprintf(err, errlen, "malformed request");
+			goto out;
+		}
+		if (inv.user[0] != '\0') {
+			if ((pw = getpwnam(inv.user)) == NULL) {
+				snprintf(err, errlen, "no such user: %s",
+				    inv.user);
+				goto out;
+			}
+			if (uid != 0 && pw->pw_uid != uid) {
+				snprintf(err, errlen, "permission denied: "
+				    "only your own inventory");
+				goto out;
+			}
+			if (uid == 0) {
+				if ((uhome = ctl_home(0, inv.user)) == NULL) {
+					snprintf(err, errlen, "user %s has no "
+					    "usable home directory", inv.user);
+					goto out;
+				}
+				cq.home = uhome;
+			}
+		}
+		if (sensor_store == NULL)
+			break;
+		if (store_query_inventory(sensor_store, inv.surface, cq.home,
+		    ctl_item_cb, &cq) == -1) {
+			snprintf(err, errlen, "cannot read the inventory");
+			goto out;
+		}
+		break;
+	case IMSG_CTL_SHOW_EVENTS:
+		if (imsg_get_len(imsg) != 0) {
+			snprintf(err, errlen, "malformed request");
+			goto out;
+		}
+		if (sensor_store != NULL && store_query_events(sensor_store, 0,
+		    cq.home, ctl_event_cb, &cq) == -1) {
+			snprintf(err, errlen, "cannot read the events");
+			goto out;
+		}
+		break;
+	case IMSG_CTL_SHOW_FINDINGS:
+		if (imsg_get_data(imsg, &sf, sizeof(sf)) == -1 ||
+		    (sf.min_severity != CTL_ALL && (sf.min_severity < 0 ||
+		    sf.min_severity >= SEVERITY_COUNT))) {
+			snprintf(err, errlen, "malformed request");
+			goto out;
+		}
+		if (sensor_store != NULL && store_query_findings(sensor_store,
+		    sf.min_severity, cq.home, 0, ctl_finding_cb, &cq) == -1) {
+			snprintf(err, errlen, "cannot read the findings");
+			goto out;
+		}
+		break;
+	case IMSG_CTL_SHOW_SURFACES:
+		if (imsg_get_len(imsg) != 0) {
+			snprintf(err, errlen, "malformed request");
+			goto out;
+		}
+		if (sensor_store == NULL) {
+			for (s = 0; s < SURFACE_COUNT; s++)
+				if (ctl_surface(&cq, (enum surface)s,
+				    NULL) == -1) {
+					snprintf(err, errlen, "reply failed");
+					goto out;
+				}
+		} else if (store_query_surfaces(sensor_store, ctl_surface_cb,
+		    &cq) == -1) {
+			snprintf(err, errlen, "cannot read the surfaces");
+			goto out;
+		}
+		break;
+	case IMSG_CTL_SCAN:
+		if (imsg_get_data(imsg, &sc, sizeof(sc)) == -1 ||
+		    (sc.surface != CTL_ALL && (sc.surface < 0 ||
+		    sc.surface >= SURFACE_COUNT))) {
+			snprintf(err, errlen, "malformed request");
+			goto out;
+		}
+		if (uid != 0) {
+			snprintf(err, errlen, "permission denied: root only");
+			goto out;
+		}
+		if (sensor_store == NULL) {
+			snprintf(err, errlen, "monitoring is disabled: %s",
+			    store_error);
+			goto out;
+		}
+		if (sc.surface != CTL_ALL && !surf[sc.surface].implemented) {
+			snprintf(err, errlen, "%s is not implemented yet",
+			    surface_name(sc.surface));
+			goto out;
+		}
+		if (sc.surface != CTL_ALL && !surf[sc.surface].enabled) {
+			snprintf(err, errlen, "%s is disabled in the "
+			    "configuration", surface_name(sc.surface));
+			goto out;
+		}
+		memset(&q, 0, sizeof(q));
+		q.surfaces = (uint32_t)sensor_scan_now(kd, sc.surface);
+		if (ctl_compose(&cq, IMSG_CTL_SCAN_QUEUED, &q,
+		    sizeof(q)) == -1) {
+			snprintf(err, errlen, "reply failed");
+			goto out;
+		}
+		break;
+	default:
+		snprintf(err, errlen, "unknown request");
+		goto out;
+	}
+	if (ctl_compose(&cq, IMSG_CTL_END, NULL, 0) == -1) {
+		snprintf(err, errlen, "reply failed");
+		goto out;
+	}
+	rc = 0;
+ out:
+	free(home);
+	free(uhome);
+	return (rc);
+}

@@ -1,0 +1,67 @@
+/*
+ * The local sensor pipeline in the parent (RULES.md 8, SURFACES.md 10,
+ * DESIGN.md "Data flow"): per surface a dirty flag and a debounce timer;
+ * one scan at a time through the scan child:
+ *
+ *	discover (with each user's rights) -> open and send the files,
+ *	at most SCAN_MAX_INFLIGHT outstanding -> collect the child's
+ *	validated items and issues -> sort by id, first of an id wins ->
+ *	diff against the stored snapshot -> rules on changes and present
+ *	items -> one store transaction (store_commit_scan)
+ *
+ * The first scan of a surface is a silent baseline.  A scan that fails
+ * or runs longer than watch.maxScanWallClockSeconds commits nothing and
+ * marks the surface degraded; a scan child that hangs past that limit is
+ * killed.  When the scan child dies mid-scan its partial work is thrown
+ * away and the surface is rescanned once the child is back (at most
+ * three times in a row; then it waits for the next change or poll).
+ * Issues (oversized, malformed, unreadable, budget exhausted) never
+ * abort a scan; they make the surface degraded.
+ *
+ * Triggers: the watcher (debounced per surface by
+ * watch.debounceMilliseconds), the safety-net poll every
+ * watch.pollIntervalSeconds, a queue overflow (everything, at once),
+ * kobanctl scan (at once), and the first scan at start.  Per surface at
+ * most one scan runs and one more is pending.
+ *
+ * Only claudeConfig and javascriptPackages are implemented; the other
+ * surfaces report health "not implemented".
+ */
+#ifndef KOBANGD_SENSOR_H
+#define KOBANGD_SENSOR_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vocab.h"
+
+struct kobangd;
+struct imsg;
+struct imsgbuf;
+struct store;
+
+/*
+ * Open the state database, start the watcher, hook the scan child's
+ * dispatch and queue the first scans.  Called from parent_main() before
+ * the children start.  Fatal on a database that cannot be opened.
+ */
+void	 sensor_init(struct kobangd *);
+/* The scan child was (re)started: forget what the old one had. */
+void	 sensor_child_restarted(struct kobangd *);
+void	 sensor_shutdown(struct kobangd *);
+
+/* Queue a scan of one surface now (-1: every implemented surface). */
+int	 sensor_scan_now(struct kobangd *, int);
+
+/*
+ * A control request for the sensor (show inventory, events, findings,
+ * surfaces; scan).  The caller checked read or root permission.  The
+ * reply, ending with IMSG_CTL_END, is queued on ibuf (flushed to fd
+ * when it grows).  -1 with a message in err for an error reply.
+ */
+int	 sensor_ctl(struct kobangd *, struct imsgbuf *, uid_t,
+	    struct imsg *, char *, size_t);
+
+#endif
