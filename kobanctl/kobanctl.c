@@ -18,9 +18,11 @@
 #include "compat.h"
 #include "config_cmd.h"
 #include "ctl.h"
+#include "ctlrec.h"
 #include "imsg.h"
 #include "kobanctl.h"
 #include "parser.h"
+#include "vocab.h"
 
 #define KOBANCTL_SOCKET		"/run/kobangd.sock"
 #define KOBANCTL_TIMEOUT	10	/* seconds without a reply */
@@ -178,6 +180,214 @@ show_status(struct imsgbuf *ibuf, const struct output *out, int timeout)
 	out->end();
 }
 
+/* Decoders of the sensor's records: strict, see common/ctlrec.h. */
+static void
+rec_strs(struct imsg *imsg, void *hdr, size_t hdrlen, char **v[],
+    const size_t caps[], size_t n)
+{
+	struct ctlrd	rd;
+	size_t		i;
+
+	if (ctlrd_init(&rd, imsg->data, imsg_get_len(imsg), hdr,
+	    hdrlen) == -1)
+		errx(1, "malformed reply from kobangd");
+	for (i = 0; i < n; i++)
+		if (ctlrd_str(&rd, caps[i], v[i]) == -1)
+			errx(1, "malformed reply from kobangd");
+	if (ctlrd_end(&rd) == -1)
+		errx(1, "malformed reply from kobangd");
+}
+
+static void
+ctl_read_item(struct imsg *imsg, struct ctl_item_rec *r)
+{
+	char		**v[] = { &r->name, &r->version, &r->path, &r->origin,
+			    &r->detail, &r->id };
+	const size_t	  caps[] = { CTL_STR_NAME, CTL_STR_VERSION,
+			    CTL_STR_PATH, CTL_STR_TEXT, CTL_STR_TEXT,
+			    CTL_STR_TEXT };
+
+	rec_strs(imsg, &r->h, sizeof(r->h), v, caps, nitems(v));
+	if (r->h.surface >= SURFACE_COUNT || r->h.kind >= KIND_COUNT ||
+	    r->h.ior < -1 || r->h.ior > 1 || r->name == NULL ||
+	    r->path == NULL || r->origin == NULL)
+		errx(1, "malformed item from kobangd");
+}
+
+static void
+ctl_read_event(struct imsg *imsg, struct ctl_event_rec *r)
+{
+	char		**v[] = { &r->item_id, &r->name, &r->path,
+			    &r->old_version, &r->new_version, &r->detail };
+	const size_t	  caps[] = { CTL_STR_TEXT, CTL_STR_NAME, CTL_STR_PATH,
+			    CTL_STR_VERSION, CTL_STR_VERSION, CTL_STR_TEXT };
+
+	rec_strs(imsg, &r->h, sizeof(r->h), v, caps, nitems(v));
+	if (r->h.surface >= SURFACE_COUNT || r->h.kind >= CHANGE_COUNT ||
+	    r->h.item_kind >= KIND_COUNT)
+		errx(1, "malformed event from kobangd");
+}
+
+static void
+ctl_read_finding(struct imsg *imsg, struct ctl_finding_rec *r)
+{
+	char		**v[] = { &r->id, &r->timestamp, &r->item_id,
+			    &r->rule_id, &r->title, &r->rationale,
+			    &r->item_name, &r->evidence_path,
+			    &r->evidence_detail, &r->matched_field,
+			    &r->matched_value };
+	const size_t	  caps[] = { CTL_STR_TEXT, CTL_STR_TEXT, CTL_STR_TEXT,
+			    CTL_STR_TEXT, CTL_STR_TEXT, CTL_STR_TEXT,
+			    CTL_STR_NAME, CTL_STR_PATH, CTL_STR_TEXT,
+			    CTL_STR_TEXT, CTL_STR_TEXT };
+
+	rec_strs(imsg, &r->h, sizeof(r->h), v, caps, nitems(v));
+	if (r->h.surface >= SURFACE_COUNT || r->h.severity >= SEVERITY_COUNT)
+		errx(1, "malformed finding from kobangd");
+}
+
+static void
+free_strs(char **v[], size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		free(*v[i]);
+		*v[i] = NULL;
+	}
+}
+
+/* show inventory / events / findings / surfaces, scan. */
+static void
+sensor_request(struct imsgbuf *ibuf, const struct output *out,
+    const struct parse_result *res, int timeout)
+{
+	struct ctl_show_inventory	 inv;
+	struct ctl_show_findings	 sf;
+	struct ctl_scan			 sc;
+	struct ctl_surface		 cs;
+	struct ctl_scan_queued		 q;
+	struct ctl_item_rec		 it;
+	struct ctl_event_rec		 ev;
+	struct ctl_finding_rec		 fi;
+	struct ctl_issue_rec		 is;
+	struct imsg			 imsg;
+	uint32_t			 type, want = 0;
+	const void			*p = NULL;
+	size_t				 len = 0;
+	int				 done = 0, have_surface = 0;
+	uint32_t			 cur_surface = 0;
+
+	switch (res->action) {
+	case SHOW_INVENTORY:
+		memset(&inv, 0, sizeof(inv));
+		inv.surface = res->surface;
+		if (res->user != NULL && strlcpy(inv.user, res->user,
+		    sizeof(inv.user)) >= sizeof(inv.user))
+			errx(1, "user name too long: %s", res->user);
+		type = IMSG_CTL_SHOW_INVENTORY;
+		want = IMSG_CTL_ITEM;
+		p = &inv;
+		len = sizeof(inv);
+		break;
+	case SHOW_EVENTS:
+		type = IMSG_CTL_SHOW_EVENTS;
+		want = IMSG_CTL_EVENT;
+		break;
+	case SHOW_FINDINGS:
+		sf.min_severity = res->severity;
+		type = IMSG_CTL_SHOW_FINDINGS;
+		want = IMSG_CTL_FINDING;
+		p = &sf;
+		len = sizeof(sf);
+		break;
+	case SHOW_SURFACES:
+		type = IMSG_CTL_SHOW_SURFACES;
+		want = IMSG_CTL_SURFACE;
+		break;
+	case SCAN:
+	default:
+		sc.surface = res->surface;
+		type = IMSG_CTL_SCAN;
+		want = IMSG_CTL_SCAN_QUEUED;
+		p = &sc;
+		len = sizeof(sc);
+		break;
+	}
+	if (imsg_compose(ibuf, type, 0, 0, -1, p, len) == -1)
+		err(1, "request");
+	ctl_send(ibuf);
+	out->list_begin(res->action);
+	memset(&it, 0, sizeof(it));
+	memset(&ev, 0, sizeof(ev));
+	memset(&fi, 0, sizeof(fi));
+	memset(&is, 0, sizeof(is));
+	while (!done) {
+		ctl_next(ibuf, &imsg, timeout);
+		type = imsg_get_type(&imsg);
+		if (type == IMSG_CTL_ERROR)
+			ctl_daemon_error(&imsg);
+		if (type == IMSG_CTL_END) {
+			done = 1;
+		} else if (type == IMSG_CTL_SURFACE_ISSUE &&
+		    want == IMSG_CTL_SURFACE) {
+			char	**v[] = { &is.path, &is.reason };
+			const size_t caps[] = { CTL_STR_PATH, CTL_STR_TEXT };
+
+			rec_strs(&imsg, &is.h, sizeof(is.h), v, caps,
+			    nitems(v));
+			if (!have_surface || is.h.surface != cur_surface ||
+			    is.path == NULL || is.reason == NULL)
+				errx(1, "malformed issue from kobangd");
+			out->surface_issue(&is);
+			free_strs(v, nitems(v));
+		} else if (type != want) {
+			errx(1, "unexpected reply type %u", type);
+		} else if (type == IMSG_CTL_ITEM) {
+			char	**v[] = { &it.name, &it.version, &it.path,
+				    &it.origin, &it.detail, &it.id };
+
+			ctl_read_item(&imsg, &it);
+			out->item(&it);
+			free_strs(v, nitems(v));
+		} else if (type == IMSG_CTL_EVENT) {
+			char	**v[] = { &ev.item_id, &ev.name, &ev.path,
+				    &ev.old_version, &ev.new_version,
+				    &ev.detail };
+
+			ctl_read_event(&imsg, &ev);
+			out->event(&ev);
+			free_strs(v, nitems(v));
+		} else if (type == IMSG_CTL_FINDING) {
+			char	**v[] = { &fi.id, &fi.timestamp, &fi.item_id,
+				    &fi.rule_id, &fi.title, &fi.rationale,
+				    &fi.item_name, &fi.evidence_path,
+				    &fi.evidence_detail, &fi.matched_field,
+				    &fi.matched_value };
+
+			ctl_read_finding(&imsg, &fi);
+			out->finding(&fi);
+			free_strs(v, nitems(v));
+		} else if (type == IMSG_CTL_SURFACE) {
+			if (imsg_get_data(&imsg, &cs, sizeof(cs)) == -1 ||
+			    cs.surface >= SURFACE_COUNT ||
+			    cs.health >= CTL_HEALTH_COUNT)
+				errx(1, "malformed surface from kobangd");
+			cs.message[sizeof(cs.message) - 1] = '\0';
+			cs.watch_message[sizeof(cs.watch_message) - 1] = '\0';
+			have_surface = 1;
+			cur_surface = cs.surface;
+			out->surface(&cs);
+		} else if (type == IMSG_CTL_SCAN_QUEUED) {
+			if (imsg_get_data(&imsg, &q, sizeof(q)) == -1)
+				errx(1, "malformed reply from kobangd");
+			out->scan_queued(&q);
+		}
+		imsg_free(&imsg);
+	}
+	out->list_end(res->action);
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -234,6 +444,13 @@ main(int argc, char *argv[])
 	switch (res->action) {
 	case SHOW_STATUS:
 		show_status(&ibuf, out, timeout);
+		break;
+	case SHOW_INVENTORY:
+	case SHOW_EVENTS:
+	case SHOW_FINDINGS:
+	case SHOW_SURFACES:
+	case SCAN:
+		sensor_request(&ibuf, out, res, timeout);
 		break;
 	default:
 		usage();

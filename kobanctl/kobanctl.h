@@ -6,10 +6,44 @@
 
 #include "ctl.h"
 
+/* The sensor's records, decoded (strings NULL for nil). */
+struct ctl_item_rec {
+	struct ctl_item_hdr	 h;
+	char			*name, *version, *path, *origin, *detail, *id;
+};
+
+struct ctl_event_rec {
+	struct ctl_event_hdr	 h;
+	char			*item_id, *name, *path, *old_version;
+	char			*new_version, *detail;
+};
+
+struct ctl_finding_rec {
+	struct ctl_finding_hdr	 h;
+	char			*id, *timestamp, *item_id, *rule_id, *title;
+	char			*rationale, *item_name, *evidence_path;
+	char			*evidence_detail, *matched_field;
+	char			*matched_value;
+};
+
+struct ctl_issue_rec {
+	struct ctl_issue_hdr	 h;
+	char			*path, *reason;
+};
+
 struct output {
 	void	(*status)(const struct ctl_status *);
 	void	(*status_proc)(const struct ctl_status_proc *);
 	void	(*end)(void);
+	/* Sensor replies: list_begin, records, list_end. */
+	void	(*list_begin)(int);		/* enum actions */
+	void	(*item)(const struct ctl_item_rec *);
+	void	(*event)(const struct ctl_event_rec *);
+	void	(*finding)(const struct ctl_finding_rec *);
+	void	(*surface)(const struct ctl_surface *);
+	void	(*surface_issue)(const struct ctl_issue_rec *);
+	void	(*scan_queued)(const struct ctl_scan_queued *);
+	void	(*list_end)(int);
 };
 
 extern const struct output	output_human;

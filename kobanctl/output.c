@@ -5,9 +5,32 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "compat.h"
+#include "ctlrec.h"
 #include "jsonw.h"
 #include "kobanctl.h"
+#include "parser.h"
+#include "timefmt.h"
+#include "vocab.h"
+
+static void	human_list_begin(int);
+static void	human_item(const struct ctl_item_rec *);
+static void	human_event(const struct ctl_event_rec *);
+static void	human_finding(const struct ctl_finding_rec *);
+static void	human_surface(const struct ctl_surface *);
+static void	human_surface_issue(const struct ctl_issue_rec *);
+static void	human_scan_queued(const struct ctl_scan_queued *);
+static void	human_list_end(int);
+static void	json_list_begin(int);
+static void	json_item(const struct ctl_item_rec *);
+static void	json_event(const struct ctl_event_rec *);
+static void	json_finding(const struct ctl_finding_rec *);
+static void	json_surface(const struct ctl_surface *);
+static void	json_surface_issue(const struct ctl_issue_rec *);
+static void	json_scan_queued(const struct ctl_scan_queued *);
+static void	json_list_end(int);
 
 static const char *
 layer_word(int v)
@@ -54,6 +77,14 @@ const struct output output_human = {
 	human_status,
 	human_status_proc,
 	human_end,
+	human_list_begin,
+	human_item,
+	human_event,
+	human_finding,
+	human_surface,
+	human_surface_issue,
+	human_scan_queued,
+	human_list_end,
 };
 
 static struct jsonw	jw;
@@ -132,4 +163,318 @@ const struct output output_json = {
 	json_status,
 	json_status_proc,
 	json_end,
+	json_list_begin,
+	json_item,
+	json_event,
+	json_finding,
+	json_surface,
+	json_surface_issue,
+	json_scan_queued,
+	json_list_end,
 };
+
+/* The sensor's replies, for people. */
+
+static const char *
+nz(const char *s)
+{
+	return (s != NULL && s[0] != '\0' ? s : "-");
+}
+
+static void
+ms_text(int64_t ms, char buf[TIMEFMT_BUFSZ])
+{
+	if (ms <= 0 || timefmt_ms(ms, buf) == -1)
+		strlcpy(buf, "never", TIMEFMT_BUFSZ);
+}
+
+static size_t	human_rows;
+
+static void
+human_list_begin(int action)
+{
+	human_rows = 0;
+	switch (action) {
+	case SHOW_INVENTORY:
+		printf("%-18s %-13s %-32s %-12s %-12s %s\n", "surface", "kind",
+		    "name", "version", "origin", "path");
+		break;
+	case SHOW_SURFACES:
+		printf("%-18s %-15s %7s %6s %-24s %8s\n", "surface", "health",
+		    "items", "issues", "last scan", "duration");
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+human_item(const struct ctl_item_rec *r)
+{
+	printf("%-18s %-13s %-32s %-12s %-12s %s\n",
+	    surface_name(r->h.surface), item_kind_name(r->h.kind), nz(r->name),
+	    nz(r->version), nz(r->origin), nz(r->path));
+	human_rows++;
+}
+
+static void
+human_event(const struct ctl_event_rec *r)
+{
+	char		 t[TIMEFMT_BUFSZ];
+	const char	*v = r->h.kind == CHANGE_REMOVED ? r->old_version :
+			    r->new_version;
+
+	ms_text(r->h.ts_ms, t);
+	printf("%s %-8s %-18s %-11s %s%s%s%s%s  %s\n", t,
+	    change_kind_name(r->h.kind), surface_name(r->h.surface),
+	    item_kind_name(r->h.item_kind), nz(r->name), v ? " " : "",
+	    v ? v : "", r->h.kind == CHANGE_MODIFIED && r->detail ? "  " : "",
+	    r->h.kind == CHANGE_MODIFIED && r->detail ? r->detail : "",
+	    nz(r->path));
+	human_rows++;
+}
+
+static void
+human_finding(const struct ctl_finding_rec *r)
+{
+	printf("%s %-10s %-18s %s\n    %s: %s\n    %s", nz(r->timestamp),
+	    severity_name(r->h.severity), surface_name(r->h.surface),
+	    nz(r->rule_id), nz(r->item_name), nz(r->title),
+	    nz(r->evidence_path));
+	if (r->matched_field != NULL)
+		printf(" (%s: %s)", r->matched_field, nz(r->matched_value));
+	printf("\n");
+	human_rows++;
+}
+
+static void
+human_surface(const struct ctl_surface *s)
+{
+	char	t[TIMEFMT_BUFSZ], d[32];
+
+	ms_text(s->last_scan_ms, t);
+	if (s->last_scan_ms > 0)
+		snprintf(d, sizeof(d), "%lld ms", (long long)s->duration_ms);
+	else
+		strlcpy(d, "-", sizeof(d));
+	printf("%-18s %-15s %7llu %6llu %-24s %8s\n", surface_name(s->surface),
+	    ctl_health_name(s->health), (unsigned long long)s->items,
+	    (unsigned long long)s->issues, t, d);
+	if (s->message[0] != '\0')
+		printf("    %s\n", s->message);
+	if (s->watch_degraded && s->watch_message[0] != '\0')
+		printf("    watch: %s\n", s->watch_message);
+}
+
+static void
+human_surface_issue(const struct ctl_issue_rec *r)
+{
+	printf("    issue: %s: %s\n", nz(r->path), nz(r->reason));
+}
+
+static void
+human_scan_queued(const struct ctl_scan_queued *q)
+{
+	int	s, n = 0;
+
+	for (s = 0; s < SURFACE_COUNT; s++)
+		if (q->surfaces & (1U << s)) {
+			printf("%sscan of %s queued", n ? "\n" : "",
+			    surface_name((enum surface)s));
+			n++;
+		}
+	printf("%s\n", n ? "" : "nothing to scan");
+}
+
+static void
+human_list_end(int action)
+{
+	if (human_rows == 0 && (action == SHOW_EVENTS ||
+	    action == SHOW_FINDINGS))
+		printf("none\n");
+}
+
+/* The sensor's replies, for programs. */
+
+static void
+json_str(const char *key, const char *v)
+{
+	jsonw_key(&jw, key);
+	if (v == NULL)
+		jsonw_null(&jw);
+	else
+		jsonw_string(&jw, v);
+}
+
+static void
+json_time(const char *key, int64_t ms)
+{
+	char	t[TIMEFMT_BUFSZ];
+
+	jsonw_key(&jw, key);
+	if (ms <= 0 || timefmt_ms(ms, t) == -1)
+		jsonw_null(&jw);
+	else
+		jsonw_string(&jw, t);
+}
+
+static int	json_in_surface;
+
+static void
+json_list_begin(int action)
+{
+	jsonw_init(&jw, 0);
+	json_in_surface = 0;
+	if (action != SCAN)
+		jsonw_array_begin(&jw);
+}
+
+static void
+json_item(const struct ctl_item_rec *r)
+{
+	jsonw_object_begin(&jw);
+	json_str("surface", surface_name(r->h.surface));
+	json_str("kind", item_kind_name(r->h.kind));
+	json_str("name", r->name);
+	json_str("version", r->version);
+	json_str("path", r->path);
+	json_str("origin", r->origin);
+	jsonw_key(&jw, "installedOnRequest");
+	if (r->h.ior == 0 || r->h.ior == 1)
+		jsonw_bool(&jw, r->h.ior);
+	else
+		jsonw_null(&jw);
+	json_str("detail", r->detail);
+	json_str("id", r->id);
+	if (r->h.truncated) {
+		jsonw_key(&jw, "truncated");
+		jsonw_bool(&jw, 1);
+	}
+	jsonw_object_end(&jw);
+}
+
+static void
+json_event(const struct ctl_event_rec *r)
+{
+	jsonw_object_begin(&jw);
+	json_time("time", r->h.ts_ms);
+	json_str("kind", change_kind_name(r->h.kind));
+	json_str("surface", surface_name(r->h.surface));
+	json_str("itemKind", item_kind_name(r->h.item_kind));
+	json_str("name", r->name);
+	json_str("oldVersion", r->old_version);
+	json_str("newVersion", r->new_version);
+	json_str("path", r->path);
+	json_str("detail", r->detail);
+	json_str("itemId", r->item_id);
+	jsonw_object_end(&jw);
+}
+
+static void
+json_finding(const struct ctl_finding_rec *r)
+{
+	jsonw_object_begin(&jw);
+	json_str("id", r->id);
+	json_str("timestamp", r->timestamp);
+	json_str("surface", surface_name(r->h.surface));
+	json_str("severity", severity_name(r->h.severity));
+	json_str("ruleId", r->rule_id);
+	json_str("title", r->title);
+	json_str("rationale", r->rationale);
+	json_str("itemId", r->item_id);
+	json_str("itemName", r->item_name);
+	jsonw_key(&jw, "evidence");
+	jsonw_object_begin(&jw);
+	json_str("path", r->evidence_path);
+	json_str("detail", r->evidence_detail);
+	json_str("matchedField", r->matched_field);
+	json_str("matchedValue", r->matched_value);
+	jsonw_object_end(&jw);
+	jsonw_object_end(&jw);
+}
+
+static void
+json_surface_close(void)
+{
+	if (json_in_surface) {
+		jsonw_array_end(&jw);	/* issueList */
+		jsonw_object_end(&jw);
+		json_in_surface = 0;
+	}
+}
+
+static void
+json_surface(const struct ctl_surface *s)
+{
+	json_surface_close();
+	jsonw_object_begin(&jw);
+	json_str("surface", surface_name(s->surface));
+	json_str("health", ctl_health_name(s->health));
+	json_str("message", s->message[0] ? s->message : NULL);
+	json_time("lastScan", s->last_scan_ms);
+	jsonw_key(&jw, "lastScanMs");
+	jsonw_int(&jw, s->last_scan_ms);
+	jsonw_key(&jw, "durationMs");
+	jsonw_int(&jw, s->duration_ms);
+	jsonw_key(&jw, "committedMs");
+	jsonw_int(&jw, s->committed_ms);
+	jsonw_key(&jw, "items");
+	jsonw_uint(&jw, s->items);
+	jsonw_key(&jw, "issues");
+	jsonw_uint(&jw, s->issues);
+	jsonw_key(&jw, "scans");
+	jsonw_uint(&jw, s->scans);
+	jsonw_key(&jw, "baselined");
+	jsonw_bool(&jw, s->baselined);
+	jsonw_key(&jw, "watch");
+	jsonw_object_begin(&jw);
+	jsonw_key(&jw, "degraded");
+	jsonw_bool(&jw, s->watch_degraded);
+	json_str("message", s->watch_message[0] ? s->watch_message : NULL);
+	jsonw_key(&jw, "directories");
+	jsonw_uint(&jw, s->watch_dirs);
+	jsonw_object_end(&jw);
+	jsonw_key(&jw, "issueList");
+	jsonw_array_begin(&jw);
+	json_in_surface = 1;
+}
+
+static void
+json_surface_issue(const struct ctl_issue_rec *r)
+{
+	jsonw_object_begin(&jw);
+	json_str("path", r->path);
+	json_str("reason", r->reason);
+	jsonw_object_end(&jw);
+}
+
+static void
+json_scan_queued(const struct ctl_scan_queued *q)
+{
+	int	s;
+
+	jsonw_object_begin(&jw);
+	jsonw_key(&jw, "queued");
+	jsonw_array_begin(&jw);
+	for (s = 0; s < SURFACE_COUNT; s++)
+		if (q->surfaces & (1U << s))
+			jsonw_string(&jw, surface_name((enum surface)s));
+	jsonw_array_end(&jw);
+	jsonw_object_end(&jw);
+}
+
+static void
+json_list_end(int action)
+{
+	const char	*s;
+
+	json_surface_close();
+	if (action != SCAN)
+		jsonw_array_end(&jw);
+	if ((s = jsonw_result(&jw, NULL)) == NULL) {
+		fprintf(stderr, "kobanctl: cannot encode JSON\n");
+		exit(1);
+	}
+	printf("%s\n", s);
+	jsonw_free(&jw);
+}

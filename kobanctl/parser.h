@@ -9,11 +9,19 @@ enum actions {
 	SHOW_STATUS,
 	CONFIG_CHECK,
 	CONFIG_CANON,
+	SHOW_INVENTORY,
+	SHOW_EVENTS,
+	SHOW_FINDINGS,
+	SHOW_SURFACES,
+	SCAN,
 };
 
 struct parse_result {
 	enum actions	 action;
 	const char	*file;
+	int		 surface;	/* -1: not given */
+	int		 severity;	/* -1: not given */
+	const char	*user;
 };
 
 const struct parse_result	*parse(int, char *[]);
