@@ -1699,6 +1699,7 @@ toml_parse(const char *buf, size_t len, const struct toml_limits *lim,
 	if ((d->root = new_table(&p, 0, T_HEADER, 0)) != NULL) {
 		p.cur = d->root;
 		p.cursec = 0;
+		p.nvalues = 0;		/* the root is not a value */
 	}
 	if (d->root == NULL || parse_document(&p) == -1) {
 		free(p.buf);

@@ -29,7 +29,8 @@ struct toml_limits {
 	size_t		max_doc;	/* bytes; 0: TOML_MAX_DOC */
 	size_t		max_string;	/* bytes of one decoded string or key;
 					   0: no limit beyond max_doc */
-	size_t		max_values;	/* 0: TOML_MAX_VALUES */
+	size_t		max_values;	/* values, tables and arrays (the root
+					   table not counted); 0: TOML_MAX_VALUES */
 	int		max_depth;	/* 0: TOML_MAX_DEPTH */
 };
 
