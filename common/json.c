@@ -33,21 +33,101 @@ enum {
 	ST_EOF
 };
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#define JSON_SSE2	1
+#elif defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define JSON_SWAR	1
+#endif
+
 #define ONES	0x0101010101010101ULL
 #define HIGHS	0x8080808080808080ULL
 
-static inline uint64_t
-haszero(uint64_t v)
+static inline int
+str_special(unsigned char c)
 {
-	return ((v - ONES) & ~v & HIGHS);
+	return (c == '"' || c == '\\' || c < 0x20 || c >= 0x80);
 }
 
-/* Any byte that ends the fast path of a string: " \ control non-ASCII. */
-static inline int
-str_special(uint64_t w)
+/*
+ * The index of the first byte at or after i, before e, that a string
+ * cannot pass over as is: '"', '\\', a control character or a non-ASCII
+ * byte; e if there is none.  Sixteen bytes at a time with SSE2 (a signed
+ * compare with 0x20 catches both control and non-ASCII bytes), eight
+ * with SWAR elsewhere, where the lowest flagged byte is always a true
+ * one (a borrow only runs upwards from a true match).
+ */
+static inline size_t
+str_scan(const unsigned char *b, size_t i, size_t e)
 {
-	return (((haszero(w ^ (ONES * '"')) | haszero(w ^ (ONES * '\\')) |
-	    ((w - ONES * 0x20) & ~w) | w) & HIGHS) != 0);
+#if defined(JSON_SSE2)
+	const __m128i	q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	const __m128i	sp = _mm_set1_epi8(0x20);
+	__m128i		v;
+	unsigned int	m;
+
+	while (e - i >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)),
+		    _mm_cmplt_epi8(v, sp)));
+		if (m != 0)
+			return (i + (size_t)__builtin_ctz(m));
+		i += 16;
+	}
+#elif defined(JSON_SWAR)
+	uint64_t	w, m;
+
+	while (e - i >= 8) {
+		memcpy(&w, b + i, sizeof(w));
+		m = (((w ^ (ONES * '"')) - ONES) & ~(w ^ (ONES * '"'))) |
+		    (((w ^ (ONES * '\\')) - ONES) & ~(w ^ (ONES * '\\'))) |
+		    ((w - ONES * 0x20) & ~w) | w;
+		m &= HIGHS;
+		if (m != 0)
+			return (i + (size_t)(__builtin_ctzll(m) / 8));
+		i += 8;
+	}
+#endif
+	while (i < e && !str_special(b[i]))
+		i++;
+	return (i);
+}
+
+static inline int
+ws(unsigned char c)
+{
+	return (c == ' ' || c == '\n' || c == '\r' || c == '\t');
+}
+
+/* The index of the first non-whitespace byte at or after i, or e. */
+static inline size_t
+ws_scan(const unsigned char *b, size_t i, size_t e)
+{
+#if defined(JSON_SSE2)
+	const __m128i	sp = _mm_set1_epi8(' '), nl = _mm_set1_epi8('\n');
+	const __m128i	cr = _mm_set1_epi8('\r'), tab = _mm_set1_epi8('\t');
+	__m128i		v;
+	unsigned int	m;
+
+	/* Most runs are short: a byte or two, or a newline and indent. */
+	if (i < e && !ws(b[i]))
+		return (i);
+	while (e - i >= 16) {
+		v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
+		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
+		    _mm_or_si128(_mm_cmpeq_epi8(v, sp), _mm_cmpeq_epi8(v, nl)),
+		    _mm_or_si128(_mm_cmpeq_epi8(v, cr),
+		    _mm_cmpeq_epi8(v, tab))));
+		m = ~m & 0xffff;
+		if (m != 0)
+			return (i + (size_t)__builtin_ctz(m));
+		i += 16;
+	}
+#endif
+	while (i < e && ws(b[i]))
+		i++;
+	return (i);
 }
 
 static void
@@ -176,12 +256,6 @@ more(struct json *js)
 	return (1);
 }
 
-static inline int
-ws(unsigned char c)
-{
-	return (c == ' ' || c == '\n' || c == '\r' || c == '\t');
-}
-
 /*
  * A JSONC comment at js->pos ("/" seen, the next byte available): 1
  * skipped, 0 more, -1 error (not a comment, or unterminated).
@@ -232,9 +306,7 @@ peek(struct json *js)
 	for (;;) {
 		b = (const unsigned char *)js->buf;
 		e = js->end;
-		for (i = js->pos; i < e && ws(b[i]); i++)
-			;
-		js->pos = i;
+		i = js->pos = ws_scan(b, js->pos, e);
 		if (i == e) {
 			if ((r = more(js)) == -1)
 				return (-2);
@@ -352,19 +424,12 @@ lex_string(struct json *js, struct json_tok *tok, int decode)
 {
 	const unsigned char	*b = (const unsigned char *)js->buf;
 	size_t			 i = js->pos + 1, e = js->end, n;
-	uint64_t		 w;
 	long			 cp, lo;
 	unsigned char		 c;
 	int			 esc = 0;
 
 	for (;;) {
-		while (e - i >= 8) {
-			memcpy(&w, b + i, sizeof(w));
-			if (str_special(w))
-				break;
-			i += 8;
-		}
-		if (i >= e)
+		if ((i = str_scan(b, i, e)) >= e)
 			goto more;
 		c = b[i];
 		if (c == '"')

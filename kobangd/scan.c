@@ -17,7 +17,6 @@
 #include "scanproto.h"
 #include "sha256.h"
 
-static int	scan_dispatch_imsg(struct imsgbuf *);
 static int	scan_recv_file(struct imsgbuf *, struct imsg *);
 
 static struct imsgbuf	scan_ibuf;
@@ -34,7 +33,8 @@ scan_main(const char *user)
 	child_loop(&scan_ibuf, scan_dispatch_imsg);
 }
 
-static int
+/* Exported for the tests that run the child's code in a fork. */
+int
 scan_dispatch_imsg(struct imsgbuf *ibuf)
 {
 	struct imsg	imsg;

@@ -84,4 +84,7 @@ struct stat;
 int	 scan_file_run(struct scan_out *, const struct scan_file *, int,
 	    const struct stat *);
 
+/* scan.c: the child's dispatcher, run by child_loop(). */
+int	 scan_dispatch_imsg(struct imsgbuf *);
+
 #endif

@@ -31,7 +31,7 @@ struct golden {
 	int		 stop_after;	/* emit fails after this many, -1 never */
 };
 
-static void
+__attribute__((__unused__)) static void
 golden_str(FILE *f, const char *p, size_t len, int nil)
 {
 	size_t	i;
@@ -52,7 +52,7 @@ golden_str(FILE *f, const char *p, size_t len, int nil)
 	}
 }
 
-static int
+__attribute__((__unused__)) static int
 golden_emit(void *arg, const struct scan_item *it)
 {
 	struct golden	*g = arg;
@@ -72,7 +72,7 @@ golden_emit(void *arg, const struct scan_item *it)
 	return (0);
 }
 
-static void
+__attribute__((__unused__)) static void
 golden_issue(void *arg, enum scan_issue_code code, const char *reason)
 {
 	struct golden	*g = arg;
@@ -81,7 +81,7 @@ golden_issue(void *arg, enum scan_issue_code code, const char *reason)
 	g->nissues++;
 }
 
-static const char *
+__attribute__((__unused__)) static const char *
 golden_hash(void *arg)
 {
 	struct golden	*g = arg;
@@ -93,7 +93,7 @@ golden_hash(void *arg)
  * Run a parser over a document held in memory (a copy: the tokenizer
  * writes into it) and return the rendering, malloc'ed.
  */
-static char *
+__attribute__((__unused__)) static char *
 golden_run(enum scan_parser parser, int flags, const char *doc, size_t len)
 {
 	struct golden		 g;
@@ -143,7 +143,7 @@ golden_run(enum scan_parser parser, int flags, const char *doc, size_t len)
 	return (g.buf);
 }
 
-static int
+__attribute__((__unused__)) static int
 golden_parser(const char *name)
 {
 	int	p;
