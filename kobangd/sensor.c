@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <stddef.h>
 #include <pwd.h>
@@ -302,6 +303,8 @@ run_free(void)
 	disc_users_free(&run.users);
 	memset(&run, 0, sizeof(run));
 	ev_timer_init(&run.timeout, NULL, NULL);
+	/* A big scan's memory goes back to the system while we idle. */
+	malloc_trim(0);
 }
 
 /* The run ends without a commit; why is on the surface's health. */
