@@ -6,4 +6,7 @@ for b in "$@"; do
 	echo "== $(basename "$b")"
 	"$b" || status=1
 done
+# The sensor end to end on a generated tree (a shell script).
+echo "== sensor.sh"
+sh "$(dirname "$0")/bench/sensor.sh" || status=1
 exit $status
