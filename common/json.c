@@ -675,6 +675,30 @@ lex_value(struct json *js, int c, struct json_tok *tok, int decode)
 	return (t);
 }
 
+static enum json_type
+lex_key(struct json *js, int c, struct json_tok *tok, int decode)
+{
+	if (c != '"') {
+		js_fail(js, JSON_E_SYNTAX);
+		return (JSON_ERROR);
+	}
+	LEX(js, lex_string(js, tok, decode));
+	js->state = ST_COLON;
+	return (JSON_KEY);
+}
+
+static enum json_type
+value(struct json *js, int c, struct json_tok *tok, int decode)
+{
+	enum json_type	t;
+
+	if ((t = lex_value(js, c, tok, decode)) == JSON_ERROR)
+		return (JSON_ERROR);
+	if (js->depth == 0 && js->state == ST_NEXT)
+		js->state = ST_DONE;
+	return (t);
+}
+
 /* A UTF-8 byte-order mark at the very start is skipped. */
 static int
 skip_bom(struct json *js)
@@ -694,8 +718,7 @@ skip_bom(struct json *js)
 static enum json_type
 next(struct json *js, struct json_tok *tok, int decode)
 {
-	enum json_type	t;
-	int		c;
+	int	c;
 
 	tok->s = NULL;
 	tok->len = 0;
@@ -739,25 +762,16 @@ next(struct json *js, struct json_tok *tok, int decode)
 		case ST_OBJ_FIRST:
 			if (c == '}')
 				return (pop(js));
-			/* FALLTHROUGH */
+			return (lex_key(js, c, tok, decode));
 		case ST_KEY:
-			if (c != '"')
-				break;
-			LEX(js, lex_string(js, tok, decode));
-			js->state = ST_COLON;
-			return (JSON_KEY);
+			return (lex_key(js, c, tok, decode));
 		case ST_ARR_FIRST:
 			if (c == ']')
 				return (pop(js));
-			/* FALLTHROUGH */
+			return (value(js, c, tok, decode));
 		case ST_START:
 		case ST_VALUE:
-			t = lex_value(js, c, tok, decode);
-			if (t == JSON_ERROR)
-				return (JSON_ERROR);
-			if (js->depth == 0 && js->state == ST_NEXT)
-				js->state = ST_DONE;
-			return (t);
+			return (value(js, c, tok, decode));
 		}
 		js_fail(js, JSON_E_SYNTAX);
 		return (JSON_ERROR);

@@ -269,11 +269,11 @@ Test(scan_claude, mcp_malformed)
 	static const char *const docs[] = {
 		"", "{", "{\"mcpServers\":{}}x", "{\"mcpServers\":{},}",
 		/* Strict: invalid UTF-8 even inside a never-decoded env. */
-		"{\"mcpServers\":{\"s\":{\"command\":\"c\",\"env\":"
-		    "{\"K\":\"\xc3\x28\"}}}}",
+		("{\"mcpServers\":{\"s\":{\"command\":\"c\",\"env\":"
+		    "{\"K\":\"\xc3\x28\"}}}}"),
 		"{\"mcpServers\":{\"s\xff\":{\"command\":\"c\"}}}",
-		"{\"mcpServers\":{\"s\":{\"command\":\"c\",\"env\":"
-		    "{\"K\":\"\\ud800\"}}}}",
+		("{\"mcpServers\":{\"s\":{\"command\":\"c\",\"env\":"
+		    "{\"K\":\"\\ud800\"}}}}"),
 	};
 	size_t	i;
 

@@ -163,14 +163,14 @@ Test(scan_npm, type_errors)
 		"{\"packages\":{\"node_modules/a\":\"1.0.0\"}}",
 		"{\"packages\":{\"node_modules/a\":null}}",
 		"{\"packages\":{\"node_modules/a\":{\"version\":1}}}",
-		"{\"packages\":{\"node_modules/a\":{\"version\":\"1\","
-		    "\"resolved\":{}}}}",
-		"{\"packages\":{\"node_modules/a\":{\"version\":\"1\","
-		    "\"integrity\":[]}}}",
-		"{\"packages\":{\"node_modules/a\":{\"version\":\"1\","
-		    "\"dev\":\"true\"}}}",
-		"{\"packages\":{\"node_modules/a\":{\"version\":\"1\","
-		    "\"optional\":0}}}",
+		("{\"packages\":{\"node_modules/a\":{\"version\":\"1\","
+		    "\"resolved\":{}}}}"),
+		("{\"packages\":{\"node_modules/a\":{\"version\":\"1\","
+		    "\"integrity\":[]}}}"),
+		("{\"packages\":{\"node_modules/a\":{\"version\":\"1\","
+		    "\"dev\":\"true\"}}}"),
+		("{\"packages\":{\"node_modules/a\":{\"version\":\"1\","
+		    "\"optional\":0}}}"),
 		/* Every entry is decoded, also the root and links. */
 		"{\"packages\":{\"\":{\"version\":false}}}",
 		"{\"packages\":{\"packages/lib\":{\"dev\":1}}}",
@@ -189,8 +189,8 @@ Test(scan_npm, malformed)
 		"{\"packages\":{}} trailing",
 		"{\"packages\":{\"node_modules/a\":{\"version\":\"\xff\"}}}",
 		"{\"x\":\"\xc3\x28\"}",
-		"{\"packages\":{\"node_modules/a\":{\"version\":\"1\"}}"
-		    "/* comment */}",
+		("{\"packages\":{\"node_modules/a\":{\"version\":\"1\"}}"
+		    "/* comment */}"),
 	};
 	size_t	i;
 
@@ -362,7 +362,7 @@ Test(scan_npm_child, grows_while_read)
 	struct scan_result	*res;
 
 	/* /proc files say 0 bytes and then have content: "changed". */
-	scan_peer_start(&p, 0);
+	scan_peer_start(&p, 1);
 	cr_assert_not_null(res = scan_peer_file(&p, SCAN_PARSER_NPM_LOCK, 0,
 	    "/proc/self/status"));
 	cr_assert_eq(res->status, SCAN_FAILED);
@@ -382,7 +382,7 @@ Test(scan_npm_child, shrinks_while_read, .init = mktmp, .fini = rmtmp)
 	struct scan_result	*res = NULL;
 	struct imsg		 imsg;
 	struct stat		 st;
-	char			 path[PATH_MAX], *doc;
+	char			 path[PATH_MAX], *doc, *src;
 	int			 sv[2], fd, r = 0, dupfd;
 	size_t			 len;
 
@@ -391,7 +391,9 @@ Test(scan_npm_child, shrinks_while_read, .init = mktmp, .fini = rmtmp)
 	 * between the two looks like.  scan_file_run() takes the stat
 	 * the caller saw, so the race is made deterministic.
 	 */
-	doc = slurp(srcpath("regress/scan/package-lock-v3.json"), &len);
+	src = srcpath("regress/scan/package-lock-v3.json");
+	doc = slurp(src, &len);
+	free(src);
 	snprintf(path, sizeof(path), "%s/package-lock.json", tmpdir);
 	cr_assert_neq(fd = open(path, O_RDWR | O_CREAT, 0600), -1);
 	cr_assert_eq(write(fd, doc, len), (ssize_t)len);
