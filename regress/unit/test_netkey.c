@@ -133,7 +133,7 @@ server(struct pki *p, int fd, int other, uint32_t protocols)
 	 * still work with the forwarding method as the default.
 	 */
 	if (protocols == TLS_PROTOCOL_TLSv1_2 &&
-	    tls_config_set_ecdhecurves(cfg, "secp256r1") == -1)
+	    tls_config_set_ecdhecurves(cfg, "P-256") == -1)
 		_exit(10);
 	tls_config_verify_client(cfg);
 	if (tls_configure(srv, cfg) == -1 ||
