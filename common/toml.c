@@ -829,9 +829,11 @@ string_body(struct parser *p, int quote, int multi)
 		/* Plain characters in one run. */
 		for (i = p->pos; i < p->len; i++) {
 			c = s[i];
-			if (c == quote || (c == '\\' && quote == '"') ||
-			    is_control(c))
-				break;
+			if (c >= 0x20 && c != quote && c != '\\' && c != 0x7f)
+				continue;
+			if ((c == '\\' && quote == '\'') || c == '\t')
+				continue;
+			break;
 		}
 		if (i > p->pos && buf_put(p, s + p->pos, i - p->pos) == -1)
 			return (-1);
@@ -1580,8 +1582,18 @@ utf8_check(const unsigned char *s, size_t len)
 {
 	size_t		i = 0, n, j;
 	unsigned char	c, lo, hi;
+	uint64_t	w;
 
 	while (i < len) {
+		/* Mostly ASCII: eight bytes at a time. */
+		while (len - i >= 8) {
+			memcpy(&w, s + i, 8);
+			if (w & 0x8080808080808080ULL)
+				break;
+			i += 8;
+		}
+		if (i == len)
+			break;
 		c = s[i];
 		if (c < 0x80) {
 			i++;
