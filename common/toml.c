@@ -117,7 +117,7 @@ struct parser {
 	const unsigned char	*s;
 	size_t			 len;
 	size_t			 pos;
-	size_t			 bom;		/* 3 if the input starts with one */
+	size_t			 bom;		/* 3 after a byte order mark */
 	struct toml_doc		*doc;
 	struct toml_error	*err;
 	int			 failed;
@@ -125,7 +125,7 @@ struct parser {
 	size_t			 max_values;
 	int			 max_depth;
 	size_t			 nvalues;
-	struct toml_table	*cur;		/* table of the current section */
+	struct toml_table	*cur;		/* the current section's */
 	uint32_t		 cursec;
 	uint32_t		 nsection;
 	char			*buf;		/* decoded string being built */
@@ -266,7 +266,8 @@ lookup(const struct toml_table *t, const char *k, size_t len)
 	if (t->n <= SMALL_TABLE) {
 		for (i = 0; i < t->n; i++) {
 			kv = &t->kv[i];
-			if (kv->key.len == len && memcmp(kv->key.ptr, k, len) == 0)
+			if (kv->key.len == len &&
+			    memcmp(kv->key.ptr, k, len) == 0)
 				return (&t->kv[i].val);
 		}
 		return (NULL);
@@ -322,7 +323,8 @@ fail(struct parser *p, size_t at, const char *fmt, ...)
 	} else {
 		where(p, at, &p->err->line, &p->err->col);
 		(void)snprintf(p->err->msg, sizeof(p->err->msg),
-		    "line %zu, column %zu: %s", p->err->line, p->err->col, what);
+		    "line %zu, column %zu: %s", p->err->line, p->err->col,
+		    what);
 	}
 	return (-1);
 }
@@ -1216,7 +1218,8 @@ parse_datetime(struct parser *p, struct toml_value *v)
 		p->pos += 10;
 		v->dtkind = TOML_DATE_LOCAL;
 		c = peek(p, 0);
-		if (c == 'T' || c == 't' || (c == ' ' && is_time(p, p->pos + 1))) {
+		if (c == 'T' || c == 't' ||
+		    (c == ' ' && is_time(p, p->pos + 1))) {
 			p->pos++;
 			what = "date-time";
 			v->dtkind = TOML_DT_LOCAL;
@@ -1347,7 +1350,8 @@ parse_value(struct parser *p, int depth, struct toml_value *v)
 	case 't':
 	case 'f':
 		v->type = TOML_BOOL;
-		if (p->len - p->pos >= 4 && memcmp(p->s + p->pos, "true", 4) == 0)
+		if (p->len - p->pos >= 4 &&
+		    memcmp(p->s + p->pos, "true", 4) == 0)
 			v->u.b = 1;
 		else if (p->len - p->pos >= 5 &&
 		    memcmp(p->s + p->pos, "false", 5) == 0)
@@ -1508,7 +1512,8 @@ header(struct parser *p)
 			    keyname(p, 0, &kp, kp.n)));
 		else if (v->type == TOML_TABLE && v->u.t->origin == T_DOTTED)
 			return (fail(p, start, "table [%s] was already "
-			    "defined by dotted keys", keyname(p, 0, &kp, kp.n)));
+			    "defined by dotted keys",
+			    keyname(p, 0, &kp, kp.n)));
 		else
 			return (fail(p, start, "table [%s] is already defined "
 			    "as %s", keyname(p, 0, &kp, kp.n), a_type(v)));

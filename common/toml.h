@@ -13,6 +13,23 @@
  * Strings are (pointer, length) and also NUL-terminated; a string or key
  * may contain NUL bytes (from \u0000), so code that wants a C string
  * uses toml_cstr(), which refuses such strings.
+ *
+ * A surface reader, for example uv.lock's [[package]] names:
+ *
+ *	if ((d = toml_parse(buf, len, &lim, &err)) == NULL)
+ *		return (issue(err.msg));
+ *	pkgs = toml_as_array(toml_table_get(toml_root(d), "package"));
+ *	for (i = 0; i < toml_array_len(pkgs); i++) {
+ *		p = toml_as_table(toml_array_at(pkgs, i));
+ *		name = toml_cstr(toml_table_get(p, "name"));
+ *		...
+ *	}
+ *	toml_free(d);
+ *
+ * The toml_as_*() views return NULL for a missing value as for one of
+ * another type, so a chain of them never crashes; telling the two apart
+ * (a type error is an issue, SURFACES.md 0.5) is toml_table_get() ==
+ * NULL versus toml_type_name(v->type).
  */
 #ifndef KOBANG_TOML_H
 #define KOBANG_TOML_H
@@ -29,8 +46,8 @@ struct toml_limits {
 	size_t		max_doc;	/* bytes; 0: TOML_MAX_DOC */
 	size_t		max_string;	/* bytes of one decoded string or key;
 					   0: no limit beyond max_doc */
-	size_t		max_values;	/* values, tables and arrays (the root
-					   table not counted); 0: TOML_MAX_VALUES */
+	size_t		max_values;	/* values, tables and arrays, the
+					   root not counted; 0: the maximum */
 	int		max_depth;	/* 0: TOML_MAX_DEPTH */
 };
 

@@ -109,12 +109,60 @@ pkgname(char *out, size_t sz, int i)
 	    words[(i / 45) % 45], i);
 }
 
+static void
+gen_deps(struct buf *b, int npkg)
+{
+	char	dep[96];
+	int	j, n;
+
+	if ((n = rnd(8)) == 0)
+		return;
+	add(b, "dependencies = [\n");
+	for (j = 0; j < n; j++) {
+		pkgname(dep, sizeof(dep), rnd(npkg));
+		if (rnd(4) == 0)
+			add(b, "    { name = \"%s\", marker = \"%s\" },\n", dep,
+			    markers[rnd(5)]);
+		else
+			add(b, "    { name = \"%s\" },\n", dep);
+	}
+	add(b, "]\n");
+}
+
+static void
+gen_files(struct buf *b, const char *name, int i)
+{
+	char	h[65], d[9];
+	int	j, n;
+
+	hex(h, 64);
+	hex(d, 8);
+	add(b, "sdist = { url = \"https://files.pythonhosted.org/packages/"
+	    "%.2s/%.2s/%s/%s-1.0.tar.gz\", hash = \"sha256:%s\", size = %u, "
+	    "upload-time = \"2024-%02u-%02uT%02u:%02u:%02u.%03uZ\" }\n",
+	    d, d + 2, d, name, h, 1000 + rnd(5000000), 1 + rnd(12),
+	    1 + rnd(28), rnd(24), rnd(60), rnd(60), rnd(1000));
+	n = 1 + rnd(8);
+	add(b, "wheels = [\n");
+	for (j = 0; j < n; j++) {
+		hex(h, 64);
+		hex(d, 8);
+		add(b, "    { url = \"https://files.pythonhosted.org/packages/"
+		    "%.2s/%.2s/%s/%s-1.0-%s.whl\", hash = \"sha256:%s\", "
+		    "size = %u, upload-time = "
+		    "\"2024-%02u-%02uT%02u:%02u:%02uZ\" },\n", d, d + 2, d, name, tags[(j + i) % 8], h,
+		    1000 + rnd(9000000), 1 + rnd(12), 1 + rnd(28), rnd(24),
+		    rnd(60), rnd(60));
+	}
+	add(b, "]\n");
+}
+
 static char *
 gen_uvlock(int npkg, size_t *lenp)
 {
 	struct buf	b = { NULL, 0, 0 };
-	char		name[96], dep[96], h[65], h2[9];
-	int		i, j, n, kind;
+	char		name[96], dep[96], h[41];
+	int		i, kind;
 
 	b.cap = 1 << 20;
 	if ((b.s = malloc(b.cap)) == NULL)
@@ -129,50 +177,18 @@ gen_uvlock(int npkg, size_t *lenp)
 		add(&b, "[[package]]\nname = \"%s\"\nversion = \"%u.%u.%u\"\n",
 		    name, rnd(30), rnd(20), rnd(10));
 		if (kind == 0)
-			add(&b, "source = { editable = \"packages/%s\" }\n", name);
+			add(&b, "source = { editable = \"packages/%s\" }\n",
+			    name);
 		else if (kind == 1) {
 			hex(h, 40);
 			add(&b, "source = { git = \"https://github.com/example/"
 			    "%s?rev=v1#%s\" }\n", name, h);
 		} else
-			add(&b, "source = { registry = \"https://pypi.org/simple\" "
-			    "}\n");
-		if ((n = rnd(8)) > 0) {
-			add(&b, "dependencies = [\n");
-			for (j = 0; j < n; j++) {
-				pkgname(dep, sizeof(dep), rnd(npkg));
-				if (rnd(4) == 0)
-					add(&b, "    { name = \"%s\", marker = "
-					    "\"%s\" },\n", dep, markers[rnd(5)]);
-				else
-					add(&b, "    { name = \"%s\" },\n", dep);
-			}
-			add(&b, "]\n");
-		}
-		if (kind > 1) {
-			hex(h, 64);
-			hex(h2, 8);
-			add(&b, "sdist = { url = \"https://files.pythonhosted.org/"
-			    "packages/%.2s/%.2s/%s/%s-1.0.tar.gz\", hash = "
-			    "\"sha256:%s\", size = %u, upload-time = "
-			    "\"2024-%02u-%02uT%02u:%02u:%02u.%03uZ\" }\n", h2,
-			    h2 + 2, h2, name, h, 1000 + rnd(5000000), 1 + rnd(12),
-			    1 + rnd(28), rnd(24), rnd(60), rnd(60), rnd(1000));
-			n = 1 + rnd(8);
-			add(&b, "wheels = [\n");
-			for (j = 0; j < n; j++) {
-				hex(h, 64);
-				hex(h2, 8);
-				add(&b, "    { url = \"https://files.pythonhosted.org/"
-				    "packages/%.2s/%.2s/%s/%s-1.0-%s.whl\", hash = "
-				    "\"sha256:%s\", size = %u, upload-time = "
-				    "\"2024-%02u-%02uT%02u:%02u:%02uZ\" },\n", h2,
-				    h2 + 2, h2, name, tags[(j + i) % 8], h,
-				    1000 + rnd(9000000), 1 + rnd(12), 1 + rnd(28),
-				    rnd(24), rnd(60), rnd(60));
-			}
-			add(&b, "]\n");
-		}
+			add(&b, "source = { registry = "
+			    "\"https://pypi.org/simple\" }\n");
+		gen_deps(&b, npkg);
+		if (kind > 1)
+			gen_files(&b, name, i);
 		if (rnd(10) == 0) {
 			pkgname(dep, sizeof(dep), rnd(npkg));
 			add(&b, "\n[package.optional-dependencies]\nsocks = [\n"
@@ -180,10 +196,10 @@ gen_uvlock(int npkg, size_t *lenp)
 		}
 		if (kind == 0) {
 			pkgname(dep, sizeof(dep), rnd(npkg));
-			add(&b, "\n[package.dev-dependencies]\ndev = [\n    { name "
-			    "= \"%s\" },\n]\n\n[package.metadata]\nrequires-dist "
-			    "= [\n    { name = \"%s\", specifier = \">=1\" },\n]\n",
-			    dep, dep);
+			add(&b, "\n[package.dev-dependencies]\ndev = [\n"
+			    "    { name = \"%s\" },\n]\n\n[package.metadata]\n"
+			    "requires-dist = [\n    { name = \"%s\", "
+			    "specifier = \">=1\" },\n]\n", dep, dep);
 		}
 		add(&b, "\n");
 	}
