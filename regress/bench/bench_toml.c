@@ -150,9 +150,9 @@ gen_files(struct buf *b, const char *name, int i)
 		add(b, "    { url = \"https://files.pythonhosted.org/packages/"
 		    "%.2s/%.2s/%s/%s-1.0-%s.whl\", hash = \"sha256:%s\", "
 		    "size = %u, upload-time = "
-		    "\"2024-%02u-%02uT%02u:%02u:%02uZ\" },\n", d, d + 2, d, name,
-		    tags[(j + i) % 8], h, 1000 + rnd(9000000), 1 + rnd(12),
-		    1 + rnd(28), rnd(24), rnd(60), rnd(60));
+		    "\"2024-%02u-%02uT%02u:%02u:%02uZ\" },\n", d, d + 2, d,
+		    name, tags[(j + i) % 8], h, 1000 + rnd(9000000),
+		    1 + rnd(12), 1 + rnd(28), rnd(24), rnd(60), rnd(60));
 	}
 	add(b, "]\n");
 }
