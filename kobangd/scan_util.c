@@ -44,7 +44,8 @@ sbuf_reserve(struct sbuf *sb, size_t len)
 		errno = ENOMEM;
 		return (-1);
 	}
-	if (sb->len + len > sb->cap) {
+	/* Allocate even for nothing: offsets into p are always valid. */
+	if (sb->len + len > sb->cap || sb->p == NULL) {
 		ncap = sb->cap < 256 ? 256 : sb->cap;
 		while (ncap < sb->len + len)
 			ncap *= 2;
@@ -101,7 +102,8 @@ strset_hash(const unsigned char *p, size_t len)
 		len -= 8;
 	}
 	w = 0;
-	memcpy(&w, p, len);
+	if (len > 0)
+		memcpy(&w, p, len);
 	h = rotl(h ^ (w * 0xbf58476d1ce4e5b9ULL), 27) * 0x94d049bb133111ebULL;
 	h ^= h >> 31;
 	h *= 0xd6e8feb86659fd93ULL;
