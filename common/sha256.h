@@ -3,6 +3,8 @@
  * (PROTOCOL.md 8.1 payloadHash, 64 lowercase hex digits) and an
  * incremental context for hashing a file in chunks.
  *
+ * Not thread-safe: the one-shot functions share one context.
+ *
  * OpenSSL 3 loads its default provider on first use, which may read
  * configuration files: a process that sandboxes itself calls
  * sha256_preload() before it locks the door.

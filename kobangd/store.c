@@ -54,15 +54,23 @@ enum stmt_id {
 	S_BEGIN,
 	S_COMMIT,
 	S_ROLLBACK,
+	S_SURFACE_ADD,
+	S_SURFACE_CODE,
 	S_SURFACE_GET,
 	S_SURFACE_COMMIT,
 	S_SURFACE_FAIL,
+	S_FILE_GET,
+	S_FILE_ADD,
+	S_FILE_USED,
+	S_FILE_DEL,
+	S_FILE_SWEEP,
 	S_INV_CLEAR,
+	S_INV_FIND,
 	S_INV_INSERT,
-	S_INV_INSERT_IGNORE,
 	S_INV_DELETE,
 	S_INV_UPDATE,
 	S_INV_LOAD,
+	S_FILE_PATH,
 	S_INV_QUERY,
 	S_EVENT_INSERT,
 	S_EVENT_COUNT,
@@ -95,41 +103,44 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
+	[S_SURFACE_ADD] =
+	    "INSERT INTO surface (name) VALUES (?1) "
+	    "ON CONFLICT (name) DO NOTHING",
+	[S_SURFACE_CODE] = "SELECT code FROM surface WHERE name = ?1",
 	[S_SURFACE_GET] =
 	    "SELECT baselined, last_scan_ms, duration_ms, item_count, "
-	    "issue_count, degraded, message FROM surface WHERE surface = ?1",
+	    "issue_count, degraded, message FROM surface WHERE code = ?1",
 	[S_SURFACE_COMMIT] =
-	    "INSERT INTO surface (surface, baselined, last_scan_ms, "
-	    "duration_ms, item_count, issue_count, degraded, message) "
-	    "VALUES (?1, 1, ?2, ?3, ?4, ?5, ?6, ?7) "
-	    "ON CONFLICT (surface) DO UPDATE SET baselined = 1, "
-	    "last_scan_ms = ?2, duration_ms = ?3, item_count = ?4, "
-	    "issue_count = ?5, degraded = ?6, message = ?7",
+	    "UPDATE surface SET baselined = 1, last_scan_ms = ?2, "
+	    "duration_ms = ?3, item_count = ?4, issue_count = ?5, "
+	    "degraded = ?6, message = ?7 WHERE code = ?1",
 	[S_SURFACE_FAIL] =
-	    "INSERT INTO surface (surface, baselined, last_scan_ms, "
-	    "duration_ms, item_count, issue_count, degraded, message) "
-	    "VALUES (?1, 0, ?2, ?3, 0, 0, 1, ?4) "
-	    "ON CONFLICT (surface) DO UPDATE SET last_scan_ms = ?2, "
-	    "duration_ms = ?3, degraded = 1, message = ?4",
+	    "UPDATE surface SET last_scan_ms = ?2, duration_ms = ?3, "
+	    "degraded = 1, message = ?4 WHERE code = ?1",
+	[S_FILE_GET] = "SELECT id FROM file WHERE path = ?1",
+	[S_FILE_ADD] = "INSERT INTO file (path) VALUES (?1)",
+	[S_FILE_USED] =
+	    "SELECT 1 FROM inventory WHERE surface = ?1 AND file = ?2 LIMIT 1",
+	[S_FILE_DEL] = "DELETE FROM file WHERE id = ?1",
+	[S_FILE_SWEEP] =
+	    "DELETE FROM file WHERE id NOT IN (SELECT file FROM inventory)",
 	[S_INV_CLEAR] = "DELETE FROM inventory WHERE surface = ?1",
+	[S_INV_FIND] =
+	    "SELECT id, kind, version FROM inventory "
+	    "WHERE surface = ?1 AND file = ?2 AND name = ?3",
 	[S_INV_INSERT] =
-	    "INSERT INTO inventory (surface, item_id, ord, kind, name, "
-	    "version, path, origin, installed_on_request, detail) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[S_INV_INSERT_IGNORE] =
-	    "INSERT OR IGNORE INTO inventory (surface, item_id, ord, kind, "
-	    "name, version, path, origin, installed_on_request, detail) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-	[S_INV_DELETE] =
-	    "DELETE FROM inventory WHERE surface = ?1 AND item_id = ?2",
+	    "INSERT INTO inventory (surface, file, kind, name, version, "
+	    "origin, installed_on_request, detail) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_INV_DELETE] = "DELETE FROM inventory WHERE id = ?1",
+	/* Identity (surface, file, name, kind) does not change. */
 	[S_INV_UPDATE] =
-	    "UPDATE inventory SET ord = ?3, kind = ?4, name = ?5, "
-	    "version = ?6, path = ?7, origin = ?8, "
-	    "installed_on_request = ?9, detail = ?10 "
-	    "WHERE surface = ?1 AND item_id = ?2",
+	    "UPDATE inventory SET version = ?5, origin = ?6, "
+	    "installed_on_request = ?7, detail = ?8 WHERE id = ?9",
 	[S_INV_LOAD] =
-	    "SELECT kind, name, version, path, origin, installed_on_request, "
-	    "detail FROM inventory WHERE surface = ?1 ORDER BY ord, item_id",
+	    "SELECT kind, name, version, file, origin, installed_on_request, "
+	    "detail FROM inventory WHERE surface = ?1 ORDER BY id",
+	[S_FILE_PATH] = "SELECT path FROM file WHERE id = ?1",
 	[S_INV_QUERY] = NULL,	/* built at open: HOME_COND */
 	[S_EVENT_INSERT] =
 	    "INSERT INTO change_event (ts_ms, surface, kind, item_kind, "
@@ -193,21 +204,31 @@ struct store {
 	sqlite3_stmt	*st[S_COUNT];
 	char		 path[PATH_MAX];
 	int		 rebuilt;
-	int		 intx;
+	int64_t		 code[SURFACE_COUNT];	/* surface.code */
 	struct pbuf	 pb;
 	/* Random bytes for event ids, drawn from getrandom in blocks. */
 	uint8_t		 rnd[4096];
 	size_t		 rndoff;
 };
 
-/* Schema migrations: migrations[v] takes version v to v + 1. */
+/*
+ * Schema migrations: migrations[v] takes version v to v + 1.
+ *
+ * CHECKs spell lists out with OR: SQLite evaluates "x IN (a, b, c)"
+ * through a temporary b-tree opened and freed on every row, which made
+ * a 300,000-row insert several times slower.
+ */
+#define KIND_CHECK	"kind = 'added' OR kind = 'removed' OR kind = 'modified'"
+
 static const char *const schema_v1 =
     "CREATE TABLE meta ("
     "  key TEXT PRIMARY KEY,"
     "  value TEXT NOT NULL"
     ") WITHOUT ROWID;"
+    /* code: the small number inventory rows carry for the surface. */
     "CREATE TABLE surface ("
-    "  surface TEXT PRIMARY KEY,"
+    "  code INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
     "  baselined INTEGER NOT NULL DEFAULT 0,"
     "  last_scan_ms INTEGER,"
     "  duration_ms INTEGER,"
@@ -215,26 +236,38 @@ static const char *const schema_v1 =
     "  issue_count INTEGER NOT NULL DEFAULT 0,"
     "  degraded INTEGER NOT NULL DEFAULT 0,"
     "  message TEXT"
-    ") WITHOUT ROWID;"
+    ");"
+    /* Each file path once: a lockfile's 300 items share it. */
+    "CREATE TABLE file ("
+    "  id INTEGER PRIMARY KEY,"
+    "  path TEXT NOT NULL UNIQUE"
+    ");"
+    /*
+     * The snapshot.  Row order is the order of insertion: a baseline's
+     * collector order, later additions after it.  The item id is not
+     * stored: (surface, file, name) finds the rows that may carry it and
+     * kind and version tell them apart.
+     */
     "CREATE TABLE inventory ("
-    "  surface TEXT NOT NULL,"
-    "  item_id TEXT NOT NULL,"
-    "  ord INTEGER NOT NULL,"
+    "  id INTEGER PRIMARY KEY,"
+    "  surface INTEGER NOT NULL,"
+    "  file INTEGER NOT NULL,"
     "  kind TEXT NOT NULL,"
     "  name TEXT NOT NULL,"
     "  version TEXT,"
-    "  path TEXT NOT NULL,"
     "  origin TEXT NOT NULL,"
     "  installed_on_request INTEGER"
-    "    CHECK (installed_on_request IN (0, 1)),"
-    "  detail TEXT,"
-    "  PRIMARY KEY (surface, item_id)"
-    ") WITHOUT ROWID;"
+    "    CHECK (installed_on_request = 0 OR installed_on_request = 1),"
+    "  detail TEXT"
+    ");"
+    "CREATE INDEX inventory_key ON inventory (surface, file, name);"
+    /* (surface, rowid): one surface's rows in order, without a sort. */
+    "CREATE INDEX inventory_order ON inventory (surface);"
     "CREATE TABLE change_event ("
     "  id INTEGER PRIMARY KEY,"
     "  ts_ms INTEGER NOT NULL,"
     "  surface TEXT NOT NULL,"
-    "  kind TEXT NOT NULL CHECK (kind IN ('added', 'removed', 'modified')),"
+    "  kind TEXT NOT NULL CHECK (" KIND_CHECK "),"
     "  item_kind TEXT NOT NULL,"
     "  item_id TEXT NOT NULL,"
     "  name TEXT NOT NULL,"
@@ -278,20 +311,20 @@ static const char *const schema_v1 =
     "CREATE TABLE outbox ("
     "  rid INTEGER PRIMARY KEY,"
     "  event_id TEXT NOT NULL,"
-    "  device INTEGER NOT NULL REFERENCES outbox_device (ref),"
-    "  tenant INTEGER REFERENCES outbox_tenant (ref),"
+    "  device INTEGER NOT NULL,"	/* outbox_device.ref */
+    "  tenant INTEGER,"			/* outbox_tenant.ref */
     "  local_seq INTEGER NOT NULL CHECK (local_seq > 0),"
     "  schema_version INTEGER NOT NULL,"
     "  surface TEXT NOT NULL,"
-    "  kind TEXT NOT NULL CHECK (kind IN ('added', 'removed', 'modified')),"
-    "  finding INTEGER NOT NULL CHECK (finding IN (0, 1)),"
+    "  kind TEXT NOT NULL CHECK (" KIND_CHECK "),"
+    "  finding INTEGER NOT NULL CHECK (finding = 0 OR finding = 1),"
     "  observed_ms INTEGER NOT NULL,"
     "  collected_ms INTEGER NOT NULL,"
     "  payload BLOB NOT NULL,"
     "  payload_hash TEXT NOT NULL,"
     "  size INTEGER NOT NULL,"
-    "  state TEXT NOT NULL"
-    "    CHECK (state IN ('pending', 'inFlight', 'acked', 'poison')),"
+    "  state TEXT NOT NULL CHECK (state = 'pending' OR "
+    "    state = 'inFlight' OR state = 'acked' OR state = 'poison'),"
     "  attempts INTEGER NOT NULL,"
     "  next_attempt_ms INTEGER,"
     "  created_ms INTEGER NOT NULL,"
@@ -687,10 +720,11 @@ build_query(enum stmt_id id)
 	switch (id) {
 	case S_INV_QUERY:
 		rc = asprintf(&sql,
-		    "SELECT kind, name, version, path, origin, "
-		    "installed_on_request, detail, item_id FROM inventory "
-		    "WHERE surface = ?4 AND " HOME_COND " "
-		    "ORDER BY ord, item_id", "path", "path", "path");
+		    "SELECT i.kind, i.name, i.version, f.path, i.origin, "
+		    "i.installed_on_request, i.detail FROM inventory i "
+		    "JOIN file f ON f.id = i.file "
+		    "WHERE i.surface = ?4 AND " HOME_COND " ORDER BY i.id",
+		    "f.path", "f.path", "f.path");
 		break;
 	case S_EVENT_QUERY:
 		rc = asprintf(&sql,
@@ -755,6 +789,27 @@ close_db(struct store *st)
 	st->db = NULL;
 }
 
+/* Every surface has its row; remember the codes. */
+static enum open_rc
+surface_codes(struct store *st, char *err, size_t errlen)
+{
+	int	s;
+
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		st->code[s] = 0;
+		bind_text(st->st[S_SURFACE_ADD], 1, surface_name(s));
+		bind_text(st->st[S_SURFACE_CODE], 1, surface_name(s));
+		if (run(st, S_SURFACE_ADD) == -1 ||
+		    run_int(st, S_SURFACE_CODE, &st->code[s]) == -1 ||
+		    st->code[s] == 0) {
+			snprintf(err, errlen, "%s: surface table: %s", st->path,
+			    sqlite3_errmsg(st->db));
+			return (OPEN_FAIL);
+		}
+	}
+	return (OPEN_OK);
+}
+
 static enum open_rc
 try_open(struct store *st, char *err, size_t errlen)
 {
@@ -765,7 +820,7 @@ try_open(struct store *st, char *err, size_t errlen)
 	if (check_file(st->path, err, errlen) == -1)
 		return (OPEN_FAIL);
 	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_FULLMUTEX, NULL);
+	    SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", st->path,
 		    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
@@ -788,14 +843,15 @@ try_open(struct store *st, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: quick_check: %s", st->path, buf);
 		return (OPEN_CORRUPT);
 	}
-	if ((orc = exec_sql(st, "PRAGMA synchronous = NORMAL;"
-	    "PRAGMA foreign_keys = ON;"
-	    "PRAGMA journal_size_limit = " "16777216" ";"
-	    "PRAGMA secure_delete = OFF;", "pragmas", err, errlen)) != OPEN_OK)
+	snprintf(buf, sizeof(buf), "PRAGMA synchronous = NORMAL; "
+	    "PRAGMA journal_size_limit = %d;", STORE_WAL_LIMIT);
+	if ((orc = exec_sql(st, buf, "pragmas", err, errlen)) != OPEN_OK)
 		return (orc);
 	if ((orc = migrate(st, err, errlen)) != OPEN_OK)
 		return (orc);
-	return (prepare_all(st, err, errlen));
+	if ((orc = prepare_all(st, err, errlen)) != OPEN_OK)
+		return (orc);
+	return (surface_codes(st, err, errlen));
 }
 
 /* Rename path+suffix to aside+suffix if it exists. */
@@ -950,7 +1006,7 @@ store_baselined(struct store *st, enum surface s)
 
 	if (!surface_ok(s))
 		return (-1);
-	bind_text(q, 1, surface_name(s));
+	sqlite3_bind_int64(q, 1, st->code[s]);
 	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		v = sqlite3_column_int(q, 0) != 0;
 		rc = sqlite3_step(q);
@@ -961,40 +1017,28 @@ store_baselined(struct store *st, enum surface s)
 	return (v);
 }
 
-static void
-item_clear(struct item *it)
-{
-	free(it->name);
-	free(it->version);
-	free(it->path);
-	free(it->origin);
-	free(it->detail);
-	memset(it, 0, sizeof(*it));
-}
-
+/*
+ * A loaded snapshot keeps all its strings in one allocation (a lockfile's
+ * items even share their path string); its address rides in the unused
+ * slot after the last item.
+ */
 void
 store_items_free(struct item *v, size_t n)
 {
-	size_t	i;
-
 	if (v == NULL)
 		return;
-	for (i = 0; i < n; i++)
-		item_clear(&v[i]);
+	free(v[n].name);
 	free(v);
 }
 
 /*
  * Fill an item from a row of (kind, name, version, path, origin,
- * installed_on_request, detail).  copy: allocate the strings, else borrow.
+ * installed_on_request, detail), borrowing the strings.
  */
 static int
-row_item(struct store *st, sqlite3_stmt *q, enum surface s, int copy,
-    struct item *it)
+row_item(struct store *st, sqlite3_stmt *q, enum surface s, struct item *it)
 {
-	const char	*f[5];
-	char		**dst[5];
-	int		 kind, i;
+	int	kind;
 
 	memset(it, 0, sizeof(*it));
 	it->surface = s;
@@ -1007,32 +1051,69 @@ row_item(struct store *st, sqlite3_stmt *q, enum surface s, int copy,
 	it->kind = kind;
 	it->installed_on_request = sqlite3_column_type(q, 5) == SQLITE_NULL ?
 	    ITEM_BOOL_NIL : sqlite3_column_int(q, 5) != 0;
-	f[0] = col_text(q, 1);
-	f[1] = col_text(q, 2);
-	f[2] = col_text(q, 3);
-	f[3] = col_text(q, 4);
-	f[4] = col_text(q, 6);
-	dst[0] = &it->name;
-	dst[1] = &it->version;
-	dst[2] = &it->path;
-	dst[3] = &it->origin;
-	dst[4] = &it->detail;
-	if (f[0] == NULL || f[2] == NULL || f[3] == NULL) {
+	it->name = (char *)col_text(q, 1);
+	it->version = (char *)col_text(q, 2);
+	it->path = (char *)col_text(q, 3);
+	it->origin = (char *)col_text(q, 4);
+	it->detail = (char *)col_text(q, 6);
+	if (it->name == NULL || it->path == NULL || it->origin == NULL) {
 		log_warnx("%s: inventory row with a missing field", st->path);
 		errno = EINVAL;
 		return (-1);
 	}
-	for (i = 0; i < 5; i++) {
-		if (f[i] == NULL)
-			continue;
-		if (!copy)
-			*dst[i] = (char *)f[i];
-		else if ((*dst[i] = strdup(f[i])) == NULL) {
-			item_clear(it);
-			return (-1);
-		}
-	}
 	return (0);
+}
+
+struct arena {
+	char	*buf;
+	size_t	 len;
+	size_t	 cap;
+};
+
+/* Append s with its NUL; *off is where it went, plus one (0: NULL). */
+static int
+arena_add(struct arena *a, const char *s, size_t *off)
+{
+	size_t	 n, ncap;
+	char	*nb;
+
+	*off = 0;
+	if (s == NULL)
+		return (0);
+	n = strlen(s) + 1;
+	if (a->cap - a->len < n) {
+		ncap = a->cap ? a->cap : 65536;
+		while (ncap - a->len < n) {
+			if (ncap > SIZE_MAX / 2) {
+				errno = ENOMEM;
+				return (-1);
+			}
+			ncap *= 2;
+		}
+		if ((nb = realloc(a->buf, ncap)) == NULL)
+			return (-1);
+		a->buf = nb;
+		a->cap = ncap;
+	}
+	memcpy(a->buf + a->len, s, n);
+	*off = a->len + 1;
+	a->len += n;
+	return (0);
+}
+
+/*
+ * While loading, a string field holds its arena offset plus one (the
+ * arena moves as it grows); fix them up into pointers at the end.
+ */
+#define OFF2PTR(o)	((char *)(uintptr_t)(o))
+#define PTR2OFF(p)	((size_t)(uintptr_t)(p))
+
+static char *
+arena_ptr(const struct arena *a, char *field)
+{
+	size_t	off = PTR2OFF(field);
+
+	return (off == 0 ? NULL : a->buf + off - 1);
 }
 
 int
@@ -1040,39 +1121,86 @@ store_load_snapshot(struct store *st, enum surface s, struct item **out,
     size_t *nout)
 {
 	sqlite3_stmt	*q = st->st[S_INV_LOAD];
-	struct item	*v = NULL, *nv;
-	size_t		 n = 0, cap = 0;
+	struct item	*v = NULL, *nv, it;
+	struct arena	 a = { NULL, 0, 0 };
+	size_t		 n = 0, cap = 0, i, off[4], pathoff = 0;
+	int64_t		 file, lastfile = 0;
+	const char	*path;
 	int		 rc;
 
 	*out = NULL;
 	*nout = 0;
 	if (!surface_ok(s))
 		return (-1);
-	bind_text(q, 1, surface_name(s));
+	sqlite3_bind_int64(q, 1, st->code[s]);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == cap) {
+		/* One spare slot for the arena's address. */
+		if (n + 1 >= cap) {
 			cap = cap ? cap * 2 : 256;
 			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
 				goto fail;
 			v = nv;
 		}
-		if (row_item(st, q, s, 1, &v[n]) == -1)
+		file = sqlite3_column_int64(q, 3);
+		if (file != lastfile) {
+			sqlite3_bind_int64(st->st[S_FILE_PATH], 1, file);
+			rc = sqlite3_step(st->st[S_FILE_PATH]);
+			path = rc == SQLITE_ROW ?
+			    col_text(st->st[S_FILE_PATH], 0) : NULL;
+			if (path == NULL || arena_add(&a, path, &pathoff)
+			    == -1) {
+				sqlite3_reset(st->st[S_FILE_PATH]);
+				log_warnx("%s: inventory row without its file",
+				    st->path);
+				goto fail;
+			}
+			sqlite3_reset(st->st[S_FILE_PATH]);
+			lastfile = file;
+		}
+		/* The path column is the file id; the arena has the path. */
+		if (row_item(st, q, s, &it) == -1)
 			goto fail;
-		n++;
+		if (arena_add(&a, it.name, &off[0]) == -1 ||
+		    arena_add(&a, it.version, &off[1]) == -1 ||
+		    arena_add(&a, it.origin, &off[2]) == -1 ||
+		    arena_add(&a, it.detail, &off[3]) == -1)
+			goto fail;
+		it.name = OFF2PTR(off[0]);
+		it.version = OFF2PTR(off[1]);
+		it.origin = OFF2PTR(off[2]);
+		it.detail = OFF2PTR(off[3]);
+		it.path = OFF2PTR(pathoff);
+		v[n++] = it;
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE) {
 		sql_fail(st, "loading the snapshot");
-		store_items_free(v, n);
+		free(a.buf);
+		free(v);
 		return (-1);
 	}
+	if (n == 0) {
+		free(a.buf);
+		free(v);
+		return (0);
+	}
+	for (i = 0; i < n; i++) {
+		v[i].name = arena_ptr(&a, v[i].name);
+		v[i].version = arena_ptr(&a, v[i].version);
+		v[i].path = arena_ptr(&a, v[i].path);
+		v[i].origin = arena_ptr(&a, v[i].origin);
+		v[i].detail = arena_ptr(&a, v[i].detail);
+	}
+	memset(&v[n], 0, sizeof(v[n]));
+	v[n].name = a.buf;
 	*out = v;
 	*nout = n;
 	return (0);
 fail:
 	sqlite3_reset(q);
 	log_warn("%s: loading the snapshot", st->path);
-	store_items_free(v, n);
+	free(a.buf);
+	free(v);
 	return (-1);
 }
 
@@ -1109,6 +1237,11 @@ struct commit {
 	int64_t				 device;	/* 0: no outbox */
 	int64_t				 tenant;	/* 0: NULL */
 	int64_t				 seq;		/* next */
+	int64_t				 code;		/* surface.code */
+	const char			*lastpath;	/* file id cache */
+	int64_t				 lastfile;
+	int64_t				*freed;		/* files of removals */
+	size_t				 nfreed;
 };
 
 static int
@@ -1147,23 +1280,83 @@ ref_of(struct store *st, enum stmt_id get, enum stmt_id add, const char *v,
 	return (0);
 }
 
-static void
-bind_item(sqlite3_stmt *q, const char *sname, const char *id, int64_t ord,
-    const struct item *it)
+/* The file row of a path, added when new; consecutive items share one. */
+static int
+file_of(struct commit *c, const char *path, int add, int64_t *id)
 {
-	bind_text(q, 1, sname);
-	bind_text(q, 2, id);
-	sqlite3_bind_int64(q, 3, ord);
-	bind_text(q, 4, item_kind_name(it->kind));
-	bind_text(q, 5, it->name);
-	bind_text(q, 6, it->version);
-	bind_text(q, 7, it->path);
-	bind_text(q, 8, it->origin);
+	struct store	*st = c->st;
+
+	if (c->lastpath != NULL && strcmp(c->lastpath, path) == 0) {
+		*id = c->lastfile;
+		return (0);
+	}
+	*id = 0;
+	bind_text(st->st[S_FILE_GET], 1, path);
+	if (run_int(st, S_FILE_GET, id) == -1)
+		return (-1);
+	if (*id == 0 && add) {
+		bind_text(st->st[S_FILE_ADD], 1, path);
+		if (run(st, S_FILE_ADD) == -1)
+			return (-1);
+		*id = sqlite3_last_insert_rowid(st->db);
+	}
+	if (*id != 0) {
+		c->lastpath = path;
+		c->lastfile = *id;
+	}
+	return (0);
+}
+
+/*
+ * The row holding the item's id: same surface, file and name (the
+ * lookup), same kind and, where the version is part of the identity,
+ * the same version with nil as "".  *row = 0 if none.
+ */
+static int
+inv_find(struct commit *c, int64_t file, const struct item *it,
+    int64_t *row)
+{
+	struct store	*st = c->st;
+	sqlite3_stmt	*q = st->st[S_INV_FIND];
+	const char	*kind, *ver;
+	int		 rc, byver;
+
+	*row = 0;
+	byver = item_version_defines_identity(it->surface);
+	sqlite3_bind_int64(q, 1, c->code);
+	sqlite3_bind_int64(q, 2, file);
+	bind_text(q, 3, it->name);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		kind = col_text(q, 1);
+		ver = col_text(q, 2);
+		if (kind == NULL || strcmp(kind, item_kind_name(it->kind)) != 0)
+			continue;
+		if (byver && strcmp(ver ? ver : "",
+		    it->version ? it->version : "") != 0)
+			continue;
+		*row = sqlite3_column_int64(q, 0);
+		break;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return (sql_fail(st, "inventory lookup"));
+	return (0);
+}
+
+static void
+bind_item(sqlite3_stmt *q, int64_t code, int64_t file, const struct item *it)
+{
+	sqlite3_bind_int64(q, 1, code);
+	sqlite3_bind_int64(q, 2, file);
+	bind_text(q, 3, item_kind_name(it->kind));
+	bind_text(q, 4, it->name);
+	bind_text(q, 5, it->version);
+	bind_text(q, 6, it->origin);
 	if (it->installed_on_request == ITEM_BOOL_NIL)
-		sqlite3_bind_null(q, 9);
+		sqlite3_bind_null(q, 7);
 	else
-		sqlite3_bind_int(q, 9, it->installed_on_request);
-	bind_text(q, 10, it->detail);
+		sqlite3_bind_int(q, 7, it->installed_on_request);
+	bind_text(q, 8, it->detail);
 }
 
 /* Encode, hash and queue one outbox event from the payload in st->pb. */
@@ -1266,26 +1459,36 @@ commit_baseline(struct commit *c)
 {
 	const struct store_scan	*sc = c->sc;
 	struct store		*st = c->st;
-	sqlite3_stmt		*q = st->st[S_INV_INSERT_IGNORE];
-	const char		*sname = surface_name(sc->surface);
+	const struct item	*it;
 	char			*id;
+	int64_t			 file, row;
 	size_t			 i;
 	int			 rc;
 
-	bind_text(st->st[S_INV_CLEAR], 1, sname);
+	/* Leftovers of an earlier life of the surface go first. */
+	sqlite3_bind_int64(st->st[S_INV_CLEAR], 1, c->code);
 	if (run(st, S_INV_CLEAR) == -1)
 		return (-1);
+	if (sqlite3_changes(st->db) > 0 && run(st, S_FILE_SWEEP) == -1)
+		return (-1);
 	for (i = 0; i < sc->nitems; i++) {
-		if ((id = item_id(&sc->items[i])) == NULL) {
+		it = &sc->items[i];
+		if (file_of(c, it->path, 1, &file) == -1 ||
+		    inv_find(c, file, it, &row) == -1)
+			return (-1);
+		/* A later duplicate of an id is ignored, as in the differ. */
+		if (row != 0)
+			continue;
+		bind_item(st->st[S_INV_INSERT], c->code, file, it);
+		if (run(st, S_INV_INSERT) == -1)
+			return (-1);
+		if (c->device == 0)
+			continue;
+		if ((id = item_id(it)) == NULL) {
 			log_warn("%s: item id", st->path);
 			return (-1);
 		}
-		bind_item(q, sname, id, (int64_t)i, &sc->items[i]);
-		rc = run(st, S_INV_INSERT_IGNORE);
-		/* A later duplicate of an id is ignored, as in the differ. */
-		if (rc == 0 && sqlite3_changes(st->db) == 1)
-			rc = outbox_item(c, CHANGE_ADDED, &sc->items[i], id,
-			    sc->completed_ms);
+		rc = outbox_item(c, CHANGE_ADDED, it, id, sc->completed_ms);
 		free(id);
 		if (rc == -1)
 			return (-1);
@@ -1293,27 +1496,59 @@ commit_baseline(struct commit *c)
 	return (0);
 }
 
-/* Where the new item sits in the scan, for the stored order. */
-static int64_t
-ord_of(const struct store_scan *sc, const struct item *it, size_t k)
+/* Remember a file a removal may have emptied. */
+static int
+note_freed(struct commit *c, int64_t file)
 {
-	uintptr_t	p = (uintptr_t)it, b = (uintptr_t)sc->items;
+	int64_t	*v;
 
-	if (sc->nitems > 0 && p >= b &&
-	    p < b + sc->nitems * sizeof(*sc->items))
-		return ((int64_t)((p - b) / sizeof(*sc->items)));
-	return ((int64_t)(sc->nitems + k));
+	if (c->nfreed > 0 && c->freed[c->nfreed - 1] == file)
+		return (0);
+	if ((v = reallocarray(c->freed, c->nfreed + 1, sizeof(*v))) == NULL) {
+		log_warn("%s: removal", c->st->path);
+		return (-1);
+	}
+	c->freed = v;
+	c->freed[c->nfreed++] = file;
+	return (0);
+}
+
+/* Drop the file rows no surface uses any more. */
+static int
+sweep_freed(struct commit *c)
+{
+	struct store	*st = c->st;
+	int64_t		 used;
+	size_t		 i;
+	int		 s;
+
+	for (i = 0; i < c->nfreed; i++) {
+		for (used = 0, s = 0; s < SURFACE_COUNT && used == 0; s++) {
+			sqlite3_bind_int64(st->st[S_FILE_USED], 1, st->code[s]);
+			sqlite3_bind_int64(st->st[S_FILE_USED], 2, c->freed[i]);
+			if (run_int(st, S_FILE_USED, &used) == -1)
+				return (-1);
+		}
+		if (used)
+			continue;
+		sqlite3_bind_int64(st->st[S_FILE_DEL], 1, c->freed[i]);
+		if (run(st, S_FILE_DEL) == -1)
+			return (-1);
+		/* The cache may name the file just deleted. */
+		c->lastpath = NULL;
+	}
+	return (0);
 }
 
 static int
-apply_change(struct commit *c, const struct change *ch, size_t k)
+apply_change(struct commit *c, const struct change *ch)
 {
 	const struct store_scan	*sc = c->sc;
 	struct store		*st = c->st;
 	const struct item	*it;
-	const char		*sname = surface_name(sc->surface);
 	sqlite3_stmt		*q;
 	char			*id = NULL, *detail = NULL;
+	int64_t			 file, row;
 	int			 rv = -1;
 
 	switch (ch->kind) {
@@ -1341,40 +1576,40 @@ apply_change(struct commit *c, const struct change *ch, size_t k)
 		log_warn("%s: change", st->path);
 		goto out;
 	}
+	if (file_of(c, it->path, ch->kind == CHANGE_ADDED, &file) == -1)
+		goto out;
+	row = 0;
+	if (file != 0 && inv_find(c, file, it, &row) == -1)
+		goto out;
+	/* The change must fit the stored snapshot (see the top). */
+	if ((ch->kind == CHANGE_ADDED) != (row == 0)) {
+		log_warnx("%s: %s item %s %s in the stored snapshot",
+		    st->path, change_kind_name(ch->kind), id,
+		    row == 0 ? "is not" : "is already");
+		goto out;
+	}
 	switch (ch->kind) {
 	case CHANGE_ADDED:
-		bind_item(st->st[S_INV_INSERT], sname, id,
-		    ord_of(sc, it, k), it);
+		bind_item(st->st[S_INV_INSERT], c->code, file, it);
 		if (run(st, S_INV_INSERT) == -1)
 			goto out;
 		break;
 	case CHANGE_REMOVED:
-		q = st->st[S_INV_DELETE];
-		bind_text(q, 1, sname);
-		bind_text(q, 2, id);
-		if (run(st, S_INV_DELETE) == -1)
+		sqlite3_bind_int64(st->st[S_INV_DELETE], 1, row);
+		if (run(st, S_INV_DELETE) == -1 || note_freed(c, file) == -1)
 			goto out;
-		if (sqlite3_changes(st->db) != 1) {
-			log_warnx("%s: removed item %s is not in the stored "
-			    "snapshot", st->path, id);
-			goto out;
-		}
 		break;
 	default:
-		bind_item(st->st[S_INV_UPDATE], sname, id,
-		    ord_of(sc, it, k), it);
+		q = st->st[S_INV_UPDATE];
+		bind_item(q, c->code, file, it);
+		sqlite3_bind_int64(q, 9, row);
 		if (run(st, S_INV_UPDATE) == -1)
 			goto out;
-		if (sqlite3_changes(st->db) != 1) {
-			log_warnx("%s: modified item %s is not in the stored "
-			    "snapshot", st->path, id);
-			goto out;
-		}
 		break;
 	}
 	q = st->st[S_EVENT_INSERT];
 	sqlite3_bind_int64(q, 1, sc->artifact_ms);
-	bind_text(q, 2, sname);
+	bind_text(q, 2, surface_name(sc->surface));
 	bind_text(q, 3, change_kind_name(ch->kind));
 	bind_text(q, 4, item_kind_name(it->kind));
 	bind_text(q, 5, id);
@@ -1444,8 +1679,10 @@ commit_body(struct commit *c)
 			return (-1);
 	} else {
 		for (i = 0; i < sc->nchanges; i++)
-			if (apply_change(c, &sc->changes[i], i) == -1)
+			if (apply_change(c, &sc->changes[i]) == -1)
 				return (-1);
+		if (sweep_freed(c) == -1)
+			return (-1);
 		for (i = 0; i < sc->nchange_findings; i++)
 			if (store_finding(c, &sc->change_findings[i]) == -1)
 				return (-1);
@@ -1455,7 +1692,7 @@ commit_body(struct commit *c)
 			return (-1);
 
 	q = st->st[S_SURFACE_COMMIT];
-	bind_text(q, 1, surface_name(sc->surface));
+	sqlite3_bind_int64(q, 1, c->code);
 	sqlite3_bind_int64(q, 2, sc->completed_ms);
 	sqlite3_bind_int64(q, 3, sc->duration_ms);
 	sqlite3_bind_int64(q, 4, (int64_t)sc->nitems);
@@ -1479,6 +1716,25 @@ commit_body(struct commit *c)
 			return (-1);
 	}
 	return (0);
+}
+
+/*
+ * After a large commit (a baseline), checkpoint and truncate the WAL
+ * now: otherwise the next small commit pays for shrinking it.
+ */
+static void
+wal_trim(struct store *st)
+{
+	struct stat	sb;
+	char		wal[PATH_MAX + 8];
+
+	snprintf(wal, sizeof(wal), "%s-wal", st->path);
+	if (stat(wal, &sb) == -1 || sb.st_size <= STORE_WAL_LIMIT)
+		return;
+	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
+	    NULL, NULL) != SQLITE_OK)
+		log_warnx("%s: checkpoint: %s", st->path,
+		    sqlite3_errmsg(st->db));
 }
 
 int
@@ -1514,6 +1770,7 @@ store_commit_scan(struct store *st, const struct store_scan *sc,
 	c.sc = sc;
 	c.res = res;
 	c.ids = sc->ids != NULL ? sc->ids : &own;
+	c.code = st->code[sc->surface];
 
 	if (run(st, S_BEGIN) == -1)
 		return (-1);
@@ -1522,8 +1779,11 @@ store_commit_scan(struct store *st, const struct store_scan *sc,
 		    run(st, S_ROLLBACK) == -1)
 			log_warnx("%s: rollback failed", st->path);
 		memset(res, 0, sizeof(*res));
+		free(c.freed);
 		return (-1);
 	}
+	free(c.freed);
+	wal_trim(st);
 	return (0);
 }
 
@@ -1535,7 +1795,7 @@ store_note_scan_failure(struct store *st, enum surface s, int64_t at_ms,
 
 	if (!surface_ok(s))
 		return (-1);
-	bind_text(q, 1, surface_name(s));
+	sqlite3_bind_int64(q, 1, st->code[s]);
 	sqlite3_bind_int64(q, 2, at_ms);
 	sqlite3_bind_int64(q, 3, duration_ms);
 	bind_text(q, 4, message ? message : "scan failed");
@@ -1575,10 +1835,18 @@ inv_row(struct store *st, sqlite3_stmt *q, void *a)
 {
 	struct inv_arg	*ia = a;
 	struct item	 it;
+	char		*id;
+	int		 rv;
 
-	if (row_item(st, q, ia->s, 0, &it) == -1)
+	if (row_item(st, q, ia->s, &it) == -1)
 		return (-1);
-	return (ia->cb(ia->arg, &it, col_text(q, 7)));
+	if ((id = item_id(&it)) == NULL) {
+		log_warn("%s: item id", st->path);
+		return (-1);
+	}
+	rv = ia->cb(ia->arg, &it, id);
+	free(id);
+	return (rv);
 }
 
 int
@@ -1603,7 +1871,7 @@ store_query_inventory(struct store *st, int surface, const char *home,
 			continue;
 		ia.s = s;
 		home_bind(q, 1, &h);
-		bind_text(q, 4, surface_name(s));
+		sqlite3_bind_int64(q, 4, st->code[s]);
 		rv = each_row(st, q, "inventory query", inv_row, &ia);
 	}
 	sqlite3_clear_bindings(q);
@@ -1750,8 +2018,9 @@ store_query_surfaces(struct store *st, store_surface_cb cb, void *arg)
 	for (s = 0; s < SURFACE_COUNT; s++) {
 		memset(&ss, 0, sizeof(ss));
 		ss.surface = s;
-		bind_text(q, 1, surface_name(s));
-		if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		sqlite3_bind_int64(q, 1, st->code[s]);
+		if ((rc = sqlite3_step(q)) == SQLITE_ROW &&
+		    sqlite3_column_type(q, 1) != SQLITE_NULL) {
 			ss.scanned = 1;
 			ss.baselined = sqlite3_column_int(q, 0) != 0;
 			ss.last_scan_ms = sqlite3_column_int64(q, 1);
@@ -1764,6 +2033,8 @@ store_query_surfaces(struct store *st, store_surface_cb cb, void *arg)
 			rc = stop ? SQLITE_DONE : sqlite3_step(q);
 		} else {
 			stop = 0;
+			if (rc == SQLITE_ROW)
+				rc = sqlite3_step(q);
 			if (rc == SQLITE_DONE)
 				stop = cb(arg, &ss) == -1;
 		}

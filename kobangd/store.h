@@ -72,7 +72,8 @@ int	 store_baselined(struct store *, enum surface);
 
 /*
  * The stored snapshot of one surface, for the differ: an allocated array
- * of items whose strings are allocated too (free with store_items_free).
+ * of items and their strings, freed together by store_items_free() (the
+ * strings share one allocation: never free or keep one on its own).
  * Stored ids are unique, so the differ sees the same first occurrences the
  * scan had.  Order: the collector order of the scan that last wrote each
  * row, then item id.  An empty or never-scanned surface gives *n = 0.

@@ -556,10 +556,18 @@ Test(store, normal_commit_order_and_sequences)
 	cr_assert_eq(differ_diff(snap, n, nv2, 4, &ch2, &nch2), 0);
 	cr_assert_eq(nch2, 0);
 	free(ch2);
-	/* The modified row took its position in the new scan. */
+	/*
+	 * Stored order: the baseline's rows in collector order (a modified
+	 * row keeps its place), additions after them in diff order.
+	 */
 	id = item_id(&snap[0]);
-	cr_assert_str_eq(snap[0].name, "left-pad", "%s", id);
+	cr_assert_str_eq(snap[0].name, "axios", "%s", id);
 	free(id);
+	cr_assert_str_eq(snap[1].name, "left-pad");
+	cr_assert_str_eq(snap[2].name, "bun");
+	cr_assert_str_eq(snap[3].name, "zod");
+	cr_assert_str_eq(snap[3].version, "4.0.0");
+	cr_assert_eq(count_rows("file"), 1);
 	store_items_free(snap, n);
 	cr_assert_eq(count_rows("change_event"), 4);
 	cr_assert_eq(count_rows("finding"), 5);
@@ -1377,4 +1385,97 @@ Test(store, corrupt_page_caught_by_quick_check)
 	cr_assert_eq(count_aside(), 1);
 	cr_assert_eq(store_baselined(st, SURFACE_JAVASCRIPT), 0);
 	store_close(st);
+}
+
+/*
+ * Rows that share surface, file and name: two versions of one package
+ * (version is identity there) stay two rows, and a removal takes the
+ * right one; a file shared by two surfaces outlives one surface's last
+ * item; a file nobody uses any more is dropped.
+ */
+Test(store, shared_files_and_versions)
+{
+	struct store			*st;
+	struct item			 v[3], mcp[2], *snap;
+	struct change			 ch[2];
+	struct store_scan		 sc;
+	struct store_commit_result	 res;
+	size_t				 n;
+
+	st = open_ok();
+	v[0] = js("/home/alice", "zod", "3.25.76");
+	v[1] = js("/home/alice", "zod", "4.4.3");
+	v[2] = js("/home/bob", "zod", "4.4.3");
+	scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+	sc.items = v;
+	sc.nitems = 3;
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	cr_assert_eq(count_rows("inventory"), 3);
+	cr_assert_eq(count_rows("file"), 2);
+
+	/* The same .mcp.json read by two surfaces. */
+	memset(mcp, 0, sizeof(mcp));
+	mcp[0] = js("/home/alice", "weather", NULL);
+	mcp[0].surface = SURFACE_CLAUDE;
+	mcp[0].kind = KIND_MCP_SERVER;
+	mcp[1] = js("/home/alice", "weather", NULL);
+	mcp[1].surface = SURFACE_PI;
+	mcp[1].kind = KIND_MCP_SERVER;
+	scan_init(&sc, SURFACE_CLAUDE, 1);
+	sc.items = &mcp[0];
+	sc.nitems = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	scan_init(&sc, SURFACE_PI, 1);
+	sc.items = &mcp[1];
+	sc.nitems = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	cr_assert_eq(count_rows("file"), 2);
+
+	/* Remove zod 4.4.3 from alice's lockfile: 3.25.76 stays. */
+	memset(ch, 0, sizeof(ch));
+	ch[0].kind = CHANGE_REMOVED;
+	ch[0].old = &v[1];
+	scan_init(&sc, SURFACE_JAVASCRIPT, 0);
+	sc.items = v;
+	sc.nitems = 1;
+	sc.changes = ch;
+	sc.nchanges = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	cr_assert_eq(store_load_snapshot(st, SURFACE_JAVASCRIPT, &snap, &n),
+	    0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(snap[0].version, "3.25.76");
+	cr_assert_str_eq(snap[1].path, "/home/bob/src/app/package-lock.json");
+	store_items_free(snap, n);
+
+	/* Bob's last item goes: his lockfile's row goes with it. */
+	ch[0].old = &v[2];
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	cr_assert_eq(count_rows("file"), 1);
+
+	/* Alice's file is still used by the MCP surfaces' items... */
+	ch[0].old = &v[0];
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	cr_assert_eq(count_rows("inventory"), 2);
+	cr_assert_eq(count_rows("file"), 1);
+	/* ...until the last of them is removed. */
+	ch[0].old = &mcp[0];
+	scan_init(&sc, SURFACE_CLAUDE, 0);
+	sc.changes = ch;
+	sc.nchanges = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	cr_assert_eq(count_rows("file"), 1);
+	ch[0].old = &mcp[1];
+	scan_init(&sc, SURFACE_PI, 0);
+	sc.changes = ch;
+	sc.nchanges = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	cr_assert_eq(count_rows("file"), 0);
+	cr_assert_eq(count_rows("inventory"), 0);
+
+	/* Removing it again is a stale diff. */
+	cr_assert_eq(store_commit_scan(st, &sc, &res), -1);
+	store_close(st);
+	items_free(v, 3);
+	items_free(mcp, 2);
 }

@@ -1,0 +1,251 @@
+/*
+ * The state database's cost on the issue's bench shape: 300,000 npm
+ * package items in 1,000 lockfiles, committed as one baseline without
+ * sync, then again (fresh database) with an outbox row each (payload,
+ * SHA-256, event id, sequence); then a one-package version bump as a
+ * normal scan (two changes, two outbox rows) against the stored
+ * snapshot.  Prints items per second (wall and CPU), the snapshot load
+ * time, the small commit's latency, the database size and the peak RSS
+ * of this process (which holds the 300,000 items twice).
+ */
+
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <err.h>
+#include <ftw.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compat.h"
+#include "differ.h"
+#include "store.h"
+
+#define NFILES		1000
+#define PERFILE		300
+#define NITEMS		(NFILES * PERFILE)
+
+static double
+now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+static double
+cpu(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return (ts.tv_sec + ts.tv_nsec / 1e9);
+}
+
+static int64_t
+wall_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static int
+rm_one(const char *p, const struct stat *sb, int type, struct FTW *f)
+{
+	return (remove(p));
+}
+
+static off_t
+fsize(const char *dir, const char *name)
+{
+	struct stat	sb;
+	char		p[512];
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	return (stat(p, &sb) == 0 ? sb.st_size : 0);
+}
+
+/* Lockfile entries as npm writes them: sorted names, sha512 integrity. */
+static void
+make_items(struct item *v)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
+	    "rstuvwxyz0123456789+/";
+	char		 path[256], name[64], ver[32], detail[512], integ[89];
+	size_t		 f, i, k, n = 0;
+	unsigned int	 seed = 1;
+
+	for (f = 0; f < NFILES; f++) {
+		snprintf(path, sizeof(path),
+		    "/home/user%zu/src/project-%04zu/package-lock.json",
+		    f % 7, f);
+		for (i = 0; i < PERFILE; i++, n++) {
+			snprintf(name, sizeof(name), "%spkg-%05zu",
+			    i % 5 == 0 ? "@scope/" : "", (i * 7919) % 50000);
+			snprintf(ver, sizeof(ver), "%u.%u.%u",
+			    rand_r(&seed) % 20, rand_r(&seed) % 40,
+			    rand_r(&seed) % 10);
+			for (k = 0; k < 86; k++)
+				integ[k] = b64[rand_r(&seed) % 64];
+			integ[86] = integ[87] = '=';
+			integ[88] = '\0';
+			snprintf(detail, sizeof(detail),
+			    "resolved=https://registry.npmjs.org/%s/-/%s-%s.tgz "
+			    "integrity=sha512-%s%s", name, name, ver, integ,
+			    i % 3 == 0 ? " scope=dev" : "");
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n].surface = SURFACE_JAVASCRIPT;
+			v[n].kind = KIND_PACKAGE;
+			if ((v[n].name = strdup(name)) == NULL ||
+			    (v[n].version = strdup(ver)) == NULL ||
+			    (v[n].path = strdup(path)) == NULL ||
+			    (v[n].origin = strdup("npm")) == NULL ||
+			    (v[n].detail = strdup(detail)) == NULL)
+				err(1, NULL);
+			v[n].installed_on_request = ITEM_BOOL_NIL;
+		}
+	}
+}
+
+#define DEVICE	"6F1C2B9E-0D4A-4E7B-9C55-1A2B3C4D5E6F"
+#define TENANT	"0B6F8D52-3C1E-4A57-9E0D-7A1B2C3D4E5F"
+
+static struct store *
+baseline(struct item *v, char *dir, int outbox)
+{
+	struct store			*st;
+	struct store_scan		 sc;
+	struct store_commit_result	 res;
+	char				 ebuf[512];
+	double				 t0, t1, c0, c1;
+
+	if (mkdtemp(dir) == NULL)
+		err(1, "mkdtemp");
+	if ((st = store_open(dir, ebuf, sizeof(ebuf))) == NULL)
+		errx(1, "%s", ebuf);
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = SURFACE_JAVASCRIPT;
+	sc.baseline = 1;
+	sc.items = v;
+	sc.nitems = NITEMS;
+	sc.completed_ms = sc.artifact_ms = wall_ms();
+	sc.max_events = 5000;
+	sc.max_findings = 1000;
+	sc.device_id = outbox ? DEVICE : NULL;
+	sc.tenant_id = outbox ? TENANT : NULL;
+	c0 = cpu();
+	t0 = now();
+	if (store_commit_scan(st, &sc, &res) == -1)
+		errx(1, "baseline commit failed");
+	t1 = now();
+	c1 = cpu();
+	printf("baseline commit, %s: %d items, %zu outbox rows in %.3f s "
+	    "(%.0f items/s), %.3f s CPU (%.0f items/CPU s); db %.1f MB "
+	    "(%.0f bytes/item)\n", outbox ? "sync on" : "sync off", NITEMS,
+	    res.noutbox, t1 - t0, NITEMS / (t1 - t0), c1 - c0,
+	    NITEMS / (c1 - c0), fsize(dir, STORE_DBNAME) / 1e6,
+	    (double)fsize(dir, STORE_DBNAME) / NITEMS);
+	return (st);
+}
+
+int
+main(void)
+{
+	struct store			*st;
+	struct store_scan		 sc;
+	struct store_commit_result	 res;
+	struct item			*v, *snap;
+	struct change			*ch;
+	struct rusage			 ru;
+	char				 dir1[] = "/tmp/bench_store.XXXXXX";
+	char				 dir[] = "/tmp/bench_store.XXXXXX";
+	char				*oldver;
+	size_t				 nsnap, nch;
+	double				 t0, t1, t2, t3;
+
+	if ((v = calloc(NITEMS, sizeof(*v))) == NULL)
+		err(1, NULL);
+	make_items(v);
+
+	st = baseline(v, dir1, 0);
+	store_close(st);
+	nftw(dir1, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	st = baseline(v, dir, 1);
+
+	t0 = now();
+	if (store_load_snapshot(st, SURFACE_JAVASCRIPT, &snap, &nsnap) == -1)
+		errx(1, "load failed");
+	t1 = now();
+	printf("snapshot load: %zu items in %.3f s\n", nsnap, t1 - t0);
+
+	/* One package bumped: on a package surface, an add and a remove. */
+	oldver = v[NITEMS / 2].version;
+	v[NITEMS / 2].version = "99.0.0";
+	t0 = now();
+	if (differ_diff(snap, nsnap, v, NITEMS, &ch, &nch) == -1)
+		err(1, "diff");
+	t1 = now();
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = SURFACE_JAVASCRIPT;
+	sc.items = v;
+	sc.nitems = NITEMS;
+	sc.changes = ch;
+	sc.nchanges = nch;
+	sc.completed_ms = sc.artifact_ms = wall_ms();
+	sc.max_events = 5000;
+	sc.max_findings = 1000;
+	sc.device_id = DEVICE;
+	t2 = now();
+	if (store_commit_scan(st, &sc, &res) == -1)
+		errx(1, "normal commit failed");
+	t3 = now();
+	printf("one-package bump: diff %.1f ms, commit of %zu changes "
+	    "(%zu outbox rows, seq %lld..%lld) %.2f ms\n", (t1 - t0) * 1e3,
+	    nch, res.noutbox, (long long)res.first_seq,
+	    (long long)res.last_seq, (t3 - t2) * 1e3);
+	/* And once more, now that the WAL is small again. */
+	v[NITEMS / 2].version = oldver;
+	free(ch);
+	store_items_free(snap, nsnap);
+	if (store_load_snapshot(st, SURFACE_JAVASCRIPT, &snap, &nsnap) == -1 ||
+	    differ_diff(snap, nsnap, v, NITEMS, &ch, &nch) == -1)
+		errx(1, "reload");
+	sc.changes = ch;
+	sc.nchanges = nch;
+	t2 = now();
+	if (store_commit_scan(st, &sc, &res) == -1)
+		errx(1, "normal commit failed");
+	t3 = now();
+	printf("bump back: commit of %zu changes %.2f ms\n", nch,
+	    (t3 - t2) * 1e3);
+
+	t0 = now();
+	store_close(st);
+	t1 = now();
+	printf("close (checkpoint): %.3f s; db %.1f MB, wal %.1f MB\n",
+	    t1 - t0, fsize(dir, STORE_DBNAME) / 1e6,
+	    fsize(dir, STORE_DBNAME "-wal") / 1e6);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("peak RSS of the bench process (items in memory twice): "
+	    "%.1f MB\n", ru.ru_maxrss / 1024.0);
+
+	free(ch);
+	store_items_free(snap, nsnap);
+	for (nch = 0; nch < NITEMS; nch++) {
+		free(v[nch].name);
+		free(v[nch].version);
+		free(v[nch].path);
+		free(v[nch].origin);
+		free(v[nch].detail);
+	}
+	free(v);
+	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
+	return (0);
+}
