@@ -659,7 +659,9 @@ scan_out_begin(struct scan_out *o, struct imsgbuf *ibuf,
 	o->scan_id = f->scan_id;
 	o->file_id = f->file_id;
 	o->surface = f->surface;
-	if ((o->buf = malloc(SCAN_BATCH_MAX)) == NULL)
+	/* Most files have a few items: the batch grows when needed. */
+	o->cap = 4096;
+	if ((o->buf = malloc(o->cap)) == NULL)
 		return (-1);
 	o->len = sizeof(struct scan_items_hdr);
 	return (0);
@@ -756,6 +758,19 @@ scan_out_item(struct scan_out *o, const struct scan_item *it)
 	/* The caps keep one item well below a batch. */
 	if (o->len + need > SCAN_BATCH_MAX && scan_out_flush(o) == -1)
 		return (-1);
+	if (o->len + need > o->cap) {
+		size_t		 ncap = o->cap;
+		unsigned char	*nb;
+
+		while (ncap < o->len + need)
+			ncap *= 2;
+		if (ncap > SCAN_BATCH_MAX)
+			ncap = SCAN_BATCH_MAX;
+		if ((nb = realloc(o->buf, ncap)) == NULL)
+			return (-1);
+		o->buf = nb;
+		o->cap = ncap;
+	}
 
 	o->buf[o->len++] = (uint8_t)o->surface;
 	o->buf[o->len++] = (uint8_t)it->kind;

@@ -282,6 +282,7 @@ struct scan_out {
 	uint32_t	 surface;
 	unsigned char	*buf;		/* the batch being filled */
 	size_t		 len;
+	size_t		 cap;
 	uint32_t	 count;		/* items in the batch */
 	uint32_t	 nitems;	/* items sent for the file */
 	uint32_t	 nissues;

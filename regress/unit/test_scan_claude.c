@@ -406,6 +406,11 @@ Test(scan_claude, plugin_file_rules)
 	cr_assert_not_null(strstr(got, "plugin | plugins |"));
 	cr_assert_not_null(strstr(got, "plugin | version |"));
 	free(got);
+	/* An empty key is a name like any other. */
+	got = run(SCAN_PARSER_CLAUDE_PLUGIN_FILE, 0, "{\"\": 91}");
+	cr_assert(strncmp(got, "plugin |  | ~ | claude-plugin | ", 32) == 0,
+	    "%s", got);
+	free(got);
 	expect(SCAN_PARSER_CLAUDE_PLUGIN_FILE, 0, "[1,\"a\"]", "status ok\n");
 	expect(SCAN_PARSER_CLAUDE_PLUGIN_FILE, 0, "[]", "status ok\n");
 	expect_fail(SCAN_PARSER_CLAUDE_PLUGIN_FILE, "\"top\"", "malformed");
