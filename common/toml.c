@@ -584,6 +584,23 @@ push(struct parser *p, struct toml_array *a, const struct toml_value *v)
 	return (0);
 }
 
+/* A new table under key k of t; or, with a, appended to a. */
+static struct toml_table *
+add_table(struct parser *p, struct toml_table *t, const struct key *k,
+    struct toml_array *a, enum origin origin, uint32_t sec)
+{
+	struct toml_value	v;
+
+	memset(&v, 0, sizeof(v));
+	v.type = TOML_TABLE;
+	if ((v.u.t = new_table(p, (a != NULL ? a->depth : t->depth) + 1,
+	    origin, sec)) == NULL)
+		return (NULL);
+	if (a != NULL ? push(p, a, &v) == -1 : insert(p, t, k, &v) == -1)
+		return (NULL);
+	return (v.u.t);
+}
+
 /* Lexical pieces. */
 
 static int
@@ -1390,19 +1407,13 @@ static struct toml_table *
 dotted(struct parser *p, struct toml_table *t, const struct keypath *kp,
     size_t i, uint32_t sec)
 {
-	struct toml_value	*v, nv;
+	struct toml_value	*v;
 	struct toml_table	*nt;
 	const char		*why = NULL;
 
 	v = lookup(t, kp->seg[i].ptr, kp->seg[i].len);
-	if (v == NULL) {
-		if ((nt = new_table(p, t->depth + 1, T_DOTTED, sec)) == NULL)
-			return (NULL);
-		memset(&nv, 0, sizeof(nv));
-		nv.type = TOML_TABLE;
-		nv.u.t = nt;
-		return (insert(p, t, &kp->seg[i], &nv) == -1 ? NULL : nt);
-	}
+	if (v == NULL)
+		return (add_table(p, t, &kp->seg[i], NULL, T_DOTTED, sec));
 	if (v->type != TOML_TABLE) {
 		fail(p, kp->pos[i], "key %s: %s is %s, which dotted keys "
 		    "cannot extend", keyname(p, 0, kp, kp->n),
@@ -1470,15 +1481,9 @@ header(struct parser *p)
 	for (i = 0; i < last; i++) {
 		v = lookup(t, kp.seg[i].ptr, kp.seg[i].len);
 		if (v == NULL) {
-			if ((nt = new_table(p, t->depth + 1, T_IMPLICIT, 0)) ==
-			    NULL)
+			if ((t = add_table(p, t, &kp.seg[i], NULL, T_IMPLICIT,
+			    0)) == NULL)
 				return (-1);
-			memset(&nv, 0, sizeof(nv));
-			nv.type = TOML_TABLE;
-			nv.u.t = nt;
-			if (insert(p, t, &kp.seg[i], &nv) == -1)
-				return (-1);
-			t = nt;
 		} else if (v->type == TOML_TABLE &&
 		    v->u.t->origin != T_INLINE)
 			t = v->u.t;
@@ -1494,13 +1499,8 @@ header(struct parser *p)
 	v = lookup(t, kp.seg[last].ptr, kp.seg[last].len);
 	if (!aot) {
 		if (v == NULL) {
-			if ((nt = new_table(p, t->depth + 1, T_HEADER, 0)) ==
-			    NULL)
-				return (-1);
-			memset(&nv, 0, sizeof(nv));
-			nv.type = TOML_TABLE;
-			nv.u.t = nt;
-			if (insert(p, t, &kp.seg[last], &nv) == -1)
+			if ((nt = add_table(p, t, &kp.seg[last], NULL,
+			    T_HEADER, 0)) == NULL)
 				return (-1);
 		} else if (v->type == TOML_TABLE &&
 		    v->u.t->origin == T_IMPLICIT) {
@@ -1536,12 +1536,7 @@ header(struct parser *p)
 			return (fail(p, start, "array of tables [[%s]] is "
 			    "already defined as %s", keyname(p, 0, &kp, kp.n),
 			    a_type(v)));
-		if ((nt = new_table(p, a->depth + 1, T_HEADER, 0)) == NULL)
-			return (-1);
-		memset(&nv, 0, sizeof(nv));
-		nv.type = TOML_TABLE;
-		nv.u.t = nt;
-		if (push(p, a, &nv) == -1)
+		if ((nt = add_table(p, NULL, NULL, a, T_HEADER, 0)) == NULL)
 			return (-1);
 	}
 	p->cur = nt;
