@@ -840,6 +840,8 @@ try_open(struct store *st, char *err, size_t errlen)
 	    err, errlen)) != OPEN_OK)
 		return (orc);
 	if (strcmp(buf, "ok") != 0) {
+		/* Its first complaint is enough for the log. */
+		buf[strcspn(buf, "\n")] = '\0';
 		snprintf(err, errlen, "%s: quick_check: %s", st->path, buf);
 		return (OPEN_CORRUPT);
 	}
