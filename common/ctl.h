@@ -32,6 +32,11 @@ enum ctl_imsg_type {
 	IMSG_CTL_SURFACE,		/* daemon -> ctl: struct ctl_surface */
 	IMSG_CTL_SURFACE_ISSUE,		/* daemon -> ctl: ctl_issue_hdr + 2 strings */
 	IMSG_CTL_SCAN_QUEUED,		/* daemon -> ctl: struct ctl_scan_queued */
+	/* Identity and enrollment (kobangd/enroll.c). */
+	IMSG_CTL_ENROLL,		/* ctl -> daemon: the token, a string */
+	IMSG_CTL_CHECKIN,		/* ctl -> daemon: no payload */
+	IMSG_CTL_SHOW_IDENTITY,		/* ctl -> daemon: no payload */
+	IMSG_CTL_IDENTITY,		/* daemon -> ctl: struct ctl_identity */
 };
 
 struct ctl_hello {
@@ -143,6 +148,43 @@ struct ctl_surface {
 /* + path, reason; follows its IMSG_CTL_SURFACE */
 struct ctl_issue_hdr {
 	uint32_t	surface;
+};
+
+/* The device identity: public facts only, never a key or token. */
+#define CTL_TOKEN_MAX		4096	/* an enrollment token, bytes */
+#define CTL_IDLEN		257	/* tenant and device ids, NUL included */
+#define CTL_STRLEN		257
+
+enum ctl_enroll_state {
+	CTL_ENROLL_OFF,			/* sync disabled or unusable */
+	CTL_ENROLL_IDLE,		/* nothing to do, or no token */
+	CTL_ENROLL_RUNNING,		/* an attempt is under way */
+	CTL_ENROLL_RETRY,		/* failed; the next attempt is timed */
+	CTL_ENROLL_REFUSED,		/* failed for good; a new token helps */
+	CTL_ENROLL_DONE			/* the last attempt enrolled */
+};
+
+struct ctl_identity {
+	int32_t		sync;		/* 1: sync on and configured */
+	int32_t		enrolled;
+	int32_t		key;		/* a device key exists */
+	int32_t		state;		/* enum ctl_enroll_state */
+	uint32_t	attempts;	/* finished enrollment attempts */
+	int32_t		checkin_ok;	/* last check-in: 1 ok, 0 failed */
+	int64_t		retry_in;	/* seconds to the next attempt, or 0 */
+	int64_t		not_after;	/* certificate, seconds since epoch */
+	int64_t		checkin_time;	/* last check-in, 0: none yet */
+	char		endpoint[CTL_STRLEN];	/* host:port */
+	char		auth[16];	/* "certificate", "sensor token", "none" */
+	char		tenant[CTL_IDLEN];
+	char		device[CTL_IDLEN];
+	char		fingerprint[65];	/* SHA-256 of the SPKI DER, hex */
+	char		subject[CTL_STRLEN];
+	char		issuer[CTL_STRLEN];
+	char		expires_at[CTL_STRLEN];	/* certificateExpiresAt */
+	char		generation[CTL_STRLEN];	/* config generation */
+	char		error[CTL_ERRLEN];	/* of the last attempt */
+	char		checkin[CTL_ERRLEN];	/* last check-in's outcome */
 };
 
 #endif

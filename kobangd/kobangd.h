@@ -29,6 +29,22 @@ enum imsg_type {
 	IMSG_SCAN_ITEMS,	/* scan -> parent: a batch of items */
 	IMSG_SCAN_ISSUE,	/* scan -> parent: struct scan_issue_msg */
 	IMSG_SCAN_FILE_DONE,	/* scan -> parent: struct scan_file_done */
+	/* The transport: kobangd/netproto.h. */
+	IMSG_DNS_QUERY,		/* parent -> dns: struct dns_query */
+	IMSG_DNS_ANSWER,	/* dns -> parent: struct dns_answer */
+	IMSG_NET_CA_BEGIN,	/* parent -> net: struct net_ca_begin */
+	IMSG_NET_CA_DATA,	/* parent -> net: CA bundle bytes */
+	IMSG_NET_CERT,		/* parent -> net: client certificate PEM */
+	IMSG_NET_CONNECT,	/* parent -> net: struct net_connect + fd */
+	IMSG_NET_REQUEST,	/* parent -> net: struct net_request */
+	IMSG_NET_REQUEST_BODY,	/* parent -> net: request body bytes */
+	IMSG_NET_RESPONSE,	/* net -> parent: struct net_response */
+	IMSG_NET_RESPONSE_BODY,	/* net -> parent: response body bytes */
+	IMSG_NET_SIGN,		/* net -> parent: struct net_sign */
+	IMSG_NET_SIGNATURE,	/* parent -> net: struct net_signature */
+	IMSG_NET_CLOSED,	/* net -> parent: struct net_closed */
+	IMSG_NET_CERT_INSPECT,	/* parent -> net: id + certificate DER */
+	IMSG_NET_CERT_INFO,	/* net -> parent: struct net_cert_info */
 };
 
 /* What a child reports after sandboxing itself. */
