@@ -479,9 +479,15 @@ get_varint(struct dec *d, const uint8_t **pp, const uint8_t *end,
 	return (dec_fail(d, *pp, "varint longer than ten bytes"));
 }
 
+/*
+ * *had says whether anything with content was found: a varint, a
+ * non-empty string or an embedded message with content.  A message that
+ * must not be empty is refused without content, since our encoder would
+ * leave it out altogether.
+ */
 static int
 dec_msg(struct dec *d, const struct mdesc *m, const uint8_t *p,
-    const uint8_t *end, void *dst, int depth)
+    const uint8_t *end, void *dst, int depth, int *had)
 {
 	const struct fdesc	*f;
 	const uint8_t		*at, *vp;
@@ -490,7 +496,7 @@ dec_msg(struct dec *d, const struct mdesc *m, const uint8_t *p,
 	unsigned int		 num, wt, last = 0;
 	size_t			 i;
 	char			*s, **sp;
-	int			 any = 0, *flag;
+	int			 any = 0, sub, *flag;
 
 	if (depth > PB_MAX_DEPTH)
 		return (dec_fail(d, p, "%s: nested too deeply", m->name));
@@ -524,7 +530,6 @@ dec_msg(struct dec *d, const struct mdesc *m, const uint8_t *p,
 		if (num < last)
 			d->canonical = 0;
 		last = num;
-		any = 1;
 		if ((f->type == F_U32 || f->type == F_BOOL) !=
 		    (wt == WT_VARINT))
 			return (dec_fail(d, at, "%s: field %u: wrong wire "
@@ -538,12 +543,14 @@ dec_msg(struct dec *d, const struct mdesc *m, const uint8_t *p,
 				    "uint32 out of range", m->name, num));
 			*(uint32_t *)(void *)((char *)dst + f->off) =
 			    (uint32_t)v;
+			any = 1;
 			continue;
 		case F_BOOL:
 			if (v > 1)
 				return (dec_fail(d, at, "%s: field %u: bool "
 				    "out of range", m->name, num));
 			*(int *)(void *)((char *)dst + f->off) = (int)v;
+			any = 1;
 			continue;
 		default:
 			break;
@@ -560,11 +567,13 @@ dec_msg(struct dec *d, const struct mdesc *m, const uint8_t *p,
 				flag = (int *)(void *)((char *)dst + f->flag);
 				*flag = 1;
 			}
-			if (v == 0)
-				d->canonical = 0;
 			if (dec_msg(d, f->sub, vp, p,
-			    (char *)dst + f->off, depth + 1) == -1)
+			    (char *)dst + f->off, depth + 1, &sub) == -1)
 				return (-1);
+			/* An empty one present: the encoder omits it. */
+			if (!sub)
+				d->canonical = 0;
+			any |= sub;
 			continue;
 		}
 		if (memchr(vp, '\0', v) != NULL)
@@ -584,9 +593,11 @@ dec_msg(struct dec *d, const struct mdesc *m, const uint8_t *p,
 		s[v] = '\0';
 		sp = (char **)(void *)((char *)dst + f->off);
 		*sp = s;
+		any = 1;
 	}
 	if (m->nonempty && !any)
 		return (dec_fail(d, p, "%s: empty message", m->name));
+	*had = any;
 	return (0);
 }
 
@@ -595,6 +606,7 @@ pb_decode_payload(const uint8_t *buf, size_t len, struct pb_payload *pl,
     char *err, size_t errlen)
 {
 	struct dec	d;
+	int		had;
 
 	memset(pl, 0, sizeof(*pl));
 	pl->item.installed_on_request = ITEM_BOOL_NIL;
@@ -610,7 +622,7 @@ pb_decode_payload(const uint8_t *buf, size_t len, struct pb_payload *pl,
 	}
 	/* Field 1 is tracked through a sentinel: 0 is a legal value. */
 	pl->version = UINT32_MAX;
-	if (dec_msg(&d, &payload_m, buf, buf + len, pl, 1) == -1)
+	if (dec_msg(&d, &payload_m, buf, buf + len, pl, 1, &had) == -1)
 		goto fail;
 	if (pl->version != PB_PAYLOAD_VERSION) {
 		dec_fail(&d, buf + len, "payload_version missing or not 1");

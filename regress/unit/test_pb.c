@@ -627,3 +627,15 @@ Test(pb, finding_enums_checked)
 	cr_assert_eq(b.len, 0);
 	pbuf_free(&b);
 }
+
+/* Parts present but with nothing in them (found by fuzz_pb). */
+Test(pb, decoder_refuses_contentless_parts)
+{
+	pb_refuse("080112020a00", "empty message");
+	pb_refuse("0801120422002a00", "empty message");
+	pb_refuse("08011a024a00", "empty message");
+	/* A provenance with only empty strings makes no content. */
+	pb_refuse("080112043a020a00", "empty message");
+	/* With content elsewhere it decodes, non-canonically. */
+	pb_accept("080112073a020a00220161", 0);
+}
