@@ -110,9 +110,11 @@ ws_scan(const unsigned char *b, size_t i, size_t e)
 	__m128i		v;
 	unsigned int	m;
 
-	/* Most runs are short: a byte or two, or a newline and indent. */
+	/* Most runs are short: none, one space, or a newline and indent. */
 	if (i < e && !ws(b[i]))
 		return (i);
+	if (e - i >= 2 && b[i] == ' ' && !ws(b[i + 1]))
+		return (i + 1);
 	while (e - i >= 16) {
 		v = _mm_loadu_si128((const __m128i *)(const void *)(b + i));
 		m = (unsigned int)_mm_movemask_epi8(_mm_or_si128(
@@ -683,7 +685,12 @@ lex_key(struct json *js, int c, struct json_tok *tok, int decode)
 		return (JSON_ERROR);
 	}
 	LEX(js, lex_string(js, tok, decode));
-	js->state = ST_COLON;
+	/* The colon mostly follows at once: take it now. */
+	if (js->pos < js->end && js->buf[js->pos] == ':') {
+		js->pos++;
+		js->state = ST_VALUE;
+	} else
+		js->state = ST_COLON;
 	return (JSON_KEY);
 }
 

@@ -39,7 +39,10 @@ int	 scan_claude_plugin_file(struct json *, const struct scan_sink *);
  *
  * sbuf: a growing byte buffer addressed by offsets (it moves when it
  * grows).  strset: a set of byte strings with a per-process random seed,
- * for "first occurrence wins" over untrusted keys.
+ * for "first occurrence wins" over untrusted keys.  While the keys come
+ * in strictly increasing byte order (npm writes its lockfiles sorted) a
+ * new key only needs a comparison with the last one; the hash table is
+ * built at the first key out of order.
  */
 struct sbuf {
 	char	*p;
@@ -57,11 +60,16 @@ size_t	 sbuf_add(struct sbuf *, const void *, size_t);
 /* Room for len more bytes without moving; 0 or -1 (ENOMEM). */
 int	 sbuf_reserve(struct sbuf *, size_t);
 
+struct strset_key;
+
 struct strset {
-	struct strset_ent	*tab;
+	uint64_t		*tab;		/* tag << 32 | key index + 1 */
 	size_t			 mask;		/* size - 1, size a power of 2 */
+	struct strset_key	*kv;		/* the keys, in insertion order */
 	size_t			 n;
+	size_t			 kvcap;
 	struct sbuf		 keys;
+	int			 hashed;	/* 0: keys came in order */
 };
 
 void	 strset_init(struct strset *);

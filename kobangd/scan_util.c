@@ -70,10 +70,16 @@ sbuf_add(struct sbuf *sb, const void *p, size_t len)
 	return (off);
 }
 
-struct strset_ent {
-	uint64_t	 hash;
-	size_t		 off;
-	size_t		 len;	/* SIZE_MAX: empty slot */
+/*
+ * The table holds 8 bytes a slot, 32 bits of the hash as a tag and the
+ * key's index, so a probe rarely leaves it; the keys (full hash, place
+ * in the byte buffer) sit in insertion order, from which a larger table
+ * is rebuilt without touching the old one.
+ */
+struct strset_key {
+	uint64_t	hash;
+	uint32_t	off;
+	uint32_t	len;
 };
 
 static uint64_t	strset_seed;
@@ -127,64 +133,117 @@ void
 strset_free(struct strset *ss)
 {
 	free(ss->tab);
+	free(ss->kv);
 	sbuf_free(&ss->keys);
 	memset(ss, 0, sizeof(*ss));
+}
+
+static void
+strset_place(uint64_t *tab, size_t mask, uint64_t h, size_t idx)
+{
+	size_t	i;
+
+	for (i = h & mask; tab[i] != 0; i = (i + 1) & mask)
+		;
+	tab[i] = (h >> 32) << 32 | (uint64_t)(idx + 1);
 }
 
 static int
 strset_grow(struct strset *ss)
 {
-	struct strset_ent	*nt, *e;
-	size_t			 nsize, i, j;
+	uint64_t	*nt;
+	size_t		 nsize, i;
 
+	/* At most half full with one more key. */
 	nsize = ss->tab == NULL ? 64 : (ss->mask + 1) * 2;
+	while (nsize / 2 < ss->n + 1)
+		nsize *= 2;
 	if ((nt = calloc(nsize, sizeof(*nt))) == NULL)
 		return (-1);
-	for (i = 0; i < nsize; i++)
-		nt[i].len = SIZE_MAX;
-	if (ss->tab != NULL) {
-		for (i = 0; i <= ss->mask; i++) {
-			e = &ss->tab[i];
-			if (e->len == SIZE_MAX)
-				continue;
-			for (j = e->hash & (nsize - 1); nt[j].len != SIZE_MAX;
-			    j = (j + 1) & (nsize - 1))
-				;
-			nt[j] = *e;
-		}
-		free(ss->tab);
-	}
+	for (i = 0; i < ss->n; i++)
+		strset_place(nt, nsize - 1, ss->kv[i].hash, i);
+	free(ss->tab);
 	ss->tab = nt;
 	ss->mask = nsize - 1;
 	return (0);
 }
 
+static int
+keycmp(const char *a, size_t alen, const char *b, size_t blen)
+{
+	int	r;
+
+	if ((r = memcmp(a, b, alen < blen ? alen : blen)) != 0)
+		return (r);
+	return (alen < blen ? -1 : alen > blen);
+}
+
+/* Store a new key; 1, or -1 (ENOMEM). */
+static int
+strset_append(struct strset *ss, const char *s, size_t len, uint64_t h)
+{
+	struct strset_key	*k;
+	size_t			 off, ncap;
+
+	if (ss->n == ss->kvcap) {
+		ncap = ss->kvcap == 0 ? 64 : ss->kvcap * 2;
+		if ((k = reallocarray(ss->kv, ncap, sizeof(*k))) == NULL)
+			return (-1);
+		ss->kv = k;
+		ss->kvcap = ncap;
+	}
+	if ((off = sbuf_add(&ss->keys, s, len)) == SBUF_ERR)
+		return (-1);
+	k = &ss->kv[ss->n++];
+	k->hash = h;
+	k->off = (uint32_t)off;
+	k->len = (uint32_t)len;
+	return (1);
+}
+
 int
 strset_add(struct strset *ss, const char *s, size_t len)
 {
-	struct strset_ent	*e;
-	uint64_t		 h;
-	size_t			 i, off;
+	struct strset_key	*k;
+	uint64_t		 h, slot;
+	uint32_t		 tag;
+	size_t			 i;
 
+	/* Offsets and lengths are 32 bits: files are far smaller. */
+	if (len > UINT32_MAX || ss->keys.len > UINT32_MAX - len ||
+	    ss->n >= UINT32_MAX - 1) {
+		errno = ENOMEM;
+		return (-1);
+	}
+	if (!ss->hashed) {
+		/* Greater than the last key: greater than all, so new. */
+		if (ss->n == 0 || keycmp(s, len, ss->keys.p +
+		    ss->kv[ss->n - 1].off, ss->kv[ss->n - 1].len) > 0)
+			return (strset_append(ss, s, len, 0));
+		/* Out of order: hash what is there, from now on a table. */
+		for (i = 0; i < ss->n; i++)
+			ss->kv[i].hash = strset_hash((const unsigned char *)
+			    ss->keys.p + ss->kv[i].off, ss->kv[i].len);
+		ss->hashed = 1;
+	}
 	/* Keep the load at most one half. */
 	if ((ss->tab == NULL || ss->n + 1 > (ss->mask + 1) / 2) &&
 	    strset_grow(ss) == -1)
 		return (-1);
 	h = strset_hash((const unsigned char *)s, len);
-	for (i = h & ss->mask;; i = (i + 1) & ss->mask) {
-		e = &ss->tab[i];
-		if (e->len == SIZE_MAX)
-			break;
-		if (e->hash == h && e->len == len &&
-		    memcmp(ss->keys.p + e->off, s, len) == 0)
+	tag = (uint32_t)(h >> 32);
+	for (i = h & ss->mask; (slot = ss->tab[i]) != 0;
+	    i = (i + 1) & ss->mask) {
+		if ((uint32_t)(slot >> 32) != tag)
+			continue;
+		k = &ss->kv[(uint32_t)slot - 1];
+		if (k->len == len &&
+		    memcmp(ss->keys.p + k->off, s, len) == 0)
 			return (0);
 	}
-	if ((off = sbuf_add(&ss->keys, s, len)) == SBUF_ERR)
+	if (strset_append(ss, s, len, h) == -1)
 		return (-1);
-	e->hash = h;
-	e->off = off;
-	e->len = len;
-	ss->n++;
+	ss->tab[i] = (uint64_t)tag << 32 | (uint64_t)ss->n;
 	return (1);
 }
 

@@ -230,6 +230,42 @@ Test(scan_npm, deep_nesting)
 	free(doc);
 }
 
+/* The set behind "first occurrence wins", in order and out of it. */
+Test(scan_npm, strset)
+{
+	struct strset	 ss;
+	char		 key[32];
+	unsigned char	*seen;
+	unsigned int	 seed = 7;
+	int		 i, k, r, round;
+
+	cr_assert_not_null(seen = calloc(5000, 1));
+	for (round = 0; round < 3; round++) {
+		memset(seen, 0, 5000);
+		strset_init(&ss);
+		for (i = 0; i < 20000; i++) {
+			/* Sorted first, then (rounds 1, 2) shuffled. */
+			if (round == 0 || (round == 1 && i < 3000))
+				k = i < 5000 ? i : i % 5000;
+			else
+				k = rand_r(&seed) % 5000;
+			snprintf(key, sizeof(key), "node_modules/p%05d", k);
+			r = strset_add(&ss, key, strlen(key));
+			cr_assert_eq(r, seen[k] ? 0 : 1, "round %d key %d",
+			    round, k);
+			seen[k] = 1;
+		}
+		/* The empty key and keys with NUL bytes are keys too. */
+		cr_assert_eq(strset_add(&ss, "", 0), 1);
+		cr_assert_eq(strset_add(&ss, "", 0), 0);
+		cr_assert_eq(strset_add(&ss, "a\0b", 3), 1);
+		cr_assert_eq(strset_add(&ss, "a\0c", 3), 1);
+		cr_assert_eq(strset_add(&ss, "a\0b", 3), 0);
+		strset_free(&ss);
+	}
+	free(seen);
+}
+
 /* ---- The child path ---- */
 
 static char tmpdir[] = "/tmp/test_scan_npm.XXXXXX";
