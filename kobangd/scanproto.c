@@ -50,7 +50,21 @@ scan_parser_name(enum scan_parser p)
 		return ("hash-only");
 	case SCAN_PARSER_NPM_LOCK:
 		return ("npm-lock");
-	case SCAN_PARSER_COUNT:
+	case SCAN_PARSER_PNPM_LOCK:
+		return ("pnpm-lock");
+	case SCAN_PARSER_YARN_LOCK:
+		return ("yarn-lock");
+	case SCAN_PARSER_BUN_LOCK:
+		return ("bun-lock");
+	case SCAN_PARSER_UV_LOCK:
+		return ("uv-lock");
+	case SCAN_PARSER_PYLOCK:
+		return ("pylock");
+	case SCAN_PARSER_PYPROJECT:
+		return ("pyproject");
+	case SCAN_PARSER_REQUIREMENTS:
+		return ("requirements");
+	default:
 		break;
 	}
 	return ("unknown");
@@ -99,8 +113,17 @@ scan_parser_surface(enum scan_parser p)
 	case SCAN_PARSER_HASH_ONLY:
 		return (SURFACE_CLAUDE);
 	case SCAN_PARSER_NPM_LOCK:
+	case SCAN_PARSER_PNPM_LOCK:
+	case SCAN_PARSER_YARN_LOCK:
+	case SCAN_PARSER_BUN_LOCK:
 		return (SURFACE_JAVASCRIPT);
-	case SCAN_PARSER_COUNT:
+	case SCAN_PARSER_UV_LOCK:
+	case SCAN_PARSER_PYLOCK:
+	case SCAN_PARSER_PYPROJECT:
+	case SCAN_PARSER_REQUIREMENTS:
+		return (SURFACE_PYTHON);
+	default:
+		/* A parser not implemented here has no surface: refused. */
 		break;
 	}
 	return (-1);
@@ -149,7 +172,7 @@ scan_file_valid(const struct scan_file *f)
 	if (f->parser >= SCAN_PARSER_COUNT ||
 	    (int)f->surface != scan_parser_surface(f->parser))
 		return (0);
-	if ((f->flags & ~SCAN_F_ALL) != 0)
+	if ((f->flags & ~(SCAN_F_ALL | SCAN_F_CONSTRAINT)) != 0)
 		return (0);
 	if (!fixed_string_ok(f->path, sizeof(f->path), 0) ||
 	    f->path[0] != '/')
@@ -442,7 +465,32 @@ item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
 		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
 		    !(nils & SCAN_NIL_VERSION) &&
 		    sv_eq(origin, originlen, ORIGIN_NPM));
-	case SCAN_PARSER_COUNT:
+	/* SURFACES.md 7, 8: no detail; versions as each format has them. */
+	case SCAN_PARSER_PNPM_LOCK:
+	case SCAN_PARSER_YARN_LOCK:
+		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
+		    !(nils & SCAN_NIL_VERSION) && !has_detail &&
+		    sv_eq(origin, originlen,
+		    p->res->parser == SCAN_PARSER_PNPM_LOCK ? "pnpm" : "yarn"));
+	case SCAN_PARSER_BUN_LOCK:
+		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
+		    !has_detail && sv_eq(origin, originlen, "bun"));
+	case SCAN_PARSER_UV_LOCK:
+	case SCAN_PARSER_PYLOCK:
+		return (kind == KIND_PYTHON_RESOLVED_PACKAGE &&
+		    ior == SCAN_IOR_NIL && !has_detail &&
+		    sv_eq(origin, originlen,
+		    p->res->parser == SCAN_PARSER_UV_LOCK ? "uv" : "pylock"));
+	case SCAN_PARSER_PYPROJECT:
+		return (kind == KIND_PYTHON_DECLARED_REQUIREMENT &&
+		    ior == SCAN_IOR_NIL && (nils & SCAN_NIL_VERSION) &&
+		    !has_detail && sv_eq(origin, originlen, "pyproject"));
+	case SCAN_PARSER_REQUIREMENTS:
+		return (kind == ((p->flags & SCAN_F_CONSTRAINT) ?
+		    KIND_PYTHON_CONSTRAINT : KIND_PYTHON_DECLARED_REQUIREMENT) &&
+		    ior == SCAN_IOR_NIL && (nils & SCAN_NIL_VERSION) &&
+		    !has_detail && sv_eq(origin, originlen, "pip"));
+	default:
 		break;
 	}
 	return (0);
