@@ -86,6 +86,7 @@ enum stmt_id {
 	S_TENANT_GET,
 	S_TENANT_ADD,
 	S_OUTBOX_NEXTSEQ,
+	S_DEVICE_SEQ,
 	S_OUTBOX_INSERT,
 	S_OUTBOX_STATS,
 	S_OUTBOX_LASTSEQ,
@@ -170,8 +171,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_TENANT_GET] = "SELECT ref FROM outbox_tenant WHERE tenant_id = ?1",
 	[S_TENANT_ADD] = "INSERT INTO outbox_tenant (tenant_id) VALUES (?1)",
 	[S_OUTBOX_NEXTSEQ] =
-	    "SELECT coalesce(max(local_seq), 0) + 1 FROM outbox "
-	    "WHERE device = ?1",
+	    "SELECT max(coalesce((SELECT max(local_seq) FROM outbox "
+	    "WHERE device = ?1), 0), (SELECT last_seq FROM outbox_device "
+	    "WHERE ref = ?1)) + 1",
+	[S_DEVICE_SEQ] =
+	    "UPDATE outbox_device SET last_seq = ?2 WHERE ref = ?1",
 	[S_OUTBOX_INSERT] =
 	    "INSERT INTO outbox (event_id, device, tenant, local_seq, "
 	    "schema_version, surface, kind, finding, observed_ms, "
@@ -295,9 +299,15 @@ static const char *const schema_v1 =
     ");"
     "CREATE INDEX finding_key ON finding (surface, item_id, rule_id);"
     "CREATE INDEX finding_ts ON finding (ts_ms, id);"
+    /*
+     * last_seq: the highest sequence ever given to the device, so that
+     * dropping rows (an enforced outboxMaxBytes) can never make a
+     * sequence come round again.
+     */
     "CREATE TABLE outbox_device ("
     "  ref INTEGER PRIMARY KEY,"
-    "  device_id TEXT NOT NULL UNIQUE"
+    "  device_id TEXT NOT NULL UNIQUE,"
+    "  last_seq INTEGER NOT NULL DEFAULT 0"
     ");"
     "CREATE TABLE outbox_tenant ("
     "  ref INTEGER PRIMARY KEY,"
@@ -1692,6 +1702,12 @@ commit_body(struct commit *c)
 	for (i = 0; i < sc->npresent_findings; i++)
 		if (store_finding(c, &sc->present_findings[i]) == -1)
 			return (-1);
+	if (c->res->noutbox > 0) {
+		sqlite3_bind_int64(st->st[S_DEVICE_SEQ], 1, c->device);
+		sqlite3_bind_int64(st->st[S_DEVICE_SEQ], 2, c->res->last_seq);
+		if (run(st, S_DEVICE_SEQ) == -1)
+			return (-1);
+	}
 
 	q = st->st[S_SURFACE_COMMIT];
 	sqlite3_bind_int64(q, 1, c->code);

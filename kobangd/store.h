@@ -75,8 +75,10 @@ int	 store_baselined(struct store *, enum surface);
  * of items and their strings, freed together by store_items_free() (the
  * strings share one allocation: never free or keep one on its own).
  * Stored ids are unique, so the differ sees the same first occurrences the
- * scan had.  Order: the collector order of the scan that last wrote each
- * row, then item id.  An empty or never-scanned surface gives *n = 0.
+ * scan had.  Order: insertion order, i.e. the baseline's collector order,
+ * with rows added by later scans after them in diff order (a modified row
+ * keeps its place).  An empty or never-scanned surface gives *n = 0 and
+ * *items NULL.
  */
 int	 store_load_snapshot(struct store *, enum surface, struct item **,
 	    size_t *);
@@ -177,7 +179,10 @@ int	 store_note_scan_failure(struct store *, enum surface, int64_t at_ms,
  * their own home).  The callbacks get borrowed rows (see above).
  */
 
-/* Inventory, one surface (or all if surface < 0), by surface then order. */
+/*
+ * Inventory, one surface (or all if surface < 0), in enum surface order,
+ * then in the snapshot's order; id is the item identity string.
+ */
 typedef int	(*store_item_cb)(void *, const struct item *, const char *id);
 int	 store_query_inventory(struct store *, int surface, const char *home,
 	    store_item_cb, void *);

@@ -869,6 +869,29 @@ add_batch(struct store *st, const char *pfx, size_t k, int64_t ts,
 	free(f);
 }
 
+/* One added item with sync on for the device. */
+static void
+add_batch_device(struct store *st, const char *device,
+    struct store_commit_result *res)
+{
+	struct item		it;
+	struct change		ch;
+	struct store_scan	sc;
+
+	it = js("/home/alice", "extra", "1.0.0");
+	memset(&ch, 0, sizeof(ch));
+	ch.kind = CHANGE_ADDED;
+	ch.new = &it;
+	scan_init(&sc, SURFACE_JAVASCRIPT, 0);
+	sc.items = &it;
+	sc.nitems = 1;
+	sc.changes = &ch;
+	sc.nchanges = 1;
+	sc.device_id = device;
+	cr_assert_eq(store_commit_scan(st, &sc, res), 0);
+	items_free(&it, 1);
+}
+
 struct names {
 	char	 v[16][64];
 	size_t	 n;
@@ -1478,4 +1501,27 @@ Test(store, shared_files_and_versions)
 	store_close(st);
 	items_free(v, 3);
 	items_free(mcp, 2);
+}
+
+/* A sequence never comes round again, even when rows were dropped. */
+Test(store, sequences_never_reused)
+{
+	struct store			*st;
+	struct item			 v[4];
+	struct finding			 pf[2];
+	struct store_commit_result	 res;
+	size_t				 nv;
+
+	st = open_ok();
+	baseline(st, v, &nv, pf, "DEVICE-A", &res);
+	cr_assert_eq(res.last_seq, 5);
+	store_close(st);
+	/* What an enforced outboxMaxBytes may do: drop the rows. */
+	db_exec("DELETE FROM outbox");
+	st = open_ok();
+	add_batch_device(st, "DEVICE-A", &res);
+	cr_assert_eq(res.first_seq, 6);
+	store_close(st);
+	findings_free(pf, 2);
+	items_free(v, nv);
 }
