@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "scan.h"
+#include "scan_pkg.h"
 #include "sha256.h"
 
 struct reader {
@@ -178,7 +179,8 @@ sink_hash(void *arg)
 static int
 cap_of(enum scan_parser p)
 {
-	return (p == SCAN_PARSER_NPM_LOCK ? SCAN_CAP_PACKAGE : SCAN_CAP_AGENT);
+	return (p == SCAN_PARSER_NPM_LOCK || scan_pkg_parser(p) ?
+	    SCAN_CAP_PACKAGE : SCAN_CAP_AGENT);
 }
 
 /* HASH_ONLY: the template's item, detail the hash or nil. */
@@ -262,8 +264,9 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 			status = SCAN_OK;	/* kept, detail nil */
 		goto done;
 	}
-	/* npm items carry no hash: do not pay for one. */
-	if (req->parser != SCAN_PARSER_NPM_LOCK) {
+	/* Package items carry no hash: do not pay for one. */
+	if (req->parser != SCAN_PARSER_NPM_LOCK &&
+	    !scan_pkg_parser(req->parser)) {
 		if (sha256_init(&r.sha) == -1)
 			reader_fail(&r, SCAN_ISSUE_HASH, 0);
 		else
@@ -275,6 +278,11 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		goto done;
 	}
 
+	if (scan_pkg_parser(req->parser)) {
+		pr = scan_pkg_read(req->parser, req->flags, reader_read, &r,
+		    (size_t)r.size, &sink, NULL, NULL);
+		goto parsed;
+	}
 	win = r.size < JSON_WINDOW ? (size_t)r.size + 1 : JSON_WINDOW;
 	if (json_init_stream(&js, reader_read, &r, win,
 	    (size_t)cap_of(req->parser) + 1, 0) == -1) {
@@ -298,6 +306,7 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		break;
 	}
 	json_free(&js);
+ parsed:
 	if (pr == 0) {
 		/* The same size and time as before the read, or changed. */
 		if (fstat(fd, &st2) == -1 || st2.st_size != st->st_size ||

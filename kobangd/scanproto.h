@@ -71,6 +71,7 @@
 /* The HASH_ONLY template's fields, NUL included. */
 #define SCAN_TMPL_NAME_MAX	256		/* a file or directory name */
 #define SCAN_TMPL_ORIGIN_MAX	64
+#define SCAN_TMPL_VERSION_MAX	1024		/* Homebrew versions, joined */
 
 /* Which parser reads the file. */
 enum scan_parser {
@@ -79,6 +80,21 @@ enum scan_parser {
 	SCAN_PARSER_CLAUDE_PLUGIN_FILE,	/* ~/.claude/plugins JSON */
 	SCAN_PARSER_HASH_ONLY,		/* one item, detail = SHA-256 */
 	SCAN_PARSER_NPM_LOCK,		/* package-lock / npm-shrinkwrap */
+	SCAN_PARSER_PNPM_LOCK,		/* pnpm-lock.yaml */
+	SCAN_PARSER_YARN_LOCK,		/* yarn.lock */
+	SCAN_PARSER_BUN_LOCK,		/* bun.lock */
+	SCAN_PARSER_UV_LOCK,		/* uv.lock */
+	SCAN_PARSER_PYLOCK,		/* pylock.toml */
+	SCAN_PARSER_PYPROJECT,		/* pyproject.toml */
+	SCAN_PARSER_REQUIREMENTS,	/* requirement/constraint files */
+	SCAN_PARSER_BREW_RECEIPT,	/* Homebrew INSTALL_RECEIPT.json */
+	SCAN_PARSER_CODEX_CONFIG,	/* Codex config.toml */
+	SCAN_PARSER_CODEX_HOOKS,	/* Codex hooks.json */
+	SCAN_PARSER_CURSOR_MCP,		/* Cursor mcp.json */
+	SCAN_PARSER_OPENCODE_CONFIG,	/* opencode.json(c), JSONC */
+	SCAN_PARSER_PI_MCP,		/* Pi MCP files, JSONC */
+	SCAN_PARSER_PI_SETTINGS,	/* Pi settings.json */
+	SCAN_PARSER_AGENT_HASH,		/* HASH_ONLY for codex..opencode */
 	SCAN_PARSER_COUNT
 };
 
@@ -86,6 +102,10 @@ enum scan_parser {
 #define SCAN_F_HOOKS		0x01	/* settings: claude.includeHooks */
 #define SCAN_F_PLUGINS		0x02	/* settings: claude.includePlugins */
 #define SCAN_F_ALL		(SCAN_F_HOOKS | SCAN_F_PLUGINS)
+#define SCAN_F_CONSTRAINT	0x04	/* requirements: pythonConstraint */
+#define SCAN_F_MCP		0x10	/* opencode: opencode.includeMCP */
+#define SCAN_F_IMPORTS		0x20	/* pi MCP: pi.includeImports */
+#define SCAN_F_AGENTS		(SCAN_F_MCP | SCAN_F_IMPORTS)
 
 /* IMSG_SCAN_FILE payload, exactly this size; descriptor attached. */
 struct scan_file {
@@ -97,6 +117,7 @@ struct scan_file {
 	uint32_t	kind;		/* HASH_ONLY: enum item_kind; else 0 */
 	char		name[SCAN_TMPL_NAME_MAX];	/* HASH_ONLY, else "" */
 	char		origin[SCAN_TMPL_ORIGIN_MAX];	/* HASH_ONLY, else "" */
+	char		version[SCAN_TMPL_VERSION_MAX];	/* BREW_RECEIPT */
 	char		path[PATH_MAX];	/* label: absolute, NUL-terminated */
 };
 

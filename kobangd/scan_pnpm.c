@@ -1,0 +1,269 @@
+/*
+ * pnpm-lock.yaml (SURFACES.md 7) through libyaml's event parser: the
+ * document streams through a small window and is never built as a tree,
+ * and aliases are events, never expanded (no billion laughs).
+ *
+ * The reference loads the YAML and looks at the top-level mapping's
+ * "packages" mapping: each key with all leading and trailing '/'
+ * stripped, split at its last '@', both parts non-empty, is a package
+ * (name, version).  A top level that is not a mapping, no "packages", or
+ * "packages" that is not a mapping yields nothing and no issue; a YAML
+ * syntax error fails the file.  Keys that are not scalars are passed
+ * over.  The first document is read; later ones are only checked.
+ */
+
+#include <sys/types.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include <yaml.h>
+
+#include "scan_pkg.h"
+
+struct pnpm_rd {
+	json_read_fn	 rd;
+	void		*arg;
+};
+
+static int
+pnpm_read(void *data, unsigned char *buf, size_t size, size_t *got)
+{
+	struct pnpm_rd	*r = data;
+	ssize_t		 n;
+
+	if ((n = r->rd(r->arg, buf, size)) < 0)
+		return (0);
+	*got = (size_t)n;
+	return (1);
+}
+
+struct pnpm {
+	yaml_parser_t		 p;
+	const struct scan_sink	*sink;
+	int			 depth;
+	int			 failed;	/* issue recorded */
+};
+
+static void
+pnpm_error(struct pnpm *y)
+{
+	char	buf[SCAN_REASON_MAX];
+
+	if (y->failed++)
+		return;
+	if (y->p.error == YAML_MEMORY_ERROR)
+		snprintf(buf, sizeof(buf), "out of memory");
+	else
+		snprintf(buf, sizeof(buf), "malformed YAML: line %zu, "
+		    "column %zu: %s%s%s", y->p.problem_mark.line + 1,
+		    y->p.problem_mark.column + 1,
+		    y->p.problem ? y->p.problem : "syntax error",
+		    y->p.context ? " " : "", y->p.context ? y->p.context : "");
+	y->sink->issue(y->sink->arg, y->p.error == YAML_MEMORY_ERROR ?
+	    SCAN_ISSUE_LIMIT : SCAN_ISSUE_MALFORMED, buf);
+}
+
+/* The next event, with the nesting bounded.  0 or -1 (issue recorded). */
+static int
+pnpm_next(struct pnpm *y, yaml_event_t *ev)
+{
+	char	buf[SCAN_REASON_MAX];
+
+	if (!yaml_parser_parse(&y->p, ev)) {
+		pnpm_error(y);
+		return (-1);
+	}
+	switch (ev->type) {
+	case YAML_MAPPING_START_EVENT:
+	case YAML_SEQUENCE_START_EVENT:
+		if (++y->depth > SCAN_YAML_MAX_DEPTH) {
+			snprintf(buf, sizeof(buf), "malformed YAML: line %zu: "
+			    "nested more than %d levels",
+			    ev->start_mark.line + 1, SCAN_YAML_MAX_DEPTH);
+			yaml_event_delete(ev);
+			if (!y->failed++)
+				y->sink->issue(y->sink->arg,
+				    SCAN_ISSUE_MALFORMED, buf);
+			return (-1);
+		}
+		break;
+	case YAML_MAPPING_END_EVENT:
+	case YAML_SEQUENCE_END_EVENT:
+		y->depth--;
+		break;
+	default:
+		break;
+	}
+	return (0);
+}
+
+/* Pass over the rest of the node that ev started; ev is consumed. */
+static int
+pnpm_skip(struct pnpm *y, yaml_event_t *ev)
+{
+	int	target;
+
+	if (ev->type != YAML_MAPPING_START_EVENT &&
+	    ev->type != YAML_SEQUENCE_START_EVENT) {
+		yaml_event_delete(ev);
+		return (0);
+	}
+	target = y->depth - 1;
+	yaml_event_delete(ev);
+	while (y->depth > target) {
+		if (pnpm_next(y, ev) == -1)
+			return (-1);
+		yaml_event_delete(ev);
+	}
+	return (0);
+}
+
+static int
+pnpm_key(struct pnpm *y, const char *s, size_t len)
+{
+	struct scan_item	 it;
+	size_t			 at;
+
+	while (len > 0 && s[0] == '/') {
+		s++;
+		len--;
+	}
+	while (len > 0 && s[len - 1] == '/')
+		len--;
+	for (at = len; at > 0; at--)
+		if (s[at - 1] == '@')
+			break;
+	/* at: one past the last '@'; both parts non-empty. */
+	if (at <= 1 || at == len)
+		return (0);
+	memset(&it, 0, sizeof(it));
+	it.kind = KIND_PACKAGE;
+	it.ior = ITEM_BOOL_NIL;
+	it.name.p = s;
+	it.name.len = at - 1;
+	it.version.p = s + at;
+	it.version.len = len - at;
+	it.origin.p = SCAN_ORIGIN_PNPM;
+	it.origin.len = sizeof(SCAN_ORIGIN_PNPM) - 1;
+	return (y->sink->emit(y->sink->arg, &it));
+}
+
+/* The "packages" mapping, its start event read. */
+static int
+pnpm_packages(struct pnpm *y)
+{
+	yaml_event_t	ev;
+	int		r;
+
+	for (;;) {
+		if (pnpm_next(y, &ev) == -1)
+			return (-1);
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return (0);
+		}
+		if (ev.type == YAML_SCALAR_EVENT) {
+			r = pnpm_key(y, (const char *)ev.data.scalar.value,
+			    ev.data.scalar.length);
+			yaml_event_delete(&ev);
+			if (r == -1) {
+				y->failed = 1;
+				return (-1);
+			}
+		} else if (pnpm_skip(y, &ev) == -1)
+			return (-1);
+		/* The value. */
+		if (pnpm_next(y, &ev) == -1 || pnpm_skip(y, &ev) == -1)
+			return (-1);
+	}
+}
+
+/* The top-level mapping, its start event read. */
+static int
+pnpm_root(struct pnpm *y)
+{
+	yaml_event_t	ev;
+	int		seen = 0, is_pkgs;
+
+	for (;;) {
+		if (pnpm_next(y, &ev) == -1)
+			return (-1);
+		if (ev.type == YAML_MAPPING_END_EVENT) {
+			yaml_event_delete(&ev);
+			return (0);
+		}
+		is_pkgs = !seen && ev.type == YAML_SCALAR_EVENT &&
+		    ev.data.scalar.length == 8 &&
+		    memcmp(ev.data.scalar.value, "packages", 8) == 0;
+		if (pnpm_skip(y, &ev) == -1)
+			return (-1);
+		if (pnpm_next(y, &ev) == -1)
+			return (-1);
+		if (is_pkgs) {
+			seen = 1;
+			if (ev.type == YAML_MAPPING_START_EVENT) {
+				yaml_event_delete(&ev);
+				if (pnpm_packages(y) == -1)
+					return (-1);
+				continue;
+			}
+		}
+		if (pnpm_skip(y, &ev) == -1)
+			return (-1);
+	}
+}
+
+int
+scan_pnpm_lock(json_read_fn rd, void *arg, const struct scan_sink *sink)
+{
+	struct pnpm	 y;
+	struct pnpm_rd	 r;
+	yaml_event_t	 ev;
+	int		 docs = 0, ret = -1;
+
+	memset(&y, 0, sizeof(y));
+	y.sink = sink;
+	if (!yaml_parser_initialize(&y.p)) {
+		sink->issue(sink->arg, SCAN_ISSUE_LIMIT, "out of memory");
+		return (-1);
+	}
+	r.rd = rd;
+	r.arg = arg;
+	yaml_parser_set_input(&y.p, pnpm_read, &r);
+	for (;;) {
+		if (pnpm_next(&y, &ev) == -1)
+			goto out;
+		switch (ev.type) {
+		case YAML_STREAM_END_EVENT:
+			yaml_event_delete(&ev);
+			ret = 0;
+			goto out;
+		case YAML_DOCUMENT_START_EVENT:
+			docs++;
+			yaml_event_delete(&ev);
+			break;
+		case YAML_MAPPING_START_EVENT:
+			yaml_event_delete(&ev);
+			if (docs == 1) {
+				if (pnpm_root(&y) == -1)
+					goto out;
+			} else {
+				/* Checked only: skip to its end. */
+				while (y.depth > 0) {
+					if (pnpm_next(&y, &ev) == -1)
+						goto out;
+					yaml_event_delete(&ev);
+				}
+			}
+			break;
+		default:
+			if (pnpm_skip(&y, &ev) == -1)
+				goto out;
+			break;
+		}
+	}
+ out:
+	yaml_parser_delete(&y.p);
+	return (ret);
+}
