@@ -18,10 +18,12 @@
 
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "scan.h"
+#include "scan_agents.h"
 
 struct ref {
 	size_t	off;
@@ -912,4 +914,201 @@ scan_claude_plugin_file(struct json *js, const struct scan_sink *sink)
 out:
 	claude_free(&c);
 	return (ret);
+}
+
+/* ---- MCP documents of the other agent surfaces (scan_agents.h) ---- */
+
+static int
+emit_cand(struct claude *c, const struct mcp_cand *mc)
+{
+	struct scan_item	it;
+
+	memset(&it, 0, sizeof(it));
+	it.kind = KIND_MCP_SERVER;
+	it.ior = ITEM_BOOL_NIL;
+	it.name.p = c->sb.p + mc->name.off;
+	it.name.len = mc->name.len;
+	it.origin.p = c->sb.p + mc->origin.off;
+	it.origin.len = mc->origin.len;
+	if (mc->has_detail) {
+		it.detail.p = c->sb.p + mc->detail.off;
+		it.detail.len = mc->detail.len;
+	}
+	return (c->sink->emit(c->sink->arg, &it));
+}
+
+/* A list of strings (imports, plugin), its first token read. */
+static int
+mcp_doc_list(struct claude *c, const char *key, enum json_type t)
+{
+	struct json_tok	tok;
+	struct ref	r;
+	char		what[64];
+
+	if (t == JSON_NULL)
+		return (0);
+	if (t != JSON_ARRAY) {
+		scan_type_error(c->sink, key, "an array");
+		return (-1);
+	}
+	for (;;) {
+		if ((t = json_next(c->js, &tok)) == JSON_END)
+			return (0);
+		if (t == JSON_ERROR)
+			return (malformed(c));
+		if (t != JSON_STRING) {
+			snprintf(what, sizeof(what), "an element of %s", key);
+			scan_type_error(c->sink, what, "a string");
+			return (-1);
+		}
+		if (save(c, &tok, &r) == -1 || push_name(c, &r, 0) == -1)
+			return (nomem(c));
+	}
+}
+
+int
+scan_mcp_doc(struct json *js, const struct scan_mcp_doc *d,
+    const struct scan_sink *sink)
+{
+	struct claude		 c;
+	struct json_tok		 tok;
+	const struct mcp_cand	*mc, *prev;
+	const char		*hash;
+	enum json_type		 t;
+	int			 servers = 0, list = 0, ret = -1;
+	size_t			 i;
+
+	claude_init(&c, js, sink);
+	if ((t = json_next(js, &tok)) == JSON_ERROR) {
+		malformed(&c);
+		goto out;
+	}
+	if (t != JSON_OBJECT) {
+		scan_type_error(sink, "the top level", "an object");
+		goto out;
+	}
+	for (;;) {
+		if ((t = json_next(js, &tok)) == JSON_END)
+			break;
+		if (t != JSON_KEY) {
+			malformed(&c);
+			goto out;
+		}
+		if (!servers && json_tok_eq(&tok, d->servers_key)) {
+			/* Decoded (and type-checked) even when not kept. */
+			servers = 1;
+			if (mcp_servers_value(&c, 0) == -1)
+				goto out;
+		} else if (!list && d->list_key != NULL &&
+		    json_tok_eq(&tok, d->list_key)) {
+			list = 1;
+			if ((t = json_next(js, &tok)) == JSON_ERROR) {
+				malformed(&c);
+				goto out;
+			}
+			if (mcp_doc_list(&c, d->list_key, t) == -1)
+				goto out;
+		} else if (json_skip_next(js) == -1) {
+			malformed(&c);
+			goto out;
+		}
+	}
+	if (json_next(js, &tok) != JSON_EOF) {
+		malformed(&c);
+		goto out;
+	}
+
+	hash = sink->hash(sink->arg);
+	if (d->profile_name != NULL && emit(&c, KIND_CONFIG_PROFILE,
+	    d->profile_name, strlen(d->profile_name), d->profile_origin,
+	    hash) == -1)
+		goto out;
+	if (d->servers) {
+		cmp_base = c.sb.p;
+		if (c.ncands > 1)
+			qsort(c.cands, c.ncands, sizeof(*c.cands), cand_cmp);
+		prev = NULL;
+		for (i = 0; i < c.ncands; i++) {
+			mc = &c.cands[i];
+			if (prev != NULL && refcmp(c.sb.p, &prev->name,
+			    &mc->name) == 0)
+				continue;
+			prev = mc;
+			if (emit_cand(&c, mc) == -1)
+				goto out;
+		}
+	}
+	/* In document order, repeats kept (SURFACES.md 13.3). */
+	for (i = 0; d->list && i < c.nnames; i++)
+		if (emit(&c, d->list_kind, c.sb.p + c.names[i].name.off,
+		    c.names[i].name.len, d->list_origin, d->list_hash ?
+		    hash : NULL) == -1)
+			goto out;
+	ret = 0;
+out:
+	claude_free(&c);
+	return (ret);
+}
+
+static int
+save_sv(struct claude *c, const struct sv *v, struct ref *r)
+{
+	if ((r->off = sbuf_add(&c->sb, v->p, v->len)) == SBUF_ERR)
+		return (-1);
+	r->len = v->len;
+	return (0);
+}
+
+int
+scan_mcp_emit_one(const struct scan_sink *sink, struct sv name,
+    const struct scan_mcp_spec *ms)
+{
+	struct claude	 c;
+	struct spec	 sp;
+	struct ref	 nm;
+	size_t		 i, start;
+	int		 ret = -1;
+
+	claude_init(&c, NULL, sink);
+	memset(&sp, 0, sizeof(sp));
+	if (save_sv(&c, &name, &nm) == -1)
+		goto nomem;
+	if (ms->command.p != NULL) {
+		if (save_sv(&c, &ms->command, &sp.v[S_COMMAND]) == -1)
+			goto nomem;
+		sp.has[S_COMMAND] = 1;
+	}
+	if (ms->url.p != NULL) {
+		if (save_sv(&c, &ms->url, &sp.v[S_URL]) == -1)
+			goto nomem;
+		sp.has[S_URL] = 1;
+	}
+	if (ms->headers_helper.p != NULL) {
+		if (save_sv(&c, &ms->headers_helper,
+		    &sp.v[S_HEADERSHELPER]) == -1)
+			goto nomem;
+		sp.has[S_HEADERSHELPER] = 1;
+	}
+	if (ms->args != NULL) {
+		start = c.sb.len;
+		for (i = 0; i < ms->nargs; i++)
+			if (sbuf_add(&c.sb, " ", 1) == SBUF_ERR ||
+			    sbuf_add(&c.sb, ms->args[i].p,
+			    ms->args[i].len) == SBUF_ERR)
+				goto nomem;
+		sp.v[S_ARGS].off = start;
+		sp.v[S_ARGS].len = c.sb.len - start;
+		sp.has[S_ARGS] = 1;
+	}
+	if (mcp_candidate(&c, &nm, &sp, 0) == -1)
+		goto nomem;
+	ret = 0;
+	if (c.ncands == 1)
+		ret = emit_cand(&c, &c.cands[0]);
+	claude_free(&c);
+	return (ret);
+ nomem:
+	nomem(&c);
+	claude_free(&c);
+	return (-1);
 }

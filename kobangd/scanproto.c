@@ -50,6 +50,22 @@ scan_parser_name(enum scan_parser p)
 		return ("hash-only");
 	case SCAN_PARSER_NPM_LOCK:
 		return ("npm-lock");
+	case SCAN_PARSER_BREW_RECEIPT:
+		return ("brew-receipt");
+	case SCAN_PARSER_CODEX_CONFIG:
+		return ("codex-config");
+	case SCAN_PARSER_CODEX_HOOKS:
+		return ("codex-hooks");
+	case SCAN_PARSER_CURSOR_MCP:
+		return ("cursor-mcp");
+	case SCAN_PARSER_OPENCODE_CONFIG:
+		return ("opencode-config");
+	case SCAN_PARSER_PI_MCP:
+		return ("pi-mcp");
+	case SCAN_PARSER_PI_SETTINGS:
+		return ("pi-settings");
+	case SCAN_PARSER_AGENT_HASH:
+		return ("agent-hash");
 	case SCAN_PARSER_PNPM_LOCK:
 		return ("pnpm-lock");
 	case SCAN_PARSER_YARN_LOCK:
@@ -112,6 +128,18 @@ scan_parser_surface(enum scan_parser p)
 	case SCAN_PARSER_CLAUDE_PLUGIN_FILE:
 	case SCAN_PARSER_HASH_ONLY:
 		return (SURFACE_CLAUDE);
+	case SCAN_PARSER_BREW_RECEIPT:
+		return (SURFACE_HOMEBREW);
+	case SCAN_PARSER_CODEX_CONFIG:
+	case SCAN_PARSER_CODEX_HOOKS:
+		return (SURFACE_CODEX);
+	case SCAN_PARSER_CURSOR_MCP:
+		return (SURFACE_CURSOR);
+	case SCAN_PARSER_OPENCODE_CONFIG:
+		return (SURFACE_OPENCODE);
+	case SCAN_PARSER_PI_MCP:
+	case SCAN_PARSER_PI_SETTINGS:
+		return (SURFACE_PI);
 	case SCAN_PARSER_NPM_LOCK:
 	case SCAN_PARSER_PNPM_LOCK:
 	case SCAN_PARSER_YARN_LOCK:
@@ -162,6 +190,79 @@ hexhash_ok(const char *p, size_t len)
 }
 
 /*
+ * The hashed files of codexConfig, cursorConfig, opencodeConfig and
+ * piConfig (SURFACES.md 3-6): which template each surface may ask for.
+ */
+static const struct {
+	enum surface	 surface;
+	enum item_kind	 kind;
+	const char	*origin;
+} agent_templates[] = {
+	{ SURFACE_CODEX, KIND_RULE, "codex-rules" },
+	{ SURFACE_CODEX, KIND_SKILL, "codex-skills" },
+	{ SURFACE_CURSOR, KIND_RULE, "cursor-rules" },
+	{ SURFACE_CURSOR, KIND_RULE, "cursor-legacy-rules" },
+	{ SURFACE_CURSOR, KIND_INSTRUCTION, "cursor-instruction" },
+	{ SURFACE_OPENCODE, KIND_AGENT, "opencode-agent" },
+	{ SURFACE_OPENCODE, KIND_COMMAND, "opencode-command" },
+	{ SURFACE_OPENCODE, KIND_PLUGIN, "opencode-plugin" },
+	{ SURFACE_OPENCODE, KIND_INSTRUCTION, "opencode-instruction" },
+	{ SURFACE_PI, KIND_PLUGIN, "pi-package" },
+};
+
+/* Requests of the parsers of SURFACES.md 1, 3-6. */
+static int
+agents_file_valid(const struct scan_file *f)
+{
+	size_t	i;
+
+	if ((f->flags & ~SCAN_F_AGENTS) != 0 ||
+	    !fixed_string_ok(f->path, sizeof(f->path), 0) ||
+	    f->path[0] != '/' ||
+	    !fixed_string_ok(f->version, sizeof(f->version), 1))
+		return (0);
+	if (f->parser == SCAN_PARSER_AGENT_HASH) {
+		if (f->version[0] != '\0' || f->flags != 0 ||
+		    !fixed_string_ok(f->name, sizeof(f->name), 0) ||
+		    !fixed_string_ok(f->origin, sizeof(f->origin), 1))
+			return (0);
+		for (i = 0; i < nitems(agent_templates); i++)
+			if ((uint32_t)agent_templates[i].surface ==
+			    f->surface && (uint32_t)agent_templates[i].kind ==
+			    f->kind && strcmp(agent_templates[i].origin,
+			    f->origin) == 0)
+				return (1);
+		return (0);
+	}
+	if ((int)f->surface != scan_parser_surface(f->parser))
+		return (0);
+	if (f->parser == SCAN_PARSER_BREW_RECEIPT)
+		/* The package's rack or cask name and its versions. */
+		return (f->kind == KIND_PACKAGE && f->flags == 0 &&
+		    fixed_string_ok(f->name, sizeof(f->name), 0) &&
+		    fixed_string_ok(f->origin, sizeof(f->origin), 1) &&
+		    f->origin[0] == '\0');
+	if ((f->parser == SCAN_PARSER_OPENCODE_CONFIG &&
+	    (f->flags & ~SCAN_F_MCP) != 0) ||
+	    (f->parser == SCAN_PARSER_PI_MCP &&
+	    (f->flags & ~SCAN_F_IMPORTS) != 0) ||
+	    (f->parser != SCAN_PARSER_OPENCODE_CONFIG &&
+	    f->parser != SCAN_PARSER_PI_MCP && f->flags != 0))
+		return (0);
+	return (f->kind == 0 && f->version[0] == '\0' &&
+	    fixed_string_ok(f->name, sizeof(f->name), 1) &&
+	    f->name[0] == '\0' &&
+	    fixed_string_ok(f->origin, sizeof(f->origin), 1) &&
+	    f->origin[0] == '\0');
+}
+
+static int
+parser_is_agents(uint32_t p)
+{
+	return (p >= SCAN_PARSER_BREW_RECEIPT && p <= SCAN_PARSER_AGENT_HASH);
+}
+
+/*
  * A request either end may check: the parent before sending, the child
  * on receipt.  For HASH_ONLY the template's kind and origin must be one
  * of the file-backed claudeConfig items (SURFACES.md 2.4).
@@ -169,6 +270,8 @@ hexhash_ok(const char *p, size_t len)
 int
 scan_file_valid(const struct scan_file *f)
 {
+	if (parser_is_agents(f->parser))
+		return (agents_file_valid(f));
 	if (f->parser >= SCAN_PARSER_COUNT ||
 	    (int)f->surface != scan_parser_surface(f->parser))
 		return (0);
@@ -219,6 +322,7 @@ struct scan_pending {
 	char			 name[SCAN_TMPL_NAME_MAX];
 	char			 origin[SCAN_TMPL_ORIGIN_MAX];
 	uint32_t		 flags;
+	char			 version[SCAN_TMPL_VERSION_MAX];
 };
 
 struct scanproto {
@@ -365,6 +469,7 @@ scanproto_send_file(struct scanproto *sp, struct imsgbuf *ibuf,
 	p->flags = f->flags;
 	memcpy(p->name, f->name, sizeof(p->name));
 	memcpy(p->origin, f->origin, sizeof(p->origin));
+	memcpy(p->version, f->version, sizeof(p->version));
 	sp->n++;
 	return (0);
 }
@@ -417,6 +522,73 @@ sv_eq(const unsigned char *s, size_t len, const char *lit)
  * What each parser can produce (SURFACES.md 2, 7): a child that claims
  * anything else is lying and its channel is broken.
  */
+/* The items of SURFACES.md 1, 3-6: what each parser may answer. */
+static int
+agents_item_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
+    uint8_t nils, const unsigned char *name, size_t namelen,
+    const unsigned char *origin, size_t originlen,
+    const unsigned char *detail, size_t detaillen)
+{
+	int		 has_detail = !(nils & SCAN_NIL_DETAIL);
+	int		 hash_ok = !has_detail || hexhash_ok((const char *)detail,
+			    detaillen);
+	const char	*base = strrchr(p->res->path, '/') + 1;
+
+	if (p->res->parser == SCAN_PARSER_BREW_RECEIPT)
+		/* Name and versions are the parent's, from the listing. */
+		return (kind == KIND_PACKAGE && p->res->nitems == 0 &&
+		    !has_detail && sv_eq(name, namelen, p->name) &&
+		    !(nils & SCAN_NIL_VERSION));
+	/* Every other agent item has no version and no flag. */
+	if (ior != SCAN_IOR_NIL || !(nils & SCAN_NIL_VERSION) || !hash_ok)
+		return (0);
+	switch (p->res->parser) {
+	case SCAN_PARSER_CODEX_CONFIG:
+		switch (kind) {
+		case KIND_CONFIG_PROFILE:
+			return (sv_eq(name, namelen, base) &&
+			    sv_eq(origin, originlen, "codex-config"));
+		case KIND_MCP_SERVER:
+			return (1);
+		case KIND_HOOK:
+			return (sv_eq(origin, originlen, "codex-hooks"));
+		default:
+			return (0);
+		}
+	case SCAN_PARSER_CODEX_HOOKS:
+		return (kind == KIND_HOOK &&
+		    sv_eq(origin, originlen, "codex-hooks"));
+	case SCAN_PARSER_CURSOR_MCP:
+		return (kind == KIND_MCP_SERVER);
+	case SCAN_PARSER_OPENCODE_CONFIG:
+		switch (kind) {
+		case KIND_CONFIG_PROFILE:
+			return (sv_eq(name, namelen, base) &&
+			    sv_eq(origin, originlen, "opencode-config"));
+		case KIND_MCP_SERVER:
+			return ((p->flags & SCAN_F_MCP) != 0);
+		case KIND_PLUGIN:
+			return (sv_eq(origin, originlen, "opencode-plugin"));
+		default:
+			return (0);
+		}
+	case SCAN_PARSER_PI_MCP:
+		if (kind == KIND_MCP_SERVER)
+			return (1);
+		return (kind == KIND_IMPORT && (p->flags & SCAN_F_IMPORTS) &&
+		    !has_detail && sv_eq(origin, originlen, "pi-import"));
+	case SCAN_PARSER_PI_SETTINGS:
+		return (kind == KIND_SETTINGS &&
+		    sv_eq(origin, originlen, "pi-settings"));
+	case SCAN_PARSER_AGENT_HASH:
+		return (kind == p->kind && p->res->nitems == 0 &&
+		    sv_eq(name, namelen, p->name) &&
+		    sv_eq(origin, originlen, p->origin));
+	default:
+		return (0);
+	}
+}
+
 static int
 item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
     uint8_t nils, const unsigned char *name, size_t namelen,
@@ -465,6 +637,16 @@ item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
 		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
 		    !(nils & SCAN_NIL_VERSION) &&
 		    sv_eq(origin, originlen, ORIGIN_NPM));
+	case SCAN_PARSER_BREW_RECEIPT:
+	case SCAN_PARSER_CODEX_CONFIG:
+	case SCAN_PARSER_CODEX_HOOKS:
+	case SCAN_PARSER_CURSOR_MCP:
+	case SCAN_PARSER_OPENCODE_CONFIG:
+	case SCAN_PARSER_PI_MCP:
+	case SCAN_PARSER_PI_SETTINGS:
+	case SCAN_PARSER_AGENT_HASH:
+		return (agents_item_ok(p, kind, ior, nils, name, namelen,
+		    origin, originlen, detail, detaillen));
 	/* SURFACES.md 7, 8: no detail; versions as each format has them. */
 	case SCAN_PARSER_PNPM_LOCK:
 	case SCAN_PARSER_YARN_LOCK:
@@ -555,6 +737,10 @@ recv_items(struct scan_pending *p, const unsigned char *data, size_t len)
 			return (-1);
 		if (!item_shape_ok(p, kind, ior, nils, name, namelen,
 		    origin, originlen, detail, detaillen))
+			return (-1);
+		/* A receipt's versions are the parent's, from the listing. */
+		if (res->parser == SCAN_PARSER_BREW_RECEIPT &&
+		    !sv_eq(version, versionlen, p->version))
 			return (-1);
 
 		it = &res->items[res->nitems];
