@@ -893,6 +893,7 @@ ds_free(struct dirstack *ds)
 
 struct project_walk {
 	const struct strlist	*names;
+	const struct strlist	*globs;		/* NULL: none */
 	const struct strlist	*exclude;
 	long long		 max_depth;
 	unsigned long long	 start;
@@ -900,6 +901,45 @@ struct project_walk {
 	size_t			 files;
 	int			 time_issue, dirs_issue, files_issue;
 };
+
+static int
+glob_any(const struct strlist *globs, const char *name)
+{
+	size_t	i;
+
+	for (i = 0; globs != NULL && i < globs->n; i++)
+		if (disc_glob_match(globs->v[i], name))
+			return (1);
+	return (0);
+}
+
+/*
+ * The parser of a project file by its name (SURFACES.md 7, 8): every
+ * pythonPackages file that is not one of the three exact names is a
+ * requirements file, a constraints one if its name says so.
+ */
+static enum disc_parser
+project_parser(enum surface s, const char *name)
+{
+	if (s == SURFACE_PYTHON) {
+		if (strcmp(name, "uv.lock") == 0)
+			return (DISC_UV_LOCK);
+		if (strcmp(name, "pylock.toml") == 0)
+			return (DISC_PYLOCK);
+		if (strcmp(name, "pyproject.toml") == 0)
+			return (DISC_PYPROJECT);
+		if (strncmp(name, "constraints", 11) == 0)
+			return (DISC_CONSTRAINTS);
+		return (DISC_REQUIREMENTS);
+	}
+	if (strcmp(name, "pnpm-lock.yaml") == 0)
+		return (DISC_PNPM_LOCK);
+	if (strcmp(name, "yarn.lock") == 0)
+		return (DISC_YARN_LOCK);
+	if (strcmp(name, "bun.lock") == 0)
+		return (DISC_BUN_LOCK);
+	return (DISC_NPM_LOCK);
+}
 
 static int
 project_visit(struct disc_result *res, struct project_walk *pw,
@@ -972,7 +1012,8 @@ project_visit(struct disc_result *res, struct project_walk *pw,
 				continue;
 			}
 			/* Links and other types count as files here. */
-			if (!strlist_has(pw->names, v[i].name))
+			if (!strlist_has(pw->names, v[i].name) &&
+			    !glob_any(pw->globs, v[i].name))
 				continue;
 			if (pw->files >= DISC_PROJECT_MAX_FILES) {
 				if (!pw->files_issue++)
@@ -986,13 +1027,8 @@ project_visit(struct disc_result *res, struct project_walk *pw,
 				continue;
 			}
 			if (res_file(res, anchor, child,
-			    strcmp(v[i].name, "pnpm-lock.yaml") == 0 ?
-			    DISC_PNPM_LOCK :
-			    strcmp(v[i].name, "yarn.lock") == 0 ?
-			    DISC_YARN_LOCK :
-			    strcmp(v[i].name, "bun.lock") == 0 ?
-			    DISC_BUN_LOCK : DISC_NPM_LOCK, 0, NULL, NULL,
-			    DISC_PACKAGE_CAP) == -1) {
+			    project_parser(res->surface, v[i].name), 0, NULL,
+			    NULL, DISC_PACKAGE_CAP) == -1) {
 				if (res->enomem)
 					goto nomem_v;
 				continue;
@@ -1159,14 +1195,13 @@ discover_javascript(const struct config *conf, const struct disc_users *us,
 	for (i = 0; i < js->lockfile_names.n; i++) {
 		const char	*nm = js->lockfile_names.v[i];
 
-		/*
-		 * The scan child parses npm lockfiles only so far; pnpm,
-		 * yarn and bun come with their parsers (includePnpm,
-		 * includeYarn, includeBun then apply the same way).
-		 */
-		if ((strcmp(nm, "package-lock.json") == 0 ||
+		/* Each known name gated by its include flag. */
+		if (((strcmp(nm, "package-lock.json") == 0 ||
 		    strcmp(nm, "npm-shrinkwrap.json") == 0) &&
-		    js->include_npm) {
+		    js->include_npm) ||
+		    (strcmp(nm, "pnpm-lock.yaml") == 0 && js->include_pnpm) ||
+		    (strcmp(nm, "yarn.lock") == 0 && js->include_yarn) ||
+		    (strcmp(nm, "bun.lock") == 0 && js->include_bun)) {
 			if (!strlist_has(&names, nm) && names.n < nitems(namev))
 				names.v[names.n++] = (char *)nm;
 		}
@@ -1214,6 +1249,83 @@ discover_javascript(const struct config *conf, const struct disc_users *us,
 	project_files_finish(res);
 	strlist_free(&seen);
 	return (rc);
+ nomem:
+	strlist_free(&seen);
+	res->enomem = 1;
+	return (-1);
+}
+
+/* pythonPackages (SURFACES.md 0.6, 8) */
+
+static int
+discover_python(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct config_python *py = &conf->python;
+	const struct strlist	*roots, *ex;
+	struct strlist		 names, globs, seen;
+	struct project_walk	 pw;
+	char			 root[PATH_MAX];
+	const char		*top;
+	const struct disc_user	*owner;
+	size_t			 i, r, anchor;
+	int			 s;
+	char			*namev[3];
+
+	memset(&names, 0, sizeof(names));
+	memset(&globs, 0, sizeof(globs));
+	memset(&seen, 0, sizeof(seen));
+	names.v = namev;
+	if (py->include_uv)
+		names.v[names.n++] = "uv.lock";
+	if (py->include_py_project)
+		names.v[names.n++] = "pyproject.toml";
+	if (py->include_pylock)
+		names.v[names.n++] = "pylock.toml";
+	if (py->include_requirements)
+		globs = py->requirement_file_globs;
+	/* The watcher matches names as globs: exact names are globs too. */
+	for (i = 0; i < names.n; i++)
+		if (seen_add(&res->wnames, names.v[i]) == -1)
+			goto nomem;
+	for (i = 0; i < globs.n; i++)
+		if (seen_add(&res->wnames, globs.v[i]) == -1)
+			goto nomem;
+	ex = py->exclude_directories ? py->exclude_directories :
+	    &conf->watch.exclude_directories;
+	for (i = 0; i < ex->n; i++)
+		if (seen_add(&res->wexclude, ex->v[i]) == -1)
+			goto nomem;
+	roots = config_project_roots(conf, SURFACE_PYTHON);
+	for (i = 0; i < us->n; i++) {
+		memset(&pw, 0, sizeof(pw));
+		pw.names = &names;
+		pw.globs = &globs;
+		pw.exclude = ex;
+		pw.max_depth = config_max_depth(conf, SURFACE_PYTHON);
+		pw.start = disc_now_ms();
+		for (r = 0; r < roots->n; r++) {
+			if (expand_root(roots->v[r], &us->v[i], root,
+			    sizeof(root), res) == -1)
+				continue;
+			if ((s = seen_add(&seen, root)) == 1)
+				continue;
+			if (s == -1)
+				goto nomem;
+			owner = path_owner(us, root, &us->v[i], &top);
+			if (res_watch_file(res, root, top == root ?
+			    "/" : top, owner) == -1 ||
+			    res_anchor(res, root, owner, &anchor) == -1)
+				goto nomem;
+			if (names.n == 0 && globs.n == 0)
+				continue;
+			if (project_visit(res, &pw, anchor, top, owner) == -1)
+				goto nomem;
+		}
+	}
+	project_files_finish(res);
+	strlist_free(&seen);
+	return (0);
  nomem:
 	strlist_free(&seen);
 	res->enomem = 1;
@@ -1558,6 +1670,10 @@ discover_surface(const struct config *conf, enum surface s,
 		if (!conf->javascript.enabled)
 			return (0);
 		return (discover_javascript(conf, us, res));
+	case SURFACE_PYTHON:
+		if (!conf->python.enabled)
+			return (0);
+		return (discover_python(conf, us, res));
 	default:
 		return (0);
 	}

@@ -71,6 +71,11 @@ enum disc_parser {
 	DISC_PNPM_LOCK,
 	DISC_YARN_LOCK,
 	DISC_BUN_LOCK,
+	DISC_UV_LOCK,		/* uv.lock */
+	DISC_PYLOCK,		/* pylock.toml */
+	DISC_PYPROJECT,		/* pyproject.toml */
+	DISC_REQUIREMENTS,	/* a requirementFileGlobs match */
+	DISC_CONSTRAINTS,	/* the same, name starting "constraints" */
 	DISC_PARSER_COUNT
 };
 
@@ -144,8 +149,9 @@ const struct disc_user *disc_user_of_path(const struct disc_users *,
 	    const char *);
 
 /*
- * Find the files of one surface for all users.  Only claudeConfig and
- * javascriptPackages are known; other surfaces give an empty result.
+ * Find the files of one surface for all users.  claudeConfig,
+ * javascriptPackages and pythonPackages are known here; other surfaces
+ * give an empty result.
  * Returns 0, or -1 when out of memory (the result is then incomplete
  * and must not be committed).
  */

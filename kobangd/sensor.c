@@ -112,7 +112,8 @@ wall_ms(void)
 static int
 surface_implemented(enum surface s)
 {
-	return (s == SURFACE_CLAUDE || s == SURFACE_JAVASCRIPT);
+	return (s == SURFACE_CLAUDE || s == SURFACE_JAVASCRIPT ||
+	    s == SURFACE_PYTHON);
 }
 
 static int
@@ -404,6 +405,21 @@ parser_of(enum disc_parser p)
 		return (SCAN_PARSER_CLAUDE_PLUGIN_FILE);
 	case DISC_HASH:
 		return (SCAN_PARSER_HASH_ONLY);
+	case DISC_PNPM_LOCK:
+		return (SCAN_PARSER_PNPM_LOCK);
+	case DISC_YARN_LOCK:
+		return (SCAN_PARSER_YARN_LOCK);
+	case DISC_BUN_LOCK:
+		return (SCAN_PARSER_BUN_LOCK);
+	case DISC_UV_LOCK:
+		return (SCAN_PARSER_UV_LOCK);
+	case DISC_PYLOCK:
+		return (SCAN_PARSER_PYLOCK);
+	case DISC_PYPROJECT:
+		return (SCAN_PARSER_PYPROJECT);
+	case DISC_REQUIREMENTS:
+	case DISC_CONSTRAINTS:
+		return (SCAN_PARSER_REQUIREMENTS);
 	case DISC_NPM_LOCK:
 	default:
 		return (SCAN_PARSER_NPM_LOCK);
@@ -494,6 +510,9 @@ run_pump(void)
 		sf.file_id = ++run.next_fid;
 		sf.surface = run.s;
 		sf.parser = parser_of(f->parser);
+		/* SURFACES.md 8: a constraints file's lines are constraints. */
+		if (f->parser == DISC_CONSTRAINTS)
+			sf.flags |= SCAN_F_CONSTRAINT;
 		if (f->parser == DISC_CLAUDE_SETTINGS) {
 			if (conf->claude.include_hooks)
 				sf.flags |= SCAN_F_HOOKS;

@@ -185,6 +185,18 @@ strlist_has(const struct strlist *l, const char *s)
 	return (0);
 }
 
+/* The names may be globs (pythonPackages' requirementFileGlobs). */
+static int
+names_match(const struct strlist *l, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (disc_glob_match(l->v[i], s))
+			return (1);
+	return (0);
+}
+
 /* Drop the surface's interests; directories nobody wants are unwatched. */
 static void
 watch_drop_surface(enum surface s)
@@ -414,7 +426,7 @@ interest_matches(const struct winterest *in, const struct inotify_event *ev)
 	if ((in->flags & DISC_W_SUBDIR) && (ev->mask & IN_ISDIR) &&
 	    !strlist_has(&ws->exclude, ev->name))
 		return (1);
-	if ((in->flags & DISC_W_NAMES) && strlist_has(&ws->names, ev->name))
+	if ((in->flags & DISC_W_NAMES) && names_match(&ws->names, ev->name))
 		return (1);
 	return (0);
 }
