@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "scan.h"
+#include "scan_agents.h"
 #include "scan_pkg.h"
 #include "sha256.h"
 
@@ -179,8 +180,114 @@ sink_hash(void *arg)
 static int
 cap_of(enum scan_parser p)
 {
+	if (p == SCAN_PARSER_BREW_RECEIPT)
+		return (SCAN_CAP_BREW_RECEIPT);
 	return (p == SCAN_PARSER_NPM_LOCK || scan_pkg_parser(p) ?
 	    SCAN_CAP_PACKAGE : SCAN_CAP_AGENT);
+}
+
+/*
+ * Read the rest of the file for its hash (a parse that failed stopped
+ * early); 0 when the hash is known.
+ */
+static int
+drain_for_hash(struct reader *r)
+{
+	char	*chunk;
+	size_t	 bufsz;
+
+	if (r->hashed)
+		return (0);
+	if (!r->hashing || r->failed)
+		return (-1);
+	bufsz = r->size < JSON_WINDOW ? (size_t)r->size + 1 : JSON_WINDOW;
+	if ((chunk = malloc(bufsz)) == NULL)
+		return (-1);
+	while (reader_read(r, chunk, bufsz) > 0)
+		;
+	free(chunk);
+	return (r->hashed ? 0 : -1);
+}
+
+/*
+ * opencode.json(c) whose mcp or plugin did not decode: the profile item
+ * stays (SURFACES.md 6), with the hash when the file can be read to its
+ * end, and the file's state is SCAN_OK.  Only when nothing was emitted.
+ */
+static int
+opencode_profile_only(struct filectx *fc, const struct scan_file *req)
+{
+	struct scan_item	it;
+
+	if (fc->fatal || fc->out->nitems + fc->out->count != 0)
+		return (-1);
+	memset(&it, 0, sizeof(it));
+	it.kind = KIND_CONFIG_PROFILE;
+	it.ior = ITEM_BOOL_NIL;
+	it.name.p = scan_base_name(req->path);
+	it.name.len = strlen(it.name.p);
+	it.origin.p = SCAN_ORIGIN_OPENCODE_CONFIG;
+	it.origin.len = strlen(SCAN_ORIGIN_OPENCODE_CONFIG);
+	if (drain_for_hash(fc->rd) == 0) {
+		it.detail.p = fc->rd->hex;
+		it.detail.len = SHA256_HEX_LEN;
+	}
+	return (sink_emit(fc, &it));
+}
+
+/* Codex config.toml: the whole document in memory, hashed as read. */
+static int
+codex_read(struct filectx *fc, const struct scan_file *req,
+    const struct scan_sink *sink)
+{
+	struct reader	*r = fc->rd;
+	char		*buf, b[SCAN_REASON_MAX];
+	size_t		 len = 0;
+	ssize_t		 n;
+	int		 pr;
+
+	if ((buf = malloc((size_t)r->size + 1)) == NULL) {
+		sink_issue(fc, SCAN_ISSUE_LIMIT, "out of memory");
+		return (-1);
+	}
+	while ((n = reader_read(r, buf + len, (size_t)r->size + 1 -
+	    len)) > 0)
+		len += (size_t)n;
+	if (n == -1 || r->failed) {
+		issue_text(r, b, sizeof(b));
+		sink_issue(fc, r->err, b);
+		free(buf);
+		return (-1);
+	}
+	pr = scan_codex_config(buf, len, scan_base_name(req->path),
+	    r->hashed ? r->hex : NULL, sink);
+	free(buf);
+	return (pr);
+}
+
+static struct sv
+sv_cstr(const char *s)
+{
+	struct sv	v;
+
+	v.p = s;
+	v.len = strlen(s);
+	return (v);
+}
+
+/* A receipt that could not be read: the package, origin unknown. */
+static int
+brew_unknown(struct filectx *fc, const struct scan_file *req)
+{
+	struct scan_item	it;
+
+	memset(&it, 0, sizeof(it));
+	it.kind = KIND_PACKAGE;
+	it.ior = ITEM_BOOL_NIL;
+	it.name = sv_cstr(req->name);
+	it.version = sv_cstr(req->version);
+	it.origin = sv_cstr(SCAN_ORIGIN_BREW_UNKNOWN);
+	return (sink_emit(fc, &it));
 }
 
 /* HASH_ONLY: the template's item, detail the hash or nil. */
@@ -262,6 +369,15 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		if (req->parser == SCAN_PARSER_HASH_ONLY &&
 		    hash_only(&fc, req, 0) == 0)
 			status = SCAN_OK;	/* kept, detail nil */
+		if (req->parser == SCAN_PARSER_AGENT_HASH &&
+		    hash_only(&fc, req, 0) == 0)
+			status = SCAN_OK;
+		if (req->parser == SCAN_PARSER_OPENCODE_CONFIG &&
+		    opencode_profile_only(&fc, req) == 0)
+			status = SCAN_OK;
+		if (req->parser == SCAN_PARSER_BREW_RECEIPT &&
+		    brew_unknown(&fc, req) == 0)
+			status = SCAN_OK;
 		goto done;
 	}
 	/* Package items carry no hash: do not pay for one. */
@@ -277,6 +393,15 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 			status = SCAN_OK;
 		goto done;
 	}
+	if (req->parser == SCAN_PARSER_AGENT_HASH) {
+		if (hash_only(&fc, req, 1) == 0)
+			status = SCAN_OK;
+		goto done;
+	}
+	if (req->parser == SCAN_PARSER_CODEX_CONFIG) {
+		pr = codex_read(&fc, req, &sink);
+		goto parsed;
+	}
 
 	if (scan_pkg_parser(req->parser)) {
 		pr = scan_pkg_read(req->parser, req->flags, reader_read, &r,
@@ -289,6 +414,10 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		sink_issue(&fc, SCAN_ISSUE_LIMIT, "out of memory");
 		goto done;
 	}
+	/* JSONC (SURFACES.md 0.5): comments outside strings. */
+	if (req->parser == SCAN_PARSER_OPENCODE_CONFIG ||
+	    req->parser == SCAN_PARSER_PI_MCP)
+		js.flags |= JSON_F_COMMENTS;
 	switch (req->parser) {
 	case SCAN_PARSER_CLAUDE_MCP:
 		pr = scan_claude_mcp(&js, &sink);
@@ -301,6 +430,30 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		break;
 	case SCAN_PARSER_NPM_LOCK:
 		pr = scan_npm_lock(&js, &sink);
+		break;
+	case SCAN_PARSER_BREW_RECEIPT:
+		pr = scan_brew_receipt(&js, sv_cstr(req->name),
+		    sv_cstr(req->version), &sink);
+		break;
+	case SCAN_PARSER_CODEX_HOOKS:
+		pr = scan_keys_file(&js, KIND_HOOK, SCAN_ORIGIN_CODEX_HOOKS,
+		    &sink);
+		break;
+	case SCAN_PARSER_PI_SETTINGS:
+		pr = scan_keys_file(&js, KIND_SETTINGS, SCAN_ORIGIN_PI_SETTINGS,
+		    &sink);
+		break;
+	case SCAN_PARSER_CURSOR_MCP:
+		pr = scan_cursor_mcp(&js, &sink);
+		break;
+	case SCAN_PARSER_PI_MCP:
+		pr = scan_pi_mcp(&js, (int)req->flags, &sink);
+		break;
+	case SCAN_PARSER_OPENCODE_CONFIG:
+		if ((pr = scan_opencode_config(&js, (int)req->flags,
+		    scan_base_name(req->path), &sink)) == -1 &&
+		    opencode_profile_only(&fc, req) == 0)
+			pr = 0;
 		break;
 	default:
 		break;

@@ -59,6 +59,7 @@
 
 /* Size caps (SURFACES.md 0.2): a file strictly larger is not read. */
 #define SCAN_CAP_AGENT		5000000		/* agent config files */
+#define SCAN_CAP_BREW_RECEIPT	1000000		/* INSTALL_RECEIPT.json */
 #define SCAN_CAP_PACKAGE	25000000	/* lockfiles, manifests */
 
 /* Caps of each item field on the wire, in bytes, without a NUL. */
