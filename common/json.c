@@ -425,11 +425,13 @@ static int
 lex_string(struct json *js, struct json_tok *tok, int decode)
 {
 	const unsigned char	*b = (const unsigned char *)js->buf;
-	size_t			 i = js->pos + 1, e = js->end, n;
+	size_t			 i, e = js->end, n;
 	long			 cp, lo;
 	unsigned char		 c;
-	int			 esc = 0;
+	int			 esc = js->str_esc;
 
+	/* A string cut by the window resumes where the scan stopped. */
+	i = js->pos + 1 + js->str_done;
 	for (;;) {
 		if ((i = str_scan(b, i, e)) >= e)
 			goto more;
@@ -493,11 +495,17 @@ lex_string(struct json *js, struct json_tok *tok, int decode)
 	if (esc && decode)
 		tok->len = unescape(js->buf + js->pos + 1, tok->len);
 	js->pos = i + 1;
+	js->str_done = 0;
+	js->str_esc = 0;
 	return (1);
 
 more:
-	if (!js->final)
+	if (!js->final) {
+		/* i is at a whole escape or UTF-8 sequence, or the end. */
+		js->str_done = i - js->pos - 1;
+		js->str_esc = esc;
 		return (0);
+	}
 	js_fail(js, JSON_E_TRUNCATED);
 	return (-1);
 bad_escape:

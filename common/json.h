@@ -100,6 +100,8 @@ struct json {
 	int		 depth;
 	int		 maxdepth;
 	int		 started;	/* byte-order mark handled */
+	size_t		 str_done;	/* a cut string: bytes checked */
+	int		 str_esc;	/* ... and whether it had escapes */
 	enum json_error	 err;
 	uint64_t	 erroff;
 	uint8_t		 stack[JSON_MAXDEPTH / 8];	/* 1: object */

@@ -629,7 +629,7 @@ Test(scanproto, request_checks, .init = setup, .fini = teardown)
 	BAD(strlcpy(f.path, "/bad\xff", sizeof(f.path)));
 	BAD(f.surface = SURFACE_CLAUDE);
 	BAD(f.parser = SCAN_PARSER_COUNT);
-	BAD(f.flags = 4);
+	BAD(f.flags = 0x80000000U);
 	BAD(f.kind = KIND_AGENT);
 	BAD(strlcpy(f.name, "x", sizeof(f.name)));
 	BAD((f.parser = SCAN_PARSER_HASH_ONLY, f.surface = SURFACE_CLAUDE,
