@@ -171,6 +171,7 @@ struct ctl_identity {
 	int32_t		state;		/* enum ctl_enroll_state */
 	uint32_t	attempts;	/* finished enrollment attempts */
 	int32_t		checkin_ok;	/* last check-in: 1 ok, 0 failed */
+	uint32_t	checkins;	/* finished check-ins */
 	int64_t		retry_in;	/* seconds to the next attempt, or 0 */
 	int64_t		not_after;	/* certificate, seconds since epoch */
 	int64_t		checkin_time;	/* last check-in, 0: none yet */

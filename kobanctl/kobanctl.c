@@ -57,7 +57,7 @@ ctl_connect(const char *path)
 }
 
 /* Block for the next message, at most timeout seconds; EOF is an error. */
-static void
+void
 ctl_next(struct imsgbuf *ibuf, struct imsg *imsg, int timeout)
 {
 	struct pollfd	pfd;
@@ -92,7 +92,7 @@ ctl_next(struct imsgbuf *ibuf, struct imsg *imsg, int timeout)
 }
 
 /* Send what is queued; a peer that hung up is reported as such. */
-static void
+void
 ctl_send(struct imsgbuf *ibuf)
 {
 	if (imsgbuf_flush(ibuf) == -1) {
@@ -103,7 +103,7 @@ ctl_send(struct imsgbuf *ibuf)
 	}
 }
 
-static void __dead
+void __dead
 ctl_daemon_error(struct imsg *imsg)
 {
 	char	msg[CTL_ERRLEN];
@@ -396,6 +396,7 @@ main(int argc, char *argv[])
 	struct imsgbuf			 ibuf;
 	const char			*sockpath = KOBANCTL_SOCKET, *errstr;
 	int				 ch, timeout = KOBANCTL_TIMEOUT;
+	int				 rv = 0;
 
 	if (getenv("KOBANGD_SOCKET") != NULL)
 		sockpath = getenv("KOBANGD_SOCKET");
@@ -452,10 +453,20 @@ main(int argc, char *argv[])
 	case SCAN:
 		sensor_request(&ibuf, out, res, timeout);
 		break;
+	case SHOW_IDENTITY:
+		ctl_show_identity(&ibuf, out, timeout);
+		break;
+	case ENROLL:
+		/* A request and a TLS exchange: up to a minute. */
+		rv = ctl_enroll(&ibuf, out, timeout > 60 ? timeout : 60);
+		break;
+	case CHECKIN:
+		rv = ctl_checkin(&ibuf, timeout > 60 ? timeout : 60);
+		break;
 	default:
 		usage();
 	}
 	imsgbuf_clear(&ibuf);
 	close(ibuf.fd);
-	return (0);
+	return (rv);
 }

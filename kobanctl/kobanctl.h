@@ -44,9 +44,24 @@ struct output {
 	void	(*surface_issue)(const struct ctl_issue_rec *);
 	void	(*scan_queued)(const struct ctl_scan_queued *);
 	void	(*list_end)(int);
+	void	(*identity)(const struct ctl_identity *);
 };
 
 extern const struct output	output_human;
 extern const struct output	output_json;
+
+/* kobanctl.c: the request and reply loop. */
+struct imsg;
+struct imsgbuf;
+void	ctl_next(struct imsgbuf *, struct imsg *, int);
+void	ctl_send(struct imsgbuf *);
+void	ctl_daemon_error(struct imsg *) __attribute__((__noreturn__));
+
+/* identity.c: show identity, enroll, check-in. */
+void	identity_human(const struct ctl_identity *);
+void	identity_json(const struct ctl_identity *);
+void	ctl_show_identity(struct imsgbuf *, const struct output *, int);
+int	ctl_enroll(struct imsgbuf *, const struct output *, int);
+int	ctl_checkin(struct imsgbuf *, int);
 
 #endif

@@ -85,6 +85,7 @@ const struct output output_human = {
 	human_surface_issue,
 	human_scan_queued,
 	human_list_end,
+	identity_human,
 };
 
 static struct jsonw	jw;
@@ -171,6 +172,7 @@ const struct output output_json = {
 	json_surface_issue,
 	json_scan_queued,
 	json_list_end,
+	identity_json,
 };
 
 /* The sensor's replies, for people. */

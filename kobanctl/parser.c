@@ -46,6 +46,10 @@ static const struct token t_main[] = {
 	    "work on a configuration file, without the daemon" },
 	{ KEYWORD,	"scan",		SCAN,		t_scan,
 	    "rescan one surface, or all, now (root only)" },
+	{ KEYWORD,	"enroll",	ENROLL,		NULL,
+	    "enroll with the token on standard input (root only)" },
+	{ KEYWORD,	"check-in",	CHECKIN,	NULL,
+	    "check in with Fleet now and wait for the answer (root only)" },
 	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
 };
 
@@ -60,6 +64,8 @@ static const struct token t_show[] = {
 	    "findings, newest first, at or above a severity" },
 	{ KEYWORD,	"surfaces",	SHOW_SURFACES,	NULL,
 	    "per surface: items, last scan, issues, health" },
+	{ KEYWORD,	"identity",	SHOW_IDENTITY,	NULL,
+	    "enrollment, tenant, device, key and certificate" },
 	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
 };
 

@@ -14,6 +14,9 @@ enum actions {
 	SHOW_FINDINGS,
 	SHOW_SURFACES,
 	SCAN,
+	SHOW_IDENTITY,
+	ENROLL,
+	CHECKIN,
 };
 
 struct parse_result {

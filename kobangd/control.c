@@ -23,6 +23,7 @@
 #include "compat.h"
 #include "config.h"
 #include "ctl.h"
+#include "enroll.h"
 #include "kobangd.h"
 #include "log.h"
 #include "sensor.h"
@@ -314,6 +315,16 @@ control_dispatch_imsg(struct kobangd *kd, struct ctl_conn *c)
 				if (!control_may_read(c))
 					control_error(c, "permission denied");
 				else if (sensor_ctl(kd, &c->ibuf, c->uid, &imsg,
+				    err, sizeof(err)) == -1)
+					control_error(c, "%s", err);
+				break;
+			case IMSG_CTL_SHOW_IDENTITY:
+			case IMSG_CTL_ENROLL:
+			case IMSG_CTL_CHECKIN:
+				/* enroll_ctl checks sizes; enroll is root only. */
+				if (!control_may_read(c))
+					control_error(c, "permission denied");
+				else if (enroll_ctl(kd, &c->ibuf, c->uid, &imsg,
 				    err, sizeof(err)) == -1)
 					control_error(c, "%s", err);
 				break;

@@ -18,11 +18,13 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "enroll.h"
 #include "event.h"
 #include "kobangd.h"
 #include "log.h"
 #include "scanproto.h"
 #include "sensor.h"
+#include "transport.h"
 
 static int	signal_pipe[2] = { -1, -1 };
 
@@ -136,6 +138,9 @@ parent_start_child(struct kobangd *kd, struct child *c)
 	/* A new scan child: the pipeline drops what the old one had. */
 	if (c->role == SANDBOX_SCAN)
 		sensor_child_restarted(kd);
+	/* A new net or dns child: the transport starts over with it. */
+	if (c->role == SANDBOX_NET || c->role == SANDBOX_DNS)
+		transport_child_started(kd, c);
 	return (0);
 }
 
@@ -417,12 +422,15 @@ parent_main(struct kobangd *kd)
 			fatalx("cannot start %s", kd->children[i].name);
 	log_info("kobangd %s started, control socket %s", KOBANGD_VERSION,
 	    kd->sockpath);
+	/* After the children: sync may queue work for net and dns. */
+	enroll_init(kd);
 
 	while (!kd->quit)
 		ev_dispatch();
 
 	log_info("terminating");
 	parent_stop_children(kd);
+	enroll_shutdown(kd);
 	sensor_shutdown(kd);
 	control_cleanup(kd->sockpath);
 	close(ctl_fd);

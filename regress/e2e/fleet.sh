@@ -1,0 +1,139 @@
+# Helpers for the tests that talk to the Fleet test peer
+# (regress/tools/fleetpeer.c).  Sourced after lib.sh.  The peer listens
+# on 127.0.0.1 only and the daemon is only ever pointed at it.
+
+FLEETPEER=$B/regress/fleetpeer
+MEMSCAN=$B/regress/memscan
+PKI=$T/pki
+PEER=
+PORT=
+
+fleet_cleanup() {
+	if [ -n "$PEER" ] && kill -0 "$PEER" 2>/dev/null; then
+		kill "$PEER" 2>/dev/null
+		wait "$PEER" 2>/dev/null
+	fi
+	cleanup
+}
+trap fleet_cleanup EXIT
+
+# A P-256 key and a certificate signed by the CA in $1 (or self-signed
+# when $1 is "self"): fleet_cert ca name subject [extensions].
+fleet_cert() {
+	openssl ecparam -name prime256v1 -genkey -noout \
+	    -out "$PKI/$2.key" 2>/dev/null || fail "openssl ecparam"
+	chmod 600 "$PKI/$2.key"
+	if [ "$1" = self ]; then
+		openssl req -x509 -new -key "$PKI/$2.key" -subj "$3" -days 2 \
+		    -addext "basicConstraints=critical,CA:TRUE" \
+		    -addext "keyUsage=critical,keyCertSign" \
+		    -out "$PKI/$2.pem" 2>/dev/null || fail "openssl req CA"
+	else
+		openssl req -new -key "$PKI/$2.key" -subj "$3" \
+		    -out "$PKI/$2.csr" 2>/dev/null || fail "openssl req"
+		printf '%s\n' "$4" >"$PKI/$2.ext"
+		openssl x509 -req -in "$PKI/$2.csr" -CA "$PKI/$1.pem" \
+		    -CAkey "$PKI/$1.key" -CAcreateserial -days 2 \
+		    -extfile "$PKI/$2.ext" -out "$PKI/$2.pem" 2>/dev/null ||
+		    fail "openssl x509"
+	fi
+}
+
+# The test PKI, made now and never committed: the Fleet CA (issues the
+# server's and the devices' certificates), the server's certificate for
+# 127.0.0.1 and localhost, one from an unknown CA, one for another name.
+fleet_pki() {
+	mkdir -p "$PKI"
+	: >"$PKI/tokens"
+	chmod 600 "$PKI/tokens"
+	san='subjectAltName=IP:127.0.0.1,DNS:localhost
+extendedKeyUsage=serverAuth'
+	fleet_cert self ca "/CN=kobangd test Fleet CA"
+	fleet_cert ca server "/CN=localhost" "$san"
+	fleet_cert self other-ca "/CN=kobangd test unknown CA"
+	fleet_cert other-ca unknown "/CN=localhost" "$san"
+	fleet_cert ca wrongname "/CN=fleet.invalid" \
+	    'subjectAltName=DNS:fleet.invalid
+extendedKeyUsage=serverAuth'
+}
+
+# A fresh random token valid for $1 seconds (negative: already expired),
+# known to the peer; printed for the caller to keep.
+fleet_token() {
+	tok=tok-$(openssl rand -hex 16)
+	echo "$tok $(($(date +%s) + $1))" >>"$PKI/tokens"
+	echo "$tok"
+}
+
+# Start the peer with the server certificate named $1 (server, unknown,
+# wrongname) and the remaining arguments; sets PEER and PORT.
+fleet_start() {
+	cert=$1
+	shift
+	d=$T/peer
+	mkdir -p "$d"
+	cp "$PKI/ca.pem" "$PKI/ca.key" "$PKI/tokens" "$d/"
+	cp "$PKI/$cert.pem" "$d/server.pem"
+	cp "$PKI/$cert.key" "$d/server.key"
+	"$FLEETPEER" -d "$d" "$@" >"$T/peer.log" 2>&1 &
+	PEER=$!
+	i=0
+	while [ $i -lt 50 ]; do
+		PORT=$(sed -n 's/^port //p' "$T/peer.log")
+		[ -n "$PORT" ] && return 0
+		kill -0 "$PEER" 2>/dev/null || fail "fleetpeer exited: \
+$(cat "$T/peer.log")"
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "fleetpeer did not start"
+}
+
+# The daemon's configuration for Fleet at $1, more YAML lines in $2.
+fleet_conf() {
+	cat >"$T/kobangd.yaml" <<YAML
+kobangd:
+  stateDirectory: $T/state
+  controlSocket: $SOCK
+  fleetCAFile: $PKI/ca.pem
+  users: []
+${3:-}
+sync:
+  enabled: true
+  endpoint: $1
+  retryBaseSeconds: 60
+${2:-}
+YAML
+	chmod 644 "$T/kobangd.yaml"
+}
+
+# Wait up to $2 seconds (default 15) for a line matching $1 in $3
+# (default the peer's log).
+wait_for() {
+	f=${3:-$T/peer.log}
+	i=0
+	while [ $i -lt $((${2:-15} * 10)) ]; do
+		grep -q -- "$1" "$f" 2>/dev/null && return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
+	fail "no \"$1\" in $f after ${2:-15} s"
+}
+
+# The token must be nowhere under the state directory nor in the logs.
+no_token_anywhere() {
+	if grep -rqF -- "$1" "$T/state" "$T/log" 2>/dev/null; then
+		fail "the enrollment token was written to the state \
+directory or a log"
+	fi
+}
+
+# SHA-256 of the SPKI DER of the device key on disk.
+key_spki() {
+	openssl pkey -in "$T/state/identity/key.pem" -pubout -outform DER |
+	    sha256sum | cut -d' ' -f1
+}
+
+identity() {
+	ctl -j show identity | jq -r "$1"
+}

@@ -1,0 +1,695 @@
+/*
+ * fleetpeer: a Fleet test peer for the end-to-end tests.  HTTPS with
+ * libtls on 127.0.0.1 only, one connection at a time, keep-alive.
+ *
+ *	fleetpeer -d dir [-D] [-m mode] [-T sensor-token]
+ *
+ * dir holds what the test generated with openssl(1): ca.pem and ca.key
+ * (the CA that issues and verifies client certificates), server.pem and
+ * server.key (the peer's own chain), tokens (lines "token expiry",
+ * expiry in seconds since the epoch).  The peer prints "port N" once it
+ * listens, then one line per event on standard output.  Tokens are
+ * never printed.
+ *
+ * POST .../api/sensor/v1/enroll: the token must be known, unused and
+ * unexpired (single use: spent on success); publicKey must be base64 of
+ * the exact PROTOCOL.md 4.1 PEM of a P-256 key.  The peer issues a
+ * client certificate for that key (CN device id, O tenant id,
+ * clientAuth) and answers with it as base64 of PEM (-D: of DER).
+ *
+ * POST .../api/sensor/v1/check-in: answers only a client certificate
+ * the CA issued for a device the peer enrolled, whose key is the one
+ * that device enrolled with, and whose tenant and device match the body;
+ * or, without a certificate, the sensor token given with -T.  It prints
+ * the certificate's key digest, so the test can compare it with the key
+ * on disk, and whether a sensor token header came too.
+ *
+ * Fault modes (-m) for every 200 answer: badjson (not JSON), closemid
+ * (Content-Length 400, 50 bytes, close), huge (50 MB until close),
+ * hugecl (Content-Length 50 MB), hugechunked (50 MB chunked), slow (the
+ * status line one byte a second).
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+#include <tls.h>
+
+#include "base64.h"
+#include "compat.h"
+#include "jsonr.h"
+#include "jsonw.h"
+#include "proto.h"
+#include "sha256.h"
+
+#define MAX_HEAD	65536
+#define MAX_BODY	(1024 * 1024)
+#define MAX_TOKENS	64
+#define MAX_DEVICES	64
+#define HUGE_BYTES	(50 * 1024 * 1024)
+
+struct token {
+	char	*value;
+	time_t	 expiry;
+	int	 used;
+};
+
+struct device {
+	char	id[64];
+	char	spki[65];
+};
+
+static struct token	tokens[MAX_TOKENS];
+static int		ntokens;
+static struct device	devices[MAX_DEVICES];
+static int		ndevices;
+static EVP_PKEY		*ca_key;
+static X509		*ca_cert;
+static const char	*mode = "";
+static const char	*sensor_token;
+static int		der_certs;
+static unsigned int	conn_no;
+
+static void
+say(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static void
+load_tokens(const char *path)
+{
+	FILE		*f;
+	char		 line[8192], *sp;
+	long long	 e;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (ntokens < MAX_TOKENS && fgets(line, sizeof(line), f) != NULL) {
+		line[strcspn(line, "\n")] = '\0';
+		if ((sp = strchr(line, ' ')) == NULL)
+			continue;
+		*sp = '\0';
+		e = strtoll(sp + 1, NULL, 10);
+		if ((tokens[ntokens].value = strdup(line)) == NULL)
+			err(1, NULL);
+		tokens[ntokens].expiry = (time_t)e;
+		ntokens++;
+	}
+	fclose(f);
+}
+
+static void
+load_ca(const char *dir)
+{
+	char	 path[1024];
+	FILE	*f;
+
+	snprintf(path, sizeof(path), "%s/ca.pem", dir);
+	if ((f = fopen(path, "r")) == NULL ||
+	    (ca_cert = PEM_read_X509(f, NULL, NULL, NULL)) == NULL)
+		errx(1, "%s: no certificate", path);
+	fclose(f);
+	snprintf(path, sizeof(path), "%s/ca.key", dir);
+	if ((f = fopen(path, "r")) == NULL ||
+	    (ca_key = PEM_read_PrivateKey(f, NULL, NULL, NULL)) == NULL)
+		errx(1, "%s: no key", path);
+	fclose(f);
+}
+
+/* Blocking I/O on a libtls context; without AUTO_RETRY, loop. */
+static ssize_t
+peer_read(struct tls *t, void *buf, size_t len)
+{
+	ssize_t	n;
+
+	do {
+		n = tls_read(t, buf, len);
+	} while (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT);
+	return (n);
+}
+
+static int
+peer_write(struct tls *t, const void *buf, size_t len)
+{
+	const char	*p = buf;
+	ssize_t		 n;
+
+	while (len > 0) {
+		n = tls_write(t, p, len);
+		if (n == TLS_WANT_POLLIN || n == TLS_WANT_POLLOUT)
+			continue;
+		if (n <= 0)
+			return (-1);
+		p += n;
+		len -= (size_t)n;
+	}
+	return (0);
+}
+
+static int
+respond(struct tls *t, int status, const char *body)
+{
+	char	head[256];
+	size_t	len = strlen(body);
+
+	snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: "
+	    "application/json\r\nContent-Length: %zu\r\n\r\n", status,
+	    status == 200 ? "OK" : status == 400 ? "Bad Request" :
+	    status == 401 ? "Unauthorized" : status == 403 ? "Forbidden" :
+	    "Not Found", len);
+	if (peer_write(t, head, strlen(head)) == -1 ||
+	    peer_write(t, body, len) == -1)
+		return (-1);
+	return (0);
+}
+
+/* The 200 answer, or the fault the mode asks for.  -1: close. */
+static int
+respond_ok(struct tls *t, const char *body)
+{
+	static char	 block[65536];
+	const char	*head;
+	char		 line[64];
+	size_t		 sent;
+	int		 i;
+
+	memset(block, 'a', sizeof(block));
+	if (strcmp(mode, "badjson") == 0)
+		return (respond(t, 200, "{\"tenantId\": \"t\", oops"));
+	if (strcmp(mode, "closemid") == 0) {
+		head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+		    "Content-Length: 400\r\n\r\n";
+		(void)peer_write(t, head, strlen(head));
+		(void)peer_write(t, body, strlen(body) > 50 ? 50 :
+		    strlen(body));
+		say("fault closemid sent");
+		return (-1);
+	}
+	if (strcmp(mode, "slow") == 0) {
+		head = "HTTP/1.1 200 OK\r\n";
+		for (i = 0; head[i] != '\0'; i++) {
+			if (peer_write(t, head + i, 1) == -1)
+				break;
+			sleep(1);
+		}
+		say("fault slow ended after %d bytes", i);
+		return (-1);
+	}
+	if (strncmp(mode, "huge", 4) == 0) {
+		if (strcmp(mode, "hugecl") == 0)
+			head = "HTTP/1.1 200 OK\r\nContent-Length: 52428800\r\n\r\n";
+		else if (strcmp(mode, "hugechunked") == 0)
+			head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
+			    "\r\n\r\n";
+		else
+			head = "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n";
+		if (peer_write(t, head, strlen(head)) == -1)
+			return (-1);
+		for (sent = 0; sent < HUGE_BYTES; sent += sizeof(block)) {
+			if (strcmp(mode, "hugechunked") == 0) {
+				snprintf(line, sizeof(line), "%zx\r\n",
+				    sizeof(block));
+				if (peer_write(t, line, strlen(line)) == -1)
+					break;
+			}
+			if (peer_write(t, block, sizeof(block)) == -1)
+				break;
+			if (strcmp(mode, "hugechunked") == 0 &&
+			    peer_write(t, "\r\n", 2) == -1)
+				break;
+		}
+		say("fault %s: %zu bytes sent before the client left", mode,
+		    sent);
+		return (-1);
+	}
+	return (respond(t, 200, body));
+}
+
+static int
+get_str(struct jsonr *jr, const char *key, char *buf, size_t len)
+{
+	int	t;
+
+	if ((t = jsonr_get(jr, 0, key)) == -1 ||
+	    jsonr_string(jr, t, buf, len, NULL) == -1)
+		return (-1);
+	return (0);
+}
+
+static void
+spki_hex(EVP_PKEY *pk, char hex[65])
+{
+	uint8_t	*der = NULL;
+	int	 n;
+
+	hex[0] = '\0';
+	if ((n = i2d_PUBKEY(pk, &der)) > 0)
+		(void)sha256_hex(der, (size_t)n, hex);
+	OPENSSL_free(der);
+}
+
+/* The publicKey field: base64 of exactly the 4.1 PEM of a P-256 key. */
+static EVP_PKEY *
+check_public_key(const char *b64, char *why, size_t whylen)
+{
+	uint8_t		 pem[1024], *der = NULL, point[PROTO_POINT_LEN];
+	char		 want[PROTO_SPKI_PEM_LEN + 1];
+	long long	 n;
+	EVP_PKEY	*pk = NULL;
+	BIO		*b;
+	int		 dl;
+
+	if ((n = b64_decode(b64, strlen(b64), pem, sizeof(pem) - 1)) <= 0) {
+		snprintf(why, whylen, "publicKey is not canonical base64");
+		return (NULL);
+	}
+	pem[n] = '\0';
+	if ((b = BIO_new_mem_buf(pem, (int)n)) != NULL)
+		pk = PEM_read_bio_PUBKEY(b, NULL, NULL, NULL);
+	BIO_free(b);
+	if (pk == NULL || (dl = i2d_PUBKEY(pk, &der)) != PROTO_SPKI_LEN) {
+		snprintf(why, whylen, "publicKey is not a P-256 SPKI PEM");
+		OPENSSL_free(der);
+		EVP_PKEY_free(pk);
+		return (NULL);
+	}
+	memcpy(point, der + PROTO_SPKI_LEN - PROTO_POINT_LEN, sizeof(point));
+	OPENSSL_free(der);
+	if (proto_spki_pem(point, want) == -1 || (size_t)n != strlen(want) ||
+	    memcmp(want, pem, (size_t)n) != 0) {
+		snprintf(why, whylen, "publicKey PEM is not in the form of "
+		    "PROTOCOL.md 4.1");
+		EVP_PKEY_free(pk);
+		return (NULL);
+	}
+	return (pk);
+}
+
+static void
+add_ext(X509 *x, int nid, const char *value)
+{
+	X509V3_CTX	 v3;
+	X509_EXTENSION	*ext;
+
+	X509V3_set_ctx(&v3, ca_cert, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value)) == NULL)
+		errx(1, "extension %s", value);
+	X509_add_ext(x, ext, -1);
+	X509_EXTENSION_free(ext);
+}
+
+static X509 *
+issue(EVP_PKEY *pk, const char *tenant, const char *device)
+{
+	X509		*x = X509_new();
+	BIGNUM		*bn = BN_new();
+	X509_NAME	*n;
+
+	BN_rand(bn, 120, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY);
+	BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(x));
+	BN_free(bn);
+	X509_set_version(x, 2);
+	X509_gmtime_adj(X509_getm_notBefore(x), -300);
+	X509_gmtime_adj(X509_getm_notAfter(x), 30L * 86400);
+	X509_set_pubkey(x, pk);
+	n = X509_get_subject_name(x);
+	X509_NAME_add_entry_by_txt(n, "O", MBSTRING_ASC,
+	    (const unsigned char *)tenant, -1, -1, 0);
+	X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_ASC,
+	    (const unsigned char *)device, -1, -1, 0);
+	X509_set_issuer_name(x, X509_get_subject_name(ca_cert));
+	add_ext(x, NID_basic_constraints, "critical,CA:FALSE");
+	add_ext(x, NID_key_usage, "critical,digitalSignature");
+	add_ext(x, NID_ext_key_usage, "clientAuth");
+	if (X509_sign(x, ca_key, EVP_sha256()) <= 0)
+		errx(1, "cannot sign");
+	return (x);
+}
+
+static int
+enroll(struct tls *t, const char *body, size_t len)
+{
+	struct jsonr	 jr;
+	struct jsonw	 w;
+	struct token	*tok = NULL;
+	EVP_PKEY	*pk;
+	X509		*x;
+	BIO		*b;
+	char		 token[8192], pub[4096], s[256], why[128], spki[65];
+	char		 device[64], expires[32], *certb64, *raw;
+	const char	*keys[] = { "hostname", "osVersion", "hardwareModel",
+			    "sensorVersion" };
+	struct tm	 tm;
+	long		 rl;
+	size_t		 i;
+	int		 ret;
+
+	if (jsonr_parse(&jr, body, len, 64) == -1 ||
+	    get_str(&jr, "token", token, sizeof(token)) == -1 ||
+	    get_str(&jr, "publicKey", pub, sizeof(pub)) == -1) {
+		jsonr_free(&jr);
+		say("enroll refused: malformed request");
+		return (respond(t, 400, "{\"error\":\"malformed request\"}"));
+	}
+	for (i = 0; i < nitems(keys); i++)
+		if (get_str(&jr, keys[i], s, sizeof(s)) == -1) {
+			jsonr_free(&jr);
+			say("enroll refused: %s missing", keys[i]);
+			return (respond(t, 400, "{\"error\":\"missing key\"}"));
+		}
+	jsonr_free(&jr);
+	for (i = 0; i < (size_t)ntokens; i++)
+		if (strcmp(tokens[i].value, token) == 0)
+			tok = &tokens[i];
+	explicit_bzero(token, sizeof(token));
+	if (tok == NULL || tok->used || tok->expiry <= time(NULL)) {
+		say("enroll refused: %s token", tok == NULL ? "unknown" :
+		    tok->used ? "reused" : "expired");
+		return (respond(t, 401, "{\"error\":\"invalid token\"}"));
+	}
+	if ((pk = check_public_key(pub, why, sizeof(why))) == NULL) {
+		say("enroll refused: %s", why);
+		return (respond(t, 400, "{\"error\":\"bad public key\"}"));
+	}
+	if (ndevices == MAX_DEVICES)
+		errx(1, "too many devices");
+	tok->used = 1;
+	snprintf(device, sizeof(device), "device-%d", ndevices + 1);
+	x = issue(pk, "tenant-test", device);
+	spki_hex(pk, spki);
+	strlcpy(devices[ndevices].id, device, sizeof(devices[ndevices].id));
+	strlcpy(devices[ndevices].spki, spki, sizeof(devices[ndevices].spki));
+	ndevices++;
+
+	b = BIO_new(BIO_s_mem());
+	if (der_certs)
+		i2d_X509_bio(b, x);
+	else
+		PEM_write_bio_X509(b, x);
+	rl = BIO_get_mem_data(b, &raw);
+	if ((certb64 = malloc(b64_enclen((size_t)rl) + 1)) == NULL)
+		err(1, NULL);
+	b64_encode((uint8_t *)raw, (size_t)rl, certb64,
+	    b64_enclen((size_t)rl) + 1);
+	ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm);
+	strftime(expires, sizeof(expires), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	jsonw_init(&w, JSONW_ESCAPE_SLASH);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "tenantId");
+	jsonw_string(&w, "tenant-test");
+	jsonw_key(&w, "deviceId");
+	jsonw_string(&w, device);
+	jsonw_key(&w, "clientCertificate");
+	jsonw_string(&w, certb64);
+	jsonw_key(&w, "certificateExpiresAt");
+	jsonw_string(&w, expires);
+	jsonw_object_end(&w);
+	say("enrolled tenant=tenant-test device=%s spki=%s", device, spki);
+	ret = respond_ok(t, jsonw_result(&w, NULL));
+	jsonw_free(&w);
+	free(certb64);
+	BIO_free(b);
+	X509_free(x);
+	EVP_PKEY_free(pk);
+	return (ret);
+}
+
+static void
+name_entry(X509_NAME *n, int nid, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	if (X509_NAME_get_text_by_NID(n, nid, buf, (int)len) < 0)
+		buf[0] = '\0';
+}
+
+static int
+checkin(struct tls *t, const char *body, size_t len, int has_token,
+    const char *token_value)
+{
+	struct jsonr	 jr;
+	const uint8_t	*pem;
+	size_t		 pemlen;
+	BIO		*b;
+	X509		*x = NULL;
+	EVP_PKEY	*pk;
+	char		 tenant[256], device[256], cn[256], o[256], spki[65];
+	char		 out[512], now[32];
+	struct tm	 tm;
+	time_t		 tt = time(NULL);
+	int		 i, known = 0;
+
+	if (jsonr_parse(&jr, body, len, 64) == -1 ||
+	    get_str(&jr, "tenantId", tenant, sizeof(tenant)) == -1 ||
+	    get_str(&jr, "deviceId", device, sizeof(device)) == -1 ||
+	    jsonr_get(&jr, 0, "health") == -1 ||
+	    jsonr_get(&jr, 0, "activeConfigGeneration") == -1) {
+		jsonr_free(&jr);
+		say("check-in refused: malformed request");
+		return (respond(t, 400, "{\"error\":\"malformed request\"}"));
+	}
+	jsonr_free(&jr);
+	if (tls_peer_cert_provided(t)) {
+		/* libtls verified the chain against ca.pem already. */
+		pem = tls_peer_cert_chain_pem(t, &pemlen);
+		if (pem != NULL && (b = BIO_new_mem_buf(pem,
+		    (int)pemlen)) != NULL) {
+			x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+			BIO_free(b);
+		}
+		if (x == NULL)
+			return (respond(t, 403, "{\"error\":\"certificate\"}"));
+		name_entry(X509_get_subject_name(x), NID_commonName, cn,
+		    sizeof(cn));
+		name_entry(X509_get_subject_name(x), NID_organizationName, o,
+		    sizeof(o));
+		pk = X509_get_pubkey(x);
+		spki_hex(pk, spki);
+		EVP_PKEY_free(pk);
+		X509_free(x);
+		for (i = 0; i < ndevices; i++)
+			if (strcmp(devices[i].id, cn) == 0 &&
+			    strcmp(devices[i].spki, spki) == 0)
+				known = 1;
+		if (!known || strcmp(cn, device) != 0 ||
+		    strcmp(o, tenant) != 0) {
+			say("check-in refused: certificate for %s does not "
+			    "match", cn);
+			return (respond(t, 403, "{\"error\":\"identity\"}"));
+		}
+		say("check-in ok device=%s spki=%s auth=certificate "
+		    "token-header=%s tls=%s conn=%u", device, spki,
+		    has_token ? "present" : "absent", tls_conn_version(t),
+		    conn_no);
+	} else if (sensor_token != NULL && has_token &&
+	    strcmp(token_value, sensor_token) == 0) {
+		say("check-in ok device=%s auth=sensor-token tls=%s conn=%u",
+		    device, tls_conn_version(t), conn_no);
+	} else {
+		say("check-in refused: no client certificate");
+		return (respond(t, 401, "{\"error\":\"unauthenticated\"}"));
+	}
+	gmtime_r(&tt, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(out, sizeof(out), "{\"serverTime\":\"%s\",\"configGeneration\":"
+	    "\"generation-1\",\"configUpdateAvailable\":false,"
+	    "\"certificateRenewalRequired\":false,"
+	    "\"fullResnapshotRequested\":false}", now);
+	return (respond_ok(t, out));
+}
+
+/* One request: 1 served (keep going), 0 the client left, -1 close. */
+static int
+serve_request(struct tls *t)
+{
+	static char	 head[MAX_HEAD + 1];
+	char		*body = NULL, *end, *p, *line, *v, tokv[8192] = "";
+	size_t		 hl = 0, bl = 0, clen = 0, have;
+	ssize_t		 n;
+	int		 ret, has_token = 0;
+
+	/* Up to the empty line; what follows is the start of the body. */
+	for (;;) {
+		if (hl == MAX_HEAD)
+			return (-1);
+		if ((n = peer_read(t, head + hl, MAX_HEAD - hl)) <= 0)
+			return (hl == 0 ? 0 : -1);
+		hl += (size_t)n;
+		head[hl] = '\0';
+		if ((end = strstr(head, "\r\n\r\n")) != NULL)
+			break;
+	}
+	*end = '\0';
+	have = hl - (size_t)(end + 4 - head);
+	if (strncmp(head, "POST /", 6) != 0 ||
+	    (p = strstr(head, " HTTP/1.1\r\n")) == NULL)
+		return (-1);
+	*p = '\0';
+	for (line = strtok(p + 11, "\r\n"); line != NULL;
+	    line = strtok(NULL, "\r\n")) {
+		if ((v = strchr(line, ':')) == NULL)
+			return (-1);
+		*v++ = '\0';
+		v += strspn(v, " ");
+		if (strcasecmp(line, "Content-Length") == 0)
+			clen = strtoul(v, NULL, 10);
+		else if (strcasecmp(line, "X-Koban-Sensor-Token") == 0) {
+			has_token = 1;
+			strlcpy(tokv, v, sizeof(tokv));
+		}
+	}
+	if (clen == 0 || clen > MAX_BODY || have > clen)
+		return (-1);
+	if ((body = malloc(clen + 1)) == NULL)
+		err(1, NULL);
+	memcpy(body, end + 4, have);
+	bl = have;
+	while (bl < clen) {
+		if ((n = peer_read(t, body + bl, clen - bl)) <= 0) {
+			free(body);
+			return (-1);
+		}
+		bl += (size_t)n;
+	}
+	body[bl] = '\0';
+	p = head + 5;
+	if (strlen(p) >= 21 && strcmp(p + strlen(p) - 21,
+	    "/api/sensor/v1/enroll") == 0) {
+		if (has_token)
+			say("enroll carried a sensor token header");
+		ret = enroll(t, body, bl);
+	} else if (strlen(p) >= 23 && strcmp(p + strlen(p) - 23,
+	    "/api/sensor/v1/check-in") == 0)
+		ret = checkin(t, body, bl, has_token, tokv);
+	else
+		ret = respond(t, 404, "{\"error\":\"no such route\"}");
+	explicit_bzero(body, bl);
+	explicit_bzero(tokv, sizeof(tokv));
+	free(body);
+	return (ret == -1 ? -1 : 1);
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct tls_config	*cfg;
+	struct tls		*srv, *c;
+	struct sockaddr_in	 sin;
+	struct timeval		 tv = { 60, 0 };
+	socklen_t		 sl = sizeof(sin);
+	const char		*dir = NULL;
+	char			 path[1024], path2[1024];
+	int			 ch, s, fd, one = 1;
+
+	while ((ch = getopt(argc, argv, "d:Dm:T:")) != -1) {
+		switch (ch) {
+		case 'd':
+			dir = optarg;
+			break;
+		case 'D':
+			der_certs = 1;
+			break;
+		case 'm':
+			mode = optarg;
+			break;
+		case 'T':
+			sensor_token = optarg;
+			break;
+		default:
+			errx(2, "usage: fleetpeer -d dir [-D] [-m mode] "
+			    "[-T token]");
+		}
+	}
+	if (dir == NULL)
+		errx(2, "no directory");
+	signal(SIGPIPE, SIG_IGN);
+	load_ca(dir);
+	snprintf(path, sizeof(path), "%s/tokens", dir);
+	load_tokens(path);
+
+	if (tls_init() == -1 || (cfg = tls_config_new()) == NULL ||
+	    (srv = tls_server()) == NULL)
+		errx(1, "tls");
+	snprintf(path, sizeof(path), "%s/server.pem", dir);
+	snprintf(path2, sizeof(path2), "%s/server.key", dir);
+	if (tls_config_set_keypair_file(cfg, path, path2) == -1)
+		errx(1, "%s", tls_config_error(cfg));
+	snprintf(path, sizeof(path), "%s/ca.pem", dir);
+	if (tls_config_set_ca_file(cfg, path) == -1)
+		errx(1, "%s", tls_config_error(cfg));
+	/* Enroll comes without a certificate; check-in decides. */
+	tls_config_verify_client_optional(cfg);
+	if (tls_configure(srv, cfg) == -1)
+		errx(1, "%s", tls_error(srv));
+
+	if ((s = socket(AF_INET, SOCK_STREAM, 0)) == -1)
+		err(1, "socket");
+	setsockopt(s, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    listen(s, 8) == -1 ||
+	    getsockname(s, (struct sockaddr *)&sin, &sl) == -1)
+		err(1, "listen");
+	say("port %u", ntohs(sin.sin_port));
+
+	for (;;) {
+		if ((fd = accept(s, NULL, NULL)) == -1) {
+			if (errno == EINTR)
+				continue;
+			err(1, "accept");
+		}
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		conn_no++;
+		if (tls_accept_socket(srv, &c, fd) == -1) {
+			close(fd);
+			continue;
+		}
+		while ((ch = tls_handshake(c)) == TLS_WANT_POLLIN ||
+		    ch == TLS_WANT_POLLOUT)
+			;
+		if (ch == -1) {
+			say("connection %u: handshake failed: %s", conn_no,
+			    tls_error(c));
+		} else {
+			say("connection %u: %s%s", conn_no, tls_conn_version(c),
+			    tls_peer_cert_provided(c) ?
+			    ", client certificate" : "");
+			while (serve_request(c) == 1)
+				;
+			(void)tls_close(c);
+		}
+		tls_free(c);
+		close(fd);
+	}
+}
