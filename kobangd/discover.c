@@ -456,6 +456,8 @@ disc_result_free(struct disc_result *res)
 	for (i = 0; i < res->nfiles; i++) {
 		free(res->files[i].path);
 		free(res->files[i].tmpl.name);
+		free(res->files[i].tmpl.version);
+		free(res->files[i].label);
 	}
 	for (i = 0; i < res->nanchors; i++) {
 		if (res->anchors[i].fd != -1)
@@ -473,6 +475,7 @@ disc_result_free(struct disc_result *res)
 	}
 	strlist_free(&res->wnames);
 	strlist_free(&res->wexclude);
+	disc_users_free(&res->owners);
 	free(res->files);
 	free(res->anchors);
 	free(res->issues);
@@ -1060,6 +1063,8 @@ file_drop(struct disc_result *res, size_t i)
 {
 	free(res->files[i].path);
 	free(res->files[i].tmpl.name);
+	free(res->files[i].tmpl.version);
+	free(res->files[i].label);
 	memmove(&res->files[i], &res->files[i + 1],
 	    (res->nfiles - i - 1) * sizeof(res->files[0]));
 	res->nfiles--;
@@ -1655,6 +1660,1016 @@ discover_claude(const struct config *conf, const struct disc_users *us,
 	return (-1);
 }
 
+/* ---- homebrew, codexConfig, cursorConfig, opencodeConfig, piConfig ---- */
+
+int
+disc_file_templated(const struct disc_file *f)
+{
+	return (f->parser == DISC_HASH || f->parser == DISC_AGENT_HASH ||
+	    f->parser == DISC_BREW_RECEIPT ||
+	    f->parser == DISC_OPENCODE_CONFIG);
+}
+
+int
+disc_file_missing_keeps(const struct disc_file *f)
+{
+	return (f->parser == DISC_BREW_RECEIPT);
+}
+
+/* A file of these surfaces, with its template where it has one. */
+static int
+agent_file(struct disc_result *res, size_t anchor, const char *path,
+    enum disc_parser parser, enum item_kind kind, const char *name,
+    const char *origin, uint64_t cap)
+{
+	struct disc_file	*f;
+
+	if (res_file(res, anchor, path, parser, 0, NULL, NULL, cap) == -1)
+		return (res->enomem ? -1 : 1);
+	f = &res->files[res->nfiles - 1];
+	if (disc_file_templated(f)) {
+		f->tmpl.kind = kind;
+		f->tmpl.origin = origin;
+		if ((f->tmpl.name = strdup(name)) == NULL) {
+			res->enomem = 1;
+			return (-1);
+		}
+	}
+	return (0);
+}
+
+/* A fixed-path file, watched from its directory. */
+static int
+agent_fixed(struct disc_result *res, size_t anchor, const char *path,
+    enum disc_parser parser, enum item_kind kind, const char *origin,
+    const char *top, const struct disc_user *user)
+{
+	if (agent_file(res, anchor, path, parser, kind, base_name(path),
+	    origin, DISC_AGENT_CAP) == -1)
+		return (-1);
+	return (res_watch_file(res, path, top, user));
+}
+
+/*
+ * The anchor of a configured path: the home it lies in with that home's
+ * user, else its directory with the rights of user (NULL: root).
+ */
+static int
+agent_anchor(struct disc_result *res, const struct disc_users *us,
+    const char *path, const struct disc_user *user, size_t *anchor,
+    const char **top, const struct disc_user **owner, char *dir,
+    size_t dirlen)
+{
+	const struct disc_user	*u;
+	const char		*slash;
+
+	if ((u = disc_user_of_path(us, path)) != NULL) {
+		*owner = u;
+		*top = u->home;
+		return (res_anchor(res, u->home, u, anchor));
+	}
+	slash = strrchr(path, '/');
+	if (slash == NULL || (size_t)(slash - path) >= dirlen)
+		return (1);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (dir[0] == '\0')
+		strlcpy(dir, "/", dirlen);
+	*owner = user;
+	*top = "/";
+	return (res_anchor(res, dir, user, anchor));
+}
+
+/* How a recursive search (SURFACES.md 0.7) picks and names files. */
+struct agent_search {
+	const char	*exact;		/* a file name, or */
+	const char	*ext;		/* an extension without the dot */
+	int		 parent_name;	/* item name: the parent directory */
+	enum item_kind	 kind;
+	const char	*origin;
+};
+
+static int
+search_match(const struct agent_search *as, const char *name)
+{
+	const char	*dot;
+
+	if (as->exact != NULL)
+		return (strcmp(name, as->exact) == 0);
+	/* The path extension: after the last dot, not a leading one. */
+	dot = strrchr(name, '.');
+	return (dot != NULL && dot != name && strcmp(dot + 1, as->ext) == 0);
+}
+
+/*
+ * Recursive search below baserel (relative to the anchor): hidden
+ * entries skipped, symbolic links neither descended nor read, every
+ * regular file counted before the filter (5,000), every entry counted
+ * (25,000), 10 s; exhaustion is one issue and ends the search.
+ */
+static int
+agent_search(struct disc_result *res, size_t anchor, const char *baserel,
+    const struct agent_search *as, const char *top,
+    const struct disc_user *user)
+{
+	struct dirstack	 ds;
+	struct dent	*v;
+	char		 rel[PATH_MAX], abs[PATH_MAX], child[PATH_MAX];
+	char		 base_abs[PATH_MAX];
+	size_t		 n, i, entries = 0, files = 0;
+	unsigned long long start = disc_now_ms();
+	int		 more, stop = 0;
+
+	memset(&ds, 0, sizeof(ds));
+	if (abs_path(base_abs, sizeof(base_abs), &res->anchors[anchor],
+	    baserel) == -1)
+		return (0);
+	if (res_watch_file(res, base_abs, top, user) == -1)
+		return (-1);
+	if (ds_push(&ds, baserel, 0) == -1)
+		goto nomem;
+	while (ds.n > 0 && !stop) {
+		ds.n--;
+		strlcpy(rel, ds.rel[ds.n], sizeof(rel));
+		free(ds.rel[ds.n]);
+		if (abs_path(abs, sizeof(abs), &res->anchors[anchor],
+		    rel) == -1)
+			continue;
+		if (disc_now_ms() - start > DISC_SEARCH_MAX_MSEC) {
+			res_issue(res, base_abs, "search took more than %d s; "
+			    "stopped", DISC_SEARCH_MAX_MSEC / 1000);
+			break;
+		}
+		if (disc_readdir(res, anchor, rel, strcmp(rel, baserel) != 0,
+		    DISC_SEARCH_MAX_ENTRIES + 1, &v, &n, &more) == -1) {
+			if (res->enomem)
+				goto nomem;
+			if (strcmp(rel, baserel) == 0 && errno == ENOENT)
+				break;
+			if (errno != ENOENT)
+				res_issue(res, abs, "%s",
+				    errno == ENOTDIR ? "not a directory" :
+				    strerror(errno));
+			continue;
+		}
+		if (res_watch(res, abs, NULL, DISC_W_ANY | DISC_W_SUBDIR, top,
+		    user) == -1)
+			goto nomem_v;
+		for (i = 0; i < n && !stop; i++) {
+			if (v[i].name[0] == '.')
+				continue;
+			if (++entries > DISC_SEARCH_MAX_ENTRIES) {
+				res_issue(res, base_abs, "more than %d "
+				    "entries; stopped", DISC_SEARCH_MAX_ENTRIES);
+				stop = 1;
+				break;
+			}
+			if (v[i].type == DENT_DIR) {
+				if (join(child, sizeof(child), rel,
+				    v[i].name) == -1) {
+					res_issue(res, abs, "path too long");
+					continue;
+				}
+				if (ds_push(&ds, child, 0) == -1)
+					goto nomem_v;
+				continue;
+			}
+			if (v[i].type != DENT_REG)
+				continue;
+			if (++files > DISC_SEARCH_MAX_FILES) {
+				res_issue(res, base_abs, "more than %d files; "
+				    "stopped", DISC_SEARCH_MAX_FILES);
+				stop = 1;
+				break;
+			}
+			if (!search_match(as, v[i].name))
+				continue;
+			if (join(child, sizeof(child), abs, v[i].name) == -1) {
+				res_issue(res, abs, "path too long");
+				continue;
+			}
+			if (agent_file(res, anchor, child, DISC_AGENT_HASH,
+			    as->kind, as->parent_name ? base_name(abs) :
+			    v[i].name, as->origin, DISC_AGENT_CAP) == -1)
+				goto nomem_v;
+		}
+		dents_free(v, n);
+	}
+	ds_free(&ds);
+	return (0);
+ nomem_v:
+	dents_free(v, n);
+ nomem:
+	ds_free(&ds);
+	res->enomem = 1;
+	return (-1);
+}
+
+/* A search below an absolute directory inside the anchor. */
+static int
+agent_search_abs(struct disc_result *res, size_t anchor, const char *dir,
+    const struct agent_search *as, const char *top,
+    const struct disc_user *user)
+{
+	const struct disc_anchor *a = &res->anchors[anchor];
+	size_t	 al = strlen(a->path);
+
+	if (!disc_path_in(dir, a->path) || strlen(dir) <= al)
+		return (0);
+	return (agent_search(res, anchor, dir + al + (al == 1 ? 0 : 1), as,
+	    top, user));
+}
+
+/* homebrew (SURFACES.md 1) */
+
+static int
+dent_name_cmp(const void *a, const void *b)
+{
+	const struct dent	*da = a, *db = b;
+
+	return (strcmp(da->name, db->name));
+}
+
+/*
+ * The non-hidden subdirectories of rel, byte-sorted, at most
+ * DISC_LIST_MAX_ENTRIES.  0, or -1 with errno.
+ */
+static int
+brew_list(struct disc_result *res, size_t anchor, const char *rel,
+    const char *abs, struct dent **vp, size_t *np)
+{
+	struct dent	*v;
+	size_t		 n, i, k;
+	int		 more;
+
+	*vp = NULL;
+	*np = 0;
+	if (disc_readdir(res, anchor, rel, 1, DISC_LIST_MAX_ENTRIES, &v, &n,
+	    &more) == -1)
+		return (-1);
+	if (more)
+		res_issue(res, abs, "more than %d entries; the rest is not "
+		    "listed", DISC_LIST_MAX_ENTRIES);
+	for (i = k = 0; i < n; i++) {
+		if (v[i].name[0] == '.' || v[i].type != DENT_DIR) {
+			free(v[i].name);
+			continue;
+		}
+		v[k++] = v[i];
+	}
+	if (k > 1)
+		qsort(v, k, sizeof(*v), dent_name_cmp);
+	*vp = v;
+	*np = k;
+	return (0);
+}
+
+/* Cellar or Caskroom of one prefix. */
+static int
+brew_room(struct disc_result *res, size_t anchor, const char *prefix,
+    const char *room, int cask, const struct disc_user *user)
+{
+	struct dent	*racks = NULL, *vers = NULL;
+	struct disc_file *f;
+	char		 rel[PATH_MAX], abs[PATH_MAX], rack[PATH_MAX];
+	char		 receipt[PATH_MAX], versions[DISC_BREW_VERSIONS_MAX];
+	size_t		 nracks, nvers, i, j, vl;
+	int		 r;
+
+	if (join(abs, sizeof(abs), prefix, room) == -1)
+		return (0);
+	/* Its appearance, and racks coming and going. */
+	if (res_watch_file(res, abs, prefix, user) == -1)
+		return (-1);
+	if (brew_list(res, anchor, room, abs, &racks, &nracks) == -1) {
+		if (res->enomem)
+			return (-1);
+		if (errno != ENOENT)
+			res_issue(res, abs, "cannot list: %s",
+			    errno == ENOTDIR ? "not a directory" :
+			    strerror(errno));
+		return (0);
+	}
+	if (res_watch(res, abs, NULL, DISC_W_SUBDIR, prefix, user) == -1)
+		goto nomem;
+	for (i = 0; i < nracks; i++) {
+		if (join(rel, sizeof(rel), room, racks[i].name) == -1 ||
+		    join(rack, sizeof(rack), abs, racks[i].name) == -1) {
+			res_issue(res, abs, "path too long");
+			continue;
+		}
+		if (brew_list(res, anchor, rel, rack, &vers, &nvers) == -1) {
+			if (res->enomem)
+				goto nomem;
+			res_issue(res, rack, "cannot list: %s",
+			    strerror(errno));
+			continue;
+		}
+		/* Versions come and go inside the rack (upgrades). */
+		if (res_watch(res, rack, NULL, DISC_W_SUBDIR, prefix,
+		    user) == -1)
+			goto nomem;
+		if (nvers == 0) {
+			dents_free(vers, nvers);
+			vers = NULL;
+			continue;
+		}
+		versions[0] = '\0';
+		for (j = 0; j < nvers; j++) {
+			vl = strlen(versions);
+			if (vl + (j ? 2 : 0) + strlen(vers[j].name) >=
+			    sizeof(versions)) {
+				/* Whole versions only; say so. */
+				res_issue(res, rack, "more versions than fit "
+				    "in %zu bytes; listed %zu of %zu",
+				    sizeof(versions) - 1, j, nvers);
+				break;
+			}
+			if (j)
+				strlcat(versions, ", ", sizeof(versions));
+			strlcat(versions, vers[j].name, sizeof(versions));
+		}
+		if (join(receipt, sizeof(receipt), rack, cask ?
+		    ".metadata/INSTALL_RECEIPT.json" :
+		    vers[nvers - 1].name) == -1 || (!cask &&
+		    strlcat(receipt, "/INSTALL_RECEIPT.json",
+		    sizeof(receipt)) >= sizeof(receipt))) {
+			res_issue(res, rack, "path too long");
+			dents_free(vers, nvers);
+			vers = NULL;
+			continue;
+		}
+		dents_free(vers, nvers);
+		vers = NULL;
+		if ((r = agent_file(res, anchor, receipt, DISC_BREW_RECEIPT,
+		    KIND_PACKAGE, racks[i].name, "unknown",
+		    DISC_BREW_RECEIPT_CAP)) == -1)
+			goto nomem;
+		if (r == 1)
+			continue;
+		f = &res->files[res->nfiles - 1];
+		if ((f->label = strdup(rack)) == NULL ||
+		    (f->tmpl.version = strdup(versions)) == NULL) {
+			res->enomem = 1;
+			goto nomem;
+		}
+	}
+	dents_free(racks, nracks);
+	return (0);
+ nomem:
+	dents_free(racks, nracks);
+	res->enomem = 1;
+	return (-1);
+}
+
+/*
+ * Whose rights read a prefix: its owner's.  A monitored user's own
+ * prefix (or /opt/homebrew set up by an admin user) is read as that
+ * user; a root-owned prefix (/usr/local on most Linux systems) as root,
+ * which can only see what any user of the machine could; a prefix owned
+ * by another account (the linuxbrew user) as that account, from the
+ * password database, or by bare uid and gid if it has no entry.
+ */
+static const struct disc_user *
+brew_owner(struct disc_result *res, const struct disc_users *us,
+    const struct stat *st)
+{
+	struct disc_user	*v, u;
+	struct passwd		*pw;
+	size_t			 i;
+
+	if (st->st_uid == 0)
+		return (NULL);
+	for (i = 0; i < us->n; i++)
+		if (us->v[i].uid == st->st_uid)
+			return (&us->v[i]);
+	for (i = 0; i < res->owners.n; i++)
+		if (res->owners.v[i].uid == st->st_uid)
+			return (&res->owners.v[i]);
+	if ((pw = getpwuid(st->st_uid)) != NULL &&
+	    pw->pw_dir != NULL && pw->pw_dir[0] == '/' &&
+	    strcmp(pw->pw_dir, "/") != 0) {
+		if (disc_user_add(&res->owners, pw) == -1)
+			goto nomem;
+		/* disc_user_add skips nothing new here: it is the last. */
+		return (&res->owners.v[res->owners.n - 1]);
+	}
+	memset(&u, 0, sizeof(u));
+	u.uid = st->st_uid;
+	u.gid = st->st_gid;
+	if ((u.name = strdup("prefix owner")) == NULL ||
+	    (u.home = strdup("/nonexistent")) == NULL) {
+		free(u.name);
+		goto nomem;
+	}
+	if ((v = reallocarray(res->owners.v, res->owners.n + 1,
+	    sizeof(*v))) == NULL) {
+		free(u.name);
+		free(u.home);
+		goto nomem;
+	}
+	res->owners.v = v;
+	res->owners.v[res->owners.n++] = u;
+	return (&res->owners.v[res->owners.n - 1]);
+ nomem:
+	res->enomem = 1;
+	return (NULL);
+}
+
+#ifdef __linux__
+static const char *const brew_defaults[] = {
+	"/opt/homebrew", "/usr/local", "/home/linuxbrew/.linuxbrew"
+};
+#else
+static const char *const brew_defaults[] = {
+	"/opt/homebrew", "/usr/local"
+};
+#endif
+
+static int
+brew_prefix(struct disc_result *res, const struct disc_users *us,
+    const char *prefix)
+{
+	const struct disc_user	*owner;
+	struct stat		 st;
+	size_t			 anchor;
+
+	/* A configured prefix may be a link; what it names is checked. */
+	if (stat(prefix, &st) == -1) {
+		if (errno != ENOENT && errno != ENOTDIR)
+			res_issue(res, prefix, "cannot stat: %s",
+			    strerror(errno));
+		/* Its appearance is watched from its parent. */
+		return (res_watch_file(res, prefix, "/", NULL));
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		res_issue(res, prefix, "not a directory");
+		return (0);
+	}
+	owner = brew_owner(res, us, &st);
+	if (res->enomem)
+		return (-1);
+	if (res_anchor(res, prefix, owner, &anchor) == -1 ||
+	    brew_room(res, anchor, prefix, "Cellar", 0, owner) == -1 ||
+	    brew_room(res, anchor, prefix, "Caskroom", 1, owner) == -1)
+		return (-1);
+	return (0);
+}
+
+static int
+discover_homebrew(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct strlist	*pl = conf->homebrew.prefixes;
+	struct strlist		 seen;
+	char			 p[PATH_MAX];
+	size_t			 i, k;
+	int			 s;
+
+	memset(&seen, 0, sizeof(seen));
+	if (pl == NULL) {
+		for (i = 0; i < nitems(brew_defaults); i++)
+			if (seen_add(&seen, brew_defaults[i]) == -1 ||
+			    brew_prefix(res, us, brew_defaults[i]) == -1)
+				goto nomem;
+		strlist_free(&seen);
+		return (0);
+	}
+	for (i = 0; i < pl->n; i++) {
+		/* "~/..." is a prefix in each monitored user's home. */
+		for (k = 0; k < (pl->v[i][0] == '~' ? us->n : 1); k++) {
+			if (pl->v[i][0] == '~') {
+				if (expand_root(pl->v[i], &us->v[k], p,
+				    sizeof(p), res) == -1)
+					continue;
+			} else if (strlcpy(p, pl->v[i], sizeof(p)) >=
+			    sizeof(p) || p[0] != '/') {
+				res_issue(res, pl->v[i], "not an absolute "
+				    "path; ignored");
+				continue;
+			}
+			trim_slashes(p);
+			if ((s = seen_add(&seen, p)) == 1)
+				continue;
+			if (s == -1 || brew_prefix(res, us, p) == -1)
+				goto nomem;
+		}
+	}
+	strlist_free(&seen);
+	return (0);
+ nomem:
+	strlist_free(&seen);
+	res->enomem = 1;
+	return (-1);
+}
+
+/* codexConfig (SURFACES.md 3) */
+
+static const struct agent_search codex_rules = {
+	NULL, "rules", 0, KIND_RULE, "codex-rules"
+};
+static const struct agent_search codex_skills = {
+	"SKILL.md", NULL, 1, KIND_SKILL, "codex-skills"
+};
+
+/* hooks.json and rules/ of one base directory. */
+static int
+codex_base(const struct config *conf, struct disc_result *res,
+    size_t anchor, const char *base, const char *top,
+    const struct disc_user *user)
+{
+	char	p[PATH_MAX];
+
+	if (conf->codex.include_hooks && join(p, sizeof(p), base,
+	    "hooks.json") == 0 && agent_fixed(res, anchor, p,
+	    DISC_CODEX_HOOKS, 0, NULL, top, user) == -1)
+		return (-1);
+	if (conf->codex.include_rules && join(p, sizeof(p), base,
+	    "rules") == 0 && agent_search_abs(res, anchor, p, &codex_rules,
+	    top, user) == -1)
+		return (-1);
+	return (0);
+}
+
+/* The profile glob: the directory literal, the pattern its last part. */
+static int
+codex_profiles(struct disc_result *res, const struct disc_users *us,
+    const char *glob, const struct disc_user *u)
+{
+	const struct disc_user	*owner;
+	struct dent		*v;
+	const char		*top, *slash;
+	char			 p[PATH_MAX], dir[PATH_MAX], file[PATH_MAX];
+	size_t			 anchor, n, i;
+	int			 more;
+
+	if (config_expand_home(glob, u->home, p, sizeof(p)) == -1 ||
+	    p[0] != '/' || (slash = strrchr(p, '/')) == NULL) {
+		res_issue(res, glob, "not usable for user %s", u->name);
+		return (0);
+	}
+	/* The directory itself is the anchor: only its entries are read. */
+	memcpy(dir, p, (size_t)(slash - p));
+	dir[slash - p] = '\0';
+	if (dir[0] == '\0')
+		strlcpy(dir, "/", sizeof(dir));
+	owner = disc_user_of_path(us, dir);
+	top = owner != NULL ? owner->home : "/";
+	if (owner == NULL)
+		owner = u;
+	if (res_anchor(res, dir, owner, &anchor) == -1 ||
+	    res_watch(res, dir, NULL, DISC_W_ANY, top, owner) == -1 ||
+	    res_watch_file(res, dir, top, owner) == -1)
+		return (-1);
+	if (disc_readdir(res, anchor, "", 0, DISC_LIST_MAX_ENTRIES, &v, &n,
+	    &more) == -1) {
+		if (res->enomem)
+			return (-1);
+		if (errno != ENOENT)
+			res_issue(res, dir, "%s", errno == ENOTDIR ?
+			    "not a directory" : strerror(errno));
+		return (0);
+	}
+	if (more)
+		res_issue(res, dir, "more than %d entries; the rest is not "
+		    "listed", DISC_LIST_MAX_ENTRIES);
+	if (n > 1)
+		qsort(v, n, sizeof(*v), dent_name_cmp);
+	for (i = 0; i < n; i++) {
+		if (v[i].name[0] == '.' || v[i].type != DENT_REG ||
+		    !disc_glob_match(slash + 1, v[i].name))
+			continue;
+		if (join(file, sizeof(file), dir, v[i].name) == -1)
+			continue;
+		if (agent_file(res, anchor, file, DISC_CODEX_CONFIG, 0, NULL,
+		    NULL, DISC_AGENT_CAP) == -1) {
+			dents_free(v, n);
+			return (-1);
+		}
+	}
+	dents_free(v, n);
+	return (0);
+}
+
+static int
+discover_codex(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct config_codex *cx = &conf->codex;
+	const struct strlist	*roots = config_project_roots(conf,
+				    SURFACE_CODEX);
+	const struct disc_user	*u, *owner;
+	struct strlist		 seen;
+	char			 p[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
+	char			 base[PATH_MAX];
+	const char		*top, *slash;
+	size_t			 i, r, anchor;
+	int			 s;
+
+	memset(&seen, 0, sizeof(seen));
+	for (i = 0; i < us->n; i++) {
+		u = &us->v[i];
+		if (config_expand_home(cx->user_config_path ?
+		    cx->user_config_path : CONFIG_CODEX_USER_CONFIG_PATH,
+		    u->home, p, sizeof(p)) == -1 || p[0] != '/') {
+			res_issue(res, cx->user_config_path ?
+			    cx->user_config_path :
+			    CONFIG_CODEX_USER_CONFIG_PATH,
+			    "not usable for user %s", u->name);
+		} else if ((s = seen_add(&seen, p)) == -1)
+			goto nomem;
+		else if (s == 0) {
+			if ((s = agent_anchor(res, us, p, u, &anchor, &top,
+			    &owner, dir, sizeof(dir))) == -1)
+				goto nomem;
+			if (s == 0 && agent_fixed(res, anchor, p,
+			    DISC_CODEX_CONFIG, 0, NULL, top, owner) == -1)
+				goto nomem;
+			/* The base directory: dirname(userConfig). */
+			slash = strrchr(p, '/');
+			memcpy(base, p, (size_t)(slash - p));
+			base[slash - p] = '\0';
+			if (s == 0 && base[0] != '\0' && codex_base(conf, res,
+			    anchor, base, top, owner) == -1)
+				goto nomem;
+		}
+		if (cx->profile_config_glob != NULL &&
+		    codex_profiles(res, us, cx->profile_config_glob, u) == -1)
+			goto nomem;
+		if (cx->include_skills &&
+		    join(p, sizeof(p), u->home, ".agents/skills") == 0 &&
+		    seen_add(&seen, p) == 0) {
+			if (res_anchor(res, u->home, u, &anchor) == -1 ||
+			    agent_search_abs(res, anchor, p, &codex_skills,
+			    u->home, u) == -1)
+				goto nomem;
+		}
+		for (r = 0; r < roots->n; r++) {
+			if (expand_root(roots->v[r], u, root, sizeof(root),
+			    res) == -1)
+				continue;
+			if ((s = seen_add(&seen, root)) == 1)
+				continue;
+			if (s == -1)
+				goto nomem;
+			owner = path_owner(us, root, u, &top);
+			if (top == root)
+				top = "/";
+			if (res_anchor(res, root, owner, &anchor) == -1 ||
+			    res_watch_file(res, root, top, owner) == -1)
+				goto nomem;
+			if (join(p, sizeof(p), root, ".codex/config.toml") ==
+			    0 && agent_fixed(res, anchor, p,
+			    DISC_CODEX_CONFIG, 0, NULL, top, owner) == -1)
+				goto nomem;
+			if (join(base, sizeof(base), root, ".codex") == 0 &&
+			    codex_base(conf, res, anchor, base, top,
+			    owner) == -1)
+				goto nomem;
+			if (cx->include_skills && join(p, sizeof(p), root,
+			    ".agents/skills") == 0 && agent_search_abs(res,
+			    anchor, p, &codex_skills, top, owner) == -1)
+				goto nomem;
+		}
+	}
+	if (cx->include_system_config) {
+		/* Root's own files: read as root. */
+		if (res_anchor(res, "/etc/codex", NULL, &anchor) == -1 ||
+		    res_watch_file(res, "/etc/codex", "/", NULL) == -1 ||
+		    agent_fixed(res, anchor, "/etc/codex/config.toml",
+		    DISC_CODEX_CONFIG, 0, NULL, "/", NULL) == -1 ||
+		    codex_base(conf, res, anchor, "/etc/codex", "/",
+		    NULL) == -1 ||
+		    (cx->include_skills && agent_search_abs(res, anchor,
+		    "/etc/codex/skills", &codex_skills, "/", NULL) == -1))
+			goto nomem;
+	}
+	strlist_free(&seen);
+	return (0);
+ nomem:
+	strlist_free(&seen);
+	res->enomem = 1;
+	return (-1);
+}
+
+/* cursorConfig (SURFACES.md 5) */
+
+static const struct agent_search cursor_rules = {
+	NULL, "mdc", 0, KIND_RULE, "cursor-rules"
+};
+
+static int
+discover_cursor(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct config_cursor *cu = &conf->cursor;
+	const struct strlist	*roots = config_project_roots(conf,
+				    SURFACE_CURSOR);
+	const struct disc_user	*u, *owner;
+	struct strlist		 seen;
+	char			 p[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
+	const char		*top;
+	size_t			 i, r, anchor;
+	int			 s;
+
+	memset(&seen, 0, sizeof(seen));
+	for (i = 0; i < us->n; i++) {
+		u = &us->v[i];
+		if (cu->include_global_mcp) {
+			if (config_expand_home(cu->global_mcp_path ?
+			    cu->global_mcp_path : CONFIG_CURSOR_GLOBAL_MCP_PATH,
+			    u->home, p, sizeof(p)) == -1 || p[0] != '/')
+				res_issue(res, cu->global_mcp_path ?
+				    cu->global_mcp_path :
+				    CONFIG_CURSOR_GLOBAL_MCP_PATH,
+				    "not usable for user %s", u->name);
+			else if ((s = seen_add(&seen, p)) == -1)
+				goto nomem;
+			else if (s == 0) {
+				if ((s = agent_anchor(res, us, p, u, &anchor,
+				    &top, &owner, dir, sizeof(dir))) == -1)
+					goto nomem;
+				if (s == 0 && agent_fixed(res, anchor, p,
+				    DISC_CURSOR_MCP, 0, NULL, top,
+				    owner) == -1)
+					goto nomem;
+			}
+		}
+		for (r = 0; r < roots->n; r++) {
+			if (expand_root(roots->v[r], u, root, sizeof(root),
+			    res) == -1)
+				continue;
+			if ((s = seen_add(&seen, root)) == 1)
+				continue;
+			if (s == -1)
+				goto nomem;
+			owner = path_owner(us, root, u, &top);
+			if (top == root)
+				top = "/";
+			if (res_anchor(res, root, owner, &anchor) == -1 ||
+			    res_watch_file(res, root, top, owner) == -1)
+				goto nomem;
+			if (cu->include_project_mcp && join(p, sizeof(p),
+			    root, ".cursor/mcp.json") == 0 &&
+			    agent_fixed(res, anchor, p, DISC_CURSOR_MCP, 0,
+			    NULL, top, owner) == -1)
+				goto nomem;
+			if (cu->include_rules && join(p, sizeof(p), root,
+			    ".cursor/rules") == 0 && agent_search_abs(res,
+			    anchor, p, &cursor_rules, top, owner) == -1)
+				goto nomem;
+			if (cu->include_legacy_rules && join(p, sizeof(p),
+			    root, ".cursorrules") == 0 && agent_fixed(res,
+			    anchor, p, DISC_AGENT_HASH, KIND_RULE,
+			    "cursor-legacy-rules", top, owner) == -1)
+				goto nomem;
+			if (cu->include_instructions && join(p, sizeof(p),
+			    root, "AGENTS.md") == 0 && agent_fixed(res,
+			    anchor, p, DISC_AGENT_HASH, KIND_INSTRUCTION,
+			    "cursor-instruction", top, owner) == -1)
+				goto nomem;
+		}
+	}
+	strlist_free(&seen);
+	return (0);
+ nomem:
+	strlist_free(&seen);
+	res->enomem = 1;
+	return (-1);
+}
+
+/* opencodeConfig (SURFACES.md 6) */
+
+static int
+opencode_dir(const struct config *conf, struct disc_result *res,
+    size_t anchor, const char *dir, const char *top,
+    const struct disc_user *user)
+{
+	const struct config_opencode *oc = &conf->opencode;
+	static const struct {
+		const char	*sub;
+		enum item_kind	 kind;
+		const char	*origin;
+	} md[] = {
+		{ "agent", KIND_AGENT, "opencode-agent" },
+		{ "agents", KIND_AGENT, "opencode-agent" },
+		{ "command", KIND_COMMAND, "opencode-command" },
+		{ "commands", KIND_COMMAND, "opencode-command" },
+		{ "plugin", KIND_PLUGIN, "opencode-plugin" },
+		{ "plugins", KIND_PLUGIN, "opencode-plugin" },
+	};
+	struct agent_search	 as;
+	char			 p[PATH_MAX];
+	size_t			 i;
+	int			 on;
+
+	/* The directory's own appearance. */
+	if (res_watch_file(res, dir, top, user) == -1)
+		return (-1);
+	if (join(p, sizeof(p), dir, "opencode.json") == 0 &&
+	    agent_fixed(res, anchor, p, DISC_OPENCODE_CONFIG,
+	    KIND_CONFIG_PROFILE, "opencode-config", top, user) == -1)
+		return (-1);
+	if (join(p, sizeof(p), dir, "opencode.jsonc") == 0 &&
+	    agent_fixed(res, anchor, p, DISC_OPENCODE_CONFIG,
+	    KIND_CONFIG_PROFILE, "opencode-config", top, user) == -1)
+		return (-1);
+	for (i = 0; i < nitems(md); i++) {
+		on = md[i].kind == KIND_AGENT ? oc->include_agents :
+		    md[i].kind == KIND_COMMAND ? oc->include_commands :
+		    oc->include_plugins;
+		if (!on || join(p, sizeof(p), dir, md[i].sub) == -1)
+			continue;
+		memset(&as, 0, sizeof(as));
+		as.ext = "md";
+		as.kind = md[i].kind;
+		as.origin = md[i].origin;
+		if (agent_search_abs(res, anchor, p, &as, top, user) == -1)
+			return (-1);
+	}
+	if (oc->include_instructions) {
+		if (join(p, sizeof(p), dir, "AGENTS.md") == 0 &&
+		    agent_fixed(res, anchor, p, DISC_AGENT_HASH,
+		    KIND_INSTRUCTION, "opencode-instruction", top, user) == -1)
+			return (-1);
+		if (join(p, sizeof(p), dir, "Agents.md") == 0 &&
+		    agent_fixed(res, anchor, p, DISC_AGENT_HASH,
+		    KIND_INSTRUCTION, "opencode-instruction", top, user) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+static int
+discover_opencode(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct config_opencode *oc = &conf->opencode;
+	const struct strlist	*roots = config_project_roots(conf,
+				    SURFACE_OPENCODE);
+	const struct disc_user	*u, *owner;
+	struct strlist		 seen;
+	char			 p[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
+	const char		*top;
+	size_t			 i, r, anchor;
+	int			 s;
+
+	memset(&seen, 0, sizeof(seen));
+	for (i = 0; i < us->n; i++) {
+		u = &us->v[i];
+		if (oc->include_global) {
+			if (config_expand_home(oc->user_config_directory ?
+			    oc->user_config_directory :
+			    CONFIG_OPENCODE_USER_CONFIG_DIR, u->home, p,
+			    sizeof(p)) == -1 || p[0] != '/')
+				res_issue(res, oc->user_config_directory ?
+				    oc->user_config_directory :
+				    CONFIG_OPENCODE_USER_CONFIG_DIR,
+				    "not usable for user %s", u->name);
+			else {
+				trim_slashes(p);
+				if ((s = seen_add(&seen, p)) == -1)
+					goto nomem;
+				if (s == 0) {
+					if ((s = agent_anchor(res, us, p, u,
+					    &anchor, &top, &owner, dir,
+					    sizeof(dir))) == -1)
+						goto nomem;
+					if (s == 0 && opencode_dir(conf, res,
+					    anchor, p, top, owner) == -1)
+						goto nomem;
+				}
+			}
+		}
+		for (r = 0; oc->include_project && r < roots->n; r++) {
+			if (expand_root(roots->v[r], u, root, sizeof(root),
+			    res) == -1)
+				continue;
+			if ((s = seen_add(&seen, root)) == 1)
+				continue;
+			if (s == -1)
+				goto nomem;
+			owner = path_owner(us, root, u, &top);
+			if (top == root)
+				top = "/";
+			if (res_anchor(res, root, owner, &anchor) == -1 ||
+			    res_watch_file(res, root, top, owner) == -1)
+				goto nomem;
+			if (join(p, sizeof(p), root, ".opencode") == 0 &&
+			    opencode_dir(conf, res, anchor, p, top,
+			    owner) == -1)
+				goto nomem;
+		}
+	}
+	strlist_free(&seen);
+	return (0);
+ nomem:
+	strlist_free(&seen);
+	res->enomem = 1;
+	return (-1);
+}
+
+/* piConfig (SURFACES.md 4) */
+
+static const struct agent_search pi_packages = {
+	"package.json", NULL, 1, KIND_PLUGIN, "pi-package"
+};
+
+static int
+discover_pi(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct config_pi	*pc = &conf->pi;
+	const struct strlist	*roots = config_project_roots(conf,
+				    SURFACE_PI);
+	const struct disc_user	*u, *owner;
+	struct strlist		 seen;
+	char			 p[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
+	char			 ad[PATH_MAX];
+	const char		*top;
+	size_t			 i, r, anchor;
+	int			 s;
+
+	memset(&seen, 0, sizeof(seen));
+	for (i = 0; i < us->n; i++) {
+		u = &us->v[i];
+		if (pc->include_shared_global_mcp &&
+		    join(p, sizeof(p), u->home, ".config/mcp/mcp.json") == 0 &&
+		    seen_add(&seen, p) == 0) {
+			if (res_anchor(res, u->home, u, &anchor) == -1 ||
+			    agent_fixed(res, anchor, p, DISC_PI_MCP, 0, NULL,
+			    u->home, u) == -1)
+				goto nomem;
+		}
+		if (config_expand_home(pc->agent_directory ?
+		    pc->agent_directory : CONFIG_PI_AGENT_DIRECTORY, u->home,
+		    ad, sizeof(ad)) == -1 || ad[0] != '/')
+			res_issue(res, pc->agent_directory ?
+			    pc->agent_directory : CONFIG_PI_AGENT_DIRECTORY,
+			    "not usable for user %s", u->name);
+		else {
+			trim_slashes(ad);
+			if ((s = seen_add(&seen, ad)) == -1)
+				goto nomem;
+			if (s == 0) {
+				if ((s = agent_anchor(res, us, ad, u, &anchor,
+				    &top, &owner, dir, sizeof(dir))) == -1)
+					goto nomem;
+				if (s == 0 && (res_watch_file(res, ad, top,
+				    owner) == -1 ||
+				    (pc->include_pi_global_override &&
+				    join(p, sizeof(p), ad, "mcp.json") == 0 &&
+				    agent_fixed(res, anchor, p, DISC_PI_MCP, 0,
+				    NULL, top, owner) == -1) ||
+				    (join(p, sizeof(p), ad,
+				    "settings.json") == 0 && agent_fixed(res,
+				    anchor, p, DISC_PI_SETTINGS, 0, NULL, top,
+				    owner) == -1) ||
+				    (pc->include_packages && join(p, sizeof(p),
+				    ad, "extensions") == 0 &&
+				    agent_search_abs(res, anchor, p,
+				    &pi_packages, top, owner) == -1)))
+					goto nomem;
+			}
+		}
+		for (r = 0; r < roots->n; r++) {
+			if (expand_root(roots->v[r], u, root, sizeof(root),
+			    res) == -1)
+				continue;
+			if ((s = seen_add(&seen, root)) == 1)
+				continue;
+			if (s == -1)
+				goto nomem;
+			owner = path_owner(us, root, u, &top);
+			if (top == root)
+				top = "/";
+			if (res_anchor(res, root, owner, &anchor) == -1 ||
+			    res_watch_file(res, root, top, owner) == -1)
+				goto nomem;
+			if (pc->include_shared_project_mcp &&
+			    join(p, sizeof(p), root, ".mcp.json") == 0 &&
+			    agent_fixed(res, anchor, p, DISC_PI_MCP, 0, NULL,
+			    top, owner) == -1)
+				goto nomem;
+			if (pc->include_pi_project_override &&
+			    join(p, sizeof(p), root, ".pi/mcp.json") == 0 &&
+			    agent_fixed(res, anchor, p, DISC_PI_MCP, 0, NULL,
+			    top, owner) == -1)
+				goto nomem;
+			if (join(p, sizeof(p), root, ".pi/settings.json") ==
+			    0 && agent_fixed(res, anchor, p, DISC_PI_SETTINGS,
+			    0, NULL, top, owner) == -1)
+				goto nomem;
+		}
+	}
+	strlist_free(&seen);
+	return (0);
+ nomem:
+	strlist_free(&seen);
+	res->enomem = 1;
+	return (-1);
+}
+
 int
 discover_surface(const struct config *conf, enum surface s,
     const struct disc_users *us, struct disc_result *res)
@@ -1670,6 +2685,26 @@ discover_surface(const struct config *conf, enum surface s,
 		if (!conf->javascript.enabled)
 			return (0);
 		return (discover_javascript(conf, us, res));
+	case SURFACE_HOMEBREW:
+		if (!conf->homebrew.enabled)
+			return (0);
+		return (discover_homebrew(conf, us, res));
+	case SURFACE_CODEX:
+		if (!conf->codex.enabled)
+			return (0);
+		return (discover_codex(conf, us, res));
+	case SURFACE_CURSOR:
+		if (!conf->cursor.enabled)
+			return (0);
+		return (discover_cursor(conf, us, res));
+	case SURFACE_OPENCODE:
+		if (!conf->opencode.enabled)
+			return (0);
+		return (discover_opencode(conf, us, res));
+	case SURFACE_PI:
+		if (!conf->pi.enabled)
+			return (0);
+		return (discover_pi(conf, us, res));
 	case SURFACE_PYTHON:
 		if (!conf->python.enabled)
 			return (0);

@@ -45,6 +45,8 @@ struct config;
 
 #define DISC_AGENT_CAP			5000000		/* bytes */
 #define DISC_PACKAGE_CAP		25000000	/* bytes */
+#define DISC_BREW_RECEIPT_CAP		1000000		/* bytes */
+#define DISC_BREW_VERSIONS_MAX		1024	/* joined, NUL included */
 
 /* A monitored user: whose rights discovery and opening use. */
 struct disc_user {
@@ -71,6 +73,14 @@ enum disc_parser {
 	DISC_PNPM_LOCK,
 	DISC_YARN_LOCK,
 	DISC_BUN_LOCK,
+	DISC_BREW_RECEIPT,	/* INSTALL_RECEIPT.json, template: the package */
+	DISC_CODEX_CONFIG,	/* config.toml, profile configs */
+	DISC_CODEX_HOOKS,	/* <base>/hooks.json */
+	DISC_CURSOR_MCP,	/* ~/.cursor/mcp.json, <root>/.cursor/mcp.json */
+	DISC_OPENCODE_CONFIG,	/* opencode.json(c), template: the profile */
+	DISC_PI_MCP,		/* Pi's MCP files (JSONC) */
+	DISC_PI_SETTINGS,	/* Pi settings.json */
+	DISC_AGENT_HASH,	/* DISC_HASH for codex, cursor, opencode, pi */
 	DISC_UV_LOCK,		/* uv.lock */
 	DISC_PYLOCK,		/* pylock.toml */
 	DISC_PYPROJECT,		/* pyproject.toml */
@@ -84,6 +94,7 @@ struct disc_template {
 	enum item_kind	 kind;
 	char		*name;
 	const char	*origin;	/* static */
+	char		*version;	/* DISC_BREW_RECEIPT: joined versions */
 };
 
 struct disc_file {
@@ -93,6 +104,8 @@ struct disc_file {
 	enum disc_parser	 parser;
 	struct disc_template	 tmpl;		/* DISC_HASH */
 	uint64_t		 cap;		/* size cap in bytes */
+	char			*label;		/* NULL: path; else the items'
+						   path (a Homebrew rack) */
 };
 
 /* A directory files are opened beneath, opened once per scan. */
@@ -135,6 +148,8 @@ struct disc_result {
 	struct strlist		 wexclude;	/* DISC_W_SUBDIR */
 	size_t			 dirs_visited;
 	int			 enomem;	/* result incomplete */
+	struct disc_users	 owners;	/* Homebrew prefix owners who
+						   are not monitored users */
 };
 
 /*
@@ -149,9 +164,19 @@ const struct disc_user *disc_user_of_path(const struct disc_users *,
 	    const char *);
 
 /*
- * Find the files of one surface for all users.  claudeConfig,
- * javascriptPackages and pythonPackages are known here; other surfaces
- * give an empty result.
+ * Whether a discovered file has a template item the parent records
+ * itself when the file cannot be handed over (DISC_HASH, DISC_AGENT_HASH,
+ * DISC_BREW_RECEIPT, DISC_OPENCODE_CONFIG), and whether a missing file
+ * still yields it (a Homebrew package without a receipt).
+ */
+int	 disc_file_templated(const struct disc_file *);
+int	 disc_file_missing_keeps(const struct disc_file *);
+
+/*
+ * Find the files of one surface for all users; every surface is known.
+ * Homebrew prefixes are machine-wide: each is listed and its receipts
+ * opened with the rights of the prefix directory's owner (a monitored
+ * user, root only for a root-owned prefix, else that account).
  * Returns 0, or -1 when out of memory (the result is then incomplete
  * and must not be committed).
  */
