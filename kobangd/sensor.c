@@ -113,7 +113,9 @@ static int
 surface_implemented(enum surface s)
 {
 	return (s == SURFACE_CLAUDE || s == SURFACE_JAVASCRIPT ||
-	    s == SURFACE_PYTHON);
+	    s == SURFACE_PYTHON || s == SURFACE_HOMEBREW ||
+	    s == SURFACE_CODEX || s == SURFACE_CURSOR ||
+	    s == SURFACE_OPENCODE || s == SURFACE_PI);
 }
 
 static int
@@ -420,6 +422,22 @@ parser_of(enum disc_parser p)
 	case DISC_REQUIREMENTS:
 	case DISC_CONSTRAINTS:
 		return (SCAN_PARSER_REQUIREMENTS);
+	case DISC_BREW_RECEIPT:
+		return (SCAN_PARSER_BREW_RECEIPT);
+	case DISC_CODEX_CONFIG:
+		return (SCAN_PARSER_CODEX_CONFIG);
+	case DISC_CODEX_HOOKS:
+		return (SCAN_PARSER_CODEX_HOOKS);
+	case DISC_CURSOR_MCP:
+		return (SCAN_PARSER_CURSOR_MCP);
+	case DISC_OPENCODE_CONFIG:
+		return (SCAN_PARSER_OPENCODE_CONFIG);
+	case DISC_PI_MCP:
+		return (SCAN_PARSER_PI_MCP);
+	case DISC_PI_SETTINGS:
+		return (SCAN_PARSER_PI_SETTINGS);
+	case DISC_AGENT_HASH:
+		return (SCAN_PARSER_AGENT_HASH);
 	case DISC_NPM_LOCK:
 	default:
 		return (SCAN_PARSER_NPM_LOCK);
@@ -436,10 +454,50 @@ run_template_item(const struct disc_file *f)
 	it.surface = run.s;
 	it.kind = f->tmpl.kind;
 	it.name = f->tmpl.name;
-	it.path = f->path;
+	it.path = f->label != NULL ? f->label : f->path;
+	it.version = f->tmpl.version;
 	it.origin = (char *)f->tmpl.origin;
 	it.installed_on_request = ITEM_BOOL_NIL;
 	(void)run_item(&it);
+}
+
+/*
+ * The request fields of the homebrew and agent surfaces' files
+ * (SURFACES.md 1, 3-6): templates, flags.  -1: a field does not fit.
+ */
+static int
+run_fill_agents(const struct disc_file *f, struct scan_file *sf)
+{
+	const struct config	*conf = sensor_kd->conf;
+
+	switch (f->parser) {
+	case DISC_AGENT_HASH:
+		sf->kind = f->tmpl.kind;
+		if (strlcpy(sf->name, f->tmpl.name, sizeof(sf->name)) >=
+		    sizeof(sf->name) || strlcpy(sf->origin, f->tmpl.origin,
+		    sizeof(sf->origin)) >= sizeof(sf->origin))
+			return (-1);
+		break;
+	case DISC_BREW_RECEIPT:
+		/* The child decides the origin; the listing the rest. */
+		sf->kind = f->tmpl.kind;
+		if (strlcpy(sf->name, f->tmpl.name, sizeof(sf->name)) >=
+		    sizeof(sf->name) || strlcpy(sf->version, f->tmpl.version,
+		    sizeof(sf->version)) >= sizeof(sf->version))
+			return (-1);
+		break;
+	case DISC_OPENCODE_CONFIG:
+		if (conf->opencode.include_mcp)
+			sf->flags |= SCAN_F_MCP;
+		break;
+	case DISC_PI_MCP:
+		if (conf->pi.include_imports)
+			sf->flags |= SCAN_F_IMPORTS;
+		break;
+	default:
+		break;
+	}
+	return (0);
 }
 
 static void
@@ -498,10 +556,14 @@ run_pump(void)
 		f = &run.disc.files[run.next++];
 		if ((fd = disc_open(&run.disc, f, &st, &missing, why,
 		    sizeof(why))) == -1) {
-			if (missing)
+			if (missing) {
+				/* A Homebrew package without a receipt. */
+				if (disc_file_missing_keeps(f))
+					run_template_item(f);
 				continue;
+			}
 			run_issue(f->path, "%s", why);
-			if (f->parser == DISC_HASH)
+			if (disc_file_templated(f))
 				run_template_item(f);
 			continue;
 		}
@@ -531,8 +593,14 @@ run_pump(void)
 				continue;
 			}
 		}
-		if (strlcpy(sf.path, f->path, sizeof(sf.path)) >=
-		    sizeof(sf.path)) {
+		if (run_fill_agents(f, &sf) == -1) {
+			close(fd);
+			run_issue(f->path, "name or versions too long");
+			run_template_item(f);
+			continue;
+		}
+		if (strlcpy(sf.path, f->label != NULL ? f->label : f->path,
+		    sizeof(sf.path)) >= sizeof(sf.path)) {
 			close(fd);
 			run_issue(f->path, "path too long");
 			continue;
@@ -542,7 +610,7 @@ run_pump(void)
 			run_issue(f->path, "%s", errno == EINVAL ?
 			    "name or path is not valid UTF-8; not read" :
 			    strerror(errno));
-			if (f->parser == DISC_HASH)
+			if (disc_file_templated(f))
 				run_template_item(f);
 			if (errno == ENOMEM) {
 				run_fail("out of memory");

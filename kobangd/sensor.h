@@ -24,8 +24,9 @@
  * kobanctl scan (at once), and the first scan at start.  Per surface at
  * most one scan runs and one more is pending.
  *
- * Only claudeConfig and javascriptPackages are implemented; the other
- * surfaces report health "not implemented".
+ * Every surface of SURFACES.md 1-8 is implemented; a Homebrew package
+ * whose receipt is missing or unreadable is recorded by the parent from
+ * its template (origin unknown).
  */
 #ifndef KOBANGD_SENSOR_H
 #define KOBANGD_SENSOR_H
