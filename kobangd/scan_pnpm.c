@@ -9,7 +9,9 @@
  * (name, version).  A top level that is not a mapping, no "packages", or
  * "packages" that is not a mapping yields nothing and no issue; a YAML
  * syntax error fails the file.  Keys that are not scalars are passed
- * over.  The first document is read; later ones are only checked.
+ * over.  The first document is read; later ones are only checked.  An
+ * alias to an anchor not defined before it in its document is an error,
+ * as when the reference's loader composes the document.
  */
 
 #include <sys/types.h>
@@ -19,6 +21,7 @@
 
 #include <yaml.h>
 
+#include "scan.h"
 #include "scan_pkg.h"
 
 struct pnpm_rd {
@@ -43,7 +46,55 @@ struct pnpm {
 	const struct scan_sink	*sink;
 	int			 depth;
 	int			 failed;	/* issue recorded */
+	struct strset		 anchors;	/* of this document */
 };
+
+static int
+pnpm_anchor(struct pnpm *y, const yaml_event_t *ev)
+{
+	const yaml_char_t	*a = NULL;
+	char			 buf[SCAN_REASON_MAX];
+	int			 r;
+
+	switch (ev->type) {
+	case YAML_DOCUMENT_START_EVENT:
+		strset_free(&y->anchors);
+		strset_init(&y->anchors);
+		return (0);
+	case YAML_SCALAR_EVENT:
+		a = ev->data.scalar.anchor;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		a = ev->data.sequence_start.anchor;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		a = ev->data.mapping_start.anchor;
+		break;
+	case YAML_ALIAS_EVENT:
+		if ((r = strset_add(&y->anchors,
+		    (const char *)ev->data.alias.anchor,
+		    strlen((const char *)ev->data.alias.anchor))) == 0)
+			return (0);
+		if (r == -1)
+			goto nomem;
+		snprintf(buf, sizeof(buf), "malformed YAML: line %zu, column "
+		    "%zu: found undefined alias", ev->start_mark.line + 1,
+		    ev->start_mark.column + 1);
+		if (!y->failed++)
+			y->sink->issue(y->sink->arg, SCAN_ISSUE_MALFORMED, buf);
+		return (-1);
+	default:
+		return (0);
+	}
+	if (a == NULL ||
+	    strset_add(&y->anchors, (const char *)a, strlen((const char *)a))
+	    != -1)
+		return (0);
+ nomem:
+	if (!y->failed++)
+		y->sink->issue(y->sink->arg, SCAN_ISSUE_LIMIT, "out of memory");
+	return (-1);
+}
 
 static void
 pnpm_error(struct pnpm *y)
@@ -72,6 +123,10 @@ pnpm_next(struct pnpm *y, yaml_event_t *ev)
 
 	if (!yaml_parser_parse(&y->p, ev)) {
 		pnpm_error(y);
+		return (-1);
+	}
+	if (pnpm_anchor(y, ev) == -1) {
+		yaml_event_delete(ev);
 		return (-1);
 	}
 	switch (ev->type) {
@@ -224,6 +279,7 @@ scan_pnpm_lock(json_read_fn rd, void *arg, const struct scan_sink *sink)
 
 	memset(&y, 0, sizeof(y));
 	y.sink = sink;
+	strset_init(&y.anchors);
 	if (!yaml_parser_initialize(&y.p)) {
 		sink->issue(sink->arg, SCAN_ISSUE_LIMIT, "out of memory");
 		return (-1);
@@ -264,6 +320,7 @@ scan_pnpm_lock(json_read_fn rd, void *arg, const struct scan_sink *sink)
 		}
 	}
  out:
+	strset_free(&y.anchors);
 	yaml_parser_delete(&y.p);
 	return (ret);
 }

@@ -17,6 +17,7 @@
 
 #include "json.h"
 #include "scan.h"
+#include "scan_pkg.h"
 #include "scanproto.h"
 #include "sha256.h"
 #include "vocab.h"
@@ -134,6 +135,9 @@ golden_run(enum scan_parser parser, int flags, const char *doc, size_t len)
 		r = scan_npm_lock(&js, &sink);
 		break;
 	default:
+		/* The package parsers of scan_pkg.h, over the original. */
+		if (scan_pkg_parser(parser))
+			r = scan_pkg_mem(parser, flags, doc, len, &sink);
 		break;
 	}
 	json_free(&js);

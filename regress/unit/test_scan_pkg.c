@@ -1,0 +1,671 @@
+/*
+ * The package parsers beyond npm (SURFACES.md 7, 8): pnpm-lock.yaml,
+ * yarn.lock (v1 and Berry), bun.lock, uv.lock, pylock.toml,
+ * pyproject.toml, requirement and constraint files.  Golden fixtures
+ * under regress/scan/, the spec's test vectors, the requirement-name
+ * function, type errors, malformed and hostile files (YAML nesting and
+ * alias bombs, invalid UTF-8, CRLF, the 25 MB cap), and the real child
+ * path: fork, sandbox, child_loop, decoder.
+ *
+ * Run from the top of the source tree (or set KOBANG_SRCDIR).
+ */
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <criterion/criterion.h>
+
+#include "compat.h"
+#include "scan_golden.h"
+#include "scan_child.h"
+#include "scan_pkg.h"
+
+static char *
+srcpath(const char *rel)
+{
+	const char	*top = getenv("KOBANG_SRCDIR");
+	char		*p;
+
+	if (asprintf(&p, "%s/%s", top ? top : ".", rel) == -1)
+		cr_assert_fail("asprintf");
+	return (p);
+}
+
+static char *
+run(enum scan_parser p, int flags, const char *doc, size_t len)
+{
+	char	*got = golden_run(p, flags, doc, len);
+
+	cr_assert_not_null(got);
+	return (got);
+}
+
+static void
+expect(enum scan_parser p, int flags, const char *doc, const char *want)
+{
+	char	*got = run(p, flags, doc, strlen(doc));
+
+	cr_assert_str_eq(got, want, "for %s", doc);
+	free(got);
+}
+
+/* The output ends with "status failed" and names the issue code. */
+static void
+expect_fail(enum scan_parser p, const char *doc, size_t len,
+    const char *code)
+{
+	char	*got = run(p, 0, doc, len), want[64];
+
+	snprintf(want, sizeof(want), "issue %s:", code);
+	cr_assert_not_null(strstr(got, want), "no %s issue for %s: %s",
+	    code, doc, got);
+	cr_assert_not_null(strstr(got, "status failed\n"), "for %s", doc);
+	free(got);
+}
+
+struct fixture {
+	const char		*file;
+	enum scan_parser	 parser;
+	int			 flags;
+};
+
+static const struct fixture fixtures[] = {
+	{ "pnpm-lock-v6.yaml", SCAN_PARSER_PNPM_LOCK, 0 },
+	{ "pnpm-lock-v9.yaml", SCAN_PARSER_PNPM_LOCK, 0 },
+	{ "pnpm-lock-anchors.yaml", SCAN_PARSER_PNPM_LOCK, 0 },
+	{ "pnpm-lock-notmap.yaml", SCAN_PARSER_PNPM_LOCK, 0 },
+	{ "pnpm-lock-bad.yaml", SCAN_PARSER_PNPM_LOCK, 0 },
+	{ "yarn-v1.lock", SCAN_PARSER_YARN_LOCK, 0 },
+	{ "yarn-berry.lock", SCAN_PARSER_YARN_LOCK, 0 },
+	{ "yarn-crlf.lock", SCAN_PARSER_YARN_LOCK, 0 },
+	{ "bun.lock", SCAN_PARSER_BUN_LOCK, 0 },
+	{ "bun-trailing.lock", SCAN_PARSER_BUN_LOCK, 0 },
+	{ "uv.lock", SCAN_PARSER_UV_LOCK, 0 },
+	{ "pylock.toml", SCAN_PARSER_PYLOCK, 0 },
+	{ "pyproject.toml", SCAN_PARSER_PYPROJECT, 0 },
+	{ "pyproject-include-group.toml", SCAN_PARSER_PYPROJECT, 0 },
+	{ "pyproject-types.toml", SCAN_PARSER_PYPROJECT, 0 },
+	{ "requirements.txt", SCAN_PARSER_REQUIREMENTS, 0 },
+	{ "constraints.txt", SCAN_PARSER_REQUIREMENTS, SCAN_F_CONSTRAINT },
+	{ "requirements-crlf.txt", SCAN_PARSER_REQUIREMENTS, 0 },
+};
+
+Test(scan_pkg, golden)
+{
+	char	*path, *ok, *doc, *got, rel[256];
+	size_t	 i, len;
+
+	for (i = 0; i < nitems(fixtures); i++) {
+		snprintf(rel, sizeof(rel), "regress/scan/%s", fixtures[i].file);
+		path = srcpath(rel);
+		doc = slurp(path, &len);
+		free(path);
+		snprintf(rel, sizeof(rel), "regress/scan/%s.ok",
+		    fixtures[i].file);
+		path = srcpath(rel);
+		ok = slurp(path, NULL);
+		free(path);
+		got = run(fixtures[i].parser, fixtures[i].flags, doc, len);
+		cr_assert_str_eq(got, ok, "%s differs:\n%s", fixtures[i].file,
+		    got);
+		free(got);
+		free(ok);
+		free(doc);
+	}
+}
+
+Test(scan_pkg, spec_vectors)
+{
+	/* SURFACES.md 7. */
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "\"@types/node@npm:^20.0.0\":\n  version \"20.1.0\"\n",
+	    "package | @types/node | 20.1.0 | yarn | ~\nstatus ok\n");
+	expect(SCAN_PARSER_PNPM_LOCK, 0,
+	    "packages:\n  /left-pad@1.3.0:\n    resolution: {}\n",
+	    "package | left-pad | 1.3.0 | pnpm | ~\nstatus ok\n");
+	expect(SCAN_PARSER_BUN_LOCK, 0,
+	    "{\"packages\":{\"zod\": [\"zod@3.25.0\", \"\", {}, \"\"]}}",
+	    "package | zod | 3.25.0 | bun | ~\nstatus ok\n");
+	/* SURFACES.md 8: the continued line with its hash. */
+	expect(SCAN_PARSER_REQUIREMENTS, 0,
+	    "flask==3.0 \\\n    --hash=sha256:abc\n",
+	    "pythonDeclaredRequirement | flask | ~ | pip | ~\nstatus ok\n");
+	expect(SCAN_PARSER_REQUIREMENTS, SCAN_F_CONSTRAINT, "urllib3<2\n",
+	    "pythonConstraint | urllib3 | ~ | pip | ~\nstatus ok\n");
+}
+
+static void
+name_is(const char *in, const char *want)
+{
+	struct sv	n;
+
+	scan_pyreq_name(in, strlen(in), &n);
+	if (want == NULL) {
+		cr_assert_null(n.p, "%s gave a name", in);
+		return;
+	}
+	cr_assert_not_null(n.p, "%s gave no name", in);
+	cr_assert_eq(n.len, strlen(want), "%s: length %zu", in, n.len);
+	cr_assert(memcmp(n.p, want, n.len) == 0, "%s: %.*s", in,
+	    (int)n.len, n.p);
+}
+
+Test(scan_pkg, requirement_name_function)
+{
+	/* SURFACES.md 8, verbatim: not trimmed, lowercased, normalised. */
+	name_is("django >= 4", "django ");
+	name_is("requests[security]>=2", "requests[security]");
+	name_is("pkg ; python_version<\"3.9\"", "pkg ; python_version");
+	name_is("flask  # pinned", "flask  # pinned");
+	name_is("mylib @ git+https://x/y@v1", "mylib");
+	name_is("a@b", "a@b");
+	name_is("Flask_SQLAlchemy~=3.1", "Flask_SQLAlchemy");
+	name_is("x!=1", "x");
+	name_is("  numpy==1 --hash=sha256:00  ", "numpy");
+	name_is("--hash=sha256:00", NULL);
+	name_is("", NULL);
+	name_is("   \t ", NULL);
+	name_is("# comment", NULL);
+	name_is("  # indented comment", NULL);
+	name_is("-e ./local", "./local");
+	name_is("-e git+https://h/r.git#egg=tool", "git+https://h/r.git#egg");
+	name_is("-e -x", NULL);
+	name_is("-i https://pypi.org/simple", NULL);
+	name_is("--index-url https://pypi.org/simple", NULL);
+	name_is("-r other.txt", NULL);
+	name_is("=1.0", "");
+	name_is("plain", "plain");
+	name_is("cr\r", "cr\r");
+}
+
+Test(scan_pkg, requirement_lines)
+{
+	/* Backslash joins, several times, and at the end of the file. */
+	expect(SCAN_PARSER_REQUIREMENTS, 0,
+	    "a\\\n\\\nb==1\nc \\", "pythonDeclaredRequirement | a b | ~ | "
+	    "pip | ~\npythonDeclaredRequirement | c | ~ | pip | ~\n"
+	    "status ok\n");
+	/* Empty lines dropped; a blank-only line is an empty logical line. */
+	expect(SCAN_PARSER_REQUIREMENTS, 0, "\n\n \t\nx\n\n",
+	    "pythonDeclaredRequirement | x | ~ | pip | ~\nstatus ok\n");
+	/* Includes the parser alone cannot follow are reported, not lost. */
+	expect(SCAN_PARSER_REQUIREMENTS, 0,
+	    "-r  base.txt \n--constraint c.txt\n-r\n-rx.txt\n",
+	    "issue limit: include not followed: base.txt\n"
+	    "issue limit: include not followed: c.txt\nstatus ok\n");
+	expect(SCAN_PARSER_REQUIREMENTS, 0, "", "status ok\n");
+	expect_fail(SCAN_PARSER_REQUIREMENTS, "ok\n\xff\xfe\n", 6,
+	    "malformed");
+}
+
+static const char *include_seen[8];
+static int include_constraint[8];
+static int ninclude;
+
+static int
+record_include(void *arg, int constraint, const char *p, size_t len)
+{
+	(void)arg;
+	cr_assert_lt(ninclude, 8);
+	include_seen[ninclude] = strndup(p, len);
+	include_constraint[ninclude++] = constraint;
+	return (0);
+}
+
+static int
+null_emit(void *arg, const struct scan_item *it)
+{
+	(void)arg;
+	(void)it;
+	return (0);
+}
+
+static void
+null_issue(void *arg, enum scan_issue_code c, const char *r)
+{
+	(void)arg;
+	cr_assert_fail("unexpected issue %d: %s", c, r);
+}
+
+Test(scan_pkg, requirement_include_callback)
+{
+	struct scan_sink	 sink = { null_emit, null_issue, NULL, NULL };
+	const char		*doc = "-r a.txt\n--requirement b/c.txt\n"
+	    "-c ../d.txt --hash=sha256:x\n--constraint  e.txt\t\n"
+	    "-rnot.txt\n";
+	int			 i;
+
+	cr_assert_eq(scan_requirements(doc, strlen(doc), 0, &sink,
+	    record_include, NULL), 0);
+	cr_assert_eq(ninclude, 4);
+	cr_assert_str_eq(include_seen[0], "a.txt");
+	cr_assert_str_eq(include_seen[1], "b/c.txt");
+	cr_assert_str_eq(include_seen[2], "../d.txt");
+	cr_assert_str_eq(include_seen[3], "e.txt");
+	cr_assert(!include_constraint[0] && !include_constraint[1]);
+	cr_assert(include_constraint[2] && include_constraint[3]);
+	for (i = 0; i < ninclude; i++)
+		free((void *)include_seen[i]);
+}
+
+Test(scan_pkg, yarn_lines)
+{
+	/* Selector: quotes, several selectors, no '@', a tab start. */
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "\"a@1\", \"a@^1\":\n  version \"1.0.0\"\n"
+	    "plain:\n  version \"2\"\n"
+	    ",b@1:\n  version 3\n"
+	    "\tc@1:\n  version \"4\"\n",
+	    "package | a | 1.0.0 | yarn | ~\npackage | plain | 2 | yarn | ~\n"
+	    "package | b | 3 | yarn | ~\npackage | c | 4 | yarn | ~\n"
+	    "status ok\n");
+	/* A version line only counts once per selector. */
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "a@1:\n  version \"1\"\n  version \"2\"\n  versions \"3\"\n",
+	    "package | a | 1 | yarn | ~\nstatus ok\n");
+	/* Berry: "version:" is not "version ". */
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "__metadata:\n  version: 8\n\n\"a@npm:^1\":\n  version: 1.0.0\n",
+	    "status ok\n");
+	expect(SCAN_PARSER_YARN_LOCK, 0, "", "status ok\n");
+	/* No selector at all: no name, so the version is no record. */
+	expect(SCAN_PARSER_YARN_LOCK, 0, ":\n  version \"1\"\n",
+	    "status ok\n");
+	expect(SCAN_PARSER_YARN_LOCK, 0, "\"\":\n  version \"1\"\n",
+	    "status ok\n");
+	expect_fail(SCAN_PARSER_YARN_LOCK, "a@1:\n  version \"\xc3\"\n", 18,
+	    "malformed");
+}
+
+Test(scan_pkg, pnpm_shapes)
+{
+	/* Not a mapping, no packages, packages not a mapping: nothing. */
+	expect(SCAN_PARSER_PNPM_LOCK, 0, "", "status ok\n");
+	expect(SCAN_PARSER_PNPM_LOCK, 0, "just a scalar\n", "status ok\n");
+	expect(SCAN_PARSER_PNPM_LOCK, 0, "- a@1\n- b@2\n", "status ok\n");
+	expect(SCAN_PARSER_PNPM_LOCK, 0, "lockfileVersion: '9.0'\n",
+	    "status ok\n");
+	expect(SCAN_PARSER_PNPM_LOCK, 0, "packages: left-pad@1.3.0\n",
+	    "status ok\n");
+	expect(SCAN_PARSER_PNPM_LOCK, 0, "packages:\n",
+	    "status ok\n");
+	/* Slashes stripped at both ends, the last '@', both parts. */
+	expect(SCAN_PARSER_PNPM_LOCK, 0,
+	    "packages:\n  //a@1//: {}\n  '@s/p@2': {}\n  '@': {}\n"
+	    "  x@: {}\n  '@y': {}\n  noat: {}\n  1: {}\n",
+	    "package | a | 1 | pnpm | ~\npackage | @s/p | 2 | pnpm | ~\n"
+	    "status ok\n");
+	/* Flow style and a second document (checked, not read). */
+	expect(SCAN_PARSER_PNPM_LOCK, 0,
+	    "{packages: {\"q@1\": {}}}\n---\npackages: {\"r@2\": {}}\n",
+	    "package | q | 1 | pnpm | ~\nstatus ok\n");
+	expect_fail(SCAN_PARSER_PNPM_LOCK,
+	    "packages: {}\n---\nbad: [\n", 23, "malformed");
+	expect_fail(SCAN_PARSER_PNPM_LOCK, "a: *undefined\n", 14,
+	    "malformed");
+	expect_fail(SCAN_PARSER_PNPM_LOCK, "packages:\n  a@1: {}\n\t- x\n",
+	    25, "malformed");
+}
+
+Test(scan_pkg, pnpm_nesting_is_bounded)
+{
+	char	*doc;
+	size_t	 n = 100000, i;
+
+	cr_assert_not_null(doc = malloc(2 * n + 2));
+	for (i = 0; i < n; i++)
+		doc[i] = '[';
+	for (i = 0; i < n; i++)
+		doc[n + i] = ']';
+	doc[2 * n] = '\n';
+	expect_fail(SCAN_PARSER_PNPM_LOCK, doc, 2 * n + 1, "malformed");
+	/* Just within the limit (the top-level mapping is one level). */
+	free(doc);
+	cr_assert_neq(asprintf(&doc, "packages:\n  a@1: %.*s%.*s\n",
+	    SCAN_YAML_MAX_DEPTH - 2,
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[["
+	    "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[",
+	    SCAN_YAML_MAX_DEPTH - 2,
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"
+	    "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]"),
+	    -1);
+	expect(SCAN_PARSER_PNPM_LOCK, 0, doc,
+	    "package | a | 1 | pnpm | ~\nstatus ok\n");
+	free(doc);
+}
+
+Test(scan_pkg, bun_shapes)
+{
+	expect(SCAN_PARSER_BUN_LOCK, 0, "[]", "status ok\n");
+	expect(SCAN_PARSER_BUN_LOCK, 0, "{}", "status ok\n");
+	expect(SCAN_PARSER_BUN_LOCK, 0, "{\"packages\":[1]}", "status ok\n");
+	expect(SCAN_PARSER_BUN_LOCK, 0, "{\"packages\":null}", "status ok\n");
+	expect(SCAN_PARSER_BUN_LOCK, 0,
+	    "{\"packages\":{\"a\":[\"a@1@2\"],\"a\":[\"a@3\"],\"b\":[\"@\"]},"
+	    "\"packages\":{\"c\":[\"c@1\"]}}",
+	    "package | a | 2 | bun | ~\npackage | b |  | bun | ~\n"
+	    "status ok\n");
+	expect_fail(SCAN_PARSER_BUN_LOCK, "{\"packages\":{}", 14,
+	    "malformed");
+	/* JSONC is not read as such (SURFACES.md 13, question 4). */
+	expect_fail(SCAN_PARSER_BUN_LOCK, "// c\n{}", 7, "malformed");
+}
+
+Test(scan_pkg, toml_type_errors)
+{
+	static const char *const uv[] = {
+		"package = 1",
+		"package = [1]",
+		"[[package]]\nversion = \"1\"",
+		"[[package]]\nname = 1",
+		"[[package]]\nname = \"a\"\nversion = 1",
+		"[package]\nname = \"a\"",
+	};
+	static const char *const pyproject[] = {
+		"project = 1",
+		"[project]\ndependencies = \"a\"",
+		"[project]\ndependencies = [1]",
+		"[project]\noptional-dependencies = []",
+		"[project.optional-dependencies]\nx = \"a\"",
+		"[project.optional-dependencies]\nx = [\"a\", 2]",
+		"build-system = \"x\"",
+		"[build-system]\nrequires = {}",
+		"dependency-groups = []",
+		"[dependency-groups]\nx = [{include-group = \"y\"}]",
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(uv); i++) {
+		expect_fail(SCAN_PARSER_UV_LOCK, uv[i], strlen(uv[i]),
+		    "type error");
+		/* pylock.toml is the same with "packages". */
+	}
+	expect_fail(SCAN_PARSER_PYLOCK, "[[packages]]\nversion = \"1\"", 26,
+	    "type error");
+	expect_fail(SCAN_PARSER_PYLOCK, "packages = \"x\"", 14, "type error");
+	for (i = 0; i < nitems(pyproject); i++)
+		expect_fail(SCAN_PARSER_PYPROJECT, pyproject[i],
+		    strlen(pyproject[i]), "type error");
+	/* Unknown keys and other types elsewhere are never looked at. */
+	expect(SCAN_PARSER_UV_LOCK, 0,
+	    "version = 1\n[[package]]\nname = \"a\"\nsource = 3\n"
+	    "[[distribution]]\nname = 4\n",
+	    "pythonResolvedPackage | a | ~ | uv | ~\nstatus ok\n");
+	expect(SCAN_PARSER_PYLOCK, 0, "[[package]]\nname = 1\n",
+	    "status ok\n");
+	expect(SCAN_PARSER_PYPROJECT, 0,
+	    "[project]\nname = 1\n[tool.poetry.dependencies]\nflask = 1\n",
+	    "status ok\n");
+}
+
+Test(scan_pkg, toml_malformed)
+{
+	static const char *const bad[] = {
+		"[[package]]\nname = \"a\"\nname = \"b\"",
+		"[[package]\nname = \"a\"",
+		"package = [",
+		"a = \"\\q\"",
+		"x = 1\nx = 2",
+		"\xff = 1",
+	};
+	size_t	i;
+
+	for (i = 0; i < nitems(bad); i++) {
+		expect_fail(SCAN_PARSER_UV_LOCK, bad[i], strlen(bad[i]),
+		    "malformed");
+		expect_fail(SCAN_PARSER_PYPROJECT, bad[i], strlen(bad[i]),
+		    "malformed");
+	}
+}
+
+static int	stop_after;
+
+static int
+stop_emit(void *arg, const struct scan_item *it)
+{
+	(void)arg;
+	(void)it;
+	return (--stop_after < 0 ? -1 : 0);
+}
+
+static void
+quiet_issue(void *arg, enum scan_issue_code c, const char *r)
+{
+	(void)arg;
+	(void)c;
+	(void)r;
+}
+
+/* A sink that refuses an item stops every parser with -1. */
+Test(scan_pkg, refused_item_fails_the_file)
+{
+	struct scan_sink	 sink = { stop_emit, quiet_issue, NULL, NULL };
+	char			*path, *doc, rel[256];
+	size_t			 i, len;
+
+	for (i = 0; i < nitems(fixtures); i++) {
+		snprintf(rel, sizeof(rel), "regress/scan/%s", fixtures[i].file);
+		path = srcpath(rel);
+		doc = slurp(path, &len);
+		free(path);
+		stop_after = 1;
+		if (scan_pkg_mem(fixtures[i].parser, fixtures[i].flags, doc,
+		    len, &sink) == 0)
+			cr_assert_geq(stop_after, 0, "%s went on after a "
+			    "refused item", fixtures[i].file);
+		free(doc);
+	}
+	cr_assert_eq(scan_pkg_mem(SCAN_PARSER_NPM_LOCK, 0, "{}", 2, &sink),
+	    -1);
+}
+
+/* ---- The child path ---- */
+
+static char tmpdir[] = "/tmp/test_scan_pkg.XXXXXX";
+
+static void
+mktmp(void)
+{
+	cr_assert_not_null(mkdtemp(tmpdir));
+}
+
+static void
+rmtmp(void)
+{
+	char	cmd[PATH_MAX + 16];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+/*
+ * What the parent sees of a golden rendering: items first, then issues
+ * (they travel apart), and a failed file's items dropped (SURFACES.md
+ * 0.3).
+ */
+static void
+parent_view(char *ok)
+{
+	char	*copy, *src, *dst = ok, *nl;
+	size_t	 l;
+	int	 pass, failed = strstr(ok, "status failed\n") != NULL;
+
+	cr_assert_not_null(copy = strdup(ok));
+	for (pass = 0; pass < 3; pass++)
+		for (src = copy; *src != '\0'; src += l) {
+			nl = strchr(src, '\n');
+			l = nl ? (size_t)(nl - src) + 1 : strlen(src);
+			if ((pass == 0 && !failed &&
+			    strncmp(src, "issue ", 6) != 0 &&
+			    strncmp(src, "status ", 7) != 0) ||
+			    (pass == 1 && strncmp(src, "issue ", 6) == 0) ||
+			    (pass == 2 && strncmp(src, "status ", 7) == 0)) {
+				memcpy(dst, src, l);
+				dst += l;
+			}
+		}
+	*dst = '\0';
+	free(copy);
+}
+
+static struct scan_result *
+peer_file(struct scan_peer *p, enum scan_parser parser, int flags,
+    const char *path)
+{
+	struct scan_file	f;
+	int			fd;
+
+	cr_assert_neq(fd = open(path, O_RDONLY | O_CLOEXEC), -1, "%s", path);
+	memset(&f, 0, sizeof(f));
+	f.scan_id = 7;
+	f.file_id = p->next_id++;
+	f.parser = parser;
+	f.surface = parser <= SCAN_PARSER_BUN_LOCK ? SURFACE_JAVASCRIPT :
+	    SURFACE_PYTHON;
+	f.flags = flags;
+	if (path[0] == '/')
+		strlcpy(f.path, path, sizeof(f.path));
+	else {
+		cr_assert_not_null(getcwd(f.path, sizeof(f.path)));
+		strlcat(f.path, "/", sizeof(f.path));
+		strlcat(f.path, path, sizeof(f.path));
+	}
+	cr_assert_eq(scanproto_send_file(p->sp, &p->ibuf, &f, fd), 0,
+	    "send_file: %s", strerror(errno));
+	return (scan_peer_wait(p));
+}
+
+Test(scan_pkg_child, golden_through_the_sandboxed_child)
+{
+	struct scan_peer	 p;
+	struct scan_result	*res;
+	char			*path, *ok, *got, rel[256];
+	size_t			 i;
+	int			 status;
+
+	scan_peer_start(&p, 1);
+	for (i = 0; i < nitems(fixtures); i++) {
+		snprintf(rel, sizeof(rel), "regress/scan/%s", fixtures[i].file);
+		path = srcpath(rel);
+		cr_assert_not_null(res = peer_file(&p, fixtures[i].parser,
+		    fixtures[i].flags, path), "%s refused", rel);
+		free(path);
+		snprintf(rel, sizeof(rel), "regress/scan/%s.ok",
+		    fixtures[i].file);
+		path = srcpath(rel);
+		ok = slurp(path, NULL);
+		free(path);
+		parent_view(ok);
+		got = scan_result_render(res);
+		cr_assert_str_eq(got, ok, "%s differs:\n%s", fixtures[i].file,
+		    got);
+		free(got);
+		free(ok);
+		scan_result_free(res);
+	}
+	cr_assert_eq(scanproto_pending(p.sp), 0);
+	status = scan_peer_stop(&p);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	    "child status %d", status);
+}
+
+Test(scan_pkg_child, oversized_is_not_read, .init = mktmp, .fini = rmtmp)
+{
+	static const enum scan_parser parsers[] = {
+		SCAN_PARSER_PNPM_LOCK, SCAN_PARSER_YARN_LOCK,
+		SCAN_PARSER_BUN_LOCK, SCAN_PARSER_UV_LOCK, SCAN_PARSER_PYLOCK,
+		SCAN_PARSER_PYPROJECT, SCAN_PARSER_REQUIREMENTS,
+	};
+	struct scan_peer	 p;
+	struct scan_result	*res;
+	char			 path[PATH_MAX];
+	size_t			 i;
+	int			 fd;
+
+	snprintf(path, sizeof(path), "%s/big", tmpdir);
+	cr_assert_neq(fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600), -1);
+	cr_assert_eq(ftruncate(fd, SCAN_CAP_PACKAGE + 1), 0);
+	close(fd);
+	scan_peer_start(&p, 1);
+	for (i = 0; i < nitems(parsers); i++) {
+		cr_assert_not_null(res = peer_file(&p, parsers[i], 0, path));
+		cr_assert_eq(res->status, SCAN_FAILED);
+		cr_assert_eq(res->nitems, 0);
+		cr_assert_eq(res->nissues, 1);
+		cr_assert_eq(res->issues[0].code, SCAN_ISSUE_OVERSIZED);
+		scan_result_free(res);
+	}
+	/* At the cap exactly it is read: zeros are a NUL, not text. */
+	cr_assert_neq(fd = open(path, O_RDWR | O_TRUNC), -1);
+	cr_assert_eq(ftruncate(fd, SCAN_CAP_PACKAGE), 0);
+	close(fd);
+	cr_assert_not_null(res = peer_file(&p, SCAN_PARSER_YARN_LOCK, 0,
+	    path));
+	cr_assert_eq(res->status, SCAN_OK);
+	cr_assert_eq(res->nitems, 0);
+	scan_result_free(res);
+	/* A NUL is valid UTF-8 but cannot go on the wire: the file fails. */
+	cr_assert_neq(fd = open(path, O_RDWR | O_TRUNC), -1);
+	cr_assert_eq(write(fd, "ok\na\0b\n", 7), 7);
+	close(fd);
+	cr_assert_not_null(res = peer_file(&p, SCAN_PARSER_REQUIREMENTS, 0,
+	    path));
+	cr_assert_eq(res->status, SCAN_FAILED);
+	cr_assert_eq(res->nitems, 0);
+	cr_assert_eq(res->issues[0].code, SCAN_ISSUE_LIMIT);
+	scan_result_free(res);
+	cr_assert_eq(scan_peer_stop(&p), 0);
+}
+
+/* A large realistic yarn.lock and requirements file through the child. */
+Test(scan_pkg_child, large_files, .init = mktmp, .fini = rmtmp)
+{
+	struct scan_peer	 p;
+	struct scan_result	*res;
+	char			 path[PATH_MAX];
+	FILE			*f;
+	int			 i;
+
+	snprintf(path, sizeof(path), "%s/yarn.lock", tmpdir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fprintf(f, "# yarn lockfile v1\n\n");
+	for (i = 0; i < 50000; i++)
+		fprintf(f, "\"pkg-%d@^1.0.0\", \"pkg-%d@^1.1.0\":\n"
+		    "  version \"1.%d.0\"\n  resolved \"https://registry."
+		    "yarnpkg.com/pkg-%d/-/pkg-%d-1.%d.0.tgz\"\n\n",
+		    i, i, i, i, i, i);
+	fclose(f);
+	scan_peer_start(&p, 1);
+	cr_assert_not_null(res = peer_file(&p, SCAN_PARSER_YARN_LOCK, 0,
+	    path));
+	cr_assert_eq(res->status, SCAN_OK);
+	cr_assert_eq(res->nitems, 50000);
+	cr_assert_str_eq(res->items[49999].name, "pkg-49999");
+	cr_assert_str_eq(res->items[49999].version, "1.49999.0");
+	scan_result_free(res);
+
+	snprintf(path, sizeof(path), "%s/pnpm-lock.yaml", tmpdir);
+	cr_assert_not_null(f = fopen(path, "w"));
+	fprintf(f, "lockfileVersion: '9.0'\n\npackages:\n\n");
+	for (i = 0; i < 50000; i++)
+		fprintf(f, "  pkg-%d@1.%d.0:\n    resolution: {integrity: "
+		    "sha512-AAAA}\n    engines: {node: '>=14'}\n\n", i, i);
+	fclose(f);
+	cr_assert_not_null(res = peer_file(&p, SCAN_PARSER_PNPM_LOCK, 0,
+	    path));
+	cr_assert_eq(res->status, SCAN_OK);
+	cr_assert_eq(res->nitems, 50000);
+	cr_assert_str_eq(res->items[12345].name, "pkg-12345");
+	scan_result_free(res);
+	cr_assert_eq(scan_peer_stop(&p), 0);
+}
