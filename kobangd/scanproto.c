@@ -486,6 +486,9 @@ scan_result_free(struct scan_result *res)
 	for (i = 0; i < res->nissues; i++)
 		free(res->issues[i].reason);
 	free(res->issues);
+	for (i = 0; i < res->nincludes; i++)
+		free(res->includes[i].target);
+	free(res->includes);
 	free(res->path);
 	arena_free(rp->arena);
 	free(rp);
@@ -540,7 +543,16 @@ agents_item_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
 		    !has_detail && sv_eq(name, namelen, p->name) &&
 		    !(nils & SCAN_NIL_VERSION));
 	/* Every other agent item has no version and no flag. */
-	if (ior != SCAN_IOR_NIL || !(nils & SCAN_NIL_VERSION) || !hash_ok)
+	if (ior != SCAN_IOR_NIL || !(nils & SCAN_NIL_VERSION))
+		return (0);
+	/* An MCP server's detail is its normalised command or URL. */
+	if (kind == KIND_MCP_SERVER)
+		return (p->res->parser == SCAN_PARSER_CODEX_CONFIG ||
+		    p->res->parser == SCAN_PARSER_CURSOR_MCP ||
+		    p->res->parser == SCAN_PARSER_PI_MCP ||
+		    (p->res->parser == SCAN_PARSER_OPENCODE_CONFIG &&
+		    (p->flags & SCAN_F_MCP) != 0));
+	if (!hash_ok)
 		return (0);
 	switch (p->res->parser) {
 	case SCAN_PARSER_CODEX_CONFIG:
@@ -800,6 +812,34 @@ recv_issue(struct scan_pending *p, const void *data, size_t len)
 	return (0);
 }
 
+/* Only a requirements file names includes (SURFACES.md 8). */
+static int
+recv_include(struct scan_pending *p, const void *data, size_t len)
+{
+	struct scan_result	*res = p->res;
+	struct scan_include_msg	 m;
+	struct scan_include	*ni;
+
+	if (len != sizeof(m))
+		return (-1);
+	memcpy(&m, data, sizeof(m));
+	if (m.scan_id != res->scan_id || m.file_id != res->file_id ||
+	    res->parser != SCAN_PARSER_REQUIREMENTS || m.constraint > 1 ||
+	    !fixed_string_ok(m.target, sizeof(m.target), 0) ||
+	    res->nincludes >= SCAN_FILE_INCLUDES_MAX)
+		return (-1);
+	if ((ni = reallocarray(res->includes, res->nincludes + 1,
+	    sizeof(*ni))) == NULL)
+		return (-1);
+	res->includes = ni;
+	ni = &res->includes[res->nincludes];
+	if ((ni->target = strdup(m.target)) == NULL)
+		return (-1);
+	ni->constraint = m.constraint;
+	res->nincludes++;
+	return (0);
+}
+
 static int
 recv_done(struct scanproto *sp, struct scan_pending *p, const void *data,
     size_t len, struct scan_result **resp)
@@ -828,6 +868,11 @@ recv_done(struct scanproto *sp, struct scan_pending *p, const void *data,
 		free(res->items);
 		res->items = NULL;
 		res->nitems = 0;
+		for (size_t i = 0; i < res->nincludes; i++)
+			free(res->includes[i].target);
+		free(res->includes);
+		res->includes = NULL;
+		res->nincludes = 0;
 		arena_free(p->arena);
 		p->arena = NULL;
 	}
@@ -858,6 +903,8 @@ scanproto_recv(struct scanproto *sp, uint32_t type, const void *data,
 		return (recv_issue(p, data, len));
 	case IMSG_SCAN_FILE_DONE:
 		return (recv_done(sp, p, data, len, resp));
+	case IMSG_SCAN_INCLUDE:
+		return (recv_include(p, data, len));
 	default:
 		return (-1);
 	}
@@ -929,6 +976,36 @@ scan_out_flush(struct scan_out *o)
 	if (imsgbuf_queuelen(o->ibuf) >= SCAN_OUT_QUEUE &&
 	    imsgbuf_flush(o->ibuf) == -1)
 		return (-1);
+	return (0);
+}
+
+int
+scan_out_include(struct scan_out *o, int constraint, const char *target,
+    size_t len)
+{
+	struct scan_include_msg	m;
+
+	if (len == 0 || len >= sizeof(m.target) ||
+	    o->nincludes >= SCAN_FILE_INCLUDES_MAX) {
+		errno = ERANGE;
+		return (-1);
+	}
+	if (memchr(target, '\0', len) != NULL || !utf8_valid(target, len)) {
+		errno = EILSEQ;
+		return (-1);
+	}
+	/* The items before it go first: a reader sees the file's order. */
+	if (scan_out_flush(o) == -1)
+		return (-1);
+	memset(&m, 0, sizeof(m));
+	m.scan_id = o->scan_id;
+	m.file_id = o->file_id;
+	m.constraint = constraint != 0;
+	memcpy(m.target, target, len);
+	if (imsg_compose(o->ibuf, IMSG_SCAN_INCLUDE, 0, 0, -1, &m,
+	    sizeof(m)) == -1)
+		return (-1);
+	o->nincludes++;
 	return (0);
 }
 
