@@ -79,7 +79,7 @@ fleet_start() {
 	PEER=$!
 	i=0
 	while [ $i -lt 50 ]; do
-		PORT=$(sed -n 's/^port //p' "$T/peer.log")
+		PORT=$(sed -n "s/^port //p" "$T/peer.log" 2>/dev/null)
 		[ -n "$PORT" ] && return 0
 		kill -0 "$PEER" 2>/dev/null || fail "fleetpeer exited: \
 $(cat "$T/peer.log")"
@@ -136,4 +136,24 @@ key_spki() {
 
 identity() {
 	ctl -j show identity | jq -r "$1"
+}
+
+# kobanctl enroll with the token $1 must fail with a message matching
+# $2; the daemon must still answer afterwards and hold no identity.
+enroll_fails() {
+	if printf '%s\n' "$1" | ctl enroll >"$T/enroll.out" 2>"$T/enroll.err"
+	then
+		fail "enrollment succeeded: $(cat "$T/enroll.out")"
+	fi
+	grep -q -- "$2" "$T/enroll.err" ||
+	    fail "enrollment error \"$(cat "$T/enroll.err")\", expected $2"
+	ctl show status >/dev/null || fail "the daemon stopped answering"
+	kill -0 "$DPID" 2>/dev/null || fail "the daemon died"
+}
+
+# Not enrolled, nothing stored but the key, the token nowhere.
+not_enrolled() {
+	[ "$(identity .enrolled)" = false ] || fail "enrolled after all"
+	[ ! -e "$T/state/identity/state.json" ] || fail "a state was stored"
+	no_token_anywhere "$1"
 }

@@ -215,9 +215,11 @@ respond_ok(struct tls *t, const char *body)
 		return (-1);
 	}
 	if (strcmp(mode, "slow") == 0) {
-		head = "HTTP/1.1 200 OK\r\n";
-		for (i = 0; head[i] != '\0'; i++) {
-			if (peer_write(t, head + i, 1) == -1)
+		/* A byte a second, for longer than any client should wait. */
+		head = "HTTP/1.1 200 OK\r\nX-Slow: ";
+		for (i = 0; i < 90; i++) {
+			if (peer_write(t, (size_t)i < strlen(head) ? head + i :
+			    "a", 1) == -1)
 				break;
 			sleep(1);
 		}
