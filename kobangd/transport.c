@@ -253,8 +253,9 @@ transport_init(struct kobangd *kd, char *err, size_t errlen)
 		return (-1);
 
 	/* The CA bundle: read here, as root, and handed to net as bytes. */
-	cafile = kd->conf->kobangd.fleet_ca_file != NULL ?
-	    kd->conf->kobangd.fleet_ca_file : tls_default_ca_cert_file();
+	if ((cafile = kd->conf->kobangd.fleet_ca_file) == NULL)
+		cafile = access(TRANSPORT_SYSTEM_CA, R_OK) == 0 ?
+		    TRANSPORT_SYSTEM_CA : tls_default_ca_cert_file();
 	if ((fd = open(cafile, O_RDONLY | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &st) == -1) {
 		snprintf(err, errlen, "CA bundle %s: %s", cafile,

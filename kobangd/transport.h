@@ -32,6 +32,9 @@ struct keystore;
 #define TRANSPORT_CONNECT_MS	10000	/* per address */
 #define TRANSPORT_REQUEST_MS	30000	/* handshake, request, response */
 
+/* Without kobangd.fleetCAFile: Debian's bundle, else libtls's default. */
+#define TRANSPORT_SYSTEM_CA	"/etc/ssl/certs/ca-certificates.crt"
+
 enum tr_error {
 	TR_OK,
 	TR_ERR_DNS,		/* the name did not resolve */

@@ -24,7 +24,8 @@
  * the certificate's key digest, so the test can compare it with the key
  * on disk, and whether a sensor token header came too.
  *
- * Fault modes (-m) for every 200 answer: badjson (not JSON), closemid
+ * Fault modes (-m) for every 200 answer: busy (503 with Retry-After:
+ * 120 instead), badjson (not JSON), closemid
  * (Content-Length 400, 50 bytes, close), huge (50 MB until close),
  * hugecl (Content-Length 50 MB), hugechunked (50 MB chunked), slow (the
  * status line one byte a second).
@@ -203,6 +204,12 @@ respond_ok(struct tls *t, const char *body)
 	int		 i;
 
 	memset(block, 'a', sizeof(block));
+	if (strcmp(mode, "busy") == 0) {
+		head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120"
+		    "\r\nContent-Length: 2\r\n\r\n{}";
+		say("fault busy sent");
+		return (peer_write(t, head, strlen(head)));
+	}
 	if (strcmp(mode, "badjson") == 0)
 		return (respond(t, 200, "{\"tenantId\": \"t\", oops"));
 	if (strcmp(mode, "closemid") == 0) {
