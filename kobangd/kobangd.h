@@ -45,6 +45,7 @@ enum imsg_type {
 	IMSG_NET_CLOSED,	/* net -> parent: struct net_closed */
 	IMSG_NET_CERT_INSPECT,	/* parent -> net: id + certificate DER */
 	IMSG_NET_CERT_INFO,	/* net -> parent: struct net_cert_info */
+	IMSG_SCAN_INCLUDE,	/* scan -> parent: struct scan_include_msg */
 };
 
 /* What a child reports after sandboxing itself. */

@@ -42,6 +42,7 @@ struct filectx {
 	struct scan_out		*out;
 	struct reader		*rd;
 	int			 fatal;		/* the channel failed */
+	int			 inc_issue;	/* includes over the limit */
 };
 
 static void
@@ -167,6 +168,45 @@ sink_issue(void *arg, enum scan_issue_code code, const char *reason)
 	}
 	if (scan_out_issue(fc->out, code, reason) == -1)
 		fc->fatal = 1;
+}
+
+/*
+ * A requirements file's include: the parent opens it (SURFACES.md 8).
+ * What cannot go on the wire is an issue; parsing goes on.
+ */
+static int
+sink_include(void *arg, int constraint, const char *target, size_t len)
+{
+	struct filectx	*fc = arg;
+	char		 buf[SCAN_REASON_MAX];
+
+	if (scan_out_include(fc->out, constraint, target, len) == 0)
+		return (0);
+	switch (errno) {
+	case ERANGE:
+		if (len < PATH_MAX) {
+			if (fc->inc_issue++)
+				return (0);
+			snprintf(buf, sizeof(buf), "more than %d includes; "
+			    "the rest are not followed",
+			    SCAN_FILE_INCLUDES_MAX);
+		} else
+			snprintf(buf, sizeof(buf), "include not followed: "
+			    "the path is longer than %d bytes", PATH_MAX - 1);
+		break;
+	case EILSEQ:
+		snprintf(buf, sizeof(buf), "include not followed: the path "
+		    "holds a NUL character");
+		break;
+	default:
+		fc->fatal = 1;
+		return (-1);
+	}
+	if (scan_out_issue(fc->out, SCAN_ISSUE_LIMIT, buf) == -1) {
+		fc->fatal = 1;
+		return (-1);
+	}
+	return (0);
 }
 
 static const char *
@@ -405,7 +445,7 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 
 	if (scan_pkg_parser(req->parser)) {
 		pr = scan_pkg_read(req->parser, req->flags, reader_read, &r,
-		    (size_t)r.size, &sink, NULL, NULL);
+		    (size_t)r.size, &sink, sink_include, &fc);
 		goto parsed;
 	}
 	win = r.size < JSON_WINDOW ? (size_t)r.size + 1 : JSON_WINDOW;

@@ -163,6 +163,22 @@ struct scan_issue_msg {
 	char		reason[SCAN_REASON_MAX];	/* NUL-terminated UTF-8 */
 };
 
+/*
+ * IMSG_SCAN_INCLUDE payload, exactly this size: a requirements file's
+ * -r/-c line names another file, which only the parent can open
+ * (SURFACES.md 8).  The target is as written, NUL-terminated UTF-8; the
+ * parent resolves it against the including file, checks it and the
+ * budgets, and sends it as a file of its own.  At most
+ * SCAN_FILE_INCLUDES_MAX per file, before its FILE_DONE.
+ */
+#define SCAN_FILE_INCLUDES_MAX	250
+struct scan_include_msg {
+	uint32_t	scan_id;
+	uint32_t	file_id;
+	uint32_t	constraint;	/* 0: -r/--requirement, 1: -c */
+	char		target[PATH_MAX];
+};
+
 /* FILE_DONE status. */
 #define SCAN_OK			0	/* the items stand */
 #define SCAN_FAILED		1	/* the file contributes no items */
@@ -191,6 +207,12 @@ const char	*scan_issue_code_name(enum scan_issue_code);
  * file (their descriptors are gone with the channel) and the pipeline
  * rescans.
  */
+/* An include a requirements file named (IMSG_SCAN_INCLUDE). */
+struct scan_include {
+	int			 constraint;
+	char			*target;
+};
+
 struct scan_issue {
 	char			*path;		/* the file's label */
 	enum scan_issue_code	 code;
@@ -214,6 +236,8 @@ struct scan_result {
 	size_t			 nitems;
 	struct scan_issue	*issues;
 	size_t			 nissues;
+	struct scan_include	*includes;	/* none when SCAN_FAILED */
+	size_t			 nincludes;
 };
 
 struct scanproto;
@@ -308,6 +332,7 @@ struct scan_out {
 	uint32_t	 count;		/* items in the batch */
 	uint32_t	 nitems;	/* items sent for the file */
 	uint32_t	 nissues;
+	uint32_t	 nincludes;
 };
 
 int	 scan_out_begin(struct scan_out *, struct imsgbuf *,
@@ -315,6 +340,12 @@ int	 scan_out_begin(struct scan_out *, struct imsgbuf *,
 int	 scan_out_item(struct scan_out *, const struct scan_item *);
 int	 scan_out_issue(struct scan_out *, enum scan_issue_code,
 	    const char *);
+/*
+ * Queue IMSG_SCAN_INCLUDE (the pending items first, to keep the order).
+ * -1 with errno ERANGE (too long, or SCAN_FILE_INCLUDES_MAX sent),
+ * EILSEQ (a NUL or invalid UTF-8), or a channel error.
+ */
+int	 scan_out_include(struct scan_out *, int, const char *, size_t);
 /* Flushes the last batch and queues FILE_DONE; frees the batch. */
 int	 scan_out_done(struct scan_out *, int);
 void	 scan_out_free(struct scan_out *);

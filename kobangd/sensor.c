@@ -29,6 +29,7 @@
 #include "kobangd.h"
 #include "log.h"
 #include "rules.h"
+#include "reqinc.h"
 #include "scanproto.h"
 #include "sensor.h"
 #include "store.h"
@@ -81,6 +82,7 @@ struct run {
 	size_t			 total_issues;
 	int			 enomem;
 	struct ev_timer		 timeout;
+	struct reqinc		 inc;		/* requirement includes */
 };
 
 static struct kobangd		*sensor_kd;
@@ -304,6 +306,7 @@ run_free(void)
 	issues_free(run.issues, run.nissues);
 	disc_result_free(&run.disc);
 	disc_users_free(&run.users);
+	reqinc_free(&run.inc);
 	memset(&run, 0, sizeof(run));
 	ev_timer_init(&run.timeout, NULL, NULL);
 	/* A big scan's memory goes back to the system while we idle. */
@@ -538,6 +541,106 @@ run_start(enum surface s)
 	run_pump();
 }
 
+/*
+ * Requirement includes the child reported (reqinc.h): opened like any
+ * discovered file, beneath the top-level file's anchor with its user's
+ * rights, and sent as files of their own.
+ */
+static void
+run_pump_includes(void)
+{
+	struct child		*c = &sensor_kd->children[CHILD_SCAN];
+	const struct disc_anchor *a;
+	struct reqinc_job	 j;
+	struct disc_file	 f;
+	struct scan_file	 sf;
+	struct stat		 st;
+	char			 why[512];
+	size_t			 alen;
+	int			 fd, missing;
+
+	while (run.active && reqinc_pending(&run.inc) > 0 &&
+	    scanproto_pending(proto) < SCAN_MAX_INFLIGHT) {
+		if (!scan_child_ready())
+			return;
+		if (reqinc_next(&run.inc, &j) == -1)
+			break;
+		memset(&f, 0, sizeof(f));
+		f.path = j.path;
+		f.anchor = j.anchor;
+		f.parser = DISC_REQUIREMENTS;
+		f.cap = DISC_PACKAGE_CAP;
+		a = &run.disc.anchors[j.anchor];
+		alen = strlen(a->path);
+		if (strncmp(j.path, a->path, alen) != 0 ||
+		    j.path[alen] != '/') {
+			run_issue(j.path, "include not followed: outside %s",
+			    a->path);
+			free(j.path);
+			continue;
+		}
+		f.rel = j.path + alen + 1;
+		if ((fd = disc_open(&run.disc, &f, &st, &missing, why,
+		    sizeof(why))) == -1) {
+			run_issue(j.path, "cannot read the include: %s",
+			    missing ? "no such file" : why);
+			free(j.path);
+			continue;
+		}
+		memset(&sf, 0, sizeof(sf));
+		sf.scan_id = run.scan_id;
+		sf.file_id = ++run.next_fid;
+		sf.surface = run.s;
+		sf.parser = SCAN_PARSER_REQUIREMENTS;
+		if (j.constraint)
+			sf.flags |= SCAN_F_CONSTRAINT;
+		if (strlcpy(sf.path, j.path, sizeof(sf.path)) >=
+		    sizeof(sf.path)) {
+			close(fd);
+			run_issue(j.path, "path too long");
+			free(j.path);
+			continue;
+		}
+		if (scanproto_send_file(proto, &c->ibuf, &sf, fd) == -1) {
+			run_issue(j.path, "%s", errno == EINVAL ?
+			    "path is not valid UTF-8; not read" :
+			    strerror(errno));
+			free(j.path);
+			if (errno == ENOMEM) {
+				run_fail("out of memory");
+				return;
+			}
+			continue;
+		}
+		run.inflight++;
+		if (reqinc_sent(&run.inc, &j, sf.file_id) == -1)
+			run.enomem = 1;
+	}
+}
+
+/* What a finished requirements file named: follow, skip or ignore. */
+static void
+run_includes(const struct scan_result *r)
+{
+	char	path[PATH_MAX], why[512];
+	size_t	i;
+	int	node, rc;
+
+	if ((node = reqinc_find(&run.inc, r->file_id)) == -1)
+		return;
+	for (i = 0; i < r->nincludes; i++) {
+		rc = reqinc_offer(&run.inc, node, r->includes[i].constraint,
+		    r->includes[i].target, path, sizeof(path), why,
+		    sizeof(why));
+		if (rc == -1) {
+			run.enomem = 1;
+			return;
+		}
+		if (rc == REQINC_SKIPPED)
+			run_issue(path, "%s", why);
+	}
+}
+
 static void
 run_pump(void)
 {
@@ -619,8 +722,15 @@ run_pump(void)
 			continue;
 		}
 		run.inflight++;
+		if ((f->parser == DISC_REQUIREMENTS ||
+		    f->parser == DISC_CONSTRAINTS) &&
+		    reqinc_add_top(&run.inc, sf.file_id, f->path, f->anchor,
+		    f->parser == DISC_CONSTRAINTS) == -1)
+			run.enomem = 1;
 	}
-	if (run.active && run.next >= run.disc.nfiles && run.inflight == 0)
+	run_pump_includes();
+	if (run.active && run.next >= run.disc.nfiles && run.inflight == 0 &&
+	    reqinc_pending(&run.inc) == 0)
 		run_finish();
 }
 
@@ -639,6 +749,8 @@ run_absorb(struct scan_result *r)
 	run.inflight--;
 	for (i = 0; i < r->nissues; i++)
 		run_issue(r->issues[i].path, "%s", r->issues[i].reason);
+	if (r->status == SCAN_OK && r->nincludes > 0)
+		run_includes(r);
 	if (r->status == SCAN_OK)
 		for (i = 0; i < r->nitems; i++)
 			if (run_item(&r->items[i]) == -1)

@@ -1,0 +1,94 @@
+/*
+ * Requirement includes in the parent (SURFACES.md 8, 0.2).  The scan
+ * child has no file system: when a requirements file says "-r other.txt"
+ * or "-c other.txt" it reports the target (IMSG_SCAN_INCLUDE) and the
+ * parent decides here whether to follow it:
+ *
+ *  - the target is resolved lexically against the including file's
+ *    directory ("." and ".." folded, no file system access);
+ *  - it must stay inside the directory of the top-level file, else it
+ *    is ignored like any option (no issue);
+ *  - a file already in the current include chain (the including file
+ *    and its ancestors) is ignored, so a cycle ends;
+ *  - the include's depth (first level 1) must be at most
+ *    REQINC_MAX_DEPTH and fewer than REQINC_MAX_FILES includes may have
+ *    been started for the top-level file, else an issue on the include's
+ *    path and it is skipped;
+ *  - what is followed is queued as a job; the sensor opens it like any
+ *    discovered file (the user's rights, beneath the top-level file's
+ *    anchor) and sends it as another IMSG_SCAN_FILE, a -c include (or
+ *    anything below a constraints file) with SCAN_F_CONSTRAINT.
+ *
+ * The reference follows includes depth first as it reads; here a file's
+ * includes are queued when its answer arrives, so the order in which
+ * the 250-file budget runs out can differ in a pathological tree.
+ */
+#ifndef KOBANGD_REQINC_H
+#define KOBANGD_REQINC_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "scanproto.h"
+
+#define REQINC_MAX_DEPTH	16
+#define REQINC_MAX_FILES	250
+
+struct reqinc_node {
+	uint32_t	 file_id;	/* as sent to the scan child */
+	char		*path;		/* absolute */
+	int		 parent;	/* node index; -1: top-level */
+	int		 top;		/* the top-level node */
+	int		 depth;		/* 0: top-level */
+	int		 constraint;
+	size_t		 anchor;	/* the top-level file's anchor */
+	size_t		 started;	/* top-level only: includes started */
+};
+
+struct reqinc_job {
+	char		*path;		/* absolute, resolved */
+	int		 parent;	/* node index of the including file */
+	int		 constraint;
+	size_t		 anchor;
+};
+
+/* All zero is an empty tracker. */
+struct reqinc {
+	struct reqinc_node	*nodes;
+	size_t			 nnodes, capnodes;
+	struct reqinc_job	*jobs;
+	size_t			 njobs, capjobs, jhead;
+};
+
+void	 reqinc_free(struct reqinc *);
+/* A top-level requirements file as sent.  0, or -1 (ENOMEM). */
+int	 reqinc_add_top(struct reqinc *, uint32_t, const char *, size_t, int);
+/* The node of a file id sent, or -1. */
+int	 reqinc_find(const struct reqinc *, uint32_t);
+
+#define REQINC_QUEUED	1
+#define REQINC_IGNORED	0
+#define REQINC_SKIPPED	2	/* over a budget: issue on path, why */
+
+/*
+ * An include a node's file named.  Returns REQINC_QUEUED,
+ * REQINC_IGNORED, REQINC_SKIPPED (path and why set), or -1 (ENOMEM).
+ */
+int	 reqinc_offer(struct reqinc *, int, int, const char *, char *,
+	    size_t, char *, size_t);
+/* Jobs not yet taken. */
+size_t	 reqinc_pending(const struct reqinc *);
+/* Take the next job (the caller owns job->path), 0; or -1 if none. */
+int	 reqinc_next(struct reqinc *, struct reqinc_job *);
+/* The job was sent as file id: it becomes a node.  0 or -1 (ENOMEM). */
+int	 reqinc_sent(struct reqinc *, struct reqinc_job *, uint32_t);
+
+/*
+ * Resolve target against the directory of the absolute path including,
+ * folding "." and ".." lexically, into buf.  0, or -1 if it does not fit.
+ */
+int	 reqinc_resolve(const char *, const char *, char *, size_t);
+
+#endif
