@@ -223,11 +223,20 @@ disc_users_load(const struct config *conf, struct disc_users *us)
 	memset(us, 0, sizeof(*us));
 	if (names != NULL) {
 		for (i = 0; i < names->n; i++) {
+			/*
+			 * A configured user we cannot look up (a directory
+			 * service that is down, a user removed behind our
+			 * back) fails the whole load: scanning without them
+			 * would report every one of their items as removed.
+			 */
 			errno = 0;
 			if ((pw = getpwnam(names->v[i])) == NULL) {
-				log_warnx("monitored user %s does not exist",
-				    names->v[i]);
-				continue;
+				log_warnx("monitored user %s cannot be looked "
+				    "up%s%s", names->v[i], errno ? ": " : "",
+				    errno ? strerror(errno) : "");
+				disc_users_free(us);
+				errno = ESRCH;
+				return (-1);
 			}
 			if (disc_user_add(us, pw) == -1)
 				goto fail;

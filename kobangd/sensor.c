@@ -503,6 +503,19 @@ run_fill_agents(const struct disc_file *f, struct scan_file *sf)
 	return (0);
 }
 
+/* The first configured user the password database does not know. */
+static const char *
+unresolved_user(const struct config *conf)
+{
+	const struct strlist	*names = conf->kobangd.users;
+	size_t			 i;
+
+	for (i = 0; names != NULL && i < names->n; i++)
+		if (getpwnam(names->v[i]) == NULL)
+			return (names->v[i]);
+	return (NULL);
+}
+
 static void
 run_start(enum surface s)
 {
@@ -521,7 +534,17 @@ run_start(enum surface s)
 	log_debug("sensor: scan %u of %s", run.scan_id, surface_name(s));
 
 	if (disc_users_load(conf, &run.users) == -1) {
-		run_fail("cannot read the user database");
+		char	msg[CTL_ERRLEN];
+
+		/* Nothing is committed: see disc_users_load(). */
+		if (errno == ESRCH && unresolved_user(conf) != NULL)
+			snprintf(msg, sizeof(msg), "monitored user %s cannot "
+			    "be looked up; nothing committed",
+			    unresolved_user(conf));
+		else
+			strlcpy(msg, "cannot read the user database",
+			    sizeof(msg));
+		run_fail(msg);
 		return;
 	}
 	if (discover_surface(conf, s, &run.users, &run.disc) == -1 ||
