@@ -1,0 +1,549 @@
+/*
+ * The parent's transport against stand-in net and dns children: the
+ * order of what it sends (CA bundle, certificate, connected socket,
+ * request and body), the authentication rules (certificate or sensor
+ * token, never both; nothing on enroll), and its signing policy: a
+ * signature only for the connection it set up with the certificate,
+ * once, over exactly 32 bytes.  Anything else from net breaks the
+ * channel.
+ */
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+
+#include <criterion/criterion.h>
+
+#include "config.h"
+#include "event.h"
+#include "keystore.h"
+#include "kobangd.h"
+#include "netproto.h"
+#include "transport.h"
+
+static struct kobangd	 kd;
+static struct config	 conf;
+static struct imsgbuf	 peer[CHILD_COUNT];
+static int		 lsock = -1;
+static char		 dir[64];
+static struct keystore	*ks;
+static int		 wake[2] = { -1, -1 };
+
+struct result {
+	int		done;
+	struct tresult	r;
+	char		body[256];
+};
+
+static pid_t
+standin(int close1, int close2)
+{
+	pid_t	pid;
+
+	if ((pid = fork()) == 0) {
+		close(close1);
+		close(close2);
+		for (;;)
+			pause();
+	}
+	cr_assert_gt(pid, 0);
+	return (pid);
+}
+
+static void
+noop(int fd, short ev, void *arg)
+{
+}
+
+static void
+setup(void)
+{
+	struct sockaddr_in	sin;
+	socklen_t		sl = sizeof(sin);
+	char			path[128], url[64], err[256];
+	int			sp[2], fd, i;
+	enum child_id		ids[2] = { CHILD_NET, CHILD_DNS };
+	static char		junk[40000];
+
+	strcpy(dir, "/tmp/kobangd-tr.XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	/* Some bytes for a CA bundle: the parent only carries them. */
+	snprintf(path, sizeof(path), "%s/ca.pem", dir);
+	memset(junk, 'c', sizeof(junk));
+	fd = open(path, O_WRONLY | O_CREAT, 0644);
+	cr_assert_eq(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+
+	lsock = socket(AF_INET, SOCK_STREAM, 0);
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	cr_assert_eq(bind(lsock, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	cr_assert_eq(listen(lsock, 4), 0);
+	cr_assert_eq(getsockname(lsock, (struct sockaddr *)&sin, &sl), 0);
+
+	memset(&kd, 0, sizeof(kd));
+	config_default(&conf);
+	conf.sync.enabled = 1;
+	snprintf(url, sizeof(url), "https://127.0.0.1:%u",
+	    ntohs(sin.sin_port));
+	conf.sync.endpoint = strdup(url);
+	conf.sync.sensor_token = strdup("dev-token");
+	conf.kobangd.fleet_ca_file = strdup(path);
+	kd.conf = &conf;
+	parent_init_children(&kd);
+	for (i = 0; i < 2; i++) {
+		struct child	*c = &kd.children[ids[i]];
+
+		cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+		c->pid = standin(sp[0], sp[1]);
+		cr_assert_eq(imsgbuf_init(&c->ibuf, sp[0]), 0);
+		c->channel_open = 1;
+		c->hello = 1;
+		cr_assert_eq(imsgbuf_init(&peer[ids[i]], sp[1]), 0);
+		imsgbuf_allow_fdpass(&peer[ids[i]]);
+	}
+	cr_assert_eq(transport_init(&kd, err, sizeof(err)), 0, "%s", err);
+	/* Always readable: ev_dispatch() runs due timers and never blocks. */
+	cr_assert_eq(pipe(wake), 0);
+	cr_assert_eq(write(wake[1], "x", 1), 1);
+	cr_assert_eq(ev_fd_add(wake[0], POLLIN, NULL, noop, NULL), 0);
+	snprintf(path, sizeof(path), "%s/state", dir);
+	cr_assert_not_null(ks = keystore_open(path, err, sizeof(err)), "%s",
+	    err);
+	cr_assert_eq(keystore_key(ks, 1, err, sizeof(err)), 0);
+}
+
+static void
+teardown(void)
+{
+	char	cmd[128];
+	int	i;
+
+	transport_shutdown(&kd);
+	keystore_close(ks);
+	ev_fd_del(wake[0]);
+	close(wake[0]);
+	close(wake[1]);
+	for (i = 0; i < CHILD_COUNT; i++) {
+		struct child	*c = &kd.children[i];
+
+		if (c->pid > 0) {
+			kill(c->pid, SIGKILL);
+			waitpid(c->pid, NULL, 0);
+		}
+		if (c->channel_open) {
+			imsgbuf_clear(&c->ibuf);
+			close(c->ibuf.fd);
+		}
+		if (peer[i].fd > 0) {
+			imsgbuf_clear(&peer[i]);
+			close(peer[i].fd);
+		}
+	}
+	memset(peer, 0, sizeof(peer));
+	close(lsock);
+	config_free(&conf);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(transport, .init = setup, .fini = teardown, .timeout = 20);
+
+/* What the parent queued for a child reaches its end of the channel. */
+static void
+flush(enum child_id id)
+{
+	if (kd.children[id].channel_open)
+		cr_assert_eq(imsgbuf_flush(&kd.children[id].ibuf), 0);
+}
+
+/* The next message the parent sent to child id. */
+static void
+next_msg(enum child_id id, struct imsg *imsg)
+{
+	struct pollfd	pfd;
+	ssize_t		n;
+	int		i;
+
+	for (i = 0; i < 200; i++) {
+		flush(id);
+		cr_assert_neq(n = imsg_get(&peer[id], imsg), -1);
+		if (n > 0)
+			return;
+		pfd.fd = peer[id].fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 10) == 1)
+			cr_assert_eq(imsgbuf_read(&peer[id]), 1);
+		else
+			ev_dispatch();
+	}
+	cr_assert_fail("nothing from the parent");
+}
+
+/* Send from the stand-in child and let the parent read it. */
+static void
+child_says(enum child_id id, uint32_t type, const void *buf, size_t len)
+{
+	struct child	*c = &kd.children[id];
+	struct pollfd	 pfd;
+
+	cr_assert_neq(imsg_compose(&peer[id], type, 0, 0, -1, buf, len), -1);
+	cr_assert_eq(imsgbuf_flush(&peer[id]), 0);
+	pfd.fd = c->ibuf.fd;
+	pfd.events = POLLIN;
+	cr_assert_eq(poll(&pfd, 1, 1000), 1);
+	parent_child_io(&kd, c, pfd.revents);
+}
+
+static void
+assert_cut_off(enum child_id id)
+{
+	struct child	*c = &kd.children[id];
+	int		 status;
+
+	cr_assert_eq(c->channel_open, 0, "channel still open");
+	cr_assert_eq(waitpid(c->pid, &status, 0), c->pid);
+	cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	c->pid = 0;
+}
+
+static void
+post_cb(struct kobangd *k, struct tresult *r, void *arg)
+{
+	struct result	*res = arg;
+
+	res->done = 1;
+	res->r = *r;
+	res->r.body = NULL;
+	if (r->body != NULL)
+		snprintf(res->body, sizeof(res->body), "%s", r->body);
+}
+
+static void
+post(enum proto_route route, const char *json, struct result *res)
+{
+	char	*body = strdup(json);
+
+	memset(res, 0, sizeof(*res));
+	cr_assert_eq(transport_post(route, body, strlen(body), post_cb, res),
+	    0);
+}
+
+/* The dns round trip, then the connection: returns the request. */
+static void
+resolve_and_connect(struct net_connect *nc, struct net_request *rq,
+    char *cert, size_t certsz, char *body, size_t bodysz)
+{
+	struct imsg		imsg;
+	struct dns_query	q;
+	struct dns_answer	a;
+	size_t			ca = 0, got = 0, len;
+	int			fd, type;
+
+	next_msg(CHILD_DNS, &imsg);
+	cr_assert_eq(imsg_get_type(&imsg), IMSG_DNS_QUERY);
+	cr_assert_eq(imsg_get_data(&imsg, &q, sizeof(q)), 0);
+	cr_assert_str_eq(q.host, "127.0.0.1");
+	imsg_free(&imsg);
+	memset(&a, 0, sizeof(a));
+	a.id = q.id;
+	a.naddrs = 1;
+	a.addrs[0].family = AF_INET;
+	a.addrs[0].addr[0] = 127;
+	a.addrs[0].addr[3] = 1;
+	child_says(CHILD_DNS, IMSG_DNS_ANSWER, &a, sizeof(a));
+
+	if (cert != NULL)
+		cert[0] = '\0';
+	for (;;) {
+		next_msg(CHILD_NET, &imsg);
+		type = (int)imsg_get_type(&imsg);
+		len = imsg_get_len(&imsg);
+		if (type == IMSG_NET_CA_BEGIN || type == IMSG_NET_CA_DATA) {
+			if (type == IMSG_NET_CA_DATA)
+				ca += len;
+		} else if (type == IMSG_NET_CERT) {
+			cr_assert_not_null(cert);
+			cr_assert_lt(len, certsz);
+			cr_assert_eq(imsg_get_buf(&imsg, cert, len), 0);
+			cert[len] = '\0';
+		} else if (type == IMSG_NET_CONNECT) {
+			cr_assert_neq(fd = imsg_get_fd(&imsg), -1,
+			    "no socket with the connection");
+			close(fd);
+			cr_assert_eq(imsg_get_data(&imsg, nc, sizeof(*nc)), 0);
+		} else if (type == IMSG_NET_REQUEST) {
+			cr_assert_eq(imsg_get_data(&imsg, rq, sizeof(*rq)), 0);
+		} else if (type == IMSG_NET_REQUEST_BODY) {
+			cr_assert_lt(got + len, bodysz);
+			cr_assert_eq(imsg_get_buf(&imsg, body + got, len), 0);
+			got += len;
+			if (got == rq->body_len) {
+				body[got] = '\0';
+				imsg_free(&imsg);
+				break;
+			}
+		} else
+			cr_assert_fail("unexpected message %d", type);
+		imsg_free(&imsg);
+	}
+	cr_assert_eq(ca, 40000, "CA bundle of %zu bytes", ca);
+	fd = accept(lsock, NULL, NULL);
+	cr_assert_neq(fd, -1);
+	close(fd);
+}
+
+Test(transport, enroll_sends_nothing_but_its_body)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	struct net_response	rs;
+	struct net_sign		sg;
+	struct result		res;
+	char			body[256];
+
+	post(PROTO_ENROLL, "{\"token\":\"t\"}", &res);
+	resolve_and_connect(&nc, &rq, NULL, 0, body, sizeof(body));
+	cr_assert_eq(nc.use_cert, 0);
+	cr_assert_str_eq(nc.servername, "127.0.0.1");
+	cr_assert_str_eq(rq.target, "/api/sensor/v1/enroll");
+	cr_assert_eq(rq.route, PROTO_ENROLL);
+	cr_assert_eq(rq.use_token, 0, "sensor token on enroll");
+	cr_assert_str_eq(rq.token, "");
+	cr_assert_str_eq(body, "{\"token\":\"t\"}");
+
+	memset(&rs, 0, sizeof(rs));
+	rs.id = rq.id;
+	rs.status = 200;
+	rs.retry_after = -1;
+	rs.body_len = 2;
+	child_says(CHILD_NET, IMSG_NET_RESPONSE, &rs, sizeof(rs));
+	cr_assert_eq(res.done, 0);
+	child_says(CHILD_NET, IMSG_NET_RESPONSE_BODY, "{}", 2);
+	cr_assert_eq(res.done, 1);
+	cr_assert_eq(res.r.error, TR_OK);
+	cr_assert_str_eq(res.body, "{}");
+
+	/* A signature for a connection without the certificate: cut off. */
+	memset(&sg, 0, sizeof(sg));
+	sg.conn_id = nc.conn_id;
+	sg.dlen = 32;
+	child_says(CHILD_NET, IMSG_NET_SIGN, &sg, sizeof(sg));
+	assert_cut_off(CHILD_NET);
+}
+
+Test(transport, sensor_token_only_without_certificate)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	struct result		res;
+	char			body[256];
+
+	cr_assert_str_eq(transport_auth(), "sensor token");
+	post(PROTO_CHECKIN, "{}", &res);
+	resolve_and_connect(&nc, &rq, NULL, 0, body, sizeof(body));
+	cr_assert_eq(nc.use_cert, 0);
+	cr_assert_eq(rq.use_token, 1);
+	cr_assert_str_eq(rq.token, "dev-token");
+	cr_assert_str_eq(rq.target, "/api/sensor/v1/check-in");
+}
+
+static int
+verify(const uint8_t *dgst, const uint8_t *sig, size_t len)
+{
+	const uint8_t	*p = keystore_spki(ks);
+	EVP_PKEY	*pub = d2i_PUBKEY(NULL, &p, PROTO_SPKI_LEN);
+	EVP_PKEY_CTX	*ctx = EVP_PKEY_CTX_new(pub, NULL);
+	int		 ok;
+
+	ok = EVP_PKEY_verify_init(ctx) == 1 &&
+	    EVP_PKEY_CTX_set_signature_md(ctx, EVP_sha256()) == 1 &&
+	    EVP_PKEY_verify(ctx, sig, len, dgst, 32) == 1;
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(pub);
+	return (ok);
+}
+
+static void
+certificate_request(struct net_connect *nc, struct net_request *rq)
+{
+	struct result	res;
+	char		body[256], cert[64];
+
+	cr_assert_eq(transport_set_identity(ks, "PEM", 3), 0);
+	cr_assert_str_eq(transport_auth(), "certificate");
+	post(PROTO_CHECKIN, "{}", &res);
+	resolve_and_connect(nc, rq, cert, sizeof(cert), body, sizeof(body));
+	cr_assert_str_eq(cert, "PEM");
+	cr_assert_eq(nc->use_cert, 1);
+	cr_assert_eq(rq->use_token, 0, "sensor token with the certificate");
+	cr_assert_str_eq(rq->token, "");
+}
+
+static void
+sign_reply(struct net_signature *sig)
+{
+	struct imsg	imsg;
+
+	next_msg(CHILD_NET, &imsg);
+	cr_assert_eq(imsg_get_type(&imsg), IMSG_NET_SIGNATURE);
+	cr_assert_eq(imsg_get_data(&imsg, sig, sizeof(*sig)), 0);
+	imsg_free(&imsg);
+}
+
+Test(transport, one_signature_per_connection)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	struct net_sign		sg;
+	struct net_signature	sig;
+
+	certificate_request(&nc, &rq);
+	memset(&sg, 0, sizeof(sg));
+	sg.conn_id = nc.conn_id;
+	sg.dlen = 32;
+	memset(sg.digest, 0x5a, sizeof(sg.digest));
+	child_says(CHILD_NET, IMSG_NET_SIGN, &sg, sizeof(sg));
+	sign_reply(&sig);
+	cr_assert_eq(sig.conn_id, nc.conn_id);
+	cr_assert(sig.len > 0 && sig.len <= sizeof(sig.sig));
+	cr_assert(verify(sg.digest, sig.sig, sig.len), "bad signature");
+	/* Once per connection: the second is refused, net may live on. */
+	child_says(CHILD_NET, IMSG_NET_SIGN, &sg, sizeof(sg));
+	sign_reply(&sig);
+	cr_assert_eq(sig.len, 0);
+	cr_assert_eq(kd.children[CHILD_NET].channel_open, 1);
+}
+
+Test(transport, signature_for_another_connection)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	struct net_sign		sg;
+
+	certificate_request(&nc, &rq);
+	memset(&sg, 0, sizeof(sg));
+	sg.conn_id = nc.conn_id + 1;
+	sg.dlen = 32;
+	child_says(CHILD_NET, IMSG_NET_SIGN, &sg, sizeof(sg));
+	assert_cut_off(CHILD_NET);
+}
+
+Test(transport, signature_of_another_length)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	struct net_sign		sg;
+
+	certificate_request(&nc, &rq);
+	memset(&sg, 0, sizeof(sg));
+	sg.conn_id = nc.conn_id;
+	sg.dlen = 48;
+	child_says(CHILD_NET, IMSG_NET_SIGN, &sg, sizeof(sg));
+	assert_cut_off(CHILD_NET);
+}
+
+Test(transport, signature_request_of_wrong_size)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	uint8_t			buf[sizeof(struct net_sign) + 16];
+
+	certificate_request(&nc, &rq);
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &nc.conn_id, sizeof(nc.conn_id));
+	child_says(CHILD_NET, IMSG_NET_SIGN, buf, sizeof(buf));
+	assert_cut_off(CHILD_NET);
+}
+
+Test(transport, unsolicited_messages_break_the_channel)
+{
+	struct net_response	rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.id = 1;
+	child_says(CHILD_NET, IMSG_NET_RESPONSE, &rs, sizeof(rs));
+	assert_cut_off(CHILD_NET);
+}
+
+Test(transport, close_notice_for_no_connection)
+{
+	struct net_closed	cl = { 7 };
+
+	child_says(CHILD_NET, IMSG_NET_CLOSED, &cl, sizeof(cl));
+	assert_cut_off(CHILD_NET);
+}
+
+Test(transport, response_with_body_on_error)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	struct net_response	rs;
+
+	certificate_request(&nc, &rq);
+	memset(&rs, 0, sizeof(rs));
+	rs.id = rq.id;
+	rs.status = 500;
+	rs.retry_after = -1;
+	rs.body_len = 10;
+	child_says(CHILD_NET, IMSG_NET_RESPONSE, &rs, sizeof(rs));
+	assert_cut_off(CHILD_NET);
+}
+
+Test(transport, dns_answer_with_a_strange_family)
+{
+	struct dns_answer	a;
+	struct result		res;
+	struct imsg		imsg;
+	struct dns_query	q;
+
+	post(PROTO_ENROLL, "{}", &res);
+	next_msg(CHILD_DNS, &imsg);
+	cr_assert_eq(imsg_get_data(&imsg, &q, sizeof(q)), 0);
+	imsg_free(&imsg);
+	memset(&a, 0, sizeof(a));
+	a.id = q.id;
+	a.naddrs = 1;
+	a.addrs[0].family = AF_UNIX;
+	child_says(CHILD_DNS, IMSG_DNS_ANSWER, &a, sizeof(a));
+	assert_cut_off(CHILD_DNS);
+}
+
+Test(transport, dns_failure_reaches_the_caller)
+{
+	struct dns_answer	a;
+	struct result		res;
+	struct imsg		imsg;
+	struct dns_query	q;
+
+	post(PROTO_ENROLL, "{}", &res);
+	next_msg(CHILD_DNS, &imsg);
+	cr_assert_eq(imsg_get_data(&imsg, &q, sizeof(q)), 0);
+	imsg_free(&imsg);
+	memset(&a, 0, sizeof(a));
+	a.id = q.id;
+	a.error = -2;		/* EAI_NONAME */
+	child_says(CHILD_DNS, IMSG_DNS_ANSWER, &a, sizeof(a));
+	cr_assert_eq(res.done, 1);
+	cr_assert_eq(res.r.error, TR_ERR_DNS);
+	cr_assert(strstr(res.r.msg, "cannot resolve 127.0.0.1") != NULL,
+	    "%s", res.r.msg);
+	cr_assert_eq(kd.children[CHILD_DNS].channel_open, 1);
+}
