@@ -211,4 +211,26 @@ ctl -j show inventory homebrew | jq -e '[.[] | select(.name == "git") |
 ctl -j show events | jq -c '.[] | select(.surface == "homebrew") |
     {kind, name, oldVersion, newVersion, path}' |
     golden agents_homebrew_events.json
+# Watched: a new formula, no kobanctl scan.
+n=$(scans_of homebrew)
+mkdir -p "$BREW/Cellar/jq/1.7.1"
+receipt homebrew/core true >"$BREW/Cellar/jq/1.7.1/INSTALL_RECEIPT.json"
+chown -R $U1:$U1 "$BREW/Cellar/jq"
+wait_scans homebrew "$n"
+ctl -j show inventory homebrew | jq -e '[.[] | select(.name == "jq")] |
+    length == 1' >/dev/null || fail "new formula not seen"
+# Watched: a Codex MCP server added with npx -y (a finding).
+n=$(scans_of codexConfig)
+cat >>"$H1/.codex/work.config.toml" <<'EOT'
+
+[mcp_servers.fetch]
+command = "npx"
+args = ["-y", "fetch-mcp@latest"]
+EOT
+wait_scans codexConfig "$n"
+ctl -j show inventory codexConfig | jq -e '[.[] | select(.name ==
+    "fetch")] | length == 1' >/dev/null || fail "codex edit not seen"
+ctl -j show findings | jq -e '[.[] | select(.surface == "codexConfig" and
+    .itemName == "fetch")] | length >= 1' >/dev/null ||
+    fail "no finding for the codex server run with npx -y"
 echo ok
