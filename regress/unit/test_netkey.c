@@ -104,6 +104,19 @@ make_pki(struct pki *p)
 	X509_free(ca);
 }
 
+static void
+free_pki(struct pki *p)
+{
+	EVP_PKEY_free(p->ca_key);
+	EVP_PKEY_free(p->srv_key);
+	EVP_PKEY_free(p->cli_key);
+	EVP_PKEY_free(p->other_key);
+	free(p->ca_pem);
+	free(p->srv_pem);
+	free(p->srv_key_pem);
+	free(p->cli_pem);
+}
+
 /* The server, in its own process: 0 if it saw device-a's certificate. */
 static pid_t
 server(struct pki *p, int fd, int other, uint32_t protocols)
@@ -244,6 +257,7 @@ handshake(uint32_t protocols, int mode, const char *want_version)
 	ok = client(&p, &s, sv[0], protocols, version, sizeof(version));
 	close(sv[0]);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	free_pki(&p);
 	cr_assert_eq(s.calls, 1, "sign hook called %d times", s.calls);
 	cr_assert_eq(s.dlen, NETKEY_DIGEST_LEN, "digest of %zu bytes",
 	    s.dlen);

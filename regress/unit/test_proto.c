@@ -143,8 +143,8 @@ Test(jsonr, refuses_what_jsmn_lets_through)
 		"{\"a\":\"\\ud800\"}", "{\"a\":\"\\udc00\\ud800\"}",
 		"{\"a\":\"\xc0\xaf\"}", "{\"a\":\"\xed\xa0\x80\"}",
 		"{\"a\":\"\xf4\x90\x80\x80\"}", "{a:1}", "{'a':1}",
-		"{\"a\":NaN}", "{\"a\":1}x", "{\"a\":[[[[[[[[[[[[[[[[[[[[[[[["
-		    "[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}",
+		"{\"a\":NaN}", "{\"a\":1}x", ("{\"a\":[[[[[[[[[[[[[[[[[[[[[[[["
+		    "[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}"),
 	};
 	struct jsonr	jr;
 	size_t		i;
@@ -316,8 +316,9 @@ Test(proto, cert_der_section_4_3)
 	    " MAM\tC\xc2\xa0" "AQU=\xe3\x80\x80\n-----END CERTIFICATE-----\n"
 	    "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
 	static const uint8_t raw[] = { 0x30, 0x82, 0x01, 0x0a, 0xff };
-	uint8_t	*der;
-	size_t	 dl;
+	const char	*s;
+	uint8_t		*der;
+	size_t		 dl;
 
 	cr_assert_eq(proto_cert_der((const uint8_t *)pem, strlen(pem), &der,
 	    &dl), 0);
@@ -333,10 +334,12 @@ Test(proto, cert_der_section_4_3)
 	cr_assert_eq(dl, sizeof(want));
 	free(der);
 	/* A PEM body that does not decode is no certificate at all. */
-	cr_assert_eq(proto_cert_der((const uint8_t *)"-----BEGIN CERTIFICATE"
-	    "-----\nMAM*AQU=\n-----END CERTIFICATE-----", 70, &der, &dl), -1);
-	cr_assert_eq(proto_cert_der((const uint8_t *)"-----END CERTIFICATE---"
-	    "--\n-----BEGIN CERTIFICATE-----\n", 55, &der, &dl), -1);
+	s = "-----BEGIN CERTIFICATE-----\nMAM*AQU=\n-----END CERTIFICATE-----";
+	cr_assert_eq(proto_cert_der((const uint8_t *)s, strlen(s), &der, &dl),
+	    -1);
+	s = "-----END CERTIFICATE-----\n-----BEGIN CERTIFICATE-----\n";
+	cr_assert_eq(proto_cert_der((const uint8_t *)s, strlen(s), &der, &dl),
+	    -1);
 }
 
 Test(proto, cert_pem_round_trip)
