@@ -1905,7 +1905,7 @@ dent_name_cmp(const void *a, const void *b)
  */
 static int
 brew_list(struct disc_result *res, size_t anchor, const char *rel,
-    const char *abs, struct dent **vp, size_t *np)
+    int nofollow, const char *abs, struct dent **vp, size_t *np)
 {
 	struct dent	*v;
 	size_t		 n, i, k;
@@ -1913,8 +1913,8 @@ brew_list(struct disc_result *res, size_t anchor, const char *rel,
 
 	*vp = NULL;
 	*np = 0;
-	if (disc_readdir(res, anchor, rel, 1, DISC_LIST_MAX_ENTRIES, &v, &n,
-	    &more) == -1)
+	if (disc_readdir(res, anchor, rel, nofollow, DISC_LIST_MAX_ENTRIES, &v,
+	    &n, &more) == -1)
 		return (-1);
 	if (more)
 		res_issue(res, abs, "more than %d entries; the rest is not "
@@ -1950,7 +1950,11 @@ brew_room(struct disc_result *res, size_t anchor, const char *prefix,
 	/* Its appearance, and racks coming and going. */
 	if (res_watch_file(res, abs, prefix, user) == -1)
 		return (-1);
-	if (brew_list(res, anchor, room, abs, &racks, &nracks) == -1) {
+	/*
+	 * Cellar may be a link to another disk: followed, but only within
+	 * the prefix (the anchor); racks and versions never are.
+	 */
+	if (brew_list(res, anchor, room, 0, abs, &racks, &nracks) == -1) {
 		if (res->enomem)
 			return (-1);
 		if (errno != ENOENT)
@@ -1967,7 +1971,7 @@ brew_room(struct disc_result *res, size_t anchor, const char *prefix,
 			res_issue(res, abs, "path too long");
 			continue;
 		}
-		if (brew_list(res, anchor, rel, rack, &vers, &nvers) == -1) {
+		if (brew_list(res, anchor, rel, 1, rack, &vers, &nvers) == -1) {
 			if (res->enomem)
 				goto nomem;
 			res_issue(res, rack, "cannot list: %s",
