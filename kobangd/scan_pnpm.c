@@ -105,6 +105,11 @@ pnpm_error(struct pnpm *y)
 		return;
 	if (y->p.error == YAML_MEMORY_ERROR)
 		snprintf(buf, sizeof(buf), "out of memory");
+	else if (y->p.error == YAML_READER_ERROR)
+		/* Encoding errors have an offset, not a mark. */
+		snprintf(buf, sizeof(buf), "malformed YAML: byte %zu: %s",
+		    y->p.problem_offset, y->p.problem ? y->p.problem :
+		    "cannot read");
 	else
 		snprintf(buf, sizeof(buf), "malformed YAML: line %zu, "
 		    "column %zu: %s%s%s", y->p.problem_mark.line + 1,
