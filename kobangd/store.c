@@ -70,6 +70,16 @@ enum stmt_id {
 	S_INV_DELETE,
 	S_INV_UPDATE,
 	S_INV_LOAD,
+	S_INV_LOAD_FILE,
+	S_SCANNED_CLEAR,
+	S_SCANNED_ENSURE,
+	S_SCANNED_SET,
+	S_SCANNED_UNSET,
+	S_SCANNED_DEL,
+	S_SCANNED_LOAD,
+	S_INV_USED,
+	S_SCANNED_IDLE,
+	S_ITEM_COUNT,
 	S_FILE_PATH,
 	S_INV_QUERY,
 	S_EVENT_INSERT,
@@ -121,10 +131,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FILE_GET] = "SELECT id FROM file WHERE path = ?1",
 	[S_FILE_ADD] = "INSERT INTO file (path) VALUES (?1)",
 	[S_FILE_USED] =
-	    "SELECT 1 FROM inventory WHERE surface = ?1 AND file = ?2 LIMIT 1",
+	    "SELECT 1 FROM inventory WHERE surface = ?1 AND file = ?2 "
+	    "UNION ALL SELECT 1 FROM scanned WHERE surface = ?1 AND "
+	    "file = ?2 LIMIT 1",
 	[S_FILE_DEL] = "DELETE FROM file WHERE id = ?1",
 	[S_FILE_SWEEP] =
-	    "DELETE FROM file WHERE id NOT IN (SELECT file FROM inventory)",
+	    "DELETE FROM file WHERE id NOT IN (SELECT file FROM inventory) "
+	    "AND id NOT IN (SELECT file FROM scanned)",
 	[S_INV_CLEAR] = "DELETE FROM inventory WHERE surface = ?1",
 	[S_INV_FIND] =
 	    "SELECT id, kind, version FROM inventory "
@@ -141,6 +154,37 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INV_LOAD] =
 	    "SELECT kind, name, version, file, origin, installed_on_request, "
 	    "detail FROM inventory WHERE surface = ?1 ORDER BY id",
+	[S_INV_LOAD_FILE] =
+	    "SELECT i.kind, i.name, i.version, i.file, i.origin, "
+	    "i.installed_on_request, i.detail FROM inventory i "
+	    "JOIN file f ON f.id = i.file "
+	    "WHERE i.surface = ?1 AND f.path = ?2 ORDER BY i.id",
+	[S_SCANNED_CLEAR] = "DELETE FROM scanned WHERE surface = ?1",
+	[S_SCANNED_ENSURE] =
+	    "INSERT INTO scanned (surface, file) VALUES (?1, ?2) "
+	    "ON CONFLICT DO NOTHING",
+	[S_SCANNED_SET] =
+	    "INSERT INTO scanned (surface, file, dev, ino, size, mtime_ns, "
+	    "ctime_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT (surface, file) DO UPDATE SET dev = ?3, ino = ?4, "
+	    "size = ?5, mtime_ns = ?6, ctime_ns = ?7",
+	[S_SCANNED_UNSET] =
+	    "INSERT INTO scanned (surface, file) VALUES (?1, ?2) "
+	    "ON CONFLICT (surface, file) DO UPDATE SET dev = NULL, "
+	    "ino = NULL, size = NULL, mtime_ns = NULL, ctime_ns = NULL",
+	[S_SCANNED_DEL] = "DELETE FROM scanned WHERE surface = ?1 AND file = ?2",
+	[S_SCANNED_LOAD] =
+	    "SELECT f.path, s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns "
+	    "FROM scanned s JOIN file f ON f.id = s.file "
+	    "WHERE s.surface = ?1 ORDER BY f.path",
+	[S_INV_USED] =
+	    "SELECT 1 FROM inventory WHERE surface = ?1 AND file = ?2 LIMIT 1",
+	/* Listed for its rows only, and it has none left. */
+	[S_SCANNED_IDLE] =
+	    "DELETE FROM scanned WHERE surface = ?1 AND file = ?2 AND "
+	    "dev IS NULL AND NOT EXISTS (SELECT 1 FROM inventory WHERE "
+	    "surface = ?1 AND file = ?2)",
+	[S_ITEM_COUNT] = "SELECT item_count FROM surface WHERE code = ?1",
 	[S_FILE_PATH] = "SELECT path FROM file WHERE id = ?1",
 	[S_INV_QUERY] = NULL,	/* built at open: HOME_COND */
 	[S_EVENT_INSERT] =
@@ -343,8 +387,30 @@ static const char *const schema_v1 =
     "CREATE UNIQUE INDEX outbox_seq ON outbox (device, local_seq);"
     "CREATE INDEX outbox_ready ON outbox (state, next_attempt_ms, local_seq);";
 
+/*
+ * Version 2: per surface, every file that has inventory rows or was read
+ * whole by the last scan that touched it, with the fingerprint it had
+ * then (NULL: read it again next time).  A scan skips a file whose
+ * fingerprint is unchanged, and removes the items of a listed file it no
+ * longer finds.
+ */
+static const char *const schema_v2 =
+    "CREATE TABLE scanned ("
+    "  surface INTEGER NOT NULL,"
+    "  file INTEGER NOT NULL,"
+    "  dev INTEGER,"
+    "  ino INTEGER,"
+    "  size INTEGER,"
+    "  mtime_ns INTEGER,"
+    "  ctime_ns INTEGER,"
+    "  PRIMARY KEY (surface, file)"
+    ") WITHOUT ROWID;"
+    "INSERT INTO scanned (surface, file) "
+    "  SELECT DISTINCT surface, file FROM inventory;";
+
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
+	schema_v2,
 };
 
 /* Why an open failed: only damage is a reason to move the file aside. */
@@ -676,6 +742,7 @@ migrate(struct store *st, char *err, size_t errlen)
 	const char	*errstr;
 	long long	 v;
 	enum open_rc	 orc;
+	int		 fresh;
 
 	if ((orc = pragma_text(st, "PRAGMA user_version", buf, sizeof(buf),
 	    err, errlen)) != OPEN_OK)
@@ -692,6 +759,7 @@ migrate(struct store *st, char *err, size_t errlen)
 		    STORE_SCHEMA_VERSION);
 		return (OPEN_FAIL);
 	}
+	fresh = v == 0;
 	for (; v < STORE_SCHEMA_VERSION; v++) {
 		if ((orc = exec_sql(st, "BEGIN IMMEDIATE", "begin migration",
 		    err, errlen)) != OPEN_OK)
@@ -711,10 +779,10 @@ migrate(struct store *st, char *err, size_t errlen)
 			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
 			return (orc == OPEN_FAIL ? OPEN_CORRUPT : orc);
 		}
-		if (v == 0)
+		if (fresh && v + 1 == STORE_SCHEMA_VERSION)
 			log_debug("%s: created (schema version %d)", st->path,
 			    STORE_SCHEMA_VERSION);
-		else
+		else if (!fresh)
 			log_info("%s: schema migrated to version %lld",
 			    st->path, v + 1);
 	}
@@ -1128,11 +1196,11 @@ arena_ptr(const struct arena *a, char *field)
 	return (off == 0 ? NULL : a->buf + off - 1);
 }
 
-int
-store_load_snapshot(struct store *st, enum surface s, struct item **out,
-    size_t *nout)
+/* Load the rows of a bound query q (see S_INV_LOAD) into one array. */
+static int
+load_rows(struct store *st, sqlite3_stmt *q, enum surface s,
+    struct item **out, size_t *nout)
 {
-	sqlite3_stmt	*q = st->st[S_INV_LOAD];
 	struct item	*v = NULL, *nv, it;
 	struct arena	 a = { NULL, 0, 0 };
 	size_t		 n = 0, cap = 0, i, off[4], pathoff = 0;
@@ -1142,9 +1210,6 @@ store_load_snapshot(struct store *st, enum surface s, struct item **out,
 
 	*out = NULL;
 	*nout = 0;
-	if (!surface_ok(s))
-		return (-1);
-	sqlite3_bind_int64(q, 1, st->code[s]);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		/* One spare slot for the arena's address. */
 		if (n + 1 >= cap) {
@@ -1217,6 +1282,111 @@ fail:
 }
 
 int
+store_load_snapshot(struct store *st, enum surface s, struct item **out,
+    size_t *nout)
+{
+	sqlite3_stmt	*q = st->st[S_INV_LOAD];
+
+	*out = NULL;
+	*nout = 0;
+	if (!surface_ok(s))
+		return (-1);
+	sqlite3_bind_int64(q, 1, st->code[s]);
+	return (load_rows(st, q, s, out, nout));
+}
+
+int
+store_load_file_items(struct store *st, enum surface s, const char *path,
+    struct item **out, size_t *nout)
+{
+	sqlite3_stmt	*q = st->st[S_INV_LOAD_FILE];
+	int		 rc;
+
+	*out = NULL;
+	*nout = 0;
+	if (!surface_ok(s) || path == NULL)
+		return (-1);
+	sqlite3_bind_int64(q, 1, st->code[s]);
+	bind_text(q, 2, path);
+	rc = load_rows(st, q, s, out, nout);
+	sqlite3_clear_bindings(q);
+	return (rc);
+}
+
+void
+store_files_free(struct store_file *v, size_t n)
+{
+	size_t	i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+}
+
+int
+store_load_files(struct store *st, enum surface s, struct store_file **out,
+    size_t *nout)
+{
+	sqlite3_stmt		*q = st->st[S_SCANNED_LOAD];
+	struct store_file	*v = NULL, *nv;
+	const char		*path;
+	size_t			 n = 0, cap = 0;
+	int			 rc;
+
+	*out = NULL;
+	*nout = 0;
+	if (!surface_ok(s))
+		return (-1);
+	sqlite3_bind_int64(q, 1, st->code[s]);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+				goto fail;
+			v = nv;
+		}
+		if ((path = col_text(q, 0)) == NULL) {
+			log_warnx("%s: scanned file without a path", st->path);
+			errno = EINVAL;
+			goto fail;
+		}
+		memset(&v[n], 0, sizeof(v[n]));
+		if ((v[n].path = strdup(path)) == NULL)
+			goto fail;
+		/* A fingerprint is all five fields or none. */
+		v[n].state = STORE_FP_UNSET;
+		if (sqlite3_column_type(q, 1) != SQLITE_NULL &&
+		    sqlite3_column_type(q, 2) != SQLITE_NULL &&
+		    sqlite3_column_type(q, 3) != SQLITE_NULL &&
+		    sqlite3_column_type(q, 4) != SQLITE_NULL &&
+		    sqlite3_column_type(q, 5) != SQLITE_NULL) {
+			v[n].state = STORE_FP_SET;
+			v[n].fp.dev = sqlite3_column_int64(q, 1);
+			v[n].fp.ino = sqlite3_column_int64(q, 2);
+			v[n].fp.size = sqlite3_column_int64(q, 3);
+			v[n].fp.mtime_ns = sqlite3_column_int64(q, 4);
+			v[n].fp.ctime_ns = sqlite3_column_int64(q, 5);
+		}
+		n++;
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		store_files_free(v, n);
+		return (sql_fail(st, "loading the scanned files"));
+	}
+	*out = v;
+	*nout = n;
+	return (0);
+ fail:
+	sqlite3_reset(q);
+	log_warn("%s: loading the scanned files", st->path);
+	store_files_free(v, n);
+	return (-1);
+}
+
+int
 store_held(void *arg, enum surface s, const char *item_id,
     const char *rule_id)
 {
@@ -1254,7 +1424,25 @@ struct commit {
 	int64_t				 lastfile;
 	int64_t				*freed;		/* files of removals */
 	size_t				 nfreed;
+	int64_t				 listed;	/* last file ensured */
+	int64_t				 added, removed;
 };
+
+/* Every file with inventory rows is listed in scanned (see schema_v2). */
+static int
+ensure_listed(struct commit *c, int64_t file)
+{
+	struct store	*st = c->st;
+
+	if (file == c->listed)
+		return (0);
+	sqlite3_bind_int64(st->st[S_SCANNED_ENSURE], 1, c->code);
+	sqlite3_bind_int64(st->st[S_SCANNED_ENSURE], 2, file);
+	if (run(st, S_SCANNED_ENSURE) == -1)
+		return (-1);
+	c->listed = file;
+	return (0);
+}
 
 static int
 item_valid(const struct item *it, enum surface s)
@@ -1481,7 +1669,8 @@ commit_baseline(struct commit *c)
 	sqlite3_bind_int64(st->st[S_INV_CLEAR], 1, c->code);
 	if (run(st, S_INV_CLEAR) == -1)
 		return (-1);
-	if (sqlite3_changes(st->db) > 0 && run(st, S_FILE_SWEEP) == -1)
+	sqlite3_bind_int64(st->st[S_SCANNED_CLEAR], 1, c->code);
+	if (run(st, S_SCANNED_CLEAR) == -1 || run(st, S_FILE_SWEEP) == -1)
 		return (-1);
 	for (i = 0; i < sc->nitems; i++) {
 		it = &sc->items[i];
@@ -1492,7 +1681,7 @@ commit_baseline(struct commit *c)
 		if (row != 0)
 			continue;
 		bind_item(st->st[S_INV_INSERT], c->code, file, it);
-		if (run(st, S_INV_INSERT) == -1)
+		if (run(st, S_INV_INSERT) == -1 || ensure_listed(c, file) == -1)
 			return (-1);
 		if (c->device == 0)
 			continue;
@@ -1535,6 +1724,10 @@ sweep_freed(struct commit *c)
 	int		 s;
 
 	for (i = 0; i < c->nfreed; i++) {
+		sqlite3_bind_int64(st->st[S_SCANNED_IDLE], 1, c->code);
+		sqlite3_bind_int64(st->st[S_SCANNED_IDLE], 2, c->freed[i]);
+		if (run(st, S_SCANNED_IDLE) == -1)
+			return (-1);
 		for (used = 0, s = 0; s < SURFACE_COUNT && used == 0; s++) {
 			sqlite3_bind_int64(st->st[S_FILE_USED], 1, st->code[s]);
 			sqlite3_bind_int64(st->st[S_FILE_USED], 2, c->freed[i]);
@@ -1603,13 +1796,15 @@ apply_change(struct commit *c, const struct change *ch)
 	switch (ch->kind) {
 	case CHANGE_ADDED:
 		bind_item(st->st[S_INV_INSERT], c->code, file, it);
-		if (run(st, S_INV_INSERT) == -1)
+		if (run(st, S_INV_INSERT) == -1 || ensure_listed(c, file) == -1)
 			goto out;
+		c->added++;
 		break;
 	case CHANGE_REMOVED:
 		sqlite3_bind_int64(st->st[S_INV_DELETE], 1, row);
 		if (run(st, S_INV_DELETE) == -1 || note_freed(c, file) == -1)
 			goto out;
+		c->removed++;
 		break;
 	default:
 		q = st->st[S_INV_UPDATE];
@@ -1666,6 +1861,68 @@ prune(struct store *st, enum stmt_id count, enum stmt_id del, long long max,
 	return (0);
 }
 
+/* The fingerprints of the files this scan read or lost (store_scan). */
+static int
+apply_files(struct commit *c)
+{
+	const struct store_scan	*sc = c->sc;
+	struct store		*st = c->st;
+	const struct store_file	*f;
+	sqlite3_stmt		*q;
+	int64_t			 file, used;
+	size_t			 i;
+
+	for (i = 0; i < sc->nfiles; i++) {
+		f = &sc->files[i];
+		if (f->path == NULL)
+			goto bad;
+		if (file_of(c, f->path, f->state != STORE_FP_GONE, &file) == -1)
+			return (-1);
+		if (file == 0)
+			continue;
+		switch (f->state) {
+		case STORE_FP_SET:
+			q = st->st[S_SCANNED_SET];
+			sqlite3_bind_int64(q, 1, c->code);
+			sqlite3_bind_int64(q, 2, file);
+			sqlite3_bind_int64(q, 3, f->fp.dev);
+			sqlite3_bind_int64(q, 4, f->fp.ino);
+			sqlite3_bind_int64(q, 5, f->fp.size);
+			sqlite3_bind_int64(q, 6, f->fp.mtime_ns);
+			sqlite3_bind_int64(q, 7, f->fp.ctime_ns);
+			if (run(st, S_SCANNED_SET) == -1)
+				return (-1);
+			break;
+		case STORE_FP_UNSET:
+			sqlite3_bind_int64(st->st[S_SCANNED_UNSET], 1, c->code);
+			sqlite3_bind_int64(st->st[S_SCANNED_UNSET], 2, file);
+			if (run(st, S_SCANNED_UNSET) == -1)
+				return (-1);
+			break;
+		case STORE_FP_GONE:
+			/* Still holding rows: listed, to be read again. */
+			sqlite3_bind_int64(st->st[S_INV_USED], 1, c->code);
+			sqlite3_bind_int64(st->st[S_INV_USED], 2, file);
+			if (run_int(st, S_INV_USED, &used) == -1)
+				return (-1);
+			q = st->st[used ? S_SCANNED_UNSET : S_SCANNED_DEL];
+			sqlite3_bind_int64(q, 1, c->code);
+			sqlite3_bind_int64(q, 2, file);
+			if (run(st, used ? S_SCANNED_UNSET : S_SCANNED_DEL) == -1 ||
+			    note_freed(c, file) == -1)
+				return (-1);
+			break;
+		default:
+			goto bad;
+		}
+	}
+	return (0);
+ bad:
+	log_warnx("%s: malformed file state in a scan", st->path);
+	errno = EINVAL;
+	return (-1);
+}
+
 static int
 commit_body(struct commit *c)
 {
@@ -1673,6 +1930,7 @@ commit_body(struct commit *c)
 	struct store		*st = c->st;
 	sqlite3_stmt		*q;
 	size_t			 i;
+	int64_t			 count;
 	char			 msg[64];
 
 	if (sc->device_id != NULL) {
@@ -1693,8 +1951,10 @@ commit_body(struct commit *c)
 		for (i = 0; i < sc->nchanges; i++)
 			if (apply_change(c, &sc->changes[i]) == -1)
 				return (-1);
-		if (sweep_freed(c) == -1)
-			return (-1);
+	}
+	if (apply_files(c) == -1 || sweep_freed(c) == -1)
+		return (-1);
+	if (!sc->baseline) {
 		for (i = 0; i < sc->nchange_findings; i++)
 			if (store_finding(c, &sc->change_findings[i]) == -1)
 				return (-1);
@@ -1713,7 +1973,14 @@ commit_body(struct commit *c)
 	sqlite3_bind_int64(q, 1, c->code);
 	sqlite3_bind_int64(q, 2, sc->completed_ms);
 	sqlite3_bind_int64(q, 3, sc->duration_ms);
-	sqlite3_bind_int64(q, 4, (int64_t)sc->nitems);
+	if (!sc->baseline && sc->count_by_changes) {
+		sqlite3_bind_int64(st->st[S_ITEM_COUNT], 1, c->code);
+		if (run_int(st, S_ITEM_COUNT, &count) == -1)
+			return (-1);
+		count += c->added - c->removed;
+	} else
+		count = (int64_t)sc->nitems;
+	sqlite3_bind_int64(q, 4, count);
 	sqlite3_bind_int64(q, 5, (int64_t)sc->nissues);
 	sqlite3_bind_int(q, 6, sc->nissues > 0);
 	if (sc->nissues > 0 && sc->health_message == NULL) {

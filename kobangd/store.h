@@ -43,7 +43,7 @@
 #include "vocab.h"
 
 #define STORE_DBNAME		"kobangd.db"
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 struct store;
 
@@ -83,6 +83,49 @@ int	 store_baselined(struct store *, enum surface);
 int	 store_load_snapshot(struct store *, enum surface, struct item **,
 	    size_t *);
 void	 store_items_free(struct item *, size_t);
+
+/*
+ * The rows of one file of a surface (path as items show it), in row
+ * order; freed by store_items_free().  *n = 0 and *items NULL if none.
+ */
+int	 store_load_file_items(struct store *, enum surface, const char *,
+	    struct item **, size_t *);
+
+/*
+ * What a scan knew of a file when it read it: stat(2)'s device, inode,
+ * size, and modification and status change times in nanoseconds.  A
+ * file whose fingerprint is unchanged since the scan that read it need
+ * not be read again.
+ */
+struct store_fp {
+	int64_t		 dev;
+	int64_t		 ino;
+	int64_t		 size;
+	int64_t		 mtime_ns;
+	int64_t		 ctime_ns;
+};
+
+enum store_fp_state {
+	STORE_FP_SET,		/* read whole: remember fp */
+	STORE_FP_UNSET,		/* listed, but read it again next time */
+	STORE_FP_GONE		/* gone or lost its items: forget it */
+};
+
+struct store_file {
+	char			*path;
+	enum store_fp_state	 state;
+	struct store_fp		 fp;
+};
+
+/*
+ * The files listed for a surface, sorted by path (strcmp): every file
+ * that holds inventory rows, and files read whole that gave none; state
+ * is STORE_FP_SET with the fingerprint of the last read, or
+ * STORE_FP_UNSET.  Free with store_files_free().
+ */
+int	 store_load_files(struct store *, enum surface, struct store_file **,
+	    size_t *);
+void	 store_files_free(struct store_file *, size_t);
 
 /*
  * struct rules_held callback for rules_eval_present(): does the findings
@@ -149,6 +192,21 @@ struct store_scan {
 	const char		*device_id;	/* NULL: no outbox rows */
 	const char		*tenant_id;	/* may be NULL */
 	const struct idsource	*ids;		/* event ids; NULL: random */
+	/*
+	 * Files whose listing changes (applied after the items): SET
+	 * records a fingerprint (the file is listed if new), UNSET keeps
+	 * it listed without one, GONE unlists it (or, while it still holds
+	 * rows, leaves it listed without a fingerprint).  A baseline starts
+	 * from an empty listing.  Every file that gets rows is listed.
+	 */
+	const struct store_file	*files;
+	size_t			 nfiles;
+	/*
+	 * Not a baseline: the surface's item count is the stored one plus
+	 * added minus removed, and nitems is ignored (a scan that read only
+	 * some files does not know the total).
+	 */
+	int			 count_by_changes;
 };
 
 /* What a commit did (optional). */

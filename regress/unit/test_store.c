@@ -1525,3 +1525,142 @@ Test(store, sequences_never_reused)
 	findings_free(pf, 2);
 	items_free(v, nv);
 }
+
+static int
+count_cb(void *arg, const struct store_surface_stats *s)
+{
+	uint64_t	*v = arg;
+
+	if (s->surface == SURFACE_JAVASCRIPT)
+		*v = s->items;
+	return (0);
+}
+
+static uint64_t
+js_count(struct store *st)
+{
+	uint64_t	v = (uint64_t)-1;
+
+	cr_assert_eq(store_query_surfaces(st, count_cb, &v), 0);
+	return (v);
+}
+
+/*
+ * The file listing behind incremental scans: fingerprints recorded and
+ * read back by path, a file read whole without items listed, one file's
+ * rows loaded alone, GONE unlisting a file (or leaving it listed without
+ * a fingerprint while it still has rows), item counts kept from the
+ * changes, and a version 1 database migrated with its files listed.
+ */
+Test(store, file_listing_and_fingerprints)
+{
+	struct store			*st;
+	struct item			 v[3], *snap;
+	struct change			 ch[1];
+	struct store_scan		 sc;
+	struct store_file		 f[3], *lf;
+	size_t				 n;
+
+	st = open_ok();
+	v[0] = js("/home/alice", "zod", "3.25.76");
+	v[1] = js("/home/bob", "zod", "4.4.3");
+	v[2] = js("/home/carol", "left-pad", "1.3.0");
+	memset(f, 0, sizeof(f));
+	f[0].path = v[1].path;		/* bob first: the store sorts */
+	f[0].state = STORE_FP_SET;
+	f[0].fp = (struct store_fp){ 2049, 77, 1234, 1700000000123456789LL,
+	    1700000000987654321LL };
+	f[1].path = v[0].path;
+	f[1].state = STORE_FP_SET;
+	f[1].fp = (struct store_fp){ 2049, 76, 99, 5, 6 };
+	f[2].path = v[2].path;		/* read whole, no items */
+	f[2].state = STORE_FP_SET;
+	f[2].fp = (struct store_fp){ 2049, 78, 2, 7, 8 };
+	scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+	sc.items = v;
+	sc.nitems = 2;
+	sc.files = f;
+	sc.nfiles = 3;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	cr_assert_eq(store_load_files(st, SURFACE_JAVASCRIPT, &lf, &n), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_str_eq(lf[0].path, v[0].path);
+	cr_assert_str_eq(lf[1].path, v[1].path);
+	cr_assert_str_eq(lf[2].path, v[2].path);
+	cr_assert_eq(lf[1].state, STORE_FP_SET);
+	cr_assert_eq(lf[1].fp.ino, 77);
+	cr_assert_eq(lf[1].fp.mtime_ns, 1700000000123456789LL);
+	cr_assert_eq(lf[1].fp.ctime_ns, 1700000000987654321LL);
+	cr_assert_eq(lf[0].fp.size, 99);
+	store_files_free(lf, n);
+	cr_assert_eq(store_load_files(st, SURFACE_CLAUDE, &lf, &n), 0);
+	cr_assert_eq(n, 0);
+	store_files_free(lf, n);
+
+	/* One file's rows alone. */
+	cr_assert_eq(store_load_file_items(st, SURFACE_JAVASCRIPT, v[1].path,
+	    &snap, &n), 0);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(snap[0].version, "4.4.3");
+	cr_assert_str_eq(snap[0].path, v[1].path);
+	store_items_free(snap, n);
+	cr_assert_eq(store_load_file_items(st, SURFACE_JAVASCRIPT, v[2].path,
+	    &snap, &n), 0);
+	cr_assert_eq(n, 0);
+	cr_assert_null(snap);
+
+	/* Bob's file is gone: its item removed, the file unlisted. */
+	memset(ch, 0, sizeof(ch));
+	ch[0].kind = CHANGE_REMOVED;
+	ch[0].old = &v[1];
+	f[0].state = STORE_FP_GONE;
+	scan_init(&sc, SURFACE_JAVASCRIPT, 0);
+	sc.changes = ch;
+	sc.nchanges = 1;
+	sc.files = f;
+	sc.nfiles = 1;
+	sc.count_by_changes = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	cr_assert_eq(js_count(st), 1);
+	cr_assert_eq(count_rows("file"), 2);
+	cr_assert_eq(store_load_files(st, SURFACE_JAVASCRIPT, &lf, &n), 0);
+	cr_assert_eq(n, 2);
+	store_files_free(lf, n);
+
+	/* Carol gets an item; her file read with an issue: no fingerprint. */
+	ch[0].kind = CHANGE_ADDED;
+	ch[0].old = NULL;
+	ch[0].new = &v[2];
+	f[2].state = STORE_FP_UNSET;
+	sc.files = &f[2];
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	cr_assert_eq(js_count(st), 2);
+	cr_assert_eq(store_load_files(st, SURFACE_JAVASCRIPT, &lf, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(lf[1].state, STORE_FP_UNSET);
+	store_files_free(lf, n);
+
+	/* GONE while rows remain keeps it listed, to be read again. */
+	f[2].state = STORE_FP_GONE;
+	sc.nchanges = 0;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	cr_assert_eq(store_load_files(st, SURFACE_JAVASCRIPT, &lf, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(lf[1].path, v[2].path);
+	cr_assert_eq(lf[1].state, STORE_FP_UNSET);
+	store_files_free(lf, n);
+	store_close(st);
+
+	/* A version 1 database: every file with rows comes out listed. */
+	db_exec("DROP TABLE scanned; PRAGMA user_version = 1");
+	st = open_ok();
+	cr_assert_eq(store_rebuilt(st), 0);
+	cr_assert_eq(store_load_files(st, SURFACE_JAVASCRIPT, &lf, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(lf[0].path, v[0].path);
+	cr_assert_eq(lf[0].state, STORE_FP_UNSET);
+	cr_assert_str_eq(lf[1].path, v[2].path);
+	store_files_free(lf, n);
+	store_close(st);
+	items_free(v, 3);
+}
