@@ -1,0 +1,397 @@
+/*
+ * Per-file scans (sensor_inc.c) against whole-surface diffs: after
+ * random edits (versions bumped, details changed, packages added and
+ * removed, duplicates of an id inside a file, files deleted and new
+ * ones), a scan that reads only the files whose fingerprint changed
+ * leaves the store holding exactly what a full rescan finds, and gives
+ * the same changes, in the same order, as one diff of the whole
+ * surface; a full per-file rescan afterwards finds nothing.
+ */
+
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "compat.h"
+#include "differ.h"
+#include "log.h"
+#include "rules.h"
+#include "sensor_inc.h"
+#include "store.h"
+
+#define NFILES	16
+#define NNAMES	24
+#define MAXIT	40
+
+static char	 tmpdir[64];
+static char	 statedir[128];
+
+static int
+rm_one(const char *p, const struct stat *sb, int type, struct FTW *f)
+{
+	return (remove(p));
+}
+
+static void
+setup(void)
+{
+	log_init(1, LOG_USER);
+	strlcpy(tmpdir, "/tmp/test_sinc.XXXXXX", sizeof(tmpdir));
+	cr_assert_not_null(mkdtemp(tmpdir));
+	snprintf(statedir, sizeof(statedir), "%s/state", tmpdir);
+}
+
+static void
+teardown(void)
+{
+	nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+TestSuite(sinc, .init = setup, .fini = teardown);
+
+static char	*names[NNAMES], *vers[4], *details[3];
+static char	*paths[NFILES * 2];
+
+struct tfile {
+	int		 exists;
+	struct stat	 sb;		/* only the fingerprint fields */
+	struct item	 it[MAXIT];
+	size_t		 n;
+};
+
+static struct tfile	files[NFILES * 2];
+static unsigned int	seed = 12345;
+
+static unsigned int
+rnd(unsigned int n)
+{
+	seed = seed * 1103515245 + 12345;
+	return ((seed >> 16) % n);
+}
+
+static void
+pools(void)
+{
+	char	buf[256];
+	int	i;
+
+	for (i = 0; i < NNAMES; i++) {
+		snprintf(buf, sizeof(buf), "%spkg%d", i % 5 ? "" : "@s/", i);
+		names[i] = strdup(buf);
+	}
+	for (i = 0; i < 4; i++) {
+		snprintf(buf, sizeof(buf), "1.0.%d", i);
+		vers[i] = strdup(buf);
+	}
+	for (i = 0; i < 3; i++) {
+		snprintf(buf, sizeof(buf), "resolved=r%d", i);
+		details[i] = strdup(buf);
+	}
+	/* Paths of which some are prefixes of others. */
+	for (i = 0; i < NFILES * 2; i++) {
+		snprintf(buf, sizeof(buf), "/home/u/src/p%d%s/package-lock.json",
+		    i / 3, i % 3 == 0 ? "" : i % 3 == 1 ? "-x" : "/sub");
+		paths[i] = strdup(buf);
+	}
+}
+
+static void
+rand_item(struct tfile *f, size_t fi, struct item *it)
+{
+	memset(it, 0, sizeof(*it));
+	it->surface = SURFACE_JAVASCRIPT;
+	it->kind = KIND_PACKAGE;
+	it->name = names[rnd(NNAMES)];
+	it->version = rnd(10) == 0 ? NULL : vers[rnd(4)];
+	it->path = paths[fi];
+	it->origin = (char *)"npm";
+	it->installed_on_request = ITEM_BOOL_NIL;
+	it->detail = details[rnd(3)];
+}
+
+static void
+touch(struct tfile *f, size_t fi)
+{
+	f->sb.st_dev = 2049;
+	f->sb.st_ino = 1000 + fi;
+	f->sb.st_size = (off_t)f->n;
+	f->sb.st_mtim.tv_sec++;
+	f->sb.st_ctim.tv_nsec = (f->sb.st_ctim.tv_nsec + 7) % 1000000000;
+}
+
+static void
+new_file(size_t fi)
+{
+	struct tfile	*f = &files[fi];
+	size_t		 i;
+
+	f->exists = 1;
+	f->n = rnd(MAXIT);
+	for (i = 0; i < f->n; i++)
+		rand_item(f, fi, &f->it[i]);
+	touch(f, fi);
+}
+
+static void
+edit_file(size_t fi)
+{
+	struct tfile	*f = &files[fi];
+	size_t		 i, e = 1 + rnd(4);
+
+	while (e-- > 0) {
+		switch (rnd(4)) {
+		case 0:		/* bump a version: an id goes, one comes */
+			if (f->n > 0)
+				f->it[rnd(f->n)].version = vers[rnd(4)];
+			break;
+		case 1:		/* a detail: modified */
+			if (f->n > 0)
+				f->it[rnd(f->n)].detail = details[rnd(3)];
+			break;
+		case 2:		/* add, maybe a duplicate of an id */
+			if (f->n < MAXIT) {
+				if (f->n > 0 && rnd(3) == 0) {
+					f->it[f->n] = f->it[rnd(f->n)];
+					f->it[f->n].detail = details[rnd(3)];
+				} else
+					rand_item(f, fi, &f->it[f->n]);
+				f->n++;
+			}
+			break;
+		default:	/* remove */
+			if (f->n > 0) {
+				i = rnd(f->n);
+				f->it[i] = f->it[--f->n];
+			}
+			break;
+		}
+	}
+	touch(f, fi);
+}
+
+/* Every item of the surface, in file order (collector order). */
+static struct item *
+all_items(size_t *n)
+{
+	struct item	*v;
+	size_t		 i, j;
+
+	v = calloc(NFILES * 2 * MAXIT + 1, sizeof(*v));
+	cr_assert_not_null(v);
+	*n = 0;
+	for (i = 0; i < NFILES * 2; i++)
+		for (j = 0; files[i].exists && j < files[i].n; j++)
+			v[(*n)++] = files[i].it[j];
+	return (v);
+}
+
+struct kid {
+	char	*id;
+	size_t	 idx;
+};
+
+static int
+kid_cmp(const void *a, const void *b)
+{
+	const struct kid	*x = a, *y = b;
+	int			 c = strcmp(x->id, y->id);
+
+	return (c ? c : (x->idx < y->idx ? -1 : x->idx > y->idx));
+}
+
+/* Sorted by id, first of an id kept: what the sensor's full scan does. */
+static struct item *
+expected(size_t *n)
+{
+	struct item	*v, *out;
+	struct kid	*k;
+	size_t		 m, i;
+
+	v = all_items(&m);
+	k = calloc(m + 1, sizeof(*k));
+	out = calloc(m + 1, sizeof(*out));
+	cr_assert(k != NULL && out != NULL);
+	for (i = 0; i < m; i++) {
+		k[i].id = item_id(&v[i]);
+		k[i].idx = i;
+	}
+	qsort(k, m, sizeof(*k), kid_cmp);
+	*n = 0;
+	for (i = 0; i < m; i++)
+		if (i == 0 || strcmp(k[i].id, k[i - 1].id) != 0)
+			out[(*n)++] = v[k[i].idx];
+	for (i = 0; i < m; i++)
+		free(k[i].id);
+	free(k);
+	free(v);
+	return (out);
+}
+
+static void
+check_store(struct store *st)
+{
+	struct item	*exp, *got;
+	struct kid	*k;
+	size_t		 nexp, ngot, i;
+
+	exp = expected(&nexp);
+	cr_assert_eq(store_load_snapshot(st, SURFACE_JAVASCRIPT, &got, &ngot),
+	    0);
+	cr_assert_eq(ngot, nexp, "store has %zu items, a full scan %zu",
+	    ngot, nexp);
+	/* The stored order is insertion order: compare by id. */
+	k = calloc(ngot + 1, sizeof(*k));
+	for (i = 0; i < ngot; i++) {
+		k[i].id = item_id(&got[i]);
+		k[i].idx = i;
+	}
+	qsort(k, ngot, sizeof(*k), kid_cmp);
+	for (i = 0; i < ngot; i++) {
+		cr_assert(item_equal(&got[k[i].idx], &exp[i]),
+		    "item %zu differs: %s", i, k[i].id);
+		free(k[i].id);
+	}
+	free(k);
+	store_items_free(got, ngot);
+	free(exp);
+}
+
+static char *
+change_key(const struct change *c)
+{
+	char	*id, *s;
+
+	id = item_id(c->new ? c->new : c->old);
+	cr_assert_not_null(id);
+	cr_assert_neq(asprintf(&s, "%d %s", (int)c->kind, id), -1);
+	free(id);
+	return (s);
+}
+
+Test(sinc, incremental_equals_full_rescan)
+{
+	struct ruleset		 rs;
+	struct store		*st;
+	struct store_scan	 sc;
+	struct store_file	 bf[NFILES * 2];
+	struct store_fp		 fp;
+	struct sinc		*si;
+	struct item		*prev, *exp, *base;
+	struct change		*ch;
+	size_t			 nprev, nexp, nch, nbase, nb, i, j, round;
+	size_t			 nread, total_read = 0;
+	char			 err[256], *a, *b;
+	const char		*ts = "2026-06-01T10:00:00.000Z";
+
+	pools();
+	memset(&rs, 0, sizeof(rs));
+	st = store_open(statedir, err, sizeof(err));
+	cr_assert_not_null(st, "%s", err);
+	for (i = 0; i < NFILES; i++)
+		new_file(i);
+
+	/* The baseline, with every file's fingerprint. */
+	base = expected(&nbase);
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = SURFACE_JAVASCRIPT;
+	sc.baseline = 1;
+	sc.items = base;
+	sc.nitems = nbase;
+	sc.max_events = sc.max_findings = -1;
+	for (i = nb = 0; i < NFILES * 2; i++) {
+		if (!files[i].exists)
+			continue;
+		memset(&bf[nb], 0, sizeof(bf[nb]));
+		bf[nb].path = paths[i];
+		bf[nb].state = STORE_FP_SET;
+		sinc_fp(&files[i].sb, &bf[nb].fp);
+		nb++;
+	}
+	sc.files = bf;
+	sc.nfiles = nb;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	free(base);
+	check_store(st);
+
+	for (round = 0; round < 60; round++) {
+		cr_assert_eq(store_load_snapshot(st, SURFACE_JAVASCRIPT, &prev,
+		    &nprev), 0);
+		/* Random edits, deletions and new files. */
+		for (i = 0; i < NFILES * 2; i++) {
+			if (files[i].exists && rnd(4) == 0)
+				edit_file(i);
+			else if (files[i].exists && rnd(12) == 0)
+				files[i].exists = 0;
+			else if (!files[i].exists && rnd(10) == 0)
+				new_file(i);
+		}
+		/* What one diff of the whole surface says. */
+		exp = expected(&nexp);
+		cr_assert_eq(differ_diff(prev, nprev, exp, nexp, &ch, &nch), 0);
+
+		si = sinc_new(st, SURFACE_JAVASCRIPT, &rs, 0, ts);
+		cr_assert_not_null(si);
+		for (i = 0; i < NFILES * 2; i++) {
+			if (!files[i].exists ||
+			    sinc_skip(si, paths[i], &files[i].sb))
+				continue;
+			sinc_fp(&files[i].sb, &fp);
+			cr_assert_eq(sinc_file(si, paths[i], NULL, files[i].it,
+			    files[i].n, STORE_FP_SET, &fp), 0);
+		}
+		nread = sinc_nread(si);
+		memset(&sc, 0, sizeof(sc));
+		sc.surface = SURFACE_JAVASCRIPT;
+		sc.max_events = sc.max_findings = -1;
+		cr_assert_eq(sinc_finish(si, ts, &sc), 0);
+		total_read += nread;
+		cr_assert_eq(sc.nchanges, nch, "round %zu: %zu changes, the "
+		    "whole-surface diff %zu", round, sc.nchanges, nch);
+		for (j = 0; j < nch; j++) {
+			a = change_key(&sc.changes[j]);
+			b = change_key(&ch[j]);
+			cr_assert_str_eq(a, b, "round %zu change %zu", round, j);
+			free(a);
+			free(b);
+		}
+		cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+		sinc_free(si);
+		free(ch);
+		free(exp);
+		store_items_free(prev, nprev);
+		check_store(st);
+
+		/* A full per-file rescan now finds nothing. */
+		if (round % 10 == 9) {
+			si = sinc_new(st, SURFACE_JAVASCRIPT, &rs, 1, ts);
+			cr_assert_not_null(si);
+			for (i = 0; i < NFILES * 2; i++) {
+				if (!files[i].exists)
+					continue;
+				cr_assert_eq(sinc_skip(si, paths[i],
+				    &files[i].sb), 0);
+				sinc_fp(&files[i].sb, &fp);
+				cr_assert_eq(sinc_file(si, paths[i], NULL,
+				    files[i].it, files[i].n, STORE_FP_SET,
+				    &fp), 0);
+			}
+			memset(&sc, 0, sizeof(sc));
+			sc.surface = SURFACE_JAVASCRIPT;
+			sc.max_events = sc.max_findings = -1;
+			cr_assert_eq(sinc_finish(si, ts, &sc), 0);
+			cr_assert_eq(sc.nchanges, 0);
+			cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+			sinc_free(si);
+			check_store(st);
+		}
+	}
+	/* Unchanged files were skipped, not read. */
+	cr_assert_lt(total_read, 60 * NFILES);
+	store_close(st);
+}
