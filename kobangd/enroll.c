@@ -66,6 +66,7 @@ static struct {
 
 static void	enroll_attempt(void);
 static void	checkin_start(void);
+static void	pending_free(void);
 
 static void
 en_fail(enum ctl_enroll_state st, const char *fmt, ...)
@@ -272,9 +273,22 @@ take_json(struct jsonw *w, size_t *lenp)
 	return (body);
 }
 
+static void	inspected(struct kobangd *, const struct tcertinfo *, void *);
+
 static void
 retry_cb(void *arg)
 {
+	/* The server already answered: only the certificate check is due. */
+	if (en.pend.der != NULL) {
+		en.state = CTL_ENROLL_RUNNING;
+		if (transport_inspect(en.pend.der, en.pend.derlen, inspected,
+		    NULL) == -1) {
+			en_fail(CTL_ENROLL_REFUSED, "cannot check the "
+			    "certificate");
+			pending_free();
+		}
+		return;
+	}
 	enroll_attempt();
 }
 
@@ -332,7 +346,14 @@ inspected(struct kobangd *kd, const struct tcertinfo *ci, void *arg)
 	struct tm		 tm;
 	int			 i;
 
-	if (!ci->ok) {
+	if (ci->ok == -1) {
+		/* net went away meanwhile; the certificate is still here. */
+		en_fail(CTL_ENROLL_RETRY, "the certificate could not be "
+		    "checked yet");
+		schedule_retry(-1);
+		return;
+	}
+	if (ci->ok != 1) {
 		en_fail(CTL_ENROLL_REFUSED, "the server's certificate is not "
 		    "a readable X.509 certificate");
 		goto fail;
@@ -390,7 +411,7 @@ inspected(struct kobangd *kd, const struct tcertinfo *ci, void *arg)
  fail:
 	/* The server has spent the token: a new one is needed. */
 	log_warnx("sync: enrollment failed: %s", en.error);
-	forget_ctl_token();
+	forget_tokens();
 	en.stored_refused = 1;
 	pending_free();
 }
@@ -406,7 +427,7 @@ enrolled_cb(struct kobangd *kd, struct tresult *res, void *arg)
 		en_fail(CTL_ENROLL_REFUSED, "the server refused the "
 		    "enrollment token (HTTP %d)", res->status);
 		log_warnx("sync: enrollment failed: %s", en.error);
-		forget_ctl_token();
+		forget_tokens();
 		en.stored_refused = 1;
 		return;
 	}
@@ -427,7 +448,7 @@ enrolled_cb(struct kobangd *kd, struct tresult *res, void *arg)
 		en_fail(CTL_ENROLL_REFUSED, "the server sent no usable client "
 		    "certificate");
 		log_warnx("sync: enrollment failed: %s", en.error);
-		forget_ctl_token();
+		forget_tokens();
 		en.stored_refused = 1;
 		pending_free();
 		return;
@@ -453,6 +474,8 @@ enroll_attempt(void)
 	size_t			 toksize = 0, len;
 
 	ev_timer_del(&en.retry);
+	/* A new attempt replaces whatever an older one left half done. */
+	pending_free();
 	if ((src = token_get(&tok, &toksize, err, sizeof(err))) == TOK_NONE) {
 		if (err[0] != '\0') {
 			en_fail(CTL_ENROLL_REFUSED, "%s", err);

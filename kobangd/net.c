@@ -413,8 +413,9 @@ net_run(struct net_request *rq, uint8_t *body)
 	http_response_init(&hr, HTTP_MAX_BODY);
 
 	if (!conn.open || conn.id != rq->conn_id) {
-		rs.error = NET_ERR_INTERNAL;
-		snprintf(rs.msg, sizeof(rs.msg), "no such connection");
+		/* Closed while idle, before the parent heard: retry afresh. */
+		rs.error = NET_ERR_STALE;
+		snprintf(rs.msg, sizeof(rs.msg), "connection closed");
 		goto done;
 	}
 	reused = conn.used;

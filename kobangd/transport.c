@@ -190,6 +190,7 @@ tr_fail(enum tr_error err, const char *fmt, ...)
 
 	memset(&res, 0, sizeof(res));
 	memset(&ci, 0, sizeof(ci));
+	ci.ok = -1;
 	res.error = err;
 	res.retry_after = -1;
 	va_start(ap, fmt);
@@ -316,6 +317,8 @@ transport_shutdown(struct kobangd *kd)
 
 	if (!tr.active)
 		return;
+	kd->children[CHILD_NET].dispatch = NULL;
+	kd->children[CHILD_DNS].dispatch = NULL;
 	tr_reset_state();
 	ev_timer_del(&tr.kick);
 	if (tr.cur != NULL)

@@ -56,7 +56,8 @@ struct tresult {
 };
 
 struct tcertinfo {
-	int		 ok;
+	int		 ok;		/* 1 parsed, 0 not a certificate,
+					   -1 not inspected (net failed) */
 	uint8_t		 spki_sha256[32];
 	int64_t		 not_before;
 	int64_t		 not_after;
