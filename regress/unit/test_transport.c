@@ -44,6 +44,7 @@ static int		 lsock = -1;
 static char		 dir[64];
 static struct keystore	*ks;
 static int		 wake[2] = { -1, -1 };
+static size_t		 ca_expected;	/* CA bytes the next connect sends */
 
 struct result {
 	int		done;
@@ -81,6 +82,7 @@ setup(void)
 	enum child_id		ids[2] = { CHILD_NET, CHILD_DNS };
 	static char		junk[40000];
 
+	ca_expected = 40000;
 	strcpy(dir, "/tmp/kobangd-tr.XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
 	/* Some bytes for a CA bundle: the parent only carries them. */
@@ -304,7 +306,9 @@ resolve_and_connect(struct net_connect *nc, struct net_request *rq,
 			cr_assert_fail("unexpected message %d", type);
 		imsg_free(&imsg);
 	}
-	cr_assert_eq(ca, 40000, "CA bundle of %zu bytes", ca);
+	cr_assert_eq(ca, ca_expected, "CA bundle of %zu bytes", ca);
+	/* Once per net process. */
+	ca_expected = 0;
 	fd = accept(lsock, NULL, NULL);
 	cr_assert_neq(fd, -1);
 	close(fd);
@@ -546,4 +550,60 @@ Test(transport, dns_failure_reaches_the_caller)
 	cr_assert(strstr(res.r.msg, "cannot resolve 127.0.0.1") != NULL,
 	    "%s", res.r.msg);
 	cr_assert_eq(kd.children[CHILD_DNS].channel_open, 1);
+}
+
+/* The answer to the request in flight, with keep-alive as given. */
+static void
+answer(const struct net_request *rq, int keepalive, int error)
+{
+	struct net_response	rs;
+
+	memset(&rs, 0, sizeof(rs));
+	rs.id = rq->id;
+	rs.error = error;
+	rs.status = error == NET_OK ? 200 : 0;
+	rs.keepalive = (uint32_t)keepalive;
+	rs.retry_after = -1;
+	rs.body_len = error == NET_OK ? 2 : 0;
+	child_says(CHILD_NET, IMSG_NET_RESPONSE, &rs, sizeof(rs));
+	if (error == NET_OK)
+		child_says(CHILD_NET, IMSG_NET_RESPONSE_BODY, "{}", 2);
+}
+
+Test(transport, kept_alive_connection_reused_then_replaced_when_stale)
+{
+	struct net_connect	nc, nc2;
+	struct net_request	rq, rq2;
+	struct result		res;
+	struct imsg		imsg;
+	char			body[256];
+
+	post(PROTO_CHECKIN, "{\"n\":1}", &res);
+	resolve_and_connect(&nc, &rq, NULL, 0, body, sizeof(body));
+	answer(&rq, 1, NET_OK);
+	cr_assert_eq(res.done, 1);
+	cr_assert_eq(res.r.error, TR_OK);
+
+	/* Same kind of authentication: straight onto the same connection. */
+	post(PROTO_CHECKIN, "{\"n\":2}", &res);
+	next_msg(CHILD_NET, &imsg);
+	cr_assert_eq(imsg_get_type(&imsg), IMSG_NET_REQUEST,
+	    "a new connection although one was kept");
+	cr_assert_eq(imsg_get_data(&imsg, &rq2, sizeof(rq2)), 0);
+	imsg_free(&imsg);
+	cr_assert_eq(rq2.conn_id, nc.conn_id);
+	next_msg(CHILD_NET, &imsg);
+	cr_assert_eq(imsg_get_type(&imsg), IMSG_NET_REQUEST_BODY);
+	imsg_free(&imsg);
+
+	/* Gone meanwhile: once more on a fresh connection, same body. */
+	answer(&rq2, 0, NET_ERR_STALE);
+	cr_assert_eq(res.done, 0, "a stale connection reached the caller");
+	resolve_and_connect(&nc2, &rq, NULL, 0, body, sizeof(body));
+	cr_assert_neq(nc2.conn_id, nc.conn_id);
+	cr_assert_str_eq(body, "{\"n\":2}");
+	/* Stale twice is an error for the caller, not a loop. */
+	answer(&rq, 0, NET_ERR_STALE);
+	cr_assert_eq(res.done, 1);
+	cr_assert_eq(res.r.error, TR_ERR_PROTOCOL);
 }
