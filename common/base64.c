@@ -35,7 +35,8 @@ b64_encode(const uint8_t *in, size_t n, char *out, size_t outsz)
 	if ((need == 0 && n != 0) || outsz < need + 1 || need > INT32_MAX)
 		return (-1);
 	for (i = 0; i + 3 <= n; i += 3) {
-		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 |
+		    in[i + 2];
 		out[o++] = b64_alphabet[v >> 18];
 		out[o++] = b64_alphabet[(v >> 12) & 0x3f];
 		out[o++] = b64_alphabet[(v >> 6) & 0x3f];

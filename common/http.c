@@ -101,7 +101,8 @@ http_endpoint_parse(const char *url, struct http_endpoint *ep, char *err,
 			return (ep_fail(err, errlen,
 			    "space or non-ASCII character"));
 	if (strpbrk(url, "?#") != NULL)
-		return (ep_fail(err, errlen, "query or fragment not supported"));
+		return (ep_fail(err, errlen,
+		    "query or fragment not supported"));
 	end = auth + strcspn(auth, "/");
 	if (memchr(auth, '@', (size_t)(end - auth)) != NULL)
 		return (ep_fail(err, errlen, "user information not allowed"));
@@ -579,7 +580,8 @@ http_response_feed(struct http_response *r, const uint8_t *buf, size_t len,
 			return (hp_fail(r, "header section too large"));
 		}
 		if (buf[i] == '\n') {
-			if (r->linelen == 0 || r->line[r->linelen - 1] != '\r') {
+			if (r->linelen == 0 ||
+			    r->line[r->linelen - 1] != '\r') {
 				*used = i;
 				return (hp_fail(r, "bare LF"));
 			}
@@ -708,7 +710,8 @@ http_date(const char *s, time_t *tp)
 			return (-1);
 		p = s + wl + 1;
 		if (strlen(p) != 23 || p[0] != ' ' || p[3] != '-' ||
-		    p[7] != '-' || p[10] != ' ' || strcmp(p + 19, " GMT") != 0 ||
+		    p[7] != '-' || p[10] != ' ' ||
+		    strcmp(p + 19, " GMT") != 0 ||
 		    digits(p + 1, 2, &tm.tm_mday) ||
 		    (tm.tm_mon = month_of(p + 4)) == -1 ||
 		    digits(p + 8, 2, &y) || hms(p + 11, &tm))

@@ -156,7 +156,8 @@ rs_string(struct rscan *r)
 		case 'n': case 'r': case 't':
 			break;
 		case 'u':
-			if (r->len - r->pos < 4 || hex4(r->s + r->pos, &u) == -1)
+			if (r->len - r->pos < 4 ||
+			    hex4(r->s + r->pos, &u) == -1)
 				return (rs_fail(r, "bad \\u escape"));
 			r->pos += 4;
 			if (u >= 0xdc00 && u <= 0xdfff)

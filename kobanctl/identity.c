@@ -95,8 +95,8 @@ identity_human(const struct ctl_identity *id)
 		printf("certificate:  %s\n", id->subject);
 		printf("issuer:       %s\n", id->issuer);
 		printf("expires:      %s\n", t);
-		printf("generation:   %s\n", id->generation[0] ? id->generation :
-		    "-");
+		printf("generation:   %s\n", id->generation[0] ?
+		    id->generation : "-");
 	}
 	printf("auth:         %s\n", id->auth);
 	if (id->checkin_time != 0) {
@@ -282,8 +282,8 @@ ctl_enroll(struct imsgbuf *ibuf, const struct output *out, int wait)
 	tok[len] = '\0';
 	if (len == 0 || len > CTL_TOKEN_MAX) {
 		explicit_bzero(tok, sizeof(tok));
-		errx(1, "the enrollment token comes on standard input, one line "
-		    "of at most %d bytes", CTL_TOKEN_MAX);
+		errx(1, "the enrollment token comes on standard input, "
+		    "one line of at most %d bytes", CTL_TOKEN_MAX);
 	}
 
 	get_identity(ibuf, &before, 10);

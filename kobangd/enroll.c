@@ -200,8 +200,8 @@ token_get(char **tokp, size_t *sizep, char *err, size_t errlen)
 	if (conf->sync.enrollment_token != NULL) {
 		len = strlen(conf->sync.enrollment_token);
 		if (!token_valid(conf->sync.enrollment_token, len)) {
-			snprintf(err, errlen, "sync.enrollmentToken: empty, too "
-			    "long, or not visible characters");
+			snprintf(err, errlen, "sync.enrollmentToken: empty, "
+			    "too long, or not visible characters");
 			return (TOK_NONE);
 		}
 		if ((*tokp = strdup(conf->sync.enrollment_token)) == NULL)
@@ -656,7 +656,8 @@ enroll_init(struct kobangd *kd)
 			checkin_start();
 		else
 			log_info("sync: not enrolled; supply a token with "
-			    "\"kobanctl enroll\" or kobangd.enrollmentTokenFile");
+			    "\"kobanctl enroll\" or "
+			    "kobangd.enrollmentTokenFile");
 	}
 }
 

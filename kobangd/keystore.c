@@ -59,7 +59,8 @@ ks_check_dir(int fd, const char *path, int private, char *err,
 		return (ks_err(err, errlen, "%s: mode %03o, must be 0700",
 		    path, (unsigned int)(st.st_mode & 0777)));
 	if (!private && (st.st_mode & 022) != 0)
-		return (ks_err(err, errlen, "%s: writable by others (mode %03o)",
+		return (ks_err(err, errlen,
+		    "%s: writable by others (mode %03o)",
 		    path, (unsigned int)(st.st_mode & 0777)));
 	return (0);
 }

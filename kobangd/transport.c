@@ -267,15 +267,16 @@ transport_init(struct kobangd *kd, char *err, size_t errlen)
 	}
 	if (!S_ISREG(st.st_mode) || st.st_size <= 0 ||
 	    st.st_size > NET_CA_MAX) {
-		snprintf(err, errlen, "CA bundle %s: not a regular file of 1 to "
-		    "%d bytes", cafile, NET_CA_MAX);
+		snprintf(err, errlen, "CA bundle %s: not a regular file of "
+		    "1 to %d bytes", cafile, NET_CA_MAX);
 		close(fd);
 		return (-1);
 	}
 	if ((tr.ca = malloc((size_t)st.st_size)) == NULL)
 		fatal(NULL);
 	while (off < (size_t)st.st_size) {
-		if ((n = read(fd, tr.ca + off, (size_t)st.st_size - off)) <= 0) {
+		n = read(fd, tr.ca + off, (size_t)st.st_size - off);
+		if (n <= 0) {
 			if (n == -1 && errno == EINTR)
 				continue;
 			snprintf(err, errlen, "CA bundle %s: short read",

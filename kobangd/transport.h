@@ -50,7 +50,7 @@ struct tresult {
 	enum tr_error	 error;
 	int		 status;	/* HTTP status, 0 if none came */
 	long long	 retry_after;	/* seconds, -1 if not given */
-	uint8_t		*body;		/* 2xx: NUL-terminated, checked by net */
+	uint8_t		*body;		/* 2xx: NUL-terminated, net-checked */
 	size_t		 body_len;
 	char		 msg[256];	/* for logs and kobanctl */
 };

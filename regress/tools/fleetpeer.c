@@ -235,7 +235,8 @@ respond_ok(struct tls *t, const char *body)
 	}
 	if (strncmp(mode, "huge", 4) == 0) {
 		if (strcmp(mode, "hugecl") == 0)
-			head = "HTTP/1.1 200 OK\r\nContent-Length: 52428800\r\n\r\n";
+			head = "HTTP/1.1 200 OK\r\n"
+			    "Content-Length: 52428800\r\n\r\n";
 		else if (strcmp(mode, "hugechunked") == 0)
 			head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked"
 			    "\r\n\r\n";
@@ -528,7 +529,8 @@ checkin(struct tls *t, const char *body, size_t len, int has_token,
 	}
 	gmtime_r(&tt, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(out, sizeof(out), "{\"serverTime\":\"%s\",\"configGeneration\":"
+	snprintf(out, sizeof(out), "{\"serverTime\":\"%s\","
+	    "\"configGeneration\":"
 	    "\"generation-1\",\"configUpdateAvailable\":false,"
 	    "\"certificateRenewalRequired\":false,"
 	    "\"fullResnapshotRequested\":false}", now);

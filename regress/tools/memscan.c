@@ -88,7 +88,7 @@ main(int argc, char *argv[])
 					    "little-endian");
 					found++;
 				}
-			/* 31 bytes carried over: a copy across chunks counts. */
+			/* 31 bytes carried over: copies across chunks count. */
 			keep = avail < 31 ? avail : 31;
 			memmove(buf, buf + avail - keep, keep);
 		}
