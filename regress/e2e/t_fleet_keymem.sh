@@ -1,12 +1,13 @@
 # After a completed mutual handshake the network child's memory holds no
 # copy of the device key's private scalar; the parent's does, which
-# shows the scan would find one.
+# shows the scan would find one.  The peer sends its certificate as DER
+# (PROTOCOL.md 4.3), the other tests as PEM.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fleet.sh"
 
 fleet_pki
 tok=$(fleet_token 600)
-fleet_start server
+fleet_start server -D
 fleet_conf "https://127.0.0.1:$PORT"
 start_daemon -f "$T/kobangd.yaml"
 wait_ready
