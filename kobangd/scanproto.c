@@ -277,6 +277,10 @@ scan_file_valid(const struct scan_file *f)
 		return (0);
 	if ((f->flags & ~(SCAN_F_ALL | SCAN_F_CONSTRAINT)) != 0)
 		return (0);
+	/* Only a requirements file's lines can be constraints. */
+	if ((f->flags & SCAN_F_CONSTRAINT) &&
+	    f->parser != SCAN_PARSER_REQUIREMENTS)
+		return (0);
 	if (!fixed_string_ok(f->path, sizeof(f->path), 0) ||
 	    f->path[0] != '/')
 		return (0);

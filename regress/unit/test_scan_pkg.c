@@ -803,3 +803,25 @@ Test(scan_pkg, include_message_checks)
 	close(fds[0]);
 	close(fds[1]);
 }
+
+Test(scan_pkg, constraint_flag_only_for_requirements)
+{
+	struct scan_file	f;
+	int			p;
+
+	for (p = SCAN_PARSER_PNPM_LOCK; p <= SCAN_PARSER_REQUIREMENTS; p++) {
+		memset(&f, 0, sizeof(f));
+		f.parser = p;
+		f.surface = p <= SCAN_PARSER_BUN_LOCK ? SURFACE_JAVASCRIPT :
+		    SURFACE_PYTHON;
+		strlcpy(f.path, "/p/f", sizeof(f.path));
+		cr_assert(scan_file_valid(&f), "parser %d", p);
+		f.flags = SCAN_F_CONSTRAINT;
+		cr_assert_eq(scan_file_valid(&f),
+		    p == SCAN_PARSER_REQUIREMENTS, "parser %d", p);
+		/* The wrong surface. */
+		f.flags = 0;
+		f.surface = SURFACE_CLAUDE;
+		cr_assert(!scan_file_valid(&f), "parser %d", p);
+	}
+}
