@@ -9,7 +9,8 @@
  * (name, version).  A top level that is not a mapping, no "packages", or
  * "packages" that is not a mapping yields nothing and no issue; a YAML
  * syntax error fails the file.  Keys that are not scalars are passed
- * over.  The first document is read; later ones are only checked.  An
+ * over; of a key given twice the first is read.  The first document is
+ * read; later ones are only checked.  An
  * alias to an anchor not defined before it in its document is an error,
  * as when the reference's loader composes the document.
  */
