@@ -261,6 +261,9 @@ ctl_enroll(struct imsgbuf *ibuf, const struct output *out, int wait)
 	ssize_t			 n;
 	int			 waited = 0;
 
+	/* The daemon refuses others anyway; do not make them type it. */
+	if (geteuid() != 0)
+		errx(1, "enroll: root only");
 	/* The token: standard input, one line, never an argument. */
 	while (len < sizeof(tok) - 1) {
 		if ((n = read(STDIN_FILENO, tok + len, sizeof(tok) - 1 -

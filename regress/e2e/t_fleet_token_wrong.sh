@@ -1,6 +1,7 @@
 # A token the server never issued, from the root-only token file: a
 # clear refusal, the agent keeps running, nothing stored.  A token file
-# others may read is refused before anything is sent.
+# others may read is refused before anything is sent, and only root may
+# enroll.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fleet.sh"
 
@@ -27,4 +28,11 @@ wait_for "sync: enrollment failed: the server refused the enrollment token (HTTP
     10 "$T/log"
 enroll_fails "tok-$(openssl rand -hex 8)" "HTTP 401"
 not_enrolled "$tok"
+# Enrolling is root's business.
+uid=$(id -u _kobang)
+if echo tok-x | setpriv --reuid="$uid" --regid="$uid" --clear-groups \
+    "$KOBANCTL" -s "$SOCK" enroll >/dev/null 2>"$T/err"; then
+	fail "a user enrolled"
+fi
+grep -q "root only" "$T/err" || fail "non-root enroll: $(cat "$T/err")"
 echo ok
