@@ -457,6 +457,17 @@ res_watch_file(struct disc_result *res, const char *path, const char *top,
 	return (res_watch(res, dir, slash + 1, 0, top, user));
 }
 
+int
+disc_watch_file(struct disc_result *res, const char *path, size_t anchor)
+{
+	const struct disc_anchor	*a;
+
+	if (anchor >= res->nanchors)
+		return (-1);
+	a = &res->anchors[anchor];
+	return (res_watch_file(res, path, a->path, a->user));
+}
+
 void
 disc_result_free(struct disc_result *res)
 {

@@ -183,6 +183,12 @@ int	 disc_file_missing_keeps(const struct disc_file *);
 int	 discover_surface(const struct config *, enum surface,
 	    const struct disc_users *, struct disc_result *);
 void	 disc_result_free(struct disc_result *);
+/*
+ * Watch one more file by name, found after discovery beneath an anchor
+ * (a requirement include): its directory, climbing no higher than the
+ * anchor, with the anchor's user.  0 or -1 (ENOMEM).
+ */
+int	 disc_watch_file(struct disc_result *, const char *, size_t);
 
 /*
  * Open a discovered file for reading with its user's rights.  On success

@@ -117,4 +117,18 @@ until [ "$(ctl -j show events | jq '[.[] | select(.surface ==
 done
 ctl -j show events | jq -c '.[] | {kind, surface, itemKind, name,
     oldVersion, newVersion, path}' | sort | golden packages_events.json
+
+# An included file (its name matches no glob) is watched too: an edit
+# to it rescans and its new line is an item.
+n=$(scans_of pythonPackages)
+echo "rich>=13" >>"$H1/src/py/req/base.txt"
+wait_scans pythonPackages "$n" 5
+i=0
+until ctl -j show inventory pythonPackages | jq -e '[.[] |
+    select(.name == "rich" and .origin == "pip" and
+    (.path | endswith("/req/base.txt")))] | length == 1' >/dev/null; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || fail "the edited include was not read again"
+	sleep 0.05
+done
 echo ok
