@@ -32,6 +32,7 @@
 #include "reqinc.h"
 #include "scanproto.h"
 #include "sensor.h"
+#include "sensor_inc.h"
 #include "store.h"
 #include "timefmt.h"
 #include "uuid.h"
@@ -57,6 +58,7 @@ struct ssurf {
 	int		 deaths;	/* scan child deaths in a row */
 	uint64_t	 scans;
 	int64_t		 committed_ms;	/* wall clock after the last commit */
+	int		 full;		/* next scan reads every file */
 	struct sissue	*issues;	/* of the last finished scan */
 	size_t		 nissues;
 	size_t		 total_issues;
@@ -83,7 +85,13 @@ struct run {
 	int			 enomem;
 	struct ev_timer		 timeout;
 	struct reqinc		 inc;		/* requirement includes */
-	size_t			 inc_watches;	/* their files watched */
+	/* Per-file scans (sensor_inc.h); NULL: the whole-surface diff. */
+	struct sinc		*sinc;
+	struct store_fp		*fps;		/* by file id: at the open */
+	char			*hasfp;
+	size_t			 capfps;
+	struct store_file	*files;		/* whole-surface: listing */
+	size_t			 nfiles, capfiles;
 };
 
 static struct kobangd		*sensor_kd;
@@ -196,6 +204,8 @@ sensor_watch_hit(enum surface s, enum watch_reason why, void *arg)
 	if (!ss->implemented || !ss->enabled)
 		return;
 	if (why == WATCH_OVERFLOW) {
+		/* Events were lost: trust no fingerprint. */
+		ss->full = 1;
 		sensor_enqueue(s);
 		return;
 	}
@@ -228,6 +238,7 @@ sensor_scan_now(struct kobangd *kd, int which)
 		    sensor_store == NULL)
 			continue;
 		surf[s].deaths = 0;
+		surf[s].full = 1;	/* asked for: read everything */
 		sensor_enqueue((enum surface)s);
 		n |= 1 << s;
 	}
@@ -308,6 +319,12 @@ run_free(void)
 	disc_result_free(&run.disc);
 	disc_users_free(&run.users);
 	reqinc_free(&run.inc);
+	sinc_free(run.sinc);
+	free(run.fps);
+	free(run.hasfp);
+	for (i = 0; i < run.nfiles; i++)
+		free(run.files[i].path);
+	free(run.files);
 	memset(&run, 0, sizeof(run));
 	ev_timer_init(&run.timeout, NULL, NULL);
 	/* A big scan's memory goes back to the system while we idle. */
@@ -517,6 +534,142 @@ unresolved_user(const struct config *conf)
 	return (NULL);
 }
 
+/* The fingerprint of the file sent with this id, taken at its open. */
+static void
+run_note_fp(uint32_t fid, const struct stat *sb)
+{
+	struct store_fp	*v;
+	char		*h;
+	size_t		 nc;
+
+	if (fid >= run.capfps) {
+		nc = run.capfps ? run.capfps : 64;
+		while (nc <= fid)
+			nc *= 2;
+		if ((v = recallocarray(run.fps, run.capfps, nc,
+		    sizeof(*v))) == NULL) {
+			run.enomem = 1;
+			return;
+		}
+		run.fps = v;
+		if ((h = recallocarray(run.hasfp, run.capfps, nc, 1)) ==
+		    NULL) {
+			run.enomem = 1;
+			return;
+		}
+		run.hasfp = h;
+		run.capfps = nc;
+	}
+	sinc_fp(sb, &run.fps[fid]);
+	run.hasfp[fid] = 1;
+}
+
+/*
+ * How a finished file's listing changes: read whole without an issue,
+ * its fingerprint; read with issues, none (read it again next time);
+ * failed, it has no items.
+ */
+static enum store_fp_state
+run_fp_state(const struct scan_result *r, const struct store_fp **fp)
+{
+	*fp = NULL;
+	if (r->status != SCAN_OK)
+		return (STORE_FP_GONE);
+	if (r->nissues > 0 || r->file_id >= run.capfps ||
+	    !run.hasfp[r->file_id])
+		return (STORE_FP_UNSET);
+	*fp = &run.fps[r->file_id];
+	return (STORE_FP_SET);
+}
+
+/* A whole-surface scan lists what it read too (store_scan.files). */
+static void
+run_list_file(const struct scan_result *r)
+{
+	const struct store_fp	*fp;
+	struct store_file	*f, *v;
+	size_t			 nc;
+
+	if (run.nfiles == run.capfiles) {
+		nc = run.capfiles ? run.capfiles * 2 : 64;
+		if ((v = recallocarray(run.files, run.capfiles, nc,
+		    sizeof(*v))) == NULL) {
+			run.enomem = 1;
+			return;
+		}
+		run.files = v;
+		run.capfiles = nc;
+	}
+	f = &run.files[run.nfiles];
+	memset(f, 0, sizeof(*f));
+	f->state = run_fp_state(r, &fp);
+	if (fp != NULL)
+		f->fp = *fp;
+	if ((f->path = strdup(r->path)) == NULL) {
+		run.enomem = 1;
+		return;
+	}
+	run.nfiles++;
+}
+
+/*
+ * A baselined surface whose files carry their own items (no labels,
+ * templates or includes: the lockfiles) is scanned file by file
+ * (sensor_inc.h); anything else gets the whole-surface diff.
+ */
+static int
+run_perfile_begin(void)
+{
+	const struct config	*conf = sensor_kd->conf;
+	const struct disc_file	*f;
+	char			 ts[TIMEFMT_BUFSZ];
+	size_t			 i;
+	int			 b;
+
+	if ((b = store_baselined(sensor_store, run.s)) == -1)
+		return (-1);
+	if (b == 0)
+		return (0);
+	for (i = 0; i < run.disc.nfiles; i++) {
+		f = &run.disc.files[i];
+		if (f->label != NULL || (f->parser != DISC_NPM_LOCK &&
+		    f->parser != DISC_PNPM_LOCK &&
+		    f->parser != DISC_YARN_LOCK &&
+		    f->parser != DISC_BUN_LOCK))
+			return (0);
+		/* Discovery sorts and deduplicates; a path once. */
+		if (i > 0 && strcmp(f->path, run.disc.files[i - 1].path) <= 0)
+			return (0);
+	}
+	if (timefmt_ms(wall_ms(), ts) == -1)
+		return (-1);
+	if ((run.sinc = sinc_new(sensor_store, run.s, &conf->rules,
+	    surf[run.s].full, ts)) == NULL)
+		return (-1);
+	return (0);
+}
+
+/* Per-file: one file done (r NULL: it could not be read). */
+static void
+run_perfile_file(const char *path, struct scan_result *r)
+{
+	const struct store_fp	*fp = NULL;
+	enum store_fp_state	 state = STORE_FP_GONE;
+	const struct item	*items = NULL;
+	size_t			 n = 0;
+
+	if (r != NULL) {
+		state = run_fp_state(r, &fp);
+		if (r->status == SCAN_OK) {
+			items = r->items;
+			n = r->nitems;
+		}
+	}
+	/* r (and path with it) is the sinc's from here. */
+	if (sinc_file(run.sinc, path, r, items, n, state, fp) == -1)
+		run.enomem = 1;
+}
+
 static void
 run_start(enum surface s)
 {
@@ -562,6 +715,10 @@ run_start(enum surface s)
 		run_fail("discovery ran past the scan time limit");
 		return;
 	}
+	if (run_perfile_begin() == -1) {
+		run_fail("cannot read the file listing");
+		return;
+	}
 	run_pump();
 }
 
@@ -604,9 +761,6 @@ run_pump_includes(void)
 			continue;
 		}
 		f.rel = j.path + alen + 1;
-		/* Its edits (or its creation) rescan, as for its includer. */
-		if (disc_watch_file(&run.disc, j.path, j.anchor) == 0)
-			run.inc_watches++;
 		if ((fd = disc_open(&run.disc, &f, &st, &missing, why,
 		    sizeof(why))) == -1) {
 			run_issue(j.path, "cannot read the include: %s",
@@ -695,6 +849,13 @@ run_pump(void)
 			run_issue(f->path, "%s", why);
 			if (disc_file_templated(f))
 				run_template_item(f);
+			if (run.sinc != NULL)
+				run_perfile_file(f->path, NULL);
+			continue;
+		}
+		/* Unchanged since it was last read whole. */
+		if (run.sinc != NULL && sinc_skip(run.sinc, f->path, &st)) {
+			close(fd);
 			continue;
 		}
 		memset(&sf, 0, sizeof(sf));
@@ -733,6 +894,8 @@ run_pump(void)
 		    sizeof(sf.path)) >= sizeof(sf.path)) {
 			close(fd);
 			run_issue(f->path, "path too long");
+			if (run.sinc != NULL)
+				run_perfile_file(f->path, NULL);
 			continue;
 		}
 		if (scanproto_send_file(proto, &c->ibuf, &sf, fd) == -1) {
@@ -746,9 +909,12 @@ run_pump(void)
 				run_fail("out of memory");
 				return;
 			}
+			if (run.sinc != NULL)
+				run_perfile_file(f->path, NULL);
 			continue;
 		}
 		run.inflight++;
+		run_note_fp(sf.file_id, &st);
 		if ((f->parser == DISC_REQUIREMENTS ||
 		    f->parser == DISC_CONSTRAINTS) &&
 		    reqinc_add_top(&run.inc, sf.file_id, f->path, f->anchor,
@@ -757,13 +923,8 @@ run_pump(void)
 	}
 	run_pump_includes();
 	if (run.active && run.next >= run.disc.nfiles && run.inflight == 0 &&
-	    reqinc_pending(&run.inc) == 0) {
-		/* Discovery's watches, and the included files found since. */
-		if (run.inc_watches > 0 && watch_set(run.s, &run.disc) == -1)
-			log_debug("sensor: watch of %s incomplete",
-			    surface_name(run.s));
+	    reqinc_pending(&run.inc) == 0)
 		run_finish();
-	}
 }
 
 /* A finished file from the child. */
@@ -781,6 +942,12 @@ run_absorb(struct scan_result *r)
 	run.inflight--;
 	for (i = 0; i < r->nissues; i++)
 		run_issue(r->issues[i].path, "%s", r->issues[i].reason);
+	if (run.sinc != NULL) {
+		/* Diffed now and freed, or kept for its changes. */
+		run_perfile_file(r->path, r);
+		return (0);
+	}
+	run_list_file(r);
 	if (r->status == SCAN_OK && r->nincludes > 0)
 		run_includes(r);
 	if (r->status == SCAN_OK)
@@ -840,6 +1007,67 @@ keyed_cmp(const void *a, const void *b)
 	return (ka->idx < kb->idx ? -1 : ka->idx > kb->idx);
 }
 
+/* The commit of a per-file scan (sensor_inc.h): no snapshot in hand. */
+static void
+run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
+{
+	const struct config		*conf = sensor_kd->conf;
+	struct ssurf			*ss = &surf[run.s];
+	struct store_scan		 sc;
+	struct store_commit_result	 cr;
+	char				 msg[CTL_ERRLEN];
+	enum surface			 s = run.s;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = s;
+	if (sinc_finish(run.sinc, ts, &sc) == -1) {
+		run_fail("out of memory or state database error");
+		return;
+	}
+	sc.completed_ms = completed;
+	sc.artifact_ms = artifact;
+	sc.duration_ms = (int64_t)(ev_now_ms() - run.start_ms);
+	sc.nissues = run.total_issues;
+	if (run.total_issues > 0) {
+		snprintf(msg, sizeof(msg), "%zu issue%s; first: %s: %s",
+		    run.total_issues, run.total_issues == 1 ? "" : "s",
+		    run.issues[0].path, run.issues[0].reason);
+		sc.health_message = msg;
+	}
+	sc.max_events = conf->persistence.max_stored_events;
+	sc.max_findings = conf->persistence.max_stored_findings;
+	if (conf->sync.enabled && conf->sync.device_id != NULL) {
+		sc.device_id = conf->sync.device_id;
+		sc.tenant_id = conf->sync.tenant_id;
+	}
+	memset(&cr, 0, sizeof(cr));
+	if (store_commit_scan(sensor_store, &sc, &cr) == -1) {
+		run_fail("cannot commit to the state database");
+		return;
+	}
+	ss->committed_ms = wall_ms();
+	ss->full = 0;
+	log_info("sensor: %s scan: %zu files read, %zu unchanged, %zu "
+	    "changes, %zu findings, %zu issues, %zu outbox rows, %lld ms",
+	    surface_name(s), sinc_nread(run.sinc), sinc_nskipped(run.sinc),
+	    sc.nchanges, cr.nfindings, run.total_issues, cr.noutbox,
+	    (long long)sc.duration_ms);
+	/* Keep this scan's issues for kobanctl. */
+	issues_free(ss->issues, ss->nissues);
+	ss->issues = run.issues;
+	ss->nissues = run.nissues;
+	ss->total_issues = run.total_issues;
+	run.issues = NULL;
+	run.nissues = 0;
+	ss->scans++;
+	ss->deaths = 0;
+	run_free();
+	if (ss->pending) {
+		ss->pending = 0;
+		sensor_enqueue(s);
+	}
+}
+
 static void
 run_finish(void)
 {
@@ -867,6 +1095,10 @@ run_finish(void)
 	}
 	if (timefmt_ms(artifact, ts) == -1) {
 		run_fail("clock out of range");
+		return;
+	}
+	if (run.sinc != NULL) {
+		run_finish_perfile(completed, artifact, ts);
 		return;
 	}
 	/* SURFACES.md 0.8: by item id, the first of an id wins. */
@@ -922,6 +1154,8 @@ run_finish(void)
 	sc.nchange_findings = ncf;
 	sc.present_findings = pf;
 	sc.npresent_findings = npf;
+	sc.files = run.files;
+	sc.nfiles = run.nfiles;
 	sc.completed_ms = completed;
 	sc.artifact_ms = artifact;
 	sc.duration_ms = (int64_t)(ev_now_ms() - run.start_ms);
@@ -944,6 +1178,7 @@ run_finish(void)
 		goto out;
 	}
 	ss->committed_ms = wall_ms();
+	ss->full = 0;
 	log_info("sensor: %s %s: %zu items, %zu changes, %zu findings, "
 	    "%zu issues, %zu outbox rows, %lld ms", surface_name(s),
 	    baselined ? "scan" : "baseline", n, nch, cr.nfindings,
@@ -1013,6 +1248,8 @@ sensor_init(struct kobangd *kd)
 		surf[s].implemented = surface_implemented((enum surface)s);
 		surf[s].enabled = surface_enabled(conf, (enum surface)s);
 		ev_timer_init(&surf[s].debounce, sensor_debounced, &surf[s]);
+		/* The rules or the parsers may have changed meanwhile. */
+		surf[s].full = 1;
 	}
 	if ((sensor_store = store_open(conf->kobangd.state_directory,
 	    store_error, sizeof(store_error))) == NULL) {

@@ -154,11 +154,16 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INV_LOAD] =
 	    "SELECT kind, name, version, file, origin, installed_on_request, "
 	    "detail FROM inventory WHERE surface = ?1 ORDER BY id",
+	/*
+	 * Left to itself the planner walks the whole surface in row order
+	 * (inventory_order) to save a sort of a few hundred rows.
+	 */
 	[S_INV_LOAD_FILE] =
 	    "SELECT i.kind, i.name, i.version, i.file, i.origin, "
-	    "i.installed_on_request, i.detail FROM inventory i "
-	    "JOIN file f ON f.id = i.file "
-	    "WHERE i.surface = ?1 AND f.path = ?2 ORDER BY i.id",
+	    "i.installed_on_request, i.detail FROM file f "
+	    "CROSS JOIN inventory i INDEXED BY inventory_key "
+	    "WHERE f.path = ?2 AND i.surface = ?1 AND i.file = f.id "
+	    "ORDER BY i.id",
 	[S_SCANNED_CLEAR] = "DELETE FROM scanned WHERE surface = ?1",
 	[S_SCANNED_ENSURE] =
 	    "INSERT INTO scanned (surface, file) VALUES (?1, ?2) "
