@@ -2,7 +2,8 @@
  * libFuzzer harness for the protocol decoders (bytes from the network,
  * or kobangd's own state file): the enroll and check-in responses, the
  * identity state, the certificate PEM-or-DER decoding of PROTOCOL.md 4.3
- * and the endpoint URL.  A decoded state re-encodes to JSON that decodes
+ * and the endpoint URL; the JSON recogniser and jsmn must agree on every
+ * document.  A decoded state re-encodes to JSON that decodes
  * to the same state; a decoded certificate re-encodes to PEM that decodes
  * to the same DER.
  */
@@ -13,6 +14,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "jsonr.h"
 #include "jsonw.h"
 #include "proto.h"
 
@@ -73,8 +75,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct proto_checkin_resp	cr;
 	struct proto_state		st;
 	struct http_endpoint		ep;
+	struct jsonr			jr;
 	char				err[128], *s;
 	enum proto_route		r;
+
+	/* The recogniser must never accept what jsmn then refuses. */
+	if (jsonr_parse(&jr, (const char *)data, size, 4096) == -1 &&
+	    strcmp(jr.err, "tokenizer disagrees") == 0)
+		abort();
+	jsonr_free(&jr);
 
 	if (proto_enroll_response((const char *)data, size, &er, err,
 	    sizeof(err)) == 0) {
