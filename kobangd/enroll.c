@@ -330,11 +330,13 @@ use_identity(void)
 	char	*pem;
 	size_t	 len;
 
-	if (proto_cert_pem(en.st.cert, en.st.cert_len, &pem, &len) == -1 ||
-	    transport_set_identity(en.ks, pem, len) == -1)
+	if (proto_cert_pem(en.st.cert, en.st.cert_len, &pem, &len) == -1) {
 		log_warnx("sync: cannot use the stored certificate");
-	else
-		free(pem);
+		return;
+	}
+	if (transport_set_identity(en.ks, pem, len) == -1)
+		log_warnx("sync: cannot use the stored certificate");
+	free(pem);
 }
 
 static void
