@@ -607,3 +607,24 @@ Test(transport, kept_alive_connection_reused_then_replaced_when_stale)
 	cr_assert_eq(res.done, 1);
 	cr_assert_eq(res.r.error, TR_ERR_PROTOCOL);
 }
+
+Test(transport, connection_closed_while_idle_is_not_reused)
+{
+	struct net_connect	nc, nc2;
+	struct net_request	rq;
+	struct net_closed	cl;
+	struct result		res;
+	char			body[256];
+
+	post(PROTO_CHECKIN, "{}", &res);
+	resolve_and_connect(&nc, &rq, NULL, 0, body, sizeof(body));
+	answer(&rq, 1, NET_OK);
+	cr_assert_eq(res.done, 1);
+	cl.conn_id = nc.conn_id;
+	child_says(CHILD_NET, IMSG_NET_CLOSED, &cl, sizeof(cl));
+	cr_assert_eq(kd.children[CHILD_NET].channel_open, 1);
+	/* The next request resolves and connects again. */
+	post(PROTO_CHECKIN, "{}", &res);
+	resolve_and_connect(&nc2, &rq, NULL, 0, body, sizeof(body));
+	cr_assert_gt(nc2.conn_id, nc.conn_id);
+}
