@@ -85,6 +85,7 @@ struct run {
 	int			 enomem;
 	struct ev_timer		 timeout;
 	struct reqinc		 inc;		/* requirement includes */
+	size_t			 inc_watches;	/* their files watched */
 	/* Per-file scans (sensor_inc.h); NULL: the whole-surface diff. */
 	struct sinc		*sinc;
 	struct store_fp		*fps;		/* by file id: at the open */
@@ -761,6 +762,9 @@ run_pump_includes(void)
 			continue;
 		}
 		f.rel = j.path + alen + 1;
+		/* Its edits (or its creation) rescan, as for its includer. */
+		if (disc_watch_file(&run.disc, j.path, j.anchor) == 0)
+			run.inc_watches++;
 		if ((fd = disc_open(&run.disc, &f, &st, &missing, why,
 		    sizeof(why))) == -1) {
 			run_issue(j.path, "cannot read the include: %s",
@@ -923,8 +927,13 @@ run_pump(void)
 	}
 	run_pump_includes();
 	if (run.active && run.next >= run.disc.nfiles && run.inflight == 0 &&
-	    reqinc_pending(&run.inc) == 0)
+	    reqinc_pending(&run.inc) == 0) {
+		/* Discovery's watches, and the included files found since. */
+		if (run.inc_watches > 0 && watch_set(run.s, &run.disc) == -1)
+			log_debug("sensor: watch of %s incomplete",
+			    surface_name(run.s));
 		run_finish();
+	}
 }
 
 /* A finished file from the child. */
