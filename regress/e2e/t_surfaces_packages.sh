@@ -4,13 +4,15 @@
 # the reference), bun (strict JSON; a real bun.lock with trailing commas
 # is an issue), uv.lock, pyproject.toml, pylock.toml and requirement and
 # constraint files with -r/-c includes (a cycle, an include outside the
-# project, a missing one, a chain deeper than 16).  Inventory and issues
+# project, a missing one, a chain deeper than 16), files over the cap.  Inventory and issues
 # against golden files, health in show surfaces, then a version bump in
 # uv.lock and a new yarn project.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sensor_lib.sh"
 
 SCAN=$(cd "$(dirname "$0")/../scan" && pwd)
+# golden runs in this shell (not at the end of a pipeline), so that its
+# fail ends the test.
 
 make_users
 
@@ -65,6 +67,10 @@ while [ $i -le 17 ]; do
 	i=$((i + 1))
 done
 echo "outside-never-read" >"$H1/src/outside.txt"
+# Over the 25,000,000-byte cap (sparse): an issue, nothing read.
+mkdir -p "$H1/src/big"
+truncate -s 25000001 "$H1/src/big/uv.lock"
+truncate -s 25000001 "$H1/src/big/pnpm-lock.yaml"
 # kobtest2: pnpm and yarn, one lockfile under node_modules (excluded).
 cp "$SCAN/pnpm-lock-v9.yaml" "$H2/src/web/pnpm-lock.yaml"
 cp "$SCAN/yarn-v1.lock" "$H2/src/web/node_modules/x/yarn.lock"
@@ -76,14 +82,17 @@ wait_scans javascriptPackages 0
 wait_scans pythonPackages 0
 
 ctl -j show inventory javascriptPackages | jq -c '.[] | {kind, name,
-    version, path, origin, detail}' | golden packages_js.json
+    version, path, origin, detail}' >"$T/out.packages_js.json"
+golden packages_js.json <"$T/out.packages_js.json"
 ctl -j show inventory pythonPackages | jq -c '.[] | {kind, name,
-    version, path, origin, detail}' | golden packages_py.json
+    version, path, origin, detail}' >"$T/out.packages_py.json"
+golden packages_py.json <"$T/out.packages_py.json"
 ctl -j show inventory pythonPackages | grep -q outside-never-read &&
     fail "an include outside the project was read"
 ctl -j show surfaces | jq -c '.[] | select(.surface == "javascriptPackages"
     or .surface == "pythonPackages") | {surface, health, baselined, items,
-    issueList}' | golden packages_surfaces.json
+    issueList}' >"$T/out.packages_surfaces.json"
+golden packages_surfaces.json <"$T/out.packages_surfaces.json"
 ctl show surfaces | grep -q "^pythonPackages  *degraded" ||
     fail "pythonPackages not in the human show surfaces"
 [ "$(ctl -j show events | jq length)" -eq 0 ] ||
@@ -102,7 +111,7 @@ printf 'chalk@^5.3.0:\n  version "5.3.0"\n' >"$H2/src/newyarn/yarn.lock"
 chown -R $U2:$U2 "$H2/src/newyarn"
 i=0
 until ctl -j show inventory javascriptPackages | jq -e '[.[] |
-    select(.name == "chalk" and .origin == "yarn")] | length == 1' \
+    select(.name == "chalk" and .version == "5.3.0")] | length == 1' \
     >/dev/null; do
 	i=$((i + 1))
 	[ $i -lt 100 ] || fail "the new yarn project was not picked up"
@@ -116,7 +125,8 @@ until [ "$(ctl -j show events | jq '[.[] | select(.surface ==
 	sleep 0.05
 done
 ctl -j show events | jq -c '.[] | {kind, surface, itemKind, name,
-    oldVersion, newVersion, path}' | sort | golden packages_events.json
+    oldVersion, newVersion, path}' | sort >"$T/out.packages_events.json"
+golden packages_events.json <"$T/out.packages_events.json"
 
 # An included file (its name matches no glob) is watched too: an edit
 # to it rescans and its new line is an item.
