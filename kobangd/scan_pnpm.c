@@ -12,7 +12,10 @@
  * over; of a key given twice the first is read.  The first document is
  * read; later ones are only checked.  An
  * alias to an anchor not defined before it in its document is an error,
- * as when the reference's loader composes the document.
+ * as when the reference's loader composes the document.  Since aliases
+ * are never expanded, a "packages" (or a key) given as an alias yields
+ * nothing, where a loader that builds the tree would follow it; pnpm
+ * never writes anchors.
  */
 
 #include <sys/types.h>
