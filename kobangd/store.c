@@ -2442,3 +2442,228 @@ store_query_outbox(struct store *st, const char *device_id, int64_t after,
 	sqlite3_clear_bindings(q);
 	return (rv);
 }
+
+/*
+ * The sync side of the outbox (PROTOCOL.md 9, spec/README.md): every
+ * change is scoped by device id, unlike the reference.  Statements are
+ * prepared per call: a round touches the outbox a handful of times.
+ * They refuse to run inside an open transaction (a baseline streamed
+ * in pieces) so that a rollback there can never undo an ack here.
+ */
+static int
+ob_prepare(struct store *st, const char *sql, sqlite3_stmt **q)
+{
+	if (sqlite3_get_autocommit(st->db) == 0) {
+		log_debug("%s: outbox: a transaction is open", st->path);
+		errno = EBUSY;
+		return (-1);
+	}
+	if (sqlite3_prepare_v2(st->db, sql, -1, q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "outbox statement"));
+	return (0);
+}
+
+/* Step a statement that returns no rows and finalize it. */
+static int
+ob_run(struct store *st, sqlite3_stmt *q, const char *what, int64_t *nchg)
+{
+	int	rc;
+
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, what));
+	if (nchg != NULL)
+		*nchg = sqlite3_changes64(st->db);
+	return (0);
+}
+
+int
+store_outbox_recover(struct store *st, int64_t now_ms, int64_t *n)
+{
+	sqlite3_stmt	*q;
+
+	if (ob_prepare(st, "UPDATE outbox SET state = 'pending', "
+	    "updated_ms = ?1 WHERE state = 'inFlight'", &q) == -1)
+		return (-1);
+	sqlite3_bind_int64(q, 1, now_ms);
+	return (ob_run(st, q, "outbox recovery", n));
+}
+
+int
+store_outbox_ready(struct store *st, const char *device_id, int64_t now_ms,
+    size_t limit, store_outbox_cb cb, void *arg)
+{
+	sqlite3_stmt	*q;
+	struct ob_arg	 oa;
+	int		 rv;
+
+	if (ob_prepare(st, "SELECT o.event_id, d.device_id, t.tenant_id, "
+	    "o.local_seq, o.surface, o.kind, o.finding, o.observed_ms, "
+	    "o.collected_ms, o.payload, o.payload_hash, o.state, o.attempts, "
+	    "o.next_attempt_ms FROM outbox o "
+	    "JOIN outbox_device d ON d.ref = o.device "
+	    "LEFT JOIN outbox_tenant t ON t.ref = o.tenant "
+	    "WHERE d.device_id = ?1 AND o.state = 'pending' AND "
+	    "(o.next_attempt_ms IS NULL OR o.next_attempt_ms <= ?2) "
+	    "ORDER BY o.local_seq LIMIT ?3", &q) == -1)
+		return (-1);
+	oa.cb = cb;
+	oa.arg = arg;
+	bind_text(q, 1, device_id);
+	sqlite3_bind_int64(q, 2, now_ms);
+	sqlite3_bind_int64(q, 3, sql_limit(limit));
+	rv = each_row(st, q, "outbox ready query", outbox_row, &oa);
+	sqlite3_finalize(q);
+	return (rv);
+}
+
+/*
+ * One statement over a set of sequences, in one transaction so that a
+ * crash leaves all or none of them changed.
+ */
+static int
+ob_each_seq(struct store *st, const char *sql, const char *device_id,
+    const int64_t *seqs, size_t n, int64_t a, int64_t b, int64_t *nchg)
+{
+	sqlite3_stmt	*q;
+	size_t		 i;
+	int		 rc = SQLITE_DONE;
+	int64_t		 total = 0;
+
+	if (ob_prepare(st, sql, &q) == -1)
+		return (-1);
+	if (sqlite3_exec(st->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		sqlite3_finalize(q);
+		return (sql_fail(st, "outbox begin"));
+	}
+	for (i = 0; i < n; i++) {
+		bind_text(q, 1, device_id);
+		sqlite3_bind_int64(q, 2, seqs[i]);
+		sqlite3_bind_int64(q, 3, a);
+		sqlite3_bind_int64(q, 4, b);
+		rc = sqlite3_step(q);
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE)
+			break;
+		total += sqlite3_changes64(st->db);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE) {
+		sql_fail(st, "outbox update");
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return (-1);
+	}
+	if (sqlite3_exec(st->db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		sql_fail(st, "outbox commit");
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return (-1);
+	}
+	if (nchg != NULL)
+		*nchg = total;
+	return (0);
+}
+
+#define OB_DEV	"device = (SELECT ref FROM outbox_device WHERE device_id = ?1)"
+
+int
+store_outbox_set_state(struct store *st, const char *device_id,
+    const int64_t *seqs, size_t n, enum store_outbox_state s, int64_t now_ms,
+    int64_t *nchg)
+{
+	const char	*sql;
+
+	switch (s) {
+	case OUTBOX_INFLIGHT:
+		/* Only what is pending: an ack that raced stays acked. */
+		sql = "UPDATE outbox SET state = 'inFlight', updated_ms = ?3 "
+		    "WHERE " OB_DEV " AND local_seq = ?2 AND "
+		    "state = 'pending' AND ?4 = ?4";
+		break;
+	case OUTBOX_ACKED:
+		sql = "UPDATE outbox SET state = 'acked', updated_ms = ?3 "
+		    "WHERE " OB_DEV " AND local_seq = ?2 AND ?4 = ?4";
+		break;
+	case OUTBOX_POISON:
+		sql = "UPDATE outbox SET state = 'poison', updated_ms = ?3 "
+		    "WHERE " OB_DEV " AND local_seq = ?2 AND ?4 = ?4";
+		break;
+	default:
+		errno = EINVAL;
+		return (-1);
+	}
+	return (ob_each_seq(st, sql, device_id, seqs, n, now_ms, 0, nchg));
+}
+
+int
+store_outbox_ack_through(struct store *st, const char *device_id,
+    int64_t seq, int64_t now_ms, int64_t *nchg)
+{
+	sqlite3_stmt	*q;
+
+	if (ob_prepare(st, "UPDATE outbox SET state = 'acked', "
+	    "updated_ms = ?3 WHERE " OB_DEV " AND local_seq <= ?2 AND "
+	    "state != 'acked'", &q) == -1)
+		return (-1);
+	bind_text(q, 1, device_id);
+	sqlite3_bind_int64(q, 2, seq);
+	sqlite3_bind_int64(q, 3, now_ms);
+	return (ob_run(st, q, "outbox ack", nchg));
+}
+
+int
+store_outbox_reschedule(struct store *st, const char *device_id,
+    const int64_t *seqs, size_t n, int64_t next_ms, int64_t now_ms)
+{
+	/* Rows the response already settled are left alone. */
+	return (ob_each_seq(st, "UPDATE outbox SET state = 'pending', "
+	    "attempts = attempts + 1, next_attempt_ms = ?4, updated_ms = ?3 "
+	    "WHERE " OB_DEV " AND local_seq = ?2 AND state = 'inFlight'",
+	    device_id, seqs, n, now_ms, next_ms, NULL));
+}
+
+int
+store_outbox_last_acked(struct store *st, const char *device_id,
+    int64_t *seq)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	*seq = 0;
+	if (ob_prepare(st, "SELECT coalesce(max(local_seq), 0) FROM outbox "
+	    "WHERE " OB_DEV " AND state = 'acked'", &q) == -1)
+		return (-1);
+	bind_text(q, 1, device_id);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*seq = sqlite3_column_int64(q, 0);
+		rc = sqlite3_step(q);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "outbox last ack"));
+	return (0);
+}
+
+int
+store_outbox_next_due(struct store *st, const char *device_id,
+    int64_t *next_ms)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	*next_ms = -1;
+	if (ob_prepare(st, "SELECT min(coalesce(next_attempt_ms, 0)) FROM "
+	    "outbox WHERE " OB_DEV " AND state = 'pending'", &q) == -1)
+		return (-1);
+	bind_text(q, 1, device_id);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_type(q, 0) != SQLITE_NULL)
+			*next_ms = sqlite3_column_int64(q, 0);
+		rc = sqlite3_step(q);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "outbox next due"));
+	return (0);
+}

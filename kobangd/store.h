@@ -334,4 +334,34 @@ int	 store_query_outbox(struct store *, const char *device_id,
 	    int64_t after_seq, size_t limit, store_outbox_cb, void *);
 const char	*store_outbox_state_name(enum store_outbox_state);
 
+/*
+ * The sync side of the outbox, every change scoped by device id.  They
+ * return -1 with errno EBUSY while a transaction (a streamed baseline)
+ * is open; try again later.  *nchg (if not NULL): rows changed.
+ *
+ * recover: rows left inFlight by a crash become pending (at start).
+ * ready: pending rows due at now_ms, ascending sequence, at most limit.
+ * set_state: inFlight (only from pending), acked or poison, by sequence.
+ * ack_through: every row with a sequence <= seq becomes acked.
+ * reschedule: the inFlight rows among seqs back to pending, one more
+ * attempt, due at next_ms.
+ * last_acked: the highest acked sequence, 0 if none (6.4).
+ * next_due: the earliest next attempt of a pending row (0: now), -1 if
+ * there is none.
+ */
+int	 store_outbox_recover(struct store *, int64_t now_ms, int64_t *nchg);
+int	 store_outbox_ready(struct store *, const char *device_id,
+	    int64_t now_ms, size_t limit, store_outbox_cb, void *);
+int	 store_outbox_set_state(struct store *, const char *device_id,
+	    const int64_t *seqs, size_t n, enum store_outbox_state,
+	    int64_t now_ms, int64_t *nchg);
+int	 store_outbox_ack_through(struct store *, const char *device_id,
+	    int64_t seq, int64_t now_ms, int64_t *nchg);
+int	 store_outbox_reschedule(struct store *, const char *device_id,
+	    const int64_t *seqs, size_t n, int64_t next_ms, int64_t now_ms);
+int	 store_outbox_last_acked(struct store *, const char *device_id,
+	    int64_t *seq);
+int	 store_outbox_next_due(struct store *, const char *device_id,
+	    int64_t *next_ms);
+
 #endif
