@@ -1116,7 +1116,10 @@ project_files_finish(struct disc_result *res)
 {
 	size_t	i, j;
 
-	qsort(res->files, res->nfiles, sizeof(res->files[0]), file_cmp);
+	/* No files, no array: qsort() must not see the NULL. */
+	if (res->nfiles > 1)
+		qsort(res->files, res->nfiles, sizeof(res->files[0]),
+		    file_cmp);
 	for (i = 1; i < res->nfiles; )
 		if (strcmp(res->files[i].path, res->files[i - 1].path) == 0)
 			file_drop(res, i);
