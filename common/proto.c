@@ -17,6 +17,7 @@
 #include "jsonr.h"
 #include "jsonw.h"
 #include "proto.h"
+#include "timefmt.h"
 #include "utf8.h"
 
 static const struct {
@@ -429,11 +430,208 @@ proto_checkin_response(const char *s, size_t len,
 }
 
 int
+proto_sync_request(struct jsonw *w, const char *tenant, const char *device,
+    int64_t last_acked, const struct proto_sync_event *ev, size_t n,
+    const struct proto_health *health)
+{
+	char	obs[TIMEFMT_BUFSZ], col[TIMEFMT_BUFSZ];
+	size_t	i;
+
+	if (n == 0)
+		return (-1);
+	jsonw_object_begin(w);
+	if (tenant != NULL)
+		put_str(w, "tenantId", tenant);
+	put_str(w, "deviceId", device);
+	put_str(w, "sensorVersion", PROTO_SENSOR_VERSION);
+	jsonw_key(w, "schemaVersion");
+	jsonw_int(w, 1);
+	jsonw_key(w, "lastAckedLocalSequence");
+	jsonw_int(w, last_acked);
+	jsonw_key(w, "events");
+	jsonw_array_begin(w);
+	for (i = 0; i < n; i++) {
+		if (timefmt_ms(ev[i].observed_ms, obs) == -1 ||
+		    timefmt_ms(ev[i].collected_ms, col) == -1)
+			return (-1);
+		jsonw_object_begin(w);
+		put_str(w, "eventId", ev[i].event_id);
+		put_str(w, "deviceId", ev[i].device_id);
+		jsonw_key(w, "localSequence");
+		jsonw_int(w, ev[i].local_seq);
+		put_str(w, "surface", ev[i].surface);
+		put_str(w, "kind", ev[i].kind);
+		put_str(w, "observedAt", obs);
+		put_str(w, "collectedAt", col);
+		put_str(w, "payloadHash", ev[i].payload_hash);
+		if (put_data(w, "payload", ev[i].payload,
+		    ev[i].payload_len) == -1)
+			return (-1);
+		jsonw_object_end(w);
+	}
+	jsonw_array_end(w);
+	jsonw_key(w, "health");
+	jsonw_object_begin(w);
+	jsonw_key(w, "syncBacklogEvents");
+	jsonw_uint(w, health->backlog_events);
+	jsonw_key(w, "syncBacklogBytes");
+	jsonw_uint(w, health->backlog_bytes);
+	jsonw_object_end(w);
+	jsonw_object_end(w);
+	return (jsonw_result(w, NULL) == NULL ? -1 : 0);
+}
+
+/* A required integer member of object obj within [min, max]. */
+static int
+dec_int_in(struct dec *d, int obj, const char *key, int64_t min,
+    int64_t max, int64_t *v)
+{
+	int	t;
+
+	if ((t = jsonr_get(&d->jr, obj, key)) == -1)
+		return (dec_fail(d, key, "missing"));
+	if (jsonr_int64(&d->jr, t, min, max, v) == -1)
+		return (dec_fail(d, key, "not an integer in range"));
+	return (0);
+}
+
+/* A required member of type want in object obj: its token, or -1. */
+static int
+dec_member(struct dec *d, int obj, const char *key, enum jsonr_type want)
+{
+	int	t;
+	int	ok;
+
+	if ((t = jsonr_get(&d->jr, obj, key)) == -1)
+		return (dec_fail(d, key, "missing"));
+	if (want == JSONR_TRUE)
+		ok = jsonr_type(&d->jr, t) == JSONR_TRUE ||
+		    jsonr_type(&d->jr, t) == JSONR_FALSE;
+	else
+		ok = jsonr_type(&d->jr, t) == want;
+	if (!ok)
+		return (dec_fail(d, key, "wrong type"));
+	return (t);
+}
+
+/*
+ * acceptedEvents or rejectedEvents: every element an object with its
+ * keys; the local sequences into a malloc'ed array.
+ */
+static int
+dec_seq_array(struct dec *d, const char *key, int rejected, int64_t **out,
+    size_t *nout)
+{
+	char	 buf[PROTO_STR_MAX + 1];
+	int64_t	*v = NULL, seq;
+	int	 a, e, t, n, i;
+
+	*out = NULL;
+	*nout = 0;
+	if ((a = dec_member(d, 0, key, JSONR_ARRAY)) == -1)
+		return (-1);
+	if ((n = jsonr_size(&d->jr, a)) > PROTO_SYNC_MAX_EVENTS)
+		return (dec_fail(d, key, "too many elements"));
+	if (n > 0 && (v = calloc((size_t)n, sizeof(*v))) == NULL)
+		return (dec_fail(d, key, "out of memory"));
+	for (i = 0, e = a + 1; i < n; i++, e = jsonr_skip(&d->jr, e)) {
+		if (jsonr_type(&d->jr, e) != JSONR_OBJECT)
+			goto bad;
+		if ((t = jsonr_get(&d->jr, e, "eventId")) == -1 ||
+		    jsonr_string(&d->jr, t, buf, sizeof(buf), NULL) == -1)
+			goto bad;
+		if ((t = jsonr_get(&d->jr, e, "localSequence")) == -1 ||
+		    jsonr_int64(&d->jr, t, 0, INT64_MAX, &seq) == -1)
+			goto bad;
+		if (!rejected) {
+			if ((t = jsonr_get(&d->jr, e, "duplicate")) == -1 ||
+			    jsonr_bool(&d->jr, t, &(int){ 0 }) == -1)
+				goto bad;
+		} else {
+			if ((t = jsonr_get(&d->jr, e, "code")) == -1 ||
+			    jsonr_string(&d->jr, t, buf, sizeof(buf),
+			    NULL) == -1 ||
+			    (t = jsonr_get(&d->jr, e, "message")) == -1 ||
+			    jsonr_type(&d->jr, t) != JSONR_STRING)
+				goto bad;
+		}
+		v[i] = seq;
+	}
+	*out = v;
+	*nout = (size_t)n;
+	return (0);
+ bad:
+	free(v);
+	return (dec_fail(d, key, "malformed element"));
+}
+
+static int
+dec_u32(struct dec *d, const char *key, uint32_t *v)
+{
+	int64_t	x;
+
+	if (dec_int_in(d, 0, key, 0, UINT32_MAX, &x) == -1)
+		return (-1);
+	*v = (uint32_t)x;
+	return (0);
+}
+
+int
+proto_sync_response(const char *s, size_t len, struct proto_sync_resp *r,
+    char *err, size_t errlen)
+{
+	struct dec	d;
+	int		ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	d.err = err;
+	d.errlen = errlen;
+	if (jsonr_parse(&d.jr, s, len, PROTO_SYNC_MAX_TOKENS) == -1) {
+		snprintf(err, errlen, "invalid JSON: %s", d.jr.err);
+		jsonr_free(&d.jr);
+		return (-1);
+	}
+	if (dec_int_in(&d, 0, "acceptedThroughLocalSequence", 0, INT64_MAX,
+	    &r->accepted_through) ||
+	    dec_seq_array(&d, "acceptedEvents", 0, &r->accepted,
+	    &r->naccepted) ||
+	    dec_seq_array(&d, "rejectedEvents", 1, &r->rejected,
+	    &r->nrejected) ||
+	    dec_str(&d, "serverTime", r->server_time,
+	    sizeof(r->server_time), 0) ||
+	    dec_str(&d, "configGeneration", r->config_generation,
+	    sizeof(r->config_generation), 0) ||
+	    dec_bool(&d, "configUpdateAvailable",
+	    &r->config_update_available) ||
+	    dec_bool(&d, "fullResnapshotRequested",
+	    &r->full_resnapshot_requested) ||
+	    dec_u32(&d, "retryAfterSeconds", &r->retry_after) ||
+	    dec_u32(&d, "maxBatchBytes", &r->max_batch_bytes) ||
+	    dec_u32(&d, "maxBatchEvents", &r->max_batch_events))
+		goto out;
+	ret = 0;
+ out:
+	jsonr_free(&d.jr);
+	if (ret == -1)
+		proto_sync_response_free(r);
+	return (ret);
+}
+
+void
+proto_sync_response_free(struct proto_sync_resp *r)
+{
+	free(r->accepted);
+	free(r->rejected);
+	memset(r, 0, sizeof(*r));
+}
+
+int
 proto_validate(enum proto_route route, const char *s, size_t len, char *err,
     size_t errlen)
 {
 	struct proto_enroll_resp	er;
 	struct proto_checkin_resp	cr;
+	struct proto_sync_resp		sr;
 	struct jsonr			jr;
 
 	switch (route) {
@@ -444,9 +642,13 @@ proto_validate(enum proto_route route, const char *s, size_t len, char *err,
 		return (0);
 	case PROTO_CHECKIN:
 		return (proto_checkin_response(s, len, &cr, err, errlen));
-	case PROTO_CONFIG:
 	case PROTO_SYNC:
-		/* Their decoders come with the sync issue. */
+		if (proto_sync_response(s, len, &sr, err, errlen) == -1)
+			return (-1);
+		proto_sync_response_free(&sr);
+		return (0);
+	case PROTO_CONFIG:
+		/* Its decoder comes with the config route. */
 		if (jsonr_parse(&jr, s, len, PROTO_MAX_TOKENS_ANY) == -1) {
 			snprintf(err, errlen, "invalid JSON: %s", jr.err);
 			jsonr_free(&jr);

@@ -112,6 +112,56 @@ struct proto_checkin_resp {
 int	 proto_checkin_response(const char *, size_t,
 	    struct proto_checkin_resp *, char *, size_t);
 
+/* 6.5 SyncEventRequest: the row as the store keeps it. */
+struct proto_sync_event {
+	const char	*event_id;
+	const char	*device_id;
+	int64_t		 local_seq;
+	const char	*surface;
+	const char	*kind;
+	int64_t		 observed_ms;
+	int64_t		 collected_ms;
+	const char	*payload_hash;
+	const uint8_t	*payload;
+	size_t		 payload_len;
+};
+
+/*
+ * 6.4 SyncRequest; tenant NULL omits tenantId.  -1 on an empty batch,
+ * a timestamp out of range or no memory.
+ */
+int	 proto_sync_request(struct jsonw *, const char *, const char *,
+	    int64_t, const struct proto_sync_event *, size_t,
+	    const struct proto_health *);
+
+/* Elements of accepted and rejected events in one response. */
+#define PROTO_SYNC_MAX_EVENTS	10000
+#define PROTO_SYNC_MAX_TOKENS	(PROTO_SYNC_MAX_EVENTS * 18 + 64)
+
+/*
+ * 6.6 SyncResponse: all ten keys required, every element's keys too;
+ * local sequences >= 0, the three limits uint32.  accepted and rejected
+ * are malloc'ed arrays of local sequences (NULL when empty).
+ */
+struct proto_sync_resp {
+	int64_t		 accepted_through;
+	int64_t		*accepted;
+	size_t		 naccepted;
+	int64_t		*rejected;
+	size_t		 nrejected;
+	char		 server_time[PROTO_STR_MAX + 1];
+	char		 config_generation[PROTO_STR_MAX + 1];
+	int		 config_update_available;
+	int		 full_resnapshot_requested;
+	uint32_t	 retry_after;
+	uint32_t	 max_batch_bytes;
+	uint32_t	 max_batch_events;
+};
+
+int	 proto_sync_response(const char *, size_t, struct proto_sync_resp *,
+	    char *, size_t);
+void	 proto_sync_response_free(struct proto_sync_resp *);
+
 /*
  * Validate a 2xx response body of a route with that route's decoder
  * (the network child does this before handing a body up).  Routes
