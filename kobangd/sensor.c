@@ -341,6 +341,9 @@ run_fail(const char *why)
 	unsigned long long dur = ev_now_ms() - run.start_ms;
 
 	log_warnx("sensor: scan of %s failed: %s", surface_name(run.s), why);
+	/* A baseline being stored goes back first (sensor_inc.h). */
+	sinc_free(run.sinc);
+	run.sinc = NULL;
 	if (store_note_scan_failure(sensor_store, run.s, now, (int64_t)dur,
 	    why) == -1)
 		log_warnx("sensor: cannot record the failure of %s",
@@ -629,8 +632,6 @@ run_perfile_begin(void)
 
 	if ((b = store_baselined(sensor_store, run.s)) == -1)
 		return (-1);
-	if (b == 0)
-		return (0);
 	for (i = 0; i < run.disc.nfiles; i++) {
 		f = &run.disc.files[i];
 		if (f->label != NULL || (f->parser != DISC_NPM_LOCK &&
@@ -644,10 +645,14 @@ run_perfile_begin(void)
 	}
 	if (timefmt_ms(wall_ms(), ts) == -1)
 		return (-1);
-	if ((run.sinc = sinc_new(sensor_store, run.s, &conf->rules,
-	    surf[run.s].full, ts)) == NULL)
-		return (-1);
-	return (0);
+	/* A baseline, too, is stored file by file as the files come. */
+	if (b == 0)
+		run.sinc = sinc_new_baseline(sensor_store, run.s,
+		    &conf->rules, ts);
+	else
+		run.sinc = sinc_new(sensor_store, run.s, &conf->rules,
+		    surf[run.s].full, ts);
+	return (run.sinc == NULL ? -1 : 0);
 }
 
 /* Per-file: one file done (r NULL: it could not be read). */
@@ -1026,6 +1031,7 @@ run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 	struct store_commit_result	 cr;
 	char				 msg[CTL_ERRLEN];
 	enum surface			 s = run.s;
+	int				 baseline = sinc_is_baseline(run.sinc);
 
 	memset(&sc, 0, sizeof(sc));
 	sc.surface = s;
@@ -1050,15 +1056,16 @@ run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 		sc.tenant_id = conf->sync.tenant_id;
 	}
 	memset(&cr, 0, sizeof(cr));
-	if (store_commit_scan(sensor_store, &sc, &cr) == -1) {
+	if (sinc_commit(run.sinc, &sc, &cr) == -1) {
 		run_fail("cannot commit to the state database");
 		return;
 	}
 	ss->committed_ms = wall_ms();
 	ss->full = 0;
-	log_info("sensor: %s scan: %zu files read, %zu unchanged, %zu "
+	log_info("sensor: %s %s: %zu files read, %zu unchanged, %zu "
 	    "changes, %zu findings, %zu issues, %zu outbox rows, %lld ms",
-	    surface_name(s), sinc_nread(run.sinc), sinc_nskipped(run.sinc),
+	    surface_name(s), baseline ? "baseline" : "scan",
+	    sinc_nread(run.sinc), sinc_nskipped(run.sinc),
 	    sc.nchanges, cr.nfindings, run.total_issues, cr.noutbox,
 	    (long long)sc.duration_ms);
 	/* Keep this scan's issues for kobanctl. */

@@ -32,6 +32,7 @@ struct sinc {
 	enum surface		 s;
 	const struct ruleset	*rules;
 	int			 full;
+	int			 baseline;	/* store_baseline_* open */
 	char			*ts;
 	struct store_file	*listed;	/* sorted by path */
 	size_t			 nlisted;
@@ -116,6 +117,49 @@ sinc_new(struct store *st, enum surface s, const struct ruleset *rules,
 	return (si);
 }
 
+struct sinc *
+sinc_new_baseline(struct store *st, enum surface s,
+    const struct ruleset *rules, const char *ts)
+{
+	struct sinc	*si;
+
+	if ((si = calloc(1, sizeof(*si))) == NULL ||
+	    (si->ts = strdup(ts)) == NULL) {
+		log_warn("sensor");
+		free(si);
+		return (NULL);
+	}
+	si->st = st;
+	si->s = s;
+	si->rules = rules;
+	si->full = 1;
+	if (store_baseline_begin(st, s) == -1) {
+		sinc_free(si);
+		return (NULL);
+	}
+	si->baseline = 1;
+	return (si);
+}
+
+int
+sinc_commit(struct sinc *si, const struct store_scan *sc,
+    struct store_commit_result *res)
+{
+	int	rc;
+
+	if (!si->baseline)
+		return (store_commit_scan(si->st, sc, res));
+	rc = store_baseline_end(si->st, sc, res);
+	si->baseline = 0;	/* committed or rolled back */
+	return (rc);
+}
+
+int
+sinc_is_baseline(const struct sinc *si)
+{
+	return (si->baseline);
+}
+
 void
 sinc_free(struct sinc *si)
 {
@@ -123,6 +167,8 @@ sinc_free(struct sinc *si)
 
 	if (si == NULL)
 		return;
+	if (si->baseline)
+		store_baseline_abort(si->st);
 	for (i = 0; i < si->nkeep; i++) {
 		if (si->keep[i].r != NULL)
 			scan_result_free(si->keep[i].r);
@@ -277,9 +323,14 @@ sinc_file(struct sinc *si, const char *path, struct scan_result *r,
 	si->nread++;
 	if (by_id(items, n, &cur, &ncur) == -1)
 		goto nomem;
-	if (store_load_file_items(si->st, si->s, path, &old, &nold) == -1)
+	/* A baseline: the rows go in now, nothing to diff. */
+	if (si->baseline && store_baseline_add(si->st, cur, ncur) == -1)
 		goto fail;
-	if (differ_diff(old, nold, cur, ncur, &ch, &nch) == -1)
+	if (!si->baseline && store_load_file_items(si->st, si->s, path, &old,
+	    &nold) == -1)
+		goto fail;
+	if (!si->baseline && differ_diff(old, nold, cur, ncur, &ch, &nch) ==
+	    -1)
 		goto nomem;
 	if (ncur > 0 && rules_eval_present(si->rules, cur, ncur, NULL, 0,
 	    &held, si->ts, uuid_random_source(), &pf, &npf) == -1)
@@ -386,7 +437,7 @@ sinc_finish(struct sinc *si, const char *ts, struct store_scan *sc)
 	char		*t;
 
 	/* Listed files this scan did not find lose their items. */
-	for (i = 0; i < si->nlisted; i++)
+	for (i = 0; !si->baseline && i < si->nlisted; i++)
 		if (!si->seen[i] && sinc_file(si, si->listed[i].path, NULL,
 		    NULL, 0, STORE_FP_GONE, NULL) == -1)
 			return (-1);
@@ -449,10 +500,10 @@ sinc_finish(struct sinc *si, const char *ts, struct store_scan *sc)
 			si->pf[i].timestamp = t;
 		}
 	}
-	sc->baseline = 0;
+	sc->baseline = si->baseline;
 	sc->items = NULL;
 	sc->nitems = 0;
-	sc->count_by_changes = 1;
+	sc->count_by_changes = !si->baseline;
 	sc->changes = si->sorted;
 	sc->nchanges = si->nch;
 	sc->change_findings = si->cf;

@@ -42,7 +42,16 @@ struct sinc;
  */
 struct sinc	*sinc_new(struct store *, enum surface, const struct ruleset *,
 		    int, const char *);
+/*
+ * The same for the baseline of a surface: each file's items are stored
+ * as it is done (store_baseline_begin() and _add(); nothing is diffed,
+ * nothing listed is looked at) and the commit is store_baseline_end().
+ * Until sinc_commit() the transaction is open: sinc_free() rolls it back.
+ */
+struct sinc	*sinc_new_baseline(struct store *, enum surface,
+		    const struct ruleset *, const char *);
 void		 sinc_free(struct sinc *);
+int		 sinc_is_baseline(const struct sinc *);
 
 /* The fingerprint of a stat. */
 void		 sinc_fp(const struct stat *, struct store_fp *);
@@ -69,6 +78,9 @@ int		 sinc_file(struct sinc *, const char *, struct scan_result *,
  * 0 or -1.
  */
 int		 sinc_finish(struct sinc *, const char *, struct store_scan *);
+/* Commit what sinc_finish() filled in (and the caller completed). */
+int		 sinc_commit(struct sinc *, const struct store_scan *,
+		    struct store_commit_result *);
 
 /* Files read and skipped so far. */
 size_t		 sinc_nread(const struct sinc *);

@@ -262,6 +262,7 @@ struct store {
 	/* Random bytes for event ids, drawn from getrandom in blocks. */
 	uint8_t		 rnd[4096];
 	size_t		 rndoff;
+	struct commit	*open;		/* a baseline in pieces */
 };
 
 /*
@@ -1048,6 +1049,7 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	store_baseline_abort(st);
 	if (st->db != NULL &&
 	    sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
 	    NULL, NULL) != SQLITE_OK)
@@ -1431,6 +1433,9 @@ struct commit {
 	size_t				 nfreed;
 	int64_t				 listed;	/* last file ensured */
 	int64_t				 added, removed;
+	int				 streamed;	/* rows already in */
+	int64_t				 inserted;
+	enum surface			 surface;	/* streamed */
 };
 
 /* Every file with inventory rows is listed in scanned (see schema_v2). */
@@ -1659,47 +1664,125 @@ store_finding(struct commit *c, const struct finding *f)
 	return (outbox_add(c, CHANGE_MODIFIED, 1, ts));
 }
 
+/* Leftovers of an earlier life of the surface go first. */
 static int
-commit_baseline(struct commit *c)
+baseline_clear(struct commit *c)
 {
-	const struct store_scan	*sc = c->sc;
-	struct store		*st = c->st;
-	const struct item	*it;
-	char			*id;
-	int64_t			 file, row;
-	size_t			 i;
-	int			 rc;
+	struct store	*st = c->st;
 
-	/* Leftovers of an earlier life of the surface go first. */
 	sqlite3_bind_int64(st->st[S_INV_CLEAR], 1, c->code);
 	if (run(st, S_INV_CLEAR) == -1)
 		return (-1);
 	sqlite3_bind_int64(st->st[S_SCANNED_CLEAR], 1, c->code);
 	if (run(st, S_SCANNED_CLEAR) == -1 || run(st, S_FILE_SWEEP) == -1)
 		return (-1);
+	return (0);
+}
+
+/* One baseline item; *row != 0 if its id was stored already. */
+static int
+baseline_add(struct commit *c, const struct item *it, int64_t *row)
+{
+	struct store	*st = c->st;
+	int64_t		 file;
+
+	if (file_of(c, it->path, 1, &file) == -1 ||
+	    inv_find(c, file, it, row) == -1)
+		return (-1);
+	/* A later duplicate of an id is ignored, as in the differ. */
+	if (*row != 0)
+		return (0);
+	bind_item(st->st[S_INV_INSERT], c->code, file, it);
+	if (run(st, S_INV_INSERT) == -1 || ensure_listed(c, file) == -1)
+		return (-1);
+	c->inserted++;
+	return (0);
+}
+
+static int
+baseline_outbox(struct commit *c, const struct item *it)
+{
+	char	*id;
+	int	 rc;
+
+	if ((id = item_id(it)) == NULL) {
+		log_warn("%s: item id", c->st->path);
+		return (-1);
+	}
+	rc = outbox_item(c, CHANGE_ADDED, it, id, c->sc->completed_ms);
+	free(id);
+	return (rc);
+}
+
+static int
+commit_baseline(struct commit *c)
+{
+	const struct store_scan	*sc = c->sc;
+	const struct item	*it;
+	int64_t			 row;
+	size_t			 i;
+
+	if (baseline_clear(c) == -1)
+		return (-1);
 	for (i = 0; i < sc->nitems; i++) {
 		it = &sc->items[i];
-		if (file_of(c, it->path, 1, &file) == -1 ||
-		    inv_find(c, file, it, &row) == -1)
+		if (baseline_add(c, it, &row) == -1)
 			return (-1);
-		/* A later duplicate of an id is ignored, as in the differ. */
-		if (row != 0)
-			continue;
-		bind_item(st->st[S_INV_INSERT], c->code, file, it);
-		if (run(st, S_INV_INSERT) == -1 || ensure_listed(c, file) == -1)
-			return (-1);
-		if (c->device == 0)
-			continue;
-		if ((id = item_id(it)) == NULL) {
-			log_warn("%s: item id", st->path);
-			return (-1);
-		}
-		rc = outbox_item(c, CHANGE_ADDED, it, id, sc->completed_ms);
-		free(id);
-		if (rc == -1)
+		if (row == 0 && c->device != 0 &&
+		    baseline_outbox(c, it) == -1)
 			return (-1);
 	}
 	return (0);
+}
+
+/*
+ * A baseline added in pieces: its outbox events, one per stored row in
+ * row order (the order the pieces came in, duplicates skipped), now that
+ * the completion time is known.
+ */
+static int
+baseline_outbox_rows(struct commit *c)
+{
+	struct store	*st = c->st;
+	sqlite3_stmt	*q = st->st[S_INV_LOAD], *fq = st->st[S_FILE_PATH];
+	struct item	 it;
+	char		*path = NULL;
+	int64_t		 file, lastfile = 0;
+	int		 rc, rv = -1;
+
+	sqlite3_bind_int64(q, 1, c->code);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		file = sqlite3_column_int64(q, 3);
+		if (file != lastfile) {
+			free(path);
+			path = NULL;
+			sqlite3_bind_int64(fq, 1, file);
+			if (sqlite3_step(fq) == SQLITE_ROW &&
+			    col_text(fq, 0) != NULL)
+				path = strdup(col_text(fq, 0));
+			sqlite3_reset(fq);
+			if (path == NULL) {
+				log_warnx("%s: inventory row without its file",
+				    st->path);
+				goto out;
+			}
+			lastfile = file;
+		}
+		if (row_item(st, q, c->sc->surface, &it) == -1)
+			goto out;
+		it.path = path;
+		if (baseline_outbox(c, &it) == -1)
+			goto out;
+	}
+	if (rc != SQLITE_DONE) {
+		sql_fail(st, "reading the baseline back");
+		goto out;
+	}
+	rv = 0;
+ out:
+	sqlite3_reset(q);
+	free(path);
+	return (rv);
 }
 
 /* Remember a file a removal may have emptied. */
@@ -1949,7 +2032,10 @@ commit_body(struct commit *c)
 		if (run_int(st, S_OUTBOX_NEXTSEQ, &c->seq) == -1)
 			return (-1);
 	}
-	if (sc->baseline) {
+	if (sc->baseline && c->streamed) {
+		if (c->device != 0 && baseline_outbox_rows(c) == -1)
+			return (-1);
+	} else if (sc->baseline) {
 		if (commit_baseline(c) == -1)
 			return (-1);
 	} else {
@@ -1983,7 +2069,9 @@ commit_body(struct commit *c)
 		if (run_int(st, S_ITEM_COUNT, &count) == -1)
 			return (-1);
 		count += c->added - c->removed;
-	} else
+	} else if (c->streamed)
+		count = c->inserted;
+	else
 		count = (int64_t)sc->nitems;
 	sqlite3_bind_int64(q, 4, count);
 	sqlite3_bind_int64(q, 5, (int64_t)sc->nissues);
@@ -2041,6 +2129,11 @@ store_commit_scan(struct store *st, const struct store_scan *sc,
 	memset(res, 0, sizeof(*res));
 	if (!surface_ok(sc->surface))
 		return (-1);
+	if (st->open != NULL) {
+		log_warnx("%s: a baseline is open", st->path);
+		errno = EBUSY;
+		return (-1);
+	}
 	if (sc->baseline && (sc->nchanges > 0 || sc->nchange_findings > 0)) {
 		log_warnx("%s: a baseline has no changes", st->path);
 		errno = EINVAL;
@@ -2073,6 +2166,112 @@ store_commit_scan(struct store *st, const struct store_scan *sc,
 		return (-1);
 	}
 	free(c.freed);
+	wal_trim(st);
+	return (0);
+}
+
+int
+store_baseline_begin(struct store *st, enum surface s)
+{
+	struct commit	*c;
+
+	if (!surface_ok(s))
+		return (-1);
+	if (st->open != NULL) {
+		log_warnx("%s: a baseline is already open", st->path);
+		errno = EBUSY;
+		return (-1);
+	}
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_warn("%s: baseline", st->path);
+		return (-1);
+	}
+	c->st = st;
+	c->code = st->code[s];
+	c->streamed = 1;
+	/* Only to check the items' surface until the end gives the rest. */
+	c->surface = s;
+	if (run(st, S_BEGIN) == -1) {
+		free(c);
+		return (-1);
+	}
+	if (baseline_clear(c) == -1) {
+		st->open = c;
+		store_baseline_abort(st);
+		return (-1);
+	}
+	st->open = c;
+	return (0);
+}
+
+int
+store_baseline_add(struct store *st, const struct item *items, size_t n)
+{
+	struct commit	*c = st->open;
+	int64_t		 row;
+	size_t		 i;
+
+	if (c == NULL) {
+		log_warnx("%s: no baseline open", st->path);
+		errno = EINVAL;
+		return (-1);
+	}
+	for (i = 0; i < n; i++) {
+		if (!item_valid(&items[i], c->surface)) {
+			log_warnx("%s: malformed item in the %s baseline",
+			    st->path, surface_name(c->surface));
+			errno = EINVAL;
+			return (-1);
+		}
+		if (baseline_add(c, &items[i], &row) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+void
+store_baseline_abort(struct store *st)
+{
+	struct commit	*c = st->open;
+
+	if (c == NULL)
+		return;
+	st->open = NULL;
+	if (sqlite3_get_autocommit(st->db) == 0 && run(st, S_ROLLBACK) == -1)
+		log_warnx("%s: rollback failed", st->path);
+	free(c->freed);
+	free(c);
+}
+
+int
+store_baseline_end(struct store *st, const struct store_scan *sc,
+    struct store_commit_result *res)
+{
+	struct store_commit_result	 dummy;
+	struct idsource			 own = { store_next_id, st };
+	struct commit			*c = st->open;
+
+	if (res == NULL)
+		res = &dummy;
+	memset(res, 0, sizeof(*res));
+	if (c == NULL || !sc->baseline || sc->surface != c->surface ||
+	    sc->nchanges > 0 || sc->nchange_findings > 0) {
+		log_warnx("%s: not the open baseline", st->path);
+		store_baseline_abort(st);
+		errno = EINVAL;
+		return (-1);
+	}
+	c->sc = sc;
+	c->res = res;
+	c->ids = sc->ids != NULL ? sc->ids : &own;
+	if (commit_body(c) == -1 || run(st, S_COMMIT) == -1) {
+		memset(res, 0, sizeof(*res));
+		store_baseline_abort(st);
+		return (-1);
+	}
+	st->open = NULL;
+	free(c->freed);
+	free(c);
 	wal_trim(st);
 	return (0);
 }

@@ -224,6 +224,23 @@ int	 store_commit_scan(struct store *, const struct store_scan *,
 	    struct store_commit_result *);
 
 /*
+ * A baseline committed in pieces, so that it is never all in memory:
+ * begin opens the transaction and clears the surface's rows and
+ * listing; add stores items in collector order (a later duplicate of an
+ * id is skipped; they may be freed on return); end does what
+ * store_commit_scan() does with a baseline (sc->items and nitems are
+ * ignored: the rows are in; the outbox events are read back from them
+ * in row order) and commits.  Any failure rolls everything back, as
+ * does abort.  The transaction stays open between the calls: nothing
+ * else may write to the store meanwhile (reads see the rows so far).
+ */
+int	 store_baseline_begin(struct store *, enum surface);
+int	 store_baseline_add(struct store *, const struct item *, size_t);
+int	 store_baseline_end(struct store *, const struct store_scan *,
+	    struct store_commit_result *);
+void	 store_baseline_abort(struct store *);
+
+/*
  * A scan that failed or timed out commits nothing (RULES.md 8); record
  * that on the surface (health degraded, the message, when and how long)
  * without touching its snapshot or baseline marker.
