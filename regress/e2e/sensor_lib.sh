@@ -80,6 +80,9 @@ norm() {
 }
 
 # Compare stdin with a golden file; UPDATE=1 rewrites it.
+# Compare stdin with golden/$1.  In a pipeline this runs in a subshell,
+# so callers must add "|| fail ...": a fail here alone would only end
+# the subshell.
 golden() {
 	norm >"$T/got.$1"
 	if [ -n "${UPDATE:-}" ]; then

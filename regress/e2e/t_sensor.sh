@@ -65,9 +65,11 @@ wait_scans claudeConfig 0
 wait_scans javascriptPackages 0
 
 # Baseline: inventory and present findings, no events.
-ctl -j show inventory | jq -c '.[]' | golden sensor_inventory.json
+ctl -j show inventory | jq -c '.[]' | golden sensor_inventory.json ||
+    fail "output differs from golden/sensor_inventory.json"
 ctl -j show findings | jq -c '.[] | {surface, severity, ruleId, itemName,
-    itemId, evidence}' | golden sensor_findings_baseline.json
+    itemId, evidence}' | golden sensor_findings_baseline.json ||
+    fail "output differs from golden/sensor_findings_baseline.json"
 [ "$(ctl -j show events | jq length)" -eq 0 ] ||
     fail "the baseline produced change events"
 ctl -j show surfaces | jq -e '[.[] | select(.surface == "claudeConfig" or
@@ -127,9 +129,11 @@ until ctl -j show inventory javascriptPackages | jq -e '[.[] |
 done
 
 ctl -j show events | jq -c '.[] | {kind, surface, itemKind, name,
-    oldVersion, newVersion, path, detail}' | sort | golden sensor_events.json
+    oldVersion, newVersion, path, detail}' | sort | golden sensor_events.json ||
+    fail "output differs from golden/sensor_events.json"
 ctl -j show findings | jq -c '.[] | {surface, severity, ruleId, itemName,
-    evidence}' | sort | golden sensor_findings.json
+    evidence}' | sort | golden sensor_findings.json ||
+    fail "output differs from golden/sensor_findings.json"
 
 # A non-root member of the control group sees only their own home.
 asu2() {

@@ -106,5 +106,6 @@ diff -u "$T/fb.json" "$T/fa.json" || fail "finding payloads differ"
 # And the whole, ids and times normalised, against the golden file.
 jq -c 'del(.eventId, .payloadHash) | if .isFinding then
     .finding.id = "ID" | .finding.observedAt = "TIME" else . end' \
-    "$T/outbox.json" | golden sensor_outbox.json
+    "$T/outbox.json" | golden sensor_outbox.json ||
+    fail "output differs from golden/sensor_outbox.json"
 echo ok

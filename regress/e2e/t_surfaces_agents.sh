@@ -180,7 +180,8 @@ for s in homebrew codexConfig cursorConfig opencodeConfig piConfig; do
 done
 
 for s in homebrew codexConfig cursorConfig opencodeConfig piConfig; do
-	ctl -j show inventory $s | jq -c '.[]' | golden agents_$s.json
+	ctl -j show inventory $s | jq -c '.[]' | golden agents_$s.json ||
+    fail "output differs from golden/agents_$s.json"
 done
 for s in sk-codex-never-read lin-never-read oc-never-read; do
 	ctl -j show inventory | grep -q $s && fail "a secret was read: $s"
@@ -194,7 +195,8 @@ ctl -j show surfaces | jq -e '[.[] | .health != "not implemented"] | all' \
 ctl -j show surfaces | jq -c '.[] | select(.surface == "homebrew" or
     .surface == "codexConfig" or .surface == "cursorConfig" or
     .surface == "opencodeConfig" or .surface == "piConfig") |
-    {surface, health, baselined}' | golden agents_surfaces.json
+    {surface, health, baselined}' | golden agents_surfaces.json ||
+    fail "output differs from golden/agents_surfaces.json"
 ctl show surfaces | grep -q "^codexConfig  *ok" || fail "human surfaces"
 
 # An upgrade: git 2.47.2 poured, 2.47.0 cleaned up.
@@ -210,7 +212,8 @@ ctl -j show inventory homebrew | jq -e '[.[] | select(.name == "git") |
 # The package keeps its id (name and path): one modification.
 ctl -j show events | jq -c '.[] | select(.surface == "homebrew") |
     {kind, name, oldVersion, newVersion, path}' |
-    golden agents_homebrew_events.json
+    golden agents_homebrew_events.json ||
+    fail "output differs from golden/agents_homebrew_events.json"
 # Watched: a new formula, no kobanctl scan.
 n=$(scans_of homebrew)
 mkdir -p "$BREW/Cellar/jq/1.7.1"
