@@ -37,6 +37,10 @@ enum ctl_imsg_type {
 	IMSG_CTL_CHECKIN,		/* ctl -> daemon: no payload */
 	IMSG_CTL_SHOW_IDENTITY,		/* ctl -> daemon: no payload */
 	IMSG_CTL_IDENTITY,		/* daemon -> ctl: struct ctl_identity */
+	/* The sync round (kobangd/sync.c). */
+	IMSG_CTL_SHOW_SYNC,		/* ctl -> daemon: no payload */
+	IMSG_CTL_SYNC,			/* ctl -> daemon: no payload, root */
+	IMSG_CTL_SYNC_STATE,		/* daemon -> ctl: struct ctl_sync */
 };
 
 struct ctl_hello {
@@ -186,6 +190,37 @@ struct ctl_identity {
 	char		generation[CTL_STRLEN];	/* config generation */
 	char		error[CTL_ERRLEN];	/* of the last attempt */
 	char		checkin[CTL_ERRLEN];	/* last check-in's outcome */
+};
+
+/* kobanctl show sync.  Times are seconds; -1: none or not applicable. */
+struct ctl_sync {
+	int32_t		active;		/* sync on and configured */
+	int32_t		enrolled;
+	int32_t		running;	/* a sync request is out */
+	int32_t		checkin_ok;	/* last check-in: 1 ok, 0 failed */
+	int32_t		sync_ok;	/* last sync: 1 ok, 0 failed */
+	uint32_t	syncs;		/* finished sync requests */
+	uint32_t	failures;	/* sync failures in a row */
+	uint32_t	checkins;	/* finished check-ins */
+	int64_t		checkin_time;	/* since the epoch, 0: none yet */
+	int64_t		sync_time;	/* since the epoch, 0: none yet */
+	int64_t		max_bytes;	/* effective batch limits */
+	int64_t		max_events;
+	int64_t		next_round_in;	/* to the next request */
+	int64_t		next_due_in;	/* to the first pending row's turn */
+	int64_t		oldest_pending_age;
+	uint64_t	backlog_events;	/* pending + in flight */
+	uint64_t	backlog_bytes;
+	uint64_t	pending;
+	uint64_t	inflight;
+	uint64_t	acked;
+	uint64_t	poison;
+	uint64_t	dropped;	/* outboxMaxBytes drops */
+	char		device[CTL_IDLEN];
+	char		generation[CTL_STRLEN];	/* config generation */
+	char		checkin[CTL_ERRLEN];	/* last check-in's outcome */
+	char		sync[CTL_ERRLEN];	/* last sync's outcome */
+	char		poison_reason[CTL_ERRLEN];	/* last quarantine */
 };
 
 #endif

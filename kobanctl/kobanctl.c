@@ -463,6 +463,12 @@ main(int argc, char *argv[])
 	case CHECKIN:
 		rv = ctl_checkin(&ibuf, timeout > 60 ? timeout : 60);
 		break;
+	case SHOW_SYNC:
+		ctl_show_sync(&ibuf, out, timeout);
+		break;
+	case SYNC:
+		rv = ctl_sync(&ibuf, out, timeout > 60 ? timeout : 60);
+		break;
 	default:
 		usage();
 	}

@@ -45,6 +45,7 @@ struct output {
 	void	(*scan_queued)(const struct ctl_scan_queued *);
 	void	(*list_end)(int);
 	void	(*identity)(const struct ctl_identity *);
+	void	(*sync)(const struct ctl_sync *);
 };
 
 extern const struct output	output_human;
@@ -63,5 +64,11 @@ void	identity_json(const struct ctl_identity *);
 void	ctl_show_identity(struct imsgbuf *, const struct output *, int);
 int	ctl_enroll(struct imsgbuf *, const struct output *, int);
 int	ctl_checkin(struct imsgbuf *, int);
+
+/* syncctl.c: show sync, sync. */
+void	sync_human(const struct ctl_sync *);
+void	sync_json(const struct ctl_sync *);
+void	ctl_show_sync(struct imsgbuf *, const struct output *, int);
+int	ctl_sync(struct imsgbuf *, const struct output *, int);
 
 #endif

@@ -86,6 +86,7 @@ const struct output output_human = {
 	human_scan_queued,
 	human_list_end,
 	identity_human,
+	sync_human,
 };
 
 static struct jsonw	jw;
@@ -173,6 +174,7 @@ const struct output output_json = {
 	json_scan_queued,
 	json_list_end,
 	identity_json,
+	sync_json,
 };
 
 /* The sensor's replies, for people. */

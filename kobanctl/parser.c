@@ -50,6 +50,8 @@ static const struct token t_main[] = {
 	    "enroll with the token on standard input (root only)" },
 	{ KEYWORD,	"check-in",	CHECKIN,	NULL,
 	    "check in with Fleet now and wait for the answer (root only)" },
+	{ KEYWORD,	"sync",		SYNC,		NULL,
+	    "upload a batch (or check in) now and wait (root only)" },
 	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
 };
 
@@ -66,6 +68,8 @@ static const struct token t_show[] = {
 	    "per surface: items, last scan, issues, health" },
 	{ KEYWORD,	"identity",	SHOW_IDENTITY,	NULL,
 	    "enrollment, tenant, device, key and certificate" },
+	{ KEYWORD,	"sync",		SHOW_SYNC,	NULL,
+	    "check-in and sync results, the outbox, the next attempt" },
 	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
 };
 

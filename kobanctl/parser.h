@@ -17,6 +17,8 @@ enum actions {
 	SHOW_IDENTITY,
 	ENROLL,
 	CHECKIN,
+	SHOW_SYNC,
+	SYNC,
 };
 
 struct parse_result {

@@ -27,6 +27,7 @@
 #include "kobangd.h"
 #include "log.h"
 #include "sensor.h"
+#include "sync.h"
 
 struct ctl_conn {
 	TAILQ_ENTRY(ctl_conn)	 entry;
@@ -325,6 +326,15 @@ control_dispatch_imsg(struct kobangd *kd, struct ctl_conn *c)
 				if (!control_may_read(c))
 					control_error(c, "permission denied");
 				else if (enroll_ctl(kd, &c->ibuf, c->uid, &imsg,
+				    err, sizeof(err)) == -1)
+					control_error(c, "%s", err);
+				break;
+			case IMSG_CTL_SHOW_SYNC:
+			case IMSG_CTL_SYNC:
+				/* sync_ctl checks sizes; sync is root only. */
+				if (!control_may_read(c))
+					control_error(c, "permission denied");
+				else if (sync_ctl(kd, &c->ibuf, c->uid, &imsg,
 				    err, sizeof(err)) == -1)
 					control_error(c, "%s", err);
 				break;

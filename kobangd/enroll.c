@@ -20,6 +20,7 @@
 #include "config.h"
 #include "ctl.h"
 #include "enroll.h"
+#include "sync.h"
 #include "event.h"
 #include "jsonw.h"
 #include "keystore.h"
@@ -409,6 +410,7 @@ inspected(struct kobangd *kd, const struct tcertinfo *ci, void *arg)
 	    "by %s, valid until %s", en.st.tenant_id, en.st.device_id,
 	    en.st.subject, en.st.issuer, when);
 	checkin_start();
+	sync_identity(en.kd, en.st.tenant_id, en.st.device_id);
 	return;
  fail:
 	/* The server has spent the token: a new one is needed. */
@@ -586,7 +588,7 @@ checkin_request(char *err, size_t errlen)
 		return (-1);
 	}
 	host_info(&host);
-	/* The outbox arrives with the sync issue: no backlog until then. */
+	sync_health(&health);
 	jsonw_init(&w, JSONW_ESCAPE_SLASH);
 	if (proto_checkin_request(&w, tenant, device, host.os_version, gen,
 	    &health) == -1 || (body = take_json(&w, &len)) == NULL) {

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "scanproto.h"
 #include "sensor.h"
+#include "sync.h"
 #include "transport.h"
 
 static int	signal_pipe[2] = { -1, -1 };
@@ -424,12 +425,14 @@ parent_main(struct kobangd *kd)
 	    kd->sockpath);
 	/* After the children: sync may queue work for net and dns. */
 	enroll_init(kd);
+	sync_init(kd);
 
 	while (!kd->quit)
 		ev_dispatch();
 
 	log_info("terminating");
 	parent_stop_children(kd);
+	sync_shutdown(kd);
 	enroll_shutdown(kd);
 	sensor_shutdown(kd);
 	control_cleanup(kd->sockpath);

@@ -1707,3 +1707,9 @@ sensor_ctl(struct kobangd *kd, struct imsgbuf *ibuf, uid_t uid,
 	free(uhome);
 	return (rc);
 }
+
+struct store *
+sensor_store_handle(void)
+{
+	return (sensor_store);
+}

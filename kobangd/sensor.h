@@ -65,4 +65,7 @@ int	 sensor_scan_now(struct kobangd *, int);
 int	 sensor_ctl(struct kobangd *, struct imsgbuf *, uid_t,
 	    struct imsg *, char *, size_t);
 
+/* The state database, for the sync round; NULL if it is not open. */
+struct store	*sensor_store_handle(void);
+
 #endif

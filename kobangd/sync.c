@@ -1,0 +1,678 @@
+/*
+ * The sync round (sync.h).  One request at a time, through the
+ * transport's queue; the outbox rows of a batch are inFlight in the
+ * store while it is out, so a crash leaves them for sync_init() to put
+ * back, and a re-sent row keeps its event id and local sequence.
+ */
+
+#include <sys/types.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "compat.h"
+#include "config.h"
+#include "ctl.h"
+#include "enroll.h"
+#include "event.h"
+#include "imsg.h"
+#include "jsonw.h"
+#include "kobangd.h"
+#include "log.h"
+#include "proto.h"
+#include "sensor.h"
+#include "store.h"
+#include "sync.h"
+#include "transport.h"
+#include "vocab.h"
+
+#define SYNC_MIN_GAP_MS		1000	/* no route faster than this */
+#define SYNC_BUSY_MS		2000	/* the store was in a transaction */
+
+/* One row of the batch, copied out of the store's row buffers. */
+struct brow {
+	struct proto_sync_event	 ev;
+	char			 event_id[UUID_BUFSZ];
+	char			*device_id;
+	char			 hash[65];
+	uint8_t			*payload;
+	int64_t			 attempts;
+};
+
+struct batch {
+	struct brow	*rows;
+	size_t		 n;
+	size_t		 cap;
+	uint64_t	 bytes;
+	uint64_t	 max_bytes;	/* effective byte limit */
+	uint64_t	 server_bytes;	/* 0: the server gave none */
+	int		 stop;		/* the byte limit was reached */
+	int		 oversize;	/* the first row alone is too big */
+	int64_t		 oversize_seq;
+	size_t		 oversize_len;
+};
+
+static struct {
+	struct kobangd		*kd;
+	int			 active;
+	char			*tenant;	/* NULL: none */
+	char			*device;	/* NULL: no identity yet */
+	struct ev_timer		 timer;
+	unsigned long long	 last_req_ms;	/* monotonic, 0: none yet */
+	unsigned long long	 next_ms;	/* monotonic, of the timer */
+	int			 running;	/* a sync request is out */
+	struct batch		 b;
+	unsigned int		 failures;	/* in a row */
+	uint32_t		 server_bytes;	/* last maxBatch*, 0: none */
+	uint32_t		 server_events;
+	uint32_t		 syncs;
+	int			 sync_ok;
+	int64_t			 sync_time;
+	char			 sync_msg[CTL_ERRLEN];
+	uint64_t		 npoison;	/* quarantined here */
+	char			 poison_msg[CTL_ERRLEN];
+} sy;
+
+static void	sync_round(void);
+static void	schedule(unsigned long long);
+
+static struct store *
+sync_store(void)
+{
+	return (sensor_store_handle());
+}
+
+static int64_t
+now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static void
+batch_clear(struct batch *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->n; i++) {
+		free(b->rows[i].device_id);
+		free(b->rows[i].payload);
+	}
+	free(b->rows);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Copy each ready row in while the byte limit allows (9.3 step 2). */
+static int
+batch_add(void *arg, const struct store_outbox_row *r)
+{
+	struct batch	*b = arg;
+	struct brow	*br, *nr;
+
+	if (b->n == 0 && b->server_bytes > 0 &&
+	    r->payload_len > b->server_bytes) {
+		/* The server said it would never take it: quarantine. */
+		b->oversize = 1;
+		b->oversize_seq = r->local_seq;
+		b->oversize_len = r->payload_len;
+		return (-1);
+	}
+	if (b->n > 0 && b->bytes + r->payload_len > b->max_bytes) {
+		b->stop = 1;
+		return (-1);
+	}
+	if (r->payload_hash == NULL || strlen(r->payload_hash) != 64 ||
+	    r->payload_len == 0) {
+		log_warnx("sync: outbox row %lld malformed",
+		    (long long)r->local_seq);
+		return (-1);
+	}
+	if (b->n == b->cap) {
+		nr = recallocarray(b->rows, b->cap, b->cap ? b->cap * 2 : 16,
+		    sizeof(*nr));
+		if (nr == NULL)
+			return (-1);
+		b->rows = nr;
+		b->cap = b->cap ? b->cap * 2 : 16;
+	}
+	br = &b->rows[b->n];
+	memset(br, 0, sizeof(*br));
+	strlcpy(br->event_id, r->event_id, sizeof(br->event_id));
+	strlcpy(br->hash, r->payload_hash, sizeof(br->hash));
+	if ((br->device_id = strdup(r->device_id)) == NULL ||
+	    (br->payload = malloc(r->payload_len)) == NULL) {
+		free(br->device_id);
+		return (-1);
+	}
+	memcpy(br->payload, r->payload, r->payload_len);
+	br->attempts = r->attempts;
+	br->ev.event_id = br->event_id;
+	br->ev.device_id = br->device_id;
+	br->ev.local_seq = r->local_seq;
+	br->ev.surface = surface_name(r->surface);
+	br->ev.kind = change_kind_name(r->kind);
+	br->ev.observed_ms = r->observed_ms;
+	br->ev.collected_ms = r->collected_ms;
+	br->ev.payload_hash = br->hash;
+	br->ev.payload = br->payload;
+	br->ev.payload_len = r->payload_len;
+	b->bytes += r->payload_len;
+	b->n++;
+	return (0);
+}
+
+/* The smaller of the configuration's limit and the server's, >= 1. */
+static uint64_t
+limit_of(long long conf, uint32_t server)
+{
+	uint64_t	l = conf > 0 ? (uint64_t)conf : 1;
+
+	if (server > 0 && server < l)
+		l = server;
+	return (l);
+}
+
+/*
+ * 9.6 with full jitter: the cap doubles from retryBaseSeconds per
+ * attempt up to retryMaxSeconds, the delay is uniform in [1, cap];
+ * the server's retry-after (capped at retryMaxSeconds) wins if given.
+ */
+static long long
+retry_delay(int64_t attempts, long long retry_after)
+{
+	const struct config_sync	*sc = &sy.kd->conf->sync;
+	long long			 cap;
+	int64_t				 i;
+
+	if (retry_after > 0)
+		return (retry_after < sc->retry_max_seconds ? retry_after :
+		    sc->retry_max_seconds);
+	cap = sc->retry_base_seconds;
+	for (i = 0; i < attempts && cap < sc->retry_max_seconds; i++)
+		cap *= 2;
+	if (cap > sc->retry_max_seconds)
+		cap = sc->retry_max_seconds;
+	if (cap < 1)
+		cap = 1;
+	return (1 + (long long)arc4random_uniform((uint32_t)cap));
+}
+
+static int64_t *
+batch_seqs(const struct batch *b)
+{
+	int64_t	*v;
+	size_t	 i;
+
+	if ((v = calloc(b->n ? b->n : 1, sizeof(*v))) == NULL)
+		return (NULL);
+	for (i = 0; i < b->n; i++)
+		v[i] = b->rows[i].ev.local_seq;
+	return (v);
+}
+
+/* Every row of the batch still in flight back to pending, later. */
+static long long
+batch_reschedule(struct store *st, long long retry_after)
+{
+	int64_t		*seqs, a = 0;
+	long long	 d;
+	size_t		 i;
+
+	for (i = 0; i < sy.b.n; i++)
+		if (sy.b.rows[i].attempts > a)
+			a = sy.b.rows[i].attempts;
+	d = retry_delay(a, retry_after);
+	if ((seqs = batch_seqs(&sy.b)) == NULL)
+		fatal(NULL);
+	if (store_outbox_reschedule(st, sy.device, seqs, sy.b.n,
+	    now_ms() + d * 1000, now_ms()) == -1)
+		log_warnx("sync: cannot reschedule the batch; it is retried "
+		    "after a restart");
+	free(seqs);
+	return (d);
+}
+
+static void
+apply_response(struct store *st, const struct proto_sync_resp *r)
+{
+	int64_t		 n = 0, m = 0, p = 0, now = now_ms();
+	long long	 d = 0;
+
+	if (r->accepted_through > 0 && store_outbox_ack_through(st,
+	    sy.device, r->accepted_through, now, &n) == -1)
+		log_warnx("sync: cannot record the acks");
+	if (r->naccepted > 0 && store_outbox_set_state(st, sy.device,
+	    r->accepted, r->naccepted, OUTBOX_ACKED, now, &m) == -1)
+		log_warnx("sync: cannot record the acks");
+	if (r->nrejected > 0) {
+		if (store_outbox_set_state(st, sy.device, r->rejected,
+		    r->nrejected, OUTBOX_POISON, now, &p) == -1)
+			log_warnx("sync: cannot record the rejections");
+		log_warnx("sync: the server rejected %zu events; they are "
+		    "quarantined", r->nrejected);
+	}
+	/* The rows the response left open; the others are no longer in flight. */
+	d = batch_reschedule(st, r->retry_after);
+	sy.server_bytes = r->max_batch_bytes;
+	sy.server_events = r->max_batch_events;
+	snprintf(sy.sync_msg, sizeof(sy.sync_msg), "%zu sent, %lld acked, "
+	    "%zu rejected%s", sy.b.n, (long long)(n + m), r->nrejected,
+	    r->retry_after > 0 ? ", server asked to wait" : "");
+	log_info("sync: %s", sy.sync_msg);
+	(void)d;
+	if (r->full_resnapshot_requested) {
+		log_info("sync: the server asked for a full rescan");
+		sensor_scan_now(sy.kd, -1);
+	}
+	if (r->config_update_available)
+		log_info("sync: the server has a configuration update");
+}
+
+static void
+synced(struct kobangd *kd, struct tresult *res, void *arg)
+{
+	struct proto_sync_resp	 r;
+	struct store		*st = sync_store();
+	char			 err[256];
+	long long		 d;
+
+	(void)kd;
+	(void)arg;
+	sy.running = 0;
+	sy.syncs++;
+	sy.sync_time = (int64_t)time(NULL);
+	sy.sync_ok = 0;
+	if (st == NULL) {
+		batch_clear(&sy.b);
+		return;
+	}
+	if (res->error != TR_OK) {
+		snprintf(sy.sync_msg, sizeof(sy.sync_msg), "%s", res->msg);
+		goto fail;
+	}
+	if (proto_sync_response((const char *)res->body, res->body_len, &r,
+	    err, sizeof(err)) == -1) {
+		snprintf(sy.sync_msg, sizeof(sy.sync_msg), "malformed "
+		    "response: %.200s", err);
+		goto fail;
+	}
+	sy.sync_ok = 1;
+	sy.failures = 0;
+	apply_response(st, &r);
+	proto_sync_response_free(&r);
+	batch_clear(&sy.b);
+	/* More due: go on at the once-a-second pace, else the interval. */
+	schedule(0);
+	return;
+ fail:
+	sy.failures++;
+	d = batch_reschedule(st, res->retry_after > 0 ? res->retry_after : 0);
+	log_warnx("sync: upload failed: %s; %zu events again in %lld s",
+	    sy.sync_msg, sy.b.n, d);
+	batch_clear(&sy.b);
+	schedule((unsigned long long)d * 1000);
+}
+
+static void
+quarantine(struct store *st, const struct batch *b)
+{
+	int64_t	seq = b->oversize_seq;
+
+	snprintf(sy.poison_msg, sizeof(sy.poison_msg), "event %lld: %zu "
+	    "payload bytes exceed the server's batch limit of %llu",
+	    (long long)seq, b->oversize_len,
+	    (unsigned long long)b->server_bytes);
+	log_warnx("sync: quarantined %s", sy.poison_msg);
+	if (store_outbox_set_state(st, sy.device, &seq, 1, OUTBOX_POISON,
+	    now_ms(), NULL) == 0)
+		sy.npoison++;
+}
+
+void
+sync_health(struct proto_health *h)
+{
+	struct store_outbox_stats	 os;
+	struct store			*st = sync_store();
+
+	h->backlog_events = h->backlog_bytes = 0;
+	if (st == NULL || sy.device == NULL ||
+	    store_outbox_stats(st, sy.device, &os) == -1)
+		return;
+	h->backlog_events = os.backlog_events;
+	h->backlog_bytes = os.backlog_bytes;
+}
+
+/* Select, mark and send one batch; 1 sent, 0 nothing due, -1 busy. */
+static int
+send_batch(struct store *st)
+{
+	const struct config_sync	*sc = &sy.kd->conf->sync;
+	struct proto_health		 h;
+	struct proto_sync_event		*ev;
+	struct jsonw			 w;
+	int64_t				*seqs, last = 0;
+	uint64_t			 nev;
+	char				*body;
+	const char			*s;
+	size_t				 len, i;
+	int				 tries;
+
+	nev = limit_of(sc->max_batch_events, sy.server_events);
+	for (tries = 0; tries < 16; tries++) {
+		batch_clear(&sy.b);
+		sy.b.max_bytes = limit_of(sc->max_batch_bytes,
+		    sy.server_bytes);
+		sy.b.server_bytes = sy.server_bytes;
+		if (store_outbox_ready(st, sy.device, now_ms(), nev,
+		    batch_add, &sy.b) == -1 && !sy.b.stop && !sy.b.oversize) {
+			batch_clear(&sy.b);
+			return (-1);
+		}
+		if (!sy.b.oversize)
+			break;
+		quarantine(st, &sy.b);
+	}
+	if (sy.b.n == 0)
+		return (0);
+	if ((seqs = batch_seqs(&sy.b)) == NULL)
+		fatal(NULL);
+	if (store_outbox_set_state(st, sy.device, seqs, sy.b.n,
+	    OUTBOX_INFLIGHT, now_ms(), NULL) == -1) {
+		free(seqs);
+		batch_clear(&sy.b);
+		return (-1);
+	}
+	free(seqs);
+	/* 9.3 step 5: after the batch is in flight. */
+	if (store_outbox_last_acked(st, sy.device, &last) == -1)
+		last = 0;
+	sync_health(&h);
+	if ((ev = calloc(sy.b.n, sizeof(*ev))) == NULL)
+		fatal(NULL);
+	for (i = 0; i < sy.b.n; i++)
+		ev[i] = sy.b.rows[i].ev;
+	jsonw_init(&w, JSONW_ESCAPE_SLASH);
+	if (proto_sync_request(&w, sy.tenant, sy.device, last, ev, sy.b.n,
+	    &h) == -1 || (s = jsonw_result(&w, &len)) == NULL) {
+		free(ev);
+		jsonw_free(&w);
+		log_warnx("sync: cannot encode the batch");
+		batch_reschedule(st, 0);
+		batch_clear(&sy.b);
+		return (-1);
+	}
+	free(ev);
+	if ((body = malloc(len + 1)) == NULL)
+		fatal(NULL);
+	memcpy(body, s, len + 1);
+	jsonw_free(&w);
+	if (transport_post(PROTO_SYNC, body, len, synced, NULL) == -1) {
+		log_warnx("sync: cannot queue the batch");
+		batch_reschedule(st, 0);
+		batch_clear(&sy.b);
+		return (-1);
+	}
+	sy.running = 1;
+	log_debug("sync: %zu events, %llu bytes, sequences %lld..%lld",
+	    sy.b.n, (unsigned long long)sy.b.bytes,
+	    (long long)sy.b.rows[0].ev.local_seq,
+	    (long long)sy.b.rows[sy.b.n - 1].ev.local_seq);
+	return (1);
+}
+
+static void
+sync_round(void)
+{
+	struct store	*st;
+	char		 err[CTL_ERRLEN];
+	int		 r;
+
+	if (!sy.active || sy.running)
+		return;
+	sy.last_req_ms = ev_now_ms();
+	if (sy.device == NULL || (st = sync_store()) == NULL) {
+		schedule(0);
+		return;
+	}
+	if ((r = send_batch(st)) == 1)
+		return;
+	if (r == -1) {
+		schedule(SYNC_BUSY_MS);
+		return;
+	}
+	/* 10.1 step 3: nothing due, a check-in. */
+	if (enroll_checkin(sy.kd, err, sizeof(err)) == -1)
+		log_debug("sync: no check-in: %s", err);
+	schedule(0);
+}
+
+static void
+timer_cb(void *arg)
+{
+	(void)arg;
+	sy.next_ms = 0;
+	sync_round();
+}
+
+/*
+ * The next round: after delay_ms if given, else at the earliest of the
+ * interval and the first pending row's due time; never sooner than a
+ * second after the last request.
+ */
+static void
+schedule(unsigned long long delay_ms)
+{
+	struct store		*st = sync_store();
+	unsigned long long	 now = ev_now_ms(), d, gap;
+	int64_t			 due, wall;
+
+	if (!sy.active)
+		return;
+	if (delay_ms == 0) {
+		d = (unsigned long long)sy.kd->conf->sync.
+		    check_in_interval_seconds * 1000;
+		if (st != NULL && sy.device != NULL &&
+		    store_outbox_next_due(st, sy.device, &due) == 0 &&
+		    due >= 0) {
+			wall = now_ms();
+			if (due <= wall)
+				d = 0;
+			else if ((unsigned long long)(due - wall) < d)
+				d = (unsigned long long)(due - wall);
+		}
+	} else
+		d = delay_ms;
+	gap = sy.last_req_ms + SYNC_MIN_GAP_MS;
+	if (sy.last_req_ms != 0 && now + d < gap)
+		d = gap - now;
+	ev_timer_del(&sy.timer);
+	sy.next_ms = now + d;
+	ev_timer_add(&sy.timer, d);
+}
+
+void
+sync_kick(struct kobangd *kd)
+{
+	(void)kd;
+	if (!sy.active || sy.running)
+		return;
+	ev_timer_del(&sy.timer);
+	schedule(1);
+}
+
+void
+sync_identity(struct kobangd *kd, const char *tenant, const char *device)
+{
+	struct config_sync	*sc = &kd->conf->sync;
+
+	if (!sy.active)
+		return;
+	free(sy.tenant);
+	free(sy.device);
+	sy.tenant = sy.device = NULL;
+	if ((tenant != NULL && (sy.tenant = strdup(tenant)) == NULL) ||
+	    (sy.device = strdup(device)) == NULL)
+		fatal(NULL);
+	/* 4.5: the enrolled identity is the effective one. */
+	if (sc->device_id == NULL || strcmp(sc->device_id, device) != 0) {
+		free(sc->device_id);
+		if ((sc->device_id = strdup(device)) == NULL)
+			fatal(NULL);
+	}
+	if (tenant != NULL && (sc->tenant_id == NULL ||
+	    strcmp(sc->tenant_id, tenant) != 0)) {
+		free(sc->tenant_id);
+		if ((sc->tenant_id = strdup(tenant)) == NULL)
+			fatal(NULL);
+	}
+	sync_kick(kd);
+}
+
+void
+sync_init(struct kobangd *kd)
+{
+	struct ctl_identity	 id;
+	struct store		*st;
+	int64_t			 n = 0;
+
+	sy.kd = kd;
+	ev_timer_init(&sy.timer, timer_cb, NULL);
+	if (!kd->conf->sync.enabled || !transport_active())
+		return;
+	sy.active = 1;
+	/* spec/README.md: rows in flight at a crash are sent again. */
+	if ((st = sync_store()) != NULL &&
+	    store_outbox_recover(st, now_ms(), &n) == 0 && n > 0)
+		log_info("sync: %lld events in flight at the last stop are "
+		    "pending again", (long long)n);
+	memset(&id, 0, sizeof(id));
+	enroll_identity(kd, &id);
+	if (id.enrolled && id.device[0] != '\0')
+		sync_identity(kd, id.tenant[0] != '\0' ? id.tenant : NULL,
+		    id.device);
+	else if (kd->conf->sync.device_id != NULL &&
+	    kd->conf->sync.sensor_token != NULL)
+		sync_identity(kd, kd->conf->sync.tenant_id,
+		    kd->conf->sync.device_id);
+	else
+		schedule(0);
+}
+
+void
+sync_shutdown(struct kobangd *kd)
+{
+	(void)kd;
+	ev_timer_del(&sy.timer);
+	batch_clear(&sy.b);
+	free(sy.tenant);
+	free(sy.device);
+	memset(&sy, 0, sizeof(sy));
+}
+
+static void
+fill_ctl(struct ctl_sync *cs)
+{
+	struct store_outbox_stats	 os;
+	struct ctl_identity		 id;
+	struct store			*st = sync_store();
+	unsigned long long		 now = ev_now_ms();
+	int64_t				 due;
+
+	memset(cs, 0, sizeof(*cs));
+	cs->active = sy.active;
+	cs->running = sy.running;
+	memset(&id, 0, sizeof(id));
+	enroll_identity(sy.kd, &id);
+	cs->enrolled = id.enrolled;
+	cs->checkin_ok = id.checkin_ok;
+	cs->checkin_time = id.checkin_time;
+	cs->checkins = id.checkins;
+	strlcpy(cs->checkin, id.checkin, sizeof(cs->checkin));
+	strlcpy(cs->generation, id.generation, sizeof(cs->generation));
+	if (sy.device != NULL)
+		strlcpy(cs->device, sy.device, sizeof(cs->device));
+	cs->syncs = sy.syncs;
+	cs->sync_ok = sy.sync_ok;
+	cs->sync_time = sy.sync_time;
+	strlcpy(cs->sync, sy.sync_msg, sizeof(cs->sync));
+	cs->failures = sy.failures;
+	cs->max_bytes = (int64_t)limit_of(sy.kd->conf->sync.max_batch_bytes,
+	    sy.server_bytes);
+	cs->max_events = (int64_t)limit_of(
+	    sy.kd->conf->sync.max_batch_events, sy.server_events);
+	cs->next_round_in = -1;
+	if (sy.active && ev_timer_pending(&sy.timer))
+		cs->next_round_in = sy.next_ms > now ?
+		    (int64_t)((sy.next_ms - now + 999) / 1000) : 0;
+	cs->next_due_in = -1;
+	cs->oldest_pending_age = -1;
+	strlcpy(cs->poison_reason, sy.poison_msg, sizeof(cs->poison_reason));
+	if (st == NULL || sy.device == NULL)
+		return;
+	if (store_outbox_stats(st, sy.device, &os) == 0) {
+		cs->backlog_events = os.backlog_events;
+		cs->backlog_bytes = os.backlog_bytes;
+		cs->pending = os.pending;
+		cs->inflight = os.inflight;
+		cs->acked = os.acked;
+		cs->poison = os.poison;
+		if (os.pending > 0)
+			cs->oldest_pending_age = (now_ms() -
+			    os.oldest_pending_ms) / 1000;
+	}
+	if (store_outbox_next_due(st, sy.device, &due) == 0 && due >= 0)
+		cs->next_due_in = due <= now_ms() ? 0 :
+		    (due - now_ms() + 999) / 1000;
+}
+
+int
+sync_ctl(struct kobangd *kd, struct imsgbuf *ibuf, uid_t uid,
+    struct imsg *imsg, char *err, size_t errlen)
+{
+	struct ctl_sync	cs;
+
+	if (imsg_get_len(imsg) != 0) {
+		snprintf(err, errlen, "malformed request");
+		return (-1);
+	}
+	switch (imsg_get_type(imsg)) {
+	case IMSG_CTL_SHOW_SYNC:
+		fill_ctl(&cs);
+		if (imsg_compose(ibuf, IMSG_CTL_SYNC_STATE, 0, 0, -1, &cs,
+		    sizeof(cs)) == -1)
+			break;
+		return (imsg_compose(ibuf, IMSG_CTL_END, 0, 0, -1, NULL, 0));
+	case IMSG_CTL_SYNC:
+		if (uid != 0) {
+			snprintf(err, errlen, "permission denied");
+			return (-1);
+		}
+		if (!sy.active) {
+			snprintf(err, errlen, "sync is not enabled and "
+			    "configured");
+			return (-1);
+		}
+		if (sy.device == NULL) {
+			snprintf(err, errlen, "not enrolled");
+			return (-1);
+		}
+		if (sy.running) {
+			snprintf(err, errlen, "a sync is under way");
+			return (-1);
+		}
+		/* Forced: now, but never two requests within a second. */
+		sync_kick(kd);
+		return (imsg_compose(ibuf, IMSG_CTL_END, 0, 0, -1, NULL, 0));
+	default:
+		snprintf(err, errlen, "unknown request");
+		return (-1);
+	}
+	snprintf(err, errlen, "out of memory");
+	return (-1);
+}

@@ -1,0 +1,41 @@
+/*
+ * The sync round, in the parent (PROTOCOL.md 6, 9, 10; spec/README.md):
+ * on the check-in interval, right after enrollment and on "kobanctl
+ * sync", one exchange: a batch of due outbox rows to the sync route,
+ * or, with nothing due, a check-in.  Acks are scoped by device id;
+ * batch limits are the smaller of the configuration's and the server's
+ * last; Retry-After and retryAfterSeconds are honoured; failures back
+ * off exponentially with full jitter; no request leaves faster than
+ * once a second.  Rows in flight at a crash go back to pending at start.
+ */
+#ifndef KOBANGD_SYNC_H
+#define KOBANGD_SYNC_H
+
+#include <sys/types.h>
+
+#include <stddef.h>
+
+struct kobangd;
+struct imsg;
+struct imsgbuf;
+struct proto_health;
+
+/* After sensor_init() and enroll_init(). */
+void	sync_init(struct kobangd *);
+void	sync_shutdown(struct kobangd *);
+/*
+ * The identity is known (stored at start, or just enrolled): it becomes
+ * the effective sync.tenantID and sync.deviceID unless the YAML set them
+ * (so the sensor writes outbox rows), and a round starts soon.
+ */
+void	sync_identity(struct kobangd *, const char *tenant,
+	    const char *device);
+/* Start a round as soon as the once-a-second rule allows. */
+void	sync_kick(struct kobangd *);
+/* 6.1 for this device (0/0 without an outbox). */
+void	sync_health(struct proto_health *);
+/* IMSG_CTL_SHOW_SYNC from a reader, IMSG_CTL_SYNC from root; 0 or -1. */
+int	sync_ctl(struct kobangd *, struct imsgbuf *, uid_t, struct imsg *,
+	    char *, size_t);
+
+#endif
