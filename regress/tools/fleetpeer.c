@@ -2,7 +2,7 @@
  * fleetpeer: a Fleet test peer for the end-to-end tests.  HTTPS with
  * libtls on 127.0.0.1 only, one connection at a time, keep-alive.
  *
- *	fleetpeer -d dir [-D] [-m mode] [-T sensor-token]
+ *	fleetpeer -d dir [-D] [-m mode] [-o dump] [-T sensor-token]
  *
  * dir holds what the test generated with openssl(1): ca.pem and ca.key
  * (the CA that issues and verifies client certificates), server.pem and
@@ -23,6 +23,17 @@
  * or, without a certificate, the sensor token given with -T.  It prints
  * the certificate's key digest, so the test can compare it with the key
  * on disk, and whether a sensor token header came too.
+ *
+ * POST .../api/sensor/v1/sync: the same certificate check (the body's
+ * tenant and device must be the certificate's); every key, type and
+ * value of PROTOCOL.md 6.4 and 6.5 checked (exactly the stated keys,
+ * uppercase UUIDs, agent timestamps, canonical base64, the payload's
+ * SHA-256, a strict and canonical protobuf decode agreeing with the
+ * event's surface and kind).  A malformed request gets 400; a bad event
+ * is rejected alone.  Events are held once by event id (a re-sent one
+ * is acknowledged as a duplicate); acceptedThroughLocalSequence is the
+ * highest sequence held without a gap.  With -o, every held event is
+ * written to the dump file after each request (see dump_held).
  *
  * Fault modes (-m) for every 200 answer: busy (503 with Retry-After:
  * 120 instead), badjson (not JSON), closemid
@@ -62,11 +73,13 @@
 #include "compat.h"
 #include "jsonr.h"
 #include "jsonw.h"
+#include "pb.h"
 #include "proto.h"
 #include "sha256.h"
+#include "vocab.h"
 
 #define MAX_HEAD	65536
-#define MAX_BODY	(1024 * 1024)
+#define MAX_BODY	(8 * 1024 * 1024)
 #define MAX_TOKENS	64
 #define MAX_DEVICES	64
 #define HUGE_BYTES	(50 * 1024 * 1024)
@@ -537,6 +550,497 @@ checkin(struct tls *t, const char *body, size_t len, int has_token,
 	return (respond_ok(t, out));
 }
 
+/*
+ * The client certificate's device and tenant, if the CA issued it for a
+ * device the peer enrolled with that key.  0, or -1 (nothing usable).
+ */
+static int
+cert_identity(struct tls *t, char *cn, size_t cnlen, char *o, size_t olen,
+    char spki[65])
+{
+	const uint8_t	*pem;
+	size_t		 pemlen;
+	BIO		*b;
+	X509		*x = NULL;
+	EVP_PKEY	*pk;
+	int		 i;
+
+	if (!tls_peer_cert_provided(t))
+		return (-1);
+	pem = tls_peer_cert_chain_pem(t, &pemlen);
+	if (pem != NULL && (b = BIO_new_mem_buf(pem, (int)pemlen)) != NULL) {
+		x = PEM_read_bio_X509(b, NULL, NULL, NULL);
+		BIO_free(b);
+	}
+	if (x == NULL)
+		return (-1);
+	name_entry(X509_get_subject_name(x), NID_commonName, cn, cnlen);
+	name_entry(X509_get_subject_name(x), NID_organizationName, o, olen);
+	pk = X509_get_pubkey(x);
+	spki_hex(pk, spki);
+	EVP_PKEY_free(pk);
+	X509_free(x);
+	for (i = 0; i < ndevices; i++)
+		if (strcmp(devices[i].id, cn) == 0 &&
+		    strcmp(devices[i].spki, spki) == 0)
+			return (0);
+	return (-1);
+}
+
+/* What the peer holds: every event once, by event id. */
+struct held {
+	char		 event_id[40];
+	char		 device[64];
+	int64_t		 seq;
+	char		 hash[65];
+	char		 surface[32];
+	char		 kind[16];
+	struct pb_payload p;
+};
+
+static struct held	*held;
+static size_t		 nheld, held_cap;
+static const char	*dump_path;
+
+static struct held *
+held_find(const char *event_id)
+{
+	size_t	i;
+
+	for (i = 0; i < nheld; i++)
+		if (strcmp(held[i].event_id, event_id) == 0)
+			return (&held[i]);
+	return (NULL);
+}
+
+static int
+held_has_seq(const char *device, int64_t seq)
+{
+	size_t	i;
+
+	for (i = 0; i < nheld; i++)
+		if (held[i].seq == seq && strcmp(held[i].device, device) == 0)
+			return (1);
+	return (0);
+}
+
+static const char *
+nn(const char *s)
+{
+	return (s != NULL ? s : "");
+}
+
+/*
+ * One line per held event in sequence order, tab-separated:
+ *	item	seq	eventId	surface	kind	itemId	name	version
+ *	finding	seq	eventId	surface	kind	itemId	ruleId	severity
+ * written to a temporary file and renamed, so a reader never sees half.
+ */
+static int
+held_cmp(const void *a, const void *b)
+{
+	const struct held	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(x->device, y->device)) != 0)
+		return (c);
+	return (x->seq < y->seq ? -1 : x->seq > y->seq);
+}
+
+static void
+dump_held(void)
+{
+	char	 tmp[1100];
+	FILE	*f;
+	size_t	 i;
+
+	if (dump_path == NULL)
+		return;
+	qsort(held, nheld, sizeof(*held), held_cmp);
+	snprintf(tmp, sizeof(tmp), "%s.tmp", dump_path);
+	if ((f = fopen(tmp, "w")) == NULL)
+		err(1, "%s", tmp);
+	for (i = 0; i < nheld; i++) {
+		if (held[i].p.has_item)
+			fprintf(f, "item\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			    (long long)held[i].seq, held[i].event_id,
+			    held[i].surface, held[i].kind,
+			    nn(held[i].p.item.item_id),
+			    nn(held[i].p.item.name),
+			    nn(held[i].p.item.version));
+		else
+			fprintf(f, "finding\t%lld\t%s\t%s\t%s\t%s\t%s\t%s\n",
+			    (long long)held[i].seq, held[i].event_id,
+			    held[i].surface, held[i].kind,
+			    nn(held[i].p.finding.item_id),
+			    nn(held[i].p.finding.rule_id),
+			    nn(held[i].p.finding.severity));
+	}
+	if (fclose(f) == EOF || rename(tmp, dump_path) == -1)
+		err(1, "%s", dump_path);
+}
+
+static int
+is_uuid_upper(const char *s)
+{
+	size_t	i;
+
+	if (strlen(s) != 36)
+		return (0);
+	for (i = 0; i < 36; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return (0);
+		} else if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'A' && s[i] <= 'F')))
+			return (0);
+	}
+	return (1);
+}
+
+/* YYYY-MM-DDTHH:MM:SS.mmmZ, PROTOCOL.md 3.1. */
+static int
+is_agent_time(const char *s)
+{
+	static const char	pat[] = "dddd-dd-ddTdd:dd:dd.dddZ";
+	size_t			i;
+
+	if (strlen(s) != sizeof(pat) - 1)
+		return (0);
+	for (i = 0; i < sizeof(pat) - 1; i++)
+		if (pat[i] == 'd' ? !(s[i] >= '0' && s[i] <= '9') :
+		    s[i] != pat[i])
+			return (0);
+	return (1);
+}
+
+static int
+is_hex64(const char *s)
+{
+	size_t	i;
+
+	if (strlen(s) != 64)
+		return (0);
+	for (i = 0; i < 64; i++)
+		if (!((s[i] >= '0' && s[i] <= '9') ||
+		    (s[i] >= 'a' && s[i] <= 'f')))
+			return (0);
+	return (1);
+}
+
+static int
+member_str(struct jsonr *jr, int obj, const char *key, char *buf,
+    size_t len)
+{
+	int	t;
+
+	if ((t = jsonr_get(jr, obj, key)) == -1 ||
+	    jsonr_type(jr, t) != JSONR_STRING ||
+	    jsonr_string(jr, t, buf, len, NULL) == -1)
+		return (-1);
+	return (0);
+}
+
+/* Exactly these keys in object obj, no other. */
+static int
+only_keys(struct jsonr *jr, int obj, const char *const *keys, size_t n)
+{
+	size_t	i, found = 0;
+
+	for (i = 0; i < n; i++)
+		if (jsonr_get(jr, obj, keys[i]) != -1)
+			found++;
+	return (found == n && jsonr_size(jr, obj) == (int)n ? 0 : -1);
+}
+
+/*
+ * One SyncEventRequest, checked against PROTOCOL.md 6.5 and 7.  0 with
+ * ev filled (its payload decoded), or -1 with the reason in why.
+ */
+static int
+check_event(struct jsonr *jr, int e, const char *device, struct held *ev,
+    char *why, size_t whylen)
+{
+	static const char *const keys[] = { "eventId", "deviceId",
+	    "localSequence", "surface", "kind", "observedAt", "collectedAt",
+	    "payloadHash", "payload" };
+	char		 dev[256], t1[64], t2[64], hash[65];
+	char		*b64 = NULL, perr[128];
+	uint8_t		*raw = NULL;
+	size_t		 len;
+	long long	 n;
+	int		 t, ret = -1;
+
+	memset(ev, 0, sizeof(*ev));
+	if (jsonr_type(jr, e) != JSONR_OBJECT ||
+	    only_keys(jr, e, keys, sizeof(keys) / sizeof(keys[0])) == -1) {
+		snprintf(why, whylen, "event keys");
+		return (-1);
+	}
+	if (member_str(jr, e, "eventId", ev->event_id,
+	    sizeof(ev->event_id)) == -1 || !is_uuid_upper(ev->event_id)) {
+		snprintf(why, whylen, "eventId");
+		return (-1);
+	}
+	if (member_str(jr, e, "deviceId", dev, sizeof(dev)) == -1 ||
+	    strcmp(dev, device) != 0) {
+		snprintf(why, whylen, "event deviceId");
+		return (-1);
+	}
+	strlcpy(ev->device, dev, sizeof(ev->device));
+	if ((t = jsonr_get(jr, e, "localSequence")) == -1 ||
+	    jsonr_int64(jr, t, 1, INT64_MAX, &ev->seq) == -1) {
+		snprintf(why, whylen, "localSequence");
+		return (-1);
+	}
+	if (member_str(jr, e, "surface", ev->surface,
+	    sizeof(ev->surface)) == -1 ||
+	    surface_from_name(ev->surface) == -1) {
+		snprintf(why, whylen, "surface");
+		return (-1);
+	}
+	if (member_str(jr, e, "kind", ev->kind, sizeof(ev->kind)) == -1 ||
+	    change_kind_from_name(ev->kind) == -1) {
+		snprintf(why, whylen, "kind");
+		return (-1);
+	}
+	if (member_str(jr, e, "observedAt", t1, sizeof(t1)) == -1 ||
+	    member_str(jr, e, "collectedAt", t2, sizeof(t2)) == -1 ||
+	    !is_agent_time(t1) || !is_agent_time(t2)) {
+		snprintf(why, whylen, "timestamps");
+		return (-1);
+	}
+	if (member_str(jr, e, "payloadHash", ev->hash,
+	    sizeof(ev->hash)) == -1 || !is_hex64(ev->hash)) {
+		snprintf(why, whylen, "payloadHash");
+		return (-1);
+	}
+	if ((t = jsonr_get(jr, e, "payload")) == -1 ||
+	    jsonr_type(jr, t) != JSONR_STRING ||
+	    (b64 = malloc(MAX_BODY)) == NULL ||
+	    jsonr_string(jr, t, b64, MAX_BODY, &len) == -1 ||
+	    (raw = malloc(b64_declen(len) + 1)) == NULL ||
+	    (n = b64_decode(b64, len, raw, b64_declen(len))) <= 0) {
+		snprintf(why, whylen, "payload base64");
+		goto out;
+	}
+	if (sha256_hex(raw, (size_t)n, hash) == -1 ||
+	    strcmp(hash, ev->hash) != 0) {
+		snprintf(why, whylen, "payloadHash mismatch");
+		goto out;
+	}
+	if (pb_decode_payload(raw, (size_t)n, &ev->p, perr,
+	    sizeof(perr)) == -1) {
+		snprintf(why, whylen, "payload: %s", perr);
+		goto out;
+	}
+	if (!ev->p.canonical) {
+		snprintf(why, whylen, "payload not canonical");
+		goto out_pb;
+	}
+	if (ev->p.has_finding ? strcmp(ev->kind, "modified") != 0 ||
+	    strcmp(nn(ev->p.finding.surface), ev->surface) != 0 :
+	    strcmp(nn(ev->p.item.surface), ev->surface) != 0) {
+		snprintf(why, whylen, "payload disagrees with the event");
+		goto out_pb;
+	}
+	ret = 0;
+	goto out;
+ out_pb:
+	pb_payload_free(&ev->p);
+ out:
+	free(b64);
+	free(raw);
+	return (ret);
+}
+
+static void
+put_ack(struct jsonw *w, const struct held *ev, int dup)
+{
+	jsonw_object_begin(w);
+	jsonw_key(w, "eventId");
+	jsonw_string(w, ev->event_id);
+	jsonw_key(w, "localSequence");
+	jsonw_int(w, ev->seq);
+	jsonw_key(w, "duplicate");
+	jsonw_bool(w, dup);
+	jsonw_object_end(w);
+}
+
+static int
+sync_route(struct tls *t, const char *body, size_t len)
+{
+	static const char *const keys[] = { "tenantId", "deviceId",
+	    "sensorVersion", "schemaVersion", "lastAckedLocalSequence",
+	    "events", "health" };
+	struct jsonr	 jr;
+	struct jsonw	 w;
+	struct held	*h;
+	char		 tenant[256], device[256], ver[256], cn[256], o[256];
+	char		 spki[65], why[160], now[32];
+	const char	*out;
+	int64_t		 v, through = 0, last_acked;
+	uint64_t	 u;
+	int		 a = -1, e, i, n = 0, hobj, ret, nnew = 0, ndup = 0;
+	int		 nrej = 0;
+	int		 tk;
+	struct tm	 tm;
+	time_t		 tt = time(NULL);
+	struct held	*batch = NULL;
+	int		*status = NULL;		/* 0 new, 1 dup, 2 rejected */
+
+	if (cert_identity(t, cn, sizeof(cn), o, sizeof(o), spki) == -1) {
+		say("sync refused: no known client certificate");
+		return (respond(t, 401, "{\"error\":\"unauthenticated\"}"));
+	}
+	if (jsonr_parse(&jr, body, len, 200000) == -1) {
+		say("sync refused: invalid JSON: %s", jr.err);
+		jsonr_free(&jr);
+		return (respond(t, 400, "{\"error\":\"json\"}"));
+	}
+	why[0] = '\0';
+	if (only_keys(&jr, 0, keys, sizeof(keys) / sizeof(keys[0])) == -1)
+		snprintf(why, sizeof(why), "top-level keys");
+	else if (member_str(&jr, 0, "tenantId", tenant, sizeof(tenant)) ||
+	    strcmp(tenant, o) != 0)
+		snprintf(why, sizeof(why), "tenantId");
+	else if (member_str(&jr, 0, "deviceId", device, sizeof(device)) ||
+	    strcmp(device, cn) != 0)
+		snprintf(why, sizeof(why), "deviceId is not the certificate's");
+	else if (member_str(&jr, 0, "sensorVersion", ver, sizeof(ver)) ||
+	    ver[0] == '\0')
+		snprintf(why, sizeof(why), "sensorVersion");
+	else if ((tk = jsonr_get(&jr, 0, "schemaVersion")) == -1 ||
+	    jsonr_int64(&jr, tk, 1, 1, &v) == -1)
+		snprintf(why, sizeof(why), "schemaVersion");
+	else if ((tk = jsonr_get(&jr, 0, "lastAckedLocalSequence")) == -1 ||
+	    jsonr_int64(&jr, tk, 0, INT64_MAX, &last_acked) == -1)
+		snprintf(why, sizeof(why), "lastAckedLocalSequence");
+	else if ((hobj = jsonr_get(&jr, 0, "health")) == -1 ||
+	    jsonr_type(&jr, hobj) != JSONR_OBJECT ||
+	    jsonr_size(&jr, hobj) != 2 ||
+	    (tk = jsonr_get(&jr, hobj, "syncBacklogEvents")) == -1 ||
+	    jsonr_uint64(&jr, tk, UINT64_MAX, &u) == -1 ||
+	    (tk = jsonr_get(&jr, hobj, "syncBacklogBytes")) == -1 ||
+	    jsonr_uint64(&jr, tk, UINT64_MAX, &u) == -1)
+		snprintf(why, sizeof(why), "health");
+	else if ((a = jsonr_get(&jr, 0, "events")) == -1 ||
+	    jsonr_type(&jr, a) != JSONR_ARRAY ||
+	    (n = jsonr_size(&jr, a)) == 0)
+		snprintf(why, sizeof(why), "events");
+	if (why[0] != '\0') {
+		jsonr_free(&jr);
+		say("sync refused: %s", why);
+		return (respond(t, 400, "{\"error\":\"malformed request\"}"));
+	}
+	/* Every event is checked before any is taken. */
+	if ((batch = calloc((size_t)n, sizeof(*batch))) == NULL ||
+	    (status = calloc((size_t)n, sizeof(*status))) == NULL)
+		err(1, NULL);
+	for (i = 0, e = a + 1; i < n; i++, e = jsonr_skip(&jr, e)) {
+		if (check_event(&jr, e, device, &batch[i], why,
+		    sizeof(why)) == -1) {
+			say("sync event %d rejected: %s", i, why);
+			status[i] = 2;
+			nrej++;
+			/* Keep the sequence to name it in rejectedEvents. */
+			tk = jsonr_get(&jr, e, "localSequence");
+			if (tk == -1 || jsonr_int64(&jr, tk, 0, INT64_MAX,
+			    &batch[i].seq) == -1)
+				batch[i].seq = 0;
+			continue;
+		}
+		if ((h = held_find(batch[i].event_id)) != NULL) {
+			if (h->seq != batch[i].seq ||
+			    strcmp(h->hash, batch[i].hash) != 0)
+				say("sync: event %s came back changed",
+				    batch[i].event_id);
+			status[i] = 1;
+			ndup++;
+		} else if (held_has_seq(device, batch[i].seq)) {
+			say("sync: sequence %lld came with a new event id",
+			    (long long)batch[i].seq);
+			status[i] = 1;
+			ndup++;
+		}
+	}
+	jsonr_free(&jr);
+	for (i = 0; i < n; i++) {
+		if (status[i] != 0) {
+			if (status[i] != 2)
+				pb_payload_free(&batch[i].p);
+			continue;
+		}
+		if (nheld == held_cap) {
+			held_cap = held_cap ? held_cap * 2 : 256;
+			if ((held = reallocarray(held, held_cap,
+			    sizeof(*held))) == NULL)
+				err(1, NULL);
+		}
+		held[nheld++] = batch[i];
+		nnew++;
+	}
+	/* Acked through the highest sequence held without a gap. */
+	for (v = 1; held_has_seq(device, v); v++)
+		through = v;
+	dump_held();
+	jsonw_init(&w, JSONW_ESCAPE_SLASH);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "acceptedThroughLocalSequence");
+	jsonw_int(&w, through);
+	jsonw_key(&w, "acceptedEvents");
+	jsonw_array_begin(&w);
+	for (i = 0; i < n; i++)
+		if (status[i] != 2)
+			put_ack(&w, &batch[i], status[i] == 1);
+	jsonw_array_end(&w);
+	jsonw_key(&w, "rejectedEvents");
+	jsonw_array_begin(&w);
+	for (i = 0; i < n; i++) {
+		if (status[i] != 2)
+			continue;
+		jsonw_object_begin(&w);
+		jsonw_key(&w, "eventId");
+		jsonw_string(&w, batch[i].event_id);
+		jsonw_key(&w, "localSequence");
+		jsonw_int(&w, batch[i].seq);
+		jsonw_key(&w, "code");
+		jsonw_string(&w, "invalid_event");
+		jsonw_key(&w, "message");
+		jsonw_string(&w, "refused by fleetpeer");
+		jsonw_object_end(&w);
+	}
+	jsonw_array_end(&w);
+	gmtime_r(&tt, &tm);
+	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	jsonw_key(&w, "serverTime");
+	jsonw_string(&w, now);
+	jsonw_key(&w, "configGeneration");
+	jsonw_string(&w, "generation-1");
+	jsonw_key(&w, "configUpdateAvailable");
+	jsonw_bool(&w, 0);
+	jsonw_key(&w, "fullResnapshotRequested");
+	jsonw_bool(&w, 0);
+	jsonw_key(&w, "retryAfterSeconds");
+	jsonw_int(&w, 0);
+	jsonw_key(&w, "maxBatchBytes");
+	jsonw_int(&w, 524288);
+	jsonw_key(&w, "maxBatchEvents");
+	jsonw_int(&w, 500);
+	jsonw_object_end(&w);
+	if ((out = jsonw_result(&w, NULL)) == NULL)
+		errx(1, "jsonw");
+	say("sync ok device=%s events=%d new=%d duplicate=%d rejected=%d "
+	    "through=%lld lastAcked=%lld held=%zu conn=%u", device, n, nnew,
+	    ndup, nrej, (long long)through, (long long)last_acked, nheld,
+	    conn_no);
+	ret = respond_ok(t, out);
+	jsonw_free(&w);
+	free(batch);
+	free(status);
+	return (ret);
+}
+
 /* One request: 1 served (keep going), 0 the client left, -1 close. */
 static int
 serve_request(struct tls *t)
@@ -600,6 +1104,9 @@ serve_request(struct tls *t)
 	} else if (strlen(p) >= 23 && strcmp(p + strlen(p) - 23,
 	    "/api/sensor/v1/check-in") == 0)
 		ret = checkin(t, body, bl, has_token, tokv);
+	else if (strlen(p) >= 19 && strcmp(p + strlen(p) - 19,
+	    "/api/sensor/v1/sync") == 0)
+		ret = sync_route(t, body, bl);
 	else
 		ret = respond(t, 404, "{\"error\":\"no such route\"}");
 	explicit_bzero(body, bl);
@@ -620,7 +1127,7 @@ main(int argc, char *argv[])
 	char			 path[1024], path2[1024];
 	int			 ch, s, fd, one = 1;
 
-	while ((ch = getopt(argc, argv, "d:Dm:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:Dm:o:T:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -631,12 +1138,15 @@ main(int argc, char *argv[])
 		case 'm':
 			mode = optarg;
 			break;
+		case 'o':
+			dump_path = optarg;
+			break;
 		case 'T':
 			sensor_token = optarg;
 			break;
 		default:
 			errx(2, "usage: fleetpeer -d dir [-D] [-m mode] "
-			    "[-T token]");
+			    "[-o dump] [-T token]");
 		}
 	}
 	if (dir == NULL)
