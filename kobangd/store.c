@@ -2782,7 +2782,8 @@ store_outbox_set_state(struct store *st, const char *device_id,
 		break;
 	case OUTBOX_ACKED:
 		sql = "UPDATE outbox SET state = 'acked', updated_ms = ?3 "
-		    "WHERE " OB_DEV " AND local_seq = ?2 AND ?4 = ?4";
+		    "WHERE " OB_DEV " AND local_seq = ?2 AND "
+		    "state != 'acked' AND ?4 = ?4";
 		break;
 	case OUTBOX_POISON:
 		sql = "UPDATE outbox SET state = 'poison', updated_ms = ?3 "
