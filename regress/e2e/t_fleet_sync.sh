@@ -6,6 +6,9 @@
 # once by event id.  What it holds, replayed in sequence order, is the
 # inventory "kobanctl show inventory" shows, and its findings are the
 # daemon's; an edit arrives as a change; show sync accounts for it all.
+# Then faults: a response cut off after the peer took the batch (the
+# events come again, keep their ids, and are held once), and a 503 with
+# Retry-After, which the rows then wait for.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sensor_lib.sh"
 . "$(dirname "$0")/fleet.sh"
@@ -13,7 +16,7 @@
 make_users
 fleet_pki
 tok=$(fleet_token 600)
-fleet_start server -o "$T/held.tsv"
+fleet_start server -o "$T/held.tsv" -M "$T/mode"
 printf '%s\n' "$tok" >"$T/token"
 chmod 600 "$T/token"
 
@@ -31,7 +34,7 @@ sync:
   enabled: true
   endpoint: https://localhost:$PORT
   checkInIntervalSeconds: 3600
-  retryBaseSeconds: 60
+  retryBaseSeconds: 1
 YAML
 chmod 600 "$T/kobangd.yaml"
 
@@ -145,5 +148,44 @@ echo "$s" | jq -e '.sync and .lastSync.ok and .outbox.pending == 0 and
     fail "show sync: $s"
 ctl show sync | grep -q "^last sync: .* ok" || fail "human show sync"
 grep -q "duplicate=[1-9]" "$T/peer.log" && fail "an event was sent twice"
+
+bump() {
+	m=$(scans_of javascriptPackages)
+	lock left-pad 1.3.1 react 18.2.0 zod "$1" >"$H1/src/web/lock.tmp"
+	chown $U1 "$H1/src/web/lock.tmp"
+	mv "$H1/src/web/lock.tmp" "$H1/src/web/package-lock.json"
+	wait_scans javascriptPackages "$m"
+}
+
+# The response is cut off after the peer held the events.
+echo closemid >"$T/mode"
+bump 3.25.1
+ctl sync >/dev/null 2>&1 && fail "a cut-off response counted as a sync"
+grep -q "fault closemid sent" "$T/peer.log" || fail "no closemid fault"
+s=$(ctl -j show sync)
+echo "$s" | jq -e '(.lastSync.ok | not) and .lastSync.failuresInARow == 1
+    and .outbox.pending > 0 and .outbox.inFlight == 0' >/dev/null ||
+    fail "show sync after a failure: $s"
+rm -f "$T/mode"
+sleep 1
+drain
+grep -q "duplicate=[1-9]" "$T/peer.log" ||
+    fail "the batch was not sent again after the cut-off response"
+check_peer
+grep "zod" "$T/held.tsv" | grep -q "3.25.1" || fail "no zod 3.25.1"
+[ "$(ctl -j show sync | jq '.lastSync.failuresInARow')" -eq 0 ] ||
+    fail "failures not reset by a success"
+
+# 503 with Retry-After: 120: the rows wait that long, not the backoff.
+echo busy >"$T/mode"
+bump 3.25.2
+ctl sync >/dev/null 2>&1 && fail "a 503 counted as a sync"
+grep -q "fault busy sent" "$T/peer.log" || fail "no busy fault"
+due=$(ctl -j show sync | jq '.outbox.pending, .nextRowDueInSeconds' |
+    tr '\n' ' ')
+set -- $due
+[ "$1" -gt 0 ] && [ "$2" -ge 100 ] && [ "$2" -le 120 ] ||
+    fail "Retry-After not honoured (pending, due in: $due)"
+rm -f "$T/mode"
 no_token_anywhere "$tok"
 echo ok

@@ -2,7 +2,8 @@
  * fleetpeer: a Fleet test peer for the end-to-end tests.  HTTPS with
  * libtls on 127.0.0.1 only, one connection at a time, keep-alive.
  *
- *	fleetpeer -d dir [-D] [-m mode] [-o dump] [-T sensor-token]
+ *	fleetpeer -d dir [-D] [-m mode] [-M modefile] [-o dump]
+ *	    [-T sensor-token]
  *
  * dir holds what the test generated with openssl(1): ca.pem and ca.key
  * (the CA that issues and verifies client certificates), server.pem and
@@ -39,7 +40,8 @@
  * 120 instead), badjson (not JSON), closemid
  * (Content-Length 400, 50 bytes, close), huge (50 MB until close),
  * hugecl (Content-Length 50 MB), hugechunked (50 MB chunked), slow (the
- * status line one byte a second).
+ * status line one byte a second).  With -M file, the mode of each
+ * request is the file's first line if the file exists (none if not).
  */
 
 #include <sys/types.h>
@@ -102,6 +104,8 @@ static int		ndevices;
 static EVP_PKEY		*ca_key;
 static X509		*ca_cert;
 static const char	*mode = "";
+static const char	*mode_file;
+static char		 mode_buf[64];
 static const char	*sensor_token;
 static int		der_certs;
 static unsigned int	conn_no;
@@ -1041,6 +1045,31 @@ sync_route(struct tls *t, const char *body, size_t len)
 	return (ret);
 }
 
+/*
+ * -M file: the fault mode for the next request is the file's first
+ * line if it exists, else -m's, so a test can change it while the
+ * daemon keeps its connection.
+ */
+static void
+read_mode_file(void)
+{
+	FILE	*f;
+	char	*nl;
+
+	if (mode_file == NULL)
+		return;
+	if ((f = fopen(mode_file, "r")) == NULL) {
+		mode = "";
+		return;
+	}
+	if (fgets(mode_buf, sizeof(mode_buf), f) == NULL)
+		mode_buf[0] = '\0';
+	fclose(f);
+	if ((nl = strchr(mode_buf, '\n')) != NULL)
+		*nl = '\0';
+	mode = mode_buf;
+}
+
 /* One request: 1 served (keep going), 0 the client left, -1 close. */
 static int
 serve_request(struct tls *t)
@@ -1095,6 +1124,7 @@ serve_request(struct tls *t)
 		bl += (size_t)n;
 	}
 	body[bl] = '\0';
+	read_mode_file();
 	p = head + 5;
 	if (strlen(p) >= 21 && strcmp(p + strlen(p) - 21,
 	    "/api/sensor/v1/enroll") == 0) {
@@ -1127,7 +1157,7 @@ main(int argc, char *argv[])
 	char			 path[1024], path2[1024];
 	int			 ch, s, fd, one = 1;
 
-	while ((ch = getopt(argc, argv, "d:Dm:o:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "d:Dm:M:o:T:")) != -1) {
 		switch (ch) {
 		case 'd':
 			dir = optarg;
@@ -1138,6 +1168,9 @@ main(int argc, char *argv[])
 		case 'm':
 			mode = optarg;
 			break;
+		case 'M':
+			mode_file = optarg;
+			break;
 		case 'o':
 			dump_path = optarg;
 			break;
@@ -1146,7 +1179,7 @@ main(int argc, char *argv[])
 			break;
 		default:
 			errx(2, "usage: fleetpeer -d dir [-D] [-m mode] "
-			    "[-o dump] [-T token]");
+			    "[-M modefile] [-o dump] [-T token]");
 		}
 	}
 	if (dir == NULL)
