@@ -13,6 +13,19 @@ SYSCONFDIR ?=	/etc/koban
 STATEDIR ?=	/var/lib/koban
 DESTDIR ?=
 KOBANG_USER ?=	_kobang
+# make install: the shipped default configuration (for comparison once
+# the installed one is changed), the service file and where it goes
+# (SERVICE: systemd, launchd, rc.d or none; by default after the system
+# built on), and the owner of what is installed (root: uid and gid 0).
+DATADIR ?=	$(PREFIX)/share/kobangd
+SYSTEMDDIR ?=	$(PREFIX)/lib/systemd/system
+LAUNCHDDIR ?=	/Library/LaunchDaemons
+RCDIR ?=	/etc/rc.d
+UNAME_S :=	$(shell uname -s)
+SERVICE ?=	$(if $(filter Linux,$(UNAME_S)),systemd,$(if \
+		$(filter Darwin,$(UNAME_S)),launchd,$(if \
+		$(filter OpenBSD,$(UNAME_S)),rc.d,none)))
+INSTALL_OWN ?=	-o 0 -g 0
 
 B ?=		build
 CC ?=		cc
@@ -147,16 +160,46 @@ run: deps
 	$(MAKE) user
 	$(B)/kobangd -d
 
+# Binaries, manual pages, the default configuration (an existing one is
+# the operator's and never overwritten), the state directory (root only,
+# 0700), the service file with SBINDIR filled in, and the unprivileged
+# user when installing onto this system (DESTDIR empty).
 install: all
-	install -d -m 755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MANDIR)/man5 \
-	    $(DESTDIR)$(MANDIR)/man8
-	install -m 555 $(B)/kobangd $(B)/kobanctl $(DESTDIR)$(SBINDIR)/
-	install -d -m 755 $(DESTDIR)$(SYSCONFDIR)
-	install -d -m 700 $(DESTDIR)$(STATEDIR)
-	@if [ -f etc/kobangd.yaml ] && \
-	    [ ! -e $(DESTDIR)$(SYSCONFDIR)/kobangd.yaml ]; then \
-		install -m 644 etc/kobangd.yaml $(DESTDIR)$(SYSCONFDIR)/; \
+	install -d -m 755 $(INSTALL_OWN) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
+	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)
+	install -m 555 $(INSTALL_OWN) $(B)/kobangd $(B)/kobanctl \
+	    $(DESTDIR)$(SBINDIR)/
+	install -m 444 $(INSTALL_OWN) kobangd/kobangd.8 kobanctl/kobanctl.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
+	install -m 444 $(INSTALL_OWN) kobangd/kobangd.yaml.5 \
+	    $(DESTDIR)$(MANDIR)/man5/
+	install -m 444 $(INSTALL_OWN) etc/kobangd.yaml $(DESTDIR)$(DATADIR)/
+	install -d -m 700 $(INSTALL_OWN) $(DESTDIR)$(STATEDIR)
+	@if [ -e $(DESTDIR)$(SYSCONFDIR)/kobangd.yaml ]; then \
+		echo "$(DESTDIR)$(SYSCONFDIR)/kobangd.yaml exists, left as" \
+		    "it is (the default: $(DATADIR)/kobangd.yaml)"; \
+	else \
+		echo "install -m 600 etc/kobangd.yaml" \
+		    "$(DESTDIR)$(SYSCONFDIR)/"; \
+		install -m 600 $(INSTALL_OWN) etc/kobangd.yaml \
+		    $(DESTDIR)$(SYSCONFDIR)/; \
 	fi
+	@case "$(SERVICE)" in \
+	systemd) d=$(SYSTEMDDIR) f=kobangd.service m=644;; \
+	launchd) d=$(LAUNCHDDIR) f=com.koban.kobangd.plist m=644;; \
+	rc.d) d=$(RCDIR) f=kobangd m=555;; \
+	none) exit 0;; \
+	*) echo "SERVICE must be systemd, launchd, rc.d or none" >&2; \
+	    exit 1;; \
+	esac; \
+	s=etc/$$f; [ "$$f" = kobangd ] && s=etc/kobangd.rc; \
+	echo "install -m $$m $$s $(DESTDIR)$$d/$$f"; \
+	sed 's|/usr/local/sbin/kobangd|$(SBINDIR)/kobangd|g' $$s \
+	    >$(B)/$$f.service && \
+	install -d -m 755 $(INSTALL_OWN) $(DESTDIR)$$d && \
+	install -m $$m $(INSTALL_OWN) $(B)/$$f.service $(DESTDIR)$$d/$$f && \
+	rm -f $(B)/$$f.service
 	@if [ -z "$(DESTDIR)" ]; then $(MAKE) user; fi
 
 regress: deps
