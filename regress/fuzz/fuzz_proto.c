@@ -1,7 +1,8 @@
 /*
  * libFuzzer harness for the protocol decoders (bytes from the network,
  * or kobangd's own state file): the enroll and check-in responses, the
- * identity state, the certificate PEM-or-DER decoding of PROTOCOL.md 4.3
+ * identity state, the sync response (6.6), the certificate PEM-or-DER
+ * decoding of PROTOCOL.md 4.3
  * and the endpoint URL; the JSON recogniser and jsmn must agree on every
  * document.  A decoded state re-encodes to JSON that decodes
  * to the same state; a decoded certificate re-encodes to PEM that decodes
@@ -73,6 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct proto_enroll_resp	er;
 	struct proto_checkin_resp	cr;
+	struct proto_sync_resp		sr;
 	struct proto_state		st;
 	struct http_endpoint		ep;
 	struct jsonr			jr;
@@ -95,6 +97,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	(void)proto_checkin_response((const char *)data, size, &cr, err,
 	    sizeof(err));
+	if (proto_sync_response((const char *)data, size, &sr, err,
+	    sizeof(err)) == 0) {
+		size_t	i;
+
+		if (sr.naccepted > PROTO_SYNC_MAX_EVENTS ||
+		    sr.nrejected > PROTO_SYNC_MAX_EVENTS ||
+		    sr.accepted_through < 0 ||
+		    (sr.naccepted > 0) != (sr.accepted != NULL) ||
+		    (sr.nrejected > 0) != (sr.rejected != NULL))
+			abort();
+		for (i = 0; i < sr.naccepted; i++)
+			if (sr.accepted[i] < 0)
+				abort();
+		for (i = 0; i < sr.nrejected; i++)
+			if (sr.rejected[i] < 0)
+				abort();
+		proto_sync_response_free(&sr);
+	}
 	if (proto_state_decode((const char *)data, size, &st, err,
 	    sizeof(err)) == 0) {
 		state_round_trip(&st);
