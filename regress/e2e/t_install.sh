@@ -11,6 +11,9 @@ R=$T/root
 U=_kobang_t_install	# must not be created: DESTDIR is set
 getent passwd "$U" >/dev/null && fail "user $U exists before the test"
 
+# Leading directories install creates (usr, var/lib) follow the umask.
+umask 022
+
 # The binaries are built already (regress-e2e depends on them); -o all
 # keeps this from rebuilding them.
 inst() {
