@@ -2867,3 +2867,95 @@ store_outbox_next_due(struct store *st, const char *device_id,
 		return (sql_fail(st, "outbox next due"));
 	return (0);
 }
+
+/*
+ * spec/README.md: right after enrollment the current inventory goes out
+ * as `added` events, so the server holds the whole picture even of what
+ * was scanned before the device had an identity.
+ */
+struct enq {
+	struct store	*st;
+	int64_t		 device;
+	int64_t		 tenant;
+	int64_t		 seq;
+	int64_t		 now;
+	size_t		 n;
+};
+
+static int
+enqueue_item(void *arg, const struct item *it, const char *item_id)
+{
+	struct enq	*e = arg;
+	struct store	*st = e->st;
+	sqlite3_stmt	*q = st->st[S_OUTBOX_INSERT];
+	char		 id[UUID_BUFSZ], hash[SHA256_HEX_BUFSZ];
+
+	pbuf_reset(&st->pb);
+	if (pb_encode_item_event(it, item_id, &st->pb) == -1 ||
+	    store_next_id(st, id) == -1 ||
+	    sha256_hex(st->pb.buf, st->pb.len, hash) == -1) {
+		log_warnx("%s: cannot encode an inventory event", st->path);
+		return (-1);
+	}
+	bind_text(q, 1, id);
+	sqlite3_bind_int64(q, 2, e->device);
+	if (e->tenant == 0)
+		sqlite3_bind_null(q, 3);
+	else
+		sqlite3_bind_int64(q, 3, e->tenant);
+	sqlite3_bind_int64(q, 4, e->seq);
+	bind_text(q, 5, surface_name(it->surface));
+	bind_text(q, 6, change_kind_name(CHANGE_ADDED));
+	sqlite3_bind_int(q, 7, 0);
+	sqlite3_bind_int64(q, 8, e->now);
+	sqlite3_bind_int64(q, 9, e->now);
+	sqlite3_bind_blob(q, 10, st->pb.buf, (int)st->pb.len, SQLITE_STATIC);
+	bind_text(q, 11, hash);
+	sqlite3_bind_int64(q, 12, (int64_t)st->pb.len);
+	if (run(st, S_OUTBOX_INSERT) == -1)
+		return (-1);
+	e->seq++;
+	e->n++;
+	return (0);
+}
+
+int
+store_outbox_enqueue_inventory(struct store *st, const char *device_id,
+    const char *tenant_id, int64_t now_ms, size_t *n)
+{
+	struct enq	e;
+
+	memset(&e, 0, sizeof(e));
+	e.st = st;
+	e.now = now_ms;
+	if (sqlite3_get_autocommit(st->db) == 0) {
+		errno = EBUSY;
+		return (-1);
+	}
+	if (run(st, S_BEGIN) == -1)
+		return (-1);
+	if (ref_of(st, S_DEVICE_GET, S_DEVICE_ADD, device_id,
+	    &e.device) == -1 || (tenant_id != NULL && ref_of(st,
+	    S_TENANT_GET, S_TENANT_ADD, tenant_id, &e.tenant) == -1))
+		goto fail;
+	sqlite3_bind_int64(st->st[S_OUTBOX_NEXTSEQ], 1, e.device);
+	if (run_int(st, S_OUTBOX_NEXTSEQ, &e.seq) == -1)
+		goto fail;
+	/* Every surface, every user: one event per stored row, in order. */
+	if (store_query_inventory(st, -1, NULL, enqueue_item, &e) == -1)
+		goto fail;
+	if (e.n > 0) {
+		sqlite3_bind_int64(st->st[S_DEVICE_SEQ], 1, e.device);
+		sqlite3_bind_int64(st->st[S_DEVICE_SEQ], 2, e.seq - 1);
+		if (run(st, S_DEVICE_SEQ) == -1)
+			goto fail;
+	}
+	if (run(st, S_COMMIT) == -1)
+		goto fail;
+	if (n != NULL)
+		*n = e.n;
+	return (0);
+ fail:
+	(void)run(st, S_ROLLBACK);
+	return (-1);
+}

@@ -381,4 +381,12 @@ int	 store_outbox_last_acked(struct store *, const char *device_id,
 int	 store_outbox_next_due(struct store *, const char *device_id,
 	    int64_t *next_ms);
 
+/*
+ * Every stored inventory item as an `added` outbox event for device_id
+ * (after enrollment), in one transaction; *n: events written.  EBUSY
+ * while another transaction is open.
+ */
+int	 store_outbox_enqueue_inventory(struct store *, const char *device_id,
+	    const char *tenant_id, int64_t now_ms, size_t *n);
+
 #endif

@@ -73,12 +73,14 @@ static struct {
 	int			 sync_ok;
 	int64_t			 sync_time;
 	char			 sync_msg[CTL_ERRLEN];
+	int			 enqueue;	/* inventory to queue */
 	uint64_t		 npoison;	/* quarantined here */
 	char			 poison_msg[CTL_ERRLEN];
 } sy;
 
 static void	sync_round(void);
 static void	schedule(unsigned long long);
+static void	enqueue_inventory(void);
 
 static struct store *
 sync_store(void)
@@ -440,6 +442,7 @@ sync_round(void)
 		schedule(0);
 		return;
 	}
+	enqueue_inventory();
 	if ((r = send_batch(st)) == 1)
 		return;
 	if (r == -1) {
@@ -506,13 +509,11 @@ sync_kick(struct kobangd *kd)
 	schedule(1);
 }
 
-void
-sync_identity(struct kobangd *kd, const char *tenant, const char *device)
+static void
+set_identity(struct kobangd *kd, const char *tenant, const char *device)
 {
 	struct config_sync	*sc = &kd->conf->sync;
 
-	if (!sy.active)
-		return;
 	free(sy.tenant);
 	free(sy.device);
 	sy.tenant = sy.device = NULL;
@@ -531,6 +532,37 @@ sync_identity(struct kobangd *kd, const char *tenant, const char *device)
 		if ((sc->tenant_id = strdup(tenant)) == NULL)
 			fatal(NULL);
 	}
+}
+
+/* After an enrollment: the inventory as it stands, as `added` events. */
+static void
+enqueue_inventory(void)
+{
+	struct store	*st = sync_store();
+	size_t		 n = 0;
+
+	if (!sy.enqueue || st == NULL || sy.device == NULL)
+		return;
+	if (store_outbox_enqueue_inventory(st, sy.device, sy.tenant, now_ms(),
+	    &n) == -1) {
+		if (errno != EBUSY)
+			log_warnx("sync: the inventory could not be queued "
+			    "for the server; trying again");
+		return;
+	}
+	sy.enqueue = 0;
+	log_info("sync: %zu inventory items queued as added for device %s",
+	    n, sy.device);
+}
+
+void
+sync_identity(struct kobangd *kd, const char *tenant, const char *device)
+{
+	if (!sy.active)
+		return;
+	set_identity(kd, tenant, device);
+	sy.enqueue = 1;
+	enqueue_inventory();
 	sync_kick(kd);
 }
 
@@ -554,14 +586,13 @@ sync_init(struct kobangd *kd)
 	memset(&id, 0, sizeof(id));
 	enroll_identity(kd, &id);
 	if (id.enrolled && id.device[0] != '\0')
-		sync_identity(kd, id.tenant[0] != '\0' ? id.tenant : NULL,
+		set_identity(kd, id.tenant[0] != '\0' ? id.tenant : NULL,
 		    id.device);
 	else if (kd->conf->sync.device_id != NULL &&
 	    kd->conf->sync.sensor_token != NULL)
-		sync_identity(kd, kd->conf->sync.tenant_id,
+		set_identity(kd, kd->conf->sync.tenant_id,
 		    kd->conf->sync.device_id);
-	else
-		schedule(0);
+	schedule(0);
 }
 
 void

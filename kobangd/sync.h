@@ -24,9 +24,10 @@ struct proto_health;
 void	sync_init(struct kobangd *);
 void	sync_shutdown(struct kobangd *);
 /*
- * The identity is known (stored at start, or just enrolled): it becomes
- * the effective sync.tenantID and sync.deviceID unless the YAML set them
- * (so the sensor writes outbox rows), and a round starts soon.
+ * Just enrolled: the identity becomes the effective sync.tenantID and
+ * sync.deviceID (so the sensor writes outbox rows), the stored inventory
+ * is queued as `added` events for it (spec/README.md), and a round
+ * starts soon.  A stored identity is taken at sync_init().
  */
 void	sync_identity(struct kobangd *, const char *tenant,
 	    const char *device);

@@ -4,7 +4,8 @@
  * device, in flight, acks through a sequence and by sequence scoped by
  * device id, rejections poisoned after the acks, rescheduling with one
  * more attempt, crash recovery of in-flight rows, the last ack and the
- * next due time, and the 12.4 rejection example.
+ * next due time, the 12.4 rejection example, and the inventory queued
+ * as `added` after an enrollment.
  */
 
 #include <sys/types.h>
@@ -19,6 +20,7 @@
 
 #include "compat.h"
 #include "log.h"
+#include "pb.h"
 #include "store.h"
 
 #define T0	1780308000000LL
@@ -111,7 +113,7 @@ with_rows(const char *device, size_t n)
 	sc.device_id = device;
 	sc.tenant_id = "TENANT";
 	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
-	cr_assert_eq(res.noutbox, n);
+	cr_assert_eq(res.noutbox, device != NULL ? n : 0);
 	items_free(v, n);
 	return (st);
 }
@@ -292,5 +294,63 @@ Test(outbox, in_flight_rows_recovered_after_a_crash)
 	cr_assert_eq(s.attempts[1], 0);
 	cr_assert_eq(store_outbox_recover(st, T0, &n), 0);
 	cr_assert_eq(n, 0);
+	store_close(st);
+}
+
+struct decoded {
+	char	names[16][16];
+	int64_t	seq[16];
+	size_t	n;
+};
+
+static int
+decode_row(void *arg, const struct store_outbox_row *r)
+{
+	struct decoded		*d = arg;
+	struct pb_payload	 p;
+	char			 err[128];
+
+	cr_assert_lt(d->n, nitems(d->seq));
+	cr_assert_eq(r->kind, CHANGE_ADDED);
+	cr_assert_eq(r->finding, 0);
+	cr_assert_eq(r->observed_ms, T0 + 5);
+	cr_assert_str_eq(r->tenant_id, "TENANT-2");
+	cr_assert_eq(pb_decode_payload(r->payload, r->payload_len, &p, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert(p.has_item);
+	strlcpy(d->names[d->n], p.item.name, sizeof(d->names[0]));
+	d->seq[d->n++] = r->local_seq;
+	pb_payload_free(&p);
+	return (0);
+}
+
+Test(outbox, inventory_enqueued_after_enrollment)
+{
+	struct store	*st = with_rows(NULL, 3);
+	struct decoded	 d;
+	size_t		 n;
+
+	/* Scanned before the device had an identity: no rows. */
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(store_query_outbox(st, NULL, 0, 0, decode_row, &d), 0);
+	cr_assert_eq(d.n, 0);
+	cr_assert_eq(store_outbox_enqueue_inventory(st, "DEV-NEW",
+	    "TENANT-2", T0 + 5, &n), 0);
+	cr_assert_eq(n, 3);
+	cr_assert_eq(store_query_outbox(st, "DEV-NEW", 0, 0, decode_row, &d),
+	    0);
+	cr_assert_eq(d.n, 3);
+	cr_assert_eq(d.seq[0], 1);
+	cr_assert_eq(d.seq[2], 3);
+	cr_assert_str_eq(d.names[0], "p00");
+	cr_assert_str_eq(d.names[2], "p02");
+	/* Again (a second enrollment): new events after the first. */
+	cr_assert_eq(store_outbox_enqueue_inventory(st, "DEV-NEW",
+	    "TENANT-2", T0 + 5, &n), 0);
+	memset(&d, 0, sizeof(d));
+	cr_assert_eq(store_query_outbox(st, "DEV-NEW", 3, 0, decode_row, &d),
+	    0);
+	cr_assert_eq(d.n, 3);
+	cr_assert_eq(d.seq[0], 4);
 	store_close(st);
 }
