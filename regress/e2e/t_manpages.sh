@@ -3,9 +3,10 @@
 # loader's schema table holds is an item of kobangd.yaml(5), every name of
 # the rule vocabulary appears in it, every kobanctl command of the parser's
 # table is an item of kobanctl(8), every kobangd option is in kobangd(8),
-# and mandoc -Tlint -Wstyle is silent on all three.  The lists come from
-# the code (regress/tools/config_keys, kobanctl's and kobangd's usage), so
-# a key or command added without documentation fails here.
+# what SIGHUP does matches the code, and mandoc -Tlint -Wstyle is silent
+# on all three.  The lists come from the code (regress/tools/config_keys,
+# kobanctl's and kobangd's usage), so a key or command added without
+# documentation fails here.
 . "$(dirname "$0")/lib.sh"
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
@@ -88,6 +89,21 @@ opts=$(sed -n 's/^usage: [^ ]* //p' "$T/dusage" |
 for o in $(echo "$opts" | sed 's/./& /g'); do
 	grep -q "^\.It Fl $o" "$D8" || fail "kobangd.8: option -$o missing"
 done
+
+# 4b. SIGHUP as the code handles it: while the parent only logs it, the
+# page, the unit and the rc.d script must not promise a reload; once it
+# reloads, they must stop saying it does not.
+if grep -q 'SIGHUP: nothing to reload' "$top/kobangd/kobangd.c"; then
+	grep -q 'does not re-read its' "$D8" ||
+	    fail "kobangd.8 does not say SIGHUP leaves the configuration"
+	grep -q '^ExecReload' "$top/etc/kobangd.service" &&
+	    fail "kobangd.service reloads, kobangd does not"
+	grep -q '^rc_reload=NO' "$top/etc/kobangd.rc" ||
+	    fail "kobangd.rc offers a reload kobangd does not do"
+else
+	grep -q 'does not re-read its' "$D8" &&
+	    fail "kobangd.8 still says SIGHUP does not reload"
+fi
 
 # 5. mandoc -Tlint -Wstyle, cross references resolved among the three.
 mkdir -p "$T/man/man5" "$T/man/man8"
