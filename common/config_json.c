@@ -4,9 +4,9 @@
  *
  * jsmn tokenizes, but even with JSMN_STRICT it lets through missing or
  * doubled commas, trailing commas, a second top-level value and raw
- * control characters.  So a small RFC 8259 recogniser runs first (it
- * also counts the tokens, checks UTF-8 and caps the depth), and only a
- * document it accepts is handed to jsmn.  The token tree then becomes the
+ * control characters.  So the strict recogniser of jsonv.c runs first
+ * (it also counts the tokens, checks UTF-8 and caps the depth), and only
+ * a document it accepts is handed to jsmn.  The token tree then becomes the
  * same struct ctree the YAML loader builds, and one schema walker
  * applies either.
  */
@@ -25,270 +25,51 @@
 
 #include "compat.h"
 #include "config_priv.h"
+#include "jsonv.h"
 #include "jsonw.h"
 
 /* A bundle holds a file's nodes plus its expanded aliases and defaults. */
 #define JSON_MAX_TOKENS	(CONFIG_MAX_NODES + CONFIG_MAX_ALIAS_NODES + 20000)
 
-struct jscan {
-	const unsigned char	*s;
-	size_t			 len;
-	size_t			 pos;
-	size_t			 ntok;
-	int			 depth;
-	const char		*why;
-};
+static int
+hexdigit(unsigned char c)
+{
+	return ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F'));
+}
 
-static int	js_value(struct jscan *);
-
+/*
+ * This decoder has always told a truncated \u escape from a bad one and
+ * pointed just past the bad digit, in the low half of a pair too, where
+ * the shared recogniser names the escape as a whole: refine its report.
+ */
 static void
-js_ws(struct jscan *j)
+refine_uescape(struct jsonv *j)
 {
-	while (j->pos < j->len && (j->s[j->pos] == ' ' ||
-	    j->s[j->pos] == '\t' || j->s[j->pos] == '\n' ||
-	    j->s[j->pos] == '\r'))
-		j->pos++;
-}
+	size_t	at = j->pos, i;
+	int	hi;
 
-static int
-js_fail(struct jscan *j, const char *why)
-{
-	j->why = why;
-	return (-1);
-}
-
-static int
-js_hex4(struct jscan *j, unsigned int *v)
-{
-	size_t		i;
-	unsigned char	c;
-
-	*v = 0;
-	if (j->len - j->pos < 4)
-		return (js_fail(j, "truncated \\u escape"));
-	for (i = 0; i < 4; i++) {
-		c = j->s[j->pos++];
-		*v <<= 4;
-		if (c >= '0' && c <= '9')
-			*v |= c - '0';
-		else if (c >= 'a' && c <= 'f')
-			*v |= c - 'a' + 10;
-		else if (c >= 'A' && c <= 'F')
-			*v |= c - 'A' + 10;
-		else
-			return (js_fail(j, "bad \\u escape"));
+	if (j->why == jsonv_unpaired) {
+		/* at is just past the four digits of the first half. */
+		hi = jsonv_hex4(j->s + at - 4);
+		if (hi < 0xd800 || hi > 0xdbff || j->len - at < 2 ||
+		    j->s[at] != '\\' || j->s[at + 1] != 'u')
+			return;
+		at += 2;
+	} else if (j->why != jsonv_bad_uescape)
+		return;
+	if (j->len - at < 4) {
+		j->why = "truncated \\u escape";
+		j->pos = at;
+		return;
 	}
-	return (0);
-}
-
-/* One UTF-8 sequence at pos: shortest form, no surrogates, <= U+10FFFF. */
-static int
-js_utf8(struct jscan *j)
-{
-	const unsigned char	*p = j->s + j->pos;
-	size_t			 left = j->len - j->pos, n, i;
-	unsigned int		 cp;
-
-	if (p[0] < 0x80) {
-		j->pos++;
-		return (0);
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else
-		return (js_fail(j, "invalid UTF-8"));
-	if (left < n)
-		return (js_fail(j, "invalid UTF-8"));
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (js_fail(j, "invalid UTF-8"));
-		cp = (cp << 6) | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return (js_fail(j, "invalid UTF-8"));
-	j->pos += n;
-	return (0);
-}
-
-static int
-js_string(struct jscan *j)
-{
-	unsigned int	u, lo;
-
-	j->pos++;		/* opening quote */
-	for (;;) {
-		if (j->pos >= j->len)
-			return (js_fail(j, "unterminated string"));
-		if (j->s[j->pos] == '"') {
-			j->pos++;
-			j->ntok++;
-			return (0);
+	for (i = 0; i < 4; i++)
+		if (!hexdigit(j->s[at + i])) {
+			j->why = jsonv_bad_uescape;
+			j->pos = at + i + 1;
+			return;
 		}
-		if (j->s[j->pos] < 0x20)
-			return (js_fail(j, "control character in a string"));
-		if (j->s[j->pos] != '\\') {
-			if (js_utf8(j) == -1)
-				return (-1);
-			continue;
-		}
-		if (++j->pos >= j->len)
-			return (js_fail(j, "unterminated string"));
-		switch (j->s[j->pos++]) {
-		case '"': case '\\': case '/': case 'b': case 'f':
-		case 'n': case 'r': case 't':
-			break;
-		case 'u':
-			if (js_hex4(j, &u) == -1)
-				return (-1);
-			if (u >= 0xdc00 && u <= 0xdfff)
-				return (js_fail(j, "unpaired surrogate"));
-			if (u >= 0xd800 && u <= 0xdbff) {
-				if (j->len - j->pos < 2 ||
-				    j->s[j->pos] != '\\' ||
-				    j->s[j->pos + 1] != 'u')
-					return (js_fail(j,
-					    "unpaired surrogate"));
-				j->pos += 2;
-				if (js_hex4(j, &lo) == -1)
-					return (-1);
-				if (lo < 0xdc00 || lo > 0xdfff)
-					return (js_fail(j,
-					    "unpaired surrogate"));
-			}
-			break;
-		default:
-			return (js_fail(j, "bad escape in a string"));
-		}
-	}
-}
-
-static int
-js_digits(struct jscan *j)
-{
-	size_t	start = j->pos;
-
-	while (j->pos < j->len && j->s[j->pos] >= '0' && j->s[j->pos] <= '9')
-		j->pos++;
-	return (j->pos > start ? 0 : js_fail(j, "bad number"));
-}
-
-static int
-js_number(struct jscan *j)
-{
-	if (j->s[j->pos] == '-')
-		j->pos++;
-	if (j->pos < j->len && j->s[j->pos] == '0')
-		j->pos++;
-	else if (js_digits(j) == -1)
-		return (-1);
-	if (j->pos < j->len && j->s[j->pos] == '.') {
-		j->pos++;
-		if (js_digits(j) == -1)
-			return (-1);
-	}
-	if (j->pos < j->len && (j->s[j->pos] == 'e' || j->s[j->pos] == 'E')) {
-		j->pos++;
-		if (j->pos < j->len && (j->s[j->pos] == '+' ||
-		    j->s[j->pos] == '-'))
-			j->pos++;
-		if (js_digits(j) == -1)
-			return (-1);
-	}
-	j->ntok++;
-	return (0);
-}
-
-static int
-js_word(struct jscan *j, const char *w)
-{
-	size_t	n = strlen(w);
-
-	if (j->len - j->pos < n || memcmp(j->s + j->pos, w, n) != 0)
-		return (js_fail(j, "unexpected character"));
-	j->pos += n;
-	j->ntok++;
-	return (0);
-}
-
-static int
-js_container(struct jscan *j, int obj)
-{
-	unsigned char	close = obj ? '}' : ']';
-
-	if (++j->depth > CONFIG_MAX_DEPTH)
-		return (js_fail(j, "nested too deeply"));
-	j->pos++;
-	j->ntok++;
-	js_ws(j);
-	if (j->pos < j->len && j->s[j->pos] == close) {
-		j->pos++;
-		j->depth--;
-		return (0);
-	}
-	for (;;) {
-		if (obj) {
-			if (j->pos >= j->len || j->s[j->pos] != '"')
-				return (js_fail(j, "expected a key"));
-			if (js_string(j) == -1)
-				return (-1);
-			js_ws(j);
-			if (j->pos >= j->len || j->s[j->pos] != ':')
-				return (js_fail(j, "expected ':'"));
-			j->pos++;
-		}
-		if (js_value(j) == -1)
-			return (-1);
-		js_ws(j);
-		if (j->pos < j->len && j->s[j->pos] == ',') {
-			j->pos++;
-			js_ws(j);
-			continue;
-		}
-		if (j->pos < j->len && j->s[j->pos] == close) {
-			j->pos++;
-			j->depth--;
-			return (0);
-		}
-		return (js_fail(j, obj ? "expected ',' or '}'" :
-		    "expected ',' or ']'"));
-	}
-}
-
-static int
-js_value(struct jscan *j)
-{
-	if (j->ntok > JSON_MAX_TOKENS)
-		return (js_fail(j, "too many values"));
-	js_ws(j);
-	if (j->pos >= j->len)
-		return (js_fail(j, "unexpected end of input"));
-	switch (j->s[j->pos]) {
-	case '{':
-		return (js_container(j, 1));
-	case '[':
-		return (js_container(j, 0));
-	case '"':
-		return (js_string(j));
-	case 't':
-		return (js_word(j, "true"));
-	case 'f':
-		return (js_word(j, "false"));
-	case 'n':
-		return (js_word(j, "null"));
-	default:
-		if (j->s[j->pos] == '-' ||
-		    (j->s[j->pos] >= '0' && j->s[j->pos] <= '9'))
-			return (js_number(j));
-		return (js_fail(j, "unexpected character"));
-	}
+	j->pos = at + 4;	/* a second half that is not a low one */
 }
 
 /* Line and column of a byte offset, advancing from the last one. */
@@ -311,84 +92,16 @@ jpos_at(struct jpos *p, size_t off)
 	}
 }
 
-static size_t
-put_utf8(char *o, unsigned int cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return (1);
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | (cp >> 6));
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return (2);
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | (cp >> 12));
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return (3);
-	}
-	o[0] = (char)(0xf0 | (cp >> 18));
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return (4);
-}
-
-static unsigned int
-hex4(const char *s)
-{
-	unsigned int	v = 0;
-	int		i;
-
-	for (i = 0; i < 4; i++) {
-		v <<= 4;
-		if (s[i] >= '0' && s[i] <= '9')
-			v |= (unsigned int)(s[i] - '0');
-		else if (s[i] >= 'a' && s[i] <= 'f')
-			v |= (unsigned int)(s[i] - 'a' + 10);
-		else
-			v |= (unsigned int)(s[i] - 'A' + 10);
-	}
-	return (v);
-}
-
 /* Unescape a string the recogniser accepted; never longer than its source. */
 static int
 unescape(struct cnode *n, const char *s, size_t len)
 {
-	char		*o;
-	size_t		 i, k = 0;
-	unsigned int	 cp, lo;
+	char	*o;
+	size_t	 k;
 
 	if ((o = malloc(len + 1)) == NULL)
 		return (-1);
-	for (i = 0; i < len; i++) {
-		if (s[i] != '\\') {
-			o[k++] = s[i];
-			continue;
-		}
-		switch (s[++i]) {
-		case 'b':	o[k++] = '\b'; break;
-		case 'f':	o[k++] = '\f'; break;
-		case 'n':	o[k++] = '\n'; break;
-		case 'r':	o[k++] = '\r'; break;
-		case 't':	o[k++] = '\t'; break;
-		case 'u':
-			cp = hex4(s + i + 1);
-			i += 4;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				lo = hex4(s + i + 3);
-				i += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
-			}
-			k += put_utf8(o + k, cp);
-			break;
-		default:	o[k++] = s[i]; break;
-		}
-	}
+	k = jsonv_unescape(s, len, o);
 	o[k] = '\0';
 	n->s = o;
 	n->len = k;
@@ -465,7 +178,7 @@ int
 config_from_json(const char *name, const char *json, size_t len,
     struct config *cfg, char *err, size_t errlen)
 {
-	struct jscan	 j;
+	struct jsonv	 j;
 	struct jbuild	 b;
 	struct ctree	 t;
 	struct jpos	 p;
@@ -479,17 +192,19 @@ config_from_json(const char *name, const char *json, size_t len,
 		    CONFIG_MAX_JSON);
 		return (-1);
 	}
-	memset(&j, 0, sizeof(j));
-	j.s = (const unsigned char *)json;
-	j.len = len;
-	js_ws(&j);
+	jsonv_init(&j, json, len);
+	j.maxtok = JSON_MAX_TOKENS;
+	j.maxdepth = CONFIG_MAX_DEPTH;
+	j.flags = JSONV_CAP_AT_VALUE;
+	jsonv_ws(&j);
 	if (j.pos >= len || json[j.pos] != '{')
-		(void)js_fail(&j, "expected a JSON object");
-	else if (js_value(&j) == 0) {
-		js_ws(&j);
+		j.why = "expected a JSON object";
+	else if (jsonv_value(&j) == 0) {
+		jsonv_ws(&j);
 		if (j.pos != len)
-			(void)js_fail(&j, "trailing data after the object");
-	}
+			j.why = "trailing data after the object";
+	} else
+		refine_uescape(&j);
 	if (j.why != NULL) {
 		memset(&p, 0, sizeof(p));
 		p.s = json;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "jsonv.h"
 #include "utf8.h"
 
 enum {
@@ -334,92 +335,6 @@ peek(struct json *js)
 	}
 }
 
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
-static long
-hex4(const unsigned char *p)
-{
-	int	a, b, c, d;
-
-	if ((a = hexval(p[0])) < 0 || (b = hexval(p[1])) < 0 ||
-	    (c = hexval(p[2])) < 0 || (d = hexval(p[3])) < 0)
-		return (-1);
-	return ((long)a << 12 | b << 8 | c << 4 | d);
-}
-
-/* In place; the escapes were validated by lex_string(). */
-static size_t
-unescape(char *s, size_t len)
-{
-	unsigned char	*u = (unsigned char *)s;
-	size_t		 r = 0, w = 0;
-	long		 cp, lo;
-
-	while (r < len) {
-		if (u[r] != '\\') {
-			u[w++] = u[r++];
-			continue;
-		}
-		switch (u[r + 1]) {
-		case 'b':
-			u[w++] = '\b';
-			break;
-		case 'f':
-			u[w++] = '\f';
-			break;
-		case 'n':
-			u[w++] = '\n';
-			break;
-		case 'r':
-			u[w++] = '\r';
-			break;
-		case 't':
-			u[w++] = '\t';
-			break;
-		case 'u':
-			cp = hex4(u + r + 2);
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				lo = hex4(u + r + 8);
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
-				r += 6;
-			}
-			if (cp < 0x80)
-				u[w++] = (unsigned char)cp;
-			else if (cp < 0x800) {
-				u[w++] = 0xc0 | (cp >> 6);
-				u[w++] = 0x80 | (cp & 0x3f);
-			} else if (cp < 0x10000) {
-				u[w++] = 0xe0 | (cp >> 12);
-				u[w++] = 0x80 | ((cp >> 6) & 0x3f);
-				u[w++] = 0x80 | (cp & 0x3f);
-			} else {
-				u[w++] = 0xf0 | (cp >> 18);
-				u[w++] = 0x80 | ((cp >> 12) & 0x3f);
-				u[w++] = 0x80 | ((cp >> 6) & 0x3f);
-				u[w++] = 0x80 | (cp & 0x3f);
-			}
-			r += 6;
-			continue;
-		default:	/* " \ / */
-			u[w++] = u[r + 1];
-			break;
-		}
-		r += 2;
-	}
-	return (w);
-}
-
 /* The string at js->pos (a '"').  1 done, 0 more, -1 error. */
 static int
 lex_string(struct json *js, struct json_tok *tok, int decode)
@@ -463,7 +378,7 @@ lex_string(struct json *js, struct json_tok *tok, int decode)
 			}
 			if (e - i < 6)
 				goto more;
-			if ((cp = hex4(b + i + 2)) < 0)
+			if ((cp = jsonv_hex4(b + i + 2)) < 0)
 				goto bad_escape;
 			if (cp >= 0xdc00 && cp <= 0xdfff)
 				goto bad_escape;	/* lone low half */
@@ -475,7 +390,8 @@ lex_string(struct json *js, struct json_tok *tok, int decode)
 			if (e - i < 12 && !js->final)
 				goto more;
 			if (e - i < 12 || b[i + 6] != '\\' || b[i + 7] != 'u' ||
-			    (lo = hex4(b + i + 8)) < 0xdc00 || lo > 0xdfff)
+			    (lo = jsonv_hex4(b + i + 8)) < 0xdc00 ||
+			    lo > 0xdfff)
 				goto bad_escape;
 			i += 12;
 			continue;
@@ -492,8 +408,10 @@ lex_string(struct json *js, struct json_tok *tok, int decode)
 
 	tok->s = js->buf + js->pos + 1;
 	tok->len = i - js->pos - 1;
+	/* In place; the escapes were checked above. */
 	if (esc && decode)
-		tok->len = unescape(js->buf + js->pos + 1, tok->len);
+		tok->len = jsonv_unescape(tok->s, tok->len,
+		    js->buf + js->pos + 1);
 	js->pos = i + 1;
 	js->str_done = 0;
 	js->str_esc = 0;

@@ -1,11 +1,8 @@
 /*
- * Strict JSON reader: an RFC 8259 recogniser, then jsmn over text the
- * recogniser accepted, then a duplicate-key check per object.
- *
- * jsmn alone is not enough even with JSMN_STRICT: it lets through
- * doubled or trailing commas, a second top-level value, raw control
- * characters and invalid UTF-8.  The recogniser also counts the values,
- * so jsmn gets exactly the token array it needs and cannot run short.
+ * Strict JSON reader: the RFC 8259 recogniser (jsonv.c), then jsmn over
+ * text the recogniser accepted, then a duplicate-key check per object.
+ * The recogniser also counts the values, so jsmn gets exactly the token
+ * array it needs and cannot run short.
  */
 
 #include <sys/types.h>
@@ -20,356 +17,12 @@
 #include <jsmn.h>
 
 #include "jsonr.h"
+#include "jsonv.h"
 
 struct jsonr_tok {
 	jsmntok_t	t;
 	int		next;		/* first token after this value */
 };
-
-struct rscan {
-	const unsigned char	*s;
-	size_t			 len;
-	size_t			 pos;
-	int			 ntok;
-	int			 maxtok;
-	int			 depth;
-	const char		*why;
-};
-
-static int	rs_value(struct rscan *);
-
-static int
-rs_fail(struct rscan *r, const char *why)
-{
-	if (r->why == NULL)
-		r->why = why;
-	return (-1);
-}
-
-static void
-rs_ws(struct rscan *r)
-{
-	while (r->pos < r->len && (r->s[r->pos] == ' ' ||
-	    r->s[r->pos] == '\t' || r->s[r->pos] == '\n' ||
-	    r->s[r->pos] == '\r'))
-		r->pos++;
-}
-
-static int
-rs_count(struct rscan *r)
-{
-	if (++r->ntok > r->maxtok)
-		return (rs_fail(r, "too many values"));
-	return (0);
-}
-
-static int
-hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return (c - '0');
-	if (c >= 'a' && c <= 'f')
-		return (c - 'a' + 10);
-	if (c >= 'A' && c <= 'F')
-		return (c - 'A' + 10);
-	return (-1);
-}
-
-/* Four hex digits at p (the caller checked there are four). */
-static int
-hex4(const unsigned char *p, unsigned int *v)
-{
-	int	i, h;
-
-	*v = 0;
-	for (i = 0; i < 4; i++) {
-		if ((h = hexval(p[i])) == -1)
-			return (-1);
-		*v = *v << 4 | (unsigned int)h;
-	}
-	return (0);
-}
-
-/* One UTF-8 sequence: shortest form, no surrogates, at most U+10FFFF. */
-static int
-rs_utf8(struct rscan *r)
-{
-	const unsigned char	*p = r->s + r->pos;
-	size_t			 left = r->len - r->pos, n, i;
-	unsigned int		 cp;
-
-	if (p[0] < 0x80) {
-		r->pos++;
-		return (0);
-	}
-	if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-		n = 2;
-		cp = p[0] & 0x1f;
-	} else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		n = 3;
-		cp = p[0] & 0x0f;
-	} else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		n = 4;
-		cp = p[0] & 0x07;
-	} else
-		return (rs_fail(r, "invalid UTF-8"));
-	if (left < n)
-		return (rs_fail(r, "invalid UTF-8"));
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0) != 0x80)
-			return (rs_fail(r, "invalid UTF-8"));
-		cp = cp << 6 | (p[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return (rs_fail(r, "invalid UTF-8"));
-	r->pos += n;
-	return (0);
-}
-
-static int
-rs_string(struct rscan *r)
-{
-	unsigned int	u, lo;
-
-	if (rs_count(r) == -1)
-		return (-1);
-	r->pos++;
-	for (;;) {
-		if (r->pos >= r->len)
-			return (rs_fail(r, "unterminated string"));
-		if (r->s[r->pos] == '"') {
-			r->pos++;
-			return (0);
-		}
-		if (r->s[r->pos] < 0x20)
-			return (rs_fail(r, "control character in a string"));
-		if (r->s[r->pos] != '\\') {
-			if (rs_utf8(r) == -1)
-				return (-1);
-			continue;
-		}
-		if (++r->pos >= r->len)
-			return (rs_fail(r, "unterminated string"));
-		switch (r->s[r->pos++]) {
-		case '"': case '\\': case '/': case 'b': case 'f':
-		case 'n': case 'r': case 't':
-			break;
-		case 'u':
-			if (r->len - r->pos < 4 ||
-			    hex4(r->s + r->pos, &u) == -1)
-				return (rs_fail(r, "bad \\u escape"));
-			r->pos += 4;
-			if (u >= 0xdc00 && u <= 0xdfff)
-				return (rs_fail(r, "unpaired surrogate"));
-			if (u < 0xd800 || u > 0xdbff)
-				break;
-			if (r->len - r->pos < 6 || r->s[r->pos] != '\\' ||
-			    r->s[r->pos + 1] != 'u' ||
-			    hex4(r->s + r->pos + 2, &lo) == -1 ||
-			    lo < 0xdc00 || lo > 0xdfff)
-				return (rs_fail(r, "unpaired surrogate"));
-			r->pos += 6;
-			break;
-		default:
-			return (rs_fail(r, "bad escape in a string"));
-		}
-	}
-}
-
-static int
-rs_digits(struct rscan *r)
-{
-	size_t	start = r->pos;
-
-	while (r->pos < r->len && r->s[r->pos] >= '0' && r->s[r->pos] <= '9')
-		r->pos++;
-	return (r->pos > start ? 0 : rs_fail(r, "bad number"));
-}
-
-static int
-rs_number(struct rscan *r)
-{
-	if (rs_count(r) == -1)
-		return (-1);
-	if (r->s[r->pos] == '-')
-		r->pos++;
-	if (r->pos < r->len && r->s[r->pos] == '0')
-		r->pos++;
-	else if (rs_digits(r) == -1)
-		return (-1);
-	if (r->pos < r->len && r->s[r->pos] == '.') {
-		r->pos++;
-		if (rs_digits(r) == -1)
-			return (-1);
-	}
-	if (r->pos < r->len && (r->s[r->pos] == 'e' || r->s[r->pos] == 'E')) {
-		r->pos++;
-		if (r->pos < r->len && (r->s[r->pos] == '+' ||
-		    r->s[r->pos] == '-'))
-			r->pos++;
-		if (rs_digits(r) == -1)
-			return (-1);
-	}
-	return (0);
-}
-
-static int
-rs_word(struct rscan *r, const char *w)
-{
-	size_t	n = strlen(w);
-
-	if (rs_count(r) == -1)
-		return (-1);
-	if (r->len - r->pos < n || memcmp(r->s + r->pos, w, n) != 0)
-		return (rs_fail(r, "unexpected character"));
-	r->pos += n;
-	return (0);
-}
-
-static int
-rs_container(struct rscan *r, int obj)
-{
-	unsigned char	close = obj ? '}' : ']';
-
-	if (rs_count(r) == -1)
-		return (-1);
-	if (++r->depth > JSONR_MAX_DEPTH)
-		return (rs_fail(r, "nested too deeply"));
-	r->pos++;
-	rs_ws(r);
-	if (r->pos < r->len && r->s[r->pos] == close) {
-		r->pos++;
-		r->depth--;
-		return (0);
-	}
-	for (;;) {
-		if (obj) {
-			rs_ws(r);
-			if (r->pos >= r->len || r->s[r->pos] != '"')
-				return (rs_fail(r, "expected a key"));
-			if (rs_string(r) == -1)
-				return (-1);
-			rs_ws(r);
-			if (r->pos >= r->len || r->s[r->pos] != ':')
-				return (rs_fail(r, "expected ':'"));
-			r->pos++;
-		}
-		if (rs_value(r) == -1)
-			return (-1);
-		rs_ws(r);
-		if (r->pos < r->len && r->s[r->pos] == ',') {
-			r->pos++;
-			continue;
-		}
-		if (r->pos < r->len && r->s[r->pos] == close) {
-			r->pos++;
-			r->depth--;
-			return (0);
-		}
-		return (rs_fail(r, obj ? "expected ',' or '}'" :
-		    "expected ',' or ']'"));
-	}
-}
-
-static int
-rs_value(struct rscan *r)
-{
-	rs_ws(r);
-	if (r->pos >= r->len)
-		return (rs_fail(r, "unexpected end of input"));
-	switch (r->s[r->pos]) {
-	case '{':
-		return (rs_container(r, 1));
-	case '[':
-		return (rs_container(r, 0));
-	case '"':
-		return (rs_string(r));
-	case 't':
-		return (rs_word(r, "true"));
-	case 'f':
-		return (rs_word(r, "false"));
-	case 'n':
-		return (rs_word(r, "null"));
-	default:
-		if (r->s[r->pos] == '-' ||
-		    (r->s[r->pos] >= '0' && r->s[r->pos] <= '9'))
-			return (rs_number(r));
-		return (rs_fail(r, "unexpected character"));
-	}
-}
-
-static void
-put_utf8(char *o, size_t *n, unsigned int cp)
-{
-	if (cp < 0x80)
-		o[(*n)++] = (char)cp;
-	else if (cp < 0x800) {
-		o[(*n)++] = (char)(0xc0 | cp >> 6);
-		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
-	} else if (cp < 0x10000) {
-		o[(*n)++] = (char)(0xe0 | cp >> 12);
-		o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
-	} else {
-		o[(*n)++] = (char)(0xf0 | cp >> 18);
-		o[(*n)++] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		o[(*n)++] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[(*n)++] = (char)(0x80 | (cp & 0x3f));
-	}
-}
-
-/*
- * Unescape the body of a string the recogniser accepted.  The result is
- * never longer than the input.  out must hold len bytes.
- */
-static size_t
-unescape(const char *s, size_t len, char *out)
-{
-	const unsigned char	*p = (const unsigned char *)s;
-	size_t			 i = 0, n = 0;
-	unsigned int		 cp, lo;
-
-	while (i < len) {
-		if (p[i] != '\\') {
-			out[n++] = (char)p[i++];
-			continue;
-		}
-		i++;
-		switch (p[i++]) {
-		case 'b':
-			out[n++] = '\b';
-			break;
-		case 'f':
-			out[n++] = '\f';
-			break;
-		case 'n':
-			out[n++] = '\n';
-			break;
-		case 'r':
-			out[n++] = '\r';
-			break;
-		case 't':
-			out[n++] = '\t';
-			break;
-		case 'u':
-			(void)hex4(p + i, &cp);
-			i += 4;
-			if (cp >= 0xd800 && cp <= 0xdbff) {
-				(void)hex4(p + i + 2, &lo);
-				i += 6;
-				cp = 0x10000 + ((cp - 0xd800) << 10) +
-				    (lo - 0xdc00);
-			}
-			put_utf8(out, &n, cp);
-			break;
-		default:		/* " \ / */
-			out[n++] = (char)p[i - 1];
-			break;
-		}
-	}
-	return (n);
-}
 
 struct keyref {
 	char	*s;
@@ -411,7 +64,7 @@ check_duplicates(struct jsonr *jr)
 			const jsmntok_t	*t = &jr->tok[k].t;
 
 			keys[n].s = buf + off;
-			keys[n].len = unescape(jr->s + t->start,
+			keys[n].len = jsonv_unescape(jr->s + t->start,
 			    (size_t)(t->end - t->start), buf + off);
 			off += keys[n].len;
 			n++;
@@ -436,7 +89,7 @@ check_duplicates(struct jsonr *jr)
 int
 jsonr_parse(struct jsonr *jr, const char *s, size_t len, int maxtok)
 {
-	struct rscan	 r;
+	struct jsonv	 r;
 	jsmn_parser	 p;
 	jsmntok_t	*t = NULL;
 	int		 i, n, stack[JSONR_MAX_DEPTH + 2], sp;
@@ -449,21 +102,20 @@ jsonr_parse(struct jsonr *jr, const char *s, size_t len, int maxtok)
 		return (-1);
 	}
 
-	memset(&r, 0, sizeof(r));
-	r.s = (const unsigned char *)s;
-	r.len = len;
-	r.maxtok = maxtok;
-	rs_ws(&r);
+	jsonv_init(&r, s, len);
+	r.maxtok = (size_t)maxtok;
+	r.maxdepth = JSONR_MAX_DEPTH;
+	jsonv_ws(&r);
 	if (r.pos >= r.len || r.s[r.pos] != '{') {
 		snprintf(jr->err, sizeof(jr->err), "not a JSON object");
 		return (-1);
 	}
-	if (rs_value(&r) == -1) {
+	if (jsonv_value(&r) == -1) {
 		snprintf(jr->err, sizeof(jr->err), "%s at byte %zu", r.why,
 		    r.pos);
 		return (-1);
 	}
-	rs_ws(&r);
+	jsonv_ws(&r);
 	if (r.pos != r.len) {
 		snprintf(jr->err, sizeof(jr->err),
 		    "trailing data at byte %zu", r.pos);
@@ -478,7 +130,7 @@ jsonr_parse(struct jsonr *jr, const char *s, size_t len, int maxtok)
 	}
 	jsmn_init(&p);
 	n = jsmn_parse(&p, s, len, t, (unsigned int)r.ntok);
-	if (n != r.ntok) {
+	if (n < 0 || (size_t)n != r.ntok) {
 		/* The recogniser and jsmn disagree: refuse, never guess. */
 		free(t);
 		snprintf(jr->err, sizeof(jr->err), "tokenizer disagrees");
@@ -578,7 +230,7 @@ key_equal(const struct jsonr *jr, int k, const char *key)
 	/* Escaped keys longer than any we look up cannot match. */
 	if (len > sizeof(buf))
 		return (0);
-	len = unescape(jr->s + t->start, len, buf);
+	len = jsonv_unescape(jr->s + t->start, len, buf);
 	return (len == klen && memcmp(buf, key, len) == 0);
 }
 
@@ -610,7 +262,7 @@ jsonr_string(const struct jsonr *jr, int i, char *buf, size_t bufsz,
 	len = (size_t)(t->end - t->start);
 	if ((tmp = malloc(len + 1)) == NULL)
 		return (-1);
-	n = unescape(jr->s + t->start, len, tmp);
+	n = jsonv_unescape(jr->s + t->start, len, tmp);
 	if (n >= bufsz || memchr(tmp, '\0', n) != NULL) {
 		free(tmp);
 		return (-1);

@@ -7,6 +7,7 @@
 #define KOBANG_UTF8_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* 1 if the len bytes at p are valid UTF-8, else 0. */
 int	 utf8_valid(const void *, size_t);
@@ -16,5 +17,11 @@ int	 utf8_valid(const void *, size_t);
  * looked at): 1 to 4, or 0 if the bytes there are not valid UTF-8.
  */
 size_t	 utf8_seqlen(const unsigned char *, size_t);
+
+/*
+ * Write code point cp (at most U+10FFFF, the caller checked) to out in
+ * 1 to 4 bytes; returns how many.
+ */
+size_t	 utf8_encode(char *, uint32_t);
 
 #endif
