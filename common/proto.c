@@ -626,13 +626,81 @@ proto_sync_response_free(struct proto_sync_resp *r)
 }
 
 int
+proto_config_request(struct jsonw *w, const char *tenant, const char *device,
+    const char *generation)
+{
+	jsonw_object_begin(w);
+	put_str(w, "tenantId", tenant);
+	put_str(w, "deviceId", device);
+	put_str(w, "currentGeneration", generation);
+	jsonw_object_end(w);
+	return (jsonw_result(w, NULL) == NULL ? -1 : 0);
+}
+
+/*
+ * An optional Data field (5.2): absent, null or "" is empty (*bufp
+ * NULL); else canonical base64 of at most max bytes.
+ */
+static int
+dec_opt_data(struct dec *d, const char *key, size_t max, uint8_t **bufp,
+    size_t *lenp)
+{
+	char	one[2];
+	size_t	l;
+	int	t;
+
+	*bufp = NULL;
+	*lenp = 0;
+	if ((t = jsonr_get(&d->jr, 0, key)) == -1 ||
+	    jsonr_is_null(&d->jr, t))
+		return (0);
+	if (jsonr_type(&d->jr, t) == JSONR_STRING &&
+	    jsonr_string(&d->jr, t, one, sizeof(one), &l) == 0 && l == 0)
+		return (0);		/* "" */
+	return (dec_data(d, key, max, bufp, lenp));
+}
+
+int
+proto_config_response(const char *s, size_t len, struct proto_config_resp *r,
+    char *err, size_t errlen)
+{
+	struct dec	d;
+	int		ret = -1;
+
+	memset(r, 0, sizeof(*r));
+	if (dec_begin(&d, s, len, err, errlen) == -1)
+		return (-1);
+	if (dec_str(&d, "generation", r->generation, sizeof(r->generation),
+	    0) ||
+	    dec_opt_data(&d, "configJson", PROTO_CONFIG_MAX, &r->config_json,
+	    &r->config_len) ||
+	    dec_opt_data(&d, "signature", PROTO_SIGNATURE_MAX, &r->signature,
+	    &r->signature_len))
+		goto out;
+	ret = 0;
+ out:
+	jsonr_free(&d.jr);
+	if (ret == -1)
+		proto_config_response_free(r);
+	return (ret);
+}
+
+void
+proto_config_response_free(struct proto_config_resp *r)
+{
+	free(r->config_json);
+	free(r->signature);
+	memset(r, 0, sizeof(*r));
+}
+
+int
 proto_validate(enum proto_route route, const char *s, size_t len, char *err,
     size_t errlen)
 {
 	struct proto_enroll_resp	er;
 	struct proto_checkin_resp	cr;
 	struct proto_sync_resp		sr;
-	struct jsonr			jr;
+	struct proto_config_resp	gr;
 
 	switch (route) {
 	case PROTO_ENROLL:
@@ -648,13 +716,9 @@ proto_validate(enum proto_route route, const char *s, size_t len, char *err,
 		proto_sync_response_free(&sr);
 		return (0);
 	case PROTO_CONFIG:
-		/* Its decoder comes with the config route. */
-		if (jsonr_parse(&jr, s, len, PROTO_MAX_TOKENS_ANY) == -1) {
-			snprintf(err, errlen, "invalid JSON: %s", jr.err);
-			jsonr_free(&jr);
+		if (proto_config_response(s, len, &gr, err, errlen) == -1)
 			return (-1);
-		}
-		jsonr_free(&jr);
+		proto_config_response_free(&gr);
 		return (0);
 	default:
 		snprintf(err, errlen, "unknown route");

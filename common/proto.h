@@ -162,10 +162,33 @@ int	 proto_sync_response(const char *, size_t, struct proto_sync_resp *,
 	    char *, size_t);
 void	 proto_sync_response_free(struct proto_sync_resp *);
 
+/* 5.2 GetConfigRequest: tenant, device, the stored generation or "". */
+int	 proto_config_request(struct jsonw *, const char *, const char *,
+	    const char *);
+
+#define PROTO_CONFIG_MAX	(4 * 1024 * 1024)	/* configJson bytes */
+#define PROTO_SIGNATURE_MAX	65536
+
+/*
+ * 5.2 GetConfigResponse: generation required; configJson and signature
+ * optional, absent, null or "" meaning empty (NULL here), else canonical
+ * base64.  The signature is never verified (5.2) but still checked.
+ */
+struct proto_config_resp {
+	char		 generation[PROTO_STR_MAX + 1];
+	uint8_t		*config_json;	/* NULL: no update */
+	size_t		 config_len;
+	uint8_t		*signature;
+	size_t		 signature_len;
+};
+
+int	 proto_config_response(const char *, size_t,
+	    struct proto_config_resp *, char *, size_t);
+void	 proto_config_response_free(struct proto_config_resp *);
+
 /*
  * Validate a 2xx response body of a route with that route's decoder
- * (the network child does this before handing a body up).  Routes
- * without a decoder yet pass if the body is a JSON object.
+ * (the network child does this before handing a body up).
  */
 int	 proto_validate(enum proto_route, const char *, size_t, char *,
 	    size_t);

@@ -1,10 +1,9 @@
 /*
  * libFuzzer harness for the protocol decoders (bytes from the network,
- * or kobangd's own state file): the enroll and check-in responses, the
- * identity state, the sync response (6.6), the certificate PEM-or-DER
- * decoding of PROTOCOL.md 4.3
- * and the endpoint URL; the JSON recogniser and jsmn must agree on every
- * document.  A decoded state re-encodes to JSON that decodes
+ * or kobangd's own state file): the enroll, check-in, sync (6.6) and
+ * config (5.2) responses, the identity state, the certificate
+ * PEM-or-DER decoding of PROTOCOL.md 4.3 and the endpoint URL; the JSON
+ * recogniser and jsmn must agree on every document.  A decoded state re-encodes to JSON that decodes
  * to the same state; a decoded certificate re-encodes to PEM that decodes
  * to the same DER.
  */
@@ -75,6 +74,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct proto_enroll_resp	er;
 	struct proto_checkin_resp	cr;
 	struct proto_sync_resp		sr;
+	struct proto_config_resp	gr;
 	struct proto_state		st;
 	struct http_endpoint		ep;
 	struct jsonr			jr;
@@ -114,6 +114,15 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			if (sr.rejected[i] < 0)
 				abort();
 		proto_sync_response_free(&sr);
+	}
+	if (proto_config_response((const char *)data, size, &gr, err,
+	    sizeof(err)) == 0) {
+		if ((gr.config_json == NULL) != (gr.config_len == 0) ||
+		    gr.config_len > PROTO_CONFIG_MAX ||
+		    (gr.signature == NULL) != (gr.signature_len == 0) ||
+		    gr.signature_len > PROTO_SIGNATURE_MAX)
+			abort();
+		proto_config_response_free(&gr);
 	}
 	if (proto_state_decode((const char *)data, size, &st, err,
 	    sizeof(err)) == 0) {
