@@ -286,6 +286,8 @@ synced(struct kobangd *kd, struct tresult *res, void *arg)
 
 	(void)kd;
 	(void)arg;
+	if (!sy.active)
+		return;		/* after sync_shutdown(): rows stay in flight */
 	sy.running = 0;
 	sy.syncs++;
 	sy.sync_time = (int64_t)time(NULL);
