@@ -1090,21 +1090,39 @@ file_drop(struct disc_result *res, size_t i)
 	res->nfiles--;
 }
 
-static int
-same_dir(const char *a, const char *b)
-{
-	const char	*sa = strrchr(a, '/'), *sb = strrchr(b, '/');
-
-	return (sa != NULL && sb != NULL && sa - a == sb - b &&
-	    strncmp(a, b, (size_t)(sa - a)) == 0);
-}
-
 static const char *
 base_name(const char *p)
 {
 	const char	*s = strrchr(p, '/');
 
 	return (s ? s + 1 : p);
+}
+
+/* Is there an npm-shrinkwrap.json beside lock in the sorted files? */
+static int
+has_shrinkwrap(const struct disc_result *res, const char *lock)
+{
+	const char	*b = base_name(lock);
+	char		 want[PATH_MAX];
+	size_t		 lo = 0, hi = res->nfiles, mid;
+	int		 c;
+
+	if ((size_t)(b - lock) + sizeof("npm-shrinkwrap.json") >
+	    sizeof(want))
+		return (0);
+	memcpy(want, lock, (size_t)(b - lock));
+	strlcpy(want + (b - lock), "npm-shrinkwrap.json",
+	    sizeof(want) - (size_t)(b - lock));
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(want, res->files[mid].path)) == 0)
+			return (1);
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (0);
 }
 
 /*
@@ -1114,7 +1132,8 @@ base_name(const char *p)
 static void
 project_files_finish(struct disc_result *res)
 {
-	size_t	i, j;
+	char	*drop;
+	size_t	 i, j;
 
 	/* No files, no array: qsort() must not see the NULL. */
 	if (res->nfiles > 1)
@@ -1125,24 +1144,32 @@ project_files_finish(struct disc_result *res)
 			file_drop(res, i);
 		else
 			i++;
-	for (i = 0; i < res->nfiles; ) {
-		int	drop = 0;
-
-		if (strcmp(base_name(res->files[i].path),
-		    "package-lock.json") == 0) {
-			for (j = 0; j < res->nfiles; j++)
-				if (j != i && strcmp(base_name(
-				    res->files[j].path),
-				    "npm-shrinkwrap.json") == 0 &&
-				    same_dir(res->files[i].path,
-				    res->files[j].path))
-					drop = 1;
-		}
-		if (drop)
-			file_drop(res, i);
-		else
-			i++;
+	/*
+	 * Sorted: the shrinkwrap beside a lockfile is a binary search away.
+	 * Decide on the whole array first, then compact it.
+	 */
+	if (res->nfiles == 0)
+		return;
+	if ((drop = calloc(res->nfiles, 1)) == NULL) {
+		res->enomem = 1;
+		return;
 	}
+	for (i = 0; i < res->nfiles; i++)
+		drop[i] = strcmp(base_name(res->files[i].path),
+		    "package-lock.json") == 0 && has_shrinkwrap(res,
+		    res->files[i].path);
+	for (i = j = 0; i < res->nfiles; i++) {
+		if (drop[i]) {
+			free(res->files[i].path);
+			free(res->files[i].tmpl.name);
+			free(res->files[i].tmpl.version);
+			free(res->files[i].label);
+			continue;
+		}
+		res->files[j++] = res->files[i];
+	}
+	res->nfiles = j;
+	free(drop);
 }
 
 /* Strip trailing slashes (not the root's own). */

@@ -2106,6 +2106,8 @@ wal_trim(struct store *st)
 	struct stat	sb;
 	char		wal[PATH_MAX + 8];
 
+	/* The pages a scan pulled in are not needed while idle. */
+	sqlite3_db_release_memory(st->db);
 	snprintf(wal, sizeof(wal), "%s-wal", st->path);
 	if (stat(wal, &sb) == -1 || sb.st_size <= STORE_WAL_LIMIT)
 		return;
