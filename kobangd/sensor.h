@@ -9,6 +9,15 @@
  *	diff against the stored snapshot -> rules on changes and present
  *	items -> one store transaction (store_commit_scan)
  *
+ * The lockfile surfaces are scanned file by file (sensor_inc.h): each
+ * file's items are diffed against that file's stored rows as soon as the
+ * child is done with it (a baseline stores them), then freed; a file
+ * whose fingerprint (device, inode, size, mtime and ctime in ns) is what
+ * it was when last read whole is not read again.  Every file is read
+ * on the first scan after start (the rules may have changed), after a
+ * watch overflow and on kobanctl scan; the watcher and the poll read
+ * only what changed.  Other surfaces get one diff of the whole surface.
+ *
  * The first scan of a surface is a silent baseline.  A scan that fails
  * or runs longer than watch.maxScanWallClockSeconds commits nothing and
  * marks the surface degraded; a scan child that hangs past that limit is
@@ -16,7 +25,9 @@
  * away and the surface is rescanned once the child is back (at most
  * three times in a row; then it waits for the next change or poll).
  * Issues (oversized, malformed, unreadable, budget exhausted) never
- * abort a scan; they make the surface degraded.
+ * abort a scan; they make the surface degraded.  A configured monitored
+ * user the password database cannot give fails the scan: without them
+ * every one of their items would read as removed.
  *
  * Triggers: the watcher (debounced per surface by
  * watch.debounceMilliseconds), the safety-net poll every
