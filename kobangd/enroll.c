@@ -546,6 +546,8 @@ checked_in(struct kobangd *kd, struct tresult *res, void *arg)
 	    ", certificate renewal required" : "",
 	    r.full_resnapshot_requested ? ", full resnapshot requested" : "");
 	log_info("sync: check-in %s", en.checkin);
+	if (r.full_resnapshot_requested)
+		sync_resnapshot(en.kd);
 	/* 6.3: with nothing to fetch, the server's generation is ours. */
 	if (en.enrolled && !r.config_update_available &&
 	    (!en.st.has_generation ||

@@ -268,10 +268,8 @@ apply_response(struct store *st, const struct proto_sync_resp *r)
 	    r->retry_after > 0 ? ", server asked to wait" : "");
 	log_info("sync: %s", sy.sync_msg);
 	(void)d;
-	if (r->full_resnapshot_requested) {
-		log_info("sync: the server asked for a full rescan");
-		sensor_scan_now(sy.kd, -1);
-	}
+	if (r->full_resnapshot_requested)
+		sync_resnapshot(sy.kd);
 	if (r->config_update_available)
 		log_info("sync: the server has a configuration update");
 }
@@ -555,6 +553,18 @@ enqueue_inventory(void)
 	sy.enqueue = 0;
 	log_info("sync: %zu inventory items queued as added for device %s",
 	    n, sy.device);
+}
+
+void
+sync_resnapshot(struct kobangd *kd)
+{
+	if (!sy.active || sy.device == NULL)
+		return;
+	log_info("sync: the server asked for a full resnapshot");
+	sy.enqueue = 1;
+	enqueue_inventory();
+	sensor_scan_now(kd, -1);
+	sync_kick(kd);
 }
 
 void

@@ -31,6 +31,11 @@ void	sync_shutdown(struct kobangd *);
  */
 void	sync_identity(struct kobangd *, const char *tenant,
 	    const char *device);
+/*
+ * fullResnapshotRequested (10.2, spec/README.md): the stored inventory
+ * queued as `added` events, every surface rescanned, a round soon.
+ */
+void	sync_resnapshot(struct kobangd *);
 /* Start a round as soon as the once-a-second rule allows. */
 void	sync_kick(struct kobangd *);
 /* 6.1 for this device (0/0 without an outbox). */

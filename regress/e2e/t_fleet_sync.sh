@@ -5,7 +5,8 @@
 # every request against PROTOCOL.md 6.4/6.5 and 7 and holds each event
 # once by event id.  What it holds, replayed in sequence order, is the
 # inventory "kobanctl show inventory" shows, and its findings are the
-# daemon's; an edit arrives as a change; show sync accounts for it all.
+# daemon's; an edit arrives as a change; show sync accounts for it all;
+# a server's fullResnapshotRequested sends the inventory again.
 # Then faults: a response cut off after the peer took the batch (the
 # events come again, keep their ids, and are held once), and a 503 with
 # Retry-After, which the rows then wait for.
@@ -148,6 +149,18 @@ echo "$s" | jq -e '.sync and .lastSync.ok and .outbox.pending == 0 and
     fail "show sync: $s"
 ctl show sync | grep -q "^last sync: .* ok" || fail "human show sync"
 grep -q "duplicate=[1-9]" "$T/peer.log" && fail "an event was sent twice"
+
+# fullResnapshotRequested in a check-in: the inventory goes out again.
+items=$(ctl -j show inventory | jq length)
+before=$(wc -l <"$T/held.tsv")
+echo resnapshot >"$T/mode"
+ctl check-in >/dev/null || fail "kobanctl check-in"
+rm -f "$T/mode"
+wait_for "sync: $items inventory items queued as added" 10 "$T/log"
+drain
+[ "$(wc -l <"$T/held.tsv")" -ge $((before + items)) ] ||
+    fail "the resnapshot did not reach the peer"
+check_peer
 
 bump() {
 	m=$(scans_of javascriptPackages)

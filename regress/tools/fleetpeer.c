@@ -42,6 +42,8 @@
  * hugecl (Content-Length 50 MB), hugechunked (50 MB chunked), slow (the
  * status line one byte a second).  With -M file, the mode of each
  * request is the file's first line if the file exists (none if not).
+ * Mode resnapshot is no fault: check-in answers set
+ * fullResnapshotRequested.
  */
 
 #include <sys/types.h>
@@ -550,7 +552,8 @@ checkin(struct tls *t, const char *body, size_t len, int has_token,
 	    "\"configGeneration\":"
 	    "\"generation-1\",\"configUpdateAvailable\":false,"
 	    "\"certificateRenewalRequired\":false,"
-	    "\"fullResnapshotRequested\":false}", now);
+	    "\"fullResnapshotRequested\":%s}", now,
+	    strcmp(mode, "resnapshot") == 0 ? "true" : "false");
 	return (respond_ok(t, out));
 }
 
