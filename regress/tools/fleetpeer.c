@@ -2,8 +2,8 @@
  * fleetpeer: a Fleet test peer for the end-to-end tests.  HTTPS with
  * libtls on 127.0.0.1 only, one connection at a time, keep-alive.
  *
- *	fleetpeer -d dir [-D] [-m mode] [-M modefile] [-o dump]
- *	    [-T sensor-token]
+ *	fleetpeer [-B bytes] -d dir [-D] [-E events] [-m mode] [-M modefile]
+ *	    [-o dump] [-T sensor-token]
  *
  * dir holds what the test generated with openssl(1): ca.pem and ca.key
  * (the CA that issues and verifies client certificates), server.pem and
@@ -34,7 +34,9 @@
  * is rejected alone.  Events are held once by event id (a re-sent one
  * is acknowledged as a duplicate); acceptedThroughLocalSequence is the
  * highest sequence held without a gap.  With -o, every held event is
- * written to the dump file after each request (see dump_held).
+ * written to the dump file after each request (see dump_held).  Sync
+ * answers give -B and -E (default 524288 and 500) as maxBatchBytes and
+ * maxBatchEvents; each request's payload bytes are logged.
  *
  * Fault modes (-m) for every 200 answer: busy (503 with Retry-After:
  * 120 instead), badjson (not JSON), closemid
@@ -602,8 +604,12 @@ struct held {
 	char		 hash[65];
 	char		 surface[32];
 	char		 kind[16];
+	size_t		 size;		/* payload bytes */
 	struct pb_payload p;
 };
+
+static long long	 server_max_bytes = 524288;	/* -B */
+static long long	 server_max_events = 500;	/* -E */
 
 static struct held	*held;
 static size_t		 nheld, held_cap;
@@ -831,6 +837,7 @@ check_event(struct jsonr *jr, int e, const char *device, struct held *ev,
 		snprintf(why, whylen, "payload base64");
 		goto out;
 	}
+	ev->size = (size_t)n;
 	if (sha256_hex(raw, (size_t)n, hash) == -1 ||
 	    strcmp(hash, ev->hash) != 0) {
 		snprintf(why, whylen, "payloadHash mismatch");
@@ -874,6 +881,18 @@ put_ack(struct jsonw *w, const struct held *ev, int dup)
 	jsonw_object_end(w);
 }
 
+static size_t
+maxsize(const struct held *b, int n)
+{
+	size_t	m = 0;
+	int	i;
+
+	for (i = 0; i < n; i++)
+		if (b[i].size > m)
+			m = b[i].size;
+	return (m);
+}
+
 static int
 sync_route(struct tls *t, const char *body, size_t len)
 {
@@ -895,6 +914,7 @@ sync_route(struct tls *t, const char *body, size_t len)
 	time_t		 tt = time(NULL);
 	struct held	*batch = NULL;
 	int		*status = NULL;		/* 0 new, 1 dup, 2 rejected */
+	size_t		 bytes = 0;
 
 	if (cert_identity(t, cn, sizeof(cn), o, sizeof(o), spki) == -1) {
 		say("sync refused: no known client certificate");
@@ -1031,16 +1051,18 @@ sync_route(struct tls *t, const char *body, size_t len)
 	jsonw_key(&w, "retryAfterSeconds");
 	jsonw_int(&w, 0);
 	jsonw_key(&w, "maxBatchBytes");
-	jsonw_int(&w, 524288);
+	jsonw_int(&w, server_max_bytes);
 	jsonw_key(&w, "maxBatchEvents");
-	jsonw_int(&w, 500);
+	jsonw_int(&w, server_max_events);
 	jsonw_object_end(&w);
 	if ((out = jsonw_result(&w, NULL)) == NULL)
 		errx(1, "jsonw");
+	for (i = 0; i < n; i++)
+		bytes += batch[i].size;
 	say("sync ok device=%s events=%d new=%d duplicate=%d rejected=%d "
-	    "through=%lld lastAcked=%lld held=%zu conn=%u", device, n, nnew,
-	    ndup, nrej, (long long)through, (long long)last_acked, nheld,
-	    conn_no);
+	    "through=%lld lastAcked=%lld held=%zu bytes=%zu maxsize=%zu "
+	    "conn=%u", device, n, nnew, ndup, nrej, (long long)through,
+	    (long long)last_acked, nheld, bytes, maxsize(batch, n), conn_no);
 	ret = respond_ok(t, out);
 	jsonw_free(&w);
 	free(batch);
@@ -1160,10 +1182,16 @@ main(int argc, char *argv[])
 	char			 path[1024], path2[1024];
 	int			 ch, s, fd, one = 1;
 
-	while ((ch = getopt(argc, argv, "d:Dm:M:o:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:d:DE:m:M:o:T:")) != -1) {
 		switch (ch) {
+		case 'B':
+			server_max_bytes = strtoll(optarg, NULL, 10);
+			break;
 		case 'd':
 			dir = optarg;
+			break;
+		case 'E':
+			server_max_events = strtoll(optarg, NULL, 10);
 			break;
 		case 'D':
 			der_certs = 1;
@@ -1181,8 +1209,9 @@ main(int argc, char *argv[])
 			sensor_token = optarg;
 			break;
 		default:
-			errx(2, "usage: fleetpeer -d dir [-D] [-m mode] "
-			    "[-M modefile] [-o dump] [-T token]");
+			errx(2, "usage: fleetpeer [-B bytes] -d dir [-D] "
+			    "[-E events] [-m mode] [-M modefile] [-o dump] "
+			    "[-T token]");
 		}
 	}
 	if (dir == NULL)
