@@ -7,6 +7,12 @@
  * last; Retry-After and retryAfterSeconds are honoured; failures back
  * off exponentially with full jitter; no request leaves faster than
  * once a second.  Rows in flight at a crash go back to pending at start.
+ *
+ * Unlike the reference, a batch holds only rows of the current device
+ * id (the server checks it against the client certificate; rows of an
+ * earlier identity stay in the outbox unsent), and a quarantined
+ * event's reason is logged and shown by "kobanctl show sync" but not
+ * stored: the outbox table has no column for it.
  */
 #ifndef KOBANGD_SYNC_H
 #define KOBANGD_SYNC_H
