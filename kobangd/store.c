@@ -2218,16 +2218,22 @@ store_baseline_add(struct store *st, const struct item *items, size_t n)
 		errno = EINVAL;
 		return (-1);
 	}
+	/* The file id cache borrows a path: only within this piece. */
+	c->lastpath = NULL;
 	for (i = 0; i < n; i++) {
 		if (!item_valid(&items[i], c->surface)) {
 			log_warnx("%s: malformed item in the %s baseline",
 			    st->path, surface_name(c->surface));
 			errno = EINVAL;
+			c->lastpath = NULL;
 			return (-1);
 		}
-		if (baseline_add(c, &items[i], &row) == -1)
+		if (baseline_add(c, &items[i], &row) == -1) {
+			c->lastpath = NULL;
 			return (-1);
+		}
 	}
+	c->lastpath = NULL;
 	return (0);
 }
 
@@ -2266,6 +2272,7 @@ store_baseline_end(struct store *st, const struct store_scan *sc,
 	c->sc = sc;
 	c->res = res;
 	c->ids = sc->ids != NULL ? sc->ids : &own;
+	c->lastpath = NULL;
 	if (commit_body(c) == -1 || run(st, S_COMMIT) == -1) {
 		memset(res, 0, sizeof(*res));
 		store_baseline_abort(st);

@@ -1686,7 +1686,7 @@ outbox_count_cb(void *arg, const struct store_outbox_row *r)
 Test(store, baseline_in_pieces)
 {
 	struct store			*st;
-	struct item			 v[4], *snap;
+	struct item			 v[4], *snap, tmp;
 	struct store_scan		 sc;
 	struct store_commit_result	 res;
 	unsigned int			 ctr = 0;
@@ -1735,6 +1735,23 @@ Test(store, baseline_in_pieces)
 	cr_assert_eq(store_baseline_add(st, v, 1), -1);
 	store_baseline_abort(st);
 	cr_assert_eq(count_rows("inventory"), 3);
+
+	/* Pieces may be freed on return: nothing of them is kept. */
+	cr_assert_eq(store_baseline_begin(st, SURFACE_CLAUDE), 0);
+	tmp = v[2];
+	tmp.surface = SURFACE_CLAUDE;
+	tmp.kind = KIND_MCP_SERVER;
+	tmp.version = NULL;
+	cr_assert_not_null(tmp.path = strdup(v[2].path));
+	cr_assert_eq(store_baseline_add(st, &tmp, 1), 0);
+	memset(tmp.path, 'x', strlen(tmp.path));
+	free(tmp.path);
+	cr_assert_not_null(tmp.path = strdup(v[0].path));
+	cr_assert_eq(store_baseline_add(st, &tmp, 1), 0);
+	free(tmp.path);
+	scan_init(&sc, SURFACE_CLAUDE, 1);
+	cr_assert_eq(store_baseline_end(st, &sc, NULL), 0);
+	cr_assert_eq(count_rows("inventory"), 5);
 	store_close(st);
 	items_free(v, 4);
 }
