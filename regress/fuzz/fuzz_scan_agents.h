@@ -100,9 +100,16 @@ fza_check(const struct fza *z, const struct scan_item *it)
 	case KIND_HOOK:
 		if ((z->parser != SCAN_PARSER_CODEX_HOOKS &&
 		    z->parser != SCAN_PARSER_CODEX_CONFIG) || !hashed ||
-		    !fza_is(&it->origin, SCAN_ORIGIN_CODEX_HOOKS) ||
-		    it->name.len == 0 || memchr(it->name.p, '\n',
-		    it->name.len) != NULL)
+		    !fza_is(&it->origin, SCAN_ORIGIN_CODEX_HOOKS))
+			abort();
+		/*
+		 * Inline [hooks.<name>] lines drop empty names and cannot hold
+		 * a newline; hooks.json keys are any JSON string, "" included
+		 * (SURFACES.md 3.2).
+		 */
+		if (z->parser == SCAN_PARSER_CODEX_CONFIG &&
+		    (it->name.len == 0 || memchr(it->name.p, '\n',
+		    it->name.len) != NULL))
 			abort();
 		break;
 	case KIND_SETTINGS:
