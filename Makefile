@@ -216,18 +216,19 @@ regress-e2e: all $(TOOL_BINS)
 
 # Each harness runs briefly here; 'make fuzz' runs them longer.
 FUZZ_SECONDS ?=	10
+FUZZ_SEED ?=	1
 FUZZ_B =	build-fuzz
 regress-fuzz:
 	@for n in $(FUZZ_NAMES); do \
 		$(MAKE) -s B=$(FUZZ_B) CC=clang \
 		    SAN="-fsanitize=fuzzer-no-link,address,undefined" \
 		    $(FUZZ_B)/fuzz/fuzz_$$n || exit 1; \
-		sh regress/run-fuzz.sh $(FUZZ_B)/fuzz/fuzz_$$n \
+		FUZZ_SEED=$(FUZZ_SEED) sh regress/run-fuzz.sh $(FUZZ_B)/fuzz/fuzz_$$n \
 		    regress/fuzz/corpus/$$n $(FUZZ_SECONDS) || exit 1; \
 	done
 
 fuzz:
-	$(MAKE) regress-fuzz FUZZ_SECONDS=300
+	$(MAKE) regress-fuzz FUZZ_SECONDS=300 FUZZ_SEED=
 
 $(FUZZ_B)/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(LIBS)
 	@mkdir -p $(@D)
