@@ -1022,10 +1022,37 @@ keyed_cmp(const void *a, const void *b)
 }
 
 /* The commit of a per-file scan (sensor_inc.h): no snapshot in hand. */
+/*
+ * What every commit of a finished run carries besides its items and
+ * changes: times, issues, retention, and the outbox identity.
+ */
+static void
+run_commit_fields(struct store_scan *sc, int64_t completed, int64_t artifact,
+    char *msg, size_t msglen)
+{
+	const struct config	*conf = sensor_kd->conf;
+
+	sc->completed_ms = completed;
+	sc->artifact_ms = artifact;
+	sc->duration_ms = (int64_t)(ev_now_ms() - run.start_ms);
+	sc->nissues = run.total_issues;
+	if (run.total_issues > 0) {
+		snprintf(msg, msglen, "%zu issue%s; first: %s: %s",
+		    run.total_issues, run.total_issues == 1 ? "" : "s",
+		    run.issues[0].path, run.issues[0].reason);
+		sc->health_message = msg;
+	}
+	sc->max_events = conf->persistence.max_stored_events;
+	sc->max_findings = conf->persistence.max_stored_findings;
+	if (conf->sync.enabled && conf->sync.device_id != NULL) {
+		sc->device_id = conf->sync.device_id;
+		sc->tenant_id = conf->sync.tenant_id;
+	}
+}
+
 static void
 run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 {
-	const struct config		*conf = sensor_kd->conf;
 	struct ssurf			*ss = &surf[run.s];
 	struct store_scan		 sc;
 	struct store_commit_result	 cr;
@@ -1039,22 +1066,7 @@ run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 		run_fail("out of memory or state database error");
 		return;
 	}
-	sc.completed_ms = completed;
-	sc.artifact_ms = artifact;
-	sc.duration_ms = (int64_t)(ev_now_ms() - run.start_ms);
-	sc.nissues = run.total_issues;
-	if (run.total_issues > 0) {
-		snprintf(msg, sizeof(msg), "%zu issue%s; first: %s: %s",
-		    run.total_issues, run.total_issues == 1 ? "" : "s",
-		    run.issues[0].path, run.issues[0].reason);
-		sc.health_message = msg;
-	}
-	sc.max_events = conf->persistence.max_stored_events;
-	sc.max_findings = conf->persistence.max_stored_findings;
-	if (conf->sync.enabled && conf->sync.device_id != NULL) {
-		sc.device_id = conf->sync.device_id;
-		sc.tenant_id = conf->sync.tenant_id;
-	}
+	run_commit_fields(&sc, completed, artifact, msg, sizeof(msg));
 	memset(&cr, 0, sizeof(cr));
 	if (sinc_commit(run.sinc, &sc, &cr) == -1) {
 		run_fail("cannot commit to the state database");
@@ -1172,22 +1184,7 @@ run_finish(void)
 	sc.npresent_findings = npf;
 	sc.files = run.files;
 	sc.nfiles = run.nfiles;
-	sc.completed_ms = completed;
-	sc.artifact_ms = artifact;
-	sc.duration_ms = (int64_t)(ev_now_ms() - run.start_ms);
-	sc.nissues = run.total_issues;
-	if (run.total_issues > 0) {
-		snprintf(msg, sizeof(msg), "%zu issue%s; first: %s: %s",
-		    run.total_issues, run.total_issues == 1 ? "" : "s",
-		    run.issues[0].path, run.issues[0].reason);
-		sc.health_message = msg;
-	}
-	sc.max_events = conf->persistence.max_stored_events;
-	sc.max_findings = conf->persistence.max_stored_findings;
-	if (conf->sync.enabled && conf->sync.device_id != NULL) {
-		sc.device_id = conf->sync.device_id;
-		sc.tenant_id = conf->sync.tenant_id;
-	}
+	run_commit_fields(&sc, completed, artifact, msg, sizeof(msg));
 	memset(&cr, 0, sizeof(cr));
 	if (store_commit_scan(sensor_store, &sc, &cr) == -1) {
 		fail = "cannot commit to the state database";
