@@ -2,8 +2,8 @@
  * fleetpeer: a Fleet test peer for the end-to-end tests.  HTTPS with
  * libtls on 127.0.0.1 only, one connection at a time, keep-alive.
  *
- *	fleetpeer [-B bytes] -d dir [-D] [-E events] [-m mode] [-M modefile]
- *	    [-o dump] [-T sensor-token]
+ *	fleetpeer [-B bytes] [-C configdir] -d dir [-D] [-E events]
+ *	    [-m mode] [-M modefile] [-o dump] [-T sensor-token]
  *
  * dir holds what the test generated with openssl(1): ca.pem and ca.key
  * (the CA that issues and verifies client certificates), server.pem and
@@ -38,6 +38,18 @@
  * answers give -B and -E (default 524288 and 500) as maxBatchBytes and
  * maxBatchEvents; each request's payload bytes are logged.
  *
+ * POST .../api/sensor/v1/config: the check-in's authentication; the
+ * body exactly PROTOCOL.md 5.2's three strings.  With -C dir, the
+ * generation is dir/generation's first line and the bundle
+ * dir/config.json: answered as base64 configJson (signature null) unless
+ * the client's currentGeneration is that generation or there is no
+ * bundle, then {"generation": G} alone ("unchanged").  G is also the
+ * configGeneration of check-in and sync answers (default generation-1).
+ *
+ * Every request is logged first as "request t=MS route=R conn=N
+ * json=BODYBYTES http=REQUESTBYTES mode=M", t on the monotonic clock in
+ * milliseconds, so tests can measure the daemon's intervals.
+ *
  * Fault modes (-m) for every 200 answer: busy (503 with Retry-After:
  * 120 instead), badjson (not JSON), closemid
  * (Content-Length 400, 50 bytes, close), huge (50 MB until close),
@@ -45,7 +57,9 @@
  * status line one byte a second).  With -M file, the mode of each
  * request is the file's first line if the file exists (none if not).
  * Mode resnapshot is no fault: check-in answers set
- * fullResnapshotRequested.
+ * fullResnapshotRequested; configupdate sets configUpdateAvailable in
+ * check-in and sync answers.  A mode may take numbers after its name:
+ * r429 N answers 429 with Retry-After: N (default 5).
  */
 
 #include <sys/types.h>
@@ -113,6 +127,7 @@ static char		 mode_buf[64];
 static const char	*sensor_token;
 static int		der_certs;
 static unsigned int	conn_no;
+static const char	*config_dir;		/* -C */
 
 static void
 say(const char *fmt, ...)
@@ -124,6 +139,59 @@ say(const char *fmt, ...)
 	va_end(ap);
 	putchar('\n');
 	fflush(stdout);
+}
+
+/* Monotonic milliseconds, so tests can measure the daemon's intervals. */
+static long long
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/*
+ * The generation the peer serves: -C dir's generation file (first
+ * line), else "generation-1".  1 when the bundle dir/config.json exists
+ * too (read into *bundle), 0 when there is nothing to send.
+ */
+static int
+load_generation(char *gen, size_t genlen, char **bundle, size_t *blen)
+{
+	char	 path[1024];
+	FILE	*f;
+	long	 sz;
+
+	strlcpy(gen, "generation-1", genlen);
+	if (bundle != NULL) {
+		*bundle = NULL;
+		*blen = 0;
+	}
+	if (config_dir == NULL)
+		return (0);
+	snprintf(path, sizeof(path), "%s/generation", config_dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	if (fgets(gen, (int)genlen, f) == NULL)
+		gen[0] = '\0';
+	fclose(f);
+	gen[strcspn(gen, "\r\n")] = '\0';
+	if (bundle == NULL)
+		return (0);
+	snprintf(path, sizeof(path), "%s/config.json", config_dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return (0);
+	if (fseek(f, 0, SEEK_END) == -1 || (sz = ftell(f)) < 0 ||
+	    sz > PROTO_CONFIG_MAX || fseek(f, 0, SEEK_SET) == -1)
+		errx(1, "%s: unreadable or too large", path);
+	if ((*bundle = malloc((size_t)sz + 1)) == NULL)
+		err(1, NULL);
+	if (fread(*bundle, 1, (size_t)sz, f) != (size_t)sz)
+		errx(1, "%s: short read", path);
+	fclose(f);
+	*blen = (size_t)sz;
+	return (1);
 }
 
 static void
@@ -197,6 +265,33 @@ peer_write(struct tls *t, const void *buf, size_t len)
 	return (0);
 }
 
+/* The mode's first word is name ("r429 3" is mode r429). */
+static int
+mode_is(const char *name)
+{
+	size_t	n = strlen(name);
+
+	return (strncmp(mode, name, n) == 0 &&
+	    (mode[n] == '\0' || mode[n] == ' '));
+}
+
+/* The mode's numeric argument i (1: the first after the name), or def. */
+static long long
+mode_arg(int i, long long def)
+{
+	const char	*p = mode;
+	char		*end;
+	long long	 v;
+
+	while (i-- > 0) {
+		if ((p = strchr(p, ' ')) == NULL)
+			return (def);
+		p += strspn(p, " ");
+	}
+	v = strtoll(p, &end, 10);
+	return (end == p ? def : v);
+}
+
 static int
 respond(struct tls *t, int status, const char *body)
 {
@@ -220,11 +315,18 @@ respond_ok(struct tls *t, const char *body)
 {
 	static char	 block[65536];
 	const char	*head;
-	char		 line[64];
+	char		 line[64], hbuf[256];
 	size_t		 sent;
 	int		 i;
 
 	memset(block, 'a', sizeof(block));
+	if (mode_is("r429")) {
+		snprintf(hbuf, sizeof(hbuf), "HTTP/1.1 429 Too Many Requests"
+		    "\r\nRetry-After: %lld\r\nContent-Length: 2\r\n\r\n{}",
+		    mode_arg(1, 5));
+		say("fault r429 sent retry-after=%lld", mode_arg(1, 5));
+		return (peer_write(t, hbuf, strlen(hbuf)));
+	}
 	if (strcmp(mode, "busy") == 0) {
 		head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120"
 		    "\r\nContent-Length: 2\r\n\r\n{}";
@@ -493,10 +595,12 @@ checkin(struct tls *t, const char *body, size_t len, int has_token,
 	X509		*x = NULL;
 	EVP_PKEY	*pk;
 	char		 tenant[256], device[256], cn[256], o[256], spki[65];
-	char		 out[512], now[32];
+	char		 now[32], gen[256];
+	const char	*out;
+	struct jsonw	 w;
 	struct tm	 tm;
 	time_t		 tt = time(NULL);
-	int		 i, known = 0;
+	int		 i, known = 0, ret;
 
 	if (jsonr_parse(&jr, body, len, 64) == -1 ||
 	    get_str(&jr, "tenantId", tenant, sizeof(tenant)) == -1 ||
@@ -550,13 +654,25 @@ checkin(struct tls *t, const char *body, size_t len, int has_token,
 	}
 	gmtime_r(&tt, &tm);
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	snprintf(out, sizeof(out), "{\"serverTime\":\"%s\","
-	    "\"configGeneration\":"
-	    "\"generation-1\",\"configUpdateAvailable\":false,"
-	    "\"certificateRenewalRequired\":false,"
-	    "\"fullResnapshotRequested\":%s}", now,
-	    strcmp(mode, "resnapshot") == 0 ? "true" : "false");
-	return (respond_ok(t, out));
+	(void)load_generation(gen, sizeof(gen), NULL, NULL);
+	jsonw_init(&w, JSONW_ESCAPE_SLASH);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "serverTime");
+	jsonw_string(&w, now);
+	jsonw_key(&w, "configGeneration");
+	jsonw_string(&w, gen);
+	jsonw_key(&w, "configUpdateAvailable");
+	jsonw_bool(&w, mode_is("configupdate"));
+	jsonw_key(&w, "certificateRenewalRequired");
+	jsonw_bool(&w, 0);
+	jsonw_key(&w, "fullResnapshotRequested");
+	jsonw_bool(&w, mode_is("resnapshot"));
+	jsonw_object_end(&w);
+	if ((out = jsonw_result(&w, NULL)) == NULL)
+		errx(1, "jsonw");
+	ret = respond_ok(t, out);
+	jsonw_free(&w);
+	return (ret);
 }
 
 /*
@@ -767,6 +883,81 @@ only_keys(struct jsonr *jr, int obj, const char *const *keys, size_t n)
 }
 
 /*
+ * POST .../config (PROTOCOL.md 5.2): the check-in's authentication, a
+ * body of exactly tenantId, deviceId and currentGeneration, strings.
+ * Unchanged (no configJson) when the client has the generation already
+ * or -C holds no bundle; else the bundle as base64, signature null.
+ */
+static int
+config_route(struct tls *t, const char *body, size_t len, int has_token,
+    const char *token_value)
+{
+	static const char *const keys[] = { "tenantId", "deviceId",
+	    "currentGeneration" };
+	struct jsonr	 jr;
+	struct jsonw	 w;
+	char		 tenant[256], device[256], cur[256], cn[256], o[256];
+	char		 spki[65], gen[256], *bundle = NULL, *b64 = NULL;
+	const char	*out, *why = NULL;
+	size_t		 blen = 0, sent = 0;
+	int		 ret, have;
+
+	if (jsonr_parse(&jr, body, len, 64) == -1)
+		why = "invalid JSON";
+	else if (only_keys(&jr, 0, keys, nitems(keys)) == -1)
+		why = "keys";
+	else if (member_str(&jr, 0, "tenantId", tenant, sizeof(tenant)) ||
+	    member_str(&jr, 0, "deviceId", device, sizeof(device)) ||
+	    member_str(&jr, 0, "currentGeneration", cur, sizeof(cur)))
+		why = "a key is not a string";
+	jsonr_free(&jr);
+	if (why != NULL) {
+		say("config refused: malformed request: %s", why);
+		return (respond(t, 400, "{\"error\":\"malformed request\"}"));
+	}
+	if (tls_peer_cert_provided(t)) {
+		if (cert_identity(t, cn, sizeof(cn), o, sizeof(o),
+		    spki) == -1 || strcmp(cn, device) != 0 ||
+		    strcmp(o, tenant) != 0) {
+			say("config refused: certificate for %s does not "
+			    "match", cn);
+			return (respond(t, 403, "{\"error\":\"identity\"}"));
+		}
+	} else if (sensor_token == NULL || !has_token ||
+	    strcmp(token_value, sensor_token) != 0) {
+		say("config refused: no client certificate");
+		return (respond(t, 401, "{\"error\":\"unauthenticated\"}"));
+	}
+	have = load_generation(gen, sizeof(gen), &bundle, &blen);
+	jsonw_init(&w, JSONW_ESCAPE_SLASH);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "generation");
+	jsonw_string(&w, gen);
+	if (have && strcmp(cur, gen) != 0) {
+		if ((b64 = malloc(b64_enclen(blen) + 1)) == NULL)
+			err(1, NULL);
+		if (b64_encode((uint8_t *)bundle, blen, b64,
+		    b64_enclen(blen) + 1) == -1)
+			errx(1, "base64");
+		jsonw_key(&w, "configJson");
+		jsonw_string(&w, b64);
+		jsonw_key(&w, "signature");
+		jsonw_null(&w);
+		sent = blen;
+	}
+	jsonw_object_end(&w);
+	if ((out = jsonw_result(&w, NULL)) == NULL)
+		errx(1, "jsonw");
+	say("config ok device=%s current=%s generation=%s sent=%zu bytes "
+	    "conn=%u", device, cur, gen, sent, conn_no);
+	ret = respond_ok(t, out);
+	jsonw_free(&w);
+	free(b64);
+	free(bundle);
+	return (ret);
+}
+
+/*
  * One SyncEventRequest, checked against PROTOCOL.md 6.5 and 7.  0 with
  * ev filled (its payload decoded), or -1 with the reason in why.
  */
@@ -903,7 +1094,7 @@ sync_route(struct tls *t, const char *body, size_t len)
 	struct jsonw	 w;
 	struct held	*h;
 	char		 tenant[256], device[256], ver[256], cn[256], o[256];
-	char		 spki[65], why[160], now[32];
+	char		 spki[65], why[160], now[32], gen[256];
 	const char	*out;
 	int64_t		 v, through = 0, last_acked;
 	uint64_t	 u;
@@ -1042,10 +1233,11 @@ sync_route(struct tls *t, const char *body, size_t len)
 	strftime(now, sizeof(now), "%Y-%m-%dT%H:%M:%SZ", &tm);
 	jsonw_key(&w, "serverTime");
 	jsonw_string(&w, now);
+	(void)load_generation(gen, sizeof(gen), NULL, NULL);
 	jsonw_key(&w, "configGeneration");
-	jsonw_string(&w, "generation-1");
+	jsonw_string(&w, gen);
 	jsonw_key(&w, "configUpdateAvailable");
-	jsonw_bool(&w, 0);
+	jsonw_bool(&w, mode_is("configupdate"));
 	jsonw_key(&w, "fullResnapshotRequested");
 	jsonw_bool(&w, 0);
 	jsonw_key(&w, "retryAfterSeconds");
@@ -1101,6 +1293,7 @@ serve_request(struct tls *t)
 {
 	static char	 head[MAX_HEAD + 1];
 	char		*body = NULL, *end, *p, *line, *v, tokv[8192] = "";
+	const char	*route;
 	size_t		 hl = 0, bl = 0, clen = 0, have;
 	ssize_t		 n;
 	int		 ret, has_token = 0;
@@ -1151,6 +1344,11 @@ serve_request(struct tls *t)
 	body[bl] = '\0';
 	read_mode_file();
 	p = head + 5;
+	/* Its time, route and size on the wire (head and body). */
+	route = strrchr(p, '/') != NULL ? strrchr(p, '/') + 1 : p;
+	say("request t=%lld route=%s conn=%u json=%zu http=%zu mode=%s",
+	    mono_ms(), route, conn_no, bl, (size_t)(end + 4 - head) + bl,
+	    mode[0] != '\0' ? mode : "none");
 	if (strlen(p) >= 21 && strcmp(p + strlen(p) - 21,
 	    "/api/sensor/v1/enroll") == 0) {
 		if (has_token)
@@ -1162,6 +1360,9 @@ serve_request(struct tls *t)
 	else if (strlen(p) >= 19 && strcmp(p + strlen(p) - 19,
 	    "/api/sensor/v1/sync") == 0)
 		ret = sync_route(t, body, bl);
+	else if (strlen(p) >= 21 && strcmp(p + strlen(p) - 21,
+	    "/api/sensor/v1/config") == 0)
+		ret = config_route(t, body, bl, has_token, tokv);
 	else
 		ret = respond(t, 404, "{\"error\":\"no such route\"}");
 	explicit_bzero(body, bl);
@@ -1182,10 +1383,13 @@ main(int argc, char *argv[])
 	char			 path[1024], path2[1024];
 	int			 ch, s, fd, one = 1;
 
-	while ((ch = getopt(argc, argv, "B:d:DE:m:M:o:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:C:d:DE:m:M:o:T:")) != -1) {
 		switch (ch) {
 		case 'B':
 			server_max_bytes = strtoll(optarg, NULL, 10);
+			break;
+		case 'C':
+			config_dir = optarg;
 			break;
 		case 'd':
 			dir = optarg;
@@ -1209,7 +1413,8 @@ main(int argc, char *argv[])
 			sensor_token = optarg;
 			break;
 		default:
-			errx(2, "usage: fleetpeer [-B bytes] -d dir [-D] "
+			errx(2, "usage: fleetpeer [-B bytes] [-C configdir] "
+			    "-d dir [-D] "
 			    "[-E events] [-m mode] [-M modefile] [-o dump] "
 			    "[-T token]");
 		}
