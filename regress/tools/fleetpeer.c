@@ -3,7 +3,7 @@
  * libtls on 127.0.0.1 only, one connection at a time, keep-alive.
  *
  *	fleetpeer [-B bytes] [-C configdir] -d dir [-D] [-E events]
- *	    [-m mode] [-M modefile] [-o dump] [-T sensor-token]
+ *	    [-m mode] [-M modefile] [-o dump] [-p port] [-T sensor-token]
  *
  * dir holds what the test generated with openssl(1): ca.pem and ca.key
  * (the CA that issues and verifies client certificates), server.pem and
@@ -23,7 +23,8 @@
  * that device enrolled with, and whose tenant and device match the body;
  * or, without a certificate, the sensor token given with -T.  It prints
  * the certificate's key digest, so the test can compare it with the key
- * on disk, and whether a sensor token header came too.
+ * on disk, and whether a sensor token header came too.  The body must
+ * hold exactly PROTOCOL.md 6.2's keys (health exactly 6.1's).
  *
  * POST .../api/sensor/v1/sync: the same certificate check (the body's
  * tenant and device must be the certificate's); every key, type and
@@ -56,10 +57,20 @@
  * hugecl (Content-Length 50 MB), hugechunked (50 MB chunked), slow (the
  * status line one byte a second).  With -M file, the mode of each
  * request is the file's first line if the file exists (none if not).
- * Mode resnapshot is no fault: check-in answers set
+ * A mode may take numbers after its name.  More faults: r429 N (429
+ * with Retry-After: N seconds, default 5), r429date N (the same as an
+ * HTTP date N seconds ahead), reset (the whole Content-Length announced,
+ * half the body sent, then a TCP reset), endless (a Content-Length, then
+ * a body byte a second until the client leaves), down (every connection
+ * reset right after accept, before TLS, logged with its time).  Modes of
+ * the sync answer: retryafter N (every new event left open, neither
+ * taken nor acked, retryAfterSeconds N), reject [N] (the first N events
+ * of the batch, all without N, rejected with code fleetpeer_reject and
+ * not taken), limits B E (maxBatchBytes B and maxBatchEvents E instead
+ * of -B and -E).  Mode resnapshot is no fault: check-in answers set
  * fullResnapshotRequested; configupdate sets configUpdateAvailable in
- * check-in and sync answers.  A mode may take numbers after its name:
- * r429 N answers 429 with Retry-After: N (default 5).
+ * check-in and sync answers.  -p port listens on that port (a test can
+ * stop the peer and start it again where the daemon looks for it).
  */
 
 #include <sys/types.h>
@@ -128,6 +139,8 @@ static const char	*sensor_token;
 static int		der_certs;
 static unsigned int	conn_no;
 static const char	*config_dir;		/* -C */
+static int		 conn_fd = -1;
+static int		 conn_reset;		/* reset sent: no close_notify */
 
 static void
 say(const char *fmt, ...)
@@ -309,17 +322,66 @@ respond(struct tls *t, int status, const char *body)
 	return (0);
 }
 
+/* Abort the connection: RST instead of FIN, no TLS close_notify. */
+static void
+reset_conn(void)
+{
+	struct linger	l = { 1, 0 };
+
+	setsockopt(conn_fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+	conn_reset = 1;
+}
+
 /* The 200 answer, or the fault the mode asks for.  -1: close. */
 static int
 respond_ok(struct tls *t, const char *body)
 {
 	static char	 block[65536];
 	const char	*head;
-	char		 line[64], hbuf[256];
+	char		 line[64], hbuf[256], date[64];
 	size_t		 sent;
+	struct tm	 tm;
+	time_t		 now;
 	int		 i;
 
 	memset(block, 'a', sizeof(block));
+	if (mode_is("r429date")) {
+		now = time(NULL) + (time_t)mode_arg(1, 5);
+		gmtime_r(&now, &tm);
+		strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+		snprintf(hbuf, sizeof(hbuf), "HTTP/1.1 429 Too Many Requests"
+		    "\r\nRetry-After: %s\r\nContent-Length: 2\r\n\r\n{}",
+		    date);
+		say("fault r429date sent retry-after=%s", date);
+		return (peer_write(t, hbuf, strlen(hbuf)));
+	}
+	if (mode_is("reset")) {
+		/* The whole length announced, half the body, then RST. */
+		snprintf(hbuf, sizeof(hbuf), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/json\r\nContent-Length: "
+		    "%zu\r\n\r\n", strlen(body));
+		(void)peer_write(t, hbuf, strlen(hbuf));
+		(void)peer_write(t, body, strlen(body) / 2);
+		reset_conn();
+		say("fault reset sent after %zu of %zu bytes", strlen(body) / 2,
+		    strlen(body));
+		return (-1);
+	}
+	if (mode_is("endless")) {
+		/* A length, then a byte a second until the client leaves. */
+		snprintf(hbuf, sizeof(hbuf), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/json\r\nContent-Length: "
+		    "%zu\r\n\r\n", strlen(body) + 100000);
+		(void)peer_write(t, hbuf, strlen(hbuf));
+		for (i = 0; i < 600; i++) {
+			if (peer_write(t, (size_t)i < strlen(body) ? body + i :
+			    " ", 1) == -1)
+				break;
+			sleep(1);
+		}
+		say("fault endless ended after %d body bytes", i);
+		return (-1);
+	}
 	if (mode_is("r429")) {
 		snprintf(hbuf, sizeof(hbuf), "HTTP/1.1 429 Too Many Requests"
 		    "\r\nRetry-After: %lld\r\nContent-Length: 2\r\n\r\n{}",
@@ -584,6 +646,26 @@ name_entry(X509_NAME *n, int nid, char *buf, size_t len)
 		buf[0] = '\0';
 }
 
+static int	only_keys(struct jsonr *, int, const char *const *, size_t);
+static int	member_str(struct jsonr *, int, const char *, char *, size_t);
+
+/* PROTOCOL.md 6.1: health holds exactly the two backlog counters. */
+static int
+check_health(struct jsonr *jr)
+{
+	uint64_t	u;
+	int		h, t;
+
+	if ((h = jsonr_get(jr, 0, "health")) == -1 ||
+	    jsonr_type(jr, h) != JSONR_OBJECT || jsonr_size(jr, h) != 2 ||
+	    (t = jsonr_get(jr, h, "syncBacklogEvents")) == -1 ||
+	    jsonr_uint64(jr, t, UINT64_MAX, &u) == -1 ||
+	    (t = jsonr_get(jr, h, "syncBacklogBytes")) == -1 ||
+	    jsonr_uint64(jr, t, UINT64_MAX, &u) == -1)
+		return (-1);
+	return (0);
+}
+
 static int
 checkin(struct tls *t, const char *body, size_t len, int has_token,
     const char *token_value)
@@ -595,18 +677,26 @@ checkin(struct tls *t, const char *body, size_t len, int has_token,
 	X509		*x = NULL;
 	EVP_PKEY	*pk;
 	char		 tenant[256], device[256], cn[256], o[256], spki[65];
-	char		 now[32], gen[256];
+	static const char *const keys[] = { "tenantId", "deviceId",
+	    "sensorVersion", "osVersion", "activeConfigGeneration",
+	    "health" };
+	char		 now[32], gen[256], s[256];
 	const char	*out;
 	struct jsonw	 w;
 	struct tm	 tm;
 	time_t		 tt = time(NULL);
 	int		 i, known = 0, ret;
 
+	/* PROTOCOL.md 6.2: exactly these keys, five strings and health. */
 	if (jsonr_parse(&jr, body, len, 64) == -1 ||
-	    get_str(&jr, "tenantId", tenant, sizeof(tenant)) == -1 ||
-	    get_str(&jr, "deviceId", device, sizeof(device)) == -1 ||
-	    jsonr_get(&jr, 0, "health") == -1 ||
-	    jsonr_get(&jr, 0, "activeConfigGeneration") == -1) {
+	    only_keys(&jr, 0, keys, nitems(keys)) == -1 ||
+	    member_str(&jr, 0, "tenantId", tenant, sizeof(tenant)) == -1 ||
+	    member_str(&jr, 0, "deviceId", device, sizeof(device)) == -1 ||
+	    member_str(&jr, 0, "sensorVersion", s, sizeof(s)) == -1 ||
+	    s[0] == '\0' ||
+	    member_str(&jr, 0, "osVersion", s, sizeof(s)) == -1 ||
+	    member_str(&jr, 0, "activeConfigGeneration", s, sizeof(s)) == -1 ||
+	    check_health(&jr) == -1) {
 		jsonr_free(&jr);
 		say("check-in refused: malformed request");
 		return (respond(t, 400, "{\"error\":\"malformed request\"}"));
@@ -1104,7 +1194,9 @@ sync_route(struct tls *t, const char *body, size_t len)
 	struct tm	 tm;
 	time_t		 tt = time(NULL);
 	struct held	*batch = NULL;
-	int		*status = NULL;		/* 0 new, 1 dup, 2 rejected */
+	int		*status = NULL;		/* 0 new, 1 dup, 2 rejected, 3 open */
+	long long	 k, retry_after = 0;
+	int		 nopen = 0;
 	size_t		 bytes = 0;
 
 	if (cert_identity(t, cn, sizeof(cn), o, sizeof(o), spki) == -1) {
@@ -1183,9 +1275,35 @@ sync_route(struct tls *t, const char *body, size_t len)
 		}
 	}
 	jsonr_free(&jr);
+	/*
+	 * reject [N]: the first N valid events (all without N) rejected
+	 * with a reason; retryafter N: every new event left open, neither
+	 * taken nor acked, so the client must come back after N seconds.
+	 */
+	if (mode_is("reject")) {
+		k = mode_arg(1, n);
+		for (i = 0; i < n && k > 0; i++)
+			if (status[i] != 2) {
+				pb_payload_free(&batch[i].p);
+				status[i] = 2;
+				nrej++;
+				k--;
+			}
+		say("fault reject: %d events rejected", nrej);
+	} else if (mode_is("retryafter")) {
+		retry_after = mode_arg(1, 5);
+		for (i = 0; i < n; i++)
+			if (status[i] == 0) {
+				pb_payload_free(&batch[i].p);
+				status[i] = 3;
+				nopen++;
+			}
+		say("fault retryafter %lld: %d events left open", retry_after,
+		    nopen);
+	}
 	for (i = 0; i < n; i++) {
 		if (status[i] != 0) {
-			if (status[i] != 2)
+			if (status[i] == 1)
 				pb_payload_free(&batch[i].p);
 			continue;
 		}
@@ -1209,7 +1327,7 @@ sync_route(struct tls *t, const char *body, size_t len)
 	jsonw_key(&w, "acceptedEvents");
 	jsonw_array_begin(&w);
 	for (i = 0; i < n; i++)
-		if (status[i] != 2)
+		if (status[i] == 0 || status[i] == 1)
 			put_ack(&w, &batch[i], status[i] == 1);
 	jsonw_array_end(&w);
 	jsonw_key(&w, "rejectedEvents");
@@ -1223,9 +1341,11 @@ sync_route(struct tls *t, const char *body, size_t len)
 		jsonw_key(&w, "localSequence");
 		jsonw_int(&w, batch[i].seq);
 		jsonw_key(&w, "code");
-		jsonw_string(&w, "invalid_event");
+		jsonw_string(&w, mode_is("reject") ? "fleetpeer_reject" :
+		    "invalid_event");
 		jsonw_key(&w, "message");
-		jsonw_string(&w, "refused by fleetpeer");
+		jsonw_string(&w, mode_is("reject") ? "rejected by fault mode "
+		    "reject" : "refused by fleetpeer");
 		jsonw_object_end(&w);
 	}
 	jsonw_array_end(&w);
@@ -1241,20 +1361,24 @@ sync_route(struct tls *t, const char *body, size_t len)
 	jsonw_key(&w, "fullResnapshotRequested");
 	jsonw_bool(&w, 0);
 	jsonw_key(&w, "retryAfterSeconds");
-	jsonw_int(&w, 0);
+	jsonw_int(&w, retry_after);
+	/* limits B E: other limits than -B and -E for as long as it lasts. */
 	jsonw_key(&w, "maxBatchBytes");
-	jsonw_int(&w, server_max_bytes);
+	jsonw_int(&w, mode_is("limits") ? mode_arg(1, server_max_bytes) :
+	    server_max_bytes);
 	jsonw_key(&w, "maxBatchEvents");
-	jsonw_int(&w, server_max_events);
+	jsonw_int(&w, mode_is("limits") ? mode_arg(2, server_max_events) :
+	    server_max_events);
 	jsonw_object_end(&w);
 	if ((out = jsonw_result(&w, NULL)) == NULL)
 		errx(1, "jsonw");
 	for (i = 0; i < n; i++)
 		bytes += batch[i].size;
 	say("sync ok device=%s events=%d new=%d duplicate=%d rejected=%d "
-	    "through=%lld lastAcked=%lld held=%zu bytes=%zu maxsize=%zu "
-	    "conn=%u", device, n, nnew, ndup, nrej, (long long)through,
-	    (long long)last_acked, nheld, bytes, maxsize(batch, n), conn_no);
+	    "open=%d through=%lld lastAcked=%lld held=%zu bytes=%zu "
+	    "maxsize=%zu conn=%u", device, n, nnew, ndup, nrej, nopen,
+	    (long long)through, (long long)last_acked, nheld, bytes,
+	    maxsize(batch, n), conn_no);
 	ret = respond_ok(t, out);
 	jsonw_free(&w);
 	free(batch);
@@ -1379,11 +1503,12 @@ main(int argc, char *argv[])
 	struct sockaddr_in	 sin;
 	struct timeval		 tv = { 60, 0 };
 	socklen_t		 sl = sizeof(sin);
-	const char		*dir = NULL;
+	const char		*dir = NULL, *errstr;
+	int			 port = 0;
 	char			 path[1024], path2[1024];
 	int			 ch, s, fd, one = 1;
 
-	while ((ch = getopt(argc, argv, "B:C:d:DE:m:M:o:T:")) != -1) {
+	while ((ch = getopt(argc, argv, "B:C:d:DE:m:M:o:p:T:")) != -1) {
 		switch (ch) {
 		case 'B':
 			server_max_bytes = strtoll(optarg, NULL, 10);
@@ -1409,6 +1534,11 @@ main(int argc, char *argv[])
 		case 'o':
 			dump_path = optarg;
 			break;
+		case 'p':
+			port = (int)strtonum(optarg, 1, 65535, &errstr);
+			if (errstr != NULL)
+				errx(2, "port %s: %s", optarg, errstr);
+			break;
 		case 'T':
 			sensor_token = optarg;
 			break;
@@ -1416,7 +1546,7 @@ main(int argc, char *argv[])
 			errx(2, "usage: fleetpeer [-B bytes] [-C configdir] "
 			    "-d dir [-D] "
 			    "[-E events] [-m mode] [-M modefile] [-o dump] "
-			    "[-T token]");
+			    "[-p port] [-T token]");
 		}
 	}
 	if (dir == NULL)
@@ -1447,6 +1577,7 @@ main(int argc, char *argv[])
 	memset(&sin, 0, sizeof(sin));
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	sin.sin_port = htons((uint16_t)port);
 	if (bind(s, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
 	    listen(s, 8) == -1 ||
 	    getsockname(s, (struct sockaddr *)&sin, &sl) == -1)
@@ -1462,6 +1593,17 @@ main(int argc, char *argv[])
 		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 		conn_no++;
+		conn_fd = fd;
+		conn_reset = 0;
+		/* down: every connection reset before the handshake. */
+		read_mode_file();
+		if (mode_is("down")) {
+			say("connection %u: reset (mode down) t=%lld", conn_no,
+			    mono_ms());
+			reset_conn();
+			close(fd);
+			continue;
+		}
 		if (tls_accept_socket(srv, &c, fd) == -1) {
 			close(fd);
 			continue;
@@ -1478,7 +1620,8 @@ main(int argc, char *argv[])
 			    ", client certificate" : "");
 			while (serve_request(c) == 1)
 				;
-			(void)tls_close(c);
+			if (!conn_reset)
+				(void)tls_close(c);
 		}
 		tls_free(c);
 		close(fd);
