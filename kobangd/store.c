@@ -263,6 +263,14 @@ struct store {
 	uint8_t		 rnd[4096];
 	size_t		 rndoff;
 	struct commit	*open;		/* a baseline in pieces */
+	/* sync.outboxMaxBytes, see outbox_enforce(). */
+	int64_t		 ob_max;	/* 0: no cap */
+	int64_t		 ob_bytes;	/* committed payload bytes, -1: unknown */
+	int64_t		 ob_added;	/* inserted by the open transaction */
+	int64_t		 ob_biggest;	/* its largest payload */
+	int64_t		 ob_total;	/* after enforcement, if ob_enforced */
+	int		 ob_enforced;
+	int		 ob_recheck;	/* the cap was lowered or set */
 };
 
 /*
@@ -1008,6 +1016,7 @@ store_open(const char *dir, char *err, size_t errlen)
 		return (NULL);
 	}
 	st->rndoff = sizeof(st->rnd);
+	st->ob_bytes = -1;
 	pbuf_init(&st->pb);
 	if ((size_t)snprintf(st->path, sizeof(st->path), "%s/%s", dir,
 	    STORE_DBNAME) >= sizeof(st->path)) {
@@ -1416,6 +1425,250 @@ store_held(void *arg, enum surface s, const char *item_id,
 	return (held);
 }
 
+/*
+ * sync.outboxMaxBytes (spec/README.md: enforced, unlike the reference).
+ * The cap bounds the payload bytes of every outbox row stored, in any
+ * state and of any device: it is about the disk.  It is applied inside
+ * each transaction that adds rows, before the commit, so it holds at
+ * every commit.  While the total is over the cap, rows go in this order:
+ *  1. an undelivered row (pending or poison) larger than the whole cap,
+ *     which could never fit;
+ *  2. acked rows, oldest first, except each device's highest acked one
+ *     (lastAckedLocalSequence): the server holds them, nothing is lost;
+ *  3. undelivered inventory events, oldest first;
+ *  4. undelivered findings, oldest first.
+ * Oldest is the lowest rid: insertion order, which within a device is
+ * local sequence order.  inFlight rows are never dropped (they count,
+ * though): the request carrying them is out and its answer settles them.
+ * Undelivered drops are counted by kind in meta, for good; pruned acked
+ * rows apart.  Sequences still never come round: outbox_device.last_seq
+ * keeps the highest ever given.
+ *
+ * The total is kept in memory (ob_bytes) once summed: rows are added
+ * only by outbox_add() and enqueue_item(), which note their size, and
+ * removed only here.  Any failed transaction forgets it.
+ */
+#define OB_KEY_INV	"outbox_dropped_inventory"
+#define OB_KEY_FIND	"outbox_dropped_findings"
+#define OB_KEY_ACKED	"outbox_pruned_acked"
+
+static void
+ob_note(struct store *st, size_t len)
+{
+	st->ob_added += (int64_t)len;
+	if ((int64_t)len > st->ob_biggest)
+		st->ob_biggest = (int64_t)len;
+}
+
+/* After the transaction: ok 1 committed, 0 rolled back. */
+static void
+ob_settle(struct store *st, int ok)
+{
+	if (!ok)
+		st->ob_bytes = -1;
+	else if (st->ob_enforced) {
+		st->ob_bytes = st->ob_total;
+		st->ob_recheck = 0;
+	} else if (st->ob_bytes >= 0)
+		st->ob_bytes += st->ob_added;
+	st->ob_added = 0;
+	st->ob_biggest = 0;
+	st->ob_enforced = 0;
+}
+
+static int
+ob_sum(struct store *st, int64_t *total)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	*total = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(size), 0) "
+	    "FROM outbox", -1, &q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "outbox size"));
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*total = sqlite3_column_int64(q, 0);
+		rc = sqlite3_step(q);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "outbox size"));
+	return (0);
+}
+
+struct ob_victims {
+	int64_t		*rid;
+	size_t		 n;
+	size_t		 cap;
+	size_t		 nfinding;	/* of them, findings */
+	int64_t		 bytes;
+};
+
+/*
+ * Rows (rid, size, finding) from sql, in its order, until their bytes
+ * reach need; ?1 is bound to arg.  Then they are deleted.
+ */
+static int
+ob_drop(struct store *st, const char *sql, int64_t arg, int64_t need,
+    struct ob_victims *v)
+{
+	sqlite3_stmt	*q;
+	int64_t		*p;
+	size_t		 i, ncap;
+	int		 rc = SQLITE_DONE;
+
+	v->n = v->nfinding = 0;
+	v->bytes = 0;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "outbox cap"));
+	if (sqlite3_bind_parameter_count(q) > 0)
+		sqlite3_bind_int64(q, 1, arg);
+	while (v->bytes < need && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (v->n == v->cap) {
+			ncap = v->cap ? v->cap * 2 : 64;
+			if ((p = recallocarray(v->rid, v->cap, ncap,
+			    sizeof(*p))) == NULL) {
+				log_warn("%s: outbox cap", st->path);
+				sqlite3_finalize(q);
+				return (-1);
+			}
+			v->rid = p;
+			v->cap = ncap;
+		}
+		v->rid[v->n++] = sqlite3_column_int64(q, 0);
+		v->bytes += sqlite3_column_int64(q, 1);
+		if (sqlite3_column_int(q, 2) != 0)
+			v->nfinding++;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return (sql_fail(st, "outbox cap"));
+	if (v->n == 0)
+		return (0);
+	if (sqlite3_prepare_v2(st->db, "DELETE FROM outbox WHERE rid = ?1",
+	    -1, &q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "outbox cap"));
+	for (i = 0; i < v->n; i++) {
+		sqlite3_bind_int64(q, 1, v->rid[i]);
+		rc = sqlite3_step(q);
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE)
+			break;
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "outbox cap"));
+	return (0);
+}
+
+static int
+ob_count(struct store *st, const char *key, size_t n)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	if (n == 0)
+		return (0);
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO meta (key, value) "
+	    "VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET "
+	    "value = CAST(value AS INTEGER) + ?2", -1, &q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "outbox drop counter"));
+	bind_text(q, 1, key);
+	sqlite3_bind_int64(q, 2, (int64_t)n);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "outbox drop counter"));
+	return (0);
+}
+
+/* Undelivered: never acked, never in a request that is out. */
+#define OB_UNDELIVERED	"(state = 'pending' OR state = 'poison')"
+
+static int
+outbox_enforce(struct store *st, struct store_commit_result *res)
+{
+	struct ob_victims	 v;
+	int64_t			 total, dropped = 0;
+	size_t			 inv = 0, fnd = 0, acked = 0;
+	int			 rv = -1;
+
+	if (st->ob_max <= 0)
+		return (0);
+	if (st->ob_bytes >= 0)
+		total = st->ob_bytes + st->ob_added;
+	else if (ob_sum(st, &total) == -1)
+		return (-1);
+	memset(&v, 0, sizeof(v));
+	/* 1: only a new row or a lowered cap can make one too big. */
+	if (total > st->ob_max &&
+	    (st->ob_recheck || st->ob_biggest > st->ob_max)) {
+		if (ob_drop(st, "SELECT rid, size, finding FROM outbox "
+		    "WHERE size > ?1 AND " OB_UNDELIVERED " ORDER BY rid",
+		    st->ob_max, INT64_MAX, &v) == -1)
+			goto out;
+		inv += v.n - v.nfinding;
+		fnd += v.nfinding;
+		dropped += v.bytes;
+		total -= v.bytes;
+	}
+	/* 2: the table in rid order, stopping at the first rows enough. */
+	if (total > st->ob_max) {
+		if (ob_drop(st, "SELECT rid, size, finding FROM outbox "
+		    "NOT INDEXED WHERE state = 'acked' AND rid NOT IN "
+		    "(SELECT r FROM (SELECT (SELECT o.rid FROM outbox o "
+		    "WHERE o.device = d.ref AND o.state = 'acked' "
+		    "ORDER BY o.local_seq DESC LIMIT 1) AS r "
+		    "FROM outbox_device d) WHERE r IS NOT NULL) ORDER BY rid",
+		    0, total - st->ob_max, &v) == -1)
+			goto out;
+		acked = v.n;
+		total -= v.bytes;
+	}
+	/* 3 and 4. */
+	if (total > st->ob_max) {
+		if (ob_drop(st, "SELECT rid, size, finding FROM outbox "
+		    "NOT INDEXED WHERE finding = ?1 AND " OB_UNDELIVERED
+		    " ORDER BY rid", 0, total - st->ob_max, &v) == -1)
+			goto out;
+		inv += v.n;
+		dropped += v.bytes;
+		total -= v.bytes;
+	}
+	if (total > st->ob_max) {
+		if (ob_drop(st, "SELECT rid, size, finding FROM outbox "
+		    "NOT INDEXED WHERE finding = ?1 AND " OB_UNDELIVERED
+		    " ORDER BY rid", 1, total - st->ob_max, &v) == -1)
+			goto out;
+		fnd += v.n;
+		dropped += v.bytes;
+		total -= v.bytes;
+	}
+	if (ob_count(st, OB_KEY_INV, inv) == -1 ||
+	    ob_count(st, OB_KEY_FIND, fnd) == -1 ||
+	    ob_count(st, OB_KEY_ACKED, acked) == -1)
+		goto out;
+	if (inv + fnd > 0)
+		log_warnx("outbox over sync.outboxMaxBytes (%lld): dropped "
+		    "%zu inventory and %zu finding events never sent "
+		    "(%lld bytes)", (long long)st->ob_max, inv, fnd,
+		    (long long)dropped);
+	if (acked > 0)
+		log_debug("outbox over sync.outboxMaxBytes (%lld): pruned "
+		    "%zu acked rows", (long long)st->ob_max, acked);
+	if (res != NULL) {
+		res->dropped_inventory = inv;
+		res->dropped_findings = fnd;
+		res->pruned_acked = acked;
+	}
+	st->ob_total = total;
+	st->ob_enforced = 1;
+	rv = 0;
+ out:
+	free(v.rid);
+	return (rv);
+}
+
 /* The commit. */
 
 struct commit {
@@ -1603,6 +1856,7 @@ outbox_add(struct commit *c, enum change_kind kind, int finding,
 	sqlite3_bind_int64(q, 12, (int64_t)st->pb.len);
 	if (run(st, S_OUTBOX_INSERT) == -1)
 		return (-1);
+	ob_note(st, st->pb.len);
 	if (c->res->noutbox++ == 0)
 		c->res->first_seq = c->seq;
 	c->res->last_seq = c->seq;
@@ -2059,6 +2313,8 @@ commit_body(struct commit *c)
 		if (run(st, S_DEVICE_SEQ) == -1)
 			return (-1);
 	}
+	if (outbox_enforce(st, c->res) == -1)
+		return (-1);
 
 	q = st->st[S_SURFACE_COMMIT];
 	sqlite3_bind_int64(q, 1, c->code);
@@ -2165,8 +2421,10 @@ store_commit_scan(struct store *st, const struct store_scan *sc,
 			log_warnx("%s: rollback failed", st->path);
 		memset(res, 0, sizeof(*res));
 		free(c.freed);
+		ob_settle(st, 0);
 		return (-1);
 	}
+	ob_settle(st, 1);
 	free(c.freed);
 	wal_trim(st);
 	return (0);
@@ -2247,6 +2505,7 @@ store_baseline_abort(struct store *st)
 	st->open = NULL;
 	if (sqlite3_get_autocommit(st->db) == 0 && run(st, S_ROLLBACK) == -1)
 		log_warnx("%s: rollback failed", st->path);
+	ob_settle(st, 0);
 	free(c->freed);
 	free(c);
 }
@@ -2279,6 +2538,7 @@ store_baseline_end(struct store *st, const struct store_scan *sc,
 		return (-1);
 	}
 	st->open = NULL;
+	ob_settle(st, 1);
 	free(c->freed);
 	free(c);
 	wal_trim(st);
@@ -2923,6 +3183,7 @@ enqueue_item(void *arg, const struct item *it, const char *item_id)
 	sqlite3_bind_int64(q, 12, (int64_t)st->pb.len);
 	if (run(st, S_OUTBOX_INSERT) == -1)
 		return (-1);
+	ob_note(st, st->pb.len);
 	e->seq++;
 	e->n++;
 	return (0);
@@ -2959,12 +3220,67 @@ store_outbox_enqueue_inventory(struct store *st, const char *device_id,
 		if (run(st, S_DEVICE_SEQ) == -1)
 			goto fail;
 	}
-	if (run(st, S_COMMIT) == -1)
+	if (outbox_enforce(st, NULL) == -1 || run(st, S_COMMIT) == -1)
 		goto fail;
+	ob_settle(st, 1);
 	if (n != NULL)
 		*n = e.n;
 	return (0);
  fail:
 	(void)run(st, S_ROLLBACK);
+	ob_settle(st, 0);
 	return (-1);
+}
+
+void
+store_outbox_set_max(struct store *st, long long max_bytes)
+{
+	int64_t	max = max_bytes > 0 ? (int64_t)max_bytes : 0;
+
+	if (st == NULL)
+		return;
+	/* A lower cap may leave a row bigger than all of it. */
+	if (max > 0 && (st->ob_max == 0 || max < st->ob_max))
+		st->ob_recheck = 1;
+	st->ob_max = max;
+}
+
+static int
+ob_counter(struct store *st, const char *key, uint64_t *v)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	*v = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT CAST(value AS INTEGER) "
+	    "FROM meta WHERE key = ?1", -1, &q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "outbox drop counter"));
+	bind_text(q, 1, key);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*v = (uint64_t)sqlite3_column_int64(q, 0);
+		rc = sqlite3_step(q);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "outbox drop counter"));
+	return (0);
+}
+
+int
+store_outbox_usage(struct store *st, struct store_outbox_usage *u)
+{
+	int64_t	total;
+
+	memset(u, 0, sizeof(*u));
+	u->max_bytes = st->ob_max;
+	if (st->ob_bytes >= 0 && sqlite3_get_autocommit(st->db) != 0)
+		total = st->ob_bytes;
+	else if (ob_sum(st, &total) == -1)
+		return (-1);
+	u->bytes = (uint64_t)total;
+	if (ob_counter(st, OB_KEY_INV, &u->dropped_inventory) == -1 ||
+	    ob_counter(st, OB_KEY_FIND, &u->dropped_findings) == -1 ||
+	    ob_counter(st, OB_KEY_ACKED, &u->pruned_acked) == -1)
+		return (-1);
+	return (0);
 }

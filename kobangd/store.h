@@ -218,6 +218,10 @@ struct store_commit_result {
 	int64_t		 last_seq;
 	size_t		 pruned_events;
 	size_t		 pruned_findings;
+	/* sync.outboxMaxBytes, see store_outbox_set_max(). */
+	size_t		 dropped_inventory;	/* undelivered, dropped */
+	size_t		 dropped_findings;
+	size_t		 pruned_acked;		/* delivered, removed */
 };
 
 int	 store_commit_scan(struct store *, const struct store_scan *,
@@ -388,5 +392,29 @@ int	 store_outbox_next_due(struct store *, const char *device_id,
  */
 int	 store_outbox_enqueue_inventory(struct store *, const char *device_id,
 	    const char *tenant_id, int64_t now_ms, size_t *n);
+
+/*
+ * sync.outboxMaxBytes (spec/README.md): the payload bytes of every
+ * stored outbox row, any state, any device, are kept within max_bytes
+ * (<= 0: no cap) by every transaction that adds rows, before it
+ * commits.  Over the cap, rows go in this order: an undelivered
+ * (pending or poison) row larger than the whole cap; acked rows, oldest
+ * first, except each device's highest acked one; undelivered inventory
+ * events, oldest first; undelivered findings, oldest first.  inFlight
+ * rows count but are never dropped.  Drops of undelivered rows are
+ * counted by kind and logged once per transaction; the counts persist.
+ * Setting a cap takes effect at the next transaction that adds rows.
+ * NULL store is allowed.
+ */
+void	 store_outbox_set_max(struct store *, long long max_bytes);
+
+struct store_outbox_usage {
+	uint64_t	 bytes;			/* every stored row's payload */
+	int64_t		 max_bytes;		/* the cap, 0: none */
+	uint64_t	 dropped_inventory;	/* since the database was made */
+	uint64_t	 dropped_findings;
+	uint64_t	 pruned_acked;
+};
+int	 store_outbox_usage(struct store *, struct store_outbox_usage *);
 
 #endif
