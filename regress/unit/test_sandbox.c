@@ -1029,6 +1029,49 @@ Test(sandbox, malloc_works)
 	}
 }
 
+static int
+int_cmp(const void *a, const void *b)
+{
+	int	x = *(const int *)a, y = *(const int *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/*
+ * glibc's qsort() of more than 1 KB asks sysinfo(2) how much memory the
+ * machine has before it allocates its buffer: a scan of a big Claude
+ * projects directory was killed for it.
+ */
+static void
+probe_qsort(struct report *r, void *arg)
+{
+	static int	v[4096];
+	size_t		i;
+
+	for (i = 0; i < nitems(v); i++)
+		v[i] = (int)((i * 2654435761U) % 100000);
+	qsort(v, nitems(v), sizeof(v[0]), int_cmp);
+	for (i = 1; i < nitems(v) && v[i - 1] <= v[i]; i++)
+		;
+	note(r, i == nitems(v) ? 0 : -1);			/* 0 */
+}
+
+Test(sandbox, qsort_works)
+{
+	size_t	i;
+
+	for (i = 0; i < sizeof(all_roles) / sizeof(all_roles[0]); i++) {
+		struct run	run = { .role = all_roles[i],
+		    .mode = APPLY_FULL, .probe = probe_qsort };
+
+		run_child(&run);
+		expect_applied(&run);
+		expect_exited(&run);
+		cr_assert_eq(run.r.n, 1);
+		expect_ok(&run, 0, "qsort");
+	}
+}
+
 /*
  * scan: reads files it was handed, before or after the sandbox.
  */
