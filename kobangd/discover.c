@@ -2494,6 +2494,40 @@ discover_cursor(const struct config *conf, const struct disc_users *us,
 
 /* opencodeConfig (SURFACES.md 6) */
 
+/*
+ * OpenCode's macOS managed preferences, hashed only (never parsed):
+ * per monitored user (read with that user's rights), then system-wide
+ * (root's, like Claude's managed settings).  The same paths on every
+ * system, as the reference has them; elsewhere they do not exist.
+ */
+#define OPENCODE_MANAGED_DIR	"/Library/Managed Preferences"
+#define OPENCODE_MANAGED_NAME	"ai.opencode.managed.plist"
+
+static int
+opencode_managed(struct disc_result *res, const struct disc_user *user)
+{
+	char	 dir[PATH_MAX], p[PATH_MAX];
+	size_t	 anchor;
+
+	if (user != NULL) {
+		/* A login name is one path component. */
+		if (strchr(user->name, '/') != NULL ||
+		    strcmp(user->name, ".") == 0 ||
+		    strcmp(user->name, "..") == 0 ||
+		    join(dir, sizeof(dir), OPENCODE_MANAGED_DIR,
+		    user->name) == -1)
+			return (0);
+	} else
+		strlcpy(dir, OPENCODE_MANAGED_DIR, sizeof(dir));
+	if (join(p, sizeof(p), dir, OPENCODE_MANAGED_NAME) == -1)
+		return (0);
+	if (res_anchor(res, dir, user, &anchor) == -1 ||
+	    agent_fixed(res, anchor, p, DISC_AGENT_HASH, KIND_CONFIG_PROFILE,
+	    "opencode-config", "/", user) == -1)
+		return (-1);
+	return (0);
+}
+
 static int
 opencode_dir(const struct config *conf, struct disc_result *res,
     size_t anchor, const char *dir, const char *top,
@@ -2614,7 +2648,13 @@ discover_opencode(const struct config *conf, const struct disc_users *us,
 			    owner) == -1)
 				goto nomem;
 		}
+		if (oc->include_managed_preferences &&
+		    opencode_managed(res, u) == -1)
+			goto nomem;
 	}
+	if (oc->include_managed_preferences &&
+	    opencode_managed(res, NULL) == -1)
+		goto nomem;
 	strlist_free(&seen);
 	return (0);
  nomem:

@@ -207,6 +207,8 @@ static const struct {
 	{ SURFACE_OPENCODE, KIND_COMMAND, "opencode-command" },
 	{ SURFACE_OPENCODE, KIND_PLUGIN, "opencode-plugin" },
 	{ SURFACE_OPENCODE, KIND_INSTRUCTION, "opencode-instruction" },
+	/* The managed preferences plist: hashed, never parsed. */
+	{ SURFACE_OPENCODE, KIND_CONFIG_PROFILE, "opencode-config" },
 	{ SURFACE_PI, KIND_PLUGIN, "pi-package" },
 };
 

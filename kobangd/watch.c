@@ -6,8 +6,11 @@
 
 #include <sys/types.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -30,7 +33,9 @@
 struct winterest {
 	enum surface	 surface;
 	char		*name;		/* NULL: flags decide */
-	unsigned int	 flags;		/* DISC_W_* */
+	unsigned int	 flags;		/* DISC_W_*, WATCH_W_TREE */
+	int		 extra;		/* the home signal scan's */
+	const struct disc_user *user;	/* extra WATCH_W_TREE: whose rights */
 };
 
 struct wdir {
@@ -40,6 +45,7 @@ struct wdir {
 	struct winterest	*iv;
 	size_t			 n;
 	unsigned int		 surfaces;	/* bit per surface */
+	unsigned int		 xsurfaces;	/* the same, extra interests */
 };
 
 struct wsurface {
@@ -47,6 +53,9 @@ struct wsurface {
 	struct strlist		 exclude;
 	struct watch_health	 health;
 	int			 overflowed;
+	size_t			 xdirs;		/* extra: directories */
+	int			 xdegraded;	/* by the home signal scan */
+	char			 xmessage[160];
 };
 
 static int		 watch_fd = -1;
@@ -55,19 +64,28 @@ static void		*watch_arg;
 static struct wdir	**buckets;
 static size_t		 nbuckets, ndirs;
 static struct wsurface	 wsurf[SURFACE_COUNT];
+static size_t		 tree_left;	/* WATCH_W_TREE directories to go */
+
+#define WATCH_TREE_DEPTH	64	/* below a created directory */
 
 static void	watch_read(int, short, void *);
-static void	health_msg(enum surface, const char *, ...)
-		    __attribute__((__format__ (printf, 2, 3)));
+static void	watch_tree_grow(struct wdir *, const char *);
+static void	health_msg(enum surface, int, const char *, ...)
+		    __attribute__((__format__ (printf, 3, 4)));
 
+/* The surface's own watch message, or (extra) the home signal scan's. */
 static void
-health_msg(enum surface s, const char *fmt, ...)
+health_msg(enum surface s, int extra, const char *fmt, ...)
 {
 	va_list	ap;
 
 	va_start(ap, fmt);
-	(void)vsnprintf(wsurf[s].health.message,
-	    sizeof(wsurf[s].health.message), fmt, ap);
+	if (extra)
+		(void)vsnprintf(wsurf[s].xmessage, sizeof(wsurf[s].xmessage),
+		    fmt, ap);
+	else
+		(void)vsnprintf(wsurf[s].health.message,
+		    sizeof(wsurf[s].health.message), fmt, ap);
 	va_end(ap);
 }
 
@@ -210,7 +228,7 @@ watch_drop_surface(enum surface s)
 			if (!(d->surfaces & (1U << s)))
 				continue;
 			for (i = j = 0; i < d->n; i++) {
-				if (d->iv[i].surface == s) {
+				if (d->iv[i].surface == s && !d->iv[i].extra) {
 					free(d->iv[i].name);
 					continue;
 				}
@@ -240,13 +258,14 @@ watch_sweep(void)
 
 static int
 watch_interest(struct wdir *d, enum surface s, const char *name,
-    unsigned int flags)
+    unsigned int flags, int extra, const struct disc_user *user)
 {
 	struct winterest	*iv;
 	size_t			 i;
 
 	for (i = 0; i < d->n; i++)
 		if (d->iv[i].surface == s && d->iv[i].flags == flags &&
+		    d->iv[i].extra == extra &&
 		    ((name == NULL && d->iv[i].name == NULL) ||
 		    (name != NULL && d->iv[i].name != NULL &&
 		    strcmp(name, d->iv[i].name) == 0)))
@@ -256,11 +275,18 @@ watch_interest(struct wdir *d, enum surface s, const char *name,
 	d->iv = iv;
 	d->iv[d->n].surface = s;
 	d->iv[d->n].flags = flags;
+	d->iv[d->n].extra = extra;
+	d->iv[d->n].user = extra ? user : NULL;
 	d->iv[d->n].name = NULL;
 	if (name != NULL && (d->iv[d->n].name = strdup(name)) == NULL)
 		return (-1);
 	d->n++;
-	if (!(d->surfaces & (1U << s))) {
+	if (extra) {
+		if (!(d->xsurfaces & (1U << s))) {
+			d->xsurfaces |= 1U << s;
+			wsurf[s].xdirs++;
+		}
+	} else if (!(d->surfaces & (1U << s))) {
 		d->surfaces |= 1U << s;
 		wsurf[s].health.ndirs++;
 	}
@@ -283,7 +309,7 @@ path_within(const char *path, const char *top)
  * top for the next component.  0 done (or nothing to watch), -1 failed.
  */
 static int
-watch_request(enum surface s, const struct disc_watch *w)
+watch_request(enum surface s, const struct disc_watch *w, int extra)
 {
 	struct wdir	*d;
 	char		 dir[PATH_MAX], name[NAME_MAX + 1];
@@ -307,15 +333,15 @@ watch_request(enum surface s, const struct disc_watch *w)
 		if (wd != -1)
 			break;
 		if (err == ENOSPC) {
-			health_msg(s, "inotify watch limit reached at %s",
-			    dir);
+			health_msg(s, extra, "inotify watch limit reached "
+			    "at %s", dir);
 			return (-1);
 		}
 		if (err != ENOENT && err != ENOTDIR) {
 			/* Unreadable for the user: nothing to see there. */
 			if (err == EACCES)
 				return (0);
-			health_msg(s, "cannot watch %s: %s", dir,
+			health_msg(s, extra, "cannot watch %s: %s", dir,
 			    strerror(err));
 			return (-1);
 		}
@@ -347,7 +373,187 @@ watch_request(enum surface s, const struct disc_watch *w)
 		buckets[hash_wd(wd)] = d;
 		ndirs++;
 	}
-	return (watch_interest(d, s, nm, flags));
+	return (watch_interest(d, s, nm, flags, extra, w->user));
+}
+
+/* Drop every extra interest; directories nobody wants are unwatched. */
+static void
+watch_drop_extra(void)
+{
+	struct wdir	*d;
+	size_t		 i, j, b;
+	int		 s;
+
+	for (b = 0; b < nbuckets; b++)
+		for (d = buckets[b]; d != NULL; d = d->next) {
+			if (d->xsurfaces == 0)
+				continue;
+			for (i = j = 0; i < d->n; i++) {
+				if (d->iv[i].extra) {
+					free(d->iv[i].name);
+					continue;
+				}
+				d->iv[j++] = d->iv[i];
+			}
+			d->n = j;
+			d->xsurfaces = 0;
+		}
+	watch_sweep();
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		wsurf[s].xdirs = 0;
+		wsurf[s].xdegraded = 0;
+		wsurf[s].xmessage[0] = '\0';
+	}
+	tree_left = 0;
+}
+
+struct tree_interest {
+	enum surface		 surface;
+	unsigned int		 flags;
+	const struct disc_user	*user;
+};
+
+/*
+ * A directory beneath a whole-root watch (WATCH_W_TREE): watch it and,
+ * as its user, the subdirectories it already has (created before our
+ * watch could see them), symbolic links not followed, within tree_left.
+ */
+static void
+watch_tree(const char *path, const struct tree_interest *tv, size_t n,
+    int depth)
+{
+	struct disc_watch	 w;
+	struct dirent		*de;
+	struct stat		 sb;
+	DIR			*dp;
+	char			**sub = NULL, **nsub, child[PATH_MAX];
+	size_t			 i, nsubs = 0;
+	int			 fd, isdir;
+
+	if (tree_left == 0) {
+		for (i = 0; i < n; i++) {
+			wsurf[tv[i].surface].xdegraded = 1;
+			health_msg(tv[i].surface, 1, "home signal scan: "
+			    "directory budget spent; %s is not watched", path);
+		}
+		return;
+	}
+	tree_left--;
+	memset(&w, 0, sizeof(w));
+	w.dir = w.top = (char *)path;
+	for (i = 0; i < n; i++) {
+		w.flags = tv[i].flags;
+		w.user = tv[i].user;
+		if (watch_request(tv[i].surface, &w, 1) == -1) {
+			wsurf[tv[i].surface].xdegraded = 1;
+			if (wsurf[tv[i].surface].xmessage[0] == '\0')
+				health_msg(tv[i].surface, 1, "cannot watch %s",
+				    path);
+		}
+	}
+	if (depth >= WATCH_TREE_DEPTH || disc_become(tv[0].user) == -1)
+		return;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1 || (dp = fdopendir(fd)) == NULL) {
+		if (fd != -1)
+			close(fd);
+		disc_restore();
+		return;
+	}
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 ||
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		if (de->d_type == DT_UNKNOWN)
+			isdir = fstatat(dirfd(dp), de->d_name, &sb,
+			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
+		else
+			isdir = de->d_type == DT_DIR;
+		if (!isdir || nsubs >= tree_left)
+			continue;
+		if ((nsub = reallocarray(sub, nsubs + 1, sizeof(*sub))) ==
+		    NULL)
+			break;
+		sub = nsub;
+		if ((sub[nsubs] = strdup(de->d_name)) == NULL)
+			break;
+		nsubs++;
+	}
+	closedir(dp);
+	disc_restore();
+	for (i = 0; i < nsubs; i++) {
+		if ((size_t)snprintf(child, sizeof(child), "%s/%s", path,
+		    sub[i]) < sizeof(child))
+			watch_tree(child, tv, n, depth + 1);
+		free(sub[i]);
+	}
+	free(sub);
+}
+
+/* A directory appeared in d: under a whole-root watch, watch it too. */
+static void
+watch_tree_grow(struct wdir *d, const char *name)
+{
+	struct tree_interest	 tv[SURFACE_COUNT];
+	char			 path[PATH_MAX];
+	size_t			 i, n = 0;
+
+	for (i = 0; i < d->n && n < nitems(tv); i++)
+		if (d->iv[i].extra && (d->iv[i].flags & WATCH_W_TREE)) {
+			tv[n].surface = d->iv[i].surface;
+			tv[n].flags = d->iv[i].flags;
+			tv[n].user = d->iv[i].user;
+			n++;
+		}
+	if (n == 0 || (size_t)snprintf(path, sizeof(path), "%s/%s", d->path,
+	    name) >= sizeof(path))
+		return;
+	watch_tree(path, tv, n, 0);
+}
+
+int
+watch_set_extra(const struct watch_extra *v, size_t n, size_t tree_max,
+    unsigned int degraded, const char *why)
+{
+	unsigned int	 failed = 0;
+	size_t		 i;
+	int		 s;
+
+	if (watch_fd == -1)
+		return (-1);
+	watch_drop_extra();
+	tree_left = tree_max;
+	for (s = 0; s < SURFACE_COUNT; s++)
+		if (degraded & (1U << s)) {
+			wsurf[s].xdegraded = 1;
+			strlcpy(wsurf[s].xmessage, why,
+			    sizeof(wsurf[s].xmessage));
+		}
+	for (i = 0; i < n; i++) {
+		if ((v[i].w.flags & WATCH_W_TREE) && tree_left > 0)
+			tree_left--;
+		for (s = 0; s < SURFACE_COUNT; s++)
+			if ((v[i].surfaces & (1U << s)) &&
+			    watch_request((enum surface)s, &v[i].w, 1) == -1)
+				failed |= 1U << s;
+	}
+	watch_sweep();
+	for (s = 0; s < SURFACE_COUNT; s++)
+		if ((failed & (1U << s)) && !wsurf[s].xdegraded) {
+			wsurf[s].xdegraded = 1;
+			if (wsurf[s].xmessage[0] == '\0')
+				strlcpy(wsurf[s].xmessage, "home signal scan: "
+				    "some paths could not be watched",
+				    sizeof(wsurf[s].xmessage));
+		}
+	return (failed ? -1 : 0);
+}
+
+void
+watch_clear_extra(void)
+{
+	if (watch_fd != -1)
+		watch_drop_extra();
 }
 
 int
@@ -371,7 +577,7 @@ watch_set(enum surface s, const struct disc_result *res)
 		return (-1);
 	}
 	for (i = 0; i < res->nwatches; i++)
-		if (watch_request(s, &res->watches[i]) == -1)
+		if (watch_request(s, &res->watches[i], 0) == -1)
 			ws->health.nfailed++;
 	watch_sweep();
 	/* A rescan after an overflow catches up; the watch is whole again. */
@@ -396,6 +602,14 @@ void
 watch_get_health(enum surface s, struct watch_health *h)
 {
 	*h = wsurf[s].health;
+	h->ndirs += wsurf[s].xdirs;
+	if (wsurf[s].xdegraded) {
+		/* The surface's own reason first; the scan's otherwise. */
+		if (!h->degraded || h->message[0] == '\0')
+			strlcpy(h->message, wsurf[s].xmessage,
+			    sizeof(h->message));
+		h->degraded = 1;
+	}
 	if (watch_fd == -1) {
 		h->degraded = 1;
 		strlcpy(h->message, "no watcher: polling only",
@@ -456,7 +670,7 @@ watch_event(const struct inotify_event *ev)
 	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF |
 	    IN_UNMOUNT) || (ev->len == 0 && (ev->mask & IN_ATTRIB))) {
 		/* The directory itself went or changed: all who watch it. */
-		hit = d->surfaces;
+		hit = d->surfaces | d->xsurfaces;
 	} else {
 		for (i = 0; i < d->n; i++)
 			if (interest_matches(&d->iv[i], ev))
@@ -465,11 +679,16 @@ watch_event(const struct inotify_event *ev)
 	if (ev->mask & IN_IGNORED) {
 		/* The kernel dropped the watch; so do we. */
 		wdir_unlink(d);
-		for (s = 0; s < SURFACE_COUNT; s++)
+		for (s = 0; s < SURFACE_COUNT; s++) {
 			if (d->surfaces & (1U << s))
 				wsurf[s].health.ndirs--;
+			if (d->xsurfaces & (1U << s))
+				wsurf[s].xdirs--;
+		}
 		wdir_free(d);
-	}
+	} else if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE |
+	    IN_MOVED_TO)) && ev->len > 0 && ev->name[0] != '\0')
+		watch_tree_grow(d, ev->name);
 	for (s = 0; s < SURFACE_COUNT; s++)
 		if (hit & (1U << s))
 			watch_hit((enum surface)s, WATCH_CHANGE, watch_arg);
@@ -519,6 +738,7 @@ watch_shutdown(void)
 	free(buckets);
 	buckets = NULL;
 	nbuckets = ndirs = 0;
+	tree_left = 0;
 	for (s = 0; s < SURFACE_COUNT; s++) {
 		strlist_free(&wsurf[s].names);
 		strlist_free(&wsurf[s].exclude);

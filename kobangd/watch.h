@@ -25,6 +25,8 @@
 
 #include "vocab.h"
 
+#include "discover.h"
+
 struct disc_result;
 
 enum watch_reason {
@@ -48,6 +50,29 @@ int	 watch_set(enum surface, const struct disc_result *);
 /* Forget everything the surface watches (surface disabled). */
 void	 watch_clear(enum surface);
 void	 watch_get_health(enum surface, struct watch_health *);
+/*
+ * Extra watches of the home signal scan (SURFACES.md 9, homesignal.h),
+ * kept apart from the surfaces' own: watch_set() leaves them alone and
+ * watch_set_extra() replaces them all.  Each request is watched for
+ * every surface in its mask; one with WATCH_W_TREE (and DISC_W_ANY) is
+ * a directory of a whole-root watch: a subdirectory created in it later
+ * is watched alike, with the request's user, while tree_max directories
+ * (the requests included) are not spent.  degraded: the surfaces whose
+ * watch health the scan marks degraded, with why; it stays until the
+ * next call.  The users the requests point to must stay valid until the
+ * next call, watch_clear_extra() or watch_shutdown().  0, or -1 when a
+ * request could not be watched (that surface is then degraded too).
+ */
+#define WATCH_W_TREE	0x100
+
+struct watch_extra {
+	struct disc_watch	 w;		/* dir, name, flags, top, user */
+	unsigned int		 surfaces;	/* bit per surface */
+};
+
+int	 watch_set_extra(const struct watch_extra *, size_t, size_t,
+	    unsigned int, const char *);
+void	 watch_clear_extra(void);
 /* Stop the backend, forget everything. */
 void	 watch_shutdown(void);
 
