@@ -41,6 +41,8 @@ enum ctl_imsg_type {
 	IMSG_CTL_SHOW_SYNC,		/* ctl -> daemon: no payload */
 	IMSG_CTL_SYNC,			/* ctl -> daemon: no payload, root */
 	IMSG_CTL_SYNC_STATE,		/* daemon -> ctl: struct ctl_sync */
+	/* The configuration (kobangd/reload.c). */
+	IMSG_CTL_RELOAD,		/* ctl -> daemon: no payload, root */
 };
 
 struct ctl_hello {
@@ -53,6 +55,13 @@ struct ctl_status {
 	int32_t		pid;
 	int64_t		uptime;		/* seconds */
 	int32_t		nprocs;		/* STATUS_PROC messages that follow */
+	/* The configuration in force and the reloads (kobangd/reload.c). */
+	char		config_file[CTL_ERRLEN];	/* or "built-in defaults" */
+	int64_t		config_loaded;	/* since the epoch */
+	uint32_t	config_reloads;	/* applied since start */
+	uint32_t	config_refused;	/* refused since start */
+	int64_t		config_refused_at;	/* last refusal, 0: none */
+	char		config_error[CTL_ERRLEN];	/* its message */
 };
 
 /* Sandbox layers in force in one process, as read back, never assumed. */
@@ -221,6 +230,12 @@ struct ctl_sync {
 	char		checkin[CTL_ERRLEN];	/* last check-in's outcome */
 	char		sync[CTL_ERRLEN];	/* last sync's outcome */
 	char		poison_reason[CTL_ERRLEN];	/* last quarantine */
+	/* The remote configuration (kobangd/rconfig.c). */
+	char		config_applied[CTL_STRLEN];	/* bundle's generation */
+	char		config_result[CTL_ERRLEN];	/* last request's outcome */
+	uint32_t	config_fetches;	/* finished config requests */
+	uint32_t	config_rejected;	/* bundles that failed validation */
+	int64_t		config_time;	/* last request, 0: none yet */
 };
 
 #endif

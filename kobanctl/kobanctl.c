@@ -113,6 +113,30 @@ ctl_daemon_error(struct imsg *imsg)
 	errx(1, "kobangd: %s", msg);
 }
 
+/* Reload: the daemon answers once the file is applied or refused. */
+int
+ctl_reload(struct imsgbuf *ibuf, const struct output *out, int timeout)
+{
+	struct imsg	imsg;
+
+	if (geteuid() != 0)
+		errx(1, "reload: root only");
+	if (imsg_compose(ibuf, IMSG_CTL_RELOAD, 0, 0, -1, NULL, 0) == -1)
+		err(1, "request");
+	ctl_send(ibuf);
+	ctl_next(ibuf, &imsg, timeout);
+	if (imsg_get_type(&imsg) == IMSG_CTL_ERROR)
+		ctl_daemon_error(&imsg);
+	if (imsg_get_type(&imsg) != IMSG_CTL_END || imsg_get_len(&imsg) != 0)
+		errx(1, "unexpected reply type %u", imsg_get_type(&imsg));
+	imsg_free(&imsg);
+	if (out == &output_json)
+		printf("{\"reloaded\":true}\n");
+	else
+		printf("configuration reloaded\n");
+	return (0);
+}
+
 static void
 ctl_hello(struct imsgbuf *ibuf, int timeout)
 {
@@ -158,6 +182,8 @@ show_status(struct imsgbuf *ibuf, const struct output *out, int timeout)
 			if (imsg_get_data(&imsg, &st, sizeof(st)) == -1)
 				errx(1, "malformed status reply");
 			st.version[sizeof(st.version) - 1] = '\0';
+			st.config_file[sizeof(st.config_file) - 1] = '\0';
+			st.config_error[sizeof(st.config_error) - 1] = '\0';
 			out->status(&st);
 			seen_status = 1;
 			break;
@@ -468,6 +494,9 @@ main(int argc, char *argv[])
 		break;
 	case SYNC:
 		rv = ctl_sync(&ibuf, out, timeout > 60 ? timeout : 60);
+		break;
+	case RELOAD:
+		rv = ctl_reload(&ibuf, out, timeout);
 		break;
 	default:
 		usage();

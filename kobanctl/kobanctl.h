@@ -64,8 +64,11 @@ void	identity_json(const struct ctl_identity *);
 void	ctl_show_identity(struct imsgbuf *, const struct output *, int);
 int	ctl_enroll(struct imsgbuf *, const struct output *, int);
 int	ctl_checkin(struct imsgbuf *, int);
+/* kobanctl.c: reload. */
+int	ctl_reload(struct imsgbuf *, const struct output *, int);
 
 /* syncctl.c: show sync, sync. */
+void	fmt_when(int64_t, char *, size_t);	/* epoch -> UTC, "-" for 0 */
 void	sync_human(const struct ctl_sync *);
 void	sync_json(const struct ctl_sync *);
 void	ctl_show_sync(struct imsgbuf *, const struct output *, int);

@@ -41,8 +41,18 @@ layer_word(int v)
 static void
 human_status(const struct ctl_status *st)
 {
-	printf("kobangd %s, pid %d, up %lld s\n\n", st->version, (int)st->pid,
+	char	t[32];
+
+	printf("kobangd %s, pid %d, up %lld s\n", st->version, (int)st->pid,
 	    (long long)st->uptime);
+	fmt_when(st->config_loaded, t, sizeof(t));
+	printf("configuration %s, in force since %s, %u reloads\n",
+	    st->config_file, t, st->config_reloads);
+	if (st->config_refused > 0) {
+		fmt_when(st->config_refused_at, t, sizeof(t));
+		printf("last reload refused at %s: %s\n", t, st->config_error);
+	}
+	printf("\n");
 	printf("%-8s %7s %6s %8s %6s %-16s %s\n", "process", "pid", "uid",
 	    "restarts", "nnp", "landlock", "seccomp");
 }
@@ -102,6 +112,22 @@ json_status(const struct ctl_status *st)
 	jsonw_int(&jw, st->pid);
 	jsonw_key(&jw, "uptime");
 	jsonw_int(&jw, st->uptime);
+	jsonw_key(&jw, "configuration");
+	jsonw_object_begin(&jw);
+	jsonw_key(&jw, "file");
+	jsonw_string(&jw, st->config_file);
+	jsonw_key(&jw, "since");
+	jsonw_int(&jw, st->config_loaded);
+	jsonw_key(&jw, "reloads");
+	jsonw_uint(&jw, st->config_reloads);
+	jsonw_key(&jw, "refused");
+	jsonw_uint(&jw, st->config_refused);
+	jsonw_key(&jw, "lastError");
+	if (st->config_error[0] == '\0')
+		jsonw_null(&jw);
+	else
+		jsonw_string(&jw, st->config_error);
+	jsonw_object_end(&jw);
 	jsonw_key(&jw, "processes");
 	jsonw_array_begin(&jw);
 }

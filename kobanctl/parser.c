@@ -52,6 +52,9 @@ static const struct token t_main[] = {
 	    "check in with Fleet now and wait for the answer (root only)" },
 	{ KEYWORD,	"sync",		SYNC,		NULL,
 	    "upload a batch (or check in) now and wait (root only)" },
+	{ KEYWORD,	"reload",	RELOAD,		NULL,
+	    "read the configuration file again; a bad one is refused "
+	    "(root only)" },
 	{ ENDTOKEN,	NULL,		NONE,		NULL,	NULL }
 };
 

@@ -19,6 +19,7 @@ enum actions {
 	CHECKIN,
 	SHOW_SYNC,
 	SYNC,
+	RELOAD,
 };
 
 struct parse_result {

@@ -20,7 +20,7 @@
 
 #define SYNC_POLL_MS	100
 
-static void
+void
 fmt_when(int64_t t, char *buf, size_t len)
 {
 	time_t		tt = (time_t)t;
@@ -53,6 +53,9 @@ get_sync(struct imsgbuf *ibuf, struct ctl_sync *cs, int timeout)
 			cs->checkin[sizeof(cs->checkin) - 1] = '\0';
 			cs->sync[sizeof(cs->sync) - 1] = '\0';
 			cs->poison_reason[sizeof(cs->poison_reason) - 1] = '\0';
+			cs->config_applied[sizeof(cs->config_applied) - 1] =
+			    '\0';
+			cs->config_result[sizeof(cs->config_result) - 1] = '\0';
 			got = 1;
 			break;
 		case IMSG_CTL_END:
@@ -92,6 +95,13 @@ sync_human(const struct ctl_sync *cs)
 	printf("enrolled:        %s\n", cs->enrolled ? "yes" : "no");
 	printf("device:          %s\n", dash(cs->device));
 	printf("config gen:      %s\n", dash(cs->generation));
+	printf("remote config:   %s", cs->config_applied[0] ?
+	    cs->config_applied : "none applied");
+	if (cs->config_rejected > 0)
+		printf(", %u rejected", cs->config_rejected);
+	fmt_when(cs->config_time, t, sizeof(t));
+	printf("\n  last request:  %s%s%s\n", t, cs->config_time == 0 ? "" :
+	    " ", cs->config_result);
 	fmt_when(cs->checkin_time, t, sizeof(t));
 	printf("last check-in:   %s %s%s%s\n", t, cs->checkin_time == 0 ?
 	    "" : cs->checkin_ok ? "ok" : "failed", cs->checkin_time == 0 ?
@@ -168,6 +178,16 @@ sync_json(const struct ctl_sync *cs)
 	jsonw_bool(&w, cs->enrolled);
 	jopt_str(&w, "deviceId", cs->device);
 	jopt_str(&w, "configGeneration", cs->generation);
+	jsonw_key(&w, "remoteConfig");
+	jsonw_object_begin(&w);
+	jopt_str(&w, "appliedGeneration", cs->config_applied);
+	jtime(&w, "time", cs->config_time);
+	jopt_str(&w, "result", cs->config_result);
+	jsonw_key(&w, "requests");
+	jsonw_uint(&w, cs->config_fetches);
+	jsonw_key(&w, "rejected");
+	jsonw_uint(&w, cs->config_rejected);
+	jsonw_object_end(&w);
 	jsonw_key(&w, "checkIn");
 	jsonw_object_begin(&w);
 	jtime(&w, "time", cs->checkin_time);

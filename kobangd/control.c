@@ -26,6 +26,7 @@
 #include "enroll.h"
 #include "kobangd.h"
 #include "log.h"
+#include "reload.h"
 #include "sensor.h"
 #include "sync.h"
 
@@ -338,6 +339,18 @@ control_dispatch_imsg(struct kobangd *kd, struct ctl_conn *c)
 				    err, sizeof(err)) == -1)
 					control_error(c, "%s", err);
 				break;
+			case IMSG_CTL_RELOAD:
+				if (imsg_get_len(&imsg) != 0)
+					control_error(c, "malformed request");
+				else if (c->uid != 0)
+					control_error(c, "permission denied");
+				else if (reload_config(kd, "kobanctl reload",
+				    err, sizeof(err)) == -1)
+					control_error(c, "%s", err);
+				else if (imsg_compose(&c->ibuf, IMSG_CTL_END, 0,
+				    0, -1, NULL, 0) == -1)
+					control_error(c, "out of memory");
+				break;
 			default:
 				control_error(c, "unknown request %u",
 				    imsg_get_type(&imsg));
@@ -408,6 +421,7 @@ control_status(struct kobangd *kd, struct ctl_conn *c)
 	st.pid = (int32_t)kd->pid;
 	st.uptime = now - kd->started;
 	st.nprocs = 1 + CHILD_COUNT;
+	reload_status(&st);
 	if (imsg_compose(&c->ibuf, IMSG_CTL_STATUS, 0, 0, -1, &st,
 	    sizeof(st)) == -1)
 		return (-1);

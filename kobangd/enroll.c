@@ -26,6 +26,7 @@
 #include "keystore.h"
 #include "kobangd.h"
 #include "log.h"
+#include "rconfig.h"
 #include "proto.h"
 #include "transport.h"
 
@@ -409,6 +410,8 @@ inspected(struct kobangd *kd, const struct tcertinfo *ci, void *arg)
 	log_info("sync: enrolled: tenant %s, device %s; certificate %s issued "
 	    "by %s, valid until %s", en.st.tenant_id, en.st.device_id,
 	    en.st.subject, en.st.issuer, when);
+	/* 4.5 step 4: with a state, the remote configuration. */
+	(void)rconfig_fetch(en.kd);
 	checkin_start();
 	sync_identity(en.kd, en.st.tenant_id, en.st.device_id);
 	return;
@@ -548,6 +551,9 @@ checked_in(struct kobangd *kd, struct tresult *res, void *arg)
 	log_info("sync: check-in %s", en.checkin);
 	if (r.full_resnapshot_requested)
 		sync_resnapshot(en.kd);
+	/* 10.3 */
+	if (r.config_update_available)
+		(void)rconfig_fetch(en.kd);
 	/* 6.3: with nothing to fetch, the server's generation is ours. */
 	if (en.enrolled && !r.config_update_available &&
 	    (!en.st.has_generation ||
@@ -653,6 +659,7 @@ enroll_init(struct kobangd *kd)
 		}
 	}
 	if (en.enrolled) {
+		(void)rconfig_fetch(kd);
 		checkin_start();
 		return;
 	}
@@ -665,6 +672,35 @@ enroll_init(struct kobangd *kd)
 			    "\"kobanctl enroll\" or "
 			    "kobangd.enrollmentTokenFile");
 	}
+}
+
+/* The enrolled identity and stored generation; -1 when not enrolled. */
+int
+enroll_state_identity(struct kobangd *kd, const char **tenant,
+    const char **device, const char **gen)
+{
+	(void)kd;
+	if (!en.active || !en.enrolled)
+		return (-1);
+	*tenant = en.st.tenant_id;
+	*device = en.st.device_id;
+	*gen = en.st.has_generation ? en.st.generation : "";
+	return (0);
+}
+
+/* 5.3 step 5: a merged bundle's generation is saved with the state. */
+void
+enroll_set_generation(struct kobangd *kd, const char *gen)
+{
+	char	err[256];
+
+	(void)kd;
+	if (!en.active || !en.enrolled)
+		return;
+	strlcpy(en.st.generation, gen, sizeof(en.st.generation));
+	en.st.has_generation = 1;
+	if (keystore_save_state(en.ks, &en.st, err, sizeof(err)) == -1)
+		log_warnx("sync: %s", err);
 }
 
 void

@@ -26,6 +26,9 @@ struct imsgbuf;
 
 void	enroll_init(struct kobangd *);
 void	enroll_shutdown(struct kobangd *);
+int	enroll_state_identity(struct kobangd *, const char **, const char **,
+	    const char **);
+void	enroll_set_generation(struct kobangd *, const char *);
 /* kobanctl enroll: copy the token and start an attempt; 0 or -1. */
 int	enroll_with_token(struct kobangd *, const char *, char *, size_t);
 /* kobanctl check-in; 0 or -1. */

@@ -18,10 +18,13 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "ctl.h"
 #include "enroll.h"
 #include "event.h"
 #include "kobangd.h"
 #include "log.h"
+#include "rconfig.h"
+#include "reload.h"
 #include "scanproto.h"
 #include "sensor.h"
 #include "sync.h"
@@ -386,6 +389,7 @@ parent_signal_cb(int fd, short revents, void *arg)
 {
 	struct kobangd	*kd = arg;
 	unsigned char	 sig;
+	char		 err[CTL_ERRLEN];
 
 	while (read(fd, &sig, 1) == 1) {
 		switch (sig) {
@@ -397,7 +401,8 @@ parent_signal_cb(int fd, short revents, void *arg)
 			kd->quit = 1;
 			break;
 		case SIGHUP:
-			log_info("SIGHUP: nothing to reload yet");
+			/* Refused or applied, reload_config() logs it. */
+			(void)reload_config(kd, "SIGHUP", err, sizeof(err));
 			break;
 		}
 	}
@@ -417,6 +422,9 @@ parent_main(struct kobangd *kd)
 		fatalx("cannot open the control socket %s", kd->sockpath);
 
 	parent_init_children(kd);
+	reload_init(kd);
+	/* The stored remote bundle is in force before the first scan. */
+	rconfig_init(kd);
 	sensor_init(kd);
 	for (i = 0; i < CHILD_COUNT; i++)
 		if (parent_start_child(kd, &kd->children[i]) == -1)
@@ -434,6 +442,7 @@ parent_main(struct kobangd *kd)
 	parent_stop_children(kd);
 	sync_shutdown(kd);
 	enroll_shutdown(kd);
+	rconfig_shutdown(kd);
 	sensor_shutdown(kd);
 	control_cleanup(kd->sockpath);
 	close(ctl_fd);

@@ -86,7 +86,9 @@ struct child {
 struct config;
 
 struct kobangd {
-	struct config		*conf;
+	struct config		*conf;		/* in force; replaced by a reload */
+	const char		*conffile;
+	int			 conf_named;	/* -f: the file must exist */
 	struct child		 children[CHILD_COUNT];
 	char			 self[PATH_MAX];	/* our binary */
 	const char		*user;

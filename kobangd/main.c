@@ -109,9 +109,13 @@ main(int argc, char *argv[])
 	    sizeof(err)) == -1)
 		fatalx("%s", err);
 	kd.conf = conf;
-	kd.user = conf->kobangd.user;
-	kd.sockpath = sockpath != NULL ? sockpath :
-	    conf->kobangd.control_socket;
+	kd.conffile = conffile;
+	kd.conf_named = fflag;
+	/* Copies: a reload replaces conf. */
+	if ((kd.user = strdup(conf->kobangd.user)) == NULL ||
+	    (kd.sockpath = strdup(sockpath != NULL ? sockpath :
+	    conf->kobangd.control_socket)) == NULL)
+		fatal(NULL);
 	if (conf->kobangd.control_group != NULL &&
 	    getgrnam(conf->kobangd.control_group) == NULL)
 		fatalx("control group %s does not exist",

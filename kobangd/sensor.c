@@ -93,6 +93,8 @@ struct run {
 	size_t			 capfps;
 	struct store_file	*files;		/* whole-surface: listing */
 	size_t			 nfiles, capfiles;
+	/* The configuration the run started with; a reload waits for it. */
+	const struct config	*conf;
 };
 
 static struct kobangd		*sensor_kd;
@@ -105,6 +107,7 @@ static size_t			 nrunq;
 static struct run		 run;
 static uint32_t			 scan_ids;
 static struct ev_timer		 poll_timer;
+static struct config		*retired_conf;	/* replaced, run.conf */
 
 static int	sensor_dispatch(struct kobangd *, struct child *,
 		    struct imsg *);
@@ -326,6 +329,11 @@ run_free(void)
 	for (i = 0; i < run.nfiles; i++)
 		free(run.files[i].path);
 	free(run.files);
+	if (retired_conf != NULL && run.conf == retired_conf) {
+		config_free(retired_conf);
+		free(retired_conf);
+		retired_conf = NULL;
+	}
 	memset(&run, 0, sizeof(run));
 	ev_timer_init(&run.timeout, NULL, NULL);
 	/* A big scan's memory goes back to the system while we idle. */
@@ -403,7 +411,7 @@ run_timeout(void *arg)
 		return;
 	}
 	snprintf(msg, sizeof(msg), "scan timed out after %lld seconds",
-	    sensor_kd->conf->watch.max_scan_wall_clock_seconds);
+	    run.conf->watch.max_scan_wall_clock_seconds);
 	kill_child = run.inflight > 0;
 	run_fail(msg);
 	/* A child that sits on files this long is not trusted either. */
@@ -493,7 +501,7 @@ run_template_item(const struct disc_file *f)
 static int
 run_fill_agents(const struct disc_file *f, struct scan_file *sf)
 {
-	const struct config	*conf = sensor_kd->conf;
+	const struct config	*conf = run.conf;
 
 	switch (f->parser) {
 	case DISC_AGENT_HASH:
@@ -624,7 +632,7 @@ run_list_file(const struct scan_result *r)
 static int
 run_perfile_begin(void)
 {
-	const struct config	*conf = sensor_kd->conf;
+	const struct config	*conf = run.conf;
 	const struct disc_file	*f;
 	char			 ts[TIMEFMT_BUFSZ];
 	size_t			 i;
@@ -685,6 +693,7 @@ run_start(enum surface s)
 	memset(&run, 0, sizeof(run));
 	ev_timer_init(&run.timeout, run_timeout, NULL);
 	run.active = 1;
+	run.conf = conf;
 	run.s = s;
 	run.scan_id = ++scan_ids;
 	run.start_ms = ev_now_ms();
@@ -835,7 +844,7 @@ static void
 run_pump(void)
 {
 	struct child		*c = &sensor_kd->children[CHILD_SCAN];
-	const struct config	*conf = sensor_kd->conf;
+	const struct config	*conf = run.conf;
 	const struct disc_file	*f;
 	struct scan_file	 sf;
 	struct stat		 st;
@@ -1030,7 +1039,7 @@ static void
 run_commit_fields(struct store_scan *sc, int64_t completed, int64_t artifact,
     char *msg, size_t msglen)
 {
-	const struct config	*conf = sensor_kd->conf;
+	const struct config	*conf = run.conf;
 
 	sc->completed_ms = completed;
 	sc->artifact_ms = artifact;
@@ -1099,7 +1108,7 @@ run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 static void
 run_finish(void)
 {
-	const struct config	*conf = sensor_kd->conf;
+	const struct config	*conf = run.conf;
 	struct ssurf		*ss = &surf[run.s];
 	struct keyed		*k = NULL;
 	struct item		*curr = NULL, *prev = NULL;
@@ -1297,6 +1306,48 @@ sensor_child_restarted(struct kobangd *kd)
 	sensor_kick();
 }
 
+/*
+ * A reload replaced kd->conf; old was the configuration until now and is
+ * ours to free.  A scan under way finishes on the configuration it
+ * started with.  Every surface is scanned again in full, as at start:
+ * the rules, the paths or the surfaces themselves may have changed, and
+ * "present" rules must see the whole inventory under the new rules.
+ */
+void
+sensor_reconfigure(struct kobangd *kd, struct config *old)
+{
+	int	s, was;
+
+	if (run.active && run.conf == old) {
+		/* At most one is pending: the run started on the one before. */
+		if (retired_conf != NULL)
+			fatalx("sensor: two retired configurations");
+		retired_conf = old;
+	} else {
+		config_free(old);
+		free(old);
+	}
+	if (proto == NULL)
+		return;
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		was = surf[s].enabled;
+		surf[s].enabled = surface_enabled(kd->conf, (enum surface)s);
+		if (was && !surf[s].enabled) {
+			ev_timer_del(&surf[s].debounce);
+			watch_clear((enum surface)s);
+			log_info("sensor: %s disabled", surface_name(s));
+		}
+		surf[s].deaths = 0;
+		surf[s].full = 1;
+	}
+	if (sensor_store == NULL)
+		return;
+	ev_timer_add(&poll_timer,
+	    (unsigned long long)kd->conf->watch.poll_interval_seconds * 1000);
+	for (s = 0; s < SURFACE_COUNT; s++)
+		sensor_enqueue((enum surface)s);
+}
+
 void
 sensor_shutdown(struct kobangd *kd)
 {
@@ -1304,6 +1355,11 @@ sensor_shutdown(struct kobangd *kd)
 
 	if (run.active)
 		run_free();
+	if (retired_conf != NULL) {
+		config_free(retired_conf);
+		free(retired_conf);
+		retired_conf = NULL;
+	}
 	watch_shutdown();
 	ev_timer_del(&poll_timer);
 	for (s = 0; s < SURFACE_COUNT; s++) {

@@ -63,6 +63,9 @@ void	 sensor_init(struct kobangd *);
 /* The scan child was (re)started: forget what the old one had. */
 void	 sensor_child_restarted(struct kobangd *);
 void	 sensor_shutdown(struct kobangd *);
+/* After a reload: old is the replaced configuration, freed here. */
+struct config;
+void	 sensor_reconfigure(struct kobangd *, struct config *);
 
 /* Queue a scan of one surface now (-1: every implemented surface). */
 int	 sensor_scan_now(struct kobangd *, int);

@@ -23,6 +23,7 @@
 #include "jsonw.h"
 #include "kobangd.h"
 #include "log.h"
+#include "rconfig.h"
 #include "proto.h"
 #include "sensor.h"
 #include "store.h"
@@ -270,8 +271,10 @@ apply_response(struct store *st, const struct proto_sync_resp *r)
 	(void)d;
 	if (r->full_resnapshot_requested)
 		sync_resnapshot(sy.kd);
-	if (r->config_update_available)
+	if (r->config_update_available) {
 		log_info("sync: the server has a configuration update");
+		(void)rconfig_fetch(sy.kd);
+	}
 }
 
 static void
@@ -607,6 +610,29 @@ sync_init(struct kobangd *kd)
 	schedule(0);
 }
 
+/*
+ * A reload replaced kd->conf: the enrolled identity goes into the new
+ * one, and the next round follows the new interval.
+ */
+void
+sync_reconfigured(struct kobangd *kd)
+{
+	char	*tenant = NULL, *device = NULL;
+
+	if (!sy.active)
+		return;
+	if (sy.device != NULL) {
+		if ((sy.tenant != NULL && (tenant = strdup(sy.tenant)) ==
+		    NULL) || (device = strdup(sy.device)) == NULL)
+			fatal(NULL);
+		set_identity(kd, tenant, device);
+		free(tenant);
+		free(device);
+	}
+	if (!sy.running)
+		schedule(0);
+}
+
 void
 sync_shutdown(struct kobangd *kd)
 {
@@ -687,6 +713,7 @@ sync_ctl(struct kobangd *kd, struct imsgbuf *ibuf, uid_t uid,
 	switch (imsg_get_type(imsg)) {
 	case IMSG_CTL_SHOW_SYNC:
 		fill_ctl(&cs);
+		rconfig_status(&cs);
 		if (imsg_compose(ibuf, IMSG_CTL_SYNC_STATE, 0, 0, -1, &cs,
 		    sizeof(cs)) == -1)
 			break;

@@ -29,6 +29,7 @@ struct proto_health;
 /* After sensor_init() and enroll_init(). */
 void	sync_init(struct kobangd *);
 void	sync_shutdown(struct kobangd *);
+void	sync_reconfigured(struct kobangd *);
 /*
  * Just enrolled: the identity becomes the effective sync.tenantID and
  * sync.deviceID (so the sensor writes outbox rows), the stored inventory

@@ -103,6 +103,13 @@ if grep -q 'SIGHUP: nothing to reload' "$top/kobangd/kobangd.c"; then
 else
 	grep -q 'does not re-read its' "$D8" &&
 	    fail "kobangd.8 still says SIGHUP does not reload"
+	grep -q '^Reload: the configuration file is read' "$D8" ||
+	    fail "kobangd.8 does not say SIGHUP reloads"
+	grep -q '^ExecReload=/bin/kill -HUP \$MAINPID' \
+	    "$top/etc/kobangd.service" ||
+	    fail "kobangd.service has no ExecReload sending SIGHUP"
+	grep -q '^rc_reload=NO' "$top/etc/kobangd.rc" &&
+	    fail "kobangd.rc refuses a reload kobangd does"
 fi
 
 # 5. mandoc -Tlint -Wstyle, cross references resolved among the three.
