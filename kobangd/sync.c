@@ -155,14 +155,13 @@ batch_add(void *arg, const struct store_outbox_row *r)
 	}
 	memcpy(br->payload, r->payload, r->payload_len);
 	br->attempts = r->attempts;
-	br->ev.event_id = br->event_id;
+	/* event_id and payload_hash point into the row: set in send_batch. */
 	br->ev.device_id = br->device_id;
 	br->ev.local_seq = r->local_seq;
 	br->ev.surface = surface_name(r->surface);
 	br->ev.kind = change_kind_name(r->kind);
 	br->ev.observed_ms = r->observed_ms;
 	br->ev.collected_ms = r->collected_ms;
-	br->ev.payload_hash = br->hash;
 	br->ev.payload = br->payload;
 	br->ev.payload_len = r->payload_len;
 	b->bytes += r->payload_len;
@@ -400,8 +399,12 @@ send_batch(struct store *st)
 	sync_health(&h);
 	if ((ev = calloc(sy.b.n, sizeof(*ev))) == NULL)
 		fatal(NULL);
-	for (i = 0; i < sy.b.n; i++)
+	/* Only now: the rows moved each time the batch array grew. */
+	for (i = 0; i < sy.b.n; i++) {
 		ev[i] = sy.b.rows[i].ev;
+		ev[i].event_id = sy.b.rows[i].event_id;
+		ev[i].payload_hash = sy.b.rows[i].hash;
+	}
 	jsonw_init(&w, JSONW_ESCAPE_SLASH);
 	if (proto_sync_request(&w, sy.tenant, sy.device, last, ev, sy.b.n,
 	    &h) == -1 || (s = jsonw_result(&w, &len)) == NULL) {
