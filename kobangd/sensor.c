@@ -26,6 +26,7 @@
 #include "differ.h"
 #include "discover.h"
 #include "event.h"
+#include "homesignal.h"
 #include "kobangd.h"
 #include "log.h"
 #include "rules.h"
@@ -156,6 +157,19 @@ surface_enabled(const struct config *conf, enum surface s)
 	default:
 		return (0);
 	}
+}
+
+/* The surfaces with a collector running: bit per surface. */
+static unsigned int
+sensor_collecting(void)
+{
+	unsigned int	m = 0;
+	int		s;
+
+	for (s = 0; s < SURFACE_COUNT; s++)
+		if (surf[s].implemented && surf[s].enabled)
+			m |= 1U << s;
+	return (m);
 }
 
 static void
@@ -1287,6 +1301,7 @@ sensor_init(struct kobangd *kd)
 	if (watch_init(sensor_watch_hit, NULL) == -1)
 		log_warnx("no file watcher: relying on the poll every %lld s",
 		    conf->watch.poll_interval_seconds);
+	homesignal_apply(conf, sensor_collecting());
 	ev_timer_init(&poll_timer, sensor_poll, NULL);
 	ev_timer_add(&poll_timer,
 	    (unsigned long long)conf->watch.poll_interval_seconds * 1000);
@@ -1342,6 +1357,8 @@ sensor_reconfigure(struct kobangd *kd, struct config *old)
 	}
 	if (sensor_store == NULL)
 		return;
+	/* The engine starts again: so does the home signal scan. */
+	homesignal_apply(kd->conf, sensor_collecting());
 	ev_timer_add(&poll_timer,
 	    (unsigned long long)kd->conf->watch.poll_interval_seconds * 1000);
 	for (s = 0; s < SURFACE_COUNT; s++)
@@ -1360,6 +1377,7 @@ sensor_shutdown(struct kobangd *kd)
 		free(retired_conf);
 		retired_conf = NULL;
 	}
+	homesignal_shutdown();
 	watch_shutdown();
 	ev_timer_del(&poll_timer);
 	for (s = 0; s < SURFACE_COUNT; s++) {
