@@ -225,6 +225,11 @@ struct ctl_sync {
 	uint64_t	acked;
 	uint64_t	poison;
 	uint64_t	dropped;	/* outboxMaxBytes drops */
+	uint64_t	dropped_inventory;	/* of them, inventory events */
+	uint64_t	dropped_findings;	/* and findings */
+	uint64_t	pruned_acked;	/* delivered rows removed for room */
+	uint64_t	outbox_bytes;	/* payload bytes of every stored row */
+	int64_t		outbox_max_bytes;	/* the cap in force, 0: none */
 	char		device[CTL_IDLEN];
 	char		generation[CTL_STRLEN];	/* config generation */
 	char		checkin[CTL_ERRLEN];	/* last check-in's outcome */

@@ -121,7 +121,17 @@ sync_human(const struct ctl_sync *cs)
 	printf("  acked:         %llu\n", (unsigned long long)cs->acked);
 	printf("  poison:        %llu%s%s\n", (unsigned long long)cs->poison,
 	    cs->poison_reason[0] ? "; last: " : "", cs->poison_reason);
-	printf("  dropped:       %llu\n", (unsigned long long)cs->dropped);
+	printf("  dropped:       %llu (%llu inventory, %llu findings)\n",
+	    (unsigned long long)cs->dropped,
+	    (unsigned long long)cs->dropped_inventory,
+	    (unsigned long long)cs->dropped_findings);
+	if (cs->outbox_max_bytes > 0)
+		snprintf(t, sizeof(t), "%lld", (long long)cs->outbox_max_bytes);
+	else
+		strlcpy(t, "no cap", sizeof(t));
+	printf("  stored:        %llu bytes, cap %s; %llu acked rows pruned\n",
+	    (unsigned long long)cs->outbox_bytes, t,
+	    (unsigned long long)cs->pruned_acked);
 	printf("batch limits:    %lld events, %lld bytes\n",
 	    (long long)cs->max_events, (long long)cs->max_bytes);
 	secs(cs->next_round_in, a, sizeof(a));
@@ -222,6 +232,16 @@ sync_json(const struct ctl_sync *cs)
 	jsonw_uint(&w, cs->poison);
 	jsonw_key(&w, "dropped");
 	jsonw_uint(&w, cs->dropped);
+	jsonw_key(&w, "droppedInventory");
+	jsonw_uint(&w, cs->dropped_inventory);
+	jsonw_key(&w, "droppedFindings");
+	jsonw_uint(&w, cs->dropped_findings);
+	jsonw_key(&w, "prunedAcked");
+	jsonw_uint(&w, cs->pruned_acked);
+	jsonw_key(&w, "storedBytes");
+	jsonw_uint(&w, cs->outbox_bytes);
+	jopt_int(&w, "maxBytes", cs->outbox_max_bytes > 0 ?
+	    cs->outbox_max_bytes : -1);
 	jopt_int(&w, "oldestPendingAgeSeconds", cs->oldest_pending_age);
 	jopt_str(&w, "lastPoisonReason", cs->poison_reason);
 	jsonw_object_end(&w);

@@ -593,6 +593,8 @@ sync_init(struct kobangd *kd)
 
 	sy.kd = kd;
 	ev_timer_init(&sy.timer, timer_cb, NULL);
+	/* Before the first round, and again whenever sync starts over. */
+	store_outbox_set_max(sync_store(), kd->conf->sync.outbox_max_bytes);
 	if (!kd->conf->sync.enabled || !transport_active())
 		return;
 	sy.active = 1;
@@ -622,6 +624,7 @@ sync_reconfigured(struct kobangd *kd)
 {
 	char	*tenant = NULL, *device = NULL;
 
+	store_outbox_set_max(sync_store(), kd->conf->sync.outbox_max_bytes);
 	if (!sy.active)
 		return;
 	if (sy.device != NULL) {
@@ -651,6 +654,7 @@ static void
 fill_ctl(struct ctl_sync *cs)
 {
 	struct store_outbox_stats	 os;
+	struct store_outbox_usage	 u;
 	struct ctl_identity		 id;
 	struct store			*st = sync_store();
 	unsigned long long		 now = ev_now_ms();
@@ -685,6 +689,15 @@ fill_ctl(struct ctl_sync *cs)
 	cs->next_due_in = -1;
 	cs->oldest_pending_age = -1;
 	strlcpy(cs->poison_reason, sy.poison_msg, sizeof(cs->poison_reason));
+	/* The cap is over the whole outbox, every device's rows. */
+	if (st != NULL && store_outbox_usage(st, &u) == 0) {
+		cs->dropped_inventory = u.dropped_inventory;
+		cs->dropped_findings = u.dropped_findings;
+		cs->dropped = u.dropped_inventory + u.dropped_findings;
+		cs->pruned_acked = u.pruned_acked;
+		cs->outbox_bytes = u.bytes;
+		cs->outbox_max_bytes = u.max_bytes;
+	}
 	if (st == NULL || sy.device == NULL)
 		return;
 	if (store_outbox_stats(st, sy.device, &os) == 0) {
