@@ -297,14 +297,14 @@ hs_entry(struct hs_walk *w, struct hs_frame *f, const struct dirent *de)
 	char			 path[PATH_MAX];
 	int			 isdir, islink = 0, l;
 
-	if (hs_over_time(w)) {
-		hs_time_issue(w, f->path);
-		return;
-	}
 	l = snprintf(path, sizeof(path), "%s/%s",
 	    strcmp(f->path, "/") == 0 ? "" : f->path, de->d_name);
 	if (l < 0 || (size_t)l >= sizeof(path)) {
 		hs_issue(res, f->path, "path too long below here");
+		return;
+	}
+	if (hs_over_time(w)) {
+		hs_time_issue(w, path);
 		return;
 	}
 	switch (de->d_type) {

@@ -2,8 +2,9 @@
  * The home signal scan (SURFACES.md 9): the bounded walk over a fixture
  * tree under /tmp (depth, prune names, hidden entries, packages,
  * symbolic links followed or not, each budget exhausted, a missing root,
- * the rights of the user it runs as, the whole-root directory list), the
- * surface mapping table row by row, the extra watches it installs
+ * the rights of the user it runs as, the whole-root directory list, the
+ * daemon's slices), the surface mapping table row by row, the extra
+ * watches it installs
  * (surviving a surface's own watch_set, a change reported for the mapped
  * surfaces only, a new subdirectory of a whole-root watch, health), and
  * opencodeConfig's managed preferences files (SURFACES.md 6).
@@ -207,6 +208,37 @@ Test(homesignal, walk_defaults_sorted)
 	cr_assert_eq(res.dirs_visited, 14, "%zu", res.dirs_visited);
 	free(got);
 	hs_result_free(&res);
+	config_free(&conf);
+}
+
+/* The daemon's slices (one entry each here) find what one pass finds. */
+Test(homesignal, slices_equal_one_pass)
+{
+	struct config			 conf;
+	struct config_home_signal_scan	*hs;
+	struct hs_result		 res, sres;
+	struct hs_walk			*w;
+	char				*one, *sliced;
+	int				 steps = 0;
+
+	fixture();
+	settings(&conf, &hs);
+	one = walk(hs, "", 0, NULL, &res);
+	memset(&sres, 0, sizeof(sres));
+	cr_assert_not_null(w = hs_walk_new(hs, top, NULL, 0, NULL, NULL,
+	    &sres));
+	while (hs_walk_step(w, 1) == 1)
+		steps++;
+	hs_walk_free(w);
+	sliced = render(&sres);
+	cr_assert_str_eq(sliced, one);
+	cr_assert_gt(steps, 20);
+	cr_assert_eq(sres.dirs_visited, res.dirs_visited);
+	cr_assert_eq(sres.files_visited, res.files_visited);
+	free(one);
+	free(sliced);
+	hs_result_free(&res);
+	hs_result_free(&sres);
 	config_free(&conf);
 }
 
