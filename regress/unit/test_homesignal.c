@@ -741,6 +741,85 @@ Test(homesignal, tree_watch_grows)
 	watch_shutdown();
 }
 
+/* The daemon's way: homesignal_apply, the event loop, the watches. */
+static void
+apply(const char *root, int filtering)
+{
+	struct config	 conf;
+	char		 yaml[512], err[256];
+	int		 i;
+
+	snprintf(yaml, sizeof(yaml), "kobangd:\n  users: [root]\n"
+	    "watch:\n  homeSignalScan:\n    enabled: true\n"
+	    "    root: \"%s\"\n    eventPathFiltering: %s\n", root,
+	    filtering ? "true" : "false");
+	cr_assert_eq(config_load_buffer("test", yaml, strlen(yaml), &conf,
+	    err, sizeof(err)), 0, "%s", err);
+	homesignal_apply(&conf, B(SURFACE_CURSOR) | B(SURFACE_PYTHON));
+	/* The settings were copied: the configuration may go at once. */
+	config_free(&conf);
+	for (i = 0; i < 100 && homesignal_busy(); i++) {
+		struct ev_timer	t;
+
+		ev_timer_init(&t, noop, NULL);
+		ev_timer_add(&t, 10);
+		ev_dispatch();
+		ev_timer_del(&t);
+	}
+	cr_assert(!homesignal_busy());
+}
+
+Test(homesignal, apply)
+{
+	struct watch_health	 h;
+	char			 root[128];
+
+	put("w/p/.cursorrules");
+	put("w/p/uv.lock");
+	put("w/p/CLAUDE.md");	/* claudeConfig is not enabled here */
+	cr_assert_eq(watch_init(on_hit, NULL), 0);
+	snprintf(root, sizeof(root), "%s/w/", top);	/* slash trimmed */
+	apply(root, 1);
+	watch_get_health(SURFACE_CURSOR, &h);
+	cr_assert_eq(h.degraded, 0, "%s", h.message);
+	cr_assert_eq(h.ndirs, 1);
+	watch_get_health(SURFACE_CLAUDE, &h);
+	cr_assert_eq(h.ndirs, 0);
+	hits = 0;
+	touch("w/p/CLAUDE.md");
+	pump();
+	cr_assert_eq(hits, 0, "%#x", hits);
+	touch("w/p/uv.lock");
+	pump();
+	cr_assert_eq(hits, B(SURFACE_PYTHON), "%#x", hits);
+
+	/* A relative root: an issue, both surfaces degraded, no watch. */
+	apply("src", 1);
+	watch_get_health(SURFACE_PYTHON, &h);
+	cr_assert_eq(h.degraded, 1);
+	cr_assert_str_eq(h.message, "home signal scan: src: not an absolute "
+	    "path");
+	cr_assert_eq(h.ndirs, 0);
+	watch_get_health(SURFACE_CURSOR, &h);
+	cr_assert_eq(h.degraded, 1);
+
+	/* The whole root: every directory, for both. */
+	apply(root, 0);
+	watch_get_health(SURFACE_CURSOR, &h);
+	cr_assert_eq(h.degraded, 0, "%s", h.message);
+	cr_assert_eq(h.ndirs, 2);	/* w and w/p */
+	hits = 0;
+	touch("w/p/anything");
+	pump();
+	pump();
+	cr_assert_eq(hits, B(SURFACE_CURSOR) | B(SURFACE_PYTHON), "%#x",
+	    hits);
+	homesignal_shutdown();
+	watch_get_health(SURFACE_CURSOR, &h);
+	cr_assert_eq(h.ndirs, 0);
+	watch_shutdown();
+}
+
 /* ---- opencodeConfig's managed preferences (SURFACES.md 6) ---- */
 
 static void
