@@ -81,7 +81,7 @@ LIBS =		$(B)/libkobangd.a $(B)/libprivsep.a $(B)/libcommon.a
 .PRECIOUS: $(B)/obj/%.o
 
 .PHONY: FORCE all deps user run install regress regress-unit regress-e2e \
-	regress-fuzz regress-san fuzz bench clean
+	regress-fuzz regress-san fuzz crash bench clean
 
 all: $(B)/kobangd $(B)/kobanctl
 
@@ -229,6 +229,12 @@ regress-fuzz:
 
 fuzz:
 	$(MAKE) regress-fuzz FUZZ_SECONDS=300 FUZZ_SEED=
+
+# The crash test with more kills than make regress gives it.
+CRASH_KILLS ?=	2000
+crash: all $(TOOL_BINS)
+	@$(MAKE) -s user
+	B=$(abspath $(B)) CRASH_KILLS=$(CRASH_KILLS) sh regress/e2e/t_fleet_crash.sh
 
 $(FUZZ_B)/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(LIBS)
 	@mkdir -p $(@D)
