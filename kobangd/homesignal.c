@@ -28,6 +28,8 @@
 #include "vocab.h"
 #include "watch.h"
 
+#define HS_LOG_ISSUES	10	/* issues logged one by one */
+
 struct hs_frame {
 	DIR	*dp;
 	char	*path;
@@ -560,7 +562,9 @@ static struct {
 	struct ev_timer		 timer;
 	int			 timer_init;
 	unsigned long long	 start_ms;
-	char			 why[160];	/* the first problem */
+	size_t			 nproblems;
+	char			 first[96];	/* the first problem's reason */
+	char			 why[160];	/* the watch health message */
 } hsd;
 
 static int
@@ -631,15 +635,19 @@ hs_reset(void)
 	hsd.jobs = NULL;
 	hsd.njobs = hsd.cur = 0;
 	hsd.active = 0;
-	hsd.why[0] = '\0';
+	hsd.nproblems = 0;
+	hsd.first[0] = hsd.why[0] = '\0';
 }
 
+/*
+ * The watch health message names no path: kobanctl shows it to control
+ * group members, who see only their own home.  The paths are logged.
+ */
 static void
 hs_problem(const char *path, const char *reason)
 {
-	if (hsd.why[0] == '\0')
-		snprintf(hsd.why, sizeof(hsd.why), "home signal scan: %s: %s",
-		    path, reason);
+	if (hsd.nproblems++ == 0)
+		strlcpy(hsd.first, reason, sizeof(hsd.first));
 }
 
 /* Each monitored user's root (CONFIG.md 2.1.1; homesignal.h). */
@@ -658,11 +666,15 @@ hs_plan_jobs(void)
 	for (i = 0; i < hsd.users.n; i++) {
 		u = &hsd.users.v[i];
 		if (config_expand_home(r, u->home, root, sizeof(root)) == -1) {
-			hs_problem(r, "path too long");
+			log_warnx("home signal scan: %s: path too long for "
+			    "user %s", r, u->name);
+			hs_problem(r, "root path too long");
 			continue;
 		}
 		if (root[0] != '/') {
-			hs_problem(root, "not an absolute path");
+			log_warnx("home signal scan: %s: not an absolute path",
+			    root);
+			hs_problem(root, "root not an absolute path");
 			continue;
 		}
 		l = strlen(root);
@@ -697,23 +709,37 @@ hs_finish(void)
 
 	for (i = 0; i < hsd.njobs; i++) {
 		j = &hsd.jobs[i];
-		if (j->res.enomem)
+		if (j->res.enomem) {
+			log_warnx("home signal scan: %s: out of memory",
+			    j->root);
 			hs_problem(j->root, "out of memory");
+		}
 		for (k = 0; k < j->res.nissues; k++) {
 			hs_problem(j->res.issues[k].path,
 			    j->res.issues[k].reason);
-			log_warnx("home signal scan: %s: %s",
-			    j->res.issues[k].path, j->res.issues[k].reason);
+			/* A home full of closed directories: not a flood. */
+			if (nissues + k < HS_LOG_ISSUES)
+				log_warnx("home signal scan: %s: %s",
+				    j->res.issues[k].path,
+				    j->res.issues[k].reason);
 		}
 		nissues += j->res.nissues;
 		ncand += j->res.nfiles;
 	}
-	if (hsd.why[0] != '\0')
-		degraded = hsd.surfaces;
 	if (ncand > 0 && (v = calloc(ncand, sizeof(*v))) == NULL) {
+		log_warnx("home signal scan: out of memory");
 		hs_problem("home signal scan", "out of memory");
-		degraded = hsd.surfaces;
 		ncand = 0;
+	}
+	if (hsd.nproblems > 0) {
+		degraded = hsd.surfaces;
+		if (hsd.nproblems == 1)
+			snprintf(hsd.why, sizeof(hsd.why), "home signal scan: "
+			    "%s", hsd.first);
+		else
+			snprintf(hsd.why, sizeof(hsd.why), "home signal scan: "
+			    "%s (%zu issues, see the log)", hsd.first,
+			    hsd.nproblems);
 	}
 	for (i = 0; ncand > 0 && i < hsd.njobs; i++) {
 		j = &hsd.jobs[i];
