@@ -1582,6 +1582,39 @@ ob_count(struct store *st, const char *key, size_t n)
 	return (0);
 }
 
+/* Each device's highest acked row: lastAckedLocalSequence. */
+#define OB_KEPT								\
+	"(SELECT r FROM (SELECT (SELECT o.rid FROM outbox o "		\
+	"WHERE o.device = d.ref AND o.state = 'acked' "			\
+	"ORDER BY o.local_seq DESC LIMIT 1) AS r FROM outbox_device d) "	\
+	"WHERE r IS NOT NULL)"
+#define OB_FEW		1024
+
+/* *few: 0 no acked row, 1 fewer than OB_FEW, 2 more (from the index). */
+static int
+ob_acked_few(struct store *st, int *few)
+{
+	sqlite3_stmt	*q;
+	int64_t		 n = 0;
+	int		 rc;
+
+	*few = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM (SELECT 1 "
+	    "FROM outbox INDEXED BY outbox_ready WHERE state = 'acked' "
+	    "LIMIT ?1)", -1, &q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "outbox cap"));
+	sqlite3_bind_int(q, 1, OB_FEW);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		n = sqlite3_column_int64(q, 0);
+		rc = sqlite3_step(q);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "outbox cap"));
+	*few = n == 0 ? 0 : n < OB_FEW ? 1 : 2;
+	return (0);
+}
+
 /* Undelivered: never acked, never in a request that is out. */
 #define OB_UNDELIVERED	"(state = 'pending' OR state = 'poison')"
 
@@ -1591,7 +1624,7 @@ outbox_enforce(struct store *st, struct store_commit_result *res)
 	struct ob_victims	 v;
 	int64_t			 total, dropped = 0;
 	size_t			 inv = 0, fnd = 0, acked = 0;
-	int			 rv = -1;
+	int			 rv = -1, few = 0;
 
 	if (st->ob_max <= 0)
 		return (0);
@@ -1612,15 +1645,21 @@ outbox_enforce(struct store *st, struct store_commit_result *res)
 		dropped += v.bytes;
 		total -= v.bytes;
 	}
-	/* 2: the table in rid order, stopping at the first rows enough. */
-	if (total > st->ob_max) {
-		if (ob_drop(st, "SELECT rid, size, finding FROM outbox "
-		    "NOT INDEXED WHERE state = 'acked' AND rid NOT IN "
-		    "(SELECT r FROM (SELECT (SELECT o.rid FROM outbox o "
-		    "WHERE o.device = d.ref AND o.state = 'acked' "
-		    "ORDER BY o.local_seq DESC LIMIT 1) AS r "
-		    "FROM outbox_device d) WHERE r IS NOT NULL) ORDER BY rid",
-		    0, total - st->ob_max, &v) == -1)
+	/*
+	 * 2.  Few acked rows (those kept, say): from the state index,
+	 * sorted.  Many: the table in rid order, where delivered rows are
+	 * the oldest, stopping at the first that are enough.  Either way
+	 * no walk of a whole table of pending rows at every commit.
+	 */
+	if (total > st->ob_max && ob_acked_few(st, &few) == -1)
+		goto out;
+	if (total > st->ob_max && few != 0) {
+		if (ob_drop(st, few == 1 ? "SELECT rid, size, finding FROM "
+		    "outbox INDEXED BY outbox_ready WHERE state = 'acked' "
+		    "AND rid NOT IN " OB_KEPT " ORDER BY rid" :
+		    "SELECT rid, size, finding FROM outbox NOT INDEXED "
+		    "WHERE state = 'acked' AND rid NOT IN " OB_KEPT
+		    " ORDER BY rid", 0, total - st->ob_max, &v) == -1)
 			goto out;
 		acked = v.n;
 		total -= v.bytes;

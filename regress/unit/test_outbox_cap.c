@@ -72,7 +72,7 @@ open_store(void)
 	return (st);
 }
 
-/* Package p<NNN>, or a name of len characters if len > 0. */
+/* Package p<NNNN>, or a name of len characters if len > 0. */
 static struct item
 pkg(unsigned int n, size_t len)
 {
@@ -87,7 +87,7 @@ pkg(unsigned int n, size_t len)
 		memset(it.name, 'x', len);
 		it.name[len] = '\0';
 	} else {
-		snprintf(name, sizeof(name), "p%03u", n);
+		snprintf(name, sizeof(name), "p%04u", n);
 		it.name = strdup(name);
 	}
 	it.version = strdup("1.0.0");
@@ -539,5 +539,52 @@ Test(outbox_cap, failed_commit_drops_nothing)
 	cr_assert_eq(add(st, 100, 1, 0, 0, &res), 0);
 	cr_assert_eq(res.dropped_inventory, 4);
 	assert_usage(st, 4, 0, 0, 1);
+	store_close(st);
+}
+
+/* Over OB_FEW acked rows, taken from the front of the table. */
+Test(outbox_cap, many_acked_pruned_oldest_first)
+{
+	struct store			*st = open_store();
+	struct store_scan		 sc;
+	struct store_commit_result	 res;
+	struct store_outbox_usage	 u;
+	struct item			*v;
+	struct rows			 x;
+	size_t				 s, i, n = 1100;
+	int64_t				 last;
+
+	cr_assert_not_null(v = calloc(n, sizeof(*v)));
+	for (i = 0; i < n; i++)
+		v[i] = pkg((unsigned int)i, 0);
+	scan_init(&sc, 1, DEV);
+	sc.items = v;
+	sc.nitems = n;
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	cr_assert_eq(res.noutbox, n);
+	for (i = 0; i < n; i++)
+		pkg_free(&v[i]);
+	free(v);
+	cr_assert_eq(store_outbox_usage(st, &u), 0);
+	s = u.bytes / n;
+	cr_assert_eq(u.bytes, s * n);
+	cr_assert_eq(store_outbox_ack_through(st, DEV, 1050, T0, NULL), 0);
+	/* 1101 S against 60.5 S: acked 1 to 1041 go; 1050 would stay. */
+	store_outbox_set_max(st, (long long)(60 * s + s / 2));
+	cr_assert_eq(add(st, 5000, 1, 0, 0, &res), 0);
+	cr_assert_eq(res.pruned_acked, 1041);
+	cr_assert_eq(res.dropped_inventory, 0);
+	cr_assert_eq(store_outbox_usage(st, &u), 0);
+	cr_assert_eq(u.bytes, 60 * s);
+	rows(st, &x);
+	cr_assert_eq(x.n, 60);
+	for (i = 0; i < x.n; i++) {
+		cr_assert_eq(x.seq[i], 1042 + (int64_t)i);
+		cr_assert_eq(x.state[i], x.seq[i] <= 1050 ? OUTBOX_ACKED :
+		    OUTBOX_PENDING);
+	}
+	cr_assert_eq(store_outbox_last_acked(st, DEV, &last), 0);
+	cr_assert_eq(last, 1050);
+	assert_usage(st, 0, 0, 1041, 1);
 	store_close(st);
 }
