@@ -413,6 +413,21 @@ struct tree_interest {
 	const struct disc_user	*user;
 };
 
+/* The whole-root watch cannot grow: say so, once per directory. */
+static void
+tree_spent(const char *path, const struct tree_interest *tv, size_t n)
+{
+	size_t	i;
+
+	log_warnx("watch: home signal scan: directory budget spent; not "
+	    "every directory in %s is watched", path);
+	for (i = 0; i < n; i++) {
+		wsurf[tv[i].surface].xdegraded = 1;
+		health_msg(tv[i].surface, 1, "home signal scan: directory "
+		    "budget spent; new directories are not watched");
+	}
+}
+
 /*
  * A directory beneath a whole-root watch (WATCH_W_TREE): watch it and,
  * as its user, the subdirectories it already has (created before our
@@ -428,14 +443,10 @@ watch_tree(const char *path, const struct tree_interest *tv, size_t n,
 	DIR			*dp;
 	char			**sub = NULL, **nsub, child[PATH_MAX];
 	size_t			 i, nsubs = 0;
-	int			 fd, isdir;
+	int			 fd, isdir, over = 0;
 
 	if (tree_left == 0) {
-		for (i = 0; i < n; i++) {
-			wsurf[tv[i].surface].xdegraded = 1;
-			health_msg(tv[i].surface, 1, "home signal scan: "
-			    "directory budget spent; %s is not watched", path);
-		}
+		tree_spent(path, tv, n);
 		return;
 	}
 	tree_left--;
@@ -447,8 +458,9 @@ watch_tree(const char *path, const struct tree_interest *tv, size_t n,
 		if (watch_request(tv[i].surface, &w, 1) == -1) {
 			wsurf[tv[i].surface].xdegraded = 1;
 			if (wsurf[tv[i].surface].xmessage[0] == '\0')
-				health_msg(tv[i].surface, 1, "cannot watch %s",
-				    path);
+				health_msg(tv[i].surface, 1, "home signal "
+				    "scan: a new directory could not be "
+				    "watched");
 		}
 	}
 	if (depth >= WATCH_TREE_DEPTH || disc_become(tv[0].user) == -1)
@@ -469,8 +481,12 @@ watch_tree(const char *path, const struct tree_interest *tv, size_t n,
 			    AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sb.st_mode);
 		else
 			isdir = de->d_type == DT_DIR;
-		if (!isdir || nsubs >= tree_left)
+		if (!isdir)
 			continue;
+		if (nsubs >= tree_left) {
+			over = 1;
+			continue;
+		}
 		if ((nsub = reallocarray(sub, nsubs + 1, sizeof(*sub))) ==
 		    NULL)
 			break;
@@ -481,6 +497,8 @@ watch_tree(const char *path, const struct tree_interest *tv, size_t n,
 	}
 	closedir(dp);
 	disc_restore();
+	if (over)
+		tree_spent(path, tv, n);
 	for (i = 0; i < nsubs; i++) {
 		if ((size_t)snprintf(child, sizeof(child), "%s/%s", path,
 		    sub[i]) < sizeof(child))

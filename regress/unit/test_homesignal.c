@@ -821,6 +821,33 @@ Test(homesignal, apply)
 	watch_shutdown();
 }
 
+/* Past the directory budget a new directory degrades, unwatched. */
+Test(homesignal, tree_watch_budget)
+{
+	struct watch_extra	 v;
+	struct watch_health	 h;
+	char			 p[256];
+
+	cr_assert_eq(watch_init(on_hit, NULL), 0);
+	memset(&v, 0, sizeof(v));
+	v.w.dir = top;
+	v.w.top = top;
+	v.w.flags = DISC_W_ANY | WATCH_W_TREE;
+	v.surfaces = B(SURFACE_CODEX);
+	cr_assert_eq(watch_set_extra(&v, 1, 2, 0, ""), 0);	/* 1 left */
+	snprintf(p, sizeof(p), "mkdir -p %s/m1/m2", top);
+	cr_assert_eq(system(p), 0);
+	hits = 0;
+	pump();
+	cr_assert_eq(hits, B(SURFACE_CODEX));
+	watch_get_health(SURFACE_CODEX, &h);
+	cr_assert_eq(h.ndirs, 2, "%zu", h.ndirs);	/* top and m1 */
+	cr_assert_eq(h.degraded, 1);
+	cr_assert_str_eq(h.message, "home signal scan: directory budget "
+	    "spent; new directories are not watched");
+	watch_shutdown();
+}
+
 /* ---- opencodeConfig's managed preferences (SURFACES.md 6) ---- */
 
 static void
