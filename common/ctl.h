@@ -75,6 +75,10 @@ struct ctl_status_proc {
 	int32_t		landlock_selftest;	/* 1 passed, 0 not run, -1 failed */
 	int32_t		seccomp;	/* 1 filter loaded, 0 none, -1 unknown */
 	int64_t		up_since;	/* seconds of uptime, 0 when down */
+	/* The memory watch (kobangd/selflimits.c). */
+	uint64_t	rss_kb;		/* last VmRSS seen, 0: not yet */
+	uint64_t	mem_cap_kb;	/* 0: not watched */
+	uint32_t	mem_restarts;	/* killed over the cap */
 };
 
 /* The sensor's requests and replies. */

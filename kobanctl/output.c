@@ -53,15 +53,33 @@ human_status(const struct ctl_status *st)
 		printf("last reload refused at %s: %s\n", t, st->config_error);
 	}
 	printf("\n");
-	printf("%-8s %7s %6s %8s %6s %-16s %s\n", "process", "pid", "uid",
-	    "restarts", "nnp", "landlock", "seccomp");
+	printf("%-8s %7s %6s %8s %6s %-16s %-7s %7s %7s %s\n", "process",
+	    "pid", "uid", "restarts", "nnp", "landlock", "seccomp", "rss",
+	    "memcap", "memrestarts");
+}
+
+/* Kilobytes as megabytes with one decimal, "-" for none. */
+static void
+fmt_mb(uint64_t kb, char *buf, size_t len)
+{
+	if (kb == 0)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1fM", (double)kb / 1024);
 }
 
 static void
 human_status_proc(const struct ctl_status_proc *p)
 {
-	char	ll[32];
+	char	ll[32], rss[32], cap[32], mr[16];
 
+	fmt_mb(p->rss_kb, rss, sizeof(rss));
+	fmt_mb(p->mem_cap_kb, cap, sizeof(cap));
+	/* The parent is never watched: no cap, no count. */
+	if (p->mem_cap_kb == 0 && p->mem_restarts == 0)
+		snprintf(mr, sizeof(mr), "-");
+	else
+		snprintf(mr, sizeof(mr), "%u", p->mem_restarts);
 	if (p->landlock_abi > 0)
 		snprintf(ll, sizeof(ll), "abi %d, %s", (int)p->landlock_abi,
 		    p->landlock_selftest == 1 ? "tested" :
@@ -69,13 +87,15 @@ human_status_proc(const struct ctl_status_proc *p)
 	else
 		snprintf(ll, sizeof(ll), "%s", "no");
 	if (p->pid == 0) {
-		printf("%-8s %7s %6s %8u %6s %-16s %s\n", p->name, "down", "-",
-		    p->restarts, "-", "-", "-");
+		printf("%-8s %7s %6s %8u %6s %-16s %-7s %7s %7s %s\n", p->name,
+		    "down", "-", p->restarts, "-", "-", "-", rss, cap, mr);
 		return;
 	}
-	printf("%-8s %7d %6d %8u %6s %-16s %s\n", p->name, (int)p->pid,
-	    (int)p->uid, p->restarts, layer_word(p->no_new_privs), ll,
-	    p->seccomp == 1 ? "filter" : layer_word(p->seccomp));
+	printf("%-8s %7d %6d %8u %6s %-16s %-7s %7s %7s %s\n", p->name,
+	    (int)p->pid, (int)p->uid, p->restarts,
+	    layer_word(p->no_new_privs), ll,
+	    p->seccomp == 1 ? "filter" : layer_word(p->seccomp), rss, cap,
+	    mr);
 }
 
 static void
@@ -168,6 +188,22 @@ json_status_proc(const struct ctl_status_proc *p)
 	jsonw_string(&jw, p->landlock_selftest == 1 ? "passed" :
 	    p->landlock_selftest == 0 ? "not run" : "failed");
 	json_tristate("seccomp", p->seccomp);
+	jsonw_object_end(&jw);
+	/* The memory watch; the parent is never watched (cap null). */
+	jsonw_key(&jw, "memory");
+	jsonw_object_begin(&jw);
+	jsonw_key(&jw, "rssKB");
+	if (p->rss_kb == 0)
+		jsonw_null(&jw);
+	else
+		jsonw_uint(&jw, p->rss_kb);
+	jsonw_key(&jw, "capKB");
+	if (p->mem_cap_kb == 0)
+		jsonw_null(&jw);
+	else
+		jsonw_uint(&jw, p->mem_cap_kb);
+	jsonw_key(&jw, "restarts");
+	jsonw_uint(&jw, p->mem_restarts);
 	jsonw_object_end(&jw);
 	jsonw_object_end(&jw);
 }

@@ -13,6 +13,39 @@
 
 #include "kobangd.h"
 #include "log.h"
+#include "selflimits.h"
+
+/*
+ * Did the parent close the channel?  EPIPE or ECONNRESET from the last
+ * call, or a hang-up on the channel: it is shutting down (SIGTERM
+ * follows) or gone, and the child leaves quietly.  errno is kept.
+ */
+int
+child_parent_gone(struct imsgbuf *ibuf)
+{
+	struct pollfd	pfd;
+	int		saved_errno = errno, gone = 0;
+
+	if (saved_errno == EPIPE || saved_errno == ECONNRESET)
+		gone = 1;
+	else {
+		pfd.fd = ibuf->fd;
+		pfd.events = POLLIN;
+		if (poll(&pfd, 1, 0) == 1 && pfd.revents & (POLLHUP | POLLERR))
+			gone = 1;
+	}
+	errno = saved_errno;
+	return (gone);
+}
+
+/* The channel failed: quietly if the parent closed it, else fatal. */
+void
+child_channel_failed(struct imsgbuf *ibuf, const char *what)
+{
+	if (child_parent_gone(ibuf))
+		exit(0);
+	fatal("%s", what);
+}
 
 void
 child_setup(const char *name, enum sandbox_role role, const char *user,
@@ -32,6 +65,9 @@ child_setup(const char *name, enum sandbox_role role, const char *user,
 	if (proc_drop_privs(user) == -1)
 		fatal("cannot drop privileges to user %s", user);
 	proc_die_with_parent(parent);
+	/* Before seccomp, which does not allow setrlimit. */
+	if (limits_apply(name) == -1)
+		fatal("resource limits of %s", name);
 
 	memset(&hello, 0, sizeof(hello));
 	if (sandbox_apply(role, &hello.layers) == -1)
@@ -40,8 +76,10 @@ child_setup(const char *name, enum sandbox_role role, const char *user,
 	hello.uid = (int32_t)getuid();
 
 	if (imsg_compose(ibuf, IMSG_CHILD_HELLO, 0, 0, -1, &hello,
-	    sizeof(hello)) == -1 || imsgbuf_flush(ibuf) == -1)
+	    sizeof(hello)) == -1)
 		fatal("hello");
+	if (imsgbuf_flush(ibuf) == -1)
+		child_channel_failed(ibuf, "hello");
 }
 
 /*
@@ -65,19 +103,23 @@ child_loop(struct imsgbuf *ibuf, int (*dispatch)(struct imsgbuf *))
 			fatal("poll");
 		}
 		if (pfd.revents & POLLOUT && imsgbuf_write(ibuf) == -1)
-			fatal("write to parent");
+			child_channel_failed(ibuf, "write to parent");
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
 			switch (imsgbuf_read(ibuf)) {
 			case -1:
-				fatal("read from parent");
+				child_channel_failed(ibuf, "read from parent");
 			case 0:
 				/* The parent is gone: so are we. */
 				exit(0);
 			default:
 				break;
 			}
-			if (dispatch(ibuf) == -1)
+			if (dispatch(ibuf) == -1) {
+				/* A reply that found the channel closed. */
+				if (child_parent_gone(ibuf))
+					exit(0);
 				fatalx("bad message from parent");
+			}
 		}
 	}
 }

@@ -27,6 +27,7 @@
 #include "kobangd.h"
 #include "log.h"
 #include "reload.h"
+#include "selflimits.h"
 #include "sensor.h"
 #include "sync.h"
 
@@ -433,6 +434,9 @@ control_status(struct kobangd *kd, struct ctl_conn *c)
 	p.no_new_privs = 0;
 	p.seccomp = 0;
 	p.up_since = now - kd->started;
+	/* The parent is not watched; its size now, for the operator. */
+	if (limits_proc_rss(kd->pid, &p.rss_kb) == -1)
+		p.rss_kb = 0;
 	if (imsg_compose(&c->ibuf, IMSG_CTL_STATUS_PROC, 0, 0, -1, &p,
 	    sizeof(p)) == -1)
 		return (-1);
@@ -443,6 +447,9 @@ control_status(struct kobangd *kd, struct ctl_conn *c)
 		memset(&p, 0, sizeof(p));
 		strlcpy(p.name, ch->name, sizeof(p.name));
 		p.restarts = ch->backoff.restarts;
+		p.rss_kb = ch->mem_rss_kb;
+		p.mem_cap_kb = limits_cap_kb(ch->name);
+		p.mem_restarts = ch->mem_restarts;
 		p.uid = -1;
 		p.no_new_privs = -1;
 		p.seccomp = -1;

@@ -26,6 +26,7 @@
 #include "rconfig.h"
 #include "reload.h"
 #include "scanproto.h"
+#include "selflimits.h"
 #include "sensor.h"
 #include "sync.h"
 #include "transport.h"
@@ -97,7 +98,7 @@ parent_init_children(struct kobangd *kd)
 int
 parent_start_child(struct kobangd *kd, struct child *c)
 {
-	char	*argv[12];
+	char	*argv[12], cap[32];
 	int	 argc = 0, fd, v;
 	pid_t	 pid;
 
@@ -110,6 +111,11 @@ parent_start_child(struct kobangd *kd, struct child *c)
 		argv[argc++] = "-d";
 	for (v = 0; v < kd->verbose && v < 2; v++)
 		argv[argc++] = "-v";
+	/* A memory cap set with -m: the child sizes its rlimits by it. */
+	if (limits_cap_arg(c->name, cap, sizeof(cap)) == 0) {
+		argv[argc++] = "-m";
+		argv[argc++] = cap;
+	}
 	argv[argc] = NULL;
 
 	if ((pid = proc_exec(kd->self, argv, &fd)) == -1) {
@@ -426,6 +432,7 @@ parent_main(struct kobangd *kd)
 	/* The stored remote bundle is in force before the first scan. */
 	rconfig_init(kd);
 	sensor_init(kd);
+	limits_watch_init(kd);
 	for (i = 0; i < CHILD_COUNT; i++)
 		if (parent_start_child(kd, &kd->children[i]) == -1)
 			fatalx("cannot start %s", kd->children[i].name);

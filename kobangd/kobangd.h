@@ -81,6 +81,8 @@ struct child {
 	child_dispatch_fn	 dispatch;
 	int			 hello;		/* hello received */
 	struct child_hello	 report;
+	uint64_t		 mem_rss_kb;	/* last VmRSS seen (selflimits.c) */
+	uint32_t		 mem_restarts;	/* killed over the memory cap */
 };
 
 struct config;
@@ -118,6 +120,9 @@ void	control_cleanup(const char *);
 void	child_setup(const char *, enum sandbox_role, const char *,
 	    struct imsgbuf *);
 void	child_loop(struct imsgbuf *, int (*)(struct imsgbuf *));
+int	child_parent_gone(struct imsgbuf *);
+void	child_channel_failed(struct imsgbuf *, const char *)
+	    __attribute__((__noreturn__));
 
 /* net.c, scan.c, dns.c: the children */
 void	net_main(const char *);

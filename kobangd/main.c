@@ -18,14 +18,15 @@
 #include "config.h"
 #include "kobangd.h"
 #include "log.h"
+#include "selflimits.h"
 
 static void __dead
 usage(void)
 {
 	extern char	*__progname;
 
-	fprintf(stderr, "usage: %s [-dnv] [-f file] [-s socket]\n",
-	    __progname);
+	fprintf(stderr, "usage: %s [-dnv] [-f file] [-m child=MB] "
+	    "[-s socket]\n", __progname);
 	exit(1);
 }
 
@@ -42,7 +43,7 @@ main(int argc, char *argv[])
 
 	memset(&kd, 0, sizeof(kd));
 
-	while ((ch = getopt(argc, argv, "df:nP:s:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "df:m:nP:s:u:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			kd.debug = 1;
@@ -50,6 +51,13 @@ main(int argc, char *argv[])
 		case 'f':
 			conffile = optarg;
 			fflag = 1;
+			break;
+		case 'm':
+			/* A child's memory cap; children get theirs too. */
+			if (limits_cap_set(optarg, err, sizeof(err)) == -1) {
+				fprintf(stderr, "kobangd: -m %s\n", err);
+				exit(1);
+			}
 			break;
 		case 'n':
 			noaction = 1;
@@ -94,6 +102,9 @@ main(int argc, char *argv[])
 	log_procinit("parent");
 	if (geteuid() != 0)
 		fatalx("need root privileges");
+	/* No core dumps: the parent holds the device key and tokens. */
+	if (limits_apply("parent") == -1)
+		fatal("resource limits");
 
 	/*
 	 * No file at the default path means the built-in defaults; a file

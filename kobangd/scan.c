@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include "kobangd.h"
@@ -79,6 +80,9 @@ scan_recv_file(struct imsgbuf *ibuf, struct imsg *imsg)
 		return (-1);
 	}
 	if (scan_file_process(ibuf, &req, fd) == -1) {
+		/* The parent closed the channel at shutdown: no noise. */
+		if (child_parent_gone(ibuf))
+			exit(0);
 		log_warn("IMSG_SCAN_FILE: file %u", req.file_id);
 		return (-1);
 	}

@@ -83,7 +83,7 @@ done
 # 4. kobangd options, from its usage line.
 "$KOBANGD" -Z >/dev/null 2>"$T/dusage"
 opts=$(sed -n 's/^usage: [^ ]* //p' "$T/dusage" |
-    sed -e 's/\[-\([a-zA-Z]*\)\]/\1/g' -e 's/\[-\([a-zA-Z]\) [a-z]*\]/\1/g' |
+    sed -e 's/\[-\([a-zA-Z]*\)\]/\1/g' -e 's/\[-\([a-zA-Z]\) [^]]*\]/\1/g' |
     tr -d ' ')
 [ -n "$opts" ] || fail "kobangd usage not parsed"
 for o in $(echo "$opts" | sed 's/./& /g'); do
