@@ -256,8 +256,11 @@ apply_response(struct store *st, const struct proto_sync_resp *r)
 		if (store_outbox_set_state(st, sy.device, r->rejected,
 		    r->nrejected, OUTBOX_POISON, now, &p) == -1)
 			log_warnx("sync: cannot record the rejections");
-		log_warnx("sync: the server rejected %zu events; they are "
-		    "quarantined", r->nrejected);
+		/* show sync names the last quarantine, whoever made it. */
+		snprintf(sy.poison_msg, sizeof(sy.poison_msg), "the server "
+		    "rejected %zu events (sequence %lld first)", r->nrejected,
+		    (long long)r->rejected[0]);
+		log_warnx("sync: %s; they are quarantined", sy.poison_msg);
 	}
 	/* The rows the response left open; the others are no longer in flight. */
 	d = batch_reschedule(st, r->retry_after);
