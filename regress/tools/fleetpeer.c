@@ -37,7 +37,8 @@
  * highest sequence held without a gap.  With -o, every held event is
  * written to the dump file after each request (see dump_held).  Sync
  * answers give -B and -E (default 524288 and 500) as maxBatchBytes and
- * maxBatchEvents; each request's payload bytes are logged.
+ * maxBatchEvents; each request's payload bytes and first and last
+ * local sequence are logged.
  *
  * POST .../api/sensor/v1/config: the check-in's authentication; the
  * body exactly PROTOCOL.md 5.2's three strings.  With -C dir, the
@@ -58,8 +59,8 @@
  * status line one byte a second).  With -M file, the mode of each
  * request is the file's first line if the file exists (none if not).
  * A mode may take numbers after its name.  More faults: r429 N (429
- * with Retry-After: N seconds, default 5), r429date N (the same as an
- * HTTP date N seconds ahead), reset (the whole Content-Length announced,
+ * with Retry-After: N seconds, default 5; a sync's events are not
+ * taken), r429date N (the same as an HTTP date N seconds ahead), reset (the whole Content-Length announced,
  * half the body sent, then a TCP reset), endless (a Content-Length, then
  * a body byte a second until the client leaves), down (every connection
  * reset right after accept, before TLS, logged with its time).  Modes of
@@ -1300,6 +1301,14 @@ sync_route(struct tls *t, const char *body, size_t len)
 			}
 		say("fault retryafter %lld: %d events left open", retry_after,
 		    nopen);
+	} else if (mode_is("r429") || mode_is("r429date")) {
+		/* A server that says "too many" has taken nothing. */
+		for (i = 0; i < n; i++)
+			if (status[i] == 0) {
+				pb_payload_free(&batch[i].p);
+				status[i] = 3;
+				nopen++;
+			}
 	}
 	for (i = 0; i < n; i++) {
 		if (status[i] != 0) {
@@ -1376,9 +1385,10 @@ sync_route(struct tls *t, const char *body, size_t len)
 		bytes += batch[i].size;
 	say("sync ok device=%s events=%d new=%d duplicate=%d rejected=%d "
 	    "open=%d through=%lld lastAcked=%lld held=%zu bytes=%zu "
-	    "maxsize=%zu conn=%u", device, n, nnew, ndup, nrej, nopen,
-	    (long long)through, (long long)last_acked, nheld, bytes,
-	    maxsize(batch, n), conn_no);
+	    "maxsize=%zu seqs=%lld-%lld conn=%u", device, n, nnew, ndup, nrej,
+	    nopen, (long long)through, (long long)last_acked, nheld, bytes,
+	    maxsize(batch, n), (long long)batch[0].seq,
+	    (long long)batch[n - 1].seq, conn_no);
 	ret = respond_ok(t, out);
 	jsonw_free(&w);
 	free(batch);
