@@ -184,7 +184,7 @@ net_sign(void *arg, const uint8_t *dgst, size_t dlen, uint8_t *sig,
 	memcpy(rq.digest, dgst, dlen);
 	net_send(IMSG_NET_SIGN, &rq, sizeof(rq));
 	if (imsgbuf_flush(&net_ibuf) == -1)
-		fatal("write to parent");
+		child_channel_failed(&net_ibuf, "write to parent");
 	for (;;) {
 		if ((n = imsg_get(&net_ibuf, &imsg)) == -1)
 			fatalx("bad message from parent");
@@ -195,7 +195,7 @@ net_sign(void *arg, const uint8_t *dgst, size_t dlen, uint8_t *sig,
 			return (-1);
 		}
 		if ((r = imsgbuf_read(&net_ibuf)) == -1)
-			fatal("read from parent");
+			child_channel_failed(&net_ibuf, "read from parent");
 		if (r == 0)
 			exit(0);
 	}
@@ -702,14 +702,15 @@ net_loop(void)
 			fatal("poll");
 		}
 		if (pfd[0].revents & POLLOUT && imsgbuf_write(&net_ibuf) == -1)
-			fatal("write to parent");
+			child_channel_failed(&net_ibuf, "write to parent");
 		if (conn.open && conn.handshaken && (pfd[1].revents ||
 		    now_ms() >= conn.idle_since + NET_IDLE_MS))
 			net_conn_close(1);
 		if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
 			switch (imsgbuf_read(&net_ibuf)) {
 			case -1:
-				fatal("read from parent");
+				child_channel_failed(&net_ibuf,
+				    "read from parent");
 			case 0:
 				exit(0);
 			default:

@@ -250,8 +250,8 @@ limits_planned(const char *name, int resource, uint64_t *v)
 int
 limits_apply(const char *name)
 {
-	static const int	 res[] = { RLIMIT_CORE, RLIMIT_AS, RLIMIT_NOFILE,
-				    RLIMIT_NPROC, RLIMIT_FSIZE };
+	static const int	 res[] = { RLIMIT_CORE, RLIMIT_AS,
+				    RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_FSIZE };
 	struct rlimit		 rl;
 	uint64_t		 v;
 	size_t			 i;

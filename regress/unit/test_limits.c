@@ -232,8 +232,8 @@ Test(limits, proc_rss)
 static int
 check_role(const char *name)
 {
-	static const int	 res[] = { RLIMIT_CORE, RLIMIT_AS, RLIMIT_NOFILE,
-				    RLIMIT_NPROC, RLIMIT_FSIZE };
+	static const int	 res[] = { RLIMIT_CORE, RLIMIT_AS,
+				    RLIMIT_NOFILE, RLIMIT_NPROC, RLIMIT_FSIZE };
 	struct rlimit		 before[5], rl;
 	uint64_t		 v;
 	size_t			 i;
