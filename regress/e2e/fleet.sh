@@ -157,3 +157,28 @@ not_enrolled() {
 	[ ! -e "$T/state/identity/state.json" ] || fail "a state was stored"
 	no_token_anywhere "$1"
 }
+
+# The peer's monotonic times (ms) of the requests on route $1 (sync,
+# check-in, config, enroll), one a line, in order.
+peer_times() {
+	sed -n "s/^request t=\([0-9]*\) route=$1 .*/\1/p" "$T/peer.log"
+}
+
+# A package-lock.json (v3) with $1 packages pkg-1 .. pkg-$1 at version
+# $2 (default 1.0.0), on standard output.
+fleet_lock_n() {
+	awk -v n="$1" -v v="${2:-1.0.0}" 'BEGIN {
+		printf "{\"name\": \"p\", \"lockfileVersion\": 3, "
+		printf "\"requires\": true, \"packages\": {\"\": {\"name\": "
+		printf "\"p\", \"version\": \"1.0.0\"}"
+		for (i = 1; i <= n; i++)
+			printf ", \"node_modules/pkg-%d\": {\"version\": " \
+			    "\"%s\"}", i, v
+		printf "}}\n"
+	}'
+}
+
+# Events the daemon has not delivered yet (pending and in flight).
+fleet_backlog() {
+	ctl -j show sync | jq '.outbox.backlogEvents'
+}

@@ -71,7 +71,9 @@
  * of -B and -E).  Mode resnapshot is no fault: check-in answers set
  * fullResnapshotRequested; configupdate sets configUpdateAvailable in
  * check-in and sync answers.  -p port listens on that port (a test can
- * stop the peer and start it again where the daemon looks for it).
+ * stop the peer and start it again where the daemon looks for it; the
+ * devices it enrolled are kept in dir/devices).  In mode down a request
+ * on a connection opened before is reset unanswered too.
  */
 
 #include <sys/types.h>
@@ -229,6 +231,41 @@ load_tokens(const char *path)
 		ntokens++;
 	}
 	fclose(f);
+}
+
+/*
+ * dir/devices: one "device spki" line per enrollment, so a peer started
+ * again (-p, the same port) still knows the devices it enrolled.
+ */
+static char	devices_path[1024];
+
+static void
+load_devices(const char *dir)
+{
+	FILE	*f;
+	char	 id[64], spki[65];
+
+	snprintf(devices_path, sizeof(devices_path), "%s/devices", dir);
+	if ((f = fopen(devices_path, "r")) == NULL)
+		return;
+	while (ndevices < MAX_DEVICES &&
+	    fscanf(f, "%63s %64s", id, spki) == 2) {
+		strlcpy(devices[ndevices].id, id, sizeof(devices[0].id));
+		strlcpy(devices[ndevices].spki, spki,
+		    sizeof(devices[0].spki));
+		ndevices++;
+	}
+	fclose(f);
+}
+
+static void
+save_device(const struct device *d)
+{
+	FILE	*f;
+
+	if ((f = fopen(devices_path, "a")) == NULL ||
+	    fprintf(f, "%s %s\n", d->id, d->spki) < 0 || fclose(f) == EOF)
+		err(1, "%s", devices_path);
 }
 
 static void
@@ -604,6 +641,7 @@ enroll(struct tls *t, const char *body, size_t len)
 	spki_hex(pk, spki);
 	strlcpy(devices[ndevices].id, device, sizeof(devices[ndevices].id));
 	strlcpy(devices[ndevices].spki, spki, sizeof(devices[ndevices].spki));
+	save_device(&devices[ndevices]);
 	ndevices++;
 
 	b = BIO_new(BIO_s_mem());
@@ -1483,6 +1521,15 @@ serve_request(struct tls *t)
 	say("request t=%lld route=%s conn=%u json=%zu http=%zu mode=%s",
 	    mono_ms(), route, conn_no, bl, (size_t)(end + 4 - head) + bl,
 	    mode[0] != '\0' ? mode : "none");
+	if (mode_is("down")) {
+		/* Down since the connection opened: nothing taken. */
+		say("fault down: request reset unanswered");
+		explicit_bzero(body, bl);
+		explicit_bzero(tokv, sizeof(tokv));
+		free(body);
+		reset_conn();
+		return (-1);
+	}
 	if (strlen(p) >= 21 && strcmp(p + strlen(p) - 21,
 	    "/api/sensor/v1/enroll") == 0) {
 		if (has_token)
@@ -1563,6 +1610,7 @@ main(int argc, char *argv[])
 		errx(2, "no directory");
 	signal(SIGPIPE, SIG_IGN);
 	load_ca(dir);
+	load_devices(dir);
 	snprintf(path, sizeof(path), "%s/tokens", dir);
 	load_tokens(path);
 
