@@ -41,7 +41,8 @@
 #define MB		(1024ULL * 1024)
 
 /*
- * Measured with the daemon (make; sh regress/bench/limits_peaks.sh):
+ * Measured with the daemon (B=build FLEET=1 sh
+ * regress/bench/limits_peaks.sh):
  * VmHWM and VmPeak of every process after a baseline of one file per
  * parser at its size cap (25 MB lockfiles of each kind, a 4.8 MB
  * .claude.json), and of net and dns through t_fleet_enroll,
@@ -49,15 +50,17 @@
  * mTLS, batches, a response over the body cap):
  *
  *		VmHWM		VmPeak
- *	parent	259 MB		282 MB	(the 25 MB files' items in the differ)
+ *	parent	130-259 MB	136-282 MB (the items of the 25 MB files)
  *	scan	121 MB		127 MB	(a 25 MB uv.lock: 875,000 TOML values,
  *					 near TOML_MAX_VALUES; JSON, YAML and
  *					 yarn parsers stay under 33 MB)
  *	net	12.3 MB		15.3 MB
  *	dns	4.9 MB		10.9 MB
  *
- * Memory caps (RSS) are about twice the peak, rounded up; RLIMIT_AS is
- * at least twice the cap (it also counts the libraries, the stack and
+ * scan's memory cap (RSS) is about twice its peak, on the largest and
+ * densest input its caps let in; net's and dns's follow from their
+ * largest inputs (below), well above what was seen.  RLIMIT_AS is at
+ * least twice the cap (it also counts the libraries, the stack and
  * malloc's unused arenas), so that the watch, which ends a child
  * cleanly, acts before allocations start to fail.
  */

@@ -169,7 +169,7 @@ echo "fleet tests, every kobangd process sampled every 50 ms:"
 (
 	while [ ! -f "$T/stop" ]; do
 		for p in $(pgrep -x kobangd); do
-			r=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+			r=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" |
 			    sed -n 's/.* -P \([a-z]*\) .*/\1/p')
 			awk -v r="${r:-parent}" '/^VmHWM:/ { h = $2 }
 			    /^VmPeak:/ { v = $2 } END { if (h) print r, h, v }' \
