@@ -151,7 +151,7 @@ awk -v seed="$SEED" -v n="$KILLS" 'BEGIN {
 # The running children of the parent: "name pid" lines.
 children() {
 	for p in $(cat "/proc/$DPID/task/$DPID/children" 2>/dev/null); do
-		n=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null |
+		n=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" |
 		    sed -n 's/.* -P \([a-z]*\) .*/\1/p')
 		[ -n "$n" ] && echo "$n $p"
 	done
