@@ -9,4 +9,7 @@ done
 # The sensor end to end on a generated tree (a shell script).
 echo "== sensor.sh"
 sh "$(dirname "$0")/bench/sensor.sh" || status=1
+# Sync to the local Fleet test peer over mTLS (a shell script).
+echo "== sync.sh"
+sh "$(dirname "$0")/bench/sync.sh" || status=1
 exit $status

@@ -50,7 +50,8 @@
  *
  * Every request is logged first as "request t=MS route=R conn=N
  * json=BODYBYTES http=REQUESTBYTES mode=M", t on the monotonic clock in
- * milliseconds, so tests can measure the daemon's intervals.
+ * milliseconds, so tests can measure the daemon's intervals, and
+ * "answered t=MS conn=N" once the answer (or its fault) is sent.
  *
  * Fault modes (-m) for every 200 answer: busy (503 with Retry-After:
  * 120 instead), badjson (not JSON), closemid
@@ -860,26 +861,104 @@ static struct held	*held;
 static size_t		 nheld, held_cap;
 static const char	*dump_path;
 
-static struct held *
-held_find(const char *event_id)
+/*
+ * held[] indexed by event id and by (device, sequence): open addressing,
+ * entries are index + 1 (0 empty), the size a power of two above twice
+ * the count, so a benchmark's tens of thousands of events stay cheap.
+ */
+#define FNV_BASIS	0xcbf29ce484222325ULL
+#define FNV_PRIME	0x100000001b3ULL
+
+static size_t		*by_id, *by_seq;
+static size_t		 idx_cap;
+
+static uint64_t
+hash_str(uint64_t h, const char *s)
+{
+	while (*s != '\0')
+		h = (h ^ (uint8_t)*s++) * FNV_PRIME;
+	return (h);
+}
+
+static uint64_t
+hash_seq(const char *device, int64_t seq)
+{
+	return ((hash_str(FNV_BASIS, device) ^ (uint64_t)seq) * FNV_PRIME);
+}
+
+static void
+index_put(size_t i)
+{
+	size_t	m = idx_cap - 1, j;
+
+	for (j = hash_str(FNV_BASIS, held[i].event_id) & m; by_id[j] != 0;
+	    j = (j + 1) & m)
+		;
+	by_id[j] = i + 1;
+	for (j = hash_seq(held[i].device, held[i].seq) & m; by_seq[j] != 0;
+	    j = (j + 1) & m)
+		;
+	by_seq[j] = i + 1;
+}
+
+static void
+index_rebuild(void)
 {
 	size_t	i;
 
+	while (idx_cap < 2 * (nheld + 1))
+		idx_cap = idx_cap ? idx_cap * 2 : 1024;
+	free(by_id);
+	free(by_seq);
+	if ((by_id = calloc(idx_cap, sizeof(*by_id))) == NULL ||
+	    (by_seq = calloc(idx_cap, sizeof(*by_seq))) == NULL)
+		err(1, NULL);
 	for (i = 0; i < nheld; i++)
-		if (strcmp(held[i].event_id, event_id) == 0)
-			return (&held[i]);
+		index_put(i);
+}
+
+static struct held *
+held_find(const char *event_id)
+{
+	size_t	m = idx_cap - 1, j;
+
+	if (idx_cap == 0)
+		return (NULL);
+	for (j = hash_str(FNV_BASIS, event_id) & m; by_id[j] != 0;
+	    j = (j + 1) & m)
+		if (strcmp(held[by_id[j] - 1].event_id, event_id) == 0)
+			return (&held[by_id[j] - 1]);
 	return (NULL);
 }
 
 static int
 held_has_seq(const char *device, int64_t seq)
 {
-	size_t	i;
+	size_t	m = idx_cap - 1, j;
 
-	for (i = 0; i < nheld; i++)
-		if (held[i].seq == seq && strcmp(held[i].device, device) == 0)
+	if (idx_cap == 0)
+		return (0);
+	for (j = hash_seq(device, seq) & m; by_seq[j] != 0; j = (j + 1) & m)
+		if (held[by_seq[j] - 1].seq == seq &&
+		    strcmp(held[by_seq[j] - 1].device, device) == 0)
 			return (1);
 	return (0);
+}
+
+static void
+held_add(const struct held *h)
+{
+	if (nheld == held_cap) {
+		held_cap = held_cap ? held_cap * 2 : 256;
+		if ((held = reallocarray(held, held_cap,
+		    sizeof(*held))) == NULL)
+			err(1, NULL);
+	}
+	held[nheld++] = *h;
+	if (2 * (nheld + 1) > idx_cap)
+		index_rebuild();
+	else
+		index_put(nheld - 1);
 }
 
 static const char *
@@ -915,6 +994,7 @@ dump_held(void)
 	if (dump_path == NULL)
 		return;
 	qsort(held, nheld, sizeof(*held), held_cmp);
+	index_rebuild();
 	snprintf(tmp, sizeof(tmp), "%s.tmp", dump_path);
 	if ((f = fopen(tmp, "w")) == NULL)
 		err(1, "%s", tmp);
@@ -1354,13 +1434,7 @@ sync_route(struct tls *t, const char *body, size_t len)
 				pb_payload_free(&batch[i].p);
 			continue;
 		}
-		if (nheld == held_cap) {
-			held_cap = held_cap ? held_cap * 2 : 256;
-			if ((held = reallocarray(held, held_cap,
-			    sizeof(*held))) == NULL)
-				err(1, NULL);
-		}
-		held[nheld++] = batch[i];
+		held_add(&batch[i]);
 		nnew++;
 	}
 	/* Acked through the highest sequence held without a gap. */
@@ -1546,6 +1620,7 @@ serve_request(struct tls *t)
 		ret = config_route(t, body, bl, has_token, tokv);
 	else
 		ret = respond(t, 404, "{\"error\":\"no such route\"}");
+	say("answered t=%lld conn=%u", mono_ms(), conn_no);
 	explicit_bzero(body, bl);
 	explicit_bzero(tokv, sizeof(tokv));
 	free(body);

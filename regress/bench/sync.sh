@@ -1,0 +1,152 @@
+#!/bin/sh
+# Sync to the local Fleet test peer (regress/tools/fleetpeer) over mTLS
+# with connection reuse.  A home holds $ITEMS npm packages (default
+# 10,000 in 10 lockfiles); the daemon enrolls, queues its inventory as
+# added events and drains the outbox on its own schedule, at most one
+# request a second.  Two runs: the reference's batch limits (500
+# events, 512 KiB, the peer's -E and -B) and large ones (5,000 events,
+# 16 MiB; config and peer mode "limits"), the second on a version bump
+# of every package.  Times come from the peer's monotonic request log:
+# first to last sync request; events per second count every batch but
+# the last (it has no successor to end it).  Also the wire size of a
+# check-in request (JSON body, whole HTTP request) and of a sync request
+# per event, and the peer's own share of the time.  Prints figures; asserts nothing about time.  Needs root
+# and $B.
+set -u
+: "${B:?}"
+[ "$(id -u)" -eq 0 ] || { echo "sync bench: needs root; skipped"; exit 0; }
+ITEMS=${ITEMS:-10000}
+PER=1000
+E2E=$(cd "$(dirname "$0")/../e2e" && pwd)
+. "$E2E/lib.sh"
+. "$E2E/fleet.sh"
+# Its own user: the end-to-end tests move the homes of kobtest1..3.
+U=kobsyncb
+H=$T/home/$U
+getent passwd $U >/dev/null || useradd -M -d "$H" -s /bin/sh -U $U
+usermod -d "$H" $U >/dev/null 2>&1
+
+lockfiles() {	# version
+	n=0
+	while [ $n -lt $((ITEMS / PER)) ]; do
+		mkdir -p "$H/src/p$n"
+		fleet_lock_n $PER "$1" >"$H/src/p$n/package-lock.json"
+		n=$((n + 1))
+	done
+	chown -R $U:$U "$H"
+	chmod 700 "$H"
+}
+
+# Figures for the sync requests after line $1 of the peer log.
+figures() {
+	sed -n "$(($1 + 1)),\$p" "$T/peer.log" | awk '
+	    /^request t=[0-9]* route=sync / {
+		split($2, a, "="); t = a[2]
+		split($5, j, "="); json += j[2]
+		split($6, h, "="); http += h[2]
+		if (n == 0) first = t
+		last = t; insync = 1
+	    }
+	    /^answered t=/ && insync {
+		split($2, a, "="); peer += a[2] - t; insync = 0
+	    }
+	    /^sync ok / {
+		for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+		n++; ev += v["events"]; lastev = v["events"]
+		bytes += v["bytes"]; conns[v["conn"]] = 1
+		if (v["events"] > maxev) maxev = v["events"]
+	    }
+	    END {
+		nc = 0; for (c in conns) nc++
+		d = last - first
+		printf "  %d events in %d requests (largest %d events) on %d " \
+		    "connection(s)\n", ev, n, maxev, nc
+		printf "  first to last request: %d ms", d
+		if (d > 0)
+			printf "; %.0f events/s", (ev - lastev) * 1000 / d
+		printf "\n  the peer checking and answering: %d ms in all, " \
+		    "%.1f ms per 1000 events\n", peer, peer * 1000 / ev
+		printf "  wire: %.0f bytes of JSON per event (its payload %.0f " \
+		    "bytes), %.0f bytes of HTTP head per request\n", json / ev,
+		    bytes / ev, (http - json) / n
+	    }'
+}
+
+drain() {
+	i=0
+	while [ "$(fleet_backlog)" -ne 0 ]; do
+		[ $i -lt 3000 ] || { echo "the outbox did not drain"; exit 1; }
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+
+fleet_pki
+tok=$(fleet_token 600)
+fleet_start server -o "$T/held.tsv" -M "$T/mode"
+printf '%s\n' "$tok" >"$T/token"
+chmod 600 "$T/token"
+cat >"$T/kobangd.yaml" <<YAML
+kobangd:
+  stateDirectory: $T/state
+  controlSocket: $SOCK
+  fleetCAFile: $PKI/ca.pem
+  enrollmentTokenFile: $T/token
+  users: [$U]
+watch:
+  debounceMilliseconds: 100
+  maxScanWallClockSeconds: 600
+  projectRoots: ["~/src"]
+claude:
+  enabled: false
+sync:
+  enabled: true
+  endpoint: https://localhost:$PORT
+  checkInIntervalSeconds: 1
+YAML
+chmod 600 "$T/kobangd.yaml"
+
+echo "generating $ITEMS packages in $((ITEMS / PER)) lockfiles..."
+lockfiles 1.0.0
+start_daemon -f "$T/kobangd.yaml"
+wait_ready
+wait_for "check-in ok .*auth=certificate" 120
+from=0
+drain
+echo "inventory after enrollment, batch limits 500 events, 524288 bytes"
+echo "(one request a second at most, so at most 500 events/s):"
+figures $from
+
+# The same again with large batches: every package bumped.
+printf '  maxBatchEvents: 5000\n  maxBatchBytes: 16777216\n' \
+    >>"$T/kobangd.yaml"
+ctl reload >/dev/null || { echo "kobanctl reload failed"; exit 1; }
+echo "limits 16777216 5000" >"$T/mode"
+from=$(wc -l <"$T/peer.log")
+total=$(ctl -j show sync | jq '.outbox.acked')
+lockfiles 1.0.1
+ctl scan javascriptPackages >/dev/null
+# Each package is removed and added: wait for the scans to queue them.
+i=0
+while [ "$(ctl -j show sync | jq '.outbox | .acked + .backlogEvents')" \
+    -lt $((total + 2 * ITEMS)) ]; do
+	[ $i -lt 1200 ] || { echo "the bump was not queued"; exit 1; }
+	sleep 0.1
+	i=$((i + 1))
+done
+drain
+# The first request may go out with the server's old limits and the
+# bump may arrive in more than one scan: what was sent is counted.
+echo "a version bump of every package, limits 5000 events, 16 MiB:"
+figures $from
+rm -f "$T/mode"
+
+held=$(wc -l <"$T/held.tsv")
+acked=$(ctl -j show sync | jq '.outbox.acked')
+[ "$held" -eq "$acked" ] ||
+    echo "WRONG: the peer holds $held events, the daemon acked $acked"
+grep "^request t=[0-9]* route=check-in " "$T/peer.log" | tail -1 |
+    sed 's/.* json=\([0-9]*\) http=\([0-9]*\) .*/check-in request: \1 bytes of JSON, \2 bytes of HTTP request/'
+grep -q "^sync refused\|^sync event .* rejected" "$T/peer.log" &&
+    echo "WRONG: the peer refused a request"
+[ "$held" -eq "$acked" ]
