@@ -146,6 +146,9 @@ static const char	*config_dir;		/* -C */
 static int		 conn_fd = -1;
 static int		 conn_reset;		/* reset sent: no close_notify */
 
+static void	say(const char *, ...)
+		    __attribute__((__format__(__printf__, 1, 2)));
+
 static void
 say(const char *fmt, ...)
 {
