@@ -5,7 +5,8 @@
 #    not sent again before N seconds (1 less for the date's whole
 #    seconds), even when forced with kobanctl sync;
 #  - a 200 answer leaving every event open with retryAfterSeconds N:
-#    the events come again no sooner than N seconds later;
+#    the events come again no sooner than N seconds later (and no
+#    later than retryMaxSeconds when N is above it);
 #  - a TCP reset mid-response and a response that never ends (the
 #    daemon gives up after its request timeout): a failed round, a later
 #    retry, the events held once, nothing lost;
@@ -167,32 +168,38 @@ retry_after_429() {	# mode, least interval in ms
 retry_after_429 "r429 3" 3000 1.0.1
 retry_after_429 "r429date 4" 3000 1.0.2
 
-# retryAfterSeconds in a 200 answer that took nothing.
-change a 3 1.0.3
-echo "retryafter 3" >"$T/mode"
-l=$(lines)
-ctl sync >/dev/null 2>&1 || fail "an answer with open events is a sync"
-grep -q "fault retryafter 3: [1-9][0-9]* events left open" "$T/peer.log" ||
-    fail "no retryafter fault"
-set -- $(syncs_since "$l" | tail -1)
-t1=$1 seq=$6
-rm -f "$T/mode"
-ctl -j show sync | jq -e '.lastSync.ok and .outbox.pending > 0' \
-    >/dev/null || fail "retryafter: $(ctl show sync)"
-ctl show sync | grep -q "server asked to wait" ||
-    fail "retryafter: not reported"
-i=0
-while [ $i -lt 4 ]; do
-	ctl sync >/dev/null 2>&1
-	sleep 0.5
-	i=$((i + 1))
-done
-t2=$(next_sync_t "$l" 15 "$seq")
-[ $((t2 - t1)) -ge 3000 ] && [ $((t2 - t1)) -le 9000 ] ||
-    fail "retryAfterSeconds 3: sent again after $((t2 - t1)) ms"
-drain
-check_held
-echo "retryafter 3: sent again after $((t2 - t1)) ms"
+# retryAfterSeconds in a 200 answer that took nothing; above
+# retryMaxSeconds (8) it is cut to that.
+retry_after_200() {	# seconds asked, least and most interval in ms, version
+	change a 3 "$4"
+	echo "retryafter $1" >"$T/mode"
+	l=$(lines)
+	ctl sync >/dev/null 2>&1 ||
+	    fail "retryafter $1: an answer with open events is a sync"
+	grep -q "fault retryafter $1: [1-9][0-9]* events left open" \
+	    "$T/peer.log" || fail "retryafter $1: no fault"
+	set -- "$1" "$2" "$3" $(syncs_since "$l" | tail -1)
+	t1=$4 seq=$9
+	rm -f "$T/mode"
+	ctl -j show sync | jq -e '.lastSync.ok and .outbox.pending > 0' \
+	    >/dev/null || fail "retryafter $1: $(ctl show sync)"
+	ctl show sync | grep -q "server asked to wait" ||
+	    fail "retryafter $1: not reported"
+	i=0
+	while [ $i -lt 4 ]; do
+		ctl sync >/dev/null 2>&1
+		sleep 0.5
+		i=$((i + 1))
+	done
+	t2=$(next_sync_t "$l" 20 "$seq")
+	[ $((t2 - t1)) -ge "$2" ] && [ $((t2 - t1)) -le "$3" ] ||
+	    fail "retryAfterSeconds $1: sent again after $((t2 - t1)) ms"
+	drain
+	check_held
+	echo "retryafter $1: sent again after $((t2 - t1)) ms"
+}
+retry_after_200 3 3000 9000 1.0.3
+retry_after_200 100 8000 14000 1.0.31
 
 # A reset mid-response and a response that never ends: the peer took
 # the batch, the daemon could not know; the retry is acknowledged as
