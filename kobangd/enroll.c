@@ -385,6 +385,14 @@ inspected(struct kobangd *kd, const struct tcertinfo *ci, void *arg)
 	strlcpy(st.issuer, ci->issuer, sizeof(st.issuer));
 	st.not_after = ci->not_after;
 	strlcpy(st.spki_sha256, fp, sizeof(st.spki_sha256));
+	/*
+	 * The inventory is owed before the identity exists on disk.  The
+	 * token is spent: a failure here costs only the crash safety.
+	 */
+	if (sync_enrolling(en.kd, st.device_id) == -1)
+		log_warnx("sync: the inventory owed to device %s is not "
+		    "recorded; a crash before it is queued loses it",
+		    st.device_id);
 	if (keystore_save_state(en.ks, &st, err, sizeof(err)) == -1) {
 		en_fail(CTL_ENROLL_REFUSED, "cannot store the identity: %s",
 		    err);

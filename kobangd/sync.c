@@ -8,11 +8,14 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "compat.h"
 #include "config.h"
@@ -23,8 +26,8 @@
 #include "jsonw.h"
 #include "kobangd.h"
 #include "log.h"
-#include "rconfig.h"
 #include "proto.h"
+#include "rconfig.h"
 #include "sensor.h"
 #include "store.h"
 #include "sync.h"
@@ -75,6 +78,7 @@ static struct {
 	int64_t			 sync_time;
 	char			 sync_msg[CTL_ERRLEN];
 	int			 enqueue;	/* inventory to queue */
+	struct ev_timer		 enqueue_timer;	/* its retry, store busy */
 	uint64_t		 npoison;	/* quarantined here */
 	char			 poison_msg[CTL_ERRLEN];
 } sy;
@@ -82,6 +86,8 @@ static struct {
 static void	sync_round(void);
 static void	schedule(unsigned long long);
 static void	enqueue_inventory(void);
+static int	inventory_due(const char *);
+static void	inventory_paid(void);
 
 static struct store *
 sync_store(void)
@@ -557,11 +563,23 @@ enqueue_inventory(void)
 		if (errno != EBUSY)
 			log_warnx("sync: the inventory could not be queued "
 			    "for the server; trying again");
+		/* A scan holds the database: soon, not at the next round. */
+		ev_timer_add(&sy.enqueue_timer, SYNC_BUSY_MS);
 		return;
 	}
 	sy.enqueue = 0;
+	inventory_paid();
 	log_info("sync: %zu inventory items queued as added for device %s",
 	    n, sy.device);
+}
+
+static void
+enqueue_retry_cb(void *arg)
+{
+	(void)arg;
+	enqueue_inventory();
+	if (!sy.enqueue)
+		sync_kick(sy.kd);
 }
 
 void
@@ -574,6 +592,79 @@ sync_resnapshot(struct kobangd *kd)
 	enqueue_inventory();
 	sensor_scan_now(kd, -1);
 	sync_kick(kd);
+}
+
+/*
+ * The whole inventory is owed to a device from its enrollment on
+ * (PROTOCOL.md 10.2), but the wish to queue it lives in memory and the
+ * queueing waits for the database: a file in the state directory, made
+ * before the identity is saved and removed once the rows are committed,
+ * carries it over a crash.  A crash after the commit and before the
+ * removal sends the inventory twice, which the server absorbs.
+ */
+#define SYNC_INVENTORY_DUE	"inventory-due"
+
+static int
+due_path(char *buf, size_t len)
+{
+	const char	*dir = sy.kd->conf->kobangd.state_directory;
+
+	return (snprintf(buf, len, "%s/%s", dir, SYNC_INVENTORY_DUE) >=
+	    (int)len ? -1 : 0);
+}
+
+int
+sync_enrolling(struct kobangd *kd, const char *device)
+{
+	char	path[PATH_MAX], tmp[PATH_MAX + 8];
+	size_t	len = strlen(device);
+	int	fd;
+
+	sy.kd = kd;
+	if (due_path(path, sizeof(path)) == -1 ||
+	    snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+		return (-1);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW |
+	    O_CLOEXEC, 0600)) == -1) {
+		log_warn("sync: %s", tmp);
+		return (-1);
+	}
+	if (write(fd, device, len) != (ssize_t)len || fsync(fd) == -1 ||
+	    close(fd) == -1 || rename(tmp, path) == -1) {
+		log_warn("sync: %s", tmp);
+		unlink(tmp);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Whether the inventory is still owed to device. */
+static int
+inventory_due(const char *device)
+{
+	char	path[PATH_MAX], buf[CTL_IDLEN + 1];
+	ssize_t	n;
+	int	fd;
+
+	if (due_path(path, sizeof(path)) == -1 ||
+	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return (0);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return (0);
+	buf[n] = '\0';
+	return (strcmp(buf, device) == 0);
+}
+
+static void
+inventory_paid(void)
+{
+	char	path[PATH_MAX];
+
+	if (due_path(path, sizeof(path)) == 0 && unlink(path) == -1 &&
+	    errno != ENOENT)
+		log_warn("sync: %s", path);
 }
 
 void
@@ -596,6 +687,7 @@ sync_init(struct kobangd *kd)
 
 	sy.kd = kd;
 	ev_timer_init(&sy.timer, timer_cb, NULL);
+	ev_timer_init(&sy.enqueue_timer, enqueue_retry_cb, NULL);
 	/* Before the first round, and again whenever sync starts over. */
 	store_outbox_set_max(sync_store(), kd->conf->sync.outbox_max_bytes);
 	if (!kd->conf->sync.enabled || !transport_active())
@@ -608,13 +700,20 @@ sync_init(struct kobangd *kd)
 		    "pending again", (long long)n);
 	memset(&id, 0, sizeof(id));
 	enroll_identity(kd, &id);
-	if (id.enrolled && id.device[0] != '\0')
+	if (id.enrolled && id.device[0] != '\0') {
 		set_identity(kd, id.tenant[0] != '\0' ? id.tenant : NULL,
 		    id.device);
-	else if (kd->conf->sync.device_id != NULL &&
+		/* A crash between enrollment and the inventory's queueing. */
+		if (inventory_due(id.device)) {
+			log_info("sync: the inventory owed to device %s since "
+			    "its enrollment is queued now", id.device);
+			sy.enqueue = 1;
+		}
+	} else if (kd->conf->sync.device_id != NULL &&
 	    kd->conf->sync.sensor_token != NULL)
 		set_identity(kd, kd->conf->sync.tenant_id,
 		    kd->conf->sync.device_id);
+	enqueue_inventory();
 	schedule(0);
 }
 
@@ -647,6 +746,7 @@ sync_shutdown(struct kobangd *kd)
 {
 	(void)kd;
 	ev_timer_del(&sy.timer);
+	ev_timer_del(&sy.enqueue_timer);
 	batch_clear(&sy.b);
 	free(sy.tenant);
 	free(sy.device);

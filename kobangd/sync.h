@@ -30,6 +30,7 @@ struct proto_health;
 void	sync_init(struct kobangd *);
 void	sync_shutdown(struct kobangd *);
 void	sync_reconfigured(struct kobangd *);
+int	sync_enrolling(struct kobangd *, const char *);
 /*
  * Just enrolled: the identity becomes the effective sync.tenantID and
  * sync.deviceID (so the sensor writes outbox rows), the stored inventory
