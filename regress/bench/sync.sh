@@ -10,8 +10,8 @@
 # first to last sync request; events per second count every batch but
 # the last (it has no successor to end it).  Also the wire size of a
 # check-in request (JSON body, whole HTTP request) and of a sync request
-# per event, and the peer's own share of the time.  Prints figures; asserts nothing about time.  Needs root
-# and $B.
+# per event, and the peer's own share of the time.  Prints figures;
+# asserts nothing about time.  Needs root and $B.
 set -u
 : "${B:?}"
 [ "$(id -u)" -eq 0 ] || { echo "sync bench: needs root; skipped"; exit 0; }
@@ -145,8 +145,10 @@ held=$(wc -l <"$T/held.tsv")
 acked=$(ctl -j show sync | jq '.outbox.acked')
 [ "$held" -eq "$acked" ] ||
     echo "WRONG: the peer holds $held events, the daemon acked $acked"
-grep "^request t=[0-9]* route=check-in " "$T/peer.log" | tail -1 |
-    sed 's/.* json=\([0-9]*\) http=\([0-9]*\) .*/check-in request: \1 bytes of JSON, \2 bytes of HTTP request/'
+ci=$(grep "^request t=[0-9]* route=check-in " "$T/peer.log" | tail -1)
+echo "check-in request: $(echo "$ci" | sed 's/.* json=\([0-9]*\) .*/\1/')" \
+    "bytes of JSON, $(echo "$ci" | sed 's/.* http=\([0-9]*\) .*/\1/') bytes" \
+    "of HTTP request"
 grep -q "^sync refused\|^sync event .* rejected" "$T/peer.log" &&
     echo "WRONG: the peer refused a request"
 [ "$held" -eq "$acked" ]

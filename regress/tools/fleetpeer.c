@@ -61,20 +61,22 @@
  * request is the file's first line if the file exists (none if not).
  * A mode may take numbers after its name.  More faults: r429 N (429
  * with Retry-After: N seconds, default 5; a sync's events are not
- * taken), r429date N (the same as an HTTP date N seconds ahead), reset (the whole Content-Length announced,
- * half the body sent, then a TCP reset), endless (a Content-Length, then
- * a body byte a second until the client leaves), down (every connection
- * reset right after accept, before TLS, logged with its time).  Modes of
- * the sync answer: retryafter N (every new event left open, neither
- * taken nor acked, retryAfterSeconds N), reject [N] (the first N events
- * of the batch, all without N, rejected with code fleetpeer_reject and
- * not taken), limits B E (maxBatchBytes B and maxBatchEvents E instead
- * of -B and -E).  Mode resnapshot is no fault: check-in answers set
- * fullResnapshotRequested; configupdate sets configUpdateAvailable in
- * check-in and sync answers.  -p port listens on that port (a test can
- * stop the peer and start it again where the daemon looks for it; the
- * devices it enrolled are kept in dir/devices).  In mode down a request
- * on a connection opened before is reset unanswered too.
+ * taken), r429date N (the same as an HTTP date N seconds ahead), reset
+ * (the whole Content-Length announced, half the body sent, then a TCP
+ * reset), endless (a Content-Length, then a body byte a second until
+ * the client leaves), down (every connection reset right after accept,
+ * before TLS, logged with its time; a request on a connection opened
+ * before is reset unanswered too).  Modes of the sync answer:
+ * retryafter N (every new event left open, neither taken nor acked,
+ * retryAfterSeconds N), reject [N] (the first N events of the batch, all
+ * without N, rejected with code fleetpeer_reject and not taken), limits
+ * B E (maxBatchBytes B and maxBatchEvents E instead of -B and -E).  Mode
+ * resnapshot is no fault: check-in answers set fullResnapshotRequested;
+ * configupdate sets configUpdateAvailable in check-in and sync answers.
+ *
+ * -p port listens on that port, so a test can stop the peer and start it
+ * again where the daemon looks for it; the devices it enrolled are kept
+ * in dir/devices for that.
  */
 
 #include <sys/types.h>
@@ -144,7 +146,7 @@ static int		der_certs;
 static unsigned int	conn_no;
 static const char	*config_dir;		/* -C */
 static int		 conn_fd = -1;
-static int		 conn_reset;		/* reset sent: no close_notify */
+static int		 conn_reset;		/* RST: no close_notify */
 
 static void	say(const char *, ...)
 		    __attribute__((__format__(__printf__, 1, 2)));
@@ -1316,7 +1318,7 @@ sync_route(struct tls *t, const char *body, size_t len)
 	struct tm	 tm;
 	time_t		 tt = time(NULL);
 	struct held	*batch = NULL;
-	int		*status = NULL;		/* 0 new, 1 dup, 2 rejected, 3 open */
+	int		*status = NULL;	/* 0 new, 1 dup, 2 rejected, 3 open */
 	long long	 k, retry_after = 0;
 	int		 nopen = 0;
 	size_t		 bytes = 0;
