@@ -540,6 +540,9 @@ checked_in(struct kobangd *kd, struct tresult *res, void *arg)
 	if (res->error != TR_OK) {
 		snprintf(en.checkin, sizeof(en.checkin), "%s", res->msg);
 		log_warnx("sync: check-in failed: %s", res->msg);
+		/* 429 or 503 with Retry-After: the next request waits. */
+		if (res->retry_after > 0)
+			sync_hold(en.kd, res->retry_after);
 		return;
 	}
 	if (proto_checkin_response((const char *)res->body, res->body_len, &r,

@@ -68,6 +68,7 @@ static struct {
 	struct ev_timer		 timer;
 	unsigned long long	 last_req_ms;	/* monotonic, 0: none yet */
 	unsigned long long	 next_ms;	/* monotonic, of the timer */
+	unsigned long long	 hold_ms;	/* monotonic: no request before */
 	int			 running;	/* a sync request is out */
 	struct batch		 b;
 	unsigned int		 failures;	/* in a row */
@@ -509,9 +510,31 @@ schedule(unsigned long long delay_ms)
 	gap = sy.last_req_ms + SYNC_MIN_GAP_MS;
 	if (sy.last_req_ms != 0 && now + d < gap)
 		d = gap - now;
+	/* A server that said when to come back (a failed check-in). */
+	if (now + d < sy.hold_ms)
+		d = sy.hold_ms - now;
 	ev_timer_del(&sy.timer);
 	sy.next_ms = now + d;
 	ev_timer_add(&sy.timer, d);
+}
+
+/*
+ * A check-in the server refused with Retry-After: no request before the
+ * time it asked for, capped like a sync's (retryMaxSeconds), even when
+ * forced.
+ */
+void
+sync_hold(struct kobangd *kd, long long seconds)
+{
+	const struct config_sync	*sc = &kd->conf->sync;
+
+	if (!sy.active || seconds <= 0)
+		return;
+	if (seconds > sc->retry_max_seconds)
+		seconds = sc->retry_max_seconds;
+	sy.hold_ms = ev_now_ms() + (unsigned long long)seconds * 1000;
+	if (!sy.running)
+		schedule(0);
 }
 
 void

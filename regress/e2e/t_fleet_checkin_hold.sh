@@ -1,0 +1,60 @@
+#!/bin/sh
+# A check-in answered 429 with Retry-After holds the next request back
+# for that long (capped by retryMaxSeconds), though the interval is a
+# second; once the hold is over the daemon checks in at its interval.
+# Intervals come from the peer's monotonic request times.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/sensor_lib.sh"
+. "$(dirname "$0")/fleet.sh"
+
+make_users
+fleet_pki
+tok=$(fleet_token 600)
+fleet_start server -M "$T/mode"
+printf '%s\n' "$tok" >"$T/token"
+chmod 600 "$T/token"
+cat >"$T/kobangd.yaml" <<YAML
+kobangd:
+  stateDirectory: $T/state
+  controlSocket: $SOCK
+  fleetCAFile: $PKI/ca.pem
+  enrollmentTokenFile: $T/token
+  users: [$U1]
+sync:
+  enabled: true
+  endpoint: https://localhost:$PORT
+  checkInIntervalSeconds: 1
+  retryBaseSeconds: 1
+  retryMaxSeconds: 5
+YAML
+chmod 600 "$T/kobangd.yaml"
+own_homes
+start_daemon -f "$T/kobangd.yaml"
+wait_ready
+wait_for "check-in ok .*auth=certificate" 20
+sleep 2
+
+echo "r429 4" >"$T/mode"
+wait_for "fault r429" 10
+rm -f "$T/mode"
+n=$(grep -c "fault r429" "$T/peer.log")
+wait_for "check-in failed: HTTP status 429" 10 "$T/log"
+sleep 6
+[ "$(grep -c "fault r429" "$T/peer.log")" -eq "$n" ] ||
+    fail "more than one check-in met the 429: the mode was not cleared"
+
+# The request that met the 429 and the one after it.
+peer_times check-in >"$T/times"
+t429=$(awk -v n="$(grep -n "fault r429" "$T/peer.log" | head -1 |
+    cut -d: -f1)" 'NR < n && /^request t=/ { last = $2 } END {
+    sub("t=", "", last); print last }' "$T/peer.log")
+next=$(awk -v t="$t429" '$1 > t { print; exit }' "$T/times")
+[ -n "$t429" ] && [ -n "$next" ] || fail "no request times: $(cat "$T/times")"
+gap=$((next - t429))
+echo "check-in after a 429 with Retry-After 4: ${gap} ms"
+[ "$gap" -ge 4000 ] || fail "the next check-in came after $gap ms, before 4 s"
+# And then the interval again: at least three check-ins in the last 3 s.
+last=$(tail -1 "$T/times")
+recent=$(awk -v l="$last" '$1 > l - 3000' "$T/times" | wc -l)
+[ "$recent" -ge 2 ] || fail "check-ins did not resume at the interval"
+exit 0
