@@ -60,7 +60,7 @@ static const struct token t_main[] = {
 
 static const struct token t_show[] = {
 	{ KEYWORD,	"status",	SHOW_STATUS,	NULL,
-	    "version, processes and their sandbox layers" },
+	    "version, configuration, processes, sandbox layers, memory" },
 	{ KEYWORD,	"inventory",	SHOW_INVENTORY,	t_inventory,
 	    "the current inventory, of one surface or user" },
 	{ KEYWORD,	"events",	SHOW_EVENTS,	NULL,
