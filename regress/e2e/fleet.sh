@@ -182,3 +182,36 @@ fleet_lock_n() {
 fleet_backlog() {
 	ctl -j show sync | jq '.outbox.backlogEvents'
 }
+
+# A fresh token valid for ten minutes in $T/token (0600), also in $tok;
+# before fleet_start, which hands the peer the tokens it knows.
+fleet_token_file() {
+	tok=$(fleet_token 600)
+	printf '%s\n' "$tok" >"$T/token"
+	chmod 600 "$T/token"
+}
+
+# The configuration of a daemon that enrolls at the peer with $T/token and
+# watches ~/src of $U1 (debounce 100 ms): standard input follows the
+# sync section's endpoint (more sync keys, two spaces in, then any other
+# section); after fleet_start, which sets $PORT.
+fleet_sync_conf() {
+	{
+		cat <<-YAML
+		kobangd:
+		  stateDirectory: $T/state
+		  controlSocket: $SOCK
+		  fleetCAFile: $PKI/ca.pem
+		  enrollmentTokenFile: $T/token
+		  users: [$U1]
+		watch:
+		  debounceMilliseconds: 100
+		  projectRoots: ["~/src"]
+		sync:
+		  enabled: true
+		  endpoint: https://localhost:$PORT
+		YAML
+		cat
+	} >"$T/kobangd.yaml"
+	chmod 600 "$T/kobangd.yaml"
+}

@@ -17,25 +17,11 @@ N=300
 
 make_users
 fleet_pki
-tok=$(fleet_token 600)
+fleet_token_file
 fleet_start server -o "$T/held.tsv"
-printf '%s\n' "$tok" >"$T/token"
-chmod 600 "$T/token"
 
 # One rule only: an added package named evil-pkg.
-cat >"$T/kobangd.yaml" <<YAML
-kobangd:
-  stateDirectory: $T/state
-  controlSocket: $SOCK
-  fleetCAFile: $PKI/ca.pem
-  enrollmentTokenFile: $T/token
-  users: [$U1]
-watch:
-  debounceMilliseconds: 100
-  projectRoots: ["~/src"]
-sync:
-  enabled: true
-  endpoint: https://localhost:$PORT
+fleet_sync_conf <<YAML
   checkInIntervalSeconds: 3600
   outboxMaxBytes: $CAP
 rules:
@@ -49,7 +35,6 @@ rules:
     title: "Evil package"
     rationale: "test rule"
 YAML
-chmod 600 "$T/kobangd.yaml"
 
 # evil-pkg 1.0.0 and pkg-1 .. pkg-$N at version $1, written whole at once.
 lock() {

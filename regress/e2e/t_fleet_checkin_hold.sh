@@ -9,25 +9,14 @@
 
 make_users
 fleet_pki
-tok=$(fleet_token 600)
+fleet_token_file
 fleet_start server -M "$T/mode"
-printf '%s\n' "$tok" >"$T/token"
-chmod 600 "$T/token"
-cat >"$T/kobangd.yaml" <<YAML
-kobangd:
-  stateDirectory: $T/state
-  controlSocket: $SOCK
-  fleetCAFile: $PKI/ca.pem
-  enrollmentTokenFile: $T/token
-  users: [$U1]
-sync:
-  enabled: true
-  endpoint: https://localhost:$PORT
+
+fleet_sync_conf <<YAML
   checkInIntervalSeconds: 1
   retryBaseSeconds: 1
   retryMaxSeconds: 5
 YAML
-chmod 600 "$T/kobangd.yaml"
 own_homes
 start_daemon -f "$T/kobangd.yaml"
 wait_ready

@@ -11,26 +11,13 @@
 
 make_users
 fleet_pki
-tok=$(fleet_token 600)
+fleet_token_file
 fleet_start server -o "$T/held.tsv"
-printf '%s\n' "$tok" >"$T/token"
-chmod 600 "$T/token"
-cat >"$T/kobangd.yaml" <<YAML
-kobangd:
-  stateDirectory: $T/state
-  controlSocket: $SOCK
-  fleetCAFile: $PKI/ca.pem
-  enrollmentTokenFile: $T/token
-  users: [$U1]
-watch:
-  projectRoots: ["~/src"]
-sync:
-  enabled: true
-  endpoint: https://localhost:$PORT
+
+fleet_sync_conf <<YAML
   checkInIntervalSeconds: 3600
   retryBaseSeconds: 1
 YAML
-chmod 600 "$T/kobangd.yaml"
 mkdir -p "$H1/src/web"
 cat >"$H1/src/web/package-lock.json" <<'EOJ'
 {"name": "p", "lockfileVersion": 3, "packages": {

@@ -20,29 +20,14 @@
 
 make_users
 fleet_pki
-tok=$(fleet_token 600)
+fleet_token_file
 fleet_start server -o "$T/held.tsv" -M "$T/mode" -B 4000 -E 10
-printf '%s\n' "$tok" >"$T/token"
-chmod 600 "$T/token"
 
-cat >"$T/kobangd.yaml" <<YAML
-kobangd:
-  stateDirectory: $T/state
-  controlSocket: $SOCK
-  fleetCAFile: $PKI/ca.pem
-  enrollmentTokenFile: $T/token
-  users: [$U1]
-watch:
-  debounceMilliseconds: 100
-  projectRoots: ["~/src"]
-sync:
-  enabled: true
-  endpoint: https://localhost:$PORT
+fleet_sync_conf <<YAML
   checkInIntervalSeconds: 2
   retryBaseSeconds: 1
   retryMaxSeconds: 4
 YAML
-chmod 600 "$T/kobangd.yaml"
 
 lockfile() {
 	mkdir -p "$H1/src/$1"

@@ -16,28 +16,13 @@
 
 make_users
 fleet_pki
-tok=$(fleet_token 600)
+fleet_token_file
 fleet_start server -o "$T/held.tsv" -M "$T/mode"
-printf '%s\n' "$tok" >"$T/token"
-chmod 600 "$T/token"
 
-cat >"$T/kobangd.yaml" <<YAML
-kobangd:
-  stateDirectory: $T/state
-  controlSocket: $SOCK
-  fleetCAFile: $PKI/ca.pem
-  enrollmentTokenFile: $T/token
-  users: [$U1]
-watch:
-  debounceMilliseconds: 100
-  projectRoots: ["~/src"]
-sync:
-  enabled: true
-  endpoint: https://localhost:$PORT
+fleet_sync_conf <<YAML
   checkInIntervalSeconds: 3600
   retryBaseSeconds: 1
 YAML
-chmod 600 "$T/kobangd.yaml"
 
 lock() {
 	printf '{"name": "p", "lockfileVersion": 3, "requires": true, '
