@@ -1375,26 +1375,6 @@ config_free(struct config *cfg)
 }
 
 static int
-strlist_copy(struct strlist *dst, const struct strlist *src)
-{
-	size_t	i;
-
-	memset(dst, 0, sizeof(*dst));
-	if (src->n == 0)
-		return (0);
-	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
-		return (-1);
-	for (i = 0; i < src->n; i++) {
-		if ((dst->v[i] = strdup(src->v[i])) == NULL) {
-			strlist_free(dst);
-			return (-1);
-		}
-		dst->n++;
-	}
-	return (0);
-}
-
-static int
 ruleset_copy(struct ruleset *dst, const struct ruleset *src)
 {
 	const struct rule	*r;

@@ -19,6 +19,39 @@ strlist_free(struct strlist *l)
 	l->n = 0;
 }
 
+/* A deep copy into dst; 0, or -1 with dst left empty. */
+int
+strlist_copy(struct strlist *dst, const struct strlist *src)
+{
+	size_t	i;
+
+	memset(dst, 0, sizeof(*dst));
+	if (src->n == 0)
+		return (0);
+	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
+		return (-1);
+	for (i = 0; i < src->n; i++) {
+		if ((dst->v[i] = strdup(src->v[i])) == NULL) {
+			strlist_free(dst);
+			return (-1);
+		}
+		dst->n++;
+	}
+	return (0);
+}
+
+/* Whether s is in l (a NULL list holds nothing). */
+int
+strlist_has(const struct strlist *l, const char *s)
+{
+	size_t	i;
+
+	for (i = 0; l != NULL && i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return (1);
+	return (0);
+}
+
 void
 rule_free(struct rule *r)
 {

@@ -57,6 +57,8 @@ struct finding {
 };
 
 void	strlist_free(struct strlist *);
+int	strlist_copy(struct strlist *, const struct strlist *);
+int	strlist_has(const struct strlist *, const char *);
 void	rule_free(struct rule *);
 void	ruleset_free(struct ruleset *);
 void	finding_free(struct finding *);

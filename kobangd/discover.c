@@ -821,17 +821,6 @@ abs_path(char *buf, size_t len, const struct disc_anchor *a, const char *rel)
 	return (join(buf, len, a->path, rel));
 }
 
-static int
-strlist_has(const struct strlist *l, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; l != NULL && i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return (1);
-	return (0);
-}
-
 int
 disc_glob_match(const char *pat, const char *name)
 {

@@ -139,17 +139,6 @@ hs_result_free(struct hs_result *res)
 }
 
 static int
-strlist_has(const struct strlist *l, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return (1);
-	return (0);
-}
-
-static int
 has_suffix(const char *s, const char *suffix)
 {
 	size_t	l = strlen(s), sl = strlen(suffix);
@@ -567,24 +556,6 @@ static struct {
 	char			 why[160];	/* the watch health message */
 } hsd;
 
-static int
-strlist_dup(struct strlist *dst, const struct strlist *src)
-{
-	size_t	i;
-
-	memset(dst, 0, sizeof(*dst));
-	if (src->n == 0)
-		return (0);
-	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
-		return (-1);
-	for (i = 0; i < src->n; i++) {
-		if ((dst->v[i] = strdup(src->v[i])) == NULL)
-			return (-1);
-		dst->n++;
-	}
-	return (0);
-}
-
 static void
 hs_settings_free(struct config_home_signal_scan *hs)
 {
@@ -606,11 +577,11 @@ hs_settings_dup(struct config_home_signal_scan *dst,
 	memset(&dst->prune_directory_names, 0,
 	    sizeof(dst->prune_directory_names));
 	if ((src->root != NULL && (dst->root = strdup(src->root)) == NULL) ||
-	    strlist_dup(&dst->signal_file_names,
+	    strlist_copy(&dst->signal_file_names,
 	    &src->signal_file_names) == -1 ||
-	    strlist_dup(&dst->signal_file_globs,
+	    strlist_copy(&dst->signal_file_globs,
 	    &src->signal_file_globs) == -1 ||
-	    strlist_dup(&dst->prune_directory_names,
+	    strlist_copy(&dst->prune_directory_names,
 	    &src->prune_directory_names) == -1) {
 		hs_settings_free(dst);
 		return (-1);

@@ -172,37 +172,6 @@ watch_init(watch_hit_fn fn, void *arg)
 	return (0);
 }
 
-static int
-strlist_copy(struct strlist *dst, const struct strlist *src)
-{
-	size_t	i;
-
-	strlist_free(dst);
-	if (src->n == 0)
-		return (0);
-	if ((dst->v = calloc(src->n, sizeof(*dst->v))) == NULL)
-		return (-1);
-	for (i = 0; i < src->n; i++) {
-		if ((dst->v[i] = strdup(src->v[i])) == NULL) {
-			strlist_free(dst);
-			return (-1);
-		}
-		dst->n++;
-	}
-	return (0);
-}
-
-static int
-strlist_has(const struct strlist *l, const char *s)
-{
-	size_t	i;
-
-	for (i = 0; i < l->n; i++)
-		if (strcmp(l->v[i], s) == 0)
-			return (1);
-	return (0);
-}
-
 /* The names may be globs (pythonPackages' requirementFileGlobs). */
 static int
 names_match(const struct strlist *l, const char *s)
@@ -586,6 +555,9 @@ watch_set(enum surface s, const struct disc_result *res)
 	ws->health.ndirs = 0;
 	ws->health.nfailed = 0;
 	ws->health.message[0] = '\0';
+	/* Replaced, not added to. */
+	strlist_free(&ws->names);
+	strlist_free(&ws->exclude);
 	if (strlist_copy(&ws->names, &res->wnames) == -1 ||
 	    strlist_copy(&ws->exclude, &res->wexclude) == -1) {
 		watch_sweep();
