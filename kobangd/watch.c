@@ -666,6 +666,11 @@ watch_event(const struct inotify_event *ev)
 			if (interest_matches(&d->iv[i], ev))
 				hit |= 1U << d->iv[i].surface;
 	}
+	/* What changed, for whoever runs with -v (before d may go). */
+	if (hit != 0)
+		log_debug("watch: %s%s%s changed (mask 0x%x)", d->path,
+		    ev->len > 0 && ev->name[0] != '\0' ? "/" : "",
+		    ev->len > 0 ? ev->name : "", ev->mask);
 	if (ev->mask & IN_IGNORED) {
 		/* The kernel dropped the watch; so do we. */
 		wdir_unlink(d);
