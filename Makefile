@@ -81,7 +81,7 @@ LIBS =		$(B)/libkobangd.a $(B)/libprivsep.a $(B)/libcommon.a
 .PRECIOUS: $(B)/obj/%.o
 
 .PHONY: FORCE all deps user run install regress regress-unit regress-e2e \
-	regress-fuzz regress-san fuzz crash bench clean
+	regress-fuzz regress-san regress-san-e2e fuzz crash bench clean
 
 all: $(B)/kobangd $(B)/kobanctl
 
@@ -242,10 +242,22 @@ $(FUZZ_B)/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(LIBS)
 	    $(LDLIBS)
 
 # Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
+# Under the sanitizers: every unit test, then the daemon itself in the
+# end-to-end tests that drive the most of it (the sensor on hostile and
+# real-world files, reload, sync and the remote configuration); a
+# sanitizer report in a daemon's log fails its test.
+SAN_E2E =	t_sensor t_sensor_hostile t_surfaces_agents t_surfaces_packages \
+		t_homesignal t_reload t_fleet_sync t_fleet_config
+
 regress-san: deps
 	$(MAKE) B=build-san CC=clang \
 	    SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
-	    CFLAGS="-O1 -g" regress-unit
+	    CFLAGS="-O1 -g" regress-unit regress-san-e2e
+
+regress-san-e2e: all $(TOOL_BINS)
+	@$(MAKE) -s user
+	@B=$(abspath $(B)) SAN_LOGS=$(abspath $(B))/san-logs \
+	    sh regress/run-e2e.sh $(SAN_E2E)
 
 bench: all $(BENCH_BINS) $(TOOL_BINS)
 	@B=$(abspath $(B)) sh regress/run-bench.sh $(BENCH_BINS)

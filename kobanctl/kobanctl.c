@@ -83,7 +83,8 @@ ctl_next(struct imsgbuf *ibuf, struct imsg *imsg, int timeout)
 		case -1:
 			if (errno != ECONNRESET)
 				err(1, "read from kobangd");
-			/* FALLTHROUGH */
+			errx(1, "kobangd closed the connection before "
+			    "answering");
 		case 0:
 			errx(1, "kobangd closed the connection before "
 			    "answering");

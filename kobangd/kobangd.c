@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "config.h"
 #include "ctl.h"
 #include "enroll.h"
 #include "event.h"
@@ -453,4 +454,8 @@ parent_main(struct kobangd *kd)
 	sensor_shutdown(kd);
 	control_cleanup(kd->sockpath);
 	close(ctl_fd);
+	/* Whichever configuration a reload left in force. */
+	config_free(kd->conf);
+	free(kd->conf);
+	kd->conf = NULL;
 }

@@ -145,5 +145,7 @@ main(int argc, char *argv[])
 		fatal("daemon");
 
 	parent_main(&kd);
+	free((char *)kd.user);
+	free((char *)kd.sockpath);
 	return (0);
 }

@@ -25,6 +25,9 @@ cleanup() {
 		done
 		kill -9 "$DPID" 2>/dev/null
 	fi
+	# E2E_LOGS=dir keeps the daemon's log, e.g. of a sanitizer build.
+	[ -n "${E2E_LOGS:-}" ] && [ -f "$T/log" ] &&
+	    cp "$T/log" "$E2E_LOGS/$(basename "$0" .sh).log"
 	rm -rf "$T"
 }
 trap cleanup EXIT
