@@ -454,6 +454,7 @@ parent_main(struct kobangd *kd)
 	sensor_shutdown(kd);
 	control_cleanup(kd->sockpath);
 	close(ctl_fd);
+	reload_shutdown();
 	/* Whichever configuration a reload left in force. */
 	config_free(kd->conf);
 	free(kd->conf);

@@ -35,6 +35,9 @@ static struct {
 	int64_t		refused_at;
 	char		error[CTL_ERRLEN];	/* of the last refusal */
 	char		source[CTL_ERRLEN];	/* the file, or the defaults */
+	/* The file's own sync ids: kd->conf's get the enrolled ones. */
+	char		*file_tenant;
+	char		*file_device;
 } rl;
 
 static int
@@ -60,11 +63,30 @@ keep_fixed(const char *key, char **newv, const char *oldv)
 	return (1);
 }
 
-/* Whether the transport and the identity must start over. */
+static void
+keep_file_ids(const struct config *conf)
+{
+	free(rl.file_tenant);
+	free(rl.file_device);
+	rl.file_tenant = rl.file_device = NULL;
+	if ((conf->sync.tenant_id != NULL &&
+	    (rl.file_tenant = strdup(conf->sync.tenant_id)) == NULL) ||
+	    (conf->sync.device_id != NULL &&
+	    (rl.file_device = strdup(conf->sync.device_id)) == NULL))
+		fatal(NULL);
+}
+
+/*
+ * Whether the transport and the identity must start over.  The ids are
+ * compared as the files give them (a manual identity with a sensor
+ * token), not as enrollment filled them in.
+ */
 static int
 sync_differs(const struct config *a, const struct config *b)
 {
 	return (a->sync.enabled != b->sync.enabled ||
+	    str_differs(rl.file_tenant, b->sync.tenant_id) ||
+	    str_differs(rl.file_device, b->sync.device_id) ||
 	    str_differs(a->sync.endpoint, b->sync.endpoint) ||
 	    str_differs(a->sync.protocol, b->sync.protocol) ||
 	    str_differs(a->sync.enrollment_token, b->sync.enrollment_token) ||
@@ -114,6 +136,7 @@ reload_init(struct kobangd *kd)
 	memset(&rl, 0, sizeof(rl));
 	rl.loaded = (int64_t)time(NULL);
 	note_source(kd);
+	keep_file_ids(kd->conf);
 }
 
 int
@@ -146,6 +169,7 @@ reload_config(struct kobangd *kd, const char *why, char *err, size_t errlen)
 	    old->kobangd.state_directory);
 
 	restart_sync = sync_differs(old, conf);
+	keep_file_ids(conf);
 	if (restart_sync) {
 		log_info("reload: the sync settings changed; the Fleet "
 		    "connection starts over");
@@ -166,6 +190,14 @@ reload_config(struct kobangd *kd, const char *why, char *err, size_t errlen)
 	note_source(kd);
 	log_info("reload (%s): %s applied", why, rl.source);
 	return (0);
+}
+
+void
+reload_shutdown(void)
+{
+	free(rl.file_tenant);
+	free(rl.file_device);
+	memset(&rl, 0, sizeof(rl));
 }
 
 void

@@ -16,5 +16,6 @@ void	reload_init(struct kobangd *);
 int	reload_config(struct kobangd *, const char *why, char *err,
 	    size_t errlen);
 void	reload_status(struct ctl_status *);
+void	reload_shutdown(void);
 
 #endif

@@ -1,5 +1,6 @@
 # The development sensor token: sent on check-in while there is no
-# certificate, never on enroll, and never again once enrolled.
+# certificate (with the ids of the file, a reload's too), never on
+# enroll, and never again once enrolled.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fleet.sh"
 
@@ -13,6 +14,12 @@ start_daemon -f "$T/kobangd.yaml"
 wait_ready
 wait_for "check-in ok device=dev-1 auth=sensor-token"
 [ "$(identity .auth)" = "sensor token" ] || fail "auth $(identity .auth)"
+# The manual identity changed by reload: the next check-in says so.
+fleet_conf "https://127.0.0.1:$PORT" "  sensorToken: dev-sensor-token
+  tenantID: tenant-dev
+  deviceID: dev-2"
+ctl reload >/dev/null || fail "reload refused"
+wait_for "check-in ok device=dev-2 auth=sensor-token"
 printf '%s\n' "$tok" | ctl enroll >/dev/null 2>&1 || fail "enrollment"
 wait_for "check-in ok device=device-1 .*auth=certificate"
 grep -q "enroll carried a sensor token header" "$T/peer.log" &&
