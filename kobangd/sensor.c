@@ -1044,6 +1044,32 @@ keyed_cmp(const void *a, const void *b)
 	return (ka->idx < kb->idx ? -1 : ka->idx > kb->idx);
 }
 
+/*
+ * A run committed: the surface is current, this scan's issues stay for
+ * kobanctl, and a change that came meanwhile starts the next one.
+ */
+static void
+run_committed(void)
+{
+	struct ssurf	*ss = &surf[run.s];
+
+	ss->committed_ms = wall_ms();
+	ss->full = 0;
+	issues_free(ss->issues, ss->nissues);
+	ss->issues = run.issues;
+	ss->nissues = run.nissues;
+	ss->total_issues = run.total_issues;
+	run.issues = NULL;
+	run.nissues = 0;
+	ss->scans++;
+	ss->deaths = 0;
+	run_free();
+	if (ss->pending) {
+		ss->pending = 0;
+		sensor_enqueue(ss->s);
+	}
+}
+
 /* The commit of a per-file scan (sensor_inc.h): no snapshot in hand. */
 /*
  * What every commit of a finished run carries besides its items and
@@ -1076,7 +1102,6 @@ run_commit_fields(struct store_scan *sc, int64_t completed, int64_t artifact,
 static void
 run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 {
-	struct ssurf			*ss = &surf[run.s];
 	struct store_scan		 sc;
 	struct store_commit_result	 cr;
 	char				 msg[CTL_ERRLEN];
@@ -1095,35 +1120,19 @@ run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 		run_fail("cannot commit to the state database");
 		return;
 	}
-	ss->committed_ms = wall_ms();
-	ss->full = 0;
 	log_info("sensor: %s %s: %zu files read, %zu unchanged, %zu "
 	    "changes, %zu findings, %zu issues, %zu outbox rows, %lld ms",
 	    surface_name(s), baseline ? "baseline" : "scan",
 	    sinc_nread(run.sinc), sinc_nskipped(run.sinc),
 	    sc.nchanges, cr.nfindings, run.total_issues, cr.noutbox,
 	    (long long)sc.duration_ms);
-	/* Keep this scan's issues for kobanctl. */
-	issues_free(ss->issues, ss->nissues);
-	ss->issues = run.issues;
-	ss->nissues = run.nissues;
-	ss->total_issues = run.total_issues;
-	run.issues = NULL;
-	run.nissues = 0;
-	ss->scans++;
-	ss->deaths = 0;
-	run_free();
-	if (ss->pending) {
-		ss->pending = 0;
-		sensor_enqueue(s);
-	}
+	run_committed();
 }
 
 static void
 run_finish(void)
 {
 	const struct config	*conf = run.conf;
-	struct ssurf		*ss = &surf[run.s];
 	struct keyed		*k = NULL;
 	struct item		*curr = NULL, *prev = NULL;
 	struct change		*changes = NULL;
@@ -1213,8 +1222,6 @@ run_finish(void)
 		fail = "cannot commit to the state database";
 		goto out;
 	}
-	ss->committed_ms = wall_ms();
-	ss->full = 0;
 	log_info("sensor: %s %s: %zu items, %zu changes, %zu findings, "
 	    "%zu issues, %zu outbox rows, %lld ms", surface_name(s),
 	    baselined ? "scan" : "baseline", n, nch, cr.nfindings,
@@ -1235,20 +1242,7 @@ run_finish(void)
 		run_fail(fail);
 		return;
 	}
-	/* Keep this scan's issues for kobanctl. */
-	issues_free(ss->issues, ss->nissues);
-	ss->issues = run.issues;
-	ss->nissues = run.nissues;
-	ss->total_issues = run.total_issues;
-	run.issues = NULL;
-	run.nissues = 0;
-	ss->scans++;
-	ss->deaths = 0;
-	run_free();
-	if (ss->pending) {
-		ss->pending = 0;
-		sensor_enqueue(s);
-	}
+	run_committed();
 }
 
 static void
