@@ -41,17 +41,6 @@ state_name(int32_t s)
 	return (state_names[s]);
 }
 
-static void
-fmt_time(int64_t t, char *buf, size_t len)
-{
-	time_t		tt = (time_t)t;
-	struct tm	tm;
-
-	if (t == 0 || gmtime_r(&tt, &tm) == NULL ||
-	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
-		strlcpy(buf, "-", len);
-}
-
 /* Strings from the daemon are bounded by their arrays: terminate them. */
 static void
 terminate(struct ctl_identity *id)
@@ -91,7 +80,7 @@ identity_human(const struct ctl_identity *id)
 	printf("key:          %s\n", id->key ? id->fingerprint :
 	    "none yet (made at the first enrollment)");
 	if (id->enrolled) {
-		fmt_time(id->not_after, t, sizeof(t));
+		fmt_when(id->not_after, t, sizeof(t));
 		printf("certificate:  %s\n", id->subject);
 		printf("issuer:       %s\n", id->issuer);
 		printf("expires:      %s\n", t);
@@ -100,7 +89,7 @@ identity_human(const struct ctl_identity *id)
 	}
 	printf("auth:         %s\n", id->auth);
 	if (id->checkin_time != 0) {
-		fmt_time(id->checkin_time, t, sizeof(t));
+		fmt_when(id->checkin_time, t, sizeof(t));
 		printf("check-in:     %s at %s: %s\n", id->checkin_ok ? "ok" :
 		    "failed", t, id->checkin);
 	}
@@ -149,7 +138,7 @@ identity_json(const struct ctl_identity *id)
 		jsonw_null(&w);
 	jsonw_key(&w, "certificate");
 	if (id->enrolled) {
-		fmt_time(id->not_after, t, sizeof(t));
+		fmt_when(id->not_after, t, sizeof(t));
 		jsonw_object_begin(&w);
 		jsonw_key(&w, "subject");
 		jsonw_string(&w, id->subject);
@@ -171,7 +160,7 @@ identity_json(const struct ctl_identity *id)
 	jsonw_string(&w, id->auth);
 	jsonw_key(&w, "checkIn");
 	if (id->checkin_time != 0) {
-		fmt_time(id->checkin_time, t, sizeof(t));
+		fmt_when(id->checkin_time, t, sizeof(t));
 		jsonw_object_begin(&w);
 		jsonw_key(&w, "ok");
 		jsonw_bool(&w, id->checkin_ok);
@@ -193,53 +182,9 @@ identity_json(const struct ctl_identity *id)
 static void
 get_identity(struct imsgbuf *ibuf, struct ctl_identity *id, int timeout)
 {
-	struct imsg	imsg;
-	int		got = 0;
-
-	if (imsg_compose(ibuf, IMSG_CTL_SHOW_IDENTITY, 0, 0, -1, NULL, 0) ==
-	    -1)
-		err(1, "request");
-	ctl_send(ibuf);
-	for (;;) {
-		ctl_next(ibuf, &imsg, timeout);
-		switch (imsg_get_type(&imsg)) {
-		case IMSG_CTL_ERROR:
-			ctl_daemon_error(&imsg);
-		case IMSG_CTL_IDENTITY:
-			if (got || imsg_get_data(&imsg, id, sizeof(*id)) == -1)
-				errx(1, "malformed identity reply");
-			terminate(id);
-			got = 1;
-			break;
-		case IMSG_CTL_END:
-			imsg_free(&imsg);
-			if (!got)
-				errx(1, "empty identity reply");
-			return;
-		default:
-			errx(1, "unexpected reply type %u",
-			    imsg_get_type(&imsg));
-		}
-		imsg_free(&imsg);
-	}
-}
-
-/* A request answered by IMSG_CTL_END alone (or an error). */
-static void
-simple_request(struct imsgbuf *ibuf, uint32_t type, const void *buf,
-    size_t len, int timeout)
-{
-	struct imsg	imsg;
-
-	if (imsg_compose(ibuf, type, 0, 0, -1, buf, len) == -1)
-		err(1, "request");
-	ctl_send(ibuf);
-	ctl_next(ibuf, &imsg, timeout);
-	if (imsg_get_type(&imsg) == IMSG_CTL_ERROR)
-		ctl_daemon_error(&imsg);
-	if (imsg_get_type(&imsg) != IMSG_CTL_END)
-		errx(1, "unexpected reply type %u", imsg_get_type(&imsg));
-	imsg_free(&imsg);
+	ctl_request_one(ibuf, IMSG_CTL_SHOW_IDENTITY, IMSG_CTL_IDENTITY, id,
+	    sizeof(*id), "identity", timeout);
+	terminate(id);
 }
 
 void
@@ -290,7 +235,7 @@ ctl_enroll(struct imsgbuf *ibuf, const struct output *out, int wait)
 	}
 
 	get_identity(ibuf, &before, 10);
-	simple_request(ibuf, IMSG_CTL_ENROLL, tok, len + 1, 10);
+	ctl_request_end(ibuf, IMSG_CTL_ENROLL, tok, len + 1, 10);
 	explicit_bzero(tok, sizeof(tok));
 
 	/* Wait for this attempt to finish, one way or the other. */
@@ -328,7 +273,7 @@ ctl_checkin(struct imsgbuf *ibuf, int wait)
 	int			waited = 0;
 
 	get_identity(ibuf, &before, 10);
-	simple_request(ibuf, IMSG_CTL_CHECKIN, NULL, 0, 10);
+	ctl_request_end(ibuf, IMSG_CTL_CHECKIN, NULL, 0, 10);
 	for (;;) {
 		get_identity(ibuf, &id, 10);
 		if (id.checkins != before.checkins)

@@ -114,15 +114,14 @@ ctl_daemon_error(struct imsg *imsg)
 	errx(1, "kobangd: %s", msg);
 }
 
-/* Reload: the daemon answers once the file is applied or refused. */
-int
-ctl_reload(struct imsgbuf *ibuf, const struct output *out, int timeout)
+/* A request answered by IMSG_CTL_END alone (or an error). */
+void
+ctl_request_end(struct imsgbuf *ibuf, uint32_t type, const void *buf,
+    size_t len, int timeout)
 {
 	struct imsg	imsg;
 
-	if (geteuid() != 0)
-		errx(1, "reload: root only");
-	if (imsg_compose(ibuf, IMSG_CTL_RELOAD, 0, 0, -1, NULL, 0) == -1)
+	if (imsg_compose(ibuf, type, 0, 0, -1, buf, len) == -1)
 		err(1, "request");
 	ctl_send(ibuf);
 	ctl_next(ibuf, &imsg, timeout);
@@ -131,6 +130,49 @@ ctl_reload(struct imsgbuf *ibuf, const struct output *out, int timeout)
 	if (imsg_get_type(&imsg) != IMSG_CTL_END || imsg_get_len(&imsg) != 0)
 		errx(1, "unexpected reply type %u", imsg_get_type(&imsg));
 	imsg_free(&imsg);
+}
+
+/*
+ * A request without payload answered by exactly one record of len bytes
+ * of type reply, then IMSG_CTL_END; what names it in errors.
+ */
+void
+ctl_request_one(struct imsgbuf *ibuf, uint32_t type, uint32_t reply,
+    void *buf, size_t len, const char *what, int timeout)
+{
+	struct imsg	imsg;
+	int		got = 0;
+
+	if (imsg_compose(ibuf, type, 0, 0, -1, NULL, 0) == -1)
+		err(1, "request");
+	ctl_send(ibuf);
+	for (;;) {
+		ctl_next(ibuf, &imsg, timeout);
+		if (imsg_get_type(&imsg) == IMSG_CTL_ERROR)
+			ctl_daemon_error(&imsg);
+		if (imsg_get_type(&imsg) == IMSG_CTL_END) {
+			imsg_free(&imsg);
+			if (!got)
+				errx(1, "empty %s reply", what);
+			return;
+		}
+		if (imsg_get_type(&imsg) != reply)
+			errx(1, "unexpected reply type %u",
+			    imsg_get_type(&imsg));
+		if (got || imsg_get_data(&imsg, buf, len) == -1)
+			errx(1, "malformed %s reply", what);
+		got = 1;
+		imsg_free(&imsg);
+	}
+}
+
+/* Reload: the daemon answers once the file is applied or refused. */
+int
+ctl_reload(struct imsgbuf *ibuf, const struct output *out, int timeout)
+{
+	if (geteuid() != 0)
+		errx(1, "reload: root only");
+	ctl_request_end(ibuf, IMSG_CTL_RELOAD, NULL, 0, timeout);
 	if (out == &output_json)
 		printf("{\"reloaded\":true}\n");
 	else

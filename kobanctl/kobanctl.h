@@ -57,6 +57,9 @@ struct imsgbuf;
 void	ctl_next(struct imsgbuf *, struct imsg *, int);
 void	ctl_send(struct imsgbuf *);
 void	ctl_daemon_error(struct imsg *) __attribute__((__noreturn__));
+void	ctl_request_end(struct imsgbuf *, uint32_t, const void *, size_t, int);
+void	ctl_request_one(struct imsgbuf *, uint32_t, uint32_t, void *, size_t,
+	    const char *, int);
 
 /* identity.c: show identity, enroll, check-in. */
 void	identity_human(const struct ctl_identity *);

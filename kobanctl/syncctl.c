@@ -34,41 +34,15 @@ fmt_when(int64_t t, char *buf, size_t len)
 static void
 get_sync(struct imsgbuf *ibuf, struct ctl_sync *cs, int timeout)
 {
-	struct imsg	imsg;
-	int		got = 0;
-
-	if (imsg_compose(ibuf, IMSG_CTL_SHOW_SYNC, 0, 0, -1, NULL, 0) == -1)
-		err(1, "request");
-	ctl_send(ibuf);
-	for (;;) {
-		ctl_next(ibuf, &imsg, timeout);
-		switch (imsg_get_type(&imsg)) {
-		case IMSG_CTL_ERROR:
-			ctl_daemon_error(&imsg);
-		case IMSG_CTL_SYNC_STATE:
-			if (got || imsg_get_data(&imsg, cs, sizeof(*cs)) == -1)
-				errx(1, "malformed sync reply");
-			cs->device[sizeof(cs->device) - 1] = '\0';
-			cs->generation[sizeof(cs->generation) - 1] = '\0';
-			cs->checkin[sizeof(cs->checkin) - 1] = '\0';
-			cs->sync[sizeof(cs->sync) - 1] = '\0';
-			cs->poison_reason[sizeof(cs->poison_reason) - 1] = '\0';
-			cs->config_applied[sizeof(cs->config_applied) - 1] =
-			    '\0';
-			cs->config_result[sizeof(cs->config_result) - 1] = '\0';
-			got = 1;
-			break;
-		case IMSG_CTL_END:
-			imsg_free(&imsg);
-			if (!got)
-				errx(1, "empty sync reply");
-			return;
-		default:
-			errx(1, "unexpected reply type %u",
-			    imsg_get_type(&imsg));
-		}
-		imsg_free(&imsg);
-	}
+	ctl_request_one(ibuf, IMSG_CTL_SHOW_SYNC, IMSG_CTL_SYNC_STATE, cs,
+	    sizeof(*cs), "sync", timeout);
+	cs->device[sizeof(cs->device) - 1] = '\0';
+	cs->generation[sizeof(cs->generation) - 1] = '\0';
+	cs->checkin[sizeof(cs->checkin) - 1] = '\0';
+	cs->sync[sizeof(cs->sync) - 1] = '\0';
+	cs->poison_reason[sizeof(cs->poison_reason) - 1] = '\0';
+	cs->config_applied[sizeof(cs->config_applied) - 1] = '\0';
+	cs->config_result[sizeof(cs->config_result) - 1] = '\0';
 }
 
 static const char *
@@ -275,21 +249,12 @@ int
 ctl_sync(struct imsgbuf *ibuf, const struct output *out, int wait)
 {
 	struct ctl_sync	before, cs;
-	struct imsg	imsg;
 	int		waited = 0;
 
 	if (geteuid() != 0)
 		errx(1, "sync: root only");
 	get_sync(ibuf, &before, 10);
-	if (imsg_compose(ibuf, IMSG_CTL_SYNC, 0, 0, -1, NULL, 0) == -1)
-		err(1, "request");
-	ctl_send(ibuf);
-	ctl_next(ibuf, &imsg, 10);
-	if (imsg_get_type(&imsg) == IMSG_CTL_ERROR)
-		ctl_daemon_error(&imsg);
-	if (imsg_get_type(&imsg) != IMSG_CTL_END)
-		errx(1, "unexpected reply type %u", imsg_get_type(&imsg));
-	imsg_free(&imsg);
+	ctl_request_end(ibuf, IMSG_CTL_SYNC, NULL, 0, 10);
 	for (;;) {
 		get_sync(ibuf, &cs, 10);
 		if (!cs.running && (cs.syncs != before.syncs ||
