@@ -48,17 +48,6 @@ struct dent {
 	enum dent_type	 type;
 };
 
-/* One recursive walk: its budgets and clock. */
-struct walk {
-	struct disc_result	*res;
-	size_t			 anchor;
-	unsigned long long	 start;		/* ms, monotonic */
-	unsigned long long	 max_msec;
-	size_t			 entries;
-	size_t			 files;
-	int			 exhausted;
-};
-
 static unsigned long long
 disc_now_ms(void)
 {
@@ -901,6 +890,133 @@ ds_free(struct dirstack *ds)
 	free(ds->depth);
 }
 
+/*
+ * One bounded search below a directory (SURFACES.md 0.7), shared by the
+ * claudeConfig walks and the agent surfaces' searches: hidden entries
+ * skipped, symbolic links never descended, every visible entry counted
+ * against max_entries and, when timed, a 10 s clock; running out is
+ * one issue on the base and ends the whole search.  What an entry means is
+ * left to visit(), which descends with walk_descend() and counts
+ * regular files with walk_count_file().
+ */
+struct walk {
+	struct disc_result	*res;
+	size_t			 anchor;
+	const char		*top;
+	const struct disc_user	*user;
+	int			 max_entries;
+	int			 timed;
+	int			(*visit)(struct walk *, const char *,
+				    const char *, const struct dent *);
+	const void		*arg;		/* visit()'s own */
+	char			 base_abs[PATH_MAX];
+	struct dirstack		 ds;
+	size_t			 entries;
+	size_t			 files;
+	int			 stop;
+};
+
+/* Queue the subdirectory name of rel (abs) for a later visit. */
+static int
+walk_descend(struct walk *w, const char *rel, const char *abs,
+    const char *name)
+{
+	char	child[PATH_MAX];
+
+	if (join(child, sizeof(child), rel, name) == -1) {
+		res_issue(w->res, abs, "path too long");
+		return (0);
+	}
+	return (ds_push(&w->ds, child, 0));
+}
+
+/* Count a regular file, before any filter; 0 once the budget is gone. */
+static int
+walk_count_file(struct walk *w)
+{
+	if (++w->files > DISC_SEARCH_MAX_FILES) {
+		res_issue(w->res, w->base_abs, "more than %d files; stopped",
+		    DISC_SEARCH_MAX_FILES);
+		w->stop = 1;
+		return (0);
+	}
+	return (1);
+}
+
+/* Walk below baserel (relative to w->anchor); -1 on lack of memory. */
+static int
+walk_search(struct walk *w, const char *baserel)
+{
+	struct disc_result	*res = w->res;
+	struct dent		*v;
+	char			 rel[PATH_MAX], abs[PATH_MAX];
+	size_t			 n, i;
+	unsigned long long	 start = disc_now_ms();
+	int			 more;
+
+	memset(&w->ds, 0, sizeof(w->ds));
+	w->entries = w->files = 0;
+	w->stop = 0;
+	if (abs_path(w->base_abs, sizeof(w->base_abs),
+	    &res->anchors[w->anchor], baserel) == -1)
+		return (0);
+	/* The directory's own appearance is seen from its parent. */
+	if (res_watch_file(res, w->base_abs, w->top, w->user) == -1)
+		return (-1);
+	if (ds_push(&w->ds, baserel, 0) == -1)
+		goto nomem;
+	while (w->ds.n > 0 && !w->stop) {
+		w->ds.n--;
+		strlcpy(rel, w->ds.rel[w->ds.n], sizeof(rel));
+		free(w->ds.rel[w->ds.n]);
+		if (abs_path(abs, sizeof(abs), &res->anchors[w->anchor],
+		    rel) == -1)
+			continue;
+		if (w->timed && disc_now_ms() - start > DISC_SEARCH_MAX_MSEC) {
+			res_issue(res, w->base_abs, "search took more than "
+			    "%d s; stopped", DISC_SEARCH_MAX_MSEC / 1000);
+			break;
+		}
+		if (disc_readdir(res, w->anchor, rel, strcmp(rel,
+		    baserel) != 0, DISC_SEARCH_MAX_ENTRIES + 1, &v, &n,
+		    &more) == -1) {
+			if (res->enomem)
+				goto nomem;
+			if (strcmp(rel, baserel) == 0 && errno == ENOENT)
+				break;
+			if (errno != ENOENT)
+				res_issue(res, abs, "%s",
+				    errno == ENOTDIR ? "not a directory" :
+				    strerror(errno));
+			continue;
+		}
+		if (res_watch(res, abs, NULL, DISC_W_ANY | DISC_W_SUBDIR,
+		    w->top, w->user) == -1)
+			goto nomem_v;
+		for (i = 0; i < n && !w->stop; i++) {
+			if (v[i].name[0] == '.')
+				continue;
+			if (++w->entries > (size_t)w->max_entries) {
+				res_issue(res, w->base_abs, "more than %d "
+				    "entries; stopped", w->max_entries);
+				w->stop = 1;
+				break;
+			}
+			if (w->visit(w, rel, abs, &v[i]) == -1)
+				goto nomem_v;
+		}
+		dents_free(v, n);
+	}
+	ds_free(&w->ds);
+	return (0);
+ nomem_v:
+	dents_free(v, n);
+ nomem:
+	ds_free(&w->ds);
+	res->enomem = 1;
+	return (-1);
+}
+
 /* javascriptPackages (SURFACES.md 0.6, 7) */
 
 struct project_walk {
@@ -1396,129 +1512,69 @@ enum claude_walk {
 	CW_SKILLS	/* recursive search for SKILL.md */
 };
 
+/* One entry of a claude_walk(); w->arg points at its enum claude_walk. */
+static int
+claude_visit(struct walk *w, const char *rel, const char *abs,
+    const struct dent *d)
+{
+	enum claude_walk	 kind = *(const enum claude_walk *)w->arg;
+	char			 child[PATH_MAX];
+
+	if (join(child, sizeof(child), abs, d->name) == -1) {
+		res_issue(w->res, abs, "path too long");
+		return (0);
+	}
+	switch (d->type) {
+	case DENT_DIR:
+		if (kind == CW_COMMANDS)
+			return (0);
+		return (walk_descend(w, rel, abs, d->name));
+	case DENT_REG:
+		if (kind == CW_SKILLS) {
+			if (!walk_count_file(w) ||
+			    strcmp(d->name, "SKILL.md") != 0)
+				return (0);
+			if (res_file(w->res, w->anchor, child, DISC_HASH,
+			    KIND_SKILL, base_name(abs), "claude-customization",
+			    DISC_AGENT_CAP) == -1 && w->res->enomem)
+				return (-1);
+			return (0);
+		}
+		if (res_file(w->res, w->anchor, child, DISC_HASH,
+		    kind == CW_AGENTS ? KIND_AGENT : KIND_COMMAND, d->name,
+		    "claude-customization", DISC_AGENT_CAP) == -1 &&
+		    w->res->enomem)
+			return (-1);
+		return (0);
+	default:
+		if (kind != CW_SKILLS)
+			res_issue(w->res, child, "not a regular file; "
+			    "skipped");
+		return (0);
+	}
+}
+
 /*
  * agents/, commands/ and skills/ under base (relative to the anchor):
- * hidden entries skipped, symbolic links never descended.
+ * only the skills search has a clock and a file budget.
  */
 static int
 claude_walk(struct disc_result *res, size_t anchor, const char *baserel,
     enum claude_walk kind, const char *top, const struct disc_user *user)
 {
-	struct dirstack	 ds;
-	struct dent	*v;
-	char		 rel[PATH_MAX], abs[PATH_MAX], child[PATH_MAX];
-	char		 base_abs[PATH_MAX];
-	size_t		 n, i, entries = 0, files = 0;
-	unsigned long long start = disc_now_ms();
-	int		 more, stop = 0;
+	struct walk	 w;
 
-	memset(&ds, 0, sizeof(ds));
-	if (abs_path(base_abs, sizeof(base_abs), &res->anchors[anchor],
-	    baserel) == -1)
-		return (0);
-	/* The directory's own appearance is seen from its parent. */
-	if (res_watch_file(res, base_abs, top, user) == -1)
-		return (-1);
-	if (ds_push(&ds, baserel, 0) == -1)
-		goto nomem;
-	while (ds.n > 0 && !stop) {
-		ds.n--;
-		strlcpy(rel, ds.rel[ds.n], sizeof(rel));
-		free(ds.rel[ds.n]);
-		if (abs_path(abs, sizeof(abs), &res->anchors[anchor],
-		    rel) == -1)
-			continue;
-		if (kind == CW_SKILLS &&
-		    disc_now_ms() - start > DISC_SEARCH_MAX_MSEC) {
-			res_issue(res, base_abs, "search took more than %d s; "
-			    "stopped", DISC_SEARCH_MAX_MSEC / 1000);
-			break;
-		}
-		if (disc_readdir(res, anchor, rel, strcmp(rel, baserel) != 0,
-		    DISC_SEARCH_MAX_ENTRIES + 1, &v, &n, &more) == -1) {
-			if (res->enomem)
-				goto nomem;
-			if (strcmp(rel, baserel) == 0 && errno == ENOENT)
-				break;
-			if (errno != ENOENT)
-				res_issue(res, abs, "%s",
-				    errno == ENOTDIR ? "not a directory" :
-				    strerror(errno));
-			continue;
-		}
-		if (res_watch(res, abs, NULL, DISC_W_ANY | DISC_W_SUBDIR, top,
-		    user) == -1)
-			goto nomem_v;
-		for (i = 0; i < n && !stop; i++) {
-			if (v[i].name[0] == '.')
-				continue;
-			if (++entries > (kind == CW_SKILLS ?
-			    DISC_SEARCH_MAX_ENTRIES : DISC_LIST_MAX_ENTRIES)) {
-				res_issue(res, base_abs, "more than %d "
-				    "entries; stopped", kind == CW_SKILLS ?
-				    DISC_SEARCH_MAX_ENTRIES :
-				    DISC_LIST_MAX_ENTRIES);
-				stop = 1;
-				break;
-			}
-			if (join(child, sizeof(child), abs, v[i].name) == -1) {
-				res_issue(res, abs, "path too long");
-				continue;
-			}
-			switch (v[i].type) {
-			case DENT_DIR:
-				if (kind == CW_COMMANDS)
-					break;
-				if (join(child, sizeof(child), rel,
-				    v[i].name) == -1 ||
-				    ds_push(&ds, child, 0) == -1)
-					goto nomem_v;
-				break;
-			case DENT_REG:
-				if (kind == CW_SKILLS) {
-					if (++files > DISC_SEARCH_MAX_FILES) {
-						res_issue(res, base_abs,
-						    "more than %d files; "
-						    "stopped",
-						    DISC_SEARCH_MAX_FILES);
-						stop = 1;
-						break;
-					}
-					if (strcmp(v[i].name, "SKILL.md") != 0)
-						break;
-					if (res_file(res, anchor, child,
-					    DISC_HASH, KIND_SKILL,
-					    base_name(abs),
-					    "claude-customization",
-					    DISC_AGENT_CAP) == -1 &&
-					    res->enomem)
-						goto nomem_v;
-					break;
-				}
-				if (res_file(res, anchor, child, DISC_HASH,
-				    kind == CW_AGENTS ? KIND_AGENT :
-				    KIND_COMMAND, v[i].name,
-				    "claude-customization",
-				    DISC_AGENT_CAP) == -1 && res->enomem)
-					goto nomem_v;
-				break;
-			default:
-				if (kind != CW_SKILLS)
-					res_issue(res, child, "not a regular "
-					    "file; skipped");
-				break;
-			}
-		}
-		dents_free(v, n);
-	}
-	ds_free(&ds);
-	return (0);
- nomem_v:
-	dents_free(v, n);
- nomem:
-	ds_free(&ds);
-	res->enomem = 1;
-	return (-1);
+	memset(&w, 0, sizeof(w));
+	w.res = res;
+	w.anchor = anchor;
+	w.top = top;
+	w.user = user;
+	w.max_entries = kind == CW_SKILLS ? DISC_SEARCH_MAX_ENTRIES :
+	    DISC_LIST_MAX_ENTRIES;
+	w.timed = kind == CW_SKILLS;
+	w.visit = claude_visit;
+	w.arg = &kind;
+	return (walk_search(&w, baserel));
 }
 
 /* Everything under one base directory (~/.claude or <root>/.claude). */
@@ -1800,108 +1856,50 @@ search_match(const struct agent_search *as, const char *name)
 	return (dot != NULL && dot != name && strcmp(dot + 1, as->ext) == 0);
 }
 
+/* One entry of an agent_search(); w->arg is its struct agent_search. */
+static int
+agent_visit(struct walk *w, const char *rel, const char *abs,
+    const struct dent *d)
+{
+	const struct agent_search	*as = w->arg;
+	char				 child[PATH_MAX];
+
+	if (d->type == DENT_DIR)
+		return (walk_descend(w, rel, abs, d->name));
+	if (d->type != DENT_REG || !walk_count_file(w) ||
+	    !search_match(as, d->name))
+		return (0);
+	if (join(child, sizeof(child), abs, d->name) == -1) {
+		res_issue(w->res, abs, "path too long");
+		return (0);
+	}
+	return (agent_file(w->res, w->anchor, child, DISC_AGENT_HASH,
+	    as->kind, as->parent_name ? base_name(abs) : d->name, as->origin,
+	    DISC_AGENT_CAP) == -1 ? -1 : 0);
+}
+
 /*
- * Recursive search below baserel (relative to the anchor): hidden
- * entries skipped, symbolic links neither descended nor read, every
- * regular file counted before the filter (5,000), every entry counted
- * (25,000), 10 s; exhaustion is one issue and ends the search.
+ * Recursive search below baserel (relative to the anchor): symbolic
+ * links neither descended nor read, every regular file counted before
+ * the filter (5,000), every entry counted (25,000), 10 s.
  */
 static int
 agent_search(struct disc_result *res, size_t anchor, const char *baserel,
     const struct agent_search *as, const char *top,
     const struct disc_user *user)
 {
-	struct dirstack	 ds;
-	struct dent	*v;
-	char		 rel[PATH_MAX], abs[PATH_MAX], child[PATH_MAX];
-	char		 base_abs[PATH_MAX];
-	size_t		 n, i, entries = 0, files = 0;
-	unsigned long long start = disc_now_ms();
-	int		 more, stop = 0;
+	struct walk	 w;
 
-	memset(&ds, 0, sizeof(ds));
-	if (abs_path(base_abs, sizeof(base_abs), &res->anchors[anchor],
-	    baserel) == -1)
-		return (0);
-	if (res_watch_file(res, base_abs, top, user) == -1)
-		return (-1);
-	if (ds_push(&ds, baserel, 0) == -1)
-		goto nomem;
-	while (ds.n > 0 && !stop) {
-		ds.n--;
-		strlcpy(rel, ds.rel[ds.n], sizeof(rel));
-		free(ds.rel[ds.n]);
-		if (abs_path(abs, sizeof(abs), &res->anchors[anchor],
-		    rel) == -1)
-			continue;
-		if (disc_now_ms() - start > DISC_SEARCH_MAX_MSEC) {
-			res_issue(res, base_abs, "search took more than %d s; "
-			    "stopped", DISC_SEARCH_MAX_MSEC / 1000);
-			break;
-		}
-		if (disc_readdir(res, anchor, rel, strcmp(rel, baserel) != 0,
-		    DISC_SEARCH_MAX_ENTRIES + 1, &v, &n, &more) == -1) {
-			if (res->enomem)
-				goto nomem;
-			if (strcmp(rel, baserel) == 0 && errno == ENOENT)
-				break;
-			if (errno != ENOENT)
-				res_issue(res, abs, "%s",
-				    errno == ENOTDIR ? "not a directory" :
-				    strerror(errno));
-			continue;
-		}
-		if (res_watch(res, abs, NULL, DISC_W_ANY | DISC_W_SUBDIR, top,
-		    user) == -1)
-			goto nomem_v;
-		for (i = 0; i < n && !stop; i++) {
-			if (v[i].name[0] == '.')
-				continue;
-			if (++entries > DISC_SEARCH_MAX_ENTRIES) {
-				res_issue(res, base_abs, "more than %d "
-				    "entries; stopped", DISC_SEARCH_MAX_ENTRIES);
-				stop = 1;
-				break;
-			}
-			if (v[i].type == DENT_DIR) {
-				if (join(child, sizeof(child), rel,
-				    v[i].name) == -1) {
-					res_issue(res, abs, "path too long");
-					continue;
-				}
-				if (ds_push(&ds, child, 0) == -1)
-					goto nomem_v;
-				continue;
-			}
-			if (v[i].type != DENT_REG)
-				continue;
-			if (++files > DISC_SEARCH_MAX_FILES) {
-				res_issue(res, base_abs, "more than %d files; "
-				    "stopped", DISC_SEARCH_MAX_FILES);
-				stop = 1;
-				break;
-			}
-			if (!search_match(as, v[i].name))
-				continue;
-			if (join(child, sizeof(child), abs, v[i].name) == -1) {
-				res_issue(res, abs, "path too long");
-				continue;
-			}
-			if (agent_file(res, anchor, child, DISC_AGENT_HASH,
-			    as->kind, as->parent_name ? base_name(abs) :
-			    v[i].name, as->origin, DISC_AGENT_CAP) == -1)
-				goto nomem_v;
-		}
-		dents_free(v, n);
-	}
-	ds_free(&ds);
-	return (0);
- nomem_v:
-	dents_free(v, n);
- nomem:
-	ds_free(&ds);
-	res->enomem = 1;
-	return (-1);
+	memset(&w, 0, sizeof(w));
+	w.res = res;
+	w.anchor = anchor;
+	w.top = top;
+	w.user = user;
+	w.max_entries = DISC_SEARCH_MAX_ENTRIES;
+	w.timed = 1;
+	w.visit = agent_visit;
+	w.arg = as;
+	return (walk_search(&w, baserel));
 }
 
 /* A search below an absolute directory inside the anchor. */
