@@ -1334,6 +1334,33 @@ expand_root(const char *root, const struct disc_user *u, char *buf,
 	return (0);
 }
 
+/*
+ * A project root of user u for the agent surfaces: expanded, not seen
+ * before, anchored with its owner's rights (the home's user inside a
+ * home, else u) and watched from its parent, top "/" outside homes.
+ * Returns 0 to use it, 1 to skip it, -1 when out of memory.
+ */
+static int
+root_anchor(struct disc_result *res, const struct disc_users *us,
+    struct strlist *seen, const char *pattern, const struct disc_user *u,
+    char *root, size_t rootlen, size_t *anchor, const char **top,
+    const struct disc_user **owner)
+{
+	int	s;
+
+	if (expand_root(pattern, u, root, rootlen, res) == -1)
+		return (1);
+	if ((s = seen_add(seen, root)) != 0)
+		return (s);
+	*owner = path_owner(us, root, u, top);
+	if (*top == root)
+		*top = "/";
+	if (res_anchor(res, root, *owner, anchor) == -1 ||
+	    res_watch_file(res, root, *top, *owner) == -1)
+		return (-1);
+	return (0);
+}
+
 static int
 discover_javascript(const struct config *conf, const struct disc_users *us,
     struct disc_result *res)
@@ -1697,21 +1724,11 @@ discover_claude(const struct config *conf, const struct disc_users *us,
 		}
 		/* <root>: fixed names directly inside each root */
 		for (r = 0; r < roots->n; r++) {
-			if (expand_root(roots->v[r], u, root, sizeof(root),
-			    res) == -1)
+			if ((s = root_anchor(res, us, &seen, roots->v[r], u,
+			    root, sizeof(root), &anchor, &top, &owner)) == -1)
+				goto nomem;
+			if (s == 1)
 				continue;
-			if ((s = seen_add(&seen, root)) == 1)
-				continue;
-			if (s == -1)
-				goto nomem;
-			owner = path_owner(us, root, u, &top);
-			if (top == root)
-				top = "/";
-			if (res_anchor(res, root, owner, &anchor) == -1)
-				goto nomem;
-			/* The root's own appearance. */
-			if (res_watch_file(res, root, top, owner) == -1)
-				goto nomem;
 			if (cl->include_project_mcp &&
 			    join(p, sizeof(p), root, ".mcp.json") == 0 &&
 			    claude_fixed(res, anchor, p, DISC_CLAUDE_MCP, 0,
@@ -2346,19 +2363,11 @@ discover_codex(const struct config *conf, const struct disc_users *us,
 				goto nomem;
 		}
 		for (r = 0; r < roots->n; r++) {
-			if (expand_root(roots->v[r], u, root, sizeof(root),
-			    res) == -1)
-				continue;
-			if ((s = seen_add(&seen, root)) == 1)
-				continue;
-			if (s == -1)
+			if ((s = root_anchor(res, us, &seen, roots->v[r], u,
+			    root, sizeof(root), &anchor, &top, &owner)) == -1)
 				goto nomem;
-			owner = path_owner(us, root, u, &top);
-			if (top == root)
-				top = "/";
-			if (res_anchor(res, root, owner, &anchor) == -1 ||
-			    res_watch_file(res, root, top, owner) == -1)
-				goto nomem;
+			if (s == 1)
+				continue;
 			if (join(p, sizeof(p), root, ".codex/config.toml") ==
 			    0 && agent_fixed(res, anchor, p,
 			    DISC_CODEX_CONFIG, 0, NULL, top, owner) == -1)
@@ -2437,19 +2446,11 @@ discover_cursor(const struct config *conf, const struct disc_users *us,
 			}
 		}
 		for (r = 0; r < roots->n; r++) {
-			if (expand_root(roots->v[r], u, root, sizeof(root),
-			    res) == -1)
-				continue;
-			if ((s = seen_add(&seen, root)) == 1)
-				continue;
-			if (s == -1)
+			if ((s = root_anchor(res, us, &seen, roots->v[r], u,
+			    root, sizeof(root), &anchor, &top, &owner)) == -1)
 				goto nomem;
-			owner = path_owner(us, root, u, &top);
-			if (top == root)
-				top = "/";
-			if (res_anchor(res, root, owner, &anchor) == -1 ||
-			    res_watch_file(res, root, top, owner) == -1)
-				goto nomem;
+			if (s == 1)
+				continue;
 			if (cu->include_project_mcp && join(p, sizeof(p),
 			    root, ".cursor/mcp.json") == 0 &&
 			    agent_fixed(res, anchor, p, DISC_CURSOR_MCP, 0,
@@ -2617,19 +2618,11 @@ discover_opencode(const struct config *conf, const struct disc_users *us,
 			}
 		}
 		for (r = 0; oc->include_project && r < roots->n; r++) {
-			if (expand_root(roots->v[r], u, root, sizeof(root),
-			    res) == -1)
-				continue;
-			if ((s = seen_add(&seen, root)) == 1)
-				continue;
-			if (s == -1)
+			if ((s = root_anchor(res, us, &seen, roots->v[r], u,
+			    root, sizeof(root), &anchor, &top, &owner)) == -1)
 				goto nomem;
-			owner = path_owner(us, root, u, &top);
-			if (top == root)
-				top = "/";
-			if (res_anchor(res, root, owner, &anchor) == -1 ||
-			    res_watch_file(res, root, top, owner) == -1)
-				goto nomem;
+			if (s == 1)
+				continue;
 			if (join(p, sizeof(p), root, ".opencode") == 0 &&
 			    opencode_dir(conf, res, anchor, p, top,
 			    owner) == -1)
@@ -2714,19 +2707,11 @@ discover_pi(const struct config *conf, const struct disc_users *us,
 			}
 		}
 		for (r = 0; r < roots->n; r++) {
-			if (expand_root(roots->v[r], u, root, sizeof(root),
-			    res) == -1)
-				continue;
-			if ((s = seen_add(&seen, root)) == 1)
-				continue;
-			if (s == -1)
+			if ((s = root_anchor(res, us, &seen, roots->v[r], u,
+			    root, sizeof(root), &anchor, &top, &owner)) == -1)
 				goto nomem;
-			owner = path_owner(us, root, u, &top);
-			if (top == root)
-				top = "/";
-			if (res_anchor(res, root, owner, &anchor) == -1 ||
-			    res_watch_file(res, root, top, owner) == -1)
-				goto nomem;
+			if (s == 1)
+				continue;
 			if (pc->include_shared_project_mcp &&
 			    join(p, sizeof(p), root, ".mcp.json") == 0 &&
 			    agent_fixed(res, anchor, p, DISC_PI_MCP, 0, NULL,
