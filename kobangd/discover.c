@@ -1823,30 +1823,44 @@ agent_fixed(struct disc_result *res, size_t anchor, const char *path,
 }
 
 /*
- * The anchor of a configured path: the home it lies in with that home's
- * user, else its directory with the rights of user (NULL: root).
+ * A configured path of user u into p: ~ expanded, trailing slashes
+ * dropped when it names a directory, once per surface; anchored at the
+ * home it lies in with that home's user, else at its directory with
+ * u's rights.  Returns 0 to use it, 1 to skip it (an issue says so
+ * when it is not usable), -1 when out of memory.
  */
 static int
 agent_anchor(struct disc_result *res, const struct disc_users *us,
-    const char *path, const struct disc_user *user, size_t *anchor,
-    const char **top, const struct disc_user **owner, char *dir,
-    size_t dirlen)
+    struct strlist *seen, const char *cpath, int isdir,
+    const struct disc_user *user, char *p, size_t plen, size_t *anchor,
+    const char **top, const struct disc_user **owner)
 {
 	const struct disc_user	*u;
 	const char		*slash;
+	char			 dir[PATH_MAX];
+	int			 s;
 
-	if ((u = disc_user_of_path(us, path)) != NULL) {
+	if (config_expand_home(cpath, user->home, p, plen) == -1 ||
+	    p[0] != '/') {
+		res_issue(res, cpath, "not usable for user %s", user->name);
+		return (1);
+	}
+	if (isdir)
+		trim_slashes(p);
+	if ((s = seen_add(seen, p)) != 0)
+		return (s);
+	if ((u = disc_user_of_path(us, p)) != NULL) {
 		*owner = u;
 		*top = u->home;
 		return (res_anchor(res, u->home, u, anchor));
 	}
-	slash = strrchr(path, '/');
-	if (slash == NULL || (size_t)(slash - path) >= dirlen)
+	slash = strrchr(p, '/');
+	if (slash == NULL || (size_t)(slash - p) >= sizeof(dir))
 		return (1);
-	memcpy(dir, path, (size_t)(slash - path));
-	dir[slash - path] = '\0';
+	memcpy(dir, p, (size_t)(slash - p));
+	dir[slash - p] = '\0';
 	if (dir[0] == '\0')
-		strlcpy(dir, "/", dirlen);
+		strlcpy(dir, "/", sizeof(dir));
 	*owner = user;
 	*top = "/";
 	return (res_anchor(res, dir, user, anchor));
@@ -2318,7 +2332,7 @@ discover_codex(const struct config *conf, const struct disc_users *us,
 				    SURFACE_CODEX);
 	const struct disc_user	*u, *owner;
 	struct strlist		 seen;
-	char			 p[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
+	char			 p[PATH_MAX], root[PATH_MAX];
 	char			 base[PATH_MAX];
 	const char		*top, *slash;
 	size_t			 i, r, anchor;
@@ -2327,28 +2341,20 @@ discover_codex(const struct config *conf, const struct disc_users *us,
 	memset(&seen, 0, sizeof(seen));
 	for (i = 0; i < us->n; i++) {
 		u = &us->v[i];
-		if (config_expand_home(cx->user_config_path ?
-		    cx->user_config_path : CONFIG_CODEX_USER_CONFIG_PATH,
-		    u->home, p, sizeof(p)) == -1 || p[0] != '/') {
-			res_issue(res, cx->user_config_path ?
-			    cx->user_config_path :
-			    CONFIG_CODEX_USER_CONFIG_PATH,
-			    "not usable for user %s", u->name);
-		} else if ((s = seen_add(&seen, p)) == -1)
+		if ((s = agent_anchor(res, us, &seen, cx->user_config_path ?
+		    cx->user_config_path : CONFIG_CODEX_USER_CONFIG_PATH, 0, u,
+		    p, sizeof(p), &anchor, &top, &owner)) == -1)
 			goto nomem;
-		else if (s == 0) {
-			if ((s = agent_anchor(res, us, p, u, &anchor, &top,
-			    &owner, dir, sizeof(dir))) == -1)
-				goto nomem;
-			if (s == 0 && agent_fixed(res, anchor, p,
-			    DISC_CODEX_CONFIG, 0, NULL, top, owner) == -1)
+		if (s == 0) {
+			if (agent_fixed(res, anchor, p, DISC_CODEX_CONFIG, 0,
+			    NULL, top, owner) == -1)
 				goto nomem;
 			/* The base directory: dirname(userConfig). */
 			slash = strrchr(p, '/');
 			memcpy(base, p, (size_t)(slash - p));
 			base[slash - p] = '\0';
-			if (s == 0 && base[0] != '\0' && codex_base(conf, res,
-			    anchor, base, top, owner) == -1)
+			if (base[0] != '\0' && codex_base(conf, res, anchor,
+			    base, top, owner) == -1)
 				goto nomem;
 		}
 		if (cx->profile_config_glob != NULL &&
@@ -2417,7 +2423,7 @@ discover_cursor(const struct config *conf, const struct disc_users *us,
 				    SURFACE_CURSOR);
 	const struct disc_user	*u, *owner;
 	struct strlist		 seen;
-	char			 p[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
+	char			 p[PATH_MAX], root[PATH_MAX];
 	const char		*top;
 	size_t			 i, r, anchor;
 	int			 s;
@@ -2426,24 +2432,14 @@ discover_cursor(const struct config *conf, const struct disc_users *us,
 	for (i = 0; i < us->n; i++) {
 		u = &us->v[i];
 		if (cu->include_global_mcp) {
-			if (config_expand_home(cu->global_mcp_path ?
-			    cu->global_mcp_path : CONFIG_CURSOR_GLOBAL_MCP_PATH,
-			    u->home, p, sizeof(p)) == -1 || p[0] != '/')
-				res_issue(res, cu->global_mcp_path ?
-				    cu->global_mcp_path :
-				    CONFIG_CURSOR_GLOBAL_MCP_PATH,
-				    "not usable for user %s", u->name);
-			else if ((s = seen_add(&seen, p)) == -1)
+			if ((s = agent_anchor(res, us, &seen,
+			    cu->global_mcp_path ? cu->global_mcp_path :
+			    CONFIG_CURSOR_GLOBAL_MCP_PATH, 0, u, p, sizeof(p),
+			    &anchor, &top, &owner)) == -1)
 				goto nomem;
-			else if (s == 0) {
-				if ((s = agent_anchor(res, us, p, u, &anchor,
-				    &top, &owner, dir, sizeof(dir))) == -1)
-					goto nomem;
-				if (s == 0 && agent_fixed(res, anchor, p,
-				    DISC_CURSOR_MCP, 0, NULL, top,
-				    owner) == -1)
-					goto nomem;
-			}
+			if (s == 0 && agent_fixed(res, anchor, p,
+			    DISC_CURSOR_MCP, 0, NULL, top, owner) == -1)
+				goto nomem;
 		}
 		for (r = 0; r < roots->n; r++) {
 			if ((s = root_anchor(res, us, &seen, roots->v[r], u,
@@ -2585,7 +2581,7 @@ discover_opencode(const struct config *conf, const struct disc_users *us,
 				    SURFACE_OPENCODE);
 	const struct disc_user	*u, *owner;
 	struct strlist		 seen;
-	char			 p[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
+	char			 p[PATH_MAX], root[PATH_MAX];
 	const char		*top;
 	size_t			 i, r, anchor;
 	int			 s;
@@ -2594,28 +2590,15 @@ discover_opencode(const struct config *conf, const struct disc_users *us,
 	for (i = 0; i < us->n; i++) {
 		u = &us->v[i];
 		if (oc->include_global) {
-			if (config_expand_home(oc->user_config_directory ?
+			if ((s = agent_anchor(res, us, &seen,
+			    oc->user_config_directory ?
 			    oc->user_config_directory :
-			    CONFIG_OPENCODE_USER_CONFIG_DIR, u->home, p,
-			    sizeof(p)) == -1 || p[0] != '/')
-				res_issue(res, oc->user_config_directory ?
-				    oc->user_config_directory :
-				    CONFIG_OPENCODE_USER_CONFIG_DIR,
-				    "not usable for user %s", u->name);
-			else {
-				trim_slashes(p);
-				if ((s = seen_add(&seen, p)) == -1)
-					goto nomem;
-				if (s == 0) {
-					if ((s = agent_anchor(res, us, p, u,
-					    &anchor, &top, &owner, dir,
-					    sizeof(dir))) == -1)
-						goto nomem;
-					if (s == 0 && opencode_dir(conf, res,
-					    anchor, p, top, owner) == -1)
-						goto nomem;
-				}
-			}
+			    CONFIG_OPENCODE_USER_CONFIG_DIR, 1, u, p, sizeof(p),
+			    &anchor, &top, &owner)) == -1)
+				goto nomem;
+			if (s == 0 && opencode_dir(conf, res, anchor, p, top,
+			    owner) == -1)
+				goto nomem;
 		}
 		for (r = 0; oc->include_project && r < roots->n; r++) {
 			if ((s = root_anchor(res, us, &seen, roots->v[r], u,
@@ -2658,7 +2641,7 @@ discover_pi(const struct config *conf, const struct disc_users *us,
 				    SURFACE_PI);
 	const struct disc_user	*u, *owner;
 	struct strlist		 seen;
-	char			 p[PATH_MAX], dir[PATH_MAX], root[PATH_MAX];
+	char			 p[PATH_MAX], root[PATH_MAX];
 	char			 ad[PATH_MAX];
 	const char		*top;
 	size_t			 i, r, anchor;
@@ -2675,37 +2658,22 @@ discover_pi(const struct config *conf, const struct disc_users *us,
 			    u->home, u) == -1)
 				goto nomem;
 		}
-		if (config_expand_home(pc->agent_directory ?
-		    pc->agent_directory : CONFIG_PI_AGENT_DIRECTORY, u->home,
-		    ad, sizeof(ad)) == -1 || ad[0] != '/')
-			res_issue(res, pc->agent_directory ?
-			    pc->agent_directory : CONFIG_PI_AGENT_DIRECTORY,
-			    "not usable for user %s", u->name);
-		else {
-			trim_slashes(ad);
-			if ((s = seen_add(&seen, ad)) == -1)
-				goto nomem;
-			if (s == 0) {
-				if ((s = agent_anchor(res, us, ad, u, &anchor,
-				    &top, &owner, dir, sizeof(dir))) == -1)
-					goto nomem;
-				if (s == 0 && (res_watch_file(res, ad, top,
-				    owner) == -1 ||
-				    (pc->include_pi_global_override &&
-				    join(p, sizeof(p), ad, "mcp.json") == 0 &&
-				    agent_fixed(res, anchor, p, DISC_PI_MCP, 0,
-				    NULL, top, owner) == -1) ||
-				    (join(p, sizeof(p), ad,
-				    "settings.json") == 0 && agent_fixed(res,
-				    anchor, p, DISC_PI_SETTINGS, 0, NULL, top,
-				    owner) == -1) ||
-				    (pc->include_packages && join(p, sizeof(p),
-				    ad, "extensions") == 0 &&
-				    agent_search_abs(res, anchor, p,
-				    &pi_packages, top, owner) == -1)))
-					goto nomem;
-			}
-		}
+		if ((s = agent_anchor(res, us, &seen, pc->agent_directory ?
+		    pc->agent_directory : CONFIG_PI_AGENT_DIRECTORY, 1, u, ad,
+		    sizeof(ad), &anchor, &top, &owner)) == -1)
+			goto nomem;
+		if (s == 0 && (res_watch_file(res, ad, top, owner) == -1 ||
+		    (pc->include_pi_global_override &&
+		    join(p, sizeof(p), ad, "mcp.json") == 0 &&
+		    agent_fixed(res, anchor, p, DISC_PI_MCP, 0, NULL, top,
+		    owner) == -1) ||
+		    (join(p, sizeof(p), ad, "settings.json") == 0 &&
+		    agent_fixed(res, anchor, p, DISC_PI_SETTINGS, 0, NULL, top,
+		    owner) == -1) ||
+		    (pc->include_packages && join(p, sizeof(p), ad,
+		    "extensions") == 0 && agent_search_abs(res, anchor, p,
+		    &pi_packages, top, owner) == -1)))
+			goto nomem;
 		for (r = 0; r < roots->n; r++) {
 			if ((s = root_anchor(res, us, &seen, roots->v[r], u,
 			    root, sizeof(root), &anchor, &top, &owner)) == -1)
