@@ -1361,57 +1361,43 @@ root_anchor(struct disc_result *res, const struct disc_users *us,
 	return (0);
 }
 
+/*
+ * What javascriptPackages and pythonPackages share: the watcher's copies
+ * of the names (exact names are globs there too), globs (NULL: none) and
+ * exclusions, then every root of every monitored user, each root once,
+ * with one time budget per user.
+ */
 static int
-discover_javascript(const struct config *conf, const struct disc_users *us,
-    struct disc_result *res)
+project_discover(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res, const struct strlist *names,
+    const struct strlist *globs, const struct strlist *exclude)
 {
-	const struct config_javascript *js = &conf->javascript;
 	const struct strlist	*roots;
-	struct strlist		 names, seen;
+	struct strlist		 seen;
 	struct project_walk	 pw;
 	char			 root[PATH_MAX];
 	const char		*top;
 	const struct disc_user	*owner;
 	size_t			 i, r, anchor;
-	int			 rc = 0, s;
-	char			*namev[5];
+	int			 s;
 
-	memset(&names, 0, sizeof(names));
 	memset(&seen, 0, sizeof(seen));
-	names.v = namev;
-	for (i = 0; i < js->lockfile_names.n; i++) {
-		const char	*nm = js->lockfile_names.v[i];
-
-		/* Each known name gated by its include flag. */
-		if (((strcmp(nm, "package-lock.json") == 0 ||
-		    strcmp(nm, "npm-shrinkwrap.json") == 0) &&
-		    js->include_npm) ||
-		    (strcmp(nm, "pnpm-lock.yaml") == 0 && js->include_pnpm) ||
-		    (strcmp(nm, "yarn.lock") == 0 && js->include_yarn) ||
-		    (strcmp(nm, "bun.lock") == 0 && js->include_bun)) {
-			if (!strlist_has(&names, nm) && names.n < nitems(namev))
-				names.v[names.n++] = (char *)nm;
-		}
-	}
-	/* The watcher's copies of the names and exclusions. */
-	for (i = 0; i < names.n; i++)
-		if (seen_add(&res->wnames, names.v[i]) == -1)
+	for (i = 0; i < names->n; i++)
+		if (seen_add(&res->wnames, names->v[i]) == -1)
 			goto nomem;
-	{
-		const struct strlist *ex = js->exclude_directories ?
-		    js->exclude_directories : &conf->watch.exclude_directories;
-
-		for (i = 0; i < ex->n; i++)
-			if (seen_add(&res->wexclude, ex->v[i]) == -1)
-				goto nomem;
-	}
-	roots = config_project_roots(conf, SURFACE_JAVASCRIPT);
+	for (i = 0; globs != NULL && i < globs->n; i++)
+		if (seen_add(&res->wnames, globs->v[i]) == -1)
+			goto nomem;
+	for (i = 0; i < exclude->n; i++)
+		if (seen_add(&res->wexclude, exclude->v[i]) == -1)
+			goto nomem;
+	roots = config_project_roots(conf, res->surface);
 	for (i = 0; i < us->n; i++) {
 		memset(&pw, 0, sizeof(pw));
-		pw.names = &names;
-		pw.exclude = js->exclude_directories ?
-		    js->exclude_directories : &conf->watch.exclude_directories;
-		pw.max_depth = config_max_depth(conf, SURFACE_JAVASCRIPT);
+		pw.names = names;
+		pw.globs = globs;
+		pw.exclude = exclude;
+		pw.max_depth = config_max_depth(conf, res->surface);
 		pw.start = disc_now_ms();
 		for (r = 0; r < roots->n; r++) {
 			if (expand_root(roots->v[r], &us->v[i], root,
@@ -1427,84 +1413,7 @@ discover_javascript(const struct config *conf, const struct disc_users *us,
 			    "/" : top, owner) == -1 ||
 			    res_anchor(res, root, owner, &anchor) == -1)
 				goto nomem;
-			if (names.n == 0)
-				continue;
-			if (project_visit(res, &pw, anchor, top, owner) == -1)
-				goto nomem;
-		}
-	}
-	project_files_finish(res);
-	strlist_free(&seen);
-	return (rc);
- nomem:
-	strlist_free(&seen);
-	res->enomem = 1;
-	return (-1);
-}
-
-/* pythonPackages (SURFACES.md 0.6, 8) */
-
-static int
-discover_python(const struct config *conf, const struct disc_users *us,
-    struct disc_result *res)
-{
-	const struct config_python *py = &conf->python;
-	const struct strlist	*roots, *ex;
-	struct strlist		 names, globs, seen;
-	struct project_walk	 pw;
-	char			 root[PATH_MAX];
-	const char		*top;
-	const struct disc_user	*owner;
-	size_t			 i, r, anchor;
-	int			 s;
-	char			*namev[3];
-
-	memset(&names, 0, sizeof(names));
-	memset(&globs, 0, sizeof(globs));
-	memset(&seen, 0, sizeof(seen));
-	names.v = namev;
-	if (py->include_uv)
-		names.v[names.n++] = "uv.lock";
-	if (py->include_py_project)
-		names.v[names.n++] = "pyproject.toml";
-	if (py->include_pylock)
-		names.v[names.n++] = "pylock.toml";
-	if (py->include_requirements)
-		globs = py->requirement_file_globs;
-	/* The watcher matches names as globs: exact names are globs too. */
-	for (i = 0; i < names.n; i++)
-		if (seen_add(&res->wnames, names.v[i]) == -1)
-			goto nomem;
-	for (i = 0; i < globs.n; i++)
-		if (seen_add(&res->wnames, globs.v[i]) == -1)
-			goto nomem;
-	ex = py->exclude_directories ? py->exclude_directories :
-	    &conf->watch.exclude_directories;
-	for (i = 0; i < ex->n; i++)
-		if (seen_add(&res->wexclude, ex->v[i]) == -1)
-			goto nomem;
-	roots = config_project_roots(conf, SURFACE_PYTHON);
-	for (i = 0; i < us->n; i++) {
-		memset(&pw, 0, sizeof(pw));
-		pw.names = &names;
-		pw.globs = &globs;
-		pw.exclude = ex;
-		pw.max_depth = config_max_depth(conf, SURFACE_PYTHON);
-		pw.start = disc_now_ms();
-		for (r = 0; r < roots->n; r++) {
-			if (expand_root(roots->v[r], &us->v[i], root,
-			    sizeof(root), res) == -1)
-				continue;
-			if ((s = seen_add(&seen, root)) == 1)
-				continue;
-			if (s == -1)
-				goto nomem;
-			owner = path_owner(us, root, &us->v[i], &top);
-			if (res_watch_file(res, root, top == root ?
-			    "/" : top, owner) == -1 ||
-			    res_anchor(res, root, owner, &anchor) == -1)
-				goto nomem;
-			if (names.n == 0 && globs.n == 0)
+			if (names->n == 0 && (globs == NULL || globs->n == 0))
 				continue;
 			if (project_visit(res, &pw, anchor, top, owner) == -1)
 				goto nomem;
@@ -1517,6 +1426,62 @@ discover_python(const struct config *conf, const struct disc_users *us,
 	strlist_free(&seen);
 	res->enomem = 1;
 	return (-1);
+}
+
+static int
+discover_javascript(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct config_javascript *js = &conf->javascript;
+	struct strlist		 names;
+	size_t			 i;
+	char			*namev[5];
+
+	memset(&names, 0, sizeof(names));
+	names.v = namev;
+	for (i = 0; i < js->lockfile_names.n; i++) {
+		const char	*nm = js->lockfile_names.v[i];
+
+		/* Each known name gated by its include flag. */
+		if (((strcmp(nm, "package-lock.json") == 0 ||
+		    strcmp(nm, "npm-shrinkwrap.json") == 0) &&
+		    js->include_npm) ||
+		    (strcmp(nm, "pnpm-lock.yaml") == 0 && js->include_pnpm) ||
+		    (strcmp(nm, "yarn.lock") == 0 && js->include_yarn) ||
+		    (strcmp(nm, "bun.lock") == 0 && js->include_bun)) {
+			if (!strlist_has(&names, nm) && names.n < nitems(namev))
+				names.v[names.n++] = (char *)nm;
+		}
+	}
+	return (project_discover(conf, us, res, &names, NULL,
+	    js->exclude_directories ? js->exclude_directories :
+	    &conf->watch.exclude_directories));
+}
+
+/* pythonPackages (SURFACES.md 0.6, 8) */
+
+static int
+discover_python(const struct config *conf, const struct disc_users *us,
+    struct disc_result *res)
+{
+	const struct config_python *py = &conf->python;
+	struct strlist		 names, globs;
+	char			*namev[3];
+
+	memset(&names, 0, sizeof(names));
+	memset(&globs, 0, sizeof(globs));
+	names.v = namev;
+	if (py->include_uv)
+		names.v[names.n++] = "uv.lock";
+	if (py->include_py_project)
+		names.v[names.n++] = "pyproject.toml";
+	if (py->include_pylock)
+		names.v[names.n++] = "pylock.toml";
+	if (py->include_requirements)
+		globs = py->requirement_file_globs;
+	return (project_discover(conf, us, res, &names, &globs,
+	    py->exclude_directories ? py->exclude_directories :
+	    &conf->watch.exclude_directories));
 }
 
 /* claudeConfig (SURFACES.md 2) */
