@@ -408,23 +408,100 @@ out:
 	return (ret);
 }
 
-/* Read the value of an mcpServers key: null, or an object. */
+/*
+ * Read the next value, which must be an object ('{' read: 1), or null
+ * where allow_null says so (0).  Anything else is recorded (-1).
+ */
 static int
-mcp_servers_value(struct claude *c, int group)
+expect_object(struct claude *c, const char *what, int allow_null)
 {
 	struct json_tok	tok;
 	enum json_type	t;
 
 	if ((t = json_next(c->js, &tok)) == JSON_ERROR)
 		return (malformed(c));
-	if (t == JSON_NULL)
+	if (allow_null && t == JSON_NULL)
 		return (0);
 	if (t != JSON_OBJECT) {
-		scan_type_error(c->sink, "mcpServers", "an object");
+		scan_type_error(c->sink, what, "an object");
 		return (-1);
 	}
+	return (1);
+}
+
+/* Nothing may follow the document's value. */
+static int
+expect_eof(struct claude *c)
+{
+	struct json_tok	tok;
+
+	if (json_next(c->js, &tok) != JSON_EOF)
+		return (malformed(c));
+	return (0);
+}
+
+/* Read the value of an mcpServers key: null, or an object. */
+static int
+mcp_servers_value(struct claude *c, int group)
+{
+	int	r;
+
+	if ((r = expect_object(c, "mcpServers", 1)) != 1)
+		return (r);
 	return (mcp_servers(c, group));
 }
+
+static int	mcp_projects(struct claude *);
+static int	mcp_doc_list(struct claude *, const char *, enum json_type);
+
+/*
+ * The keys of an object holding MCP servers, its '{' read: the top
+ * level of every MCP document and, in ~/.claude.json, each project
+ * (group 1).  The first of duplicate keys wins; projects is only read
+ * at the top level of a Claude file.
+ */
+static int
+mcp_object(struct claude *c, const struct scan_mcp_doc *d, int group,
+    int projects)
+{
+	struct json_tok	 tok;
+	enum json_type	 t;
+	int		 r, servers = 0, proj = 0, list = 0;
+
+	for (;;) {
+		if ((t = json_next(c->js, &tok)) == JSON_END)
+			return (0);
+		if (t != JSON_KEY)
+			return (malformed(c));
+		if (!servers && json_tok_eq(&tok, d->servers_key)) {
+			/* Decoded (and type-checked) even when not kept. */
+			servers = 1;
+			if (mcp_servers_value(c, group) == -1)
+				return (-1);
+		} else if (projects && !proj &&
+		    json_tok_eq(&tok, "projects")) {
+			proj = 1;
+			if ((r = expect_object(c, "projects", 1)) == -1)
+				return (-1);
+			if (r == 1 && mcp_projects(c) == -1)
+				return (-1);
+		} else if (!list && d->list_key != NULL &&
+		    json_tok_eq(&tok, d->list_key)) {
+			list = 1;
+			if ((t = json_next(c->js, &tok)) == JSON_ERROR)
+				return (malformed(c));
+			if (mcp_doc_list(c, d->list_key, t) == -1)
+				return (-1);
+		} else if (json_skip_next(c->js) == -1)
+			return (malformed(c));
+	}
+}
+
+/* ~/.claude.json and .mcp.json: mcpServers, in projects too. */
+static const struct scan_mcp_doc claude_mcp_doc = {
+	.servers_key = "mcpServers",
+	.servers = 1
+};
 
 /* The projects object, its '{' read. */
 static int
@@ -433,7 +510,7 @@ mcp_projects(struct claude *c)
 	struct json_tok	 tok;
 	struct strset	 seen;
 	enum json_type	 t;
-	int		 r, ret = -1, servers;
+	int		 r, ret = -1;
 
 	strset_init(&seen);
 	for (;;) {
@@ -454,33 +531,10 @@ mcp_projects(struct claude *c)
 			}
 			continue;
 		}
-		if ((t = json_next(c->js, &tok)) == JSON_ERROR) {
-			malformed(c);
+		if (expect_object(c, "a project", 0) == -1)
 			goto out;
-		}
-		if (t != JSON_OBJECT) {
-			scan_type_error(c->sink, "a project", "an object");
+		if (mcp_object(c, &claude_mcp_doc, 1, 0) == -1)
 			goto out;
-		}
-		servers = 0;
-		for (;;) {
-			if ((t = json_next(c->js, &tok)) == JSON_END)
-				break;
-			if (t != JSON_KEY) {
-				malformed(c);
-				goto out;
-			}
-			if (!servers && json_tok_eq(&tok, "mcpServers")) {
-				servers = 1;
-				if (mcp_servers_value(c, 1) == -1)
-					goto out;
-				continue;
-			}
-			if (json_skip_next(c->js) == -1) {
-				malformed(c);
-				goto out;
-			}
-		}
 	}
 	ret = 0;
 out:
@@ -488,90 +542,72 @@ out:
 	return (ret);
 }
 
-int
-scan_claude_mcp(struct json *js, const struct scan_sink *sink)
+/* A whole MCP document: one object and nothing after it. */
+static int
+mcp_document(struct claude *c, const struct scan_mcp_doc *d, int projects)
 {
-	struct claude		 c;
-	struct json_tok		 tok;
-	struct scan_item	 it;
-	const struct mcp_cand	*mc, *prev;
-	enum json_type		 t;
-	int			 servers = 0, projects = 0, ret = -1;
+	if (expect_object(c, "the top level", 0) == -1)
+		return (-1);
+	if (mcp_object(c, d, 0, projects) == -1)
+		return (-1);
+	return (expect_eof(c));
+}
+
+static int
+emit_cand(struct claude *c, const struct mcp_cand *mc)
+{
+	struct scan_item	it;
+
+	memset(&it, 0, sizeof(it));
+	it.kind = KIND_MCP_SERVER;
+	it.ior = ITEM_BOOL_NIL;
+	it.name.p = c->sb.p + mc->name.off;
+	it.name.len = mc->name.len;
+	it.origin.p = c->sb.p + mc->origin.off;
+	it.origin.len = mc->origin.len;
+	if (mc->has_detail) {
+		it.detail.p = c->sb.p + mc->detail.off;
+		it.detail.len = mc->detail.len;
+	}
+	return (c->sink->emit(c->sink->arg, &it));
+}
+
+/*
+ * Top-level servers first, then the projects' in document order; the
+ * first candidate of a name wins; sorted by name.
+ */
+static int
+emit_cands(struct claude *c)
+{
+	const struct mcp_cand	*mc, *prev = NULL;
 	size_t			 i;
 
-	claude_init(&c, js, sink);
-	if ((t = json_next(js, &tok)) == JSON_ERROR) {
-		malformed(&c);
-		goto out;
-	}
-	if (t != JSON_OBJECT) {
-		scan_type_error(sink, "the top level", "an object");
-		goto out;
-	}
-	for (;;) {
-		if ((t = json_next(js, &tok)) == JSON_END)
-			break;
-		if (t != JSON_KEY) {
-			malformed(&c);
-			goto out;
-		}
-		if (!servers && json_tok_eq(&tok, "mcpServers")) {
-			servers = 1;
-			if (mcp_servers_value(&c, 0) == -1)
-				goto out;
-		} else if (!projects && json_tok_eq(&tok, "projects")) {
-			projects = 1;
-			if ((t = json_next(js, &tok)) == JSON_ERROR) {
-				malformed(&c);
-				goto out;
-			}
-			if (t == JSON_NULL)
-				continue;
-			if (t != JSON_OBJECT) {
-				scan_type_error(sink, "projects",
-				    "an object");
-				goto out;
-			}
-			if (mcp_projects(&c) == -1)
-				goto out;
-		} else if (json_skip_next(js) == -1) {
-			malformed(&c);
-			goto out;
-		}
-	}
-	if (json_next(js, &tok) != JSON_EOF) {
-		malformed(&c);
-		goto out;
-	}
-
-	/*
-	 * Top-level servers first, then the projects' in document order;
-	 * the first candidate of a name wins; sorted by name.
-	 */
-	cmp_base = c.sb.p;
-	if (c.ncands > 1)
-		qsort(c.cands, c.ncands, sizeof(*c.cands), cand_cmp);
-	prev = NULL;
-	for (i = 0; i < c.ncands; i++) {
-		mc = &c.cands[i];
-		if (prev != NULL && refcmp(c.sb.p, &prev->name,
+	cmp_base = c->sb.p;
+	if (c->ncands > 1)
+		qsort(c->cands, c->ncands, sizeof(*c->cands), cand_cmp);
+	for (i = 0; i < c->ncands; i++) {
+		mc = &c->cands[i];
+		if (prev != NULL && refcmp(c->sb.p, &prev->name,
 		    &mc->name) == 0)
 			continue;
 		prev = mc;
-		memset(&it, 0, sizeof(it));
-		it.kind = KIND_MCP_SERVER;
-		it.ior = ITEM_BOOL_NIL;
-		it.name.p = c.sb.p + mc->name.off;
-		it.name.len = mc->name.len;
-		it.origin.p = c.sb.p + mc->origin.off;
-		it.origin.len = mc->origin.len;
-		if (mc->has_detail) {
-			it.detail.p = c.sb.p + mc->detail.off;
-			it.detail.len = mc->detail.len;
-		}
-		if (sink->emit(sink->arg, &it) == -1)
-			goto out;
+		if (emit_cand(c, mc) == -1)
+			return (-1);
 	}
+	return (0);
+}
+
+int
+scan_claude_mcp(struct json *js, const struct scan_sink *sink)
+{
+	struct claude	c;
+	int		ret = -1;
+
+	claude_init(&c, js, sink);
+	if (mcp_document(&c, &claude_mcp_doc, 1) == -1)
+		goto out;
+	if (emit_cands(&c) == -1)
+		goto out;
 	ret = 0;
 out:
 	claude_free(&c);
@@ -918,25 +954,6 @@ out:
 
 /* ---- MCP documents of the other agent surfaces (scan_agents.h) ---- */
 
-static int
-emit_cand(struct claude *c, const struct mcp_cand *mc)
-{
-	struct scan_item	it;
-
-	memset(&it, 0, sizeof(it));
-	it.kind = KIND_MCP_SERVER;
-	it.ior = ITEM_BOOL_NIL;
-	it.name.p = c->sb.p + mc->name.off;
-	it.name.len = mc->name.len;
-	it.origin.p = c->sb.p + mc->origin.off;
-	it.origin.len = mc->origin.len;
-	if (mc->has_detail) {
-		it.detail.p = c->sb.p + mc->detail.off;
-		it.detail.len = mc->detail.len;
-	}
-	return (c->sink->emit(c->sink->arg, &it));
-}
-
 /* A list of strings (imports, plugin), its first token read. */
 static int
 mcp_doc_list(struct claude *c, const char *key, enum json_type t)
@@ -970,74 +987,22 @@ int
 scan_mcp_doc(struct json *js, const struct scan_mcp_doc *d,
     const struct scan_sink *sink)
 {
-	struct claude		 c;
-	struct json_tok		 tok;
-	const struct mcp_cand	*mc, *prev;
-	const char		*hash;
-	enum json_type		 t;
-	int			 servers = 0, list = 0, ret = -1;
-	size_t			 i;
+	struct claude	 c;
+	const char	*hash;
+	size_t		 i;
+	int		 ret = -1;
 
 	claude_init(&c, js, sink);
-	if ((t = json_next(js, &tok)) == JSON_ERROR) {
-		malformed(&c);
+	if (mcp_document(&c, d, 0) == -1)
 		goto out;
-	}
-	if (t != JSON_OBJECT) {
-		scan_type_error(sink, "the top level", "an object");
-		goto out;
-	}
-	for (;;) {
-		if ((t = json_next(js, &tok)) == JSON_END)
-			break;
-		if (t != JSON_KEY) {
-			malformed(&c);
-			goto out;
-		}
-		if (!servers && json_tok_eq(&tok, d->servers_key)) {
-			/* Decoded (and type-checked) even when not kept. */
-			servers = 1;
-			if (mcp_servers_value(&c, 0) == -1)
-				goto out;
-		} else if (!list && d->list_key != NULL &&
-		    json_tok_eq(&tok, d->list_key)) {
-			list = 1;
-			if ((t = json_next(js, &tok)) == JSON_ERROR) {
-				malformed(&c);
-				goto out;
-			}
-			if (mcp_doc_list(&c, d->list_key, t) == -1)
-				goto out;
-		} else if (json_skip_next(js) == -1) {
-			malformed(&c);
-			goto out;
-		}
-	}
-	if (json_next(js, &tok) != JSON_EOF) {
-		malformed(&c);
-		goto out;
-	}
 
 	hash = sink->hash(sink->arg);
 	if (d->profile_name != NULL && emit(&c, KIND_CONFIG_PROFILE,
 	    d->profile_name, strlen(d->profile_name), d->profile_origin,
 	    hash) == -1)
 		goto out;
-	if (d->servers) {
-		cmp_base = c.sb.p;
-		if (c.ncands > 1)
-			qsort(c.cands, c.ncands, sizeof(*c.cands), cand_cmp);
-		prev = NULL;
-		for (i = 0; i < c.ncands; i++) {
-			mc = &c.cands[i];
-			if (prev != NULL && refcmp(c.sb.p, &prev->name,
-			    &mc->name) == 0)
-				continue;
-			prev = mc;
-			if (emit_cand(&c, mc) == -1)
-				goto out;
-		}
-	}
+	if (d->servers && emit_cands(&c) == -1)
+		goto out;
 	/* In document order, repeats kept (SURFACES.md 13.3). */
 	for (i = 0; d->list && i < c.nnames; i++)
 		if (emit(&c, d->list_kind, c.sb.p + c.names[i].name.off,
