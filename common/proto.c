@@ -231,6 +231,19 @@ put_str(struct jsonw *w, const char *key, const char *val)
 	jsonw_string(w, val);
 }
 
+/* 6.1 SensorHealth: the same object in check-in and sync requests. */
+static void
+put_health(struct jsonw *w, const struct proto_health *health)
+{
+	jsonw_key(w, "health");
+	jsonw_object_begin(w);
+	jsonw_key(w, "syncBacklogEvents");
+	jsonw_uint(w, health->backlog_events);
+	jsonw_key(w, "syncBacklogBytes");
+	jsonw_uint(w, health->backlog_bytes);
+	jsonw_object_end(w);
+}
+
 int
 proto_enroll_request(struct jsonw *w, const char *token, const char *spki_pem,
     const struct proto_host *host)
@@ -258,13 +271,7 @@ proto_checkin_request(struct jsonw *w, const char *tenant, const char *device,
 	put_str(w, "sensorVersion", PROTO_SENSOR_VERSION);
 	put_str(w, "osVersion", os_version);
 	put_str(w, "activeConfigGeneration", generation);
-	jsonw_key(w, "health");
-	jsonw_object_begin(w);
-	jsonw_key(w, "syncBacklogEvents");
-	jsonw_uint(w, health->backlog_events);
-	jsonw_key(w, "syncBacklogBytes");
-	jsonw_uint(w, health->backlog_bytes);
-	jsonw_object_end(w);
+	put_health(w, health);
 	jsonw_object_end(w);
 	return (jsonw_result(w, NULL) == NULL ? -1 : 0);
 }
@@ -283,12 +290,14 @@ dec_fail(struct dec *d, const char *key, const char *what)
 	return (-1);
 }
 
+/* Parse at most maxtok values; a sync response has more than the rest. */
 static int
-dec_begin(struct dec *d, const char *s, size_t len, char *err, size_t errlen)
+dec_begin(struct dec *d, const char *s, size_t len, int maxtok, char *err,
+    size_t errlen)
 {
 	d->err = err;
 	d->errlen = errlen;
-	if (jsonr_parse(&d->jr, s, len, PROTO_MAX_TOKENS) == -1) {
+	if (jsonr_parse(&d->jr, s, len, maxtok) == -1) {
 		snprintf(err, errlen, "invalid JSON: %s", d->jr.err);
 		jsonr_free(&d->jr);
 		return (-1);
@@ -324,6 +333,22 @@ dec_bool(struct dec *d, const char *key, int *v)
 		return (dec_fail(d, key, "missing"));
 	if (jsonr_bool(&d->jr, t, v) == -1)
 		return (dec_fail(d, key, "not a boolean"));
+	return (0);
+}
+
+/*
+ * serverTime, configGeneration and configUpdateAvailable, checked in
+ * this order: the check-in (6.3) and sync (6.6) responses both carry
+ * them.
+ */
+static int
+dec_server(struct dec *d, char stime[PROTO_STR_MAX + 1],
+    char gen[PROTO_STR_MAX + 1], int *update)
+{
+	if (dec_str(d, "serverTime", stime, PROTO_STR_MAX + 1, 0) ||
+	    dec_str(d, "configGeneration", gen, PROTO_STR_MAX + 1, 0) ||
+	    dec_bool(d, "configUpdateAvailable", update))
+		return (-1);
 	return (0);
 }
 
@@ -376,7 +401,7 @@ proto_enroll_response(const char *s, size_t len,
 	int		ret = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (dec_begin(&d, s, len, err, errlen) == -1)
+	if (dec_begin(&d, s, len, PROTO_MAX_TOKENS, err, errlen) == -1)
 		return (-1);
 	if (dec_str(&d, "tenantId", r->tenant_id, sizeof(r->tenant_id), 1) ||
 	    dec_str(&d, "deviceId", r->device_id, sizeof(r->device_id), 1) ||
@@ -408,13 +433,9 @@ proto_checkin_response(const char *s, size_t len,
 	int		ret = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (dec_begin(&d, s, len, err, errlen) == -1)
+	if (dec_begin(&d, s, len, PROTO_MAX_TOKENS, err, errlen) == -1)
 		return (-1);
-	if (dec_str(&d, "serverTime", r->server_time,
-	    sizeof(r->server_time), 0) ||
-	    dec_str(&d, "configGeneration", r->config_generation,
-	    sizeof(r->config_generation), 0) ||
-	    dec_bool(&d, "configUpdateAvailable",
+	if (dec_server(&d, r->server_time, r->config_generation,
 	    &r->config_update_available) ||
 	    dec_bool(&d, "certificateRenewalRequired",
 	    &r->certificate_renewal_required) ||
@@ -470,13 +491,7 @@ proto_sync_request(struct jsonw *w, const char *tenant, const char *device,
 		jsonw_object_end(w);
 	}
 	jsonw_array_end(w);
-	jsonw_key(w, "health");
-	jsonw_object_begin(w);
-	jsonw_key(w, "syncBacklogEvents");
-	jsonw_uint(w, health->backlog_events);
-	jsonw_key(w, "syncBacklogBytes");
-	jsonw_uint(w, health->backlog_bytes);
-	jsonw_object_end(w);
+	put_health(w, health);
 	jsonw_object_end(w);
 	return (jsonw_result(w, NULL) == NULL ? -1 : 0);
 }
@@ -584,24 +599,15 @@ proto_sync_response(const char *s, size_t len, struct proto_sync_resp *r,
 	int		ret = -1;
 
 	memset(r, 0, sizeof(*r));
-	d.err = err;
-	d.errlen = errlen;
-	if (jsonr_parse(&d.jr, s, len, PROTO_SYNC_MAX_TOKENS) == -1) {
-		snprintf(err, errlen, "invalid JSON: %s", d.jr.err);
-		jsonr_free(&d.jr);
+	if (dec_begin(&d, s, len, PROTO_SYNC_MAX_TOKENS, err, errlen) == -1)
 		return (-1);
-	}
 	if (dec_int_in(&d, 0, "acceptedThroughLocalSequence", 0, INT64_MAX,
 	    &r->accepted_through) ||
 	    dec_seq_array(&d, "acceptedEvents", 0, &r->accepted,
 	    &r->naccepted) ||
 	    dec_seq_array(&d, "rejectedEvents", 1, &r->rejected,
 	    &r->nrejected) ||
-	    dec_str(&d, "serverTime", r->server_time,
-	    sizeof(r->server_time), 0) ||
-	    dec_str(&d, "configGeneration", r->config_generation,
-	    sizeof(r->config_generation), 0) ||
-	    dec_bool(&d, "configUpdateAvailable",
+	    dec_server(&d, r->server_time, r->config_generation,
 	    &r->config_update_available) ||
 	    dec_bool(&d, "fullResnapshotRequested",
 	    &r->full_resnapshot_requested) ||
@@ -668,7 +674,7 @@ proto_config_response(const char *s, size_t len, struct proto_config_resp *r,
 	int		ret = -1;
 
 	memset(r, 0, sizeof(*r));
-	if (dec_begin(&d, s, len, err, errlen) == -1)
+	if (dec_begin(&d, s, len, PROTO_MAX_TOKENS, err, errlen) == -1)
 		return (-1);
 	if (dec_str(&d, "generation", r->generation, sizeof(r->generation),
 	    0) ||
@@ -755,10 +761,9 @@ proto_state_decode(const char *s, size_t len, struct proto_state *st,
 	struct dec	d;
 	int64_t		v;
 	int		t, ret = -1;
-	size_t		i;
 
 	memset(st, 0, sizeof(*st));
-	if (dec_begin(&d, s, len, err, errlen) == -1)
+	if (dec_begin(&d, s, len, PROTO_MAX_TOKENS, err, errlen) == -1)
 		return (-1);
 	if (dec_str(&d, "tenantID", st->tenant_id, sizeof(st->tenant_id), 1) ||
 	    dec_str(&d, "deviceID", st->device_id, sizeof(st->device_id), 1) ||
@@ -773,15 +778,11 @@ proto_state_decode(const char *s, size_t len, struct proto_state *st,
 	    dec_str(&d, "publicKeySHA256", st->spki_sha256,
 	    sizeof(st->spki_sha256), 1))
 		goto out;
-	if (strlen(st->spki_sha256) != 64) {
+	if (strlen(st->spki_sha256) != 64 ||
+	    strspn(st->spki_sha256, hexdig) != 64) {
 		dec_fail(&d, "publicKeySHA256", "not 64 hex digits");
 		goto out;
 	}
-	for (i = 0; i < 64; i++)
-		if (strchr(hexdig, st->spki_sha256[i]) == NULL) {
-			dec_fail(&d, "publicKeySHA256", "not 64 hex digits");
-			goto out;
-		}
 	if ((t = jsonr_get(&d.jr, 0, "certificateNotAfter")) == -1) {
 		dec_fail(&d, "certificateNotAfter", "missing");
 		goto out;
