@@ -98,6 +98,63 @@ save(struct claude *c, const struct json_tok *tok, struct ref *r)
 	return (0);
 }
 
+/*
+ * Read the next value, which must be an object ('{' read: 1), or null
+ * where allow_null says so (0).  Anything else is recorded (-1).
+ */
+static int
+expect_object(struct claude *c, const char *what, int allow_null)
+{
+	struct json_tok	tok;
+	enum json_type	t;
+
+	if ((t = json_next(c->js, &tok)) == JSON_ERROR)
+		return (malformed(c));
+	if (allow_null && t == JSON_NULL)
+		return (0);
+	if (t != JSON_OBJECT) {
+		scan_type_error(c->sink, what, "an object");
+		return (-1);
+	}
+	return (1);
+}
+
+/* Nothing may follow the document's value. */
+static int
+expect_eof(struct claude *c)
+{
+	struct json_tok	tok;
+
+	if (json_next(c->js, &tok) != JSON_EOF)
+		return (malformed(c));
+	return (0);
+}
+
+/*
+ * The next key of an object whose '{' was read: 1 with the key in tok,
+ * 0 at the end of the object, -1 recorded.  Of duplicate keys the first
+ * wins, as in Foundation: a later one's value is passed over here.
+ */
+static int
+next_new_key(struct claude *c, struct strset *seen, struct json_tok *tok)
+{
+	enum json_type	t;
+	int		r;
+
+	for (;;) {
+		if ((t = json_next(c->js, tok)) == JSON_END)
+			return (0);
+		if (t != JSON_KEY)
+			return (malformed(c));
+		if ((r = strset_add(seen, tok->s, tok->len)) == -1)
+			return (nomem(c));
+		if (r == 1)
+			return (1);
+		if (json_skip_next(c->js) == -1)
+			return (malformed(c));
+	}
+}
+
 static int
 push_name(struct claude *c, const struct ref *r, int group)
 {
@@ -361,40 +418,16 @@ mcp_servers(struct claude *c, int group)
 	struct strset	 seen;
 	struct spec	 sp;
 	struct ref	 name;
-	enum json_type	 t;
 	int		 r, ret = -1;
 
 	strset_init(&seen);
-	for (;;) {
-		if ((t = json_next(c->js, &tok)) == JSON_END)
-			break;
-		if (t != JSON_KEY) {
-			malformed(c);
-			goto out;
-		}
-		if ((r = strset_add(&seen, tok.s, tok.len)) == -1) {
-			nomem(c);
-			goto out;
-		}
-		if (r == 0) {
-			if (json_skip_next(c->js) == -1) {
-				malformed(c);
-				goto out;
-			}
-			continue;
-		}
+	while ((r = next_new_key(c, &seen, &tok)) == 1) {
 		if (save(c, &tok, &name) == -1) {
 			nomem(c);
 			goto out;
 		}
-		if ((t = json_next(c->js, &tok)) == JSON_ERROR) {
-			malformed(c);
+		if (expect_object(c, "an MCP server", 0) == -1)
 			goto out;
-		}
-		if (t != JSON_OBJECT) {
-			scan_type_error(c->sink, "an MCP server", "an object");
-			goto out;
-		}
 		if (mcp_spec(c, &sp) == -1)
 			goto out;
 		if (mcp_candidate(c, &name, &sp, group) == -1) {
@@ -402,42 +435,10 @@ mcp_servers(struct claude *c, int group)
 			goto out;
 		}
 	}
-	ret = 0;
+	ret = r;
 out:
 	strset_free(&seen);
 	return (ret);
-}
-
-/*
- * Read the next value, which must be an object ('{' read: 1), or null
- * where allow_null says so (0).  Anything else is recorded (-1).
- */
-static int
-expect_object(struct claude *c, const char *what, int allow_null)
-{
-	struct json_tok	tok;
-	enum json_type	t;
-
-	if ((t = json_next(c->js, &tok)) == JSON_ERROR)
-		return (malformed(c));
-	if (allow_null && t == JSON_NULL)
-		return (0);
-	if (t != JSON_OBJECT) {
-		scan_type_error(c->sink, what, "an object");
-		return (-1);
-	}
-	return (1);
-}
-
-/* Nothing may follow the document's value. */
-static int
-expect_eof(struct claude *c)
-{
-	struct json_tok	tok;
-
-	if (json_next(c->js, &tok) != JSON_EOF)
-		return (malformed(c));
-	return (0);
 }
 
 /* Read the value of an mcpServers key: null, or an object. */
@@ -509,34 +510,16 @@ mcp_projects(struct claude *c)
 {
 	struct json_tok	 tok;
 	struct strset	 seen;
-	enum json_type	 t;
 	int		 r, ret = -1;
 
 	strset_init(&seen);
-	for (;;) {
-		if ((t = json_next(c->js, &tok)) == JSON_END)
-			break;
-		if (t != JSON_KEY) {
-			malformed(c);
-			goto out;
-		}
-		if ((r = strset_add(&seen, tok.s, tok.len)) == -1) {
-			nomem(c);
-			goto out;
-		}
-		if (r == 0) {
-			if (json_skip_next(c->js) == -1) {
-				malformed(c);
-				goto out;
-			}
-			continue;
-		}
+	while ((r = next_new_key(c, &seen, &tok)) == 1) {
 		if (expect_object(c, "a project", 0) == -1)
 			goto out;
 		if (mcp_object(c, &claude_mcp_doc, 1, 0) == -1)
 			goto out;
 	}
-	ret = 0;
+	ret = r;
 out:
 	strset_free(&seen);
 	return (ret);
@@ -643,19 +626,15 @@ plugin_names(struct claude *c, enum json_type t, int group)
 
 	strset_init(&seen);
 	if (t == JSON_OBJECT) {
-		for (;;) {
-			if ((t = json_next(c->js, &tok)) == JSON_END)
-				break;
-			if (t != JSON_KEY)
-				goto malformed;
-			if ((r = strset_add(&seen, tok.s, tok.len)) == -1)
-				goto nomem;
-			if (r == 1 && (save(c, &tok, &name) == -1 ||
-			    push_name(c, &name, group) == -1))
+		while ((r = next_new_key(c, &seen, &tok)) == 1) {
+			if (save(c, &tok, &name) == -1 ||
+			    push_name(c, &name, group) == -1)
 				goto nomem;
 			if (json_skip_next(c->js) == -1)
 				goto malformed;
 		}
+		if (r == -1)
+			goto out;
 	} else if (t == JSON_ARRAY) {
 		for (;;) {
 			if ((t = json_next(c->js, &tok)) == JSON_END)
@@ -798,25 +777,7 @@ scan_claude_settings(struct json *js, int flags, const struct scan_sink *sink)
 		ret = 0;
 		goto out;
 	}
-	for (;;) {
-		if ((t = json_next(js, &tok)) == JSON_END)
-			break;
-		if (t != JSON_KEY) {
-			malformed(&c);
-			goto out;
-		}
-		if ((r = strset_add(&seen, tok.s, tok.len)) == -1) {
-			nomem(&c);
-			goto out;
-		}
-		if (r == 0) {
-			/* A duplicate: the first value stands. */
-			if (json_skip_next(js) == -1) {
-				malformed(&c);
-				goto out;
-			}
-			continue;
-		}
+	while ((r = next_new_key(&c, &seen, &tok)) == 1) {
 		if (nkeys == keycap) {
 			keycap = keycap == 0 ? 16 : keycap * 2;
 			if ((nk = reallocarray(keys, keycap,
@@ -885,10 +846,8 @@ scan_claude_settings(struct json *js, int flags, const struct scan_sink *sink)
 			goto out;
 		}
 	}
-	if (json_next(js, &tok) != JSON_EOF) {
-		malformed(&c);
+	if (r == -1 || expect_eof(&c) == -1)
 		goto out;
-	}
 
 	hash = file_hash(&c);
 	cmp_base = c.sb.p;
@@ -937,12 +896,8 @@ scan_claude_plugin_file(struct json *js, const struct scan_sink *sink)
 		malformed(&c);
 		goto out;
 	}
-	if (plugin_names(&c, t, 0) == -1)
+	if (plugin_names(&c, t, 0) == -1 || expect_eof(&c) == -1)
 		goto out;
-	if (json_next(js, &tok) != JSON_EOF) {
-		malformed(&c);
-		goto out;
-	}
 	hash = file_hash(&c);
 	if (emit_plugins(&c, hash) == -1)
 		goto out;
