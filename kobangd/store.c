@@ -496,6 +496,14 @@ run_int(struct store *st, enum stmt_id id, int64_t *v)
 	return (0);
 }
 
+/* ?1 and ?2 of a prepared statement: mostly a surface code and a file. */
+static void
+bind_pair(struct store *st, enum stmt_id id, int64_t a, int64_t b)
+{
+	sqlite3_bind_int64(st->st[id], 1, a);
+	sqlite3_bind_int64(st->st[id], 2, b);
+}
+
 static int
 bind_text(sqlite3_stmt *s, int i, const char *v)
 {
@@ -1738,8 +1746,7 @@ ensure_listed(struct commit *c, int64_t file)
 
 	if (file == c->listed)
 		return (0);
-	sqlite3_bind_int64(st->st[S_SCANNED_ENSURE], 1, c->code);
-	sqlite3_bind_int64(st->st[S_SCANNED_ENSURE], 2, file);
+	bind_pair(st, S_SCANNED_ENSURE, c->code, file);
 	if (run(st, S_SCANNED_ENSURE) == -1)
 		return (-1);
 	c->listed = file;
@@ -2105,13 +2112,11 @@ sweep_freed(struct commit *c)
 	int		 s;
 
 	for (i = 0; i < c->nfreed; i++) {
-		sqlite3_bind_int64(st->st[S_SCANNED_IDLE], 1, c->code);
-		sqlite3_bind_int64(st->st[S_SCANNED_IDLE], 2, c->freed[i]);
+		bind_pair(st, S_SCANNED_IDLE, c->code, c->freed[i]);
 		if (run(st, S_SCANNED_IDLE) == -1)
 			return (-1);
 		for (used = 0, s = 0; s < SURFACE_COUNT && used == 0; s++) {
-			sqlite3_bind_int64(st->st[S_FILE_USED], 1, st->code[s]);
-			sqlite3_bind_int64(st->st[S_FILE_USED], 2, c->freed[i]);
+			bind_pair(st, S_FILE_USED, st->code[s], c->freed[i]);
 			if (run_int(st, S_FILE_USED, &used) == -1)
 				return (-1);
 		}
@@ -2250,6 +2255,7 @@ apply_files(struct commit *c)
 	struct store		*st = c->st;
 	const struct store_file	*f;
 	sqlite3_stmt		*q;
+	enum stmt_id		 id;
 	int64_t			 file, used;
 	size_t			 i;
 
@@ -2264,8 +2270,7 @@ apply_files(struct commit *c)
 		switch (f->state) {
 		case STORE_FP_SET:
 			q = st->st[S_SCANNED_SET];
-			sqlite3_bind_int64(q, 1, c->code);
-			sqlite3_bind_int64(q, 2, file);
+			bind_pair(st, S_SCANNED_SET, c->code, file);
 			sqlite3_bind_int64(q, 3, f->fp.dev);
 			sqlite3_bind_int64(q, 4, f->fp.ino);
 			sqlite3_bind_int64(q, 5, f->fp.size);
@@ -2275,22 +2280,18 @@ apply_files(struct commit *c)
 				return (-1);
 			break;
 		case STORE_FP_UNSET:
-			sqlite3_bind_int64(st->st[S_SCANNED_UNSET], 1, c->code);
-			sqlite3_bind_int64(st->st[S_SCANNED_UNSET], 2, file);
+			bind_pair(st, S_SCANNED_UNSET, c->code, file);
 			if (run(st, S_SCANNED_UNSET) == -1)
 				return (-1);
 			break;
 		case STORE_FP_GONE:
 			/* Still holding rows: listed, to be read again. */
-			sqlite3_bind_int64(st->st[S_INV_USED], 1, c->code);
-			sqlite3_bind_int64(st->st[S_INV_USED], 2, file);
+			bind_pair(st, S_INV_USED, c->code, file);
 			if (run_int(st, S_INV_USED, &used) == -1)
 				return (-1);
-			q = st->st[used ? S_SCANNED_UNSET : S_SCANNED_DEL];
-			sqlite3_bind_int64(q, 1, c->code);
-			sqlite3_bind_int64(q, 2, file);
-			if (run(st, used ? S_SCANNED_UNSET : S_SCANNED_DEL) == -1 ||
-			    note_freed(c, file) == -1)
+			id = used ? S_SCANNED_UNSET : S_SCANNED_DEL;
+			bind_pair(st, id, c->code, file);
+			if (run(st, id) == -1 || note_freed(c, file) == -1)
 				return (-1);
 			break;
 		default:
