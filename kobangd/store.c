@@ -1453,8 +1453,8 @@ store_held(void *arg, enum surface s, const char *item_id,
  * keeps the highest ever given.
  *
  * The total is kept in memory (ob_bytes) once summed: rows are added
- * only by outbox_add() and enqueue_item(), which note their size, and
- * removed only here.  Any failed transaction forgets it.
+ * only by outbox_insert(), which notes their size, and removed only
+ * here.  Any failed transaction forgets it.
  */
 #define OB_KEY_INV	"outbox_dropped_inventory"
 #define OB_KEY_FIND	"outbox_dropped_findings"
@@ -1789,6 +1789,30 @@ ref_of(struct store *st, enum stmt_id get, enum stmt_id add, const char *v,
 	return (0);
 }
 
+/*
+ * The outbox references of a device and its tenant (NULL: *tenant stays
+ * 0), added when new, and the device's next local sequence.
+ */
+static int
+outbox_refs(struct store *st, const char *device_id, const char *tenant_id,
+    int64_t *device, int64_t *tenant, int64_t *seq)
+{
+	if (ref_of(st, S_DEVICE_GET, S_DEVICE_ADD, device_id, device) == -1 ||
+	    (tenant_id != NULL && ref_of(st, S_TENANT_GET, S_TENANT_ADD,
+	    tenant_id, tenant) == -1))
+		return (-1);
+	sqlite3_bind_int64(st->st[S_OUTBOX_NEXTSEQ], 1, *device);
+	return (run_int(st, S_OUTBOX_NEXTSEQ, seq));
+}
+
+/* Record the last sequence given, for good (outbox_device.last_seq). */
+static int
+outbox_last_seq(struct store *st, int64_t device, int64_t seq)
+{
+	bind_pair(st, S_DEVICE_SEQ, device, seq);
+	return (run(st, S_DEVICE_SEQ));
+}
+
 /* The file row of a path, added when new; consecutive items share one. */
 static int
 file_of(struct commit *c, const char *path, int add, int64_t *id)
@@ -1868,13 +1892,46 @@ bind_item(sqlite3_stmt *q, int64_t code, int64_t file, const struct item *it)
 	bind_text(q, 8, it->detail);
 }
 
+/*
+ * Insert the payload in st->pb, with its id and hash, as row seq of the
+ * device (tenant 0: NULL).  A scan's commit and the inventory queued
+ * after enrollment both add rows here only, so the outbox cap's byte
+ * count (ob_note) misses none.
+ */
+static int
+outbox_insert(struct store *st, const char *id, const char *hash,
+    int64_t device, int64_t tenant, int64_t seq, enum surface s,
+    enum change_kind kind, int finding, int64_t observed, int64_t collected)
+{
+	sqlite3_stmt	*q = st->st[S_OUTBOX_INSERT];
+
+	bind_text(q, 1, id);
+	sqlite3_bind_int64(q, 2, device);
+	if (tenant == 0)
+		sqlite3_bind_null(q, 3);
+	else
+		sqlite3_bind_int64(q, 3, tenant);
+	sqlite3_bind_int64(q, 4, seq);
+	bind_text(q, 5, surface_name(s));
+	bind_text(q, 6, change_kind_name(kind));
+	sqlite3_bind_int(q, 7, finding);
+	sqlite3_bind_int64(q, 8, observed);
+	sqlite3_bind_int64(q, 9, collected);
+	sqlite3_bind_blob(q, 10, st->pb.buf, (int)st->pb.len, SQLITE_STATIC);
+	bind_text(q, 11, hash);
+	sqlite3_bind_int64(q, 12, (int64_t)st->pb.len);
+	if (run(st, S_OUTBOX_INSERT) == -1)
+		return (-1);
+	ob_note(st, st->pb.len);
+	return (0);
+}
+
 /* Encode, hash and queue one outbox event from the payload in st->pb. */
 static int
 outbox_add(struct commit *c, enum change_kind kind, int finding,
     int64_t observed)
 {
 	struct store	*st = c->st;
-	sqlite3_stmt	*q = st->st[S_OUTBOX_INSERT];
 	char		 id[UUID_BUFSZ], hash[SHA256_HEX_BUFSZ];
 
 	if (idsource_next(c->ids, id) == -1) {
@@ -1885,24 +1942,9 @@ outbox_add(struct commit *c, enum change_kind kind, int finding,
 		log_warnx("%s: SHA-256 failed", st->path);
 		return (-1);
 	}
-	bind_text(q, 1, id);
-	sqlite3_bind_int64(q, 2, c->device);
-	if (c->tenant == 0)
-		sqlite3_bind_null(q, 3);
-	else
-		sqlite3_bind_int64(q, 3, c->tenant);
-	sqlite3_bind_int64(q, 4, c->seq);
-	bind_text(q, 5, surface_name(c->sc->surface));
-	bind_text(q, 6, change_kind_name(kind));
-	sqlite3_bind_int(q, 7, finding);
-	sqlite3_bind_int64(q, 8, observed);
-	sqlite3_bind_int64(q, 9, c->sc->completed_ms);
-	sqlite3_bind_blob(q, 10, st->pb.buf, (int)st->pb.len, SQLITE_STATIC);
-	bind_text(q, 11, hash);
-	sqlite3_bind_int64(q, 12, (int64_t)st->pb.len);
-	if (run(st, S_OUTBOX_INSERT) == -1)
+	if (outbox_insert(st, id, hash, c->device, c->tenant, c->seq,
+	    c->sc->surface, kind, finding, observed, c->sc->completed_ms) == -1)
 		return (-1);
-	ob_note(st, st->pb.len);
 	if (c->res->noutbox++ == 0)
 		c->res->first_seq = c->seq;
 	c->res->last_seq = c->seq;
@@ -2315,17 +2357,9 @@ commit_body(struct commit *c)
 	int64_t			 count;
 	char			 msg[64];
 
-	if (sc->device_id != NULL) {
-		if (ref_of(st, S_DEVICE_GET, S_DEVICE_ADD, sc->device_id,
-		    &c->device) == -1)
-			return (-1);
-		if (sc->tenant_id != NULL && ref_of(st, S_TENANT_GET,
-		    S_TENANT_ADD, sc->tenant_id, &c->tenant) == -1)
-			return (-1);
-		sqlite3_bind_int64(st->st[S_OUTBOX_NEXTSEQ], 1, c->device);
-		if (run_int(st, S_OUTBOX_NEXTSEQ, &c->seq) == -1)
-			return (-1);
-	}
+	if (sc->device_id != NULL && outbox_refs(st, sc->device_id,
+	    sc->tenant_id, &c->device, &c->tenant, &c->seq) == -1)
+		return (-1);
 	if (sc->baseline && c->streamed) {
 		if (c->device != 0 && baseline_outbox_rows(c) == -1)
 			return (-1);
@@ -2347,12 +2381,9 @@ commit_body(struct commit *c)
 	for (i = 0; i < sc->npresent_findings; i++)
 		if (store_finding(c, &sc->present_findings[i]) == -1)
 			return (-1);
-	if (c->res->noutbox > 0) {
-		sqlite3_bind_int64(st->st[S_DEVICE_SEQ], 1, c->device);
-		sqlite3_bind_int64(st->st[S_DEVICE_SEQ], 2, c->res->last_seq);
-		if (run(st, S_DEVICE_SEQ) == -1)
-			return (-1);
-	}
+	if (c->res->noutbox > 0 &&
+	    outbox_last_seq(st, c->device, c->res->last_seq) == -1)
+		return (-1);
 	if (outbox_enforce(st, c->res) == -1)
 		return (-1);
 
@@ -3196,7 +3227,6 @@ enqueue_item(void *arg, const struct item *it, const char *item_id)
 {
 	struct enq	*e = arg;
 	struct store	*st = e->st;
-	sqlite3_stmt	*q = st->st[S_OUTBOX_INSERT];
 	char		 id[UUID_BUFSZ], hash[SHA256_HEX_BUFSZ];
 
 	pbuf_reset(&st->pb);
@@ -3206,24 +3236,9 @@ enqueue_item(void *arg, const struct item *it, const char *item_id)
 		log_warnx("%s: cannot encode an inventory event", st->path);
 		return (-1);
 	}
-	bind_text(q, 1, id);
-	sqlite3_bind_int64(q, 2, e->device);
-	if (e->tenant == 0)
-		sqlite3_bind_null(q, 3);
-	else
-		sqlite3_bind_int64(q, 3, e->tenant);
-	sqlite3_bind_int64(q, 4, e->seq);
-	bind_text(q, 5, surface_name(it->surface));
-	bind_text(q, 6, change_kind_name(CHANGE_ADDED));
-	sqlite3_bind_int(q, 7, 0);
-	sqlite3_bind_int64(q, 8, e->now);
-	sqlite3_bind_int64(q, 9, e->now);
-	sqlite3_bind_blob(q, 10, st->pb.buf, (int)st->pb.len, SQLITE_STATIC);
-	bind_text(q, 11, hash);
-	sqlite3_bind_int64(q, 12, (int64_t)st->pb.len);
-	if (run(st, S_OUTBOX_INSERT) == -1)
+	if (outbox_insert(st, id, hash, e->device, e->tenant, e->seq,
+	    it->surface, CHANGE_ADDED, 0, e->now, e->now) == -1)
 		return (-1);
-	ob_note(st, st->pb.len);
 	e->seq++;
 	e->n++;
 	return (0);
@@ -3244,22 +3259,14 @@ store_outbox_enqueue_inventory(struct store *st, const char *device_id,
 	}
 	if (run(st, S_BEGIN) == -1)
 		return (-1);
-	if (ref_of(st, S_DEVICE_GET, S_DEVICE_ADD, device_id,
-	    &e.device) == -1 || (tenant_id != NULL && ref_of(st,
-	    S_TENANT_GET, S_TENANT_ADD, tenant_id, &e.tenant) == -1))
-		goto fail;
-	sqlite3_bind_int64(st->st[S_OUTBOX_NEXTSEQ], 1, e.device);
-	if (run_int(st, S_OUTBOX_NEXTSEQ, &e.seq) == -1)
+	if (outbox_refs(st, device_id, tenant_id, &e.device, &e.tenant,
+	    &e.seq) == -1)
 		goto fail;
 	/* Every surface, every user: one event per stored row, in order. */
 	if (store_query_inventory(st, -1, NULL, enqueue_item, &e) == -1)
 		goto fail;
-	if (e.n > 0) {
-		sqlite3_bind_int64(st->st[S_DEVICE_SEQ], 1, e.device);
-		sqlite3_bind_int64(st->st[S_DEVICE_SEQ], 2, e.seq - 1);
-		if (run(st, S_DEVICE_SEQ) == -1)
-			goto fail;
-	}
+	if (e.n > 0 && outbox_last_seq(st, e.device, e.seq - 1) == -1)
+		goto fail;
 	if (outbox_enforce(st, NULL) == -1 || run(st, S_COMMIT) == -1)
 		goto fail;
 	ob_settle(st, 1);
