@@ -110,6 +110,15 @@ enum stmt_id {
  */
 #define HOME_COND	"(?1 IS NULL OR %s = ?1 OR (%s >= ?2 AND %s < ?3))"
 
+/* An outbox row's columns as outbox_row() reads them. */
+#define OB_SELECT							\
+	"SELECT o.event_id, d.device_id, t.tenant_id, o.local_seq, "	\
+	"o.surface, o.kind, o.finding, o.observed_ms, o.collected_ms, "	\
+	"o.payload, o.payload_hash, o.state, o.attempts, "		\
+	"o.next_attempt_ms FROM outbox o "				\
+	"JOIN outbox_device d ON d.ref = o.device "			\
+	"LEFT JOIN outbox_tenant t ON t.ref = o.tenant "
+
 static const char *const stmt_sql[S_COUNT] = {
 	[S_BEGIN] = "BEGIN IMMEDIATE",
 	[S_COMMIT] = "COMMIT",
@@ -241,13 +250,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "SELECT coalesce(max(o.local_seq), 0) FROM outbox o "
 	    "LEFT JOIN outbox_device d ON d.ref = o.device "
 	    "WHERE ?1 IS NULL OR d.device_id = ?1",
-	[S_OUTBOX_QUERY] =
-	    "SELECT o.event_id, d.device_id, t.tenant_id, o.local_seq, "
-	    "o.surface, o.kind, o.finding, o.observed_ms, o.collected_ms, "
-	    "o.payload, o.payload_hash, o.state, o.attempts, "
-	    "o.next_attempt_ms FROM outbox o "
-	    "JOIN outbox_device d ON d.ref = o.device "
-	    "LEFT JOIN outbox_tenant t ON t.ref = o.tenant "
+	[S_OUTBOX_QUERY] = OB_SELECT
 	    "WHERE (?1 IS NULL OR d.device_id = ?1) AND o.local_seq > ?2 "
 	    "ORDER BY d.device_id, o.local_seq LIMIT ?3",
 };
@@ -1484,24 +1487,37 @@ ob_settle(struct store *st, int ok)
 	st->ob_enforced = 0;
 }
 
+/*
+ * Step q, a statement prepared for one call that returns at most one
+ * integer, and finalize it.  *v takes a non-NULL value; otherwise it
+ * keeps what the caller put there.
+ */
+static int
+once_int(struct store *st, sqlite3_stmt *q, const char *what, int64_t *v)
+{
+	int	rc;
+
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (sqlite3_column_type(q, 0) != SQLITE_NULL)
+			*v = sqlite3_column_int64(q, 0);
+		rc = sqlite3_step(q);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, what));
+	return (0);
+}
+
 static int
 ob_sum(struct store *st, int64_t *total)
 {
 	sqlite3_stmt	*q;
-	int		 rc;
 
 	*total = 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT coalesce(sum(size), 0) "
 	    "FROM outbox", -1, &q, NULL) != SQLITE_OK)
 		return (sql_fail(st, "outbox size"));
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		*total = sqlite3_column_int64(q, 0);
-		rc = sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return (sql_fail(st, "outbox size"));
-	return (0);
+	return (once_int(st, q, "outbox size", total));
 }
 
 struct ob_victims {
@@ -1604,7 +1620,6 @@ ob_acked_few(struct store *st, int *few)
 {
 	sqlite3_stmt	*q;
 	int64_t		 n = 0;
-	int		 rc;
 
 	*few = 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM (SELECT 1 "
@@ -1612,13 +1627,8 @@ ob_acked_few(struct store *st, int *few)
 	    "LIMIT ?1)", -1, &q, NULL) != SQLITE_OK)
 		return (sql_fail(st, "outbox cap"));
 	sqlite3_bind_int(q, 1, OB_FEW);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		n = sqlite3_column_int64(q, 0);
-		rc = sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return (sql_fail(st, "outbox cap"));
+	if (once_int(st, q, "outbox cap", &n) == -1)
+		return (-1);
 	*few = n == 0 ? 0 : n < OB_FEW ? 1 : 2;
 	return (0);
 }
@@ -2964,20 +2974,34 @@ outbox_row(struct store *st, sqlite3_stmt *q, void *a)
 	return (oa->cb(oa->arg, &r));
 }
 
+/*
+ * The rows of an OB_SELECT query to cb: ?1 the device id, ?2 a sequence
+ * or a time, ?3 the limit.
+ */
+static int
+outbox_rows(struct store *st, sqlite3_stmt *q, const char *what,
+    const char *device_id, int64_t v, size_t limit, store_outbox_cb cb,
+    void *arg)
+{
+	struct ob_arg	oa;
+
+	oa.cb = cb;
+	oa.arg = arg;
+	bind_text(q, 1, device_id);
+	sqlite3_bind_int64(q, 2, v);
+	sqlite3_bind_int64(q, 3, sql_limit(limit));
+	return (each_row(st, q, what, outbox_row, &oa));
+}
+
 int
 store_query_outbox(struct store *st, const char *device_id, int64_t after,
     size_t limit, store_outbox_cb cb, void *arg)
 {
 	sqlite3_stmt	*q = st->st[S_OUTBOX_QUERY];
-	struct ob_arg	 oa;
 	int		 rv;
 
-	oa.cb = cb;
-	oa.arg = arg;
-	bind_text(q, 1, device_id);
-	sqlite3_bind_int64(q, 2, after);
-	sqlite3_bind_int64(q, 3, sql_limit(limit));
-	rv = each_row(st, q, "outbox query", outbox_row, &oa);
+	rv = outbox_rows(st, q, "outbox query", device_id, after, limit, cb,
+	    arg);
 	sqlite3_clear_bindings(q);
 	return (rv);
 }
@@ -3034,25 +3058,15 @@ store_outbox_ready(struct store *st, const char *device_id, int64_t now_ms,
     size_t limit, store_outbox_cb cb, void *arg)
 {
 	sqlite3_stmt	*q;
-	struct ob_arg	 oa;
 	int		 rv;
 
-	if (ob_prepare(st, "SELECT o.event_id, d.device_id, t.tenant_id, "
-	    "o.local_seq, o.surface, o.kind, o.finding, o.observed_ms, "
-	    "o.collected_ms, o.payload, o.payload_hash, o.state, o.attempts, "
-	    "o.next_attempt_ms FROM outbox o "
-	    "JOIN outbox_device d ON d.ref = o.device "
-	    "LEFT JOIN outbox_tenant t ON t.ref = o.tenant "
+	if (ob_prepare(st, OB_SELECT
 	    "WHERE d.device_id = ?1 AND o.state = 'pending' AND "
 	    "(o.next_attempt_ms IS NULL OR o.next_attempt_ms <= ?2) "
 	    "ORDER BY o.local_seq LIMIT ?3", &q) == -1)
 		return (-1);
-	oa.cb = cb;
-	oa.arg = arg;
-	bind_text(q, 1, device_id);
-	sqlite3_bind_int64(q, 2, now_ms);
-	sqlite3_bind_int64(q, 3, sql_limit(limit));
-	rv = each_row(st, q, "outbox ready query", outbox_row, &oa);
+	rv = outbox_rows(st, q, "outbox ready query", device_id, now_ms,
+	    limit, cb, arg);
 	sqlite3_finalize(q);
 	return (rv);
 }
@@ -3168,21 +3182,13 @@ store_outbox_last_acked(struct store *st, const char *device_id,
     int64_t *seq)
 {
 	sqlite3_stmt	*q;
-	int		 rc;
 
 	*seq = 0;
 	if (ob_prepare(st, "SELECT coalesce(max(local_seq), 0) FROM outbox "
 	    "WHERE " OB_DEV " AND state = 'acked'", &q) == -1)
 		return (-1);
 	bind_text(q, 1, device_id);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		*seq = sqlite3_column_int64(q, 0);
-		rc = sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return (sql_fail(st, "outbox last ack"));
-	return (0);
+	return (once_int(st, q, "outbox last ack", seq));
 }
 
 int
@@ -3190,22 +3196,14 @@ store_outbox_next_due(struct store *st, const char *device_id,
     int64_t *next_ms)
 {
 	sqlite3_stmt	*q;
-	int		 rc;
 
+	/* No pending row: min() is NULL and -1 stays. */
 	*next_ms = -1;
 	if (ob_prepare(st, "SELECT min(coalesce(next_attempt_ms, 0)) FROM "
 	    "outbox WHERE " OB_DEV " AND state = 'pending'", &q) == -1)
 		return (-1);
 	bind_text(q, 1, device_id);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (sqlite3_column_type(q, 0) != SQLITE_NULL)
-			*next_ms = sqlite3_column_int64(q, 0);
-		rc = sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return (sql_fail(st, "outbox next due"));
-	return (0);
+	return (once_int(st, q, "outbox next due", next_ms));
 }
 
 /*
@@ -3296,21 +3294,17 @@ static int
 ob_counter(struct store *st, const char *key, uint64_t *v)
 {
 	sqlite3_stmt	*q;
-	int		 rc;
+	int64_t		 n = 0;
+	int		 rv;
 
 	*v = 0;
 	if (sqlite3_prepare_v2(st->db, "SELECT CAST(value AS INTEGER) "
 	    "FROM meta WHERE key = ?1", -1, &q, NULL) != SQLITE_OK)
 		return (sql_fail(st, "outbox drop counter"));
 	bind_text(q, 1, key);
-	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		*v = (uint64_t)sqlite3_column_int64(q, 0);
-		rc = sqlite3_step(q);
-	}
-	sqlite3_finalize(q);
-	if (rc != SQLITE_DONE)
-		return (sql_fail(st, "outbox drop counter"));
-	return (0);
+	rv = once_int(st, q, "outbox drop counter", &n);
+	*v = (uint64_t)n;
+	return (rv);
 }
 
 int
