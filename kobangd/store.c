@@ -1642,7 +1642,7 @@ outbox_enforce(struct store *st, struct store_commit_result *res)
 	struct ob_victims	 v;
 	int64_t			 total, dropped = 0;
 	size_t			 inv = 0, fnd = 0, acked = 0;
-	int			 rv = -1, few = 0;
+	int			 rv = -1, few = 0, finding;
 
 	if (st->ob_max <= 0)
 		return (0);
@@ -1682,22 +1682,16 @@ outbox_enforce(struct store *st, struct store_commit_result *res)
 		acked = v.n;
 		total -= v.bytes;
 	}
-	/* 3 and 4. */
-	if (total > st->ob_max) {
+	/* 3 (finding 0) and 4 (finding 1): one query, two passes. */
+	for (finding = 0; finding <= 1 && total > st->ob_max; finding++) {
 		if (ob_drop(st, "SELECT rid, size, finding FROM outbox "
 		    "NOT INDEXED WHERE finding = ?1 AND " OB_UNDELIVERED
-		    " ORDER BY rid", 0, total - st->ob_max, &v) == -1)
+		    " ORDER BY rid", finding, total - st->ob_max, &v) == -1)
 			goto out;
-		inv += v.n;
-		dropped += v.bytes;
-		total -= v.bytes;
-	}
-	if (total > st->ob_max) {
-		if (ob_drop(st, "SELECT rid, size, finding FROM outbox "
-		    "NOT INDEXED WHERE finding = ?1 AND " OB_UNDELIVERED
-		    " ORDER BY rid", 1, total - st->ob_max, &v) == -1)
-			goto out;
-		fnd += v.n;
+		if (finding)
+			fnd += v.n;
+		else
+			inv += v.n;
 		dropped += v.bytes;
 		total -= v.bytes;
 	}
