@@ -2332,6 +2332,7 @@ apply_files(struct commit *c)
 			break;
 		case STORE_FP_GONE:
 			/* Still holding rows: listed, to be read again. */
+			used = 0;	/* run_int leaves it alone on no row */
 			bind_pair(st, S_INV_USED, c->code, file);
 			if (run_int(st, S_INV_USED, &used) == -1)
 				return (-1);
