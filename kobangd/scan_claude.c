@@ -30,20 +30,24 @@ struct ref {
 	size_t	len;
 };
 
-struct mcp_cand {
-	struct ref	name;
-	struct ref	origin;
-	struct ref	detail;
-	int		has_detail;
-	int		group;		/* 0: top-level, 1: a project */
-	size_t		seq;
-};
-
 /* A name with the order it was met in, for stable sorts. */
 struct named {
 	struct ref	name;
 	int		group;
 	size_t		seq;
+};
+
+struct namelist {
+	struct named	*v;
+	size_t		 n;
+	size_t		 cap;
+};
+
+struct mcp_cand {
+	struct named	id;		/* group 0: top-level, 1: a project */
+	struct ref	origin;
+	struct ref	detail;
+	int		has_detail;
 };
 
 struct claude {
@@ -53,9 +57,7 @@ struct claude {
 	struct mcp_cand		*cands;
 	size_t			 ncands;
 	size_t			 candcap;
-	struct named		*names;
-	size_t			 nnames;
-	size_t			 namecap;
+	struct namelist		 names;
 };
 
 static void
@@ -72,7 +74,7 @@ claude_free(struct claude *c)
 {
 	sbuf_free(&c->sb);
 	free(c->cands);
-	free(c->names);
+	free(c->names.v);
 }
 
 static int
@@ -156,22 +158,22 @@ next_new_key(struct claude *c, struct strset *seen, struct json_tok *tok)
 }
 
 static int
-push_name(struct claude *c, const struct ref *r, int group)
+push_name(struct namelist *l, const struct ref *r, int group)
 {
 	struct named	*nn;
 	size_t		 ncap;
 
-	if (c->nnames == c->namecap) {
-		ncap = c->namecap == 0 ? 16 : c->namecap * 2;
-		if ((nn = reallocarray(c->names, ncap, sizeof(*nn))) == NULL)
+	if (l->n == l->cap) {
+		ncap = l->cap == 0 ? 16 : l->cap * 2;
+		if ((nn = reallocarray(l->v, ncap, sizeof(*nn))) == NULL)
 			return (-1);
-		c->names = nn;
-		c->namecap = ncap;
+		l->v = nn;
+		l->cap = ncap;
 	}
-	c->names[c->nnames].name = *r;
-	c->names[c->nnames].group = group;
-	c->names[c->nnames].seq = c->nnames;
-	c->nnames++;
+	l->v[l->n].name = *r;
+	l->v[l->n].group = group;
+	l->v[l->n].seq = l->n;
+	l->n++;
 	return (0);
 }
 
@@ -213,17 +215,13 @@ named_group_cmp(const void *va, const void *vb)
 	return (named_cmp(va, vb));
 }
 
+/* Servers: the same order as names, by name, group, then seq. */
 static int
 cand_cmp(const void *va, const void *vb)
 {
 	const struct mcp_cand	*a = va, *b = vb;
-	int			 r;
 
-	if ((r = refcmp(cmp_base, &a->name, &b->name)) != 0)
-		return (r);
-	if (a->group != b->group)
-		return (a->group < b->group ? -1 : 1);
-	return (a->seq < b->seq ? -1 : a->seq > b->seq);
+	return (named_cmp(&a->id, &b->id));
 }
 
 static int
@@ -380,9 +378,9 @@ mcp_candidate(struct claude *c, const struct ref *name, const struct spec *sp,
 	}
 	mc = &c->cands[c->ncands];
 	memset(mc, 0, sizeof(*mc));
-	mc->name = *name;
-	mc->group = group;
-	mc->seq = c->ncands;
+	mc->id.name = *name;
+	mc->id.group = group;
+	mc->id.seq = c->ncands;
 	mc->origin = url ? sp->v[S_URL] : sp->v[S_COMMAND];
 
 	start = c->sb.len;
@@ -544,8 +542,8 @@ emit_cand(struct claude *c, const struct mcp_cand *mc)
 	memset(&it, 0, sizeof(it));
 	it.kind = KIND_MCP_SERVER;
 	it.ior = ITEM_BOOL_NIL;
-	it.name.p = c->sb.p + mc->name.off;
-	it.name.len = mc->name.len;
+	it.name.p = c->sb.p + mc->id.name.off;
+	it.name.len = mc->id.name.len;
 	it.origin.p = c->sb.p + mc->origin.off;
 	it.origin.len = mc->origin.len;
 	if (mc->has_detail) {
@@ -570,8 +568,8 @@ emit_cands(struct claude *c)
 		qsort(c->cands, c->ncands, sizeof(*c->cands), cand_cmp);
 	for (i = 0; i < c->ncands; i++) {
 		mc = &c->cands[i];
-		if (prev != NULL && refcmp(c->sb.p, &prev->name,
-		    &mc->name) == 0)
+		if (prev != NULL && refcmp(c->sb.p, &prev->id.name,
+		    &mc->id.name) == 0)
 			continue;
 		prev = mc;
 		if (emit_cand(c, mc) == -1)
@@ -619,7 +617,7 @@ plugin_names(struct claude *c, enum json_type t, int group)
 	struct json_tok	 tok;
 	struct strset	 seen;
 	struct ref	 f[P_COUNT], name;
-	size_t		 start = c->nnames;
+	size_t		 start = c->names.n;
 	int		 all_obj = 1, all_str = 1, r, k, ret = -1;
 	unsigned int	 fseen, fstr;
 	static const char *const fkeys[P_COUNT] = { "name", "source", "path" };
@@ -628,7 +626,7 @@ plugin_names(struct claude *c, enum json_type t, int group)
 	if (t == JSON_OBJECT) {
 		while ((r = next_new_key(c, &seen, &tok)) == 1) {
 			if (save(c, &tok, &name) == -1 ||
-			    push_name(c, &name, group) == -1)
+			    push_name(&c->names, &name, group) == -1)
 				goto nomem;
 			if (json_skip_next(c->js) == -1)
 				goto malformed;
@@ -642,7 +640,7 @@ plugin_names(struct claude *c, enum json_type t, int group)
 			if (t == JSON_STRING) {
 				all_obj = 0;
 				if (save(c, &tok, &name) == -1 ||
-				    push_name(c, &name, group) == -1)
+				    push_name(&c->names, &name, group) == -1)
 					goto nomem;
 				continue;
 			}
@@ -680,19 +678,20 @@ plugin_names(struct claude *c, enum json_type t, int group)
 			for (k = 0; k < P_COUNT; k++)
 				if (fstr & (1U << k))
 					break;
-			if (k < P_COUNT && push_name(c, &f[k], group) == -1)
+			if (k < P_COUNT &&
+			    push_name(&c->names, &f[k], group) == -1)
 				goto nomem;
 		}
 		/* A mixed array is neither kind: no names. */
 		if (!all_obj && !all_str)
-			c->nnames = start;
+			c->names.n = start;
 	} else if (json_skip(c->js, t) == -1)
 		goto malformed;
 
 	cmp_base = c->sb.p;
-	if (c->nnames - start > 1)
-		qsort(c->names + start, c->nnames - start, sizeof(*c->names),
-		    named_cmp);
+	if (c->names.n - start > 1)
+		qsort(c->names.v + start, c->names.n - start,
+		    sizeof(*c->names.v), named_cmp);
 	ret = 0;
 	goto out;
 malformed:
@@ -715,15 +714,15 @@ emit_plugins(struct claude *c, const char *hash)
 	int		 r, ret = -1;
 
 	strset_init(&seen);
-	for (i = 0; i < c->nnames; i++) {
-		s = c->sb.p + c->names[i].name.off;
-		if ((r = strset_add(&seen, s, c->names[i].name.len)) == -1) {
+	for (i = 0; i < c->names.n; i++) {
+		s = c->sb.p + c->names.v[i].name.off;
+		if ((r = strset_add(&seen, s, c->names.v[i].name.len)) == -1) {
 			nomem(c);
 			goto out;
 		}
 		if (r == 0)
 			continue;
-		if (emit(c, KIND_PLUGIN, s, c->names[i].name.len,
+		if (emit(c, KIND_PLUGIN, s, c->names.v[i].name.len,
 		    SCAN_ORIGIN_PLUGIN, hash) == -1)
 			goto out;
 	}
@@ -756,8 +755,9 @@ scan_claude_settings(struct json *js, int flags, const struct scan_sink *sink)
 	struct claude	 c;
 	struct json_tok	 tok;
 	struct strset	 seen;
-	struct named	*keys = NULL, *nk;
-	size_t		 nkeys = 0, keycap = 0, i, pk;
+	struct namelist	 keys = { NULL, 0, 0 };
+	struct ref	 name;
+	size_t		 i, pk;
 	enum json_type	 t;
 	const char	*hash;
 	int		 r, hooks = 0, allow = 0, deny = 0, ret = -1;
@@ -778,22 +778,11 @@ scan_claude_settings(struct json *js, int flags, const struct scan_sink *sink)
 		goto out;
 	}
 	while ((r = next_new_key(&c, &seen, &tok)) == 1) {
-		if (nkeys == keycap) {
-			keycap = keycap == 0 ? 16 : keycap * 2;
-			if ((nk = reallocarray(keys, keycap,
-			    sizeof(*nk))) == NULL) {
-				nomem(&c);
-				goto out;
-			}
-			keys = nk;
-		}
-		if (save(&c, &tok, &keys[nkeys].name) == -1) {
+		if (save(&c, &tok, &name) == -1 ||
+		    push_name(&keys, &name, 0) == -1) {
 			nomem(&c);
 			goto out;
 		}
-		keys[nkeys].group = 0;
-		keys[nkeys].seq = nkeys;
-		nkeys++;
 
 		if (json_tok_eq(&tok, "hooks"))
 			hooks = 1;
@@ -851,11 +840,11 @@ scan_claude_settings(struct json *js, int flags, const struct scan_sink *sink)
 
 	hash = file_hash(&c);
 	cmp_base = c.sb.p;
-	if (nkeys > 1)
-		qsort(keys, nkeys, sizeof(*keys), named_cmp);
-	for (i = 0; i < nkeys; i++)
-		if (emit(&c, KIND_SETTINGS, c.sb.p + keys[i].name.off,
-		    keys[i].name.len, SCAN_ORIGIN_SETTINGS, hash) == -1)
+	if (keys.n > 1)
+		qsort(keys.v, keys.n, sizeof(*keys.v), named_cmp);
+	for (i = 0; i < keys.n; i++)
+		if (emit(&c, KIND_SETTINGS, c.sb.p + keys.v[i].name.off,
+		    keys.v[i].name.len, SCAN_ORIGIN_SETTINGS, hash) == -1)
 			goto out;
 	if ((flags & SCAN_F_HOOKS) && hooks &&
 	    emit(&c, KIND_HOOK, "hooks", 5, SCAN_ORIGIN_HOOK, hash) == -1)
@@ -868,15 +857,15 @@ scan_claude_settings(struct json *js, int flags, const struct scan_sink *sink)
 		goto out;
 	/* In key order: enabledPlugins, extraKnownMarketplaces, ... */
 	if (flags & SCAN_F_PLUGINS) {
-		if (c.nnames > 1)
-			qsort(c.names, c.nnames, sizeof(*c.names),
+		if (c.names.n > 1)
+			qsort(c.names.v, c.names.n, sizeof(*c.names.v),
 			    named_group_cmp);
 		if (emit_plugins(&c, hash) == -1)
 			goto out;
 	}
 	ret = 0;
 out:
-	free(keys);
+	free(keys.v);
 	strset_free(&seen);
 	claude_free(&c);
 	return (ret);
@@ -933,7 +922,8 @@ mcp_doc_list(struct claude *c, const char *key, enum json_type t)
 			scan_type_error(c->sink, what, "a string");
 			return (-1);
 		}
-		if (save(c, &tok, &r) == -1 || push_name(c, &r, 0) == -1)
+		if (save(c, &tok, &r) == -1 ||
+		    push_name(&c->names, &r, 0) == -1)
 			return (nomem(c));
 	}
 }
@@ -959,9 +949,9 @@ scan_mcp_doc(struct json *js, const struct scan_mcp_doc *d,
 	if (d->servers && emit_cands(&c) == -1)
 		goto out;
 	/* In document order, repeats kept (SURFACES.md 13.3). */
-	for (i = 0; d->list && i < c.nnames; i++)
-		if (emit(&c, d->list_kind, c.sb.p + c.names[i].name.off,
-		    c.names[i].name.len, d->list_origin, d->list_hash ?
+	for (i = 0; d->list && i < c.names.n; i++)
+		if (emit(&c, d->list_kind, c.sb.p + c.names.v[i].name.off,
+		    c.names.v[i].name.len, d->list_origin, d->list_hash ?
 		    hash : NULL) == -1)
 			goto out;
 	ret = 0;
