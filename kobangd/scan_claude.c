@@ -91,12 +91,29 @@ malformed(struct claude *c)
 	return (-1);
 }
 
+/* Keep a copy of bytes that must outlive the token or the caller. */
+static int
+save_bytes(struct claude *c, const char *p, size_t len, struct ref *r)
+{
+	if ((r->off = sbuf_add(&c->sb, p, len)) == SBUF_ERR)
+		return (-1);
+	r->len = len;
+	return (0);
+}
+
 static int
 save(struct claude *c, const struct json_tok *tok, struct ref *r)
 {
-	if ((r->off = sbuf_add(&c->sb, tok->s, tok->len)) == SBUF_ERR)
+	return (save_bytes(c, tok->s, tok->len, r));
+}
+
+/* One argument of a server, joined as " a1 a2 ...". */
+static int
+append_arg(struct claude *c, const char *p, size_t len)
+{
+	if (sbuf_add(&c->sb, " ", 1) == SBUF_ERR ||
+	    sbuf_add(&c->sb, p, len) == SBUF_ERR)
 		return (-1);
-	r->len = tok->len;
 	return (0);
 }
 
@@ -330,8 +347,7 @@ mcp_spec(struct claude *c, struct spec *sp)
 				    "a string");
 				return (-1);
 			}
-			if (sbuf_add(&c->sb, " ", 1) == SBUF_ERR ||
-			    sbuf_add(&c->sb, tok.s, tok.len) == SBUF_ERR)
+			if (append_arg(c, tok.s, tok.len) == -1)
 				return (nomem(c));
 		}
 		sp->v[S_ARGS].off = start;
@@ -960,12 +976,15 @@ out:
 	return (ret);
 }
 
+/* A spec string given by the caller; p == NULL is nil. */
 static int
-save_sv(struct claude *c, const struct sv *v, struct ref *r)
+spec_sv(struct claude *c, struct spec *sp, int k, const struct sv *v)
 {
-	if ((r->off = sbuf_add(&c->sb, v->p, v->len)) == SBUF_ERR)
+	if (v->p == NULL)
+		return (0);
+	if (save_bytes(c, v->p, v->len, &sp->v[k]) == -1)
 		return (-1);
-	r->len = v->len;
+	sp->has[k] = 1;
 	return (0);
 }
 
@@ -981,30 +1000,16 @@ scan_mcp_emit_one(const struct scan_sink *sink, struct sv name,
 
 	claude_init(&c, NULL, sink);
 	memset(&sp, 0, sizeof(sp));
-	if (save_sv(&c, &name, &nm) == -1)
+	if (save_bytes(&c, name.p, name.len, &nm) == -1 ||
+	    spec_sv(&c, &sp, S_COMMAND, &ms->command) == -1 ||
+	    spec_sv(&c, &sp, S_URL, &ms->url) == -1 ||
+	    spec_sv(&c, &sp, S_HEADERSHELPER, &ms->headers_helper) == -1)
 		goto nomem;
-	if (ms->command.p != NULL) {
-		if (save_sv(&c, &ms->command, &sp.v[S_COMMAND]) == -1)
-			goto nomem;
-		sp.has[S_COMMAND] = 1;
-	}
-	if (ms->url.p != NULL) {
-		if (save_sv(&c, &ms->url, &sp.v[S_URL]) == -1)
-			goto nomem;
-		sp.has[S_URL] = 1;
-	}
-	if (ms->headers_helper.p != NULL) {
-		if (save_sv(&c, &ms->headers_helper,
-		    &sp.v[S_HEADERSHELPER]) == -1)
-			goto nomem;
-		sp.has[S_HEADERSHELPER] = 1;
-	}
 	if (ms->args != NULL) {
 		start = c.sb.len;
 		for (i = 0; i < ms->nargs; i++)
-			if (sbuf_add(&c.sb, " ", 1) == SBUF_ERR ||
-			    sbuf_add(&c.sb, ms->args[i].p,
-			    ms->args[i].len) == SBUF_ERR)
+			if (append_arg(&c, ms->args[i].p,
+			    ms->args[i].len) == -1)
 				goto nomem;
 		sp.v[S_ARGS].off = start;
 		sp.v[S_ARGS].len = c.sb.len - start;
