@@ -821,6 +821,7 @@ enroll_ctl(struct kobangd *kd, struct imsgbuf *ibuf, uid_t uid,
 {
 	struct ctl_identity	id;
 	char			tok[CTL_TOKEN_MAX + 1];
+	long long		held;
 	int			r;
 
 	switch (imsg_get_type(imsg)) {
@@ -855,6 +856,12 @@ enroll_ctl(struct kobangd *kd, struct imsgbuf *ibuf, uid_t uid,
 		}
 		if (imsg_get_len(imsg) != 0) {
 			snprintf(err, errlen, "malformed request");
+			return (-1);
+		}
+		/* A server's Retry-After binds the operator too. */
+		if ((held = sync_held(kd)) > 0) {
+			snprintf(err, errlen, "the server asked to wait; the "
+			    "next request may go in %lld s", held);
 			return (-1);
 		}
 		if (enroll_checkin(kd, err, errlen) == -1)

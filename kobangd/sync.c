@@ -537,6 +537,18 @@ sync_hold(struct kobangd *kd, long long seconds)
 		schedule(0);
 }
 
+/* Seconds a server's Retry-After still holds requests back, or 0. */
+long long
+sync_held(struct kobangd *kd)
+{
+	unsigned long long	now = ev_now_ms();
+
+	(void)kd;
+	if (!sy.active || sy.hold_ms <= now)
+		return (0);
+	return ((long long)((sy.hold_ms - now + 999) / 1000));
+}
+
 void
 sync_kick(struct kobangd *kd)
 {

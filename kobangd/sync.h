@@ -47,6 +47,7 @@ void	sync_resnapshot(struct kobangd *);
 /* Start a round as soon as the once-a-second rule allows. */
 void	sync_kick(struct kobangd *);
 void	sync_hold(struct kobangd *, long long);
+long long sync_held(struct kobangd *);
 /* 6.1 for this device (0/0 without an outbox). */
 void	sync_health(struct proto_health *);
 /* IMSG_CTL_SHOW_SYNC from a reader, IMSG_CTL_SYNC from root; 0 or -1. */

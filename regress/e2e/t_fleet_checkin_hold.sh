@@ -1,7 +1,8 @@
 #!/bin/sh
 # A check-in answered 429 with Retry-After holds the next request back
 # for that long (capped by retryMaxSeconds), though the interval is a
-# second; once the hold is over the daemon checks in at its interval.
+# second, and refuses a forced check-in meanwhile; once the hold is over
+# the daemon checks in at its interval.
 # Intervals come from the peer's monotonic request times.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sensor_lib.sh"
@@ -28,6 +29,12 @@ wait_for "fault r429" 10
 rm -f "$T/mode"
 n=$(grep -c "fault r429" "$T/peer.log")
 wait_for "check-in failed: HTTP status 429" 10 "$T/log"
+# The operator is held back too, and told for how long.
+if ctl check-in >"$T/ctl.out" 2>&1; then
+	fail "a forced check-in went out during the server's hold"
+fi
+grep -q "the server asked to wait; the next request may go in [1-4] s" \
+    "$T/ctl.out" || fail "kobanctl check-in said: $(cat "$T/ctl.out")"
 sleep 6
 [ "$(grep -c "fault r429" "$T/peer.log")" -eq "$n" ] ||
     fail "more than one check-in met the 429: the mode was not cleared"
