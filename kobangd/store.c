@@ -3272,6 +3272,31 @@ store_outbox_enqueue_inventory(struct store *st, const char *device_id,
 	return (-1);
 }
 
+/*
+ * The cap applied now, not at the next commit that adds rows (a reload
+ * that lowered it).  EBUSY inside a scan's transaction: its commit
+ * applies the cap.
+ */
+int
+store_outbox_enforce_now(struct store *st)
+{
+	if (st->ob_max <= 0)
+		return (0);
+	if (sqlite3_get_autocommit(st->db) == 0) {
+		errno = EBUSY;
+		return (-1);
+	}
+	if (run(st, S_BEGIN) == -1)
+		return (-1);
+	if (outbox_enforce(st, NULL) == -1 || run(st, S_COMMIT) == -1) {
+		(void)run(st, S_ROLLBACK);
+		ob_settle(st, 0);
+		return (-1);
+	}
+	ob_settle(st, 1);
+	return (0);
+}
+
 void
 store_outbox_set_max(struct store *st, long long max_bytes)
 {

@@ -407,6 +407,8 @@ int	 store_outbox_enqueue_inventory(struct store *, const char *device_id,
  * NULL store is allowed.
  */
 void	 store_outbox_set_max(struct store *, long long max_bytes);
+/* The cap applied at once; EBUSY inside a transaction.  0 or -1. */
+int	 store_outbox_enforce_now(struct store *);
 
 struct store_outbox_usage {
 	uint64_t	 bytes;			/* every stored row's payload */

@@ -759,9 +759,15 @@ sync_init(struct kobangd *kd)
 void
 sync_reconfigured(struct kobangd *kd)
 {
-	char	*tenant = NULL, *device = NULL;
+	struct store	*st = sync_store();
+	char		*tenant = NULL, *device = NULL;
 
-	store_outbox_set_max(sync_store(), kd->conf->sync.outbox_max_bytes);
+	store_outbox_set_max(st, kd->conf->sync.outbox_max_bytes);
+	/* A lowered cap now; inside a scan's transaction, at its commit. */
+	if (st != NULL && store_outbox_enforce_now(st) == -1 &&
+	    errno != EBUSY)
+		log_warnx("sync: the outbox cap could not be applied now; "
+		    "it is at the next commit");
 	if (!sy.active)
 		return;
 	if (sy.device != NULL) {

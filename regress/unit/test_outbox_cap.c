@@ -338,6 +338,27 @@ Test(outbox_cap, inventory_oldest_first)
 	store_close(st);
 }
 
+/* A reload that lowers the cap: applied at once, in the same order. */
+Test(outbox_cap, lowered_cap_applied_now)
+{
+	struct store	*st = open_store();
+	struct rows	 x;
+	size_t		 s, f;
+	const int64_t	 want[] = { 9, 10, 11, 12 };
+
+	baseline(st, 12, 0, DEV);
+	sizes(st, &s, &f);
+	cr_assert_eq(store_outbox_enforce_now(st), 0);	/* no cap: nothing */
+	rows(st, &x);
+	cr_assert_eq(x.n, 12);
+	store_outbox_set_max(st, (long long)(4 * s + s / 2));
+	cr_assert_eq(store_outbox_enforce_now(st), 0);
+	rows(st, &x);
+	assert_seqs(&x, want, nitems(want));
+	assert_usage(st, 8, 0, 0, 1);
+	store_close(st);
+}
+
 Test(outbox_cap, findings_last_and_sequences_not_reused)
 {
 	struct store			*st = open_store();
