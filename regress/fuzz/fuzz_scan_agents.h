@@ -17,13 +17,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_scan_common.h"
 #include "json.h"
 #include "scan.h"
 #include "scan_agents.h"
-#include "utf8.h"
-
-#define FZA_HASH	"e3b0c44298fc1c149afbf4c8996fb924" \
-			"27ae41e4649b934ca495991b7852b855"
 
 struct fza {
 	enum scan_parser	 parser;
@@ -35,38 +32,24 @@ struct fza {
 	int			 nissues;
 };
 
-static int
-fza_text(const struct sv *s)
-{
-	return (memchr(s->p, '\0', s->len) != NULL ||
-	    utf8_valid(s->p, s->len));
-}
-
-static int
-fza_is(const struct sv *s, const char *lit)
-{
-	return (s->p != NULL && s->len == strlen(lit) &&
-	    memcmp(s->p, lit, s->len) == 0);
-}
-
 static void
 fza_check(const struct fza *z, const struct scan_item *it)
 {
-	int	hashed = fza_is(&it->detail, FZA_HASH);
+	int	hashed = fz_is(&it->detail, FUZZ_HASH);
 
 	if (it->name.p == NULL || it->origin.p == NULL ||
-	    !fza_text(&it->name) || !fza_text(&it->origin) ||
-	    (it->version.p != NULL && !fza_text(&it->version)) ||
-	    (it->detail.p != NULL && !fza_text(&it->detail)))
+	    !fz_text(&it->name) || !fz_text(&it->origin) ||
+	    (it->version.p != NULL && !fz_text(&it->version)) ||
+	    (it->detail.p != NULL && !fz_text(&it->detail)))
 		abort();
 	if (z->parser == SCAN_PARSER_BREW_RECEIPT) {
 		if (it->kind != KIND_PACKAGE || z->nitems != 0 ||
-		    !fza_is(&it->name, "git") ||
-		    !fza_is(&it->version, "2.47.1") || it->detail.p != NULL ||
+		    !fz_is(&it->name, "git") ||
+		    !fz_is(&it->version, "2.47.1") || it->detail.p != NULL ||
 		    (it->ior != 0 && it->ior != 1 && it->ior != ITEM_BOOL_NIL))
 			abort();
 		/* A receipt with an issue never names a tap. */
-		if (z->nissues > 0 && !fza_is(&it->origin, "unknown"))
+		if (z->nissues > 0 && !fz_is(&it->origin, "unknown"))
 			abort();
 		return;
 	}
@@ -88,19 +71,19 @@ fza_check(const struct fza *z, const struct scan_item *it)
 		break;
 	case KIND_PLUGIN:
 		if (z->parser != SCAN_PARSER_OPENCODE_CONFIG || !hashed ||
-		    !fza_is(&it->origin, SCAN_ORIGIN_OPENCODE_PLUGIN))
+		    !fz_is(&it->origin, SCAN_ORIGIN_OPENCODE_PLUGIN))
 			abort();
 		break;
 	case KIND_IMPORT:
 		if (z->parser != SCAN_PARSER_PI_MCP ||
 		    !(z->flags & SCAN_F_IMPORTS) || it->detail.p != NULL ||
-		    !fza_is(&it->origin, SCAN_ORIGIN_PI_IMPORT))
+		    !fz_is(&it->origin, SCAN_ORIGIN_PI_IMPORT))
 			abort();
 		break;
 	case KIND_HOOK:
 		if ((z->parser != SCAN_PARSER_CODEX_HOOKS &&
 		    z->parser != SCAN_PARSER_CODEX_CONFIG) || !hashed ||
-		    !fza_is(&it->origin, SCAN_ORIGIN_CODEX_HOOKS))
+		    !fz_is(&it->origin, SCAN_ORIGIN_CODEX_HOOKS))
 			abort();
 		/*
 		 * Inline [hooks.<name>] lines drop empty names and cannot hold
@@ -150,29 +133,7 @@ fza_issue(void *arg, enum scan_issue_code code, const char *reason)
 static const char *
 fza_hash(void *arg)
 {
-	return (FZA_HASH);
-}
-
-struct fza_rd {
-	const uint8_t	*p;
-	size_t		 len;
-	size_t		 off;
-	unsigned int	 step;
-};
-
-static ssize_t
-fza_read(void *arg, void *buf, size_t len)
-{
-	struct fza_rd	*r = arg;
-	size_t		 n = r->step++ % 13 + 1;
-
-	if (n > len)
-		n = len;
-	if (n > r->len - r->off)
-		n = r->len - r->off;
-	memcpy(buf, r->p + r->off, n);
-	r->off += n;
-	return ((ssize_t)n);
+	return (FUZZ_HASH);
 }
 
 static char *
@@ -182,7 +143,7 @@ fza_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
 	struct fza		 z;
 	struct scan_sink	 sink = { fza_emit, fza_issue, fza_hash, &z };
 	struct json		 js;
-	struct fza_rd		 r = { data, size, 0, 0 };
+	struct fz_rd		 r = { data, size, 0, 0, 13 };
 	struct sv		 name = { "git", 3 }, ver = { "2.47.1", 6 };
 	char			*copy = NULL;
 	int			 ret = -1, jf;
@@ -198,12 +159,12 @@ fza_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
 		abort();
 	memcpy(copy, data, size);
 	if (parser == SCAN_PARSER_CODEX_CONFIG) {
-		ret = scan_codex_config(copy, size, "config.toml", FZA_HASH,
+		ret = scan_codex_config(copy, size, "config.toml", FUZZ_HASH,
 		    &sink);
 		goto done;
 	}
 	if (stream) {
-		if (json_init_stream(&js, fza_read, &r, 16, size + 16,
+		if (json_init_stream(&js, fz_read, &r, 16, size + 16,
 		    jf) == -1)
 			abort();
 	} else

@@ -15,12 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_scan_common.h"
 #include "json.h"
 #include "scan.h"
-#include "utf8.h"
-
-#define FUZZ_HASH	"e3b0c44298fc1c149afbf4c8996fb924" \
-			"27ae41e4649b934ca495991b7852b855"
 
 struct fz {
 	enum scan_parser	 parser;
@@ -30,19 +27,6 @@ struct fz {
 	size_t			 len;
 	int			 nissues;
 };
-
-static int
-fz_text(const struct sv *s)
-{
-	return (memchr(s->p, '\0', s->len) != NULL ||
-	    utf8_valid(s->p, s->len));
-}
-
-static int
-fz_is(const struct sv *s, const char *lit)
-{
-	return (s->len == strlen(lit) && memcmp(s->p, lit, s->len) == 0);
-}
 
 static int
 fz_emit(void *arg, const struct scan_item *it)
@@ -105,28 +89,6 @@ fz_hash(void *arg)
 	return (FUZZ_HASH);
 }
 
-struct fz_rd {
-	const uint8_t	*p;
-	size_t		 len;
-	size_t		 off;
-	unsigned int	 step;
-};
-
-static ssize_t
-fz_read(void *arg, void *buf, size_t len)
-{
-	struct fz_rd	*r = arg;
-	size_t		 n = r->step++ % 11 + 1;
-
-	if (n > len)
-		n = len;
-	if (n > r->len - r->off)
-		n = r->len - r->off;
-	memcpy(buf, r->p + r->off, n);
-	r->off += n;
-	return ((ssize_t)n);
-}
-
 static char *
 fz_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
     int stream)
@@ -134,7 +96,7 @@ fz_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
 	struct fz		 z;
 	struct scan_sink	 sink = { fz_emit, fz_issue, fz_hash, &z };
 	struct json		 js;
-	struct fz_rd		 r = { data, size, 0, 0 };
+	struct fz_rd		 r = { data, size, 0, 0, 11 };
 	char			*copy = NULL;
 	int			 ret = -1;
 

@@ -20,9 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_scan_common.h"
 #include "reqinc.h"
 #include "scan_pkg.h"
-#include "utf8.h"
 
 struct fzp {
 	enum scan_parser	 parser;
@@ -35,19 +35,6 @@ struct fzp {
 };
 
 static int
-fzp_text(const struct sv *s)
-{
-	return (memchr(s->p, '\0', s->len) != NULL ||
-	    utf8_valid(s->p, s->len));
-}
-
-static int
-fzp_is(const struct sv *s, const char *lit)
-{
-	return (s->len == strlen(lit) && memcmp(s->p, lit, s->len) == 0);
-}
-
-static int
 fzp_emit(void *arg, const struct scan_item *it)
 {
 	struct fzp	*z = arg;
@@ -55,8 +42,8 @@ fzp_emit(void *arg, const struct scan_item *it)
 	int		 kind = KIND_PACKAGE, version = -1;
 
 	if (it->name.p == NULL || it->origin.p == NULL ||
-	    !fzp_text(&it->name) || !fzp_text(&it->origin) ||
-	    (it->version.p != NULL && !fzp_text(&it->version)) ||
+	    !fz_text(&it->name) || !fz_text(&it->origin) ||
+	    (it->version.p != NULL && !fz_text(&it->version)) ||
 	    it->detail.p != NULL || it->ior != ITEM_BOOL_NIL)
 		abort();
 	switch (z->parser) {
@@ -98,7 +85,7 @@ fzp_emit(void *arg, const struct scan_item *it)
 	default:
 		abort();
 	}
-	if ((int)it->kind != kind || !fzp_is(&it->origin, origin) ||
+	if ((int)it->kind != kind || !fz_is(&it->origin, origin) ||
 	    (version == 1 && it->version.p == NULL) ||
 	    (version == 0 && it->version.p != NULL))
 		abort();
@@ -145,35 +132,13 @@ fzp_include(void *arg, int constraint, const char *p, size_t len)
 	return (0);
 }
 
-struct fzp_rd {
-	const uint8_t	*p;
-	size_t		 len;
-	size_t		 off;
-	unsigned int	 step;
-};
-
-static ssize_t
-fzp_read(void *arg, void *buf, size_t len)
-{
-	struct fzp_rd	*r = arg;
-	size_t		 n = r->step++ % 13 + 1;
-
-	if (n > len)
-		n = len;
-	if (n > r->len - r->off)
-		n = r->len - r->off;
-	memcpy(buf, r->p + r->off, n);
-	r->off += n;
-	return ((ssize_t)n);
-}
-
 static char *
 fzp_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
     int stream)
 {
 	struct fzp		 z;
 	struct scan_sink	 sink = { fzp_emit, fzp_issue, NULL, &z };
-	struct fzp_rd		 r = { data, size, 0, 0 };
+	struct fz_rd		 r = { data, size, 0, 0, 13 };
 	int			 ret;
 
 	memset(&z, 0, sizeof(z));
@@ -187,7 +152,7 @@ fzp_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
 		ret = scan_requirements((const char *)data, size, flags,
 		    &sink, fzp_include, &z);
 	else if (stream)
-		ret = scan_pkg_read(parser, flags, fzp_read, &r, size, &sink,
+		ret = scan_pkg_read(parser, flags, fz_read, &r, size, &sink,
 		    NULL, NULL);
 	else
 		ret = scan_pkg_mem(parser, flags, (const char *)data, size,
