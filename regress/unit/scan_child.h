@@ -31,6 +31,7 @@
 #include "scan.h"
 #include "scanproto.h"
 #include "sha256.h"
+#include "fixture.h"
 
 struct scan_peer {
 	pid_t			 pid;
@@ -198,26 +199,6 @@ scan_result_render(const struct scan_result *res)
 		    res->issues[i].reason);
 	fprintf(f, "status %s\n", res->status == SCAN_OK ? "ok" : "failed");
 	fclose(f);
-	return (buf);
-}
-
-__attribute__((__unused__)) static char *
-slurp(const char *path, size_t *lenp)
-{
-	FILE	*f;
-	char	*buf;
-	long	 len;
-
-	cr_assert_not_null(f = fopen(path, "r"), "%s", path);
-	cr_assert_eq(fseek(f, 0, SEEK_END), 0);
-	len = ftell(f);
-	rewind(f);
-	cr_assert_not_null(buf = malloc(len + 1));
-	cr_assert_eq(fread(buf, 1, len, f), (size_t)len);
-	buf[len] = '\0';
-	fclose(f);
-	if (lenp != NULL)
-		*lenp = (size_t)len;
 	return (buf);
 }
 

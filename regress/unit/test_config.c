@@ -29,41 +29,7 @@
 #include "config.h"
 #include "config_priv.h"
 #include "jsonw.h"
-
-static char *
-srcpath(const char *rel)
-{
-	const char	*top = getenv("KOBANG_SRCDIR");
-	char		*p;
-
-	if (asprintf(&p, "%s/%s", top ? top : ".", rel) == -1)
-		cr_assert_fail("asprintf");
-	return (p);
-}
-
-static char *
-slurp(const char *path, size_t *lenp)
-{
-	FILE	*f;
-	char	*buf;
-	size_t	 cap = 1 << 16, len = 0, n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return (NULL);
-	buf = malloc(cap + 1);
-	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap) {
-			cap *= 2;
-			buf = realloc(buf, cap + 1);
-		}
-	}
-	fclose(f);
-	buf[len] = '\0';
-	if (lenp)
-		*lenp = len;
-	return (buf);
-}
+#include "fixture.h"
 
 static void
 spew(const char *path, const char *s, size_t len)
@@ -103,37 +69,6 @@ warnings_text(const struct config *cfg)
 		s = t;
 	}
 	return (s);
-}
-
-static int
-by_name(const void *a, const void *b)
-{
-	return (strcmp(*(char *const *)a, *(char *const *)b));
-}
-
-/* Sorted base names in dir ending in suffix. */
-static char **
-list_dir(const char *dir, const char *suffix, size_t *np)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		**v = NULL;
-	size_t		 n = 0, sl = strlen(suffix), l;
-
-	d = opendir(dir);
-	cr_assert_not_null(d, "cannot open %s (run from the top of the "
-	    "tree or set KOBANG_SRCDIR)", dir);
-	while ((e = readdir(d)) != NULL) {
-		l = strlen(e->d_name);
-		if (l <= sl || strcmp(e->d_name + l - sl, suffix) != 0)
-			continue;
-		v = reallocarray(v, n + 1, sizeof(*v));
-		v[n++] = strdup(e->d_name);
-	}
-	closedir(d);
-	qsort(v, n, sizeof(*v), by_name);
-	*np = n;
-	return (v);
 }
 
 /* Compare actual with the expected file, or rewrite it when updating. */
@@ -183,7 +118,7 @@ Test(config_golden, bad_yaml)
 	char		 *buf, err[1024], *msg;
 	size_t		  n, i, len;
 
-	names = list_dir(dir, ".yaml", &n);
+	names = list_dir(dir, ".yaml", 0, &n);
 	cr_assert_gt(n, 40, "only %zu bad inputs", n);
 	for (i = 0; i < n; i++) {
 		cr_assert(asprintf(&path, "%s/%s", dir, names[i]) != -1);
@@ -268,7 +203,7 @@ Test(config_golden, good_yaml)
 	char		 *buf, err[1024], *js, *w;
 	size_t		  n, i, len;
 
-	names = list_dir(dir, ".yaml", &n);
+	names = list_dir(dir, ".yaml", 0, &n);
 	cr_assert_gt(n, 10);
 	for (i = 0; i < n; i++) {
 		cr_assert(asprintf(&path, "%s/%s", dir, names[i]) != -1);
@@ -304,7 +239,7 @@ Test(config_golden, remote_bundles)
 	char		 *path, *buf, err[1024], *js, *w;
 	size_t		  n, i, len;
 
-	names = list_dir(dir, ".bundle", &n);
+	names = list_dir(dir, ".bundle", 0, &n);
 	cr_assert_gt(n, 3);
 	for (i = 0; i < n; i++) {
 		cr_assert(asprintf(&path, "%s/%s", dir, names[i]) != -1);
@@ -340,7 +275,7 @@ Test(config_golden, remote_bad)
 	char		 *path, *buf, err[1024], *msg;
 	size_t		  n, i, len;
 
-	names = list_dir(dir, ".bundle", &n);
+	names = list_dir(dir, ".bundle", 0, &n);
 	cr_assert_gt(n, 20);
 	for (i = 0; i < n; i++) {
 		cr_assert(asprintf(&path, "%s/%s", dir, names[i]) != -1);
@@ -379,7 +314,7 @@ Test(config_golden, no_orphans)
 
 	for (s = 0; s < nitems(sets); s++) {
 		dir = srcpath(sets[s].dir);
-		names = list_dir(dir, sets[s].out, &n);
+		names = list_dir(dir, sets[s].out, 0, &n);
 		for (i = 0; i < n; i++) {
 			l = strlen(names[i]) - strlen(sets[s].out);
 			cr_assert(asprintf(&in, "%s/%.*s%s", dir, (int)l,

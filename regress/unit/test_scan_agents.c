@@ -26,24 +26,13 @@
 #include "scan_agents.h"
 #include "scan_child.h"
 
-static char *
-srcpath(const char *rel)
-{
-	const char	*top = getenv("KOBANG_SRCDIR");
-	char		*p;
-
-	if (asprintf(&p, "%s/%s", top ? top : ".", rel) == -1)
-		cr_assert_fail("asprintf");
-	return (p);
-}
-
 /* A file of the source tree, whole. */
 static char *
 src_slurp(const char *rel, size_t *lenp)
 {
 	char	*path = srcpath(rel), *buf;
 
-	buf = slurp(path, lenp);
+	buf = must_slurp(path, lenp);
 	free(path);
 	return (buf);
 }

@@ -25,17 +25,6 @@
 #include "scan_child.h"
 
 static char *
-srcpath(const char *rel)
-{
-	const char	*top = getenv("KOBANG_SRCDIR");
-	char		*p;
-
-	if (asprintf(&p, "%s/%s", top ? top : ".", rel) == -1)
-		cr_assert_fail("asprintf");
-	return (p);
-}
-
-static char *
 run(enum scan_parser parser, int flags, const char *doc)
 {
 	char	*r;
@@ -99,11 +88,11 @@ Test(scan_claude, golden)
 	for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
 		snprintf(rel, sizeof(rel), "regress/scan/%s", fixtures[i].file);
 		path = srcpath(rel);
-		doc = slurp(path, &len);
+		doc = must_slurp(path, &len);
 		free(path);
 		snprintf(rel, sizeof(rel), "regress/scan/%s", fixtures[i].ok);
 		path = srcpath(rel);
-		ok = slurp(path, NULL);
+		ok = must_slurp(path, NULL);
 		free(path);
 		got = golden_run(fixtures[i].parser, fixtures[i].flags, doc,
 		    len);
@@ -454,7 +443,7 @@ Test(scan_claude_child, golden_through_the_sandboxed_child)
 		cr_assert_eq(res->surface, SURFACE_CLAUDE);
 		snprintf(rel, sizeof(rel), "regress/scan/%s", fixtures[i].ok);
 		path = srcpath(rel);
-		ok = slurp(path, NULL);
+		ok = must_slurp(path, NULL);
 		free(path);
 		got = scan_result_render(res);
 		cr_assert_str_eq(got, ok, "%s differs:\n%s", fixtures[i].ok,

@@ -25,17 +25,6 @@
 #include "scan_child.h"
 
 static char *
-srcpath(const char *rel)
-{
-	const char	*top = getenv("KOBANG_SRCDIR");
-	char		*p;
-
-	if (asprintf(&p, "%s/%s", top ? top : ".", rel) == -1)
-		cr_assert_fail("asprintf");
-	return (p);
-}
-
-static char *
 npm(const char *doc)
 {
 	return (golden_run(SCAN_PARSER_NPM_LOCK, 0, doc, strlen(doc)));
@@ -78,11 +67,11 @@ Test(scan_npm, golden)
 	for (i = 0; i < sizeof(fixtures) / sizeof(fixtures[0]); i++) {
 		snprintf(rel, sizeof(rel), "regress/scan/%s", fixtures[i]);
 		path = srcpath(rel);
-		doc = slurp(path, &len);
+		doc = must_slurp(path, &len);
 		free(path);
 		snprintf(rel, sizeof(rel), "regress/scan/%s.ok", fixtures[i]);
 		path = srcpath(rel);
-		ok = slurp(path, NULL);
+		ok = must_slurp(path, NULL);
 		free(path);
 		got = golden_run(SCAN_PARSER_NPM_LOCK, 0, doc, len);
 		cr_assert_str_eq(got, ok, "%s differs:\n%s", fixtures[i], got);
@@ -304,7 +293,7 @@ Test(scan_npm_child, golden_through_the_sandboxed_child)
 		cr_assert_eq(res->file_id, i + 1);
 		snprintf(rel, sizeof(rel), "regress/scan/%s.ok", fixtures[i]);
 		path = srcpath(rel);
-		ok = slurp(path, NULL);
+		ok = must_slurp(path, NULL);
 		free(path);
 		got = scan_result_render(res);
 		cr_assert_str_eq(got, ok, "%s differs:\n%s", fixtures[i], got);
@@ -428,7 +417,7 @@ Test(scan_npm_child, shrinks_while_read, .init = mktmp, .fini = rmtmp)
 	 * the caller saw, so the race is made deterministic.
 	 */
 	src = srcpath("regress/scan/package-lock-v3.json");
-	doc = slurp(src, &len);
+	doc = must_slurp(src, &len);
 	free(src);
 	snprintf(path, sizeof(path), "%s/package-lock.json", tmpdir);
 	cr_assert_neq(fd = open(path, O_RDWR | O_CREAT, 0600), -1);

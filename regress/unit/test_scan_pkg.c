@@ -27,17 +27,6 @@
 #include "scan_pkg.h"
 
 static char *
-srcpath(const char *rel)
-{
-	const char	*top = getenv("KOBANG_SRCDIR");
-	char		*p;
-
-	if (asprintf(&p, "%s/%s", top ? top : ".", rel) == -1)
-		cr_assert_fail("asprintf");
-	return (p);
-}
-
-static char *
 run(enum scan_parser p, int flags, const char *doc, size_t len)
 {
 	char	*got = golden_run(p, flags, doc, len);
@@ -104,12 +93,12 @@ Test(scan_pkg, golden)
 	for (i = 0; i < nitems(fixtures); i++) {
 		snprintf(rel, sizeof(rel), "regress/scan/%s", fixtures[i].file);
 		path = srcpath(rel);
-		doc = slurp(path, &len);
+		doc = must_slurp(path, &len);
 		free(path);
 		snprintf(rel, sizeof(rel), "regress/scan/%s.ok",
 		    fixtures[i].file);
 		path = srcpath(rel);
-		ok = slurp(path, NULL);
+		ok = must_slurp(path, NULL);
 		free(path);
 		got = run(fixtures[i].parser, fixtures[i].flags, doc, len);
 		cr_assert_str_eq(got, ok, "%s differs:\n%s", fixtures[i].file,
@@ -456,7 +445,7 @@ Test(scan_pkg, refused_item_fails_the_file)
 	for (i = 0; i < nitems(fixtures); i++) {
 		snprintf(rel, sizeof(rel), "regress/scan/%s", fixtures[i].file);
 		path = srcpath(rel);
-		doc = slurp(path, &len);
+		doc = must_slurp(path, &len);
 		free(path);
 		stop_after = 1;
 		if (scan_pkg_mem(fixtures[i].parser, fixtures[i].flags, doc,
@@ -589,7 +578,7 @@ Test(scan_pkg_child, golden_through_the_sandboxed_child)
 		snprintf(rel, sizeof(rel), "regress/scan/%s.ok",
 		    fixtures[i].file);
 		path = srcpath(rel);
-		ok = slurp(path, NULL);
+		ok = must_slurp(path, NULL);
 		free(path);
 		incs = golden_includes(ok);
 		parent_view(ok);

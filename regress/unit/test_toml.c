@@ -21,6 +21,7 @@
 #include <criterion/criterion.h>
 
 #include "toml.h"
+#include "fixture.h"
 
 #define MIN_GOLDEN	60	/* a lost directory must not pass quietly */
 
@@ -237,41 +238,6 @@ render_doc(const struct toml_doc *d)
 	return (o.s);
 }
 
-static char *
-srcpath(const char *rel)
-{
-	const char	*top = getenv("KOBANG_SRCDIR");
-	char		*p;
-
-	if (asprintf(&p, "%s/%s", top ? top : ".", rel) == -1)
-		cr_assert_fail("asprintf");
-	return (p);
-}
-
-static char *
-slurp(const char *path, size_t *lenp)
-{
-	FILE	*f;
-	char	*buf;
-	size_t	 cap = 1 << 16, len = 0, n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return (NULL);
-	cr_assert_not_null(buf = malloc(cap + 1));
-	while ((n = fread(buf + len, 1, cap - len, f)) > 0) {
-		len += n;
-		if (len == cap) {
-			cap *= 2;
-			cr_assert_not_null(buf = realloc(buf, cap + 1));
-		}
-	}
-	fclose(f);
-	buf[len] = '\0';
-	if (lenp)
-		*lenp = len;
-	return (buf);
-}
-
 static void
 spew(const char *path, const char *s)
 {
@@ -280,47 +246,6 @@ spew(const char *path, const char *s)
 	cr_assert_not_null(f, "cannot write %s", path);
 	cr_assert_eq(fwrite(s, 1, strlen(s), f), strlen(s));
 	fclose(f);
-}
-
-static int
-by_name(const void *a, const void *b)
-{
-	return (strcmp(*(char *const *)a, *(char *const *)b));
-}
-
-/* Sorted base names (without the suffix) of the files in dir. */
-static char **
-list_dir(const char *dir, const char *suffix, size_t *np)
-{
-	DIR		*d;
-	struct dirent	*e;
-	char		**v = NULL;
-	size_t		 n = 0, sl = strlen(suffix), l;
-
-	d = opendir(dir);
-	cr_assert_not_null(d, "cannot open %s (run from the top of the "
-	    "tree or set KOBANG_SRCDIR)", dir);
-	while ((e = readdir(d)) != NULL) {
-		l = strlen(e->d_name);
-		if (l <= sl || strcmp(e->d_name + l - sl, suffix) != 0)
-			continue;
-		cr_assert_not_null(v = reallocarray(v, n + 1, sizeof(*v)));
-		cr_assert_not_null(v[n++] = strndup(e->d_name, l - sl));
-	}
-	closedir(d);
-	qsort(v, n, sizeof(*v), by_name);
-	*np = n;
-	return (v);
-}
-
-static void
-free_list(char **v, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++)
-		free(v[i]);
-	free(v);
 }
 
 /* Compare with dir/base.ext, or rewrite it when updating. */
@@ -375,7 +300,7 @@ Test(toml_golden, valid)
 	struct toml_error err;
 	struct toml_doc	*d;
 
-	names = list_dir(dir, ".toml", &n);
+	names = list_dir(dir, ".toml", 1, &n);
 	cr_assert_geq(n, MIN_GOLDEN, "only %zu valid documents", n);
 	for (i = 0; i < n; i++) {
 		cr_assert(asprintf(&path, "%s/%s.toml", dir, names[i]) != -1);
@@ -405,7 +330,7 @@ Test(toml_golden, invalid)
 	struct toml_error err;
 	struct toml_doc	*d;
 
-	names = list_dir(dir, ".toml", &n);
+	names = list_dir(dir, ".toml", 1, &n);
 	cr_assert_geq(n, MIN_GOLDEN, "only %zu invalid documents", n);
 	for (i = 0; i < n; i++) {
 		cr_assert(asprintf(&path, "%s/%s.toml", dir, names[i]) != -1);
@@ -445,7 +370,7 @@ Test(toml_golden, no_orphans)
 
 	for (i = 0; i < sizeof(pairs) / sizeof(pairs[0]); i++) {
 		dir = srcpath(pairs[i].dir);
-		names = list_dir(dir, pairs[i].have, &n);
+		names = list_dir(dir, pairs[i].have, 1, &n);
 		for (j = 0; j < n; j++) {
 			cr_assert(asprintf(&path, "%s/%s%s", dir, names[j],
 			    pairs[i].want) != -1);
