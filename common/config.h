@@ -246,6 +246,17 @@ struct config_python {
  * koban.yaml, never taken from Fleet).  Paths are absolute, names are
  * user or group names.
  */
+/*
+ * kobangd.removalGuard: a scan that would remove more than percent of a
+ * surface's stored items (at least min_items of them) is held back until
+ * a scan confirm_seconds later still finds them gone.
+ */
+struct config_removal_guard {
+	long long	 percent;		/* 50; 100: off */
+	long long	 min_items;		/* 300 */
+	long long	 confirm_seconds;	/* 30 */
+};
+
 struct config_kobangd {
 	struct strlist	*users;		/* NULL: the machine's human users */
 	char		*state_directory;	/* /var/lib/koban */
@@ -254,6 +265,7 @@ struct config_kobangd {
 	char		*user;			/* _kobang */
 	char		*fleet_ca_file;		/* NULL: system roots */
 	char		*enrollment_token_file;	/* NULL: none */
+	struct config_removal_guard removal_guard;
 };
 
 struct config_warnings {

@@ -280,6 +280,14 @@ static const struct kdef k_python[] = {
 	    requirement_file_globs, KF_SET, d_req_globs),
 };
 
+static const struct kdef k_rguard[] = {
+	INTK("percent", struct config_removal_guard, percent, 1, 100, 50),
+	INTK("minItems", struct config_removal_guard, min_items, 0,
+	    1000000000, 300),
+	INTK("confirmSeconds", struct config_removal_guard, confirm_seconds,
+	    0, 86400, 30),
+};
+
 static const struct kdef k_kobangd[] = {
 	{ .name = "users", .type = KT_OPTLIST, .flags = KF_NAME | KF_SET,
 	    .off = offsetof(struct config_kobangd, users), .max = NAMELEN },
@@ -294,6 +302,8 @@ static const struct kdef k_kobangd[] = {
 	    PATHLEN),
 	OPTSTRK("enrollmentTokenFile", struct config_kobangd,
 	    enrollment_token_file, KF_ABS, PATHLEN),
+	MAPK("removalGuard", struct config_kobangd, removal_guard, 0,
+	    k_rguard),
 };
 
 const struct kdef config_schema[] = {

@@ -110,6 +110,7 @@ struct ctl_scan_queued {
 
 /* + name, version, path, origin, detail, item id */
 struct ctl_item_hdr {
+	int64_t		stale_ms;	/* its file's read failed since; 0 */
 	uint32_t	surface;
 	uint32_t	kind;		/* enum item_kind */
 	int32_t		ior;		/* 0, 1, -1 nil */

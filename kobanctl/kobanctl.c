@@ -278,7 +278,8 @@ ctl_read_item(struct imsg *imsg, struct ctl_item_rec *r)
 
 	rec_strs(imsg, &r->h, sizeof(r->h), v, caps, nitems(v));
 	if (r->h.surface >= SURFACE_COUNT || r->h.kind >= KIND_COUNT ||
-	    r->h.ior < -1 || r->h.ior > 1 || r->name == NULL ||
+	    r->h.ior < -1 || r->h.ior > 1 || r->h.stale_ms < 0 ||
+	    r->name == NULL ||
 	    r->path == NULL || r->origin == NULL)
 		errx(1, "malformed item from kobangd");
 }

@@ -277,9 +277,16 @@ human_list_begin(int action)
 static void
 human_item(const struct ctl_item_rec *r)
 {
-	printf("%-18s %-13s %-32s %-12s %-12s %s\n",
+	char	t[TIMEFMT_BUFSZ];
+
+	printf("%-18s %-13s %-32s %-12s %-12s %s",
 	    surface_name(r->h.surface), item_kind_name(r->h.kind), nz(r->name),
 	    nz(r->version), nz(r->origin), nz(r->path));
+	if (r->h.stale_ms > 0) {
+		ms_text(r->h.stale_ms, t);
+		printf("  (stale since %s)", t);
+	}
+	printf("\n");
 	human_rows++;
 }
 
@@ -412,6 +419,12 @@ json_item(const struct ctl_item_rec *r)
 		jsonw_null(&jw);
 	json_str("detail", r->detail);
 	json_str("id", r->id);
+	/* Only when its file could not be read: the last good read's. */
+	if (r->h.stale_ms > 0) {
+		jsonw_key(&jw, "stale");
+		jsonw_bool(&jw, 1);
+		json_time("staleSince", r->h.stale_ms);
+	}
 	if (r->h.truncated) {
 		jsonw_key(&jw, "truncated");
 		jsonw_bool(&jw, 1);

@@ -354,8 +354,10 @@ hash_only(struct filectx *fc, const struct scan_file *req, int ok)
 				;
 		free(chunk);
 		if (r->failed) {
+			/* The parent reads a changing file again. */
 			issue_text(r, buf, sizeof(buf));
-			sink_issue(fc, SCAN_ISSUE_HASH, buf);
+			sink_issue(fc, r->err == SCAN_ISSUE_CHANGED ?
+			    SCAN_ISSUE_CHANGED : SCAN_ISSUE_HASH, buf);
 		} else if (!r->hashed)
 			sink_issue(fc, SCAN_ISSUE_HASH, "cannot hash the file");
 	}

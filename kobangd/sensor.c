@@ -43,6 +43,9 @@
 #define SENSOR_MAX_ISSUES	1000	/* kept per surface for kobanctl */
 #define SENSOR_CTL_FLUSH	256	/* queued replies before a flush */
 #define SENSOR_CTL_WAIT_MS	10000	/* a reader that stalls this long */
+/* Reads again of a file that changed while read, before it is an issue. */
+#define SENSOR_CHANGED_RETRIES	5
+#define SENSOR_RETRY_MAX_MS	30000	/* the longest wait between them */
 
 struct sissue {
 	char		*path;
@@ -63,6 +66,17 @@ struct ssurf {
 	struct sissue	*issues;	/* of the last finished scan */
 	size_t		 nissues;
 	size_t		 total_issues;
+	/* A file changed while read: read again after a growing wait. */
+	struct ev_timer	 retry;
+	int		 changed_tries;
+	/* A mass removal held back since (monotonic ms), 0: none. */
+	unsigned long long held_ms;
+};
+
+/* Rows of failed files a whole-surface scan keeps (store_items_free). */
+struct kept {
+	struct item	*v;
+	size_t		 n;
 };
 
 /* The scan in progress (one at a time: there is one scan child). */
@@ -94,6 +108,9 @@ struct run {
 	size_t			 capfps;
 	struct store_file	*files;		/* whole-surface: listing */
 	size_t			 nfiles, capfiles;
+	struct kept		*kept;		/* whole-surface: kept rows */
+	size_t			 nkept, capkept;
+	size_t			 changed;	/* files changed while read */
 	/* The configuration the run started with; a reload waits for it. */
 	const struct config	*conf;
 };
@@ -211,6 +228,16 @@ sensor_debounced(void *arg)
 	struct ssurf	*ss = arg;
 
 	log_debug("sensor: %s changed", surface_name(ss->s));
+	sensor_enqueue(ss->s);
+}
+
+/* A read again (changed while read) or a held removal to confirm. */
+static void
+sensor_retry(void *arg)
+{
+	struct ssurf	*ss = arg;
+
+	log_debug("sensor: %s: scanning again", surface_name(ss->s));
 	sensor_enqueue(ss->s);
 }
 
@@ -343,6 +370,9 @@ run_free(void)
 	for (i = 0; i < run.nfiles; i++)
 		free(run.files[i].path);
 	free(run.files);
+	for (i = 0; i < run.nkept; i++)
+		store_items_free(run.kept[i].v, run.kept[i].n);
+	free(run.kept);
 	if (retired_conf != NULL && run.conf == retired_conf) {
 		config_free(retired_conf);
 		free(retired_conf);
@@ -376,6 +406,82 @@ run_fail(const char *why)
 		ss->pending = 0;
 		sensor_enqueue(ss->s);
 	}
+}
+
+/*
+ * The second guard (kobangd.removalGuard): a scan that would remove more
+ * than the configured share of a surface's stored items is held back,
+ * logged and shown on the surface, and a full scan confirmSeconds later
+ * decides: if it still finds them gone, they go.  Whatever made a tree
+ * look empty for a moment (a mount, a checkout, a home being restored)
+ * does not empty the inventory and flood Fleet with removals.
+ * 1: held (the caller commits nothing), 0: go on.
+ */
+static int
+run_guard(size_t nremoved)
+{
+	const struct config_removal_guard *g = &run.conf->kobangd.removal_guard;
+	struct ssurf		*ss = &surf[run.s];
+	unsigned long long	 now = ev_now_ms(), wait_ms;
+	int64_t			 stored;
+	char			 msg[256];
+
+	if (nremoved == 0 || g->percent >= 100 ||
+	    store_item_count(sensor_store, run.s, &stored) == -1 ||
+	    stored < g->min_items || stored <= 0 ||
+	    (long long)nremoved * 100 <= g->percent * (long long)stored) {
+		ss->held_ms = 0;
+		return (0);
+	}
+	wait_ms = (unsigned long long)g->confirm_seconds * 1000;
+	if (ss->held_ms != 0 && now >= ss->held_ms + wait_ms) {
+		log_warnx("sensor: %s: the removal of %zu of %lld items is "
+		    "confirmed by a second scan", surface_name(run.s),
+		    nremoved, (long long)stored);
+		return (0);
+	}
+	if (ss->held_ms == 0)
+		ss->held_ms = now;
+	wait_ms = ss->held_ms + wait_ms - now;
+	snprintf(msg, sizeof(msg), "removal of %zu of %lld items held back "
+	    "(over %lld%%) until a scan in %llu s confirms it", nremoved,
+	    (long long)stored, g->percent, (wait_ms + 999) / 1000);
+	log_warnx("sensor: %s: %s", surface_name(run.s), msg);
+	if (store_note_scan_failure(sensor_store, run.s, wall_ms(),
+	    (int64_t)(now - run.start_ms), msg) == -1)
+		log_warnx("sensor: cannot record the held removal of %s",
+		    surface_name(run.s));
+	/* The confirming scan trusts no fingerprint. */
+	ss->full = 1;
+	ev_timer_add(&ss->retry, wait_ms);
+	return (1);
+}
+
+/* A held run ends like a failed one, without the word "failed". */
+static void
+run_held(void)
+{
+	struct ssurf	*ss = &surf[run.s];
+
+	sinc_free(run.sinc);
+	run.sinc = NULL;
+	ss->scans++;
+	run_free();
+	if (ss->pending) {
+		ss->pending = 0;
+		sensor_enqueue(ss->s);
+	}
+}
+
+static size_t
+count_removed(const struct change *ch, size_t n)
+{
+	size_t	i, r = 0;
+
+	for (i = 0; i < n; i++)
+		if (ch[i].kind == CHANGE_REMOVED)
+			r++;
+	return (r);
 }
 
 /* The scan child went away with our files: start over once it is back. */
@@ -593,14 +699,17 @@ run_note_fp(uint32_t fid, const struct stat *sb)
 /*
  * How a finished file's listing changes: read whole without an issue,
  * its fingerprint; read with issues, none (read it again next time);
- * failed, it has no items.
+ * failed, it keeps what it had (stale) and is read again next time.  A
+ * file that cannot be read or parsed right now (changed while read,
+ * unreadable, truncated, a child that died) has not lost its packages:
+ * taking it as empty would report every one removed, then added again.
  */
 static enum store_fp_state
 run_fp_state(const struct scan_result *r, const struct store_fp **fp)
 {
 	*fp = NULL;
 	if (r->status != SCAN_OK)
-		return (STORE_FP_GONE);
+		return (STORE_FP_KEEP);
 	if (r->nissues > 0 || r->file_id >= run.capfps ||
 	    !run.hasfp[r->file_id])
 		return (STORE_FP_UNSET);
@@ -610,9 +719,9 @@ run_fp_state(const struct scan_result *r, const struct store_fp **fp)
 
 /* A whole-surface scan lists what it read too (store_scan.files). */
 static void
-run_list_file(const struct scan_result *r)
+run_list_path(const char *path, enum store_fp_state state,
+    const struct store_fp *fp)
 {
-	const struct store_fp	*fp;
 	struct store_file	*f, *v;
 	size_t			 nc;
 
@@ -628,14 +737,82 @@ run_list_file(const struct scan_result *r)
 	}
 	f = &run.files[run.nfiles];
 	memset(f, 0, sizeof(*f));
-	f->state = run_fp_state(r, &fp);
+	f->state = state;
 	if (fp != NULL)
 		f->fp = *fp;
-	if ((f->path = strdup(r->path)) == NULL) {
+	if ((f->path = strdup(path)) == NULL) {
 		run.enomem = 1;
 		return;
 	}
 	run.nfiles++;
+}
+
+static void
+run_list_file(const struct scan_result *r)
+{
+	const struct store_fp	*fp;
+	enum store_fp_state	 state;
+
+	state = run_fp_state(r, &fp);
+	run_list_path(r->path, state, fp);
+}
+
+/*
+ * Whole-surface: a file that could not be read keeps its stored rows
+ * (items show path as label), listed as stale.  The number of rows
+ * kept, or -1.
+ */
+static ssize_t
+run_keep(const char *label)
+{
+	struct item	*v;
+	struct kept	*k;
+	size_t		 n, i, nc;
+
+	if (store_load_file_items(sensor_store, run.s, label, &v, &n) == -1) {
+		run.enomem = 1;
+		return (-1);
+	}
+	if (n == 0)
+		return (0);
+	if (run.nkept == run.capkept) {
+		nc = run.capkept ? run.capkept * 2 : 8;
+		if ((k = recallocarray(run.kept, run.capkept, nc,
+		    sizeof(*k))) == NULL) {
+			store_items_free(v, n);
+			run.enomem = 1;
+			return (-1);
+		}
+		run.kept = k;
+		run.capkept = nc;
+	}
+	run.kept[run.nkept].v = v;
+	run.kept[run.nkept].n = n;
+	run.nkept++;
+	for (i = 0; i < n; i++)
+		if (run_item(&v[i]) == -1)
+			return (-1);
+	run_list_path(label, STORE_FP_KEEP, NULL);
+	return ((ssize_t)n);
+}
+
+/*
+ * A read that failed, or gave items only in the shape of a failure (an
+ * agent file whose hash could not be taken: detail nil).
+ */
+static int
+run_read_failed(const struct scan_result *r)
+{
+	size_t	i;
+
+	if (r->status != SCAN_OK)
+		return (1);
+	for (i = 0; i < r->nissues; i++)
+		if (r->issues[i].code == SCAN_ISSUE_HASH ||
+		    r->issues[i].code == SCAN_ISSUE_CHANGED ||
+		    r->issues[i].code == SCAN_ISSUE_UNREADABLE)
+			return (1);
+	return (0);
 }
 
 /*
@@ -677,12 +854,12 @@ run_perfile_begin(void)
 	return (run.sinc == NULL ? -1 : 0);
 }
 
-/* Per-file: one file done (r NULL: it could not be read). */
+/* Per-file: one file done (r NULL: it could not be read: kept). */
 static void
 run_perfile_file(const char *path, struct scan_result *r)
 {
 	const struct store_fp	*fp = NULL;
-	enum store_fp_state	 state = STORE_FP_GONE;
+	enum store_fp_state	 state = STORE_FP_KEEP;
 	const struct item	*items = NULL;
 	size_t			 n = 0;
 
@@ -879,10 +1056,11 @@ run_pump(void)
 				continue;
 			}
 			run_issue(f->path, "%s", why);
-			if (disc_file_templated(f))
-				run_template_item(f);
 			if (run.sinc != NULL)
 				run_perfile_file(f->path, NULL);
+			else if (run_keep(f->label != NULL ? f->label :
+			    f->path) == 0 && disc_file_templated(f))
+				run_template_item(f);
 			continue;
 		}
 		/* Unchanged since it was last read whole. */
@@ -964,6 +1142,34 @@ run_pump(void)
 	}
 }
 
+/*
+ * A finished file's issues.  One that changed while it was read is read
+ * again (run_committed) before that is an issue: a save or checkout
+ * that is still under way is not a problem of the file.
+ */
+static void
+run_absorb_issues(const struct scan_result *r)
+{
+	const struct scan_issue	*is;
+	size_t			 i;
+
+	for (i = 0; i < r->nissues; i++) {
+		is = &r->issues[i];
+		if (is->code != SCAN_ISSUE_CHANGED) {
+			run_issue(is->path, "%s", is->reason);
+			continue;
+		}
+		run.changed++;
+		if (surf[run.s].changed_tries < SENSOR_CHANGED_RETRIES)
+			log_debug("sensor: %s: %s; reading it again", is->path,
+			    is->reason);
+		else
+			run_issue(is->path, "the file kept changing while it "
+			    "was read (%d reads); its last items are kept",
+			    SENSOR_CHANGED_RETRIES + 1);
+	}
+}
+
 /* A finished file from the child. */
 static int
 run_absorb(struct scan_result *r)
@@ -977,12 +1183,20 @@ run_absorb(struct scan_result *r)
 		return (0);
 	}
 	run.inflight--;
-	for (i = 0; i < r->nissues; i++)
-		run_issue(r->issues[i].path, "%s", r->issues[i].reason);
+	run_absorb_issues(r);
 	if (run.sinc != NULL) {
 		/* Diffed now and freed, or kept for its changes. */
 		run_perfile_file(r->path, r);
 		return (0);
+	}
+	/* Its stored rows stand; a file never read whole gives what it has. */
+	if (run_read_failed(r)) {
+		ssize_t	kept = run_keep(r->path);
+
+		if (kept != 0) {
+			scan_result_free(r);
+			return (kept == -1 ? -1 : 0);
+		}
 	}
 	run_list_file(r);
 	if (r->status == SCAN_OK && r->nincludes > 0)
@@ -1045,6 +1259,35 @@ keyed_cmp(const void *a, const void *b)
 }
 
 /*
+ * A file changed while it was read: the surface again after the
+ * debounce, doubled at each try (per-file surfaces read only the files
+ * not read whole), until SENSOR_CHANGED_RETRIES; then the issue stands
+ * and a new change starts the count afresh.
+ */
+static void
+run_retry_changed(struct ssurf *ss)
+{
+	unsigned long long	ms;
+
+	if (run.changed == 0 || ss->changed_tries >= SENSOR_CHANGED_RETRIES) {
+		ss->changed_tries = 0;
+		return;
+	}
+	ms = (unsigned long long)run.conf->watch.debounce_milliseconds;
+	if (ms < 100)
+		ms = 100;
+	ms <<= ss->changed_tries;
+	if (ms > SENSOR_RETRY_MAX_MS)
+		ms = SENSOR_RETRY_MAX_MS;
+	ss->changed_tries++;
+	log_info("sensor: %s: %zu file%s changed while read; reading again "
+	    "in %llu ms (%d of %d)", surface_name(ss->s), run.changed,
+	    run.changed == 1 ? "" : "s", ms, ss->changed_tries,
+	    SENSOR_CHANGED_RETRIES);
+	ev_timer_add(&ss->retry, ms);
+}
+
+/*
  * A run committed: the surface is current, this scan's issues stay for
  * kobanctl, and a change that came meanwhile starts the next one.
  */
@@ -1063,6 +1306,8 @@ run_committed(void)
 	run.nissues = 0;
 	ss->scans++;
 	ss->deaths = 0;
+	ss->held_ms = 0;
+	run_retry_changed(ss);
 	run_free();
 	if (ss->pending) {
 		ss->pending = 0;
@@ -1114,16 +1359,21 @@ run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 		run_fail("out of memory or state database error");
 		return;
 	}
+	if (!baseline && run_guard(count_removed(sc.changes, sc.nchanges))) {
+		run_held();
+		return;
+	}
 	run_commit_fields(&sc, completed, artifact, msg, sizeof(msg));
 	memset(&cr, 0, sizeof(cr));
 	if (sinc_commit(run.sinc, &sc, &cr) == -1) {
 		run_fail("cannot commit to the state database");
 		return;
 	}
-	log_info("sensor: %s %s: %zu files read, %zu unchanged, %zu "
-	    "changes, %zu findings, %zu issues, %zu outbox rows, %lld ms",
-	    surface_name(s), baseline ? "baseline" : "scan",
-	    sinc_nread(run.sinc), sinc_nskipped(run.sinc),
+	log_info("sensor: %s %s: %zu files read, %zu unchanged, %zu kept "
+	    "from a failed read, %zu changes, %zu findings, %zu issues, %zu "
+	    "outbox rows, %lld ms", surface_name(s),
+	    baseline ? "baseline" : "scan", sinc_nread(run.sinc),
+	    sinc_nskipped(run.sinc), sinc_nkept(run.sinc),
 	    sc.nchanges, cr.nfindings, run.total_issues, cr.noutbox,
 	    (long long)sc.duration_ms);
 	run_committed();
@@ -1143,7 +1393,7 @@ run_finish(void)
 	struct rules_held	 held = { store_held, sensor_store };
 	char			 ts[TIMEFMT_BUFSZ], msg[CTL_ERRLEN];
 	int64_t			 completed, artifact;
-	int			 baselined;
+	int			 baselined, guarded = 0;
 	enum surface		 s = run.s;
 	const char		*fail = NULL;
 
@@ -1190,8 +1440,15 @@ run_finish(void)
 			fail = "state database error";
 			goto out;
 		}
-		if (differ_diff(prev, nprev, curr, n, &changes, &nch) == -1 ||
-		    rules_eval_changes(&conf->rules, changes, nch, ts,
+		if (differ_diff(prev, nprev, curr, n, &changes, &nch) == -1) {
+			fail = "out of memory";
+			goto out;
+		}
+		if (run_guard(count_removed(changes, nch))) {
+			guarded = 1;
+			goto out;
+		}
+		if (rules_eval_changes(&conf->rules, changes, nch, ts,
 		    uuid_random_source(), &cf, &ncf) == -1) {
 			fail = "out of memory";
 			goto out;
@@ -1242,6 +1499,10 @@ run_finish(void)
 		run_fail(fail);
 		return;
 	}
+	if (guarded) {
+		run_held();
+		return;
+	}
 	run_committed();
 }
 
@@ -1278,6 +1539,7 @@ sensor_init(struct kobangd *kd)
 		surf[s].implemented = surface_implemented((enum surface)s);
 		surf[s].enabled = surface_enabled(conf, (enum surface)s);
 		ev_timer_init(&surf[s].debounce, sensor_debounced, &surf[s]);
+		ev_timer_init(&surf[s].retry, sensor_retry, &surf[s]);
 		/* The rules or the parsers may have changed meanwhile. */
 		surf[s].full = 1;
 	}
@@ -1445,11 +1707,12 @@ ctl_rec_send(struct ctlq *q, uint32_t type, size_t trunc_off)
 }
 
 static int
-ctl_item_cb(void *arg, const struct item *it, const char *id)
+ctl_item_cb(void *arg, const struct item *it, const char *id, int64_t stale_ms)
 {
 	struct ctl_item_hdr	h;
 
 	memset(&h, 0, sizeof(h));
+	h.stale_ms = stale_ms;
 	h.surface = it->surface;
 	h.kind = it->kind;
 	h.ior = it->installed_on_request;

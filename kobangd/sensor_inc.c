@@ -48,7 +48,7 @@ struct sinc {
 	size_t			 npf, cappf;
 	struct keep		*keep;
 	size_t			 nkeep, capkeep;
-	size_t			 nread, nskipped;
+	size_t			 nread, nskipped, nkept;
 };
 
 /* Grow v (of *cap elements of size sz) to hold n + more. */
@@ -201,6 +201,39 @@ sinc_nskipped(const struct sinc *si)
 	return (si->nskipped);
 }
 
+size_t
+sinc_nkept(const struct sinc *si)
+{
+	return (si->nkept);
+}
+
+/* A file whose read failed: its stored rows stand, marked stale. */
+static int
+sinc_keep(struct sinc *si, const char *path, struct scan_result *r)
+{
+	struct store_file	*f;
+
+	/* path may be r's: r goes last. */
+	if (grow(&si->files, &si->capfiles, si->nfiles, 1,
+	    sizeof(*si->files)) == -1)
+		goto nomem;
+	f = &si->files[si->nfiles];
+	memset(f, 0, sizeof(*f));
+	if ((f->path = strdup(path)) == NULL)
+		goto nomem;
+	f->state = STORE_FP_KEEP;
+	si->nfiles++;
+	si->nkept++;
+	if (r != NULL)
+		scan_result_free(r);
+	return (0);
+ nomem:
+	log_warn("sensor: %s", path);
+	if (r != NULL)
+		scan_result_free(r);
+	return (-1);
+}
+
 static ssize_t
 listed_find(const struct sinc *si, const char *path)
 {
@@ -320,6 +353,8 @@ sinc_file(struct sinc *si, const char *path, struct scan_result *r,
 
 	if ((i = listed_find(si, path)) != -1)
 		si->seen[i] = 1;
+	if (state == STORE_FP_KEEP)
+		return (sinc_keep(si, path, r));
 	si->nread++;
 	if (by_id(items, n, &cur, &ncur) == -1)
 		goto nomem;

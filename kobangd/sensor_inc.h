@@ -65,7 +65,9 @@ int		 sinc_skip(struct sinc *, const char *, const struct stat *);
 /*
  * One file done: its items (pointing into r's strings, or r NULL),
  * how its listing changes (STORE_FP_SET with fp, UNSET, GONE; fp may be
- * NULL otherwise).  r is taken over in every case (kept while its items
+ * NULL otherwise).  KEEP: the file could not be read or parsed this
+ * time; items are ignored, its stored rows stand (no change, no
+ * finding) and are marked stale until a good read.  r is taken over in every case (kept while its items
  * are in a change, else freed).  0, or -1 (out of memory, database).
  */
 int		 sinc_file(struct sinc *, const char *, struct scan_result *,
@@ -82,8 +84,9 @@ int		 sinc_finish(struct sinc *, const char *, struct store_scan *);
 int		 sinc_commit(struct sinc *, const struct store_scan *,
 		    struct store_commit_result *);
 
-/* Files read and skipped so far. */
+/* Files read, skipped and kept (failed, rows stale) so far. */
 size_t		 sinc_nread(const struct sinc *);
 size_t		 sinc_nskipped(const struct sinc *);
+size_t		 sinc_nkept(const struct sinc *);
 
 #endif

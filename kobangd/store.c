@@ -75,6 +75,7 @@ enum stmt_id {
 	S_SCANNED_ENSURE,
 	S_SCANNED_SET,
 	S_SCANNED_UNSET,
+	S_SCANNED_KEEP,
 	S_SCANNED_DEL,
 	S_SCANNED_LOAD,
 	S_INV_USED,
@@ -181,15 +182,22 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "INSERT INTO scanned (surface, file, dev, ino, size, mtime_ns, "
 	    "ctime_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 	    "ON CONFLICT (surface, file) DO UPDATE SET dev = ?3, ino = ?4, "
-	    "size = ?5, mtime_ns = ?6, ctime_ns = ?7",
+	    "size = ?5, mtime_ns = ?6, ctime_ns = ?7, stale_ms = NULL",
 	[S_SCANNED_UNSET] =
 	    "INSERT INTO scanned (surface, file) VALUES (?1, ?2) "
 	    "ON CONFLICT (surface, file) DO UPDATE SET dev = NULL, "
-	    "ino = NULL, size = NULL, mtime_ns = NULL, ctime_ns = NULL",
+	    "ino = NULL, size = NULL, mtime_ns = NULL, ctime_ns = NULL, "
+	    "stale_ms = NULL",
+	/* A failed read: read it again, its rows stale since the first. */
+	[S_SCANNED_KEEP] =
+	    "INSERT INTO scanned (surface, file, stale_ms) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (surface, file) DO UPDATE SET dev = NULL, "
+	    "ino = NULL, size = NULL, mtime_ns = NULL, ctime_ns = NULL, "
+	    "stale_ms = coalesce(stale_ms, ?3)",
 	[S_SCANNED_DEL] = "DELETE FROM scanned WHERE surface = ?1 AND file = ?2",
 	[S_SCANNED_LOAD] =
-	    "SELECT f.path, s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns "
-	    "FROM scanned s JOIN file f ON f.id = s.file "
+	    "SELECT f.path, s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns, "
+	    "s.stale_ms FROM scanned s JOIN file f ON f.id = s.file "
 	    "WHERE s.surface = ?1 ORDER BY f.path",
 	[S_INV_USED] =
 	    "SELECT 1 FROM inventory WHERE surface = ?1 AND file = ?2 LIMIT 1",
@@ -425,9 +433,17 @@ static const char *const schema_v2 =
     "INSERT INTO scanned (surface, file) "
     "  SELECT DISTINCT surface, file FROM inventory;";
 
+/*
+ * Version 3: since when a listed file's rows are stale (its last read
+ * failed and kept them); NULL while they are what the file holds.
+ */
+static const char *const schema_v3 =
+    "ALTER TABLE scanned ADD COLUMN stale_ms INTEGER;";
+
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
+	schema_v3,
 };
 
 /* Why an open failed: only damage is a reason to move the file aside. */
@@ -824,8 +840,10 @@ build_query(enum stmt_id id)
 	case S_INV_QUERY:
 		rc = asprintf(&sql,
 		    "SELECT i.kind, i.name, i.version, f.path, i.origin, "
-		    "i.installed_on_request, i.detail FROM inventory i "
-		    "JOIN file f ON f.id = i.file "
+		    "i.installed_on_request, i.detail, s.stale_ms "
+		    "FROM inventory i JOIN file f ON f.id = i.file "
+		    "LEFT JOIN scanned s ON s.surface = i.surface AND "
+		    "s.file = i.file "
 		    "WHERE i.surface = ?4 AND " HOME_COND " ORDER BY i.id",
 		    "f.path", "f.path", "f.path");
 		break;
@@ -1124,6 +1142,16 @@ store_baselined(struct store *st, enum surface s)
 	return (v);
 }
 
+int
+store_item_count(struct store *st, enum surface s, int64_t *n)
+{
+	*n = 0;
+	if (!surface_ok(s))
+		return (-1);
+	sqlite3_bind_int64(st->st[S_ITEM_COUNT], 1, st->code[s]);
+	return (run_int(st, S_ITEM_COUNT, n));
+}
+
 /*
  * A loaded snapshot keeps all its strings in one allocation (a lockfile's
  * items even share their path string); its address rides in the unused
@@ -1396,6 +1424,8 @@ store_load_files(struct store *st, enum surface s, struct store_file **out,
 			v[n].fp.mtime_ns = sqlite3_column_int64(q, 4);
 			v[n].fp.ctime_ns = sqlite3_column_int64(q, 5);
 		}
+		if (sqlite3_column_type(q, 6) != SQLITE_NULL)
+			v[n].stale_ms = sqlite3_column_int64(q, 6);
 		n++;
 	}
 	sqlite3_reset(q);
@@ -2330,6 +2360,13 @@ apply_files(struct commit *c)
 			if (run(st, S_SCANNED_UNSET) == -1)
 				return (-1);
 			break;
+		case STORE_FP_KEEP:
+			bind_pair(st, S_SCANNED_KEEP, c->code, file);
+			sqlite3_bind_int64(st->st[S_SCANNED_KEEP], 3,
+			    f->stale_ms > 0 ? f->stale_ms : sc->completed_ms);
+			if (run(st, S_SCANNED_KEEP) == -1)
+				return (-1);
+			break;
 		case STORE_FP_GONE:
 			/* Still holding rows: listed, to be read again. */
 			used = 0;	/* run_int leaves it alone on no row */
@@ -2678,7 +2715,8 @@ inv_row(struct store *st, sqlite3_stmt *q, void *a)
 		log_warn("%s: item id", st->path);
 		return (-1);
 	}
-	rv = ia->cb(ia->arg, &it, id);
+	rv = ia->cb(ia->arg, &it, id, sqlite3_column_type(q, 7) ==
+	    SQLITE_NULL ? 0 : sqlite3_column_int64(q, 7));
 	free(id);
 	return (rv);
 }
@@ -3216,7 +3254,8 @@ struct enq {
 };
 
 static int
-enqueue_item(void *arg, const struct item *it, const char *item_id)
+enqueue_item(void *arg, const struct item *it, const char *item_id,
+    int64_t stale_ms)
 {
 	struct enq	*e = arg;
 	struct store	*st = e->st;

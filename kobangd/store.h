@@ -43,7 +43,7 @@
 #include "vocab.h"
 
 #define STORE_DBNAME		"kobangd.db"
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 struct store;
 
@@ -63,6 +63,9 @@ void		 store_close(struct store *);
 int		 store_rebuilt(const struct store *);
 /* The database file's path (for messages and status). */
 const char	*store_path(const struct store *);
+
+/* The surface's stored item count (0 when never scanned); 0 or -1. */
+int	 store_item_count(struct store *, enum surface, int64_t *);
 
 /*
  * Has the surface's baseline been done?  1 yes, 0 no (never scanned, or
@@ -108,13 +111,20 @@ struct store_fp {
 enum store_fp_state {
 	STORE_FP_SET,		/* read whole: remember fp */
 	STORE_FP_UNSET,		/* listed, but read it again next time */
-	STORE_FP_GONE		/* gone or lost its items: forget it */
+	STORE_FP_GONE,		/* gone or lost its items: forget it */
+	STORE_FP_KEEP		/* its read failed: rows kept, stale */
 };
 
 struct store_file {
 	char			*path;
 	enum store_fp_state	 state;
 	struct store_fp		 fp;
+	/*
+	 * KEEP: since when its rows are stale (0: the commit's completion
+	 * time); a file stale already keeps its first time.  Loaded: the
+	 * stored time, 0 when the rows are current.
+	 */
+	int64_t			 stale_ms;
 };
 
 /*
@@ -196,7 +206,9 @@ struct store_scan {
 	 * Files whose listing changes (applied after the items): SET
 	 * records a fingerprint (the file is listed if new), UNSET keeps
 	 * it listed without one, GONE unlists it (or, while it still holds
-	 * rows, leaves it listed without a fingerprint).  A baseline starts
+	 * rows, leaves it listed without a fingerprint), KEEP keeps it
+	 * listed without one and marks its rows stale (SET and UNSET
+	 * clear that).  A baseline starts
 	 * from an empty listing.  Every file that gets rows is listed.
 	 */
 	const struct store_file	*files;
@@ -260,9 +272,12 @@ int	 store_note_scan_failure(struct store *, enum surface, int64_t at_ms,
 
 /*
  * Inventory, one surface (or all if surface < 0), in enum surface order,
- * then in the snapshot's order; id is the item identity string.
+ * then in the snapshot's order; id is the item identity string,
+ * stale_ms since when the item's file could not be read (its rows are
+ * the last good read's), 0 when it is current.
  */
-typedef int	(*store_item_cb)(void *, const struct item *, const char *id);
+typedef int	(*store_item_cb)(void *, const struct item *, const char *id,
+		    int64_t stale_ms);
 int	 store_query_inventory(struct store *, int surface, const char *home,
 	    store_item_cb, void *);
 

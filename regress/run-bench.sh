@@ -9,6 +9,9 @@ done
 # The sensor end to end on a generated tree (a shell script).
 echo "== sensor.sh"
 sh "$(dirname "$0")/bench/sensor.sh" || status=1
+# A big lockfile touched while it is read (a shell script).
+echo "== touch_read.sh"
+sh "$(dirname "$0")/bench/touch_read.sh" || status=1
 # Sync to the local Fleet test peer over mTLS (a shell script).
 echo "== sync.sh"
 sh "$(dirname "$0")/bench/sync.sh" || status=1

@@ -16,16 +16,8 @@ fi
 usermod -d "$H" $U >/dev/null 2>&1
 mkdir -p "$H/src/big"
 # A package-lock.json of about 8 MB: scanning it takes a while.
-python3 - "$H/src/big/package-lock.json" <<'EOP' || fail "generator"
-import json, sys
-pk = {"": {"name": "big", "version": "1.0.0"}}
-for i in range(40000):
-    pk["node_modules/pkg-%d" % i] = {"version": "1.%d.0" % (i % 50),
-        "resolved": "https://registry.npmjs.org/pkg-%d/-/pkg-%d-1.0.0.tgz" % (i, i),
-        "integrity": "sha512-" + "A" * 86 + "==", "dev": i % 2 == 0}
-json.dump({"name": "big", "version": "1.0.0", "lockfileVersion": 3,
-    "requires": True, "packages": pk}, open(sys.argv[1], "w"), indent=2)
-EOP
+python3 "$(dirname "$0")/gen_lock.py" 40000 "$H/src/big/package-lock.json" ||
+    fail "generator"
 chown -R $U:$U "$H"
 chmod 700 "$H"
 cat >"$T/kobangd.yaml" <<EOC

@@ -395,3 +395,161 @@ Test(sinc, incremental_equals_full_rescan)
 	cr_assert_lt(total_read, 60 * NFILES);
 	store_close(st);
 }
+
+struct stale_count {
+	size_t	stale, current;
+	int64_t	since;
+};
+
+static int
+count_stale(void *arg, const struct item *it, const char *id, int64_t ms)
+{
+	struct stale_count	*c = arg;
+
+	if (ms > 0) {
+		c->stale++;
+		c->since = ms;
+	} else
+		c->current++;
+	return (0);
+}
+
+/* One per-file scan: files in fail[] could not be read, the rest could. */
+static void
+scan_round(struct store *st, const int *fail, int64_t completed,
+    size_t *nchanges)
+{
+	struct ruleset		 rs;
+	struct store_scan	 sc;
+	struct store_fp		 fp;
+	struct sinc		*si;
+	size_t			 i;
+	const char		*ts = "2026-06-01T10:00:00.000Z";
+
+	memset(&rs, 0, sizeof(rs));
+	si = sinc_new(st, SURFACE_JAVASCRIPT, &rs, 1, ts);
+	cr_assert_not_null(si);
+	for (i = 0; i < NFILES; i++) {
+		if (!files[i].exists)
+			continue;
+		sinc_fp(&files[i].sb, &fp);
+		/* A failed read hands no items, whatever the file holds. */
+		cr_assert_eq(sinc_file(si, paths[i], NULL,
+		    fail[i] ? NULL : files[i].it, fail[i] ? 0 : files[i].n,
+		    fail[i] ? STORE_FP_KEEP : STORE_FP_SET, &fp), 0);
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = SURFACE_JAVASCRIPT;
+	sc.max_events = sc.max_findings = -1;
+	sc.completed_ms = completed;
+	cr_assert_eq(sinc_finish(si, ts, &sc), 0);
+	*nchanges = sc.nchanges;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	sinc_free(si);
+}
+
+/*
+ * A file whose read failed keeps its stored rows: no change, marked
+ * stale since the first failed read, current again after a good read;
+ * only a good read or the file's disappearance changes its rows.
+ */
+Test(sinc, failed_read_keeps_rows)
+{
+	struct store		*st;
+	struct store_scan	 sc;
+	struct store_file	 bf[NFILES], *lf;
+	struct item		*base;
+	struct stale_count	 c;
+	size_t			 nbase, nlf, nch, i, kept_items, want;
+	int			 fail[NFILES];
+	char			 err[256];
+
+	pools();
+	memset(files, 0, sizeof(files));
+	st = store_open(statedir, err, sizeof(err));
+	cr_assert_not_null(st, "%s", err);
+	for (i = 0; i < NFILES; i++) {
+		new_file(i);
+		/* Every file holds something, so that something can be lost. */
+		while (files[i].n == 0)
+			new_file(i);
+	}
+	base = expected(&nbase);
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = SURFACE_JAVASCRIPT;
+	sc.baseline = 1;
+	sc.items = base;
+	sc.nitems = nbase;
+	sc.max_events = sc.max_findings = -1;
+	for (i = 0; i < NFILES; i++) {
+		memset(&bf[i], 0, sizeof(bf[i]));
+		bf[i].path = paths[i];
+		bf[i].state = STORE_FP_SET;
+		sinc_fp(&files[i].sb, &bf[i].fp);
+	}
+	sc.files = bf;
+	sc.nfiles = NFILES;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	free(base);
+
+	/* Every read fails, twice: nothing changes, all stale since 1000. */
+	for (i = 0; i < NFILES; i++)
+		fail[i] = 1;
+	scan_round(st, fail, 1000, &nch);
+	cr_assert_eq(nch, 0, "a failed read changed %zu items", nch);
+	check_store(st);
+	scan_round(st, fail, 2000, &nch);
+	cr_assert_eq(nch, 0);
+	check_store(st);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(store_query_inventory(st, SURFACE_JAVASCRIPT, NULL,
+	    count_stale, &c), 0);
+	cr_assert_eq(c.current, 0);
+	cr_assert_gt(c.stale, 0);
+	cr_assert_eq(c.since, 1000, "stale since %lld, not the first failure",
+	    (long long)c.since);
+	cr_assert_eq(store_load_files(st, SURFACE_JAVASCRIPT, &lf, &nlf), 0);
+	cr_assert_eq(nlf, NFILES);
+	for (i = 0; i < nlf; i++) {
+		cr_assert_eq(lf[i].state, STORE_FP_UNSET, "a failed file keeps "
+		    "a fingerprint: it would not be read again");
+		cr_assert_eq(lf[i].stale_ms, 1000);
+	}
+	store_files_free(lf, nlf);
+
+	/* Edited while failing: the edit is not seen, the rows stand. */
+	edit_file(0);
+	edit_file(1);
+	for (i = 0; i < NFILES; i++)
+		fail[i] = i < 2;
+	kept_items = files[0].n + files[1].n;
+	scan_round(st, fail, 3000, &nch);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(store_query_inventory(st, SURFACE_JAVASCRIPT, NULL,
+	    count_stale, &c), 0);
+	cr_assert_gt(c.stale, 0);
+	cr_assert_leq(c.stale, kept_items + 2 * 4);
+	cr_assert_eq(c.since, 1000);
+
+	/* Read whole again: the edit arrives, nothing is stale. */
+	for (i = 0; i < NFILES; i++)
+		fail[i] = 0;
+	scan_round(st, fail, 4000, &nch);
+	check_store(st);
+	memset(&c, 0, sizeof(c));
+	cr_assert_eq(store_query_inventory(st, SURFACE_JAVASCRIPT, NULL,
+	    count_stale, &c), 0);
+	cr_assert_eq(c.stale, 0, "%zu items still stale after a good read",
+	    c.stale);
+
+	/* Gone for real: its rows go, once. */
+	want = files[2].n;
+	files[2].exists = 0;
+	scan_round(st, fail, 5000, &nch);
+	cr_assert_gt(nch, 0);
+	cr_assert_leq(nch, want);
+	check_store(st);
+	scan_round(st, fail, 6000, &nch);
+	cr_assert_eq(nch, 0);
+	store_close(st);
+}

@@ -1112,7 +1112,7 @@ struct seen {
 };
 
 static int
-count_item(void *arg, const struct item *it, const char *id)
+count_item(void *arg, const struct item *it, const char *id, int64_t stale_ms)
 {
 	struct seen	*s = arg;
 
@@ -1145,7 +1145,7 @@ count_finding(void *arg, const struct finding *f)
 }
 
 static int
-stop_early(void *arg, const struct item *it, const char *id)
+stop_early(void *arg, const struct item *it, const char *id, int64_t stale_ms)
 {
 	++*(int *)arg;
 	return (-1);
