@@ -247,7 +247,7 @@ $(FUZZ_B)/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(LIBS)
 # real-world files, reload, sync and the remote configuration); a
 # sanitizer report in a daemon's log fails its test.
 SAN_E2E =	t_sensor t_sensor_hostile t_surfaces_agents t_surfaces_packages \
-		t_homesignal t_reload t_fleet_sync t_fleet_config
+		t_homesignal t_reload t_fleet_sync t_fleet_config t_fleet_tpm
 
 regress-san: deps
 	$(MAKE) B=build-san CC=clang \

@@ -212,6 +212,16 @@ differ_diff(const struct item *prev, size_t nprev, const struct item *cur,
 	return (rv);
 }
 
+void
+differ_quiet_added(struct change *ch, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (ch[i].kind == CHANGE_ADDED)
+			ch[i].quiet = 1;
+}
+
 char *
 differ_change_detail(const struct change *c)
 {

@@ -20,7 +20,17 @@ struct change {
 	enum change_kind	 kind;
 	const struct item	*old;	/* removed, modified; NULL for added */
 	const struct item	*new;	/* added, modified; NULL for removed */
+	/*
+	 * An addition that is a late baseline: the file could not be read
+	 * during its surface's baseline, and this is its first good read.
+	 * Stored and sent like a baseline item: no change event, no change
+	 * rule (the differ never sets it; sensor_inc.c and sensor.c do).
+	 */
+	int			 quiet;
 };
+
+/* Mark the additions among n changes quiet (a late baseline). */
+void	 differ_quiet_added(struct change *, size_t);
 
 /* Whether a version change makes a new item (package surfaces). */
 int	 item_version_defines_identity(enum surface);

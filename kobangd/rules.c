@@ -1076,6 +1076,9 @@ rules_eval_changes(const struct ruleset *rs, const struct change *ch,
 	if (check_args(rs, ts, ids, out, nout) == -1)
 		return (-1);
 	for (i = 0; i < n; i++) {
+		/* A late baseline is not a change (differ.h). */
+		if (ch[i].quiet)
+			continue;
 		/* The new item for added and modified, the old for removed. */
 		switch (ch[i].kind) {
 		case CHANGE_ADDED:

@@ -408,6 +408,14 @@ run_fail(const char *why)
 	}
 }
 
+static int
+file_path_cmp(const void *a, const void *b)
+{
+	const struct store_file	*fa = a, *fb = b;
+
+	return (strcmp(fa->path, fb->path));
+}
+
 /*
  * The second guard (kobangd.removalGuard): a scan that would remove more
  * than the configured share of a surface's stored items is held back,
@@ -471,6 +479,36 @@ run_held(void)
 		ss->pending = 0;
 		sensor_enqueue(ss->s);
 	}
+}
+
+/*
+ * Whole-surface: additions from a file that could not be read during
+ * the baseline and is read now for the first time are its baseline
+ * (differ.h: quiet).
+ */
+static int
+run_late_baseline(struct change *ch, size_t n)
+{
+	struct store_file	*lf, key;
+	size_t			 nlf, i;
+	int			 any = 0;
+
+	if (store_load_files(sensor_store, run.s, &lf, &nlf) == -1)
+		return (-1);
+	for (i = 0; i < nlf && !any; i++)
+		any = lf[i].unbaselined;
+	for (i = 0; any && i < n; i++) {
+		const struct store_file	*f;
+
+		if (ch[i].kind != CHANGE_ADDED)
+			continue;
+		key.path = (char *)ch[i].new->path;
+		f = bsearch(&key, lf, nlf, sizeof(*lf), file_path_cmp);
+		if (f != NULL && f->unbaselined)
+			ch[i].quiet = 1;
+	}
+	store_files_free(lf, nlf);
+	return (0);
 }
 
 static size_t
@@ -1442,6 +1480,10 @@ run_finish(void)
 		}
 		if (differ_diff(prev, nprev, curr, n, &changes, &nch) == -1) {
 			fail = "out of memory";
+			goto out;
+		}
+		if (run_late_baseline(changes, nch) == -1) {
+			fail = "state database error";
 			goto out;
 		}
 		if (run_guard(count_removed(changes, nch))) {

@@ -367,6 +367,9 @@ sinc_file(struct sinc *si, const char *path, struct scan_result *r,
 	if (!si->baseline && differ_diff(old, nold, cur, ncur, &ch, &nch) ==
 	    -1)
 		goto nomem;
+	/* Not read during the baseline: this read is its baseline. */
+	if (i != -1 && si->listed[i].unbaselined)
+		differ_quiet_added(ch, nch);
 	if (ncur > 0 && rules_eval_present(si->rules, cur, ncur, NULL, 0,
 	    &held, si->ts, uuid_random_source(), &pf, &npf) == -1)
 		goto fail;

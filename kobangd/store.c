@@ -182,22 +182,26 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "INSERT INTO scanned (surface, file, dev, ino, size, mtime_ns, "
 	    "ctime_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
 	    "ON CONFLICT (surface, file) DO UPDATE SET dev = ?3, ino = ?4, "
-	    "size = ?5, mtime_ns = ?6, ctime_ns = ?7, stale_ms = NULL",
+	    "size = ?5, mtime_ns = ?6, ctime_ns = ?7, stale_ms = NULL, "
+	    "unbaselined = 0",
 	[S_SCANNED_UNSET] =
 	    "INSERT INTO scanned (surface, file) VALUES (?1, ?2) "
 	    "ON CONFLICT (surface, file) DO UPDATE SET dev = NULL, "
 	    "ino = NULL, size = NULL, mtime_ns = NULL, ctime_ns = NULL, "
-	    "stale_ms = NULL",
+	    "stale_ms = NULL, unbaselined = 0",
 	/* A failed read: read it again, its rows stale since the first. */
 	[S_SCANNED_KEEP] =
-	    "INSERT INTO scanned (surface, file, stale_ms) VALUES (?1, ?2, ?3) "
+	    "INSERT INTO scanned (surface, file, stale_ms, unbaselined) "
+	    "VALUES (?1, ?2, ?3, ?4) "
 	    "ON CONFLICT (surface, file) DO UPDATE SET dev = NULL, "
 	    "ino = NULL, size = NULL, mtime_ns = NULL, ctime_ns = NULL, "
-	    "stale_ms = coalesce(stale_ms, ?3)",
+	    "stale_ms = coalesce(stale_ms, ?3), "
+	    "unbaselined = max(unbaselined, ?4)",
 	[S_SCANNED_DEL] = "DELETE FROM scanned WHERE surface = ?1 AND file = ?2",
 	[S_SCANNED_LOAD] =
 	    "SELECT f.path, s.dev, s.ino, s.size, s.mtime_ns, s.ctime_ns, "
-	    "s.stale_ms FROM scanned s JOIN file f ON f.id = s.file "
+	    "s.stale_ms, s.unbaselined FROM scanned s "
+	    "JOIN file f ON f.id = s.file "
 	    "WHERE s.surface = ?1 ORDER BY f.path",
 	[S_INV_USED] =
 	    "SELECT 1 FROM inventory WHERE surface = ?1 AND file = ?2 LIMIT 1",
@@ -435,10 +439,14 @@ static const char *const schema_v2 =
 
 /*
  * Version 3: since when a listed file's rows are stale (its last read
- * failed and kept them); NULL while they are what the file holds.
+ * failed and kept them), NULL while they are what the file holds; and
+ * whether it failed during its surface's baseline and was never read
+ * since (its first good read is its baseline, store_file).
  */
 static const char *const schema_v3 =
-    "ALTER TABLE scanned ADD COLUMN stale_ms INTEGER;";
+    "ALTER TABLE scanned ADD COLUMN stale_ms INTEGER;"
+    "ALTER TABLE scanned ADD COLUMN unbaselined INTEGER NOT NULL "
+    "  DEFAULT 0;";
 
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
@@ -1426,6 +1434,7 @@ store_load_files(struct store *st, enum surface s, struct store_file **out,
 		}
 		if (sqlite3_column_type(q, 6) != SQLITE_NULL)
 			v[n].stale_ms = sqlite3_column_int64(q, 6);
+		v[n].unbaselined = sqlite3_column_int(q, 7) != 0;
 		n++;
 	}
 	sqlite3_reset(q);
@@ -2226,12 +2235,12 @@ apply_change(struct commit *c, const struct change *ch)
 		break;
 	case CHANGE_REMOVED:
 		it = ch->old;
-		if (!item_valid(it, sc->surface))
+		if (ch->quiet || !item_valid(it, sc->surface))
 			goto bad;
 		break;
 	case CHANGE_MODIFIED:
 		it = ch->new;
-		if (!item_valid(it, sc->surface) ||
+		if (ch->quiet || !item_valid(it, sc->surface) ||
 		    !item_valid(ch->old, sc->surface))
 			goto bad;
 		break;
@@ -2275,6 +2284,11 @@ apply_change(struct commit *c, const struct change *ch)
 		if (run(st, S_INV_UPDATE) == -1)
 			goto out;
 		break;
+	}
+	/* A late baseline: stored and sent as the baseline would have. */
+	if (ch->quiet) {
+		rv = outbox_item(c, ch->kind, it, id, sc->completed_ms);
+		goto out;
 	}
 	q = st->st[S_EVENT_INSERT];
 	sqlite3_bind_int64(q, 1, sc->artifact_ms);
@@ -2364,6 +2378,8 @@ apply_files(struct commit *c)
 			bind_pair(st, S_SCANNED_KEEP, c->code, file);
 			sqlite3_bind_int64(st->st[S_SCANNED_KEEP], 3,
 			    f->stale_ms > 0 ? f->stale_ms : sc->completed_ms);
+			sqlite3_bind_int(st->st[S_SCANNED_KEEP], 4,
+			    sc->baseline != 0);
 			if (run(st, S_SCANNED_KEEP) == -1)
 				return (-1);
 			break;

@@ -125,6 +125,12 @@ struct store_file {
 	 * stored time, 0 when the rows are current.
 	 */
 	int64_t			 stale_ms;
+	/*
+	 * Loaded: it could not be read during its surface's baseline and
+	 * has not been read since (KEEP in a baseline sets it, SET and
+	 * UNSET clear it): its first good read is its baseline.
+	 */
+	int			 unbaselined;
 };
 
 /*
@@ -158,7 +164,9 @@ int	 store_held(void *arg, enum surface, const char *item_id,
  *   deleted, modified rows replaced, added rows inserted; a change that
  *   does not fit the stored snapshot, e.g. an added id already stored,
  *   fails the commit), one change event per change, the change findings,
- *   then the present findings; retention applies.  Outbox: one event per
+ *   then the present findings; retention applies.  A quiet addition
+ *   (differ.h: a late baseline) gets no change event, and its outbox
+ *   event the observedAt of a baseline item.  Outbox: one event per
  *   change in the given (diff) order (payload: the old item for removed,
  *   the new one otherwise), then the change findings in the given order,
  *   then the present findings.  Finding events have kind `modified`.

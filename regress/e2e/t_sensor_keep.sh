@@ -5,8 +5,9 @@
 # middle of it; a lockfile and an agent configuration made unreadable
 # (mode 000) and back; a lockfile and ~/.claude.json cut in half and
 # restored.  None of it may give a removed event, a finding or a changed
-# item count, and the items are shown stale meanwhile.  Then the real
-# thing: a lockfile deleted loses its items once, and a whole tree
+# item count, and the items are shown stale meanwhile.  A lockfile
+# touched while the baseline reads it is baselined by its first good
+# read: no finding for its packages.  Then the real thing: a lockfile deleted loses its items once, and a whole tree
 # deleted at once is held back by kobangd.removalGuard until a second scan
 # confirms it.
 . "$(dirname "$0")/lib.sh"
@@ -118,18 +119,30 @@ wait_scan() {	# surface count: a scan after count
 	done
 }
 
+# 0. The big lockfile touched every 10 ms for 4 s from the start: the
+#    baseline cannot read it, a later read does, quietly.
+(k=0; while [ $k -lt 400 ]; do touch "$BIG"; sleep 0.01; k=$((k + 1));
+    done) &
+TOUCHER=$!
 start_daemon -f "$T/kobangd.yaml"
 wait_ready
+wait $TOUCHER
 i=0
 until surf_json && [ "$(surf $js .items)" -eq $((NBIG + 3)) ] &&
-    [ "$(surf claudeConfig .baselined)" = true ]; do
+    [ "$(surf claudeConfig .baselined)" = true ] &&
+    [ "$(stale $js)" -eq 0 ]; do
 	i=$((i + 1))
 	[ $i -lt 300 ] || fail "no baseline ($(surf $js .items) items)"
 	sleep 0.1
 done
+grep -q "$js baseline: .* [1-9][0-9]* kept from a failed read" "$T/log" ||
+    fail "the touches missed the baseline's read: nothing tested"
 C0=$(surf claudeConfig .items)
 [ "$C0" -ge 3 ] || fail "claudeConfig: $C0 items"
 F0=$(findings)
+nnew=$(ctl -j show findings | jq '[.[] |
+    select(.ruleId == "packages.new-javascript-package")] | length')
+[ "$nnew" -eq 0 ] || fail "the late baseline raised $nnew findings"
 same baseline
 
 # 1. Touched while read, 20 times: each forced scan reads the 8 MB file

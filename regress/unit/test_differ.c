@@ -415,7 +415,7 @@ assert_detail(struct change c, const char *want)
 Test(feed, change_detail_text)
 {
 	struct item	o = brew("x", "13.0"), n = brew("x", "14.0");
-	struct change	c = { CHANGE_ADDED, NULL, &n };
+	struct change	c = { CHANGE_ADDED, NULL, &n, 0 };
 
 	assert_detail(c, "homebrew/core");
 	c.kind = CHANGE_REMOVED;

@@ -216,7 +216,7 @@ has_rule(const struct finding *f, size_t n, const char *id,
 static struct change
 added(const struct item *it)
 {
-	struct change	c = { CHANGE_ADDED, NULL, it };
+	struct change	c = { CHANGE_ADDED, NULL, it, 0 };
 
 	return (c);
 }
@@ -985,7 +985,7 @@ Test(engine, E16_default_modified_mcp)
 {
 	struct ruleset	 rs = default_ruleset();
 	struct item	 o = claude_item("srv"), nw = claude_item("srv");
-	struct change	 c = { CHANGE_MODIFIED, &o, &nw };
+	struct change	 c = { CHANGE_MODIFIED, &o, &nw, 0 };
 	struct finding	*f;
 	size_t		 n;
 
@@ -1466,8 +1466,8 @@ Test(engine, trigger_empty_never_fires)
 	struct rule	 r = mkrule("t", SURFACE_HOMEBREW, MATCH_ALWAYS);
 	struct ruleset	 rs = one(&r);
 	struct item	 it = fixture("x");
-	struct change	 c[3] = { { CHANGE_ADDED, NULL, &it },
-	    { CHANGE_REMOVED, &it, NULL }, { CHANGE_MODIFIED, &it, &it } };
+	struct change	 c[3] = { { CHANGE_ADDED, NULL, &it, 0 },
+	    { CHANGE_REMOVED, &it, NULL, 0 }, { CHANGE_MODIFIED, &it, &it, 0 } };
 	struct finding	*f;
 	size_t		 n;
 
@@ -1500,7 +1500,7 @@ Test(engine, removed_judged_on_old_item)
 	struct rule	 r = contains(FIELD_NAME, SL("old"));
 	struct ruleset	 rs = one(&r);
 	struct item	 o = fixture("old-name");
-	struct change	 c = { CHANGE_REMOVED, &o, NULL };
+	struct change	 c = { CHANGE_REMOVED, &o, NULL, 0 };
 	struct finding	*f;
 	size_t		 n;
 
@@ -1517,8 +1517,8 @@ Test(engine, order_changes_then_rules)
 	    MATCH_ALWAYS), mkrule("second", SURFACE_HOMEBREW, MATCH_ALWAYS) };
 	struct ruleset	 rs = { r, 2 };
 	struct item	 a = fixture("a"), b = fixture("b");
-	struct change	 c[2] = { { CHANGE_ADDED, NULL, &b },
-	    { CHANGE_MODIFIED, &a, &a } };
+	struct change	 c[2] = { { CHANGE_ADDED, NULL, &b, 0 },
+	    { CHANGE_MODIFIED, &a, &a, 0 } };
 	struct finding	*f;
 	size_t		 n, i, j;
 
@@ -1536,6 +1536,26 @@ Test(engine, order_changes_then_rules)
 		for (j = 0; j < i; j++)
 			cr_assert_str_neq(f[i].id, f[j].id);
 	}
+	rules_findings_free(f, n);
+}
+
+/* A late baseline (differ.h: quiet) is not a change: no finding. */
+Test(engine, E1b_quiet_added_is_no_change)
+{
+	struct rule	 r = mkrule("test.rule", SURFACE_CLAUDE, MATCH_ALWAYS);
+	struct ruleset	 rs = one(&r);
+	struct item	 a = claude_item("a"), b = claude_item("b");
+	struct change	 c[2];
+	struct finding	*f;
+	size_t		 n;
+
+	r.triggers = RULE_TRIGGER(TRIGGER_ADDED);
+	c[0] = added(&a);
+	c[1] = added(&b);
+	c[0].quiet = 1;
+	f = eval(&rs, c, 2, &n);
+	cr_assert_eq(n, 1);
+	cr_assert_str_eq(f[0].item_name, "b");
 	rules_findings_free(f, n);
 }
 

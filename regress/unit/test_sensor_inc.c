@@ -553,3 +553,89 @@ Test(sinc, failed_read_keeps_rows)
 	cr_assert_eq(nch, 0);
 	store_close(st);
 }
+
+static int
+count_events(void *arg, const struct store_event *ev)
+{
+	(*(size_t *)arg)++;
+	return (0);
+}
+
+/*
+ * A file that could not be read during the baseline is baselined by its
+ * first good read: its items are stored, with no change event and no
+ * change rule; after that its edits are changes again.
+ */
+Test(sinc, failed_in_baseline_is_baselined_later)
+{
+	struct ruleset		 rs;
+	struct store		*st;
+	struct store_scan	 sc;
+	struct store_fp		 fp;
+	struct sinc		*si;
+	struct store_file	*lf;
+	size_t			 i, nev, nlf, nch;
+	int			 fail[NFILES];
+	char			 err[256];
+	const char		*ts = "2026-06-01T10:00:00.000Z";
+
+	pools();
+	memset(files, 0, sizeof(files));
+	memset(&rs, 0, sizeof(rs));
+	st = store_open(statedir, err, sizeof(err));
+	cr_assert_not_null(st, "%s", err);
+	for (i = 0; i < NFILES; i++) {
+		new_file(i);
+		while (files[i].n == 0)
+			new_file(i);
+	}
+	/* The baseline, file 0 unreadable. */
+	si = sinc_new_baseline(st, SURFACE_JAVASCRIPT, &rs, ts);
+	cr_assert_not_null(si);
+	for (i = 0; i < NFILES; i++) {
+		sinc_fp(&files[i].sb, &fp);
+		cr_assert_eq(sinc_file(si, paths[i], NULL, i == 0 ? NULL :
+		    files[i].it, i == 0 ? 0 : files[i].n, i == 0 ?
+		    STORE_FP_KEEP : STORE_FP_SET, &fp), 0);
+	}
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = SURFACE_JAVASCRIPT;
+	sc.max_events = sc.max_findings = -1;
+	sc.completed_ms = 1000;
+	cr_assert_eq(sinc_finish(si, ts, &sc), 0);
+	cr_assert_eq(sinc_commit(si, &sc, NULL), 0);
+	sinc_free(si);
+	cr_assert_eq(store_load_files(st, SURFACE_JAVASCRIPT, &lf, &nlf), 0);
+	for (i = 0; i < nlf; i++)
+		cr_assert_eq(lf[i].unbaselined, strcmp(lf[i].path, paths[0]) ==
+		    0, "%s: unbaselined %d", lf[i].path, lf[i].unbaselined);
+	store_files_free(lf, nlf);
+
+	/* Still unreadable: nothing; then read: stored, quietly. */
+	for (i = 0; i < NFILES; i++)
+		fail[i] = i == 0;
+	scan_round(st, fail, 2000, &nch);
+	cr_assert_eq(nch, 0);
+	fail[0] = 0;
+	scan_round(st, fail, 3000, &nch);
+	cr_assert_gt(nch, 0, "the late baseline stored nothing");
+	check_store(st);
+	nev = 0;
+	cr_assert_eq(store_query_events(st, 0, NULL, count_events, &nev), 0);
+	cr_assert_eq(nev, 0, "a late baseline made %zu change events", nev);
+	cr_assert_eq(store_load_files(st, SURFACE_JAVASCRIPT, &lf, &nlf), 0);
+	for (i = 0; i < nlf; i++)
+		cr_assert_eq(lf[i].unbaselined, 0);
+	store_files_free(lf, nlf);
+
+	/* Baselined now: an edit is a change with its event. */
+	files[0].it[0].detail = files[0].it[0].detail == details[0] ?
+	    details[1] : details[0];
+	touch(&files[0], 0);
+	scan_round(st, fail, 4000, &nch);
+	cr_assert_gt(nch, 0);
+	nev = 0;
+	cr_assert_eq(store_query_events(st, 0, NULL, count_events, &nev), 0);
+	cr_assert_eq(nev, nch);
+	store_close(st);
+}
