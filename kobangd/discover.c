@@ -2128,11 +2128,16 @@ brew_prefix(struct disc_result *res, const struct disc_users *us,
     const char *prefix)
 {
 	const struct disc_user	*owner;
-	struct stat		 st;
+	struct stat		 st, lst;
 	size_t			 anchor;
 
-	/* A configured prefix may be a link; what it names is checked. */
-	if (stat(prefix, &st) == -1) {
+	/*
+	 * A configured prefix may be a link; what it names must be a
+	 * directory.  Whose rights read it comes from the path itself, not
+	 * from what it names: a link its owner made to a root-owned
+	 * directory (/tmp) is read with that owner's rights, never root's.
+	 */
+	if (lstat(prefix, &lst) == -1 || stat(prefix, &st) == -1) {
 		if (errno != ENOENT && errno != ENOTDIR)
 			res_issue(res, prefix, "cannot stat: %s",
 			    strerror(errno));
@@ -2143,7 +2148,7 @@ brew_prefix(struct disc_result *res, const struct disc_users *us,
 		res_issue(res, prefix, "not a directory");
 		return (0);
 	}
-	owner = brew_owner(res, us, &st);
+	owner = brew_owner(res, us, &lst);
 	if (res->enomem)
 		return (-1);
 	if (res_anchor(res, prefix, owner, &anchor) == -1 ||

@@ -4,6 +4,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <limits.h>
@@ -148,10 +149,37 @@ below_dir_of(const char *path, const char *top)
 	    path[dlen + 1] != '\0');
 }
 
+/*
+ * What an honest requirements file can name, decided here and not by
+ * the child: a requirements file name (".txt", or pip-tools' ".in"),
+ * with no hidden component below the top-level file's directory (no
+ * .env, .git/config, .ssh/id_ed25519).  NULL, or why not.
+ */
+static const char *
+include_name_refused(const char *path, const char *top)
+{
+	const char	*rel, *base, *p;
+	size_t		 n;
+
+	rel = path + (size_t)(strrchr(top, '/') - top) + 1;
+	for (p = rel; *p != '\0'; p += n + (p[n] == '/')) {
+		n = strcspn(p, "/");
+		if (p[0] == '.')
+			return ("a hidden file or directory");
+	}
+	base = strrchr(path, '/') + 1;
+	n = strlen(base);
+	if (!(n > 4 && strcmp(base + n - 4, ".txt") == 0) &&
+	    !(n > 3 && strcmp(base + n - 3, ".in") == 0))
+		return ("not a requirements file name (*.txt, *.in)");
+	return (NULL);
+}
+
 int
 reqinc_offer(struct reqinc *ri, int node, int constraint, const char *target,
     char *path, size_t pathlen, char *why, size_t whylen)
 {
+	const char			*refused;
 	const struct reqinc_node	*n, *top;
 	struct reqinc_job		*v, j;
 	size_t				 nc;
@@ -168,6 +196,10 @@ reqinc_offer(struct reqinc *ri, int node, int constraint, const char *target,
 	for (i = node; i != -1; i = ri->nodes[i].parent)
 		if (strcmp(ri->nodes[i].path, path) == 0)
 			return (REQINC_IGNORED);
+	if ((refused = include_name_refused(path, top->path)) != NULL) {
+		snprintf(why, whylen, "include not followed: %s", refused);
+		return (REQINC_SKIPPED);
+	}
 	depth = n->depth + 1;
 	if (depth > REQINC_MAX_DEPTH) {
 		snprintf(why, whylen, "include not followed: deeper than %d "
@@ -197,6 +229,25 @@ reqinc_offer(struct reqinc *ri, int node, int constraint, const char *target,
 	ri->jobs[ri->njobs++] = j;
 	ri->nodes[n->top].started++;
 	return (REQINC_QUEUED);
+}
+
+const char *
+reqinc_charge(struct reqinc *ri, const struct reqinc_job *j,
+    const struct stat *st)
+{
+	struct reqinc_node	*top;
+
+	if (!S_ISREG(st->st_mode))
+		return ("not a regular file");
+	if (st->st_size > REQINC_MAX_SIZE)
+		return ("larger than 1 MiB");
+	if (j->parent < 0 || (size_t)j->parent >= ri->nnodes)
+		return ("no including file");
+	top = &ri->nodes[ri->nodes[j->parent].top];
+	if (top->bytes + (uint64_t)st->st_size > REQINC_MAX_BYTES)
+		return ("its includes exceed 8 MiB");
+	top->bytes += (uint64_t)st->st_size;
+	return (NULL);
 }
 
 size_t

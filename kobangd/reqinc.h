@@ -10,14 +10,21 @@
  *    is ignored like any option (no issue);
  *  - a file already in the current include chain (the including file
  *    and its ancestors) is ignored, so a cycle ends;
+ *  - its name must be one a requirements file can honestly name: it
+ *    ends in .txt or .in and no component below the top-level file's
+ *    directory starts with a dot, else an issue (a child that names
+ *    .env or .git/config gets nothing opened);
  *  - the include's depth (first level 1) must be at most
  *    REQINC_MAX_DEPTH and fewer than REQINC_MAX_FILES includes may have
  *    been started for the top-level file, else an issue on the include's
  *    path and it is skipped;
  *  - what is followed is queued as a job; the sensor opens it like any
  *    discovered file (the user's rights, beneath the top-level file's
- *    anchor) and sends it as another IMSG_SCAN_FILE, a -c include (or
- *    anything below a constraints file) with SCAN_F_CONSTRAINT.
+ *    anchor), sends it only if it is a regular file of at most
+ *    REQINC_MAX_SIZE bytes, within REQINC_MAX_BYTES for all the includes
+ *    of one top-level file (reqinc_charge), as another IMSG_SCAN_FILE,
+ *    a -c include (or anything below a constraints file) with
+ *    SCAN_F_CONSTRAINT.
  *
  * The reference follows includes depth first as it reads; here a file's
  * includes are queued when its answer arrives, so the order in which
@@ -27,6 +34,7 @@
 #define KOBANGD_REQINC_H
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -35,6 +43,8 @@
 
 #define REQINC_MAX_DEPTH	16
 #define REQINC_MAX_FILES	250
+#define REQINC_MAX_SIZE		(1024 * 1024)		/* one include */
+#define REQINC_MAX_BYTES	(8 * 1024 * 1024)	/* all of a top file's */
 
 struct reqinc_node {
 	uint32_t	 file_id;	/* as sent to the scan child */
@@ -45,6 +55,7 @@ struct reqinc_node {
 	int		 constraint;
 	size_t		 anchor;	/* the top-level file's anchor */
 	size_t		 started;	/* top-level only: includes started */
+	uint64_t	 bytes;		/* top-level only: their bytes */
 };
 
 struct reqinc_job {
@@ -80,6 +91,13 @@ int	 reqinc_offer(struct reqinc *, int, int, const char *, char *,
 	    size_t, char *, size_t);
 /* Jobs not yet taken. */
 size_t	 reqinc_pending(const struct reqinc *);
+/*
+ * The job's file as opened: NULL if it may be sent (its bytes are
+ * charged to the top-level file), else why not (not a regular file,
+ * over REQINC_MAX_SIZE, or over REQINC_MAX_BYTES with the others).
+ */
+const char *reqinc_charge(struct reqinc *, const struct reqinc_job *,
+	    const struct stat *);
 /* Take the next job (the caller owns job->path), 0; or -1 if none. */
 int	 reqinc_next(struct reqinc *, struct reqinc_job *);
 /* The job was sent as file id: it becomes a node.  0 or -1 (ENOMEM). */

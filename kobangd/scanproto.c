@@ -5,10 +5,12 @@
  */
 
 #include <sys/types.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -321,6 +323,8 @@ struct arena_block {
 
 struct scan_pending {
 	struct scan_result	*res;		/* being filled */
+	uint64_t		 size;		/* the file's, at the send */
+	uint64_t		 budget;	/* what may still come for it */
 	struct arena_block	*arena;
 	size_t			 itemcap;
 	size_t			 issuecap;
@@ -335,6 +339,9 @@ struct scanproto {
 	struct scan_pending	 q[SCAN_MAX_INFLIGHT];
 	size_t			 head;
 	size_t			 n;
+	char			 refused[SCAN_REFUSAL_MAX];
+	char			 refused_path[PATH_MAX];
+	uint32_t		 refused_id;
 };
 
 /* A finished result keeps its arena behind the items. */
@@ -397,6 +404,8 @@ pending_clear(struct scan_pending *p)
 void
 scanproto_reset(struct scanproto *sp)
 {
+	sp->refused[0] = '\0';
+	sp->refused_path[0] = '\0';
 	while (sp->n > 0) {
 		pending_clear(&sp->q[sp->head]);
 		sp->head = (sp->head + 1) % SCAN_MAX_INFLIGHT;
@@ -427,6 +436,8 @@ scanproto_send_file(struct scanproto *sp, struct imsgbuf *ibuf,
 	struct scan_pending	*p;
 	struct scan_result	*res;
 	struct scan_result_priv	*rp;
+	struct stat		 sb;
+	uint64_t		 size = 0;
 	size_t			 i;
 
 	if (!scan_file_valid(f) || fd < 0) {
@@ -462,6 +473,8 @@ scanproto_send_file(struct scanproto *sp, struct imsgbuf *ibuf,
 		close(fd);
 		return (-1);
 	}
+	if (fstat(fd, &sb) == 0 && sb.st_size > 0)
+		size = (uint64_t)sb.st_size;
 	/* imsg_compose consumes fd, also when it fails. */
 	if (imsg_compose(ibuf, IMSG_SCAN_FILE, 0, 0, fd, f,
 	    sizeof(*f)) == -1) {
@@ -471,6 +484,8 @@ scanproto_send_file(struct scanproto *sp, struct imsgbuf *ibuf,
 	p = &sp->q[(sp->head + sp->n) % SCAN_MAX_INFLIGHT];
 	memset(p, 0, sizeof(*p));
 	p->res = res;
+	p->size = size;
+	p->budget = scan_accept_budget(size);
 	p->kind = f->kind;
 	p->flags = f->flags;
 	memcpy(p->name, f->name, sizeof(p->name));
@@ -697,6 +712,13 @@ item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
 }
 
 static int
+parser_one_item(enum scan_parser p)
+{
+	return (p == SCAN_PARSER_HASH_ONLY || p == SCAN_PARSER_AGENT_HASH ||
+	    p == SCAN_PARSER_BREW_RECEIPT);
+}
+
+static int
 recv_items(struct scan_pending *p, const unsigned char *data, size_t len)
 {
 	struct scan_result	*res = p->res;
@@ -705,6 +727,7 @@ recv_items(struct scan_pending *p, const unsigned char *data, size_t len)
 	const unsigned char	*name, *version = NULL, *origin, *detail = NULL;
 	size_t			 namelen, versionlen = 0, originlen;
 	size_t			 detaillen = 0, ncap;
+	uint64_t		 cost;
 	struct item		*it, *nitems;
 	uint8_t			 surface, kind, ior, nils;
 	uint32_t		 i;
@@ -714,6 +737,9 @@ recv_items(struct scan_pending *p, const unsigned char *data, size_t len)
 	memcpy(&hdr, data, sizeof(hdr));
 	if (hdr.scan_id != res->scan_id || hdr.file_id != res->file_id ||
 	    hdr.count == 0 || hdr.count > SCAN_FILE_ITEMS_MAX - res->nitems)
+		return (-1);
+	/* A hashed file, an agent file and a receipt are one item each. */
+	if (parser_one_item(res->parser) && res->nitems + hdr.count > 1)
 		return (-1);
 	/* Every item takes at least its header and two lengths. */
 	if (hdr.count > (len - sizeof(hdr)) / (SCAN_ITEM_HDR + 8))
@@ -756,6 +782,14 @@ recv_items(struct scan_pending *p, const unsigned char *data, size_t len)
 		if (!item_shape_ok(p, kind, ior, nils, name, namelen,
 		    origin, originlen, detail, detaillen))
 			return (-1);
+		cost = SCAN_ACCEPT_ITEM + namelen + originlen +
+		    (nils & SCAN_NIL_VERSION ? 0 : versionlen) +
+		    (nils & SCAN_NIL_DETAIL ? 0 : detaillen);
+		if (cost > p->budget) {
+			errno = EFBIG;
+			return (-1);
+		}
+		p->budget -= cost;
 		/* A receipt's versions are the parent's, from the listing. */
 		if (res->parser == SCAN_PARSER_BREW_RECEIPT &&
 		    !sv_eq(version, versionlen, p->version))
@@ -861,10 +895,13 @@ recv_done(struct scanproto *sp, struct scan_pending *p, const void *data,
 	    (d.status != SCAN_OK && d.status != SCAN_FAILED) ||
 	    d.nitems != res->nitems || d.nissues != res->nissues)
 		return (-1);
-	/* A failure always says why; a hashed file is always one item. */
+	/*
+	 * A failure always says why; a file of a one-item parser that was
+	 * read is that item, never none (a child could drop it silently).
+	 */
 	if (d.status == SCAN_FAILED && d.nissues == 0)
 		return (-1);
-	if (d.status == SCAN_OK && res->parser == SCAN_PARSER_HASH_ONLY &&
+	if (d.status == SCAN_OK && parser_one_item(res->parser) &&
 	    d.nitems != 1)
 		return (-1);
 
@@ -891,6 +928,25 @@ recv_done(struct scanproto *sp, struct scan_pending *p, const void *data,
 	return (1);
 }
 
+uint64_t
+scan_accept_budget(uint64_t size)
+{
+	if (size > (SCAN_ACCEPT_MAX - SCAN_ACCEPT_SLACK) / SCAN_ACCEPT_FACTOR)
+		return (SCAN_ACCEPT_MAX);
+	return (size * SCAN_ACCEPT_FACTOR + SCAN_ACCEPT_SLACK);
+}
+
+const char *
+scanproto_refusal(const struct scanproto *sp, const char **path,
+    uint32_t *file_id)
+{
+	if (sp->refused[0] == '\0')
+		return (NULL);
+	*path = sp->refused_path;
+	*file_id = sp->refused_id;
+	return (sp->refused);
+}
+
 int
 scanproto_recv(struct scanproto *sp, uint32_t type, const void *data,
     size_t len, struct scan_result **resp)
@@ -904,7 +960,23 @@ scanproto_recv(struct scanproto *sp, uint32_t type, const void *data,
 	p = &sp->q[sp->head];
 	switch (type) {
 	case IMSG_SCAN_ITEMS:
-		return (recv_items(p, data, len));
+		errno = 0;
+		if (recv_items(p, data, len) == 0)
+			return (0);
+		/* Name the file whose answer broke the channel. */
+		strlcpy(sp->refused_path, p->res->path,
+		    sizeof(sp->refused_path));
+		sp->refused_id = p->res->file_id;
+		if (errno == EFBIG)
+			snprintf(sp->refused, sizeof(sp->refused), "the scan "
+			    "child sent more items for this file than its "
+			    "%llu bytes allow (%llu bytes of items at most)",
+			    (unsigned long long)p->size, (unsigned long long)
+			    scan_accept_budget(p->size));
+		else
+			snprintf(sp->refused, sizeof(sp->refused), "the scan "
+			    "child sent malformed items for this file");
+		return (-1);
 	case IMSG_SCAN_ISSUE:
 		return (recv_issue(p, data, len));
 	case IMSG_SCAN_FILE_DONE:

@@ -57,6 +57,23 @@
 /* Files the parent may have outstanding (sent, FILE_DONE not seen). */
 #define SCAN_MAX_INFLIGHT	16
 
+/*
+ * What the parent accepts for one handed file is bounded by its size
+ * (fstat at the send): every item costs SCAN_ACCEPT_ITEM plus its
+ * strings, and a file may cost at most SCAN_ACCEPT_FACTOR times its
+ * size plus SCAN_ACCEPT_SLACK (one item at its field caps, for the
+ * templated and hashed files whose item is not made of their bytes),
+ * never more than SCAN_ACCEPT_MAX.  An honest parser stays far below:
+ * its items are made of the file's bytes (test_scanproto
+ * honest_files_within_bound measures every fixture and the real-world
+ * corpus).  Over it, the channel breaks: the child is killed.
+ */
+#define SCAN_ACCEPT_ITEM	32
+#define SCAN_ACCEPT_FACTOR	16
+#define SCAN_ACCEPT_SLACK	(256U * 1024)
+#define SCAN_ACCEPT_MAX		(1024ULL * 1024 * 1024)
+#define SCAN_REFUSAL_MAX	256
+
 /* Size caps (SURFACES.md 0.2): a file strictly larger is not read. */
 #define SCAN_CAP_AGENT		5000000		/* agent config files */
 #define SCAN_CAP_BREW_RECEIPT	1000000		/* INSTALL_RECEIPT.json */
@@ -247,6 +264,15 @@ void	 scanproto_free(struct scanproto *);
 void	 scanproto_reset(struct scanproto *);
 /* Files sent and not yet answered with FILE_DONE. */
 size_t	 scanproto_pending(const struct scanproto *);
+/* The bytes of items a file of this size may bring (see above). */
+uint64_t scan_accept_budget(uint64_t);
+/*
+ * Why the last answer was refused for the size bound or malformed
+ * items, with the label (*path) and id of the file, until the next
+ * reset; NULL if nothing was refused that way.
+ */
+const char *scanproto_refusal(const struct scanproto *, const char **,
+	    uint32_t *);
 
 /*
  * Queue IMSG_SCAN_FILE with fd on the channel (the caller flushes it

@@ -71,7 +71,21 @@ struct ssurf {
 	int		 changed_tries;
 	/* A mass removal held back since (monotonic ms), 0: none. */
 	unsigned long long held_ms;
+	struct quarantine *quar;
+	size_t		 nquar;
 };
+
+/*
+ * A file whose answer broke the scan channel (over its size bound,
+ * malformed items): while its fingerprint is what it was, it is not
+ * handed to the child again but kept as a failed read, with the reason.
+ */
+struct quarantine {
+	char		*path;		/* the label */
+	struct store_fp	 fp;
+	char		*why;
+};
+#define SENSOR_MAX_QUARANTINE	64	/* per surface */
 
 /* Rows of failed files a whole-surface scan keeps (store_items_free). */
 struct kept {
@@ -130,6 +144,7 @@ static struct config		*retired_conf;	/* replaced, run.conf */
 static int	sensor_dispatch(struct kobangd *, struct child *,
 		    struct imsg *);
 static void	sensor_kick(void);
+static const char *run_quarantined(const char *, const struct stat *);
 static void	run_pump(void);
 static void	run_finish(void);
 
@@ -980,6 +995,7 @@ run_pump_includes(void)
 	struct disc_file	 f;
 	struct scan_file	 sf;
 	struct stat		 st;
+	const char		*qwhy;
 	char			 why[512];
 	size_t			 alen;
 	int			 fd, missing;
@@ -1012,6 +1028,20 @@ run_pump_includes(void)
 		    sizeof(why))) == -1) {
 			run_issue(j.path, "cannot read the include: %s",
 			    missing ? "no such file" : why);
+			free(j.path);
+			continue;
+		}
+		if ((qwhy = reqinc_charge(&run.inc, &j, &st)) != NULL) {
+			close(fd);
+			run_issue(j.path, "include not followed: %s", qwhy);
+			free(j.path);
+			continue;
+		}
+		if ((qwhy = run_quarantined(j.path, &st)) != NULL) {
+			close(fd);
+			run_issue(j.path, "%s; not read until it changes",
+			    qwhy);
+			(void)run_keep(j.path);
 			free(j.path);
 			continue;
 		}
@@ -1077,6 +1107,7 @@ run_pump(void)
 	const struct disc_file	*f;
 	struct scan_file	 sf;
 	struct stat		 st;
+	const char		*qwhy;
 	char			 why[512];
 	int			 fd, missing;
 
@@ -1104,6 +1135,18 @@ run_pump(void)
 		/* Unchanged since it was last read whole. */
 		if (run.sinc != NULL && sinc_skip(run.sinc, f->path, &st)) {
 			close(fd);
+			continue;
+		}
+		if ((qwhy = run_quarantined(f->label != NULL ? f->label :
+		    f->path, &st)) != NULL) {
+			close(fd);
+			run_issue(f->path, "%s; not read until it changes",
+			    qwhy);
+			if (run.sinc != NULL)
+				run_perfile_file(f->path, NULL);
+			else if (run_keep(f->label != NULL ? f->label :
+			    f->path) == 0 && disc_file_templated(f))
+				run_template_item(f);
 			continue;
 		}
 		memset(&sf, 0, sizeof(sf));
@@ -1259,14 +1302,76 @@ run_absorb(struct scan_result *r)
 	return (0);
 }
 
+/*
+ * The child's answer for a file was refused: remember that file so that
+ * the scan started again once the child is back does not hand it over
+ * again (a child that is made to fail by a file, or that attacks with
+ * it, would otherwise do so forever).
+ */
+static void
+run_refused(void)
+{
+	struct ssurf		*ss = &surf[run.s];
+	struct quarantine	*q;
+	const char		*why, *path;
+	uint32_t		 fid;
+
+	if (!run.active ||
+	    (why = scanproto_refusal(proto, &path, &fid)) == NULL)
+		return;
+	log_warnx("sensor: %s: %s; not read again until it changes", path,
+	    why);
+	if (fid >= run.capfps || !run.hasfp[fid] ||
+	    ss->nquar >= SENSOR_MAX_QUARANTINE)
+		return;
+	if ((q = reallocarray(ss->quar, ss->nquar + 1, sizeof(*q))) == NULL)
+		return;
+	ss->quar = q;
+	q = &ss->quar[ss->nquar];
+	q->fp = run.fps[fid];
+	if ((q->path = strdup(path)) == NULL ||
+	    (q->why = strdup(why)) == NULL) {
+		free(q->path);
+		return;
+	}
+	ss->nquar++;
+}
+
+/*
+ * Is this file (label, as opened) in quarantine?  Its reason, or NULL;
+ * an entry whose file changed since is dropped: the file is read again.
+ */
+static const char *
+run_quarantined(const char *label, const struct stat *st)
+{
+	struct ssurf	*ss = &surf[run.s];
+	struct store_fp	 fp;
+	size_t		 i;
+
+	sinc_fp(st, &fp);
+	for (i = 0; i < ss->nquar; i++) {
+		if (strcmp(ss->quar[i].path, label) != 0)
+			continue;
+		if (memcmp(&fp, &ss->quar[i].fp, sizeof(fp)) == 0)
+			return (ss->quar[i].why);
+		free(ss->quar[i].path);
+		free(ss->quar[i].why);
+		ss->quar[i] = ss->quar[--ss->nquar];
+		return (NULL);
+	}
+	return (NULL);
+}
+
 static int
 sensor_dispatch(struct kobangd *kd, struct child *c, struct imsg *imsg)
 {
 	struct scan_result	*r = NULL;
 	int			 rc;
 
-	if ((rc = scanproto_dispatch(proto, imsg, &r)) == -1)
+	if ((rc = scanproto_dispatch(proto, imsg, &r)) == -1) {
+		run_refused();
 		return (-1);
+	}
 	if (rc == 1) {
 		if (run_absorb(r) == -1 && run.active) {
 			run_fail("out of memory");

@@ -235,6 +235,34 @@ Test(discover_agents, homebrew_prefix_owner)
 	disc_users_free(&us);
 }
 
+/*
+ * A user who controls a prefix path makes it a link to a root-owned
+ * directory: the link's owner, not root, reads what lies beneath.
+ */
+Test(discover_agents, homebrew_prefix_link_owner)
+{
+	struct disc_users	 us;
+	struct disc_result	 res;
+	char			 yaml[512], p[256], t[256], *got;
+
+	put("rootdir/Cellar/x/1/", NULL);
+	snprintf(t, sizeof(t), "%s/rootdir", top);
+	snprintf(p, sizeof(p), "%s/trap", top);
+	cr_assert_eq(symlink(t, p), 0);
+	cr_assert_eq(lchown(p, 54321, 54321), 0);
+	snprintf(yaml, sizeof(yaml), "homebrew:\n  prefixes: [\"%s/trap\"]\n",
+	    top);
+	users(&us);
+	got = discover(yaml, SURFACE_HOMEBREW, &us, &res);
+	cr_assert_eq(res.nfiles, 1, "%s", got);
+	cr_assert_not_null(res.anchors[res.files[0].anchor].user,
+	    "a user's link to a root-owned directory is read as root");
+	cr_assert_eq(res.anchors[res.files[0].anchor].user->uid, 54321);
+	free(got);
+	disc_result_free(&res);
+	disc_users_free(&us);
+}
+
 Test(discover_agents, codex)
 {
 	struct disc_users	 us;

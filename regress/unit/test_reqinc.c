@@ -184,3 +184,55 @@ Test(reqinc, diamond_is_read_twice)
 	cr_assert_eq(reqinc_pending(&ri), 2);
 	reqinc_free(&ri);
 }
+
+/*
+ * What a child may make the parent open is the parent's decision: names
+ * an honest requirements file can give, nothing hidden, regular files
+ * within the size budgets.
+ */
+Test(reqinc, only_what_requirements_name)
+{
+	struct reqinc		ri;
+	struct reqinc_job	j;
+	struct stat		st;
+	char			path[PATH_MAX], why[256];
+	int			top, i;
+	const char		*bad[] = { ".env", "deploy/.ssh/id_ed25519",
+				    ".git/config", "deploy/id_ed25519",
+				    "secrets.yaml", "x.txt.bak", ".hidden.txt",
+				    "sub/.cache/r.txt" };
+
+	memset(&ri, 0, sizeof(ri));
+	cr_assert_eq(reqinc_add_top(&ri, 1, "/home/u/src/app/requirements.txt",
+	    0, 0), 0);
+	top = reqinc_find(&ri, 1);
+	for (i = 0; i < (int)(sizeof(bad) / sizeof(bad[0])); i++) {
+		cr_assert_eq(reqinc_offer(&ri, top, 0, bad[i], path, PATH_MAX,
+		    why, sizeof(why)), REQINC_SKIPPED, "%s was followed",
+		    bad[i]);
+		cr_assert_not_null(strstr(why, "include not followed"), "%s",
+		    why);
+	}
+	cr_assert_eq(reqinc_pending(&ri), 0);
+	cr_assert_eq(offer(&ri, top, 0, "requirements/dev.txt", path),
+	    REQINC_QUEUED);
+	cr_assert_eq(offer(&ri, top, 1, "constraints.in", path),
+	    REQINC_QUEUED);
+	cr_assert_eq(offer(&ri, top, 0, "./base.txt", path), REQINC_QUEUED);
+
+	/* As opened: a regular file within 1 MiB, 8 MiB for them all. */
+	cr_assert_eq(reqinc_next(&ri, &j), 0);
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFIFO | 0644;
+	cr_assert_not_null(reqinc_charge(&ri, &j, &st));
+	st.st_mode = S_IFREG | 0644;
+	st.st_size = REQINC_MAX_SIZE + 1;
+	cr_assert_not_null(reqinc_charge(&ri, &j, &st));
+	st.st_size = REQINC_MAX_SIZE;
+	for (i = 0; i < REQINC_MAX_BYTES / REQINC_MAX_SIZE; i++)
+		cr_assert_null(reqinc_charge(&ri, &j, &st), "charge %d", i);
+	cr_assert_not_null(reqinc_charge(&ri, &j, &st),
+	    "over %d bytes of includes", REQINC_MAX_BYTES);
+	free(j.path);
+	reqinc_free(&ri);
+}

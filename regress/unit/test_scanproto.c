@@ -8,6 +8,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include <signal.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -128,6 +130,19 @@ devnull(void)
 	int	fd;
 
 	cr_assert_neq(fd = open("/dev/null", O_RDONLY), -1);
+	return (fd);
+}
+
+/* A file of size bytes (sparse, unlinked): what the bound is taken from. */
+static int
+sized(off_t size)
+{
+	char	path[] = "/tmp/test_scanproto.XXXXXX";
+	int	fd;
+
+	cr_assert_neq(fd = mkstemp(path), -1);
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(ftruncate(fd, size), 0);
 	return (fd);
 }
 
@@ -710,7 +725,8 @@ Test(scanproto, encoder_round_trip, .init = setup, .fini = teardown)
 
 	req_init(&f, 1, SCAN_PARSER_NPM_LOCK);
 	cr_assert_not_null(sp = scanproto_new());
-	cr_assert_eq(scanproto_send_file(sp, &ib, &f, devnull()), 0);
+	/* 20,000 items of about 170 bytes: what a 1 MB lockfile may give. */
+	cr_assert_eq(scanproto_send_file(sp, &ib, &f, sized(1024 * 1024)), 0);
 	cr_assert_eq(imsgbuf_flush(&ib), 0);
 	cr_assert_neq(pid = fork(), -1);
 	if (pid == 0) {
@@ -773,5 +789,82 @@ Test(scanproto, encoder_round_trip, .init = setup, .fini = teardown)
 	cr_assert_eq(res->nissues, 1);
 	cr_assert_eq(strlen(res->issues[0].reason), SCAN_REASON_MAX - 2);
 	scan_result_free(res);
+	scanproto_free(sp);
+}
+
+/*
+ * What is accepted for a file is bounded by its size: a child that
+ * answers a 0-byte lockfile with items without end is refused once they
+ * pass the budget, and the refusal names the file and its size.
+ */
+Test(scanproto, bounded_by_size, .init = setup, .fini = teardown)
+{
+	struct scanproto	*sp;
+	struct scan_result	*res = NULL;
+	struct scan_file	 f;
+	struct scan_out		 o;
+	struct scan_item	 it;
+	struct imsgbuf		 cb;
+	struct imsg		 imsg;
+	struct pollfd		 pfd;
+	char			 name[4000];
+	const char		*why, *path;
+	uint32_t		 fid;
+	uint64_t		 accepted = 0;
+	pid_t			 pid;
+	int			 r = 0, status;
+	ssize_t			 got;
+
+	req_init(&f, 1, SCAN_PARSER_NPM_LOCK);
+	cr_assert_not_null(sp = scanproto_new());
+	cr_assert_eq(scanproto_send_file(sp, &ib, &f, sized(0)), 0);
+	cr_assert_eq(imsgbuf_flush(&ib), 0);
+	cr_assert_neq(pid = fork(), -1);
+	if (pid == 0) {
+		if (imsgbuf_init(&cb, sv[1]) == -1 ||
+		    scanproto_channel_init(&cb) == -1 ||
+		    scan_out_begin(&o, &cb, &f) == -1)
+			_exit(1);
+		memset(name, 'n', sizeof(name));
+		memset(&it, 0, sizeof(it));
+		it.kind = KIND_PACKAGE;
+		it.ior = ITEM_BOOL_NIL;
+		it.name.p = name;
+		it.name.len = sizeof(name);
+		it.version.p = "1.0.0";
+		it.version.len = 5;
+		it.origin.p = "npm";
+		it.origin.len = 3;
+		/* Until the parent hangs up (the test closes its end). */
+		for (;;)
+			if (scan_out_item(&o, &it) == -1 ||
+			    imsgbuf_flush(&cb) == -1)
+				_exit(0);
+	}
+	while (r == 0) {
+		pfd.fd = ib.fd;
+		pfd.events = POLLIN;
+		cr_assert_eq(poll(&pfd, 1, 10000), 1);
+		cr_assert_eq(imsgbuf_read(&ib), 1);
+		while (r == 0 && (got = imsg_get(&ib, &imsg)) > 0) {
+			r = scanproto_dispatch(sp, &imsg, &res);
+			if (r == 0)
+				accepted += imsg_get_len(&imsg);
+			imsg_free(&imsg);
+		}
+	}
+	cr_assert_eq(r, -1, "the flood was accepted");
+	cr_assert_leq(accepted, scan_accept_budget(0) + SCAN_IMSG_MAXSIZE,
+	    "%llu bytes accepted for a 0-byte file",
+	    (unsigned long long)accepted);
+	cr_assert_not_null(why = scanproto_refusal(sp, &path, &fid));
+	cr_assert_str_eq(path, f.path);
+	cr_assert_eq(fid, 1);
+	cr_assert_not_null(strstr(why, "than its 0 bytes allow"), "%s", why);
+	kill(pid, SIGKILL);
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	/* A reset forgets it. */
+	scanproto_reset(sp);
+	cr_assert_null(scanproto_refusal(sp, &path, &fid));
 	scanproto_free(sp);
 }
