@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proc.h"
 #include "sandbox.h"
 
 const char *
@@ -381,6 +382,7 @@ __lsan_is_turned_off(void)
 #define ENOTTY_		SCMP_ACT_ERRNO(ENOTTY)
 
 #define SCF_SELFPID	0x01	/* arg 0 compared with our own pid */
+#define SCF_SANITIZER	0x02	/* only in sanitizer builds */
 
 struct sc_rule {
 	const char		*name;
@@ -428,7 +430,13 @@ static const struct sc_rule sc_rules[] = {
 	R0(write,		ALLOW,	R_ALL),
 	R0(writev,		ALLOW,	R_ALL),
 	R0(recvmsg,		ALLOW,	R_ALL),		/* imsg, fd passing */
-	R0(sendmsg,		ALLOW,	R_ALL),
+	/*
+	 * sendmsg(2) can name a destination that seccomp cannot see
+	 * (msg_name is in memory), even on a connected datagram socket
+	 * such as syslog's: only on the channel to the parent, a
+	 * connected stream socket where an address is refused.
+	 */
+	R1(sendmsg,		ALLOW,	R_ALL,	EQ(0, PROC_CHANNEL_FD)),
 	/* send(2) on the connected syslog socket: never to an address. */
 	R1(sendto,		ALLOW,	R_ALL,	EQ(4, 0)),
 	R0(lseek,		ALLOW,	R_ALL),		/* stdio */
@@ -555,7 +563,8 @@ static const struct sc_rule sc_rules[] = {
 
 #ifdef SANDBOX_ASAN
 	/* __asan_handle_no_return() reads the signal stack before exit(). */
-	R1(sigaltstack,		ALLOW,	R_ALL,	EQ(0, 0)),
+	{ "sigaltstack", SCMP_SYS(sigaltstack), ALLOW, R_ALL, SCF_SANITIZER,
+	    1, { EQ(0, 0), NOARG, NOARG } },
 #endif
 };
 
@@ -664,6 +673,61 @@ seccomp_apply(enum sandbox_role role, struct sandbox_layers *sl)
 	return (-1);
 }
 
+static void
+sc_print_action(FILE *fp, uint32_t action)
+{
+	if (action == SCMP_ACT_ALLOW)
+		fprintf(fp, "allow");
+	else if ((action & 0xffff0000U) == SCMP_ACT_ERRNO(0))
+		fprintf(fp, "errno %s", strerrorname_np(action & 0xffff));
+	else
+		fprintf(fp, "action 0x%x", action);
+}
+
+/*
+ * The policy of a role as text, one rule a line, for the golden test
+ * (regress/sandbox/): what the kernel will be given, not the source.
+ */
+void
+sandbox_policy_print(enum sandbox_role role, FILE *fp)
+{
+	const struct sc_rule	*r;
+	const struct scmp_arg_cmp *a;
+	size_t			 i;
+	unsigned int		 j;
+
+	fprintf(fp, "seccomp default kill\n");
+	for (i = 0; i < sizeof(sc_rules) / sizeof(sc_rules[0]); i++) {
+		r = &sc_rules[i];
+		if ((r->roles & (1U << role)) == 0)
+			continue;
+		fprintf(fp, "seccomp ");
+		sc_print_action(fp, r->action);
+		fprintf(fp, " %s", r->name);
+		for (j = 0; j < r->nargs; j++) {
+			a = &r->arg[j];
+			if (j == 0 && r->flags & SCF_SELFPID)
+				fprintf(fp, " a0==self");
+			else if (a->op == SCMP_CMP_EQ)
+				fprintf(fp, " a%u==0x%llx", a->arg,
+				    (unsigned long long)a->datum_a);
+			else if (a->op == SCMP_CMP_MASKED_EQ)
+				fprintf(fp, " a%u&0x%llx==0x%llx", a->arg,
+				    (unsigned long long)a->datum_a,
+				    (unsigned long long)a->datum_b);
+			else
+				fprintf(fp, " a%u op%d", a->arg, (int)a->op);
+		}
+		fprintf(fp, "%s\n", r->flags & SCF_SANITIZER ?
+		    " (sanitizer build only)" : "");
+	}
+	if (role != SANDBOX_DNS)
+		return;
+	for (i = 0; i < sizeof(ll_dns_files) / sizeof(ll_dns_files[0]); i++)
+		fprintf(fp, "landlock read %s\n", ll_dns_files[i]);
+	fprintf(fp, "landlock connect tcp/%d\n", LL_DNS_TCP_PORT);
+}
+
 static int
 nnp_apply(struct sandbox_layers *sl)
 {
@@ -715,6 +779,13 @@ sandbox_apply(enum sandbox_role role, struct sandbox_layers *slp)
 }
 
 #elif defined(__OpenBSD__)
+
+void
+sandbox_policy_print(enum sandbox_role role, FILE *fp)
+{
+	fprintf(fp, "pledge %s\n", role == SANDBOX_DNS ? "stdio dns" :
+	    "stdio recvfd");
+}
 
 /* pledge(2) and unveil(2): what Landlock and seccomp imitate. */
 static const char *const ob_dns_files[] = {
@@ -769,6 +840,13 @@ sandbox_apply_landlock(enum sandbox_role role, struct sandbox_layers *sl)
 }
 
 #elif defined(__APPLE__)
+
+void
+sandbox_policy_print(enum sandbox_role role, FILE *fp)
+{
+	fprintf(fp, "sandbox profile %s\n", role == SANDBOX_DNS ? "dns" :
+	    "no file system");
+}
 
 /*
  * The sandbox profile API.  Declared here because <sandbox.h> would
@@ -830,6 +908,12 @@ sandbox_apply_landlock(enum sandbox_role role, struct sandbox_layers *sl)
 }
 
 #else
+
+void
+sandbox_policy_print(enum sandbox_role role, FILE *fp)
+{
+	fprintf(fp, "no sandbox on this system\n");
+}
 
 /* No sandbox for this system: say so, and report nothing in force. */
 int

@@ -7,6 +7,7 @@
  */
 
 #include <sys/types.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -37,7 +38,9 @@
 #include <unistd.h>
 
 #include "compat.h"
+#include "fixture.h"
 #include "log.h"
+#include "proc.h"
 #include "sandbox.h"
 
 #define NPROBE		24
@@ -139,6 +142,10 @@ child_main(struct run *run, int wfd, int gofd)
 
 	memset(&r, 0, sizeof(r));
 	log_init(1, LOG_USER);		/* warnings to stderr */
+	/* Out of the way of fd 3, which a probe may make the channel. */
+	if ((wfd = fcntl(wfd, F_DUPFD_CLOEXEC, 64)) == -1 ||
+	    (gofd = fcntl(gofd, F_DUPFD_CLOEXEC, 64)) == -1)
+		_exit(122);
 	if (run->before != NULL)
 		run->before(run->arg);
 	if (run->mode == APPLY_FULL)
@@ -675,6 +682,213 @@ Test(sandbox, process_control_kills)
 	}
 }
 
+
+/*
+ * The policy of each role is pinned: the rules the code gives the
+ * kernel must be exactly those of regress/sandbox/ROLE.policy, each
+ * listed with its reason.  A widened rule fails here until the golden
+ * says why.
+ */
+static void
+check_policy(enum sandbox_role role)
+{
+	char	*path, *golden, *want = NULL, *got = NULL, *line, *next, *hash;
+	size_t	 wantlen = 0, gotlen = 0, glen;
+	FILE	*fp;
+	int	 n = 0;
+
+	if (asprintf(&line, "regress/sandbox/%s.policy",
+	    sandbox_role_name(role)) == -1)
+		cr_assert_fail("asprintf");
+	path = srcpath(line);
+	free(line);
+	golden = must_slurp(path, &glen);
+	cr_assert_not_null(fp = open_memstream(&want, &wantlen));
+	for (line = golden; line != NULL && *line != '\0'; line = next) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next++ = '\0';
+		if (*line == '#' || *line == '\0')
+			continue;
+		hash = strstr(line, "\t# ");
+		cr_assert(hash != NULL && hash[3] != '\0' && hash[3] != ' ',
+		    "%s: rule without a reason: %s", path, line);
+		*hash = '\0';
+		fprintf(fp, "%s\n", line);
+		n++;
+	}
+	fclose(fp);
+	cr_assert_gt(n, 10, "%s: only %d rules", path, n);
+
+	cr_assert_not_null(fp = open_memstream(&got, &gotlen));
+	sandbox_policy_print(role, fp);
+	fclose(fp);
+	/* Sanitizer builds add rules of their own, marked; not pinned. */
+	for (line = got; (line = strstr(line, " (sanitizer build only)\n"))
+	    != NULL; ) {
+		char	*bol = line;
+
+		while (bol > got && bol[-1] != '\n')
+			bol--;
+		memmove(bol, line + 24, strlen(line + 24) + 1);
+		line = bol;
+	}
+	if (strcmp(got, want) != 0) {
+		char	*g = got, *w = want, *ge, *we;
+
+		/* Name the first line that differs. */
+		while (*g != '\0' && *w != '\0') {
+			ge = strchr(g, '\n');
+			we = strchr(w, '\n');
+			if (ge == NULL || we == NULL || ge - g != we - w ||
+			    memcmp(g, w, (size_t)(ge - g)) != 0)
+				break;
+			g = ge + 1;
+			w = we + 1;
+		}
+		cr_assert_fail("%s policy differs from %s\n"
+		    "  code:   %.*s\n  golden: %.*s",
+		    sandbox_role_name(role), path,
+		    (int)strcspn(g, "\n"), g, (int)strcspn(w, "\n"), w);
+	}
+	free(got);
+	free(want);
+	free(golden);
+	free(path);
+}
+
+Test(sandbox, policy_pinned_net) { check_policy(SANDBOX_NET); }
+Test(sandbox, policy_pinned_scan) { check_policy(SANDBOX_SCAN); }
+Test(sandbox, policy_pinned_dns) { check_policy(SANDBOX_DNS); }
+
+/*
+ * ioctl: only TCGETS (answered "not a terminal") in net and scan;
+ * pushing input into a terminal (TIOCSTI) or any other request kills.
+ */
+static void
+die_ioctl_tiocsti(void *arg)
+{
+	char	c = 'x';
+
+	(void)ioctl(STDERR_FILENO, TIOCSTI, &c);
+}
+
+static void
+die_ioctl_fionbio(void *arg)
+{
+	int	one = 1;
+
+	(void)ioctl(STDERR_FILENO, FIONBIO, &one);
+}
+
+Test(sandbox, ioctl_kills_net_scan)
+{
+	expect_killed(SANDBOX_NET, die_ioctl_tiocsti, NULL, "ioctl(TIOCSTI)");
+	expect_killed(SANDBOX_SCAN, die_ioctl_tiocsti, NULL, "ioctl(TIOCSTI)");
+	expect_killed(SANDBOX_DNS, die_ioctl_tiocsti, NULL, "ioctl(TIOCSTI)");
+	expect_killed(SANDBOX_NET, die_ioctl_fionbio, NULL, "ioctl(FIONBIO)");
+	expect_killed(SANDBOX_SCAN, die_ioctl_fionbio, NULL, "ioctl(FIONBIO)");
+}
+
+/*
+ * sendmsg(2) only on the channel: a datagram socket the child holds
+ * (syslog's, connected to /dev/log) must not carry a message to
+ * another path-named socket by msg_name.
+ */
+static int	 sm_log[2] = { -1, -1 };	/* the "syslog" socket */
+static int	 sm_victim = -1;		/* bound at sm_path */
+static int	 sm_chan[2] = { -1, -1 };
+static char	 sm_path[108];
+
+static void
+before_sendmsg(void *arg)
+{
+	/* The channel on fd 3, as proc_exec() leaves it. */
+	if (dup2(sm_chan[1], PROC_CHANNEL_FD) == -1)
+		_exit(123);
+}
+
+static ssize_t
+sendmsg_to(int fd, const char *path)
+{
+	struct sockaddr_un	sun;
+	struct msghdr		msg;
+	struct iovec		iov;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (path != NULL)
+		strlcpy(sun.sun_path, path, sizeof(sun.sun_path));
+	memset(&msg, 0, sizeof(msg));
+	iov.iov_base = (void *)"owned";
+	iov.iov_len = 5;
+	msg.msg_iov = &iov;
+	msg.msg_iovlen = 1;
+	if (path != NULL) {
+		msg.msg_name = &sun;
+		msg.msg_namelen = sizeof(sun);
+	}
+	return (sendmsg(fd, &msg, 0));
+}
+
+static void
+probe_sendmsg_channel(struct report *r, void *arg)
+{
+	note(r, sendmsg_to(PROC_CHANNEL_FD, NULL));
+}
+
+static void
+die_sendmsg_other(void *arg)
+{
+	(void)sendmsg_to(sm_log[0], sm_path);
+}
+
+Test(sandbox, sendmsg_channel_only)
+{
+	char	 buf[16];
+	size_t	 i;
+
+	for (i = 0; i < sizeof(all_roles) / sizeof(all_roles[0]); i++) {
+		struct run		run = { .role = all_roles[i],
+		    .mode = APPLY_FULL, .before = before_sendmsg,
+		    .probe = probe_sendmsg_channel,
+		    .after = die_sendmsg_other };
+		struct sockaddr_un	sun;
+
+		snprintf(sm_path, sizeof(sm_path), "/tmp/kobang-sm.%d",
+		    (int)getpid());
+		unlink(sm_path);
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		strlcpy(sun.sun_path, sm_path, sizeof(sun.sun_path));
+		cr_assert((sm_victim = socket(AF_UNIX, SOCK_DGRAM, 0)) != -1);
+		cr_assert(bind(sm_victim, (struct sockaddr *)&sun,
+		    sizeof(sun)) == 0);
+		cr_assert(socketpair(AF_UNIX, SOCK_DGRAM, 0, sm_log) == 0);
+		cr_assert(socketpair(AF_UNIX, SOCK_STREAM, 0, sm_chan) == 0);
+
+		/* Unsandboxed, the attack works: the test can fail. */
+		cr_assert_eq(sendmsg_to(sm_log[0], sm_path), 5);
+		cr_assert_eq(recv(sm_victim, buf, sizeof(buf), 0), 5);
+
+		run_child(&run);
+		expect_applied(&run);
+		expect_ok(&run, 0, "sendmsg on the channel");
+		expect_sigsys(&run, "sendmsg to another socket");
+		cr_expect_eq(recv(sm_victim, buf, sizeof(buf), MSG_DONTWAIT),
+		    -1, "%s: a datagram reached %s",
+		    sandbox_role_name(run.role), sm_path);
+		cr_expect_eq(recv(sm_chan[0], buf, sizeof(buf), MSG_DONTWAIT),
+		    5, "%s: nothing arrived on the channel",
+		    sandbox_role_name(run.role));
+		close(sm_victim);
+		close(sm_log[0]);
+		close(sm_log[1]);
+		close(sm_chan[0]);
+		close(sm_chan[1]);
+		unlink(sm_path);
+	}
+}
+
 static int	 dgram_sv[2];
 
 static void
@@ -1198,6 +1412,16 @@ recv_fd(int sock, void *buf, size_t len, ssize_t *np)
 	return (fd);
 }
 
+/* The socket becomes the channel (fd 3), the one sendmsg may use. */
+static void
+before_fdpass(void *arg)
+{
+	if (dup2(fdpass_sv[1], PROC_CHANNEL_FD) == -1)
+		_exit(123);
+	close(fdpass_sv[1]);
+	fdpass_sv[1] = PROC_CHANNEL_FD;
+}
+
 static void
 probe_fdpass(struct report *r, void *arg)
 {
@@ -1226,7 +1450,7 @@ probe_fdpass(struct report *r, void *arg)
 Test(sandbox, scan_fd_passing)
 {
 	struct run	run = { .role = SANDBOX_SCAN, .mode = APPLY_FULL,
-	    .probe = probe_fdpass };
+	    .before = before_fdpass, .probe = probe_fdpass };
 	char		buf[16];
 	ssize_t		n;
 	int		fd, back;
