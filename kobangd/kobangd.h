@@ -46,6 +46,7 @@ enum imsg_type {
 	IMSG_NET_CERT_INSPECT,	/* parent -> net: id + certificate DER */
 	IMSG_NET_CERT_INFO,	/* net -> parent: struct net_cert_info */
 	IMSG_SCAN_INCLUDE,	/* scan -> parent: struct scan_include_msg */
+	IMSG_DNS_SERVER,	/* parent -> dns: struct dns_server + socket */
 };
 
 /* What a child reports after sandboxing itself. */

@@ -125,7 +125,6 @@ sandbox_role_valid(enum sandbox_role role)
 
 /* Rule types; enumerators in the kernel header, so no #ifndef. */
 #define LL_RULE_PATH_BENEATH	1
-#define LL_RULE_NET_PORT	2		/* ABI 4 */
 
 struct ll_ruleset_attr {
 	uint64_t	handled_access_fs;
@@ -138,29 +137,19 @@ struct ll_path_beneath_attr {
 	int32_t		parent_fd;
 } __attribute__((packed));
 
-struct ll_net_port_attr {
-	uint64_t	allowed_access;
-	uint64_t	port;
-};
-
 /*
- * What the resolver child may read: glibc's resolver and NSS "files"
- * configuration.  A path that does not exist is skipped.  The rule
- * sits on the inode: a file replaced by rename(2) after the sandbox is
- * applied is no longer readable (the child must be restarted).
+ * What the resolver child may read: the files c-ares reads for its
+ * options, lookup order and host table (the name servers come from the
+ * parent).  A path that does not exist is skipped.  The rule sits on
+ * the inode: a file replaced by rename(2) after the sandbox is applied
+ * is no longer readable (the child must be restarted).
  */
 static const char *const ll_dns_files[] = {
 	"/etc/resolv.conf",
 	"/etc/hosts",
 	"/etc/nsswitch.conf",
 	"/etc/host.conf",
-	"/etc/gai.conf",
-	"/etc/services",
-	"/etc/protocols",
 };
-
-/* The one TCP port the resolver may connect to (truncated answers). */
-#define LL_DNS_TCP_PORT		53
 
 /*
  * Probes for the self-test: each exists and is world-readable on every
@@ -191,10 +180,9 @@ ll_fs_rights(int abi)
 }
 
 static int
-ll_add_dns_rules(int rfd, int abi, uint64_t fs_handled)
+ll_add_dns_rules(int rfd, uint64_t fs_handled)
 {
 	struct ll_path_beneath_attr	 pb;
-	struct ll_net_port_attr		 np;
 	struct stat			 st;
 	size_t				 i;
 	int				 fd;
@@ -232,18 +220,7 @@ ll_add_dns_rules(int rfd, int abi, uint64_t fs_handled)
 		}
 		close(fd);
 	}
-
-	if (abi >= 4) {
-		memset(&np, 0, sizeof(np));
-		np.allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP;
-		np.port = LL_DNS_TCP_PORT;
-		if (syscall(__NR_landlock_add_rule, rfd, LL_RULE_NET_PORT,
-		    &np, 0) == -1) {
-			log_warn("sandbox: landlock_add_rule tcp/%d",
-			    LL_DNS_TCP_PORT);
-			return (-1);
-		}
-	}
+	/* No TCP port: dns makes no connection (ABI 4 denies them all). */
 	return (0);
 }
 
@@ -292,7 +269,7 @@ landlock_apply(enum sandbox_role role, struct sandbox_layers *sl)
 		return (-1);
 	}
 	if (role == SANDBOX_DNS &&
-	    ll_add_dns_rules(rfd, abi, attr.handled_access_fs) == -1) {
+	    ll_add_dns_rules(rfd, attr.handled_access_fs) == -1) {
 		close(rfd);
 		return (-1);
 	}
@@ -417,9 +394,6 @@ struct sc_rule {
  */
 #define INT_NEG		0x80000000ULL
 
-/* Socket type without the SOCK_NONBLOCK and SOCK_CLOEXEC flags. */
-#define SOCK_TYPE_MASK	(~(scmp_datum_t)(SOCK_NONBLOCK | SOCK_CLOEXEC))
-
 /* openat() flags the resolver never needs: anything but read-only. */
 #define O_NOTREAD	(O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_PATH)
 
@@ -457,13 +431,12 @@ static const struct sc_rule sc_rules[] = {
 	 * (glibc checks them for changes).  Landlock does not cover stat.
 	 */
 	R0(fstat,		ALLOW,	R_ALL),
-	R2(newfstatat,		ALLOW,	R_NET | R_SCAN,
+	R2(newfstatat,		ALLOW,	R_ALL,
 	    MASKEQ(0, INT_NEG, 0), MASKEQ(3, AT_EMPTY_PATH, AT_EMPTY_PATH)),
-	R1(newfstatat,		EACCES_, R_NET | R_SCAN,
+	R1(newfstatat,		EACCES_, R_ALL,
 	    MASKEQ(0, INT_NEG, INT_NEG)),
-	R1(newfstatat,		EACCES_, R_NET | R_SCAN,
+	R1(newfstatat,		EACCES_, R_ALL,
 	    MASKEQ(3, AT_EMPTY_PATH, 0)),
-	R0(newfstatat,		ALLOW,	R_DNS),
 
 	/* Probes by path: answered, not fatal. */
 	R0(open,		EACCES_, R_ALL),
@@ -485,14 +458,10 @@ static const struct sc_rule sc_rules[] = {
 	R1(mmap,		ALLOW,	R_ALL,	MASKEQ(2, PROT_EXEC, 0)),
 	R1(mprotect,		ALLOW,	R_ALL,	MASKEQ(2, PROT_EXEC, 0)),
 	/*
-	 * dns: glibc dlopen()s NSS modules named in nsswitch.conf; Landlock
-	 * already refuses the open, and without Landlock the mapping must
-	 * fail softly so that NSS skips the module.  net and scan never
-	 * load code (OpenSSL is initialised before the sandbox): an
-	 * executable mapping there means an exploit, which is killed.
+	 * No child loads code once sandboxed (OpenSSL is initialised
+	 * before, dns uses c-ares, not NSS): an executable mapping means
+	 * an exploit, which is killed.
 	 */
-	R1(mmap,		EACCES_, R_DNS,	MASKEQ(2, PROT_EXEC, PROT_EXEC)),
-	R1(mprotect,		EACCES_, R_DNS,	MASKEQ(2, PROT_EXEC, PROT_EXEC)),
 	R0(munmap,		ALLOW,	R_ALL),
 	R0(mremap,		ALLOW,	R_ALL),
 	R0(madvise,		ALLOW,	R_ALL),		/* malloc trimming */
@@ -534,32 +503,16 @@ static const struct sc_rule sc_rules[] = {
 
 	/*
 	 * Sockets.  AF_UNIX is answered, not fatal: glibc's syslog()
-	 * reconnects to /dev/log after an error and getaddrinfo() probes
-	 * nscd's socket; both fail softly.  Any other socket in net and
-	 * scan kills: they get theirs from the parent.
+	 * reconnects to /dev/log after an error and fails softly.  Any
+	 * other socket, and any connect, kills in every role: net and dns
+	 * get theirs from the parent, connected.
 	 */
 	R1(socket,		EACCES_, R_ALL,	EQ(0, AF_UNIX)),
-	/* dns: glibc's __check_pf() asks rtnetlink; without, it guesses. */
-	R1(socket,		EACCES_, R_DNS,	EQ(0, AF_NETLINK)),
-	/* dns: UDP queries, TCP for truncated answers, source selection. */
-	R3(socket,		ALLOW,	R_DNS,	EQ(0, AF_INET),
-	    MASKEQ(1, SOCK_TYPE_MASK, SOCK_DGRAM), EQ(2, 0)),
-	R3(socket,		ALLOW,	R_DNS,	EQ(0, AF_INET),
-	    MASKEQ(1, SOCK_TYPE_MASK, SOCK_STREAM), EQ(2, 0)),
-	R3(socket,		ALLOW,	R_DNS,	EQ(0, AF_INET6),
-	    MASKEQ(1, SOCK_TYPE_MASK, SOCK_DGRAM), EQ(2, 0)),
-	R3(socket,		ALLOW,	R_DNS,	EQ(0, AF_INET6),
-	    MASKEQ(1, SOCK_TYPE_MASK, SOCK_STREAM), EQ(2, 0)),
-	/* Landlock (ABI 4) limits TCP connects to port 53. */
-	R0(connect,		ALLOW,	R_DNS),
-	R0(sendmmsg,		ALLOW,	R_DNS),		/* A and AAAA at once */
+	/* dns: answers on the sockets the parent connected (c-ares). */
 	R0(recvfrom,		ALLOW,	R_DNS),
-	R0(getsockname,		ALLOW,	R_DNS),		/* RFC 3484 sorting */
-	R2(setsockopt,		ALLOW,	R_DNS,	EQ(1, SOL_IP), EQ(2, IP_RECVERR)),
-	R2(setsockopt,		ALLOW,	R_DNS,	EQ(1, SOL_IPV6),
-	    EQ(2, IPV6_RECVERR)),
-	R1(ioctl,		ALLOW,	R_DNS,	EQ(1, FIONREAD)),
-	R0(uname,		ALLOW,	R_DNS),		/* res_init domain */
+	/* dns: c-ares's socket becomes the one connected to its server. */
+	R1(dup3,		ALLOW,	R_DNS,	EQ(2, O_CLOEXEC)),
+	R0(uname,		ALLOW,	R_DNS),		/* default domain */
 
 #ifdef SANDBOX_ASAN
 	/* __asan_handle_no_return() reads the signal stack before exit(). */
@@ -725,7 +678,6 @@ sandbox_policy_print(enum sandbox_role role, FILE *fp)
 		return;
 	for (i = 0; i < sizeof(ll_dns_files) / sizeof(ll_dns_files[0]); i++)
 		fprintf(fp, "landlock read %s\n", ll_dns_files[i]);
-	fprintf(fp, "landlock connect tcp/%d\n", LL_DNS_TCP_PORT);
 }
 
 static int
