@@ -34,8 +34,6 @@
 #define DNS_TIMEOUT_MS		1000
 #define DNS_TRIES		2
 
-static int	dns_dispatch_imsg(struct imsgbuf *);
-
 static struct imsgbuf	dns_ibuf;
 
 /* The set being received or in use; complete when nsrv == srv_count. */
@@ -334,7 +332,14 @@ dns_lookup(const char *host, struct dns_answer *a)
 		a->error = EAI_NONAME;
 }
 
-static int
+/* The name servers dropped: the state of a dns that just started. */
+void
+dns_dispatch_reset(void)
+{
+	dns_servers_clear();
+}
+
+int
 dns_dispatch_imsg(struct imsgbuf *ibuf)
 {
 	struct imsg		imsg;

@@ -156,6 +156,16 @@ struct net_cert_info {
 };
 
 /*
+ * The children's dispatchers, exported for the tests and fuzzers that
+ * play a hostile parent: -1 on a message the child refuses (it then
+ * exits); the reset drops what the parent sent so far.
+ */
+int	net_dispatch_imsg(struct imsgbuf *);
+void	net_dispatch_reset(void);
+int	dns_dispatch_imsg(struct imsgbuf *);
+void	dns_dispatch_reset(void);
+
+/*
  * dns.c, the resolver child's work, callable by the tests: take one
  * server of a set (the descriptor is kept; -1 on a bad message), and
  * resolve a host over the servers taken.
