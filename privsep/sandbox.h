@@ -18,7 +18,7 @@
 enum sandbox_role {
 	SANDBOX_NET,		/* TLS and HTTP on a socket it was handed */
 	SANDBOX_SCAN,		/* parses descriptors it was handed */
-	SANDBOX_DNS		/* glibc's resolver, read-only resolver files */
+	SANDBOX_DNS		/* c-ares over handed sockets, resolver files */
 };
 
 struct sandbox_layers {

@@ -68,4 +68,5 @@ for ino in $inodes; do
 		    fail "dns holds a UDP socket not connected to 127.0.0.1:53"
 	fi
 done
+echo "dns child after the query: $(grep VmRSS /proc/"$dnspid"/status)"
 echo "ok: resolved $name through the test's name server"
