@@ -76,12 +76,19 @@ $(cat "$T/flood.$1" 2>/dev/null)"
 	done
 }
 
-# 1. Slots: 64 idle connections from one user, 8 each from seven more
-# that say hello and then nothing (the non-root slots all taken).
+# 1. Slots: 64 idle connections from one user, which leave room for
+# another; then 8 each from seven more that say hello and then nothing
+# (the non-root slots all taken, root's still free).
 flood kobatk1 idle 64 8
 connected kobatk1
 grep -q '^connected [1-9]' "$T/flood.kobatk1" ||
     fail "kobatk1 got no connection at all"
+# One user's flood leaves room for the others: a member of the control
+# group still gets its status.
+setpriv --reuid=kobatk8 --regid=kobatk8 --init-groups "$KOBANCTL" \
+    -s "$SOCK" -t 3 show status >"$T/member.out" 2>&1 ||
+    fail "kobatk8 was locked out by kobatk1: $(cat "$T/member.out")"
+grep -q '^parent ' "$T/member.out" || fail "kobatk8: no status"
 for u in kobatk2 kobatk3 kobatk4 kobatk5 kobatk6 kobatk7 kobatk8; do
 	flood "$u" hello 8 8
 done
@@ -102,6 +109,12 @@ echo "kobatk1: $1 idle connections made, $3 closed by the daemon"
 [ "$3" -eq "$1" ] ||
     fail "only $3 of kobatk1's $1 idle connections were closed"
 
+# 3 (runs meanwhile). Idle after the hello: closed after 30 s.
+setpriv --reuid=kobatk2 --regid=kobatk2 --init-groups "$FLOOD" hello 2 33 \
+    "$SOCK" >"$T/flood.idle" 2>&1 &
+IDLE=$!
+FPIDS=$IDLE
+
 # 2. Replies nobody reads: the parent reads no more requests meanwhile,
 # so it does not grow.
 rss() {
@@ -112,8 +125,7 @@ flood kobatk8 unread 4 5
 connected kobatk8
 sleep 1
 root_status "while replies pile up"
-wait $FPIDS
-FPIDS=
+wait "${FPIDS##* }"
 after=$(rss)
 set -- $(sed -n 's/^made //p' "$T/flood.kobatk8")
 [ $# -eq 5 ] || fail "ctl_flood kobatk8: $(cat "$T/flood.kobatk8")"
@@ -122,4 +134,12 @@ echo "kobatk8: $5 requests sent unread; parent RSS $before kB -> $after kB"
 [ $((after - before)) -lt 8192 ] ||
     fail "the parent grew by $((after - before)) kB on unread replies"
 kill -0 "$DPID" || fail "kobangd died"
+
+wait "$IDLE"
+FPIDS=
+set -- $(sed -n 's/^made //p' "$T/flood.idle")
+[ $# -eq 5 ] && [ "$1" -gt 0 ] ||
+    fail "ctl_flood kobatk2: $(cat "$T/flood.idle")"
+echo "kobatk2: $1 connections idle after their hello, $3 closed in 33 s"
+[ "$3" -eq "$1" ] || fail "only $3 of $1 idle connections were closed"
 echo ok
