@@ -458,8 +458,12 @@ control_conn_cb(int fd, short revents, void *arg)
 			control_close(c);
 		return;
 	}
-	if (revents & (POLLIN | POLLHUP | POLLERR) &&
-	    imsgbuf_queuelen(&c->ibuf) == 0) {
+	/* Gone with replies unread: nothing will take them. */
+	if (revents & (POLLHUP | POLLERR) && imsgbuf_queuelen(&c->ibuf) > 0) {
+		control_close(c);
+		return;
+	}
+	if (revents & (POLLIN | POLLHUP | POLLERR)) {
 		if (imsgbuf_read(&c->ibuf) != 1) {
 			control_close(c);
 			return;
