@@ -142,14 +142,21 @@ dns_servers_send(struct imsgbuf *ibuf)
 			memcpy(&sin6->sin6_addr, srv[i].addr, 16);
 			slen = sizeof(*sin6);
 		}
+		/*
+		 * Debug only: this runs before every query, and a server
+		 * of a family the host lacks fails every time.  None at
+		 * all is reported by the caller.
+		 */
 		if ((fds[ok] = socket(ss.ss_family, SOCK_DGRAM |
 		    SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
-			log_warn("dns: name server socket");
+			log_debug("dns: name server %d of %s: socket: %s",
+			    i + 1, path, strerror(errno));
 			continue;
 		}
 		/* UDP: no packet is sent; this fixes the only peer. */
 		if (connect(fds[ok], (struct sockaddr *)&ss, slen) == -1) {
-			log_warn("dns: name server %d of %s", i + 1, path);
+			log_debug("dns: name server %d of %s: connect: %s",
+			    i + 1, path, strerror(errno));
 			close(fds[ok]);
 			continue;
 		}
