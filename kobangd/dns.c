@@ -251,7 +251,8 @@ dns_lookup(const char *host, struct dns_answer *a)
 	ares_socket_t			 socks[ARES_GETSOCK_MAXNUM];
 	struct timeval			 tv, *tvp;
 	ares_channel			 ch;
-	int				 bits, i, n, ms, e;
+	unsigned int			 bits, rd, wr;
+	int				 i, n, ms, e;
 
 	a->error = 0;
 	a->naddrs = 0;
@@ -296,15 +297,16 @@ dns_lookup(const char *host, struct dns_answer *a)
 	r.a = a;
 	ares_getaddrinfo(ch, host, NULL, &hints, dns_done, &r);
 	while (!r.done) {
-		bits = ares_getsock(ch, socks, ARES_GETSOCK_MAXNUM);
+		/* By hand: ARES_GETSOCK_WRITABLE shifts an int into bit 31. */
+		bits = (unsigned int)ares_getsock(ch, socks,
+		    ARES_GETSOCK_MAXNUM);
 		for (i = n = 0; i < ARES_GETSOCK_MAXNUM; i++) {
-			if (!ARES_GETSOCK_READABLE(bits, i) &&
-			    !ARES_GETSOCK_WRITABLE(bits, i))
+			rd = bits & (1U << i);
+			wr = bits & (1U << (i + ARES_GETSOCK_MAXNUM));
+			if (!rd && !wr)
 				continue;
 			pfd[n].fd = socks[i];
-			pfd[n].events = (ARES_GETSOCK_READABLE(bits, i) ?
-			    POLLIN : 0) | (ARES_GETSOCK_WRITABLE(bits, i) ?
-			    POLLOUT : 0);
+			pfd[n].events = (rd ? POLLIN : 0) | (wr ? POLLOUT : 0);
 			pfd[n].revents = 0;
 			n++;
 		}
