@@ -53,8 +53,12 @@ until grep -q "sync:" "$T/log" || [ $i -ge 50 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
+# A reload that changes both tokens: logged as a change, not shown.
+sed -i -e "s/$ENROLL/${ENROLL}x/" -e "s/$SENSOR/${SENSOR}x/" "$T/kobangd.yaml"
+ctl reload >"$T/reload.out" 2>&1 || fail "reload: $(cat "$T/reload.out")"
 cp "$T/log" "$T/out"
-no_token "kobangd -d -vv (its log)"
+cat "$T/reload.out" >>"$T/out"
+no_token "kobangd -d -vv (its log) or kobanctl reload"
 grep -rqF -e "$ENROLL" -e "$SENSOR" "$T/state" &&
     fail "a token is in the state directory"
 echo ok
