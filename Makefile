@@ -35,9 +35,9 @@ VERSION =	0.1.0
 DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
 		libtls-dev libyaml-dev libjsmn-dev libcriterion-dev \
 		libsqlite3-dev libseccomp-dev libssl-dev openssl mandoc jq \
-		procps passwd
+		procps passwd libc-ares-dev dnsmasq-base
 
-PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto
+PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto libcares
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
 

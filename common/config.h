@@ -60,9 +60,10 @@
  *
  * Canonical JSON (config_to_json): the koban.yaml schema without the
  * kobangd section, sections and keys in CONFIG.md 3 order, every key with
- * its effective value, null optionals omitted, no whitespace, '/' not
- * escaped.  Rule keys: id, surface, enabled, triggers, severity, title,
- * rationale, match, then only the parameters of that match kind.  Lists
+ * its effective value (a token: CONFIG_SECRET_MARKER instead), null
+ * optionals omitted, no whitespace, '/' not escaped.  Rule keys: id,
+ * surface, enabled, triggers, severity, title, rationale, match, then
+ * only the parameters of that match kind.  Lists
  * that are sets are written sorted (bytewise) without duplicates:
  * excludeDirectories, signalFileNames, signalFileGlobs,
  * pruneDirectoryNames, lockfileNames, requirementFileGlobs and a rule's
@@ -313,6 +314,8 @@ void	 config_free(struct config *cfg);
 
 /* Canonical JSON bundle into w; 0, or -1 if the writer failed. */
 int	 config_to_json(const struct config *cfg, struct jsonw *w);
+/* What config_to_json() prints for a token instead of its value. */
+#define CONFIG_SECRET_MARKER	"(secret, not shown)"
 
 /*
  * The remote overlay (PROTOCOL.md 5.3 step 4): take the whole watch

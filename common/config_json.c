@@ -371,7 +371,9 @@ enc_map(struct jsonw *w, const struct kdef *defs, size_t ndefs,
 			if ((s = *(char *const *)(base + kd->off)) == NULL)
 				break;
 			jsonw_key(w, kd->name);
-			jsonw_string(w, s);
+			/* A token is never printed: that it is set is enough. */
+			jsonw_string(w, kd->flags & KF_SECRET ?
+			    CONFIG_SECRET_MARKER : s);
 			break;
 		case KT_LIST:
 			jsonw_key(w, kd->name);

@@ -58,9 +58,11 @@ child_setup(const char *name, enum sandbox_role role, const char *user,
 
 	if (imsgbuf_init(ibuf, PROC_CHANNEL_FD) == -1)
 		fatal("imsgbuf_init");
-	/* net gets connected sockets, scan open files; dns nothing. */
-	if (role == SANDBOX_SCAN || role == SANDBOX_NET)
-		imsgbuf_allow_fdpass(ibuf);
+	/*
+	 * net gets connected sockets, scan open files, dns the sockets
+	 * connected to its name servers.
+	 */
+	imsgbuf_allow_fdpass(ibuf);
 
 	if (proc_drop_privs(user) == -1)
 		fatal("cannot drop privileges to user %s", user);

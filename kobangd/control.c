@@ -40,6 +40,7 @@ struct ctl_conn {
 	int			 in_group;	/* member of the control group */
 	int			 hello;		/* version agreed */
 	int			 closing;	/* flush, then close */
+	struct ev_timer		 deadline;	/* hello, then idle */
 };
 
 static TAILQ_HEAD(, ctl_conn)	ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
@@ -52,6 +53,7 @@ static short	control_listen_events(void *);
 static void	control_accept(int, short, void *);
 static short	control_conn_events(void *);
 static void	control_conn_cb(int, short, void *);
+static void	control_deadline(void *);
 
 int
 control_listen(struct kobangd *kd, const char *path)
@@ -120,11 +122,39 @@ control_cleanup(const char *path)
 	unlink(path);
 }
 
-/* Stop accepting at the connection limit; the backlog waits. */
+/*
+ * Always accept: a connection over its limit is closed at once, so the
+ * backlog never fills with clients that would keep root waiting.
+ */
 static short
 control_listen_events(void *arg)
 {
-	return (ctl_nconns < KOBANGD_MAXCLIENTS ? POLLIN : 0);
+	return (POLLIN);
+}
+
+/*
+ * May a connection of this uid take a slot?  Root may take any free
+ * slot; others at most KOBANGD_CTL_PER_UID each and, together, all but
+ * the KOBANGD_CTL_ROOT_SLOTS kept for root.
+ */
+static int
+control_slot_free(uid_t uid)
+{
+	struct ctl_conn	*c;
+	int		 same = 0, others = 0;
+
+	if (ctl_nconns >= KOBANGD_MAXCLIENTS)
+		return (0);
+	if (uid == 0)
+		return (1);
+	TAILQ_FOREACH(c, &ctl_conns, entry) {
+		if (c->uid == uid)
+			same++;
+		if (c->uid != 0)
+			others++;
+	}
+	return (same < KOBANGD_CTL_PER_UID &&
+	    others < KOBANGD_MAXCLIENTS - KOBANGD_CTL_ROOT_SLOTS);
 }
 
 static void
@@ -145,6 +175,13 @@ control_accept(int listenfd, short revents, void *arg)
 	}
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
 		log_warn("control SO_PEERCRED");
+		close(fd);
+		return;
+	}
+	if (!control_slot_free(cred.uid)) {
+		/* Debug only: a flood must not flood the log as well. */
+		log_debug("control: uid %d pid %d refused, no slot for it",
+		    (int)cred.uid, (int)cred.pid);
 		close(fd);
 		return;
 	}
@@ -171,6 +208,8 @@ control_accept(int listenfd, short revents, void *arg)
 	    kd->conf->kobangd.control_group);
 	c->uid = cred.uid;
 	c->pid = cred.pid;
+	ev_timer_init(&c->deadline, control_deadline, c);
+	ev_timer_add(&c->deadline, KOBANGD_CTL_HELLO_MS);
 	TAILQ_INSERT_TAIL(&ctl_conns, c, entry);
 	ctl_nconns++;
 	log_debug("control: connection from uid %d pid %d", (int)c->uid,
@@ -182,20 +221,35 @@ control_close(struct ctl_conn *c)
 {
 	TAILQ_REMOVE(&ctl_conns, c, entry);
 	ctl_nconns--;
+	ev_timer_del(&c->deadline);
 	ev_fd_del(c->ibuf.fd);
 	imsgbuf_clear(&c->ibuf);
 	close(c->ibuf.fd);
 	free(c);
 }
 
+/* No hello in time, or idle too long: the slot goes back. */
+static void
+control_deadline(void *arg)
+{
+	struct ctl_conn	*c = arg;
+
+	log_debug("control: uid %d pid %d: %s", (int)c->uid, (int)c->pid,
+	    c->hello ? "idle, closed" : "no hello in time, closed");
+	control_close(c);
+}
+
 static short
 control_conn_events(void *arg)
 {
 	struct ctl_conn	*c = arg;
-	short		 events = c->closing ? 0 : POLLIN;
+	short		 events = 0;
 
+	/* The next request waits until the last reply is out. */
 	if (imsgbuf_queuelen(&c->ibuf) > 0)
 		events |= POLLOUT;
+	else if (!c->closing)
+		events |= POLLIN;
 	/* A closing connection with nothing left to say is closed now. */
 	return (events ? events : POLLOUT);
 }
@@ -280,7 +334,8 @@ control_dispatch_imsg(struct kobangd *kd, struct ctl_conn *c)
 	char		err[CTL_ERRLEN];
 	ssize_t		n;
 
-	while (!c->closing) {
+	/* One request at a time: the rest waits until its reply is out. */
+	while (!c->closing && imsgbuf_queuelen(&c->ibuf) == 0) {
 		if ((n = imsg_get(&c->ibuf, &imsg)) == -1) {
 			control_error(c, "malformed message");
 			break;
@@ -363,19 +418,49 @@ control_dispatch_imsg(struct kobangd *kd, struct ctl_conn *c)
 	return (0);
 }
 
+/* One reply too large to queue: the client is dropped. */
+static int
+control_overfull(struct ctl_conn *c)
+{
+	if (imsgbuf_queuelen(&c->ibuf) <= KOBANGD_CTL_QUEUE_MAX)
+		return (0);
+	log_warnx("control: uid %d pid %d: %u replies unread, closed",
+	    (int)c->uid, (int)c->pid, imsgbuf_queuelen(&c->ibuf));
+	control_close(c);
+	return (1);
+}
+
 static void
 control_conn_cb(int fd, short revents, void *arg)
 {
 	struct ctl_conn	*c = arg;
+	uint32_t	 before = imsgbuf_queuelen(&c->ibuf);
 
-	if (revents & POLLOUT && imsgbuf_write(&c->ibuf) == -1) {
-		control_close(c);
-		return;
+	if (revents & POLLOUT) {
+		if (imsgbuf_write(&c->ibuf) == -1) {
+			control_close(c);
+			return;
+		}
+		/* A reader that makes progress is not idle. */
+		if (c->hello && imsgbuf_queuelen(&c->ibuf) < before)
+			ev_timer_add(&c->deadline, KOBANGD_CTL_IDLE_MS);
+		/* Requests read already wait for no POLLIN. */
+		if (!c->closing && imsgbuf_queuelen(&c->ibuf) == 0 &&
+		    before > 0) {
+			control_dispatch_imsg(c->kd, c);
+			if (control_overfull(c))
+				return;
+		}
 	}
 	if (c->closing) {
 		if (imsgbuf_queuelen(&c->ibuf) == 0 ||
 		    revents & (POLLHUP | POLLERR))
 			control_close(c);
+		return;
+	}
+	/* Gone with replies unread: nothing will take them. */
+	if (revents & (POLLHUP | POLLERR) && imsgbuf_queuelen(&c->ibuf) > 0) {
+		control_close(c);
 		return;
 	}
 	if (revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -384,6 +469,10 @@ control_conn_cb(int fd, short revents, void *arg)
 			return;
 		}
 		control_dispatch_imsg(c->kd, c);
+		if (control_overfull(c))
+			return;
+		if (c->hello)
+			ev_timer_add(&c->deadline, KOBANGD_CTL_IDLE_MS);
 	}
 }
 

@@ -19,6 +19,20 @@
 
 #define KOBANGD_CONFIG		"/etc/koban/kobangd.yaml"
 #define KOBANGD_MAXCLIENTS	32
+/*
+ * The control socket's limits, so that no local user can lock root out:
+ * at most this many connections per uid other than root, and this many
+ * slots only root may take; a client must say hello within
+ * KOBANGD_CTL_HELLO_MS and is dropped after KOBANGD_CTL_IDLE_MS without
+ * a request or a byte of its replies read; a client whose replies pile
+ * up beyond KOBANGD_CTL_QUEUE_MAX messages is dropped, and none is read
+ * from while its replies are still queued.
+ */
+#define KOBANGD_CTL_PER_UID	4
+#define KOBANGD_CTL_ROOT_SLOTS	4
+#define KOBANGD_CTL_HELLO_MS	5000
+#define KOBANGD_CTL_IDLE_MS	30000
+#define KOBANGD_CTL_QUEUE_MAX	512
 
 /* Parent <-> child messages.  Control messages are in common/ctl.h. */
 enum imsg_type {
@@ -46,6 +60,7 @@ enum imsg_type {
 	IMSG_NET_CERT_INSPECT,	/* parent -> net: id + certificate DER */
 	IMSG_NET_CERT_INFO,	/* net -> parent: struct net_cert_info */
 	IMSG_SCAN_INCLUDE,	/* scan -> parent: struct scan_include_msg */
+	IMSG_DNS_SERVER,	/* parent -> dns: struct dns_server + socket */
 };
 
 /* What a child reports after sandboxing itself. */

@@ -59,6 +59,8 @@ struct net_req {
 };
 
 static struct imsgbuf	 net_ibuf;
+/* The channel messages came from and answers go to (net_ibuf). */
+static struct imsgbuf	*net_chan = &net_ibuf;
 static struct net_conn	 conn;
 static struct net_req	 req;
 static uint8_t		*ca;
@@ -69,7 +71,6 @@ static size_t		 cert_len;
 static unsigned long long sign_deadline;
 
 static void	net_loop(void);
-static int	net_dispatch_imsg(struct imsgbuf *);
 static int	net_sign(void *, const uint8_t *, size_t, uint8_t *,
 		    size_t *);
 
@@ -106,7 +107,7 @@ net_main(const char *user)
 static void
 net_send(uint32_t type, const void *buf, size_t len)
 {
-	if (imsg_compose(&net_ibuf, type, 0, 0, -1, buf, len) == -1)
+	if (imsg_compose(net_chan, type, 0, 0, -1, buf, len) == -1)
 		fatal("imsg_compose");
 }
 
@@ -183,19 +184,19 @@ net_sign(void *arg, const uint8_t *dgst, size_t dlen, uint8_t *sig,
 	rq.dlen = (uint32_t)dlen;
 	memcpy(rq.digest, dgst, dlen);
 	net_send(IMSG_NET_SIGN, &rq, sizeof(rq));
-	if (imsgbuf_flush(&net_ibuf) == -1)
-		child_channel_failed(&net_ibuf, "write to parent");
+	if (imsgbuf_flush(net_chan) == -1)
+		child_channel_failed(net_chan, "write to parent");
 	for (;;) {
-		if ((n = imsg_get(&net_ibuf, &imsg)) == -1)
+		if ((n = imsg_get(net_chan, &imsg)) == -1)
 			fatalx("bad message from parent");
 		if (n > 0)
 			break;
-		if (!net_wait(net_ibuf.fd, POLLIN, sign_deadline)) {
+		if (!net_wait(net_chan->fd, POLLIN, sign_deadline)) {
 			log_warnx("no signature from the parent in time");
 			return (-1);
 		}
-		if ((r = imsgbuf_read(&net_ibuf)) == -1)
-			child_channel_failed(&net_ibuf, "read from parent");
+		if ((r = imsgbuf_read(net_chan)) == -1)
+			child_channel_failed(net_chan, "read from parent");
 		if (r == 0)
 			exit(0);
 	}
@@ -467,7 +468,8 @@ net_run(struct net_request *rq, uint8_t *body)
 	http_response_free(&hr);
 }
 
-static void
+/* -1 on a malformed request (net then exits), else answered. */
+static int
 net_inspect(struct imsg *imsg)
 {
 	struct net_cert_info	 ci;
@@ -481,8 +483,10 @@ net_inspect(struct imsg *imsg)
 	int			 n;
 
 	if (imsg_get_ibuf(imsg, &ib) == -1 || ibuf_get_n32(&ib, &id) == -1 ||
-	    (len = ibuf_size(&ib)) == 0 || len > PROTO_CERT_MAX)
-		fatalx("malformed certificate to inspect");
+	    (len = ibuf_size(&ib)) == 0 || len > PROTO_CERT_MAX) {
+		log_warnx("malformed certificate to inspect");
+		return (-1);
+	}
 	memset(&ci, 0, sizeof(ci));
 	ci.id = id;
 	p = ibuf_data(&ib);
@@ -513,6 +517,7 @@ net_inspect(struct imsg *imsg)
 	OPENSSL_free(spki);
 	X509_free(x);
 	net_send(IMSG_NET_CERT_INFO, &ci, sizeof(ci));
+	return (0);
 }
 
 static int
@@ -521,7 +526,33 @@ net_str_ok(const char *s, size_t size, int nonempty)
 	return (memchr(s, '\0', size) != NULL && (!nonempty || s[0] != '\0'));
 }
 
-static int
+/*
+ * Everything net keeps from the parent (CA bundle, certificate, the
+ * request being received, the connection) dropped: the state of a net
+ * that just started.  For the tests and the fuzzer, which feed the
+ * dispatcher one hostile parent after another.
+ */
+void
+net_dispatch_reset(void)
+{
+	net_conn_close(0);
+	free(ca);
+	ca = NULL;
+	ca_len = ca_total = 0;
+	ca_ready = 0;
+	free(cert_pem);
+	cert_pem = NULL;
+	cert_len = 0;
+	if (req.body != NULL)
+		freezero(req.body, req.hdr.body_len);
+	explicit_bzero(&req, sizeof(req));
+}
+
+/*
+ * Every message the parent may send net, checked before it is used;
+ * -1 on anything else (net then exits).  Answers go back on ibuf.
+ */
+int
 net_dispatch_imsg(struct imsgbuf *ibuf)
 {
 	struct imsg		imsg;
@@ -531,6 +562,7 @@ net_dispatch_imsg(struct imsgbuf *ibuf)
 	size_t			len;
 	int			ret = 0, fd;
 
+	net_chan = ibuf;
 	while (ret == 0) {
 		if ((n = imsg_get(ibuf, &imsg)) == -1)
 			return (-1);
@@ -653,7 +685,7 @@ net_dispatch_imsg(struct imsgbuf *ibuf)
 			explicit_bzero(&req, sizeof(req));
 			break;
 		case IMSG_NET_CERT_INSPECT:
-			net_inspect(&imsg);
+			ret = net_inspect(&imsg);
 			break;
 		default:
 			log_warnx("unexpected message type %u",

@@ -3,8 +3,10 @@
  * children.  Both ends use this header; the wire layouts and the checks
  * are rows of privsep/PROTOCOL.md.
  *
- * Parent -> dns:  IMSG_DNS_QUERY; dns -> parent: IMSG_DNS_ANSWER with
- * numeric addresses only (the parent connects; dns never does).
+ * Parent -> dns, before every query: IMSG_DNS_SERVER + a UDP socket the
+ * parent connected to one name server of resolv.conf, once per server;
+ * then IMSG_DNS_QUERY; dns -> parent: IMSG_DNS_ANSWER with numeric
+ * addresses only.  dns makes no socket and no connection of its own.
  *
  * Parent -> net, once per net process (after every start):
  *	IMSG_NET_CA_BEGIN, IMSG_NET_CA_DATA...   the CA bundle, chunked,
@@ -37,7 +39,25 @@
 #include "netkey.h"
 #include "proto.h"
 
+struct imsgbuf;
+
 #define DNS_MAX_ADDRS		16
+
+/* As many name servers as glibc's resolver uses (MAXNS). */
+#define DNS_MAX_SERVERS		3
+#define DNS_PORT		53
+
+/*
+ * One name server of a set: index 0..count-1 in order, count the same
+ * in each; the socket attached is connected to (family, addr, port).
+ */
+struct dns_server {
+	uint32_t	index;
+	uint32_t	count;		/* 1..DNS_MAX_SERVERS */
+	uint32_t	family;		/* AF_INET or AF_INET6 */
+	uint32_t	port;		/* 1..65535 */
+	uint8_t		addr[16];	/* in_addr in the first 4 bytes */
+};
 
 struct dns_query {
 	uint32_t	id;
@@ -134,5 +154,32 @@ struct net_cert_info {
 	char		subject[PROTO_STR_MAX + 1];	/* printable ASCII */
 	char		issuer[PROTO_STR_MAX + 1];
 };
+
+/*
+ * The children's dispatchers, exported for the tests and fuzzers that
+ * play a hostile parent: -1 on a message the child refuses (it then
+ * exits); the reset drops what the parent sent so far.
+ */
+int	net_dispatch_imsg(struct imsgbuf *);
+void	net_dispatch_reset(void);
+int	dns_dispatch_imsg(struct imsgbuf *);
+void	dns_dispatch_reset(void);
+
+/*
+ * dns.c, the resolver child's work, callable by the tests: take one
+ * server of a set (the descriptor is kept; -1 on a bad message), and
+ * resolve a host over the servers taken.
+ */
+int	dns_server_take(const struct dns_server *, int);
+void	dns_lookup(const char *, struct dns_answer *);
+
+/*
+ * dnsconf.c, in the parent: parse resolv.conf text into at most max
+ * servers (returns how many), and read it, connect a UDP socket to each
+ * server and queue the set on the channel (returns how many, 0: none
+ * reachable).  KOBANGD_RESOLV_CONF names another file (tests).
+ */
+int	dns_conf_parse(const char *, size_t, struct dns_server *, int);
+int	dns_servers_send(struct imsgbuf *);
 
 #endif

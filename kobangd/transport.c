@@ -642,6 +642,11 @@ tr_resolve(void)
 		tr_fail(TR_ERR_DNS, "the dns process is not running");
 		return;
 	}
+	/* The only peers dns can reach: resolv.conf's, read now. */
+	if (dns_servers_send(&c->ibuf) == 0) {
+		tr_fail(TR_ERR_DNS, "no name server can be reached");
+		return;
+	}
 	memset(&q, 0, sizeof(q));
 	q.id = tr.query_id = ++tr.next_id;
 	strlcpy(q.host, tr.ep.host, sizeof(q.host));

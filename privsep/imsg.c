@@ -537,7 +537,8 @@ msgbuf_free(struct msgbuf *mb)
 	ibufq_flush(&mb->rbufs);
 	ibuf_free(mb->rpmsg);
 	msgbuf_rfd_closeall(mb);
-	free(mb->rbuf);
+	/* The bytes read last (a token, maybe) go with the buffer. */
+	freezero(mb->rbuf, IMSG_READ_SIZE);
 	free(mb);
 }
 
@@ -736,9 +737,14 @@ msgbuf_frame(struct imsgbuf *imsgbuf)
 		}
 	}
 
-	/* Keep the partial header, if any, at the front. */
+	/*
+	 * Keep the partial header, if any, at the front, and clear what
+	 * was framed: its copy lives on in the message alone.
+	 */
 	if (off > 0 && off < mb->rlen)
 		memmove(mb->rbuf, mb->rbuf + off, mb->rlen - off);
+	if (off > 0)
+		explicit_bzero(mb->rbuf + (mb->rlen - off), off);
 	mb->rlen -= off;
 
 	/*

@@ -43,6 +43,11 @@ proc_exec(const char *path, char *const argv[], int *fdp)
 				_exit(127);
 		} else if (dup2(sp[1], PROC_CHANNEL_FD) == -1)
 			_exit(127);
+		/*
+		 * Whatever the launcher left open without CLOEXEC (a shell's
+		 * descriptors, a service manager's) stays out of the child.
+		 */
+		closefrom(PROC_CHANNEL_FD + 1);
 		execv(path, argv);
 		_exit(127);
 	default:

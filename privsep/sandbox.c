@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "proc.h"
 #include "sandbox.h"
 
 const char *
@@ -124,7 +125,6 @@ sandbox_role_valid(enum sandbox_role role)
 
 /* Rule types; enumerators in the kernel header, so no #ifndef. */
 #define LL_RULE_PATH_BENEATH	1
-#define LL_RULE_NET_PORT	2		/* ABI 4 */
 
 struct ll_ruleset_attr {
 	uint64_t	handled_access_fs;
@@ -137,29 +137,19 @@ struct ll_path_beneath_attr {
 	int32_t		parent_fd;
 } __attribute__((packed));
 
-struct ll_net_port_attr {
-	uint64_t	allowed_access;
-	uint64_t	port;
-};
-
 /*
- * What the resolver child may read: glibc's resolver and NSS "files"
- * configuration.  A path that does not exist is skipped.  The rule
- * sits on the inode: a file replaced by rename(2) after the sandbox is
- * applied is no longer readable (the child must be restarted).
+ * What the resolver child may read: the files c-ares reads for its
+ * options, lookup order and host table (the name servers come from the
+ * parent).  A path that does not exist is skipped.  The rule sits on
+ * the inode: a file replaced by rename(2) after the sandbox is applied
+ * is no longer readable (the child must be restarted).
  */
 static const char *const ll_dns_files[] = {
 	"/etc/resolv.conf",
 	"/etc/hosts",
 	"/etc/nsswitch.conf",
 	"/etc/host.conf",
-	"/etc/gai.conf",
-	"/etc/services",
-	"/etc/protocols",
 };
-
-/* The one TCP port the resolver may connect to (truncated answers). */
-#define LL_DNS_TCP_PORT		53
 
 /*
  * Probes for the self-test: each exists and is world-readable on every
@@ -190,10 +180,9 @@ ll_fs_rights(int abi)
 }
 
 static int
-ll_add_dns_rules(int rfd, int abi, uint64_t fs_handled)
+ll_add_dns_rules(int rfd, uint64_t fs_handled)
 {
 	struct ll_path_beneath_attr	 pb;
-	struct ll_net_port_attr		 np;
 	struct stat			 st;
 	size_t				 i;
 	int				 fd;
@@ -231,18 +220,7 @@ ll_add_dns_rules(int rfd, int abi, uint64_t fs_handled)
 		}
 		close(fd);
 	}
-
-	if (abi >= 4) {
-		memset(&np, 0, sizeof(np));
-		np.allowed_access = LANDLOCK_ACCESS_NET_CONNECT_TCP;
-		np.port = LL_DNS_TCP_PORT;
-		if (syscall(__NR_landlock_add_rule, rfd, LL_RULE_NET_PORT,
-		    &np, 0) == -1) {
-			log_warn("sandbox: landlock_add_rule tcp/%d",
-			    LL_DNS_TCP_PORT);
-			return (-1);
-		}
-	}
+	/* No TCP port: dns makes no connection (ABI 4 denies them all). */
 	return (0);
 }
 
@@ -291,7 +269,7 @@ landlock_apply(enum sandbox_role role, struct sandbox_layers *sl)
 		return (-1);
 	}
 	if (role == SANDBOX_DNS &&
-	    ll_add_dns_rules(rfd, abi, attr.handled_access_fs) == -1) {
+	    ll_add_dns_rules(rfd, attr.handled_access_fs) == -1) {
 		close(rfd);
 		return (-1);
 	}
@@ -381,6 +359,7 @@ __lsan_is_turned_off(void)
 #define ENOTTY_		SCMP_ACT_ERRNO(ENOTTY)
 
 #define SCF_SELFPID	0x01	/* arg 0 compared with our own pid */
+#define SCF_SANITIZER	0x02	/* only in sanitizer builds */
 
 struct sc_rule {
 	const char		*name;
@@ -415,9 +394,6 @@ struct sc_rule {
  */
 #define INT_NEG		0x80000000ULL
 
-/* Socket type without the SOCK_NONBLOCK and SOCK_CLOEXEC flags. */
-#define SOCK_TYPE_MASK	(~(scmp_datum_t)(SOCK_NONBLOCK | SOCK_CLOEXEC))
-
 /* openat() flags the resolver never needs: anything but read-only. */
 #define O_NOTREAD	(O_ACCMODE | O_CREAT | O_TRUNC | O_APPEND | O_PATH)
 
@@ -428,7 +404,13 @@ static const struct sc_rule sc_rules[] = {
 	R0(write,		ALLOW,	R_ALL),
 	R0(writev,		ALLOW,	R_ALL),
 	R0(recvmsg,		ALLOW,	R_ALL),		/* imsg, fd passing */
-	R0(sendmsg,		ALLOW,	R_ALL),
+	/*
+	 * sendmsg(2) can name a destination that seccomp cannot see
+	 * (msg_name is in memory), even on a connected datagram socket
+	 * such as syslog's: only on the channel to the parent, a
+	 * connected stream socket where an address is refused.
+	 */
+	R1(sendmsg,		ALLOW,	R_ALL,	EQ(0, PROC_CHANNEL_FD)),
 	/* send(2) on the connected syslog socket: never to an address. */
 	R1(sendto,		ALLOW,	R_ALL,	EQ(4, 0)),
 	R0(lseek,		ALLOW,	R_ALL),		/* stdio */
@@ -449,13 +431,12 @@ static const struct sc_rule sc_rules[] = {
 	 * (glibc checks them for changes).  Landlock does not cover stat.
 	 */
 	R0(fstat,		ALLOW,	R_ALL),
-	R2(newfstatat,		ALLOW,	R_NET | R_SCAN,
+	R2(newfstatat,		ALLOW,	R_ALL,
 	    MASKEQ(0, INT_NEG, 0), MASKEQ(3, AT_EMPTY_PATH, AT_EMPTY_PATH)),
-	R1(newfstatat,		EACCES_, R_NET | R_SCAN,
+	R1(newfstatat,		EACCES_, R_ALL,
 	    MASKEQ(0, INT_NEG, INT_NEG)),
-	R1(newfstatat,		EACCES_, R_NET | R_SCAN,
+	R1(newfstatat,		EACCES_, R_ALL,
 	    MASKEQ(3, AT_EMPTY_PATH, 0)),
-	R0(newfstatat,		ALLOW,	R_DNS),
 
 	/* Probes by path: answered, not fatal. */
 	R0(open,		EACCES_, R_ALL),
@@ -477,14 +458,10 @@ static const struct sc_rule sc_rules[] = {
 	R1(mmap,		ALLOW,	R_ALL,	MASKEQ(2, PROT_EXEC, 0)),
 	R1(mprotect,		ALLOW,	R_ALL,	MASKEQ(2, PROT_EXEC, 0)),
 	/*
-	 * dns: glibc dlopen()s NSS modules named in nsswitch.conf; Landlock
-	 * already refuses the open, and without Landlock the mapping must
-	 * fail softly so that NSS skips the module.  net and scan never
-	 * load code (OpenSSL is initialised before the sandbox): an
-	 * executable mapping there means an exploit, which is killed.
+	 * No child loads code once sandboxed (OpenSSL is initialised
+	 * before, dns uses c-ares, not NSS): an executable mapping means
+	 * an exploit, which is killed.
 	 */
-	R1(mmap,		EACCES_, R_DNS,	MASKEQ(2, PROT_EXEC, PROT_EXEC)),
-	R1(mprotect,		EACCES_, R_DNS,	MASKEQ(2, PROT_EXEC, PROT_EXEC)),
 	R0(munmap,		ALLOW,	R_ALL),
 	R0(mremap,		ALLOW,	R_ALL),
 	R0(madvise,		ALLOW,	R_ALL),		/* malloc trimming */
@@ -526,36 +503,21 @@ static const struct sc_rule sc_rules[] = {
 
 	/*
 	 * Sockets.  AF_UNIX is answered, not fatal: glibc's syslog()
-	 * reconnects to /dev/log after an error and getaddrinfo() probes
-	 * nscd's socket; both fail softly.  Any other socket in net and
-	 * scan kills: they get theirs from the parent.
+	 * reconnects to /dev/log after an error and fails softly.  Any
+	 * other socket, and any connect, kills in every role: net and dns
+	 * get theirs from the parent, connected.
 	 */
 	R1(socket,		EACCES_, R_ALL,	EQ(0, AF_UNIX)),
-	/* dns: glibc's __check_pf() asks rtnetlink; without, it guesses. */
-	R1(socket,		EACCES_, R_DNS,	EQ(0, AF_NETLINK)),
-	/* dns: UDP queries, TCP for truncated answers, source selection. */
-	R3(socket,		ALLOW,	R_DNS,	EQ(0, AF_INET),
-	    MASKEQ(1, SOCK_TYPE_MASK, SOCK_DGRAM), EQ(2, 0)),
-	R3(socket,		ALLOW,	R_DNS,	EQ(0, AF_INET),
-	    MASKEQ(1, SOCK_TYPE_MASK, SOCK_STREAM), EQ(2, 0)),
-	R3(socket,		ALLOW,	R_DNS,	EQ(0, AF_INET6),
-	    MASKEQ(1, SOCK_TYPE_MASK, SOCK_DGRAM), EQ(2, 0)),
-	R3(socket,		ALLOW,	R_DNS,	EQ(0, AF_INET6),
-	    MASKEQ(1, SOCK_TYPE_MASK, SOCK_STREAM), EQ(2, 0)),
-	/* Landlock (ABI 4) limits TCP connects to port 53. */
-	R0(connect,		ALLOW,	R_DNS),
-	R0(sendmmsg,		ALLOW,	R_DNS),		/* A and AAAA at once */
+	/* dns: answers on the sockets the parent connected (c-ares). */
 	R0(recvfrom,		ALLOW,	R_DNS),
-	R0(getsockname,		ALLOW,	R_DNS),		/* RFC 3484 sorting */
-	R2(setsockopt,		ALLOW,	R_DNS,	EQ(1, SOL_IP), EQ(2, IP_RECVERR)),
-	R2(setsockopt,		ALLOW,	R_DNS,	EQ(1, SOL_IPV6),
-	    EQ(2, IPV6_RECVERR)),
-	R1(ioctl,		ALLOW,	R_DNS,	EQ(1, FIONREAD)),
-	R0(uname,		ALLOW,	R_DNS),		/* res_init domain */
+	/* dns: c-ares's socket becomes the one connected to its server. */
+	R1(dup3,		ALLOW,	R_DNS,	EQ(2, O_CLOEXEC)),
+	R0(uname,		ALLOW,	R_DNS),		/* default domain */
 
 #ifdef SANDBOX_ASAN
 	/* __asan_handle_no_return() reads the signal stack before exit(). */
-	R1(sigaltstack,		ALLOW,	R_ALL,	EQ(0, 0)),
+	{ "sigaltstack", SCMP_SYS(sigaltstack), ALLOW, R_ALL, SCF_SANITIZER,
+	    1, { EQ(0, 0), NOARG, NOARG } },
 #endif
 };
 
@@ -664,6 +626,60 @@ seccomp_apply(enum sandbox_role role, struct sandbox_layers *sl)
 	return (-1);
 }
 
+static void
+sc_print_action(FILE *fp, uint32_t action)
+{
+	if (action == SCMP_ACT_ALLOW)
+		fprintf(fp, "allow");
+	else if ((action & 0xffff0000U) == SCMP_ACT_ERRNO(0))
+		fprintf(fp, "errno %s", strerrorname_np(action & 0xffff));
+	else
+		fprintf(fp, "action 0x%x", action);
+}
+
+/*
+ * The policy of a role as text, one rule a line, for the golden test
+ * (regress/sandbox/): what the kernel will be given, not the source.
+ */
+void
+sandbox_policy_print(enum sandbox_role role, FILE *fp)
+{
+	const struct sc_rule	*r;
+	const struct scmp_arg_cmp *a;
+	size_t			 i;
+	unsigned int		 j;
+
+	fprintf(fp, "seccomp default kill\n");
+	for (i = 0; i < sizeof(sc_rules) / sizeof(sc_rules[0]); i++) {
+		r = &sc_rules[i];
+		if ((r->roles & (1U << role)) == 0)
+			continue;
+		fprintf(fp, "seccomp ");
+		sc_print_action(fp, r->action);
+		fprintf(fp, " %s", r->name);
+		for (j = 0; j < r->nargs; j++) {
+			a = &r->arg[j];
+			if (j == 0 && r->flags & SCF_SELFPID)
+				fprintf(fp, " a0==self");
+			else if (a->op == SCMP_CMP_EQ)
+				fprintf(fp, " a%u==0x%llx", a->arg,
+				    (unsigned long long)a->datum_a);
+			else if (a->op == SCMP_CMP_MASKED_EQ)
+				fprintf(fp, " a%u&0x%llx==0x%llx", a->arg,
+				    (unsigned long long)a->datum_a,
+				    (unsigned long long)a->datum_b);
+			else
+				fprintf(fp, " a%u op%d", a->arg, (int)a->op);
+		}
+		fprintf(fp, "%s\n", r->flags & SCF_SANITIZER ?
+		    " (sanitizer build only)" : "");
+	}
+	if (role != SANDBOX_DNS)
+		return;
+	for (i = 0; i < sizeof(ll_dns_files) / sizeof(ll_dns_files[0]); i++)
+		fprintf(fp, "landlock read %s\n", ll_dns_files[i]);
+}
+
 static int
 nnp_apply(struct sandbox_layers *sl)
 {
@@ -715,6 +731,13 @@ sandbox_apply(enum sandbox_role role, struct sandbox_layers *slp)
 }
 
 #elif defined(__OpenBSD__)
+
+void
+sandbox_policy_print(enum sandbox_role role, FILE *fp)
+{
+	fprintf(fp, "pledge %s\n", role == SANDBOX_DNS ? "stdio dns" :
+	    "stdio recvfd");
+}
 
 /* pledge(2) and unveil(2): what Landlock and seccomp imitate. */
 static const char *const ob_dns_files[] = {
@@ -769,6 +792,13 @@ sandbox_apply_landlock(enum sandbox_role role, struct sandbox_layers *sl)
 }
 
 #elif defined(__APPLE__)
+
+void
+sandbox_policy_print(enum sandbox_role role, FILE *fp)
+{
+	fprintf(fp, "sandbox profile %s\n", role == SANDBOX_DNS ? "dns" :
+	    "no file system");
+}
 
 /*
  * The sandbox profile API.  Declared here because <sandbox.h> would
@@ -830,6 +860,12 @@ sandbox_apply_landlock(enum sandbox_role role, struct sandbox_layers *sl)
 }
 
 #else
+
+void
+sandbox_policy_print(enum sandbox_role role, FILE *fp)
+{
+	fprintf(fp, "no sandbox on this system\n");
+}
 
 /* No sandbox for this system: say so, and report nothing in force. */
 int

@@ -13,10 +13,12 @@
 #ifndef KOBANG_SANDBOX_H
 #define KOBANG_SANDBOX_H
 
+#include <stdio.h>
+
 enum sandbox_role {
 	SANDBOX_NET,		/* TLS and HTTP on a socket it was handed */
 	SANDBOX_SCAN,		/* parses descriptors it was handed */
-	SANDBOX_DNS		/* glibc's resolver, read-only resolver files */
+	SANDBOX_DNS		/* c-ares over handed sockets, resolver files */
 };
 
 struct sandbox_layers {
@@ -49,5 +51,11 @@ const char	*sandbox_role_name(enum sandbox_role);
  */
 int		 sandbox_apply_landlock(enum sandbox_role,
 		    struct sandbox_layers *);
+
+/*
+ * The role's policy as text, one rule a line (seccomp rules in table
+ * order, then Landlock's grants): pinned by regress/sandbox/ROLE.policy.
+ */
+void		 sandbox_policy_print(enum sandbox_role, FILE *);
 
 #endif

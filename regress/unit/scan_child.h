@@ -51,11 +51,20 @@ scan_peer_start(struct scan_peer *p, int sandboxed)
 	cr_assert_neq(p->pid = fork(), -1);
 	if (p->pid == 0) {
 		close(sv[0]);
+		/*
+		 * The channel on fd 3, as proc_exec() leaves it: sendmsg(2)
+		 * is allowed there only.
+		 */
+		if (sv[1] != PROC_CHANNEL_FD) {
+			if (dup2(sv[1], PROC_CHANNEL_FD) == -1)
+				_exit(89);
+			close(sv[1]);
+		}
 		log_init(1, LOG_DAEMON);
 		log_procinit("scan");
 		if (sha256_preload() == -1)
 			_exit(90);
-		if (imsgbuf_init(&cibuf, sv[1]) == -1)
+		if (imsgbuf_init(&cibuf, PROC_CHANNEL_FD) == -1)
 			_exit(91);
 		imsgbuf_allow_fdpass(&cibuf);
 		if (scanproto_channel_init(&cibuf) == -1)

@@ -77,7 +77,7 @@ setup(void)
 {
 	struct sockaddr_in	sin;
 	socklen_t		sl = sizeof(sin);
-	char			path[128], url[64], err[256];
+	char			path[128], rpath[128], url[64], err[256];
 	int			sp[2], fd, i;
 	enum child_id		ids[2] = { CHILD_NET, CHILD_DNS };
 	static char		junk[40000];
@@ -98,6 +98,13 @@ setup(void)
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	cr_assert_eq(bind(lsock, (struct sockaddr *)&sin, sizeof(sin)), 0);
 	cr_assert_eq(listen(lsock, 4), 0);
+	/* The name servers the parent connects for dns. */
+	snprintf(rpath, sizeof(rpath), "%s/resolv.conf", dir);
+	fd = open(rpath, O_WRONLY | O_CREAT, 0644);
+	dprintf(fd, "# test\nsearch example.test\nnameserver 127.0.0.1\n"
+	    "  nameserver\tfe80::1%%lo\nnameserver ::1 # comment\n");
+	close(fd);
+	cr_assert_eq(setenv("KOBANGD_RESOLV_CONF", rpath, 1), 0);
 	cr_assert_eq(getsockname(lsock, (struct sockaddr *)&sin, &sl), 0);
 
 	memset(&kd, 0, sizeof(kd));
@@ -248,6 +255,53 @@ post(enum proto_route route, const char *json, struct result *res)
 	    0);
 }
 
+/*
+ * The name servers before each query: one connected UDP socket per
+ * server of the test's resolv.conf (127.0.0.1 and ::1 at port 53; the
+ * scoped address is skipped), then the query itself.
+ */
+static void
+next_query(struct dns_query *q)
+{
+	struct imsg		 imsg;
+	struct dns_server	 s;
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl;
+	int			 fd, type, n = 0, st;
+
+	for (;;) {
+		next_msg(CHILD_DNS, &imsg);
+		if (imsg_get_type(&imsg) != IMSG_DNS_SERVER)
+			break;
+		cr_assert_eq(imsg_get_data(&imsg, &s, sizeof(s)), 0);
+		cr_assert_neq(fd = imsg_get_fd(&imsg), -1, "no socket");
+		cr_assert_eq(s.index, (uint32_t)n);
+		cr_assert_eq(s.port, 53);
+		sl = sizeof(st);
+		cr_assert_eq(getsockopt(fd, SOL_SOCKET, SO_TYPE, &st, &sl), 0);
+		cr_assert_eq(st, SOCK_DGRAM);
+		sl = sizeof(ss);
+		cr_assert_eq(getpeername(fd, (struct sockaddr *)&ss, &sl), 0,
+		    "the socket is not connected");
+		cr_assert_eq(ss.ss_family, s.family);
+		if (n == 0) {
+			cr_assert_eq(s.family, AF_INET);
+			cr_assert_eq(memcmp(s.addr, "\x7f\0\0\x01", 4), 0);
+			cr_assert_eq(((struct sockaddr_in *)&ss)->sin_port,
+			    htons(53));
+		}
+		close(fd);
+		imsg_free(&imsg);
+		n++;
+	}
+	cr_assert_geq(n, 1, "no name server before the query");
+	cr_assert_leq(n, 2, "the scoped address was not skipped");
+	type = (int)imsg_get_type(&imsg);
+	cr_assert_eq(type, IMSG_DNS_QUERY);
+	cr_assert_eq(imsg_get_data(&imsg, q, sizeof(*q)), 0);
+	imsg_free(&imsg);
+}
+
 /* The dns round trip, then the connection: returns the request. */
 static void
 resolve_and_connect(struct net_connect *nc, struct net_request *rq,
@@ -259,11 +313,8 @@ resolve_and_connect(struct net_connect *nc, struct net_request *rq,
 	size_t			ca = 0, got = 0, len;
 	int			fd, type;
 
-	next_msg(CHILD_DNS, &imsg);
-	cr_assert_eq(imsg_get_type(&imsg), IMSG_DNS_QUERY);
-	cr_assert_eq(imsg_get_data(&imsg, &q, sizeof(q)), 0);
+	next_query(&q);
 	cr_assert_str_eq(q.host, "127.0.0.1");
-	imsg_free(&imsg);
 	memset(&a, 0, sizeof(a));
 	a.id = q.id;
 	a.naddrs = 1;
@@ -515,13 +566,10 @@ Test(transport, dns_answer_with_a_strange_family)
 {
 	struct dns_answer	a;
 	struct result		res;
-	struct imsg		imsg;
 	struct dns_query	q;
 
 	post(PROTO_ENROLL, "{}", &res);
-	next_msg(CHILD_DNS, &imsg);
-	cr_assert_eq(imsg_get_data(&imsg, &q, sizeof(q)), 0);
-	imsg_free(&imsg);
+	next_query(&q);
 	memset(&a, 0, sizeof(a));
 	a.id = q.id;
 	a.naddrs = 1;
@@ -534,13 +582,10 @@ Test(transport, dns_failure_reaches_the_caller)
 {
 	struct dns_answer	a;
 	struct result		res;
-	struct imsg		imsg;
 	struct dns_query	q;
 
 	post(PROTO_ENROLL, "{}", &res);
-	next_msg(CHILD_DNS, &imsg);
-	cr_assert_eq(imsg_get_data(&imsg, &q, sizeof(q)), 0);
-	imsg_free(&imsg);
+	next_query(&q);
 	memset(&a, 0, sizeof(a));
 	a.id = q.id;
 	a.error = -2;		/* EAI_NONAME */
