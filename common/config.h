@@ -254,6 +254,8 @@ struct config_kobangd {
 	char		*user;			/* _kobang */
 	char		*fleet_ca_file;		/* NULL: system roots */
 	char		*enrollment_token_file;	/* NULL: none */
+	char		*proxy;			/* NULL: https_proxy */
+	char		*proxy_credentials_file;	/* NULL: none */
 };
 
 struct config_warnings {

@@ -294,6 +294,9 @@ static const struct kdef k_kobangd[] = {
 	    PATHLEN),
 	OPTSTRK("enrollmentTokenFile", struct config_kobangd,
 	    enrollment_token_file, KF_ABS, PATHLEN),
+	OPTSTRK("proxy", struct config_kobangd, proxy, 0, 1024),
+	OPTSTRK("proxyCredentialsFile", struct config_kobangd,
+	    proxy_credentials_file, KF_ABS, PATHLEN),
 };
 
 const struct kdef config_schema[] = {
