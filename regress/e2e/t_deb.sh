@@ -46,6 +46,19 @@ getent passwd _kobang >/dev/null ||
     fail "_kobang is missing: run make user (it is not created here)"
 kobang_before=$(getent passwd _kobang)
 
+# A broken postrm could remove the shared _kobang: put it back as it was
+# (same uid and gid) and say so.
+kobang_back() {
+	getent passwd _kobang >/dev/null && return 0
+	gid=$(echo "$kobang_before" | cut -d: -f4)
+	getent group _kobang >/dev/null || groupadd -g "$gid" _kobang
+	useradd --system -u "$(echo "$kobang_before" | cut -d: -f3)" \
+	    -g "$gid" --no-create-home --home-dir /nonexistent \
+	    --shell /usr/sbin/nologin _kobang
+	echo "_kobang was removed; put back"
+	return 1
+}
+
 deb_cleanup() {
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill "$DPID"
@@ -62,6 +75,7 @@ deb_cleanup() {
 			getent group $u >/dev/null && groupdel $u 2>/dev/null
 		fi
 	done
+	kobang_back
 	for d in etc/koban var/lib/koban; do
 		[ -e "$T/saved/$d" ] || continue
 		rm -rf "/$d"
@@ -234,7 +248,8 @@ cmp -s /etc/koban/kobangd.yaml "$T/operator.yaml" ||
 
 # 6. purge removes them; the _kobang that was there stays.
 $APT purge kobangd >"$T/apt4.log" 2>&1 ||
-    { cat "$T/apt4.log"; fail "apt-get purge"; }
+    { kobang_back; cat "$T/apt4.log"; fail "apt-get purge"; }
+kobang_back || fail "purge removed the _kobang it did not create"
 [ -z "$(dpkg-query -W -f='${Status}' kobangd 2>/dev/null | grep -v not-installed)" ] ||
     fail "after purge: $(status)"
 for f in /etc/koban /var/lib/koban; do
