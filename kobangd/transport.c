@@ -917,6 +917,8 @@ tr_recv_response(struct child *c, struct imsg *imsg)
 	    tr.have_resp || rs->id != tr.cur->id ||
 	    rs->error < 0 || rs->error >= NET_ERR_COUNT ||
 	    (rs->status != 0 && (rs->status < 100 || rs->status > 599)) ||
+	    (rs->error == NET_ERR_PROXY && (rs->status != 0 ||
+	    !tr.use_proxy)) ||
 	    rs->keepalive > 1 || rs->retry_after < -1 ||
 	    rs->retry_after > 86400 || rs->body_len > HTTP_MAX_BODY ||
 	    (rs->body_len > 0 && (rs->error != NET_OK || rs->status < 200 ||
