@@ -105,7 +105,24 @@ status() {
 	dpkg-query -W -f='${Status} ${Version}' kobangd 2>/dev/null
 }
 
-# 1. Build on a fresh clone, then lintian.
+# Where systemd runs, the package's scripts start the service: it must
+# be running after install and upgrade, and is stopped for the test's own
+# daemon (same state directory).  Elsewhere they must do nothing.
+systemd_check() {	# what (install, upgrade)
+	if [ -d /run/systemd/system ]; then
+		systemctl is-enabled --quiet kobangd ||
+		    fail "not enabled after $1"
+		systemctl is-active --quiet kobangd ||
+		    fail "not running after $1"
+		systemctl stop kobangd || fail "systemctl stop"
+	elif pgrep -f '^/usr/sbin/kobangd' >/dev/null; then
+		fail "a kobangd started without systemd after $1"
+	fi
+}
+
+# 1. Build on a fresh clone (of the committed tree), then lintian.
+git -C "$top" rev-parse --git-dir >/dev/null 2>&1 ||
+    fail "$top is not a git checkout: the package is built from a clone"
 git clone -q "$top" "$T/src" || fail "git clone"
 make -C "$T/src" B=build deb >"$T/deb.log" 2>&1 ||
     { tail -n 30 "$T/deb.log"; fail "make deb"; }
@@ -146,6 +163,7 @@ grep -q '^ExecStart=/usr/sbin/kobangd -d$' /lib/systemd/system/kobangd.service |
     fail "the unit does not start /usr/sbin/kobangd"
 [ "$(getent passwd _kobang)" = "$kobang_before" ] ||
     fail "the package changed the existing _kobang"
+systemd_check install
 # Enabled and started where systemd runs, restarted once on upgrade, not
 # stopped before it: debhelper's snippets, which do nothing here.
 pi=$(dpkg-query --control-path kobangd postinst)
@@ -207,6 +225,7 @@ case "$(status)" in
 "install ok installed $up") ;;
 *) fail "after the upgrade: $(status)" ;;
 esac
+systemd_check upgrade
 cmp -s /etc/koban/kobangd.yaml "$T/operator.yaml" ||
     fail "the upgrade overwrote the operator's configuration"
 cmp -s /etc/koban/kobangd.yaml.dpkg-dist "$T/src/etc/kobangd.yaml" ||
