@@ -152,9 +152,8 @@ authority_parse(const char *auth, const char *end, char *host,
 	return (0);
 }
 
-/* host:port, with brackets around an IPv6 address. */
-static void
-hostport(const char *host, uint16_t port, char *buf, size_t bufsz)
+void
+http_hostport(const char *host, uint16_t port, char *buf, size_t bufsz)
 {
 	if (strchr(host, ':') != NULL)
 		snprintf(buf, bufsz, "[%s]:%u", host, port);
@@ -252,7 +251,7 @@ http_proxy_parse(const char *url, struct http_proxy *px, char *err,
 		snprintf(err, errlen, "%s", why);
 		return (-1);
 	}
-	hostport(px->host, px->port, px->hostport, sizeof(px->hostport));
+	http_hostport(px->host, px->port, px->hostport, sizeof(px->hostport));
 	return (0);
 }
 

@@ -51,6 +51,9 @@ int	 http_endpoint_parse(const char *, struct http_endpoint *, char *,
 int	 http_target(const struct http_endpoint *, const char *, char *,
 	    size_t);
 
+/* "host:port", with brackets around an IPv6 address (a CONNECT target). */
+void	 http_hostport(const char *, uint16_t, char *, size_t);
+
 /* An egress proxy: kobangd.proxy or https_proxy. */
 #define HTTP_PROXY_PORT		1080	/* curl's default proxy port */
 

@@ -291,12 +291,8 @@ tr_proxy_init(const struct config *conf, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", src, e);
 		return (-1);
 	}
-	if (strchr(tr.ep.host, ':') != NULL)
-		snprintf(tr.authority, sizeof(tr.authority), "[%s]:%u",
-		    tr.ep.host, tr.ep.port);
-	else
-		snprintf(tr.authority, sizeof(tr.authority), "%s:%u",
-		    tr.ep.host, tr.ep.port);
+	http_hostport(tr.ep.host, tr.ep.port, tr.authority,
+	    sizeof(tr.authority));
 	snprintf(tr.proxy_desc, sizeof(tr.proxy_desc), "http://%s (%s)",
 	    tr.px.hostport, src);
 	tr.use_proxy = 1;
