@@ -407,6 +407,10 @@ net_proxy_status(int status, int with_auth, struct net_response *rs)
 		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered 403 "
 		    "Forbidden: it refuses to CONNECT to %.80s", p, a);
 		break;
+	case 500:	/* tinyproxy's "Unable to connect" */
+		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered 500 "
+		    "Internal Server Error: it may not reach %.80s", p, a);
+		break;
 	case 502:
 		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered 502 "
 		    "Bad Gateway: it could not reach %.80s", p, a);
@@ -462,8 +466,8 @@ net_proxy_connect(unsigned long long deadline, struct net_response *rs)
 		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
 			if (net_wait(conn.fd, POLLOUT, deadline))
 				continue;
-			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s: timed "
-			    "out sending CONNECT", conn.proxy);
+			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s: "
+			    "timed out sending CONNECT", conn.proxy);
 		} else
 			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s: %s",
 			    conn.proxy, strerror(errno));
@@ -478,14 +482,14 @@ net_proxy_connect(unsigned long long deadline, struct net_response *rs)
 			    "answer to CONNECT in time", conn.proxy);
 			goto done;
 		}
-		if (n == -1) {
+		if (n == -1 && errno != ECONNRESET) {
 			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s: %s",
 			    conn.proxy, strerror(errno));
 			goto done;
 		}
-		if (n == 0) {
-			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s closed "
-			    "the connection without answering CONNECT",
+		if (n <= 0) {
+			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s "
+			    "closed the connection without answering CONNECT",
 			    conn.proxy);
 			goto done;
 		}

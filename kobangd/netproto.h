@@ -83,7 +83,7 @@ struct net_connect {
 	 * CONNECT to authority ("host:port" of Fleet) before TLS.
 	 */
 	uint32_t	use_proxy;	/* 0 or 1 */
-	char		proxy[HTTP_HOST_MAX + 9];	/* host:port, messages */
+	char		proxy[HTTP_HOST_MAX + 9];	/* for messages */
 	char		authority[HTTP_HOST_MAX + 9];
 	char		proxy_auth[NET_PROXY_AUTH_MAX + 1];	/* secret */
 };

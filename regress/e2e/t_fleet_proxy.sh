@@ -4,9 +4,10 @@
 # Enrollment, check-in and sync go through it (the proxy logs each
 # CONNECT to the peer's host and port; kobanctl show sync names it);
 # the credentials are nowhere in the logs or the state.  Wrong
-# credentials (407) and a proxy that refuses the port (403) fail with a
-# message naming the proxy and its answer, and lose nothing: the events
-# wait and go once the credentials are right.  https_proxy from the
+# credentials (407, or 401 from tinyproxy), a proxy that refuses the
+# port (403) and something that is not a proxy fail with a message
+# naming the proxy and its answer, and lose nothing: the events wait and
+# go once the credentials are right.  https_proxy from the
 # environment is used when kobangd.proxy is absent, and no_proxy for the
 # Fleet host bypasses it.
 . "$(dirname "$0")/lib.sh"
@@ -226,6 +227,14 @@ held=$(fleet_backlog)
 sync_fails "proxy 127\.0\.0\.1:$PX2 answered 403 Forbidden: it refuses to CONNECT to localhost:$PORT"
 [ "$(fleet_backlog)" -eq "$held" ] || fail "events lost after a 403"
 [ "$(connects px2)" -ge 1 ] || fail "the refusing proxy was not asked"
+
+# Not a proxy at all (the peer's TLS port): it closes or answers what is
+# not HTTP, and says so.
+px_conf "  proxy: http://127.0.0.1:$PORT"
+kill -HUP "$DPID"
+wait_for "proxy http://127.0.0.1:$PORT (kobangd.proxy)" 10 "$T/log"
+sync_fails "proxy 127\.0\.0\.1:$PORT (closed the connection without answering CONNECT|: malformed answer to CONNECT)"
+[ "$(fleet_backlog)" -eq "$held" ] || fail "events lost to a non-proxy"
 
 # 4. The environment: https_proxy when kobangd.proxy is absent ...
 px_conf ""

@@ -473,8 +473,10 @@ Test(http, proxy_urls)
 		    "proxy.example:3128", 3128 },
 		{ "proxy.example:8080", "proxy.example", "proxy.example:8080",
 		    8080 },
-		{ "proxy.example", "proxy.example", "proxy.example:1080", 1080 },
-		{ "http://127.0.0.1:3128", "127.0.0.1", "127.0.0.1:3128", 3128 },
+		{ "proxy.example", "proxy.example", "proxy.example:1080",
+		    1080 },
+		{ "http://127.0.0.1:3128", "127.0.0.1", "127.0.0.1:3128",
+		    3128 },
 		{ "http://[::1]:3128", "::1", "[::1]:3128", 3128 },
 	};
 	static const char *const bad[] = {
