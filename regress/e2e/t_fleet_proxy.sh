@@ -188,6 +188,26 @@ grep -q "^sync ok device=device-1 events=[1-9]" "$T/peer.log" ||
 grep -q "Request (file descriptor [0-9]*): CONNECT localhost:$PORT " \
     "$T/px.log" || fail "the proxy was not asked for the peer's host and port"
 
+# Wiped after use: neither the parent nor net holds the credentials, raw
+# or in base64, once the CONNECTs are done; tinyproxy, which keeps them
+# to compare, shows that the scan finds them where they are.
+printf 'kobpx:%s' "$pw" >"$T/secret-raw"
+printf 'kobpx:%s' "$pw" | base64 -w0 >"$T/secret-b64"
+chmod 600 "$T/secret-raw" "$T/secret-b64"
+"$MEMSCAN" -s "$T/secret-b64" "$(echo $PXPIDS | cut -d' ' -f1)" \
+    >"$T/scan.px" 2>&1
+rc=$?
+[ $rc -eq 0 ] || fail "memscan did not find the credentials in tinyproxy \
+(rc $rc): $(cat "$T/scan.px")"
+for p in "$DPID" "$(child_pid net)"; do
+	for s in raw b64; do
+		"$MEMSCAN" -s "$T/secret-$s" "$p" >"$T/scan.$s" 2>&1
+		rc=$?
+		[ $rc -eq 1 ] || fail "pid $p holds the credentials ($s, rc \
+$rc): $(cat "$T/scan.$s")"
+	done
+done
+
 # 2. Wrong credentials: 407, named; the events wait.
 printf 'kobpx:wrong-%s\n' "$pw" >"$T/proxy-cred"
 restart
