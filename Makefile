@@ -35,7 +35,8 @@ VERSION =	0.1.0
 DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
 		libtls-dev libyaml-dev libjsmn-dev libcriterion-dev \
 		libsqlite3-dev libseccomp-dev libssl-dev openssl mandoc jq \
-		procps passwd libc-ares-dev dnsmasq-base
+		procps passwd libc-ares-dev dnsmasq-base git debhelper \
+		lintian tinyproxy
 
 PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto libcares
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
@@ -80,7 +81,7 @@ LIBS =		$(B)/libkobangd.a $(B)/libprivsep.a $(B)/libcommon.a
 # Keep objects make thinks are intermediate (tests, tools).
 .PRECIOUS: $(B)/obj/%.o
 
-.PHONY: FORCE all deps user run install regress regress-unit regress-e2e \
+.PHONY: FORCE all deps user run install deb regress regress-unit regress-e2e \
 	regress-fuzz regress-san regress-san-e2e fuzz crash bench clean
 
 all: $(B)/kobangd $(B)/kobanctl
@@ -145,7 +146,15 @@ deps:
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update && DEBIAN_FRONTEND=noninteractive \
-		    apt-get install -y --no-install-recommends $$missing; \
+		    apt-get install -y --no-install-recommends $$missing || \
+		    exit 1; \
+		case " $$missing " in *" tinyproxy "*) \
+			echo "tinyproxy: the system service stays off (the" \
+			    "tests start their own)"; \
+			systemctl disable --now tinyproxy 2>/dev/null || \
+			    invoke-rc.d tinyproxy stop 2>/dev/null || :; \
+			update-rc.d tinyproxy disable 2>/dev/null || :;; \
+		esac; \
 	fi
 
 # The unprivileged user the children run as.
@@ -201,6 +210,28 @@ install: all
 	install -m $$m $(INSTALL_OWN) $(B)/$$f.service $(DESTDIR)$$d/$$f && \
 	rm -f $(B)/$$f.service
 	@if [ -z "$(DESTDIR)" ]; then $(MAKE) user; fi
+
+# The Debian package kobangd_$(DEB_VERSION)_<arch>.deb in $(B), built by
+# dpkg-buildpackage (debhelper) from a copy of the sources in $(B)/deb,
+# where etc/debian becomes debian/ and the changelog names DEB_VERSION.
+DEB_VERSION ?=	$(VERSION)
+DEB_SRCS =	Makefile README common privsep kobangd kobanctl
+DEB_TREE =	$(B)/deb/kobangd-$(DEB_VERSION)
+deb:
+	rm -rf $(B)/deb
+	mkdir -p $(DEB_TREE)/etc
+	cp -R $(DEB_SRCS) $(DEB_TREE)/
+	cp etc/*.* $(DEB_TREE)/etc/
+	cp -R etc/debian $(DEB_TREE)/debian
+	@d=$$(git log -1 --format=%aD 2>/dev/null || date -R); \
+	printf '%s\n\n  * %s\n\n -- %s  %s\n' \
+	    "kobangd ($(DEB_VERSION)) unstable; urgency=medium" \
+	    "kobangd $(DEB_VERSION)." \
+	    "Koban <kobangd@example.invalid>" "$$d" \
+	    >$(DEB_TREE)/debian/changelog
+	cd $(DEB_TREE) && dpkg-buildpackage -b -us -uc
+	cp $(B)/deb/kobangd_$(DEB_VERSION)_*.deb $(B)/
+	@ls $(B)/kobangd_$(DEB_VERSION)_*.deb
 
 regress: deps
 	$(MAKE) regress-unit

@@ -267,6 +267,8 @@ struct config_kobangd {
 	char		*fleet_ca_file;		/* NULL: system roots */
 	char		*enrollment_token_file;	/* NULL: none */
 	struct config_removal_guard removal_guard;
+	char		*proxy;			/* NULL: https_proxy */
+	char		*proxy_credentials_file;	/* NULL: none */
 };
 
 struct config_warnings {

@@ -78,6 +78,7 @@ enum ktype {
 #define KF_STRICT	0x08	/* map: both keys required if present */
 #define KF_LOCAL	0x10	/* kobangd only, not in the bundle */
 #define KF_SECRET	0x20	/* freezero on free */
+#define KF_PROXY	0x40	/* an HTTP proxy URL (http_proxy_parse) */
 
 struct kdef {
 	const char		*name;

@@ -17,6 +17,7 @@
 
 #include "compat.h"
 #include "config_priv.h"
+#include "http.h"
 
 #define I32MIN		(-2147483647LL - 1)
 
@@ -304,6 +305,9 @@ static const struct kdef k_kobangd[] = {
 	    enrollment_token_file, KF_ABS, PATHLEN),
 	MAPK("removalGuard", struct config_kobangd, removal_guard, 0,
 	    k_rguard),
+	OPTSTRK("proxy", struct config_kobangd, proxy, KF_PROXY, 1024),
+	OPTSTRK("proxyCredentialsFile", struct config_kobangd,
+	    proxy_credentials_file, KF_ABS, PATHLEN),
 };
 
 const struct kdef config_schema[] = {
@@ -729,7 +733,8 @@ static int
 get_str(struct actx *a, const struct cnode *n, const struct kdef *kd,
     char **out)
 {
-	char	d[128];
+	struct http_proxy	px;
+	char			d[128], perr[160];
 
 	if (n->type != CN_SCALAR || (a->json && n->style != CS_JSTRING))
 		return (aerr(a, n, "expected a string, found %s",
@@ -744,6 +749,9 @@ get_str(struct actx *a, const struct cnode *n, const struct kdef *kd,
 	if ((kd->flags & KF_NAME) && !valid_name(n->s))
 		return (aerr(a, n, "%s is not a valid user or group name",
 		    describe(n, d, sizeof(d))));
+	if ((kd->flags & KF_PROXY) && http_proxy_parse(n->s, &px, perr,
+	    sizeof(perr)) == -1)
+		return (aerr(a, n, "not an HTTP proxy: %s", perr));
 	if ((*out = strdup(n->s)) == NULL)
 		return (aerr(a, n, "out of memory"));
 	return (0);

@@ -246,6 +246,8 @@ struct ctl_sync {
 	uint32_t	config_fetches;	/* finished config requests */
 	uint32_t	config_rejected;	/* bundles that failed validation */
 	int64_t		config_time;	/* last request, 0: none yet */
+	/* The egress proxy (kobangd/transport.c), without credentials. */
+	char		proxy[CTL_ERRLEN];
 };
 
 #endif

@@ -35,6 +35,8 @@ enum hp_state {
 	HP_ERROR
 };
 
+static int	valid_value(const char *);
+
 static int
 is_tchar(unsigned char c)
 {
@@ -80,17 +82,92 @@ valid_dnsname(const char *s)
 	return (1);
 }
 
+/*
+ * "host[:port]" of a URL, between auth and end: a DNS name, an IPv4
+ * address or a bracketed IPv6 address, then an optional port (else
+ * *port is left as it is).  0, or -1 with *why set.
+ */
+static int
+authority_parse(const char *auth, const char *end, char *host,
+    size_t hostsz, int *is_ip, uint16_t *port, const char **why)
+{
+	struct in_addr	 a4;
+	struct in6_addr	 a6;
+	const char	*p, *errstr;
+	char		 pbuf[8];
+	size_t		 hl;
+	long long	 pn;
+
+	*is_ip = 0;
+	if (*auth == '[') {
+		if ((p = memchr(auth, ']', (size_t)(end - auth))) == NULL) {
+			*why = "unterminated '['";
+			return (-1);
+		}
+		hl = (size_t)(p - auth - 1);
+		if (hl == 0 || hl >= hostsz) {
+			*why = "bad IPv6 address";
+			return (-1);
+		}
+		memcpy(host, auth + 1, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET6, host, &a6) != 1) {
+			*why = "bad IPv6 address";
+			return (-1);
+		}
+		*is_ip = 1;
+		p++;
+	} else {
+		p = auth;
+		while (p < end && *p != ':')
+			p++;
+		hl = (size_t)(p - auth);
+		if (hl == 0 || hl >= hostsz) {
+			*why = "bad host";
+			return (-1);
+		}
+		memcpy(host, auth, hl);
+		host[hl] = '\0';
+		if (inet_pton(AF_INET, host, &a4) == 1)
+			*is_ip = 1;
+		else if (!valid_dnsname(host)) {
+			*why = "bad host name";
+			return (-1);
+		}
+	}
+	if (p < end) {
+		*why = "bad port";
+		if (*p != ':' || end - p - 1 < 1 ||
+		    (size_t)(end - p - 1) >= sizeof(pbuf))
+			return (-1);
+		memcpy(pbuf, p + 1, (size_t)(end - p - 1));
+		pbuf[end - p - 1] = '\0';
+		if (strspn(pbuf, "0123456789") != strlen(pbuf))
+			return (-1);
+		pn = strtonum(pbuf, 1, 65535, &errstr);
+		if (errstr != NULL)
+			return (-1);
+		*port = (uint16_t)pn;
+	}
+	return (0);
+}
+
+void
+http_hostport(const char *host, uint16_t port, char *buf, size_t bufsz)
+{
+	if (strchr(host, ':') != NULL)
+		snprintf(buf, bufsz, "[%s]:%u", host, port);
+	else
+		snprintf(buf, bufsz, "%s:%u", host, port);
+}
+
 int
 http_endpoint_parse(const char *url, struct http_endpoint *ep, char *err,
     size_t errlen)
 {
-	struct in_addr	 a4;
-	struct in6_addr	 a6;
-	const char	*p, *auth, *end, *ps;
+	const char	*p, *auth, *end, *ps, *why;
 	char		 port[8];
-	size_t		 hl, pl;
-	long long	 pn = 443;
-	const char	*errstr;
+	size_t		 pl;
 
 	memset(ep, 0, sizeof(*ep));
 	if (strncasecmp(url, "https://", 8) != 0)
@@ -106,47 +183,10 @@ http_endpoint_parse(const char *url, struct http_endpoint *ep, char *err,
 	end = auth + strcspn(auth, "/");
 	if (memchr(auth, '@', (size_t)(end - auth)) != NULL)
 		return (ep_fail(err, errlen, "user information not allowed"));
-
-	/* Host, then an optional port. */
-	if (*auth == '[') {
-		if ((p = memchr(auth, ']', (size_t)(end - auth))) == NULL)
-			return (ep_fail(err, errlen, "unterminated '['"));
-		hl = (size_t)(p - auth - 1);
-		if (hl == 0 || hl >= sizeof(ep->host))
-			return (ep_fail(err, errlen, "bad IPv6 address"));
-		memcpy(ep->host, auth + 1, hl);
-		ep->host[hl] = '\0';
-		if (inet_pton(AF_INET6, ep->host, &a6) != 1)
-			return (ep_fail(err, errlen, "bad IPv6 address"));
-		ep->host_is_ip = 1;
-		p++;
-	} else {
-		p = auth;
-		while (p < end && *p != ':')
-			p++;
-		hl = (size_t)(p - auth);
-		if (hl == 0 || hl >= sizeof(ep->host))
-			return (ep_fail(err, errlen, "bad host"));
-		memcpy(ep->host, auth, hl);
-		ep->host[hl] = '\0';
-		if (inet_pton(AF_INET, ep->host, &a4) == 1)
-			ep->host_is_ip = 1;
-		else if (!valid_dnsname(ep->host))
-			return (ep_fail(err, errlen, "bad host name"));
-	}
-	if (p < end) {
-		if (*p != ':' || end - p - 1 < 1 ||
-		    (size_t)(end - p - 1) >= sizeof(port))
-			return (ep_fail(err, errlen, "bad port"));
-		memcpy(port, p + 1, (size_t)(end - p - 1));
-		port[end - p - 1] = '\0';
-		if (strspn(port, "0123456789") != strlen(port))
-			return (ep_fail(err, errlen, "bad port"));
-		pn = strtonum(port, 1, 65535, &errstr);
-		if (errstr != NULL)
-			return (ep_fail(err, errlen, "bad port"));
-	}
-	ep->port = (uint16_t)pn;
+	ep->port = 443;
+	if (authority_parse(auth, end, ep->host, sizeof(ep->host),
+	    &ep->host_is_ip, &ep->port, &why) == -1)
+		return (ep_fail(err, errlen, why));
 
 	/* The path prefix, without one trailing '/'. */
 	ps = end;
@@ -167,6 +207,159 @@ http_endpoint_parse(const char *url, struct http_endpoint *ep, char *err,
 		strlcat(ep->hosthdr, port, sizeof(ep->hosthdr));
 	}
 	return (0);
+}
+
+int
+http_proxy_parse(const char *url, struct http_proxy *px, char *err,
+    size_t errlen)
+{
+	const char	*p, *auth, *end, *why;
+	int		 is_ip;
+
+	memset(px, 0, sizeof(*px));
+	for (p = url; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f) {
+			snprintf(err, errlen, "space or non-ASCII character");
+			return (-1);
+		}
+	auth = url;
+	if (strncasecmp(url, "http://", 7) == 0)
+		auth = url + 7;
+	else if (strncasecmp(url, "https://", 8) == 0) {
+		snprintf(err, errlen, "an https:// proxy is not supported; "
+		    "use http://");
+		return (-1);
+	} else if (strstr(url, "://") != NULL) {
+		snprintf(err, errlen, "only http:// proxies are supported");
+		return (-1);
+	}
+	end = auth + strcspn(auth, "/?#");
+	if (memchr(auth, '@', (size_t)(end - auth)) != NULL ||
+	    strchr(end, '@') != NULL) {
+		snprintf(err, errlen, "user information not allowed; the "
+		    "credentials go in kobangd.proxyCredentialsFile");
+		return (-1);
+	}
+	if (*end != '\0' && strcmp(end, "/") != 0) {
+		snprintf(err, errlen, "a path, query or fragment is not "
+		    "allowed");
+		return (-1);
+	}
+	px->port = HTTP_PROXY_PORT;
+	if (authority_parse(auth, end, px->host, sizeof(px->host), &is_ip,
+	    &px->port, &why) == -1) {
+		snprintf(err, errlen, "%s", why);
+		return (-1);
+	}
+	http_hostport(px->host, px->port, px->hostport, sizeof(px->hostport));
+	return (0);
+}
+
+/* Whether the address a is in the network "net/bits" (same family). */
+static int
+in_network(const char *a, const char *net, size_t netlen)
+{
+	uint8_t		 x[16], y[16];
+	char		 buf[INET6_ADDRSTRLEN + 5], *slash;
+	const char	*errstr;
+	long long	 bits;
+	int		 fam, len, i;
+
+	if (netlen >= sizeof(buf))
+		return (0);
+	memcpy(buf, net, netlen);
+	buf[netlen] = '\0';
+	if (buf[0] == '[' && (slash = strchr(buf, ']')) != NULL) {
+		memmove(slash, slash + 1, strlen(slash + 1) + 1);
+		memmove(buf, buf + 1, strlen(buf));
+	}
+	fam = strchr(buf, ':') != NULL ? AF_INET6 : AF_INET;
+	len = fam == AF_INET6 ? 16 : 4;
+	bits = len * 8;
+	if ((slash = strchr(buf, '/')) != NULL) {
+		*slash = '\0';
+		bits = strtonum(slash + 1, 0, len * 8, &errstr);
+		if (errstr != NULL)
+			return (0);
+	}
+	if (inet_pton(fam, buf, y) != 1 || inet_pton(fam, a, x) != 1)
+		return (0);
+	for (i = 0; bits > 0; i++, bits -= 8) {
+		if (bits >= 8) {
+			if (x[i] != y[i])
+				return (0);
+		} else if (((x[i] ^ y[i]) & (0xff << (8 - bits)) & 0xff) != 0)
+			return (0);
+	}
+	return (1);
+}
+
+int
+http_no_proxy(const char *list, const char *host)
+{
+	struct in6_addr	 a;
+	const char	*e;
+	size_t		 el, hl = strlen(host);
+	int		 is_ip;
+
+	is_ip = inet_pton(AF_INET, host, &a) == 1 ||
+	    inet_pton(AF_INET6, host, &a) == 1;
+	while (*list != '\0') {
+		list += strspn(list, ", \t");
+		e = list;
+		el = strcspn(list, ", \t");
+		list += el;
+		if (el == 0)
+			continue;
+		if (el == 1 && e[0] == '*')
+			return (1);
+		if (is_ip) {
+			if (in_network(host, e, el))
+				return (1);
+			continue;
+		}
+		/* A name: itself or its subdomains, case-insensitively. */
+		if (e[0] == '.') {
+			e++;
+			el--;
+		}
+		if (el > 0 && e[el - 1] == '.')
+			el--;
+		if (el == 0 || el > hl)
+			continue;
+		if (strncasecmp(host + hl - el, e, el) == 0 &&
+		    (hl == el || host[hl - el - 1] == '.'))
+			return (1);
+	}
+	return (0);
+}
+
+char *
+http_connect_request(const char *authority, const char *auth,
+    size_t *lenp)
+{
+	char	*buf;
+	size_t	 cap;
+	int	 n;
+
+	if (!valid_value(authority) || *authority == '\0' ||
+	    strpbrk(authority, " \t") != NULL ||
+	    (auth != NULL && !valid_value(auth)))
+		return (NULL);
+	cap = 2 * strlen(authority) + (auth != NULL ? strlen(auth) : 0) +
+	    160;
+	if ((buf = malloc(cap)) == NULL)
+		return (NULL);
+	n = snprintf(buf, cap, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n"
+	    "User-Agent: kobangd/%s\r\n%s%s%s\r\n", authority, authority,
+	    KOBANGD_VERSION, auth != NULL ? "Proxy-Authorization: Basic " :
+	    "", auth != NULL ? auth : "", auth != NULL ? "\r\n" : "");
+	if (n < 0 || (size_t)n >= cap) {
+		freezero(buf, cap);
+		return (NULL);
+	}
+	*lenp = (size_t)n;
+	return (buf);
 }
 
 int
@@ -246,6 +439,13 @@ http_response_init(struct http_response *r, size_t maxbody)
 	r->maxbody = maxbody;
 	r->content_length = -1;
 	r->state = HP_STATUS;
+}
+
+void
+http_response_init_connect(struct http_response *r)
+{
+	http_response_init(r, 0);
+	r->connect = 1;
 }
 
 void
@@ -432,6 +632,12 @@ hp_headers_end(struct http_response *r)
 		r->has_retry_after = 0;
 		r->state = HP_STATUS;
 		return (HTTP_MORE);
+	}
+	if (r->connect) {
+		/* A 2xx is the tunnel; any other answer is all we read. */
+		r->state = HP_DONE;
+		r->keepalive = r->status >= 200 && r->status <= 299;
+		return (HTTP_DONE);
 	}
 	if (r->chunked && r->content_length != -1)
 		return (hp_fail(r, "both Content-Length and chunked"));

@@ -51,6 +51,44 @@ int	 http_endpoint_parse(const char *, struct http_endpoint *, char *,
 int	 http_target(const struct http_endpoint *, const char *, char *,
 	    size_t);
 
+/* "host:port", with brackets around an IPv6 address (a CONNECT target). */
+void	 http_hostport(const char *, uint16_t, char *, size_t);
+
+/* An egress proxy: kobangd.proxy or https_proxy. */
+#define HTTP_PROXY_PORT		1080	/* curl's default proxy port */
+
+struct http_proxy {
+	char		host[HTTP_HOST_MAX + 1];	/* no brackets */
+	char		hostport[HTTP_HOST_MAX + 9];	/* for messages */
+	uint16_t	port;
+};
+
+/*
+ * "[http://]host[:port][/]" as curl reads a proxy: an absent scheme is
+ * http, an absent port HTTP_PROXY_PORT.  No user information (proxy
+ * credentials never travel in a URL), no path, query or fragment, no
+ * https:// proxy.  0, or -1 with a message that does not repeat the
+ * value (it may hold credentials).
+ */
+int	 http_proxy_parse(const char *, struct http_proxy *, char *, size_t);
+
+/*
+ * Whether host (a name, or an address without brackets) is exempt from
+ * the proxy by a no_proxy list as curl reads it: entries separated by
+ * commas or white space; "*" exempts every host; a name exempts itself
+ * and its subdomains (a leading '.' is ignored); an address exempts
+ * itself, an address with "/bits" its network.  1 or 0.
+ */
+int	 http_no_proxy(const char *, const char *);
+
+/*
+ * The CONNECT request for authority ("host:port"), with
+ * "Proxy-Authorization: Basic" and the base64 credentials when given.
+ * Malloc'ed (the caller freezero()s it); NULL if a value holds a control
+ * character.
+ */
+char	*http_connect_request(const char *, const char *, size_t *);
+
 struct http_hdr {
 	const char	*name;
 	const char	*value;
@@ -83,6 +121,7 @@ struct http_response {
 	size_t		 body_len;
 
 	/* The parser's own. */
+	int		 connect;	/* the answer to a CONNECT */
 	int		 state;
 	const char	*err;
 	size_t		 maxbody;
@@ -100,6 +139,12 @@ struct http_response {
 };
 
 void	 http_response_init(struct http_response *, size_t);
+/*
+ * For the answer to a CONNECT: the header section ends it, whatever
+ * framing it announces (RFC 9110 9.3.6).  At HTTP_DONE keepalive says
+ * the tunnel is open (a 2xx); the body of any other answer is not read.
+ */
+void	 http_response_init_connect(struct http_response *);
 void	 http_response_free(struct http_response *);
 /*
  * Feed len bytes; *used says how many were taken.  HTTP_DONE: the

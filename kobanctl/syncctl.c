@@ -43,6 +43,7 @@ get_sync(struct imsgbuf *ibuf, struct ctl_sync *cs, int timeout)
 	cs->poison_reason[sizeof(cs->poison_reason) - 1] = '\0';
 	cs->config_applied[sizeof(cs->config_applied) - 1] = '\0';
 	cs->config_result[sizeof(cs->config_result) - 1] = '\0';
+	cs->proxy[sizeof(cs->proxy) - 1] = '\0';
 }
 
 static const char *
@@ -67,6 +68,7 @@ sync_human(const struct ctl_sync *cs)
 
 	printf("sync:            %s\n", cs->active ? "on" : "off");
 	printf("enrolled:        %s\n", cs->enrolled ? "yes" : "no");
+	printf("proxy:           %s\n", dash(cs->proxy));
 	printf("device:          %s\n", dash(cs->device));
 	printf("config gen:      %s\n", dash(cs->generation));
 	printf("remote config:   %s", cs->config_applied[0] ?
@@ -160,6 +162,7 @@ sync_json(const struct ctl_sync *cs)
 	jsonw_bool(&w, cs->active);
 	jsonw_key(&w, "enrolled");
 	jsonw_bool(&w, cs->enrolled);
+	jopt_str(&w, "proxy", cs->proxy);
 	jopt_str(&w, "deviceId", cs->device);
 	jopt_str(&w, "configGeneration", cs->generation);
 	jsonw_key(&w, "remoteConfig");

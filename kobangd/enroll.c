@@ -27,6 +27,7 @@
 #include "kobangd.h"
 #include "log.h"
 #include "rconfig.h"
+#include "rootfile.h"
 #include "proto.h"
 #include "transport.h"
 
@@ -131,50 +132,20 @@ static int
 token_from_file(const char *path, char **tokp, size_t *lenp, char *err,
     size_t errlen)
 {
-	struct stat	 st;
-	char		*buf;
-	ssize_t		 n;
-	size_t		 len = 0;
-	int		 fd;
+	char	*buf;
+	size_t	 size, len;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1) {
-		snprintf(err, errlen, "token file %s: %s", path,
-		    strerror(errno));
+	if (rootfile_read(path, CTL_TOKEN_MAX, "token file", &buf, &size,
+	    &len, err, errlen) == -1)
 		return (-1);
-	}
-	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & 077) != 0 || st.st_size > CTL_TOKEN_MAX + 2) {
-		close(fd);
-		snprintf(err, errlen, "token file %s: must be a regular file "
-		    "of root's with mode 0600 or stricter, at most %d bytes",
-		    path, CTL_TOKEN_MAX);
-		return (-1);
-	}
-	if ((buf = calloc(1, CTL_TOKEN_MAX + 3)) == NULL)
-		fatal(NULL);
-	while (len < (size_t)st.st_size) {
-		if ((n = read(fd, buf + len, (size_t)st.st_size - len)) <= 0) {
-			if (n == -1 && errno == EINTR)
-				continue;
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	/* One trailing newline (and a CR before it) is not the token's. */
-	if (len > 0 && buf[len - 1] == '\n')
-		len--;
-	if (len > 0 && buf[len - 1] == '\r')
-		len--;
-	buf[len] = '\0';
 	if (!token_valid(buf, len)) {
-		freezero(buf, CTL_TOKEN_MAX + 3);
+		freezero(buf, size);
 		snprintf(err, errlen, "token file %s: empty, too long, or not "
 		    "one line of visible characters", path);
 		return (-1);
 	}
 	*tokp = buf;
-	*lenp = CTL_TOKEN_MAX + 3;
+	*lenp = size;
 	return (0);
 }
 

@@ -49,6 +49,11 @@ struct net_conn {
 	struct tls_config	*cfg;
 	unsigned long long	 idle_since;
 	char			 servername[HTTP_HOST_MAX + 1];
+	int			 use_proxy;
+	int			 tunneled;	/* CONNECT answered 2xx */
+	char			 proxy[HTTP_HOST_MAX + 9];
+	char			 authority[HTTP_HOST_MAX + 9];
+	char			 proxy_auth[NET_PROXY_AUTH_MAX + 1];
 };
 
 struct net_req {
@@ -127,7 +132,7 @@ net_conn_close(int tell)
 	if (conn.cfg != NULL)
 		tls_config_free(conn.cfg);
 	close(conn.fd);
-	memset(&conn, 0, sizeof(conn));
+	explicit_bzero(&conn, sizeof(conn));
 	conn.fd = -1;
 	if (tell) {
 		struct net_closed	c = { id };
@@ -383,6 +388,140 @@ net_read_response(struct http_response *hr, unsigned long long deadline,
 	}
 }
 
+/* What a proxy's refusal of CONNECT means, for the message. */
+static void
+net_proxy_status(int status, int with_auth, struct net_response *rs)
+{
+	const char	*p = conn.proxy, *a = conn.authority;
+
+	switch (status) {
+	case 401:	/* what tinyproxy 1.11 answers to wrong credentials */
+	case 407:
+		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered %s: "
+		    "%s", p, status == 401 ? "401 Unauthorized" :
+		    "407 Proxy Authentication Required", with_auth ?
+		    "it refused the credentials of "
+		    "kobangd.proxyCredentialsFile" : "it wants credentials "
+		    "(kobangd.proxyCredentialsFile)");
+		break;
+	case 403:
+		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered 403 "
+		    "Forbidden: it refuses to CONNECT to %.80s", p, a);
+		break;
+	case 500:	/* tinyproxy's "Unable to connect" */
+		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered 500 "
+		    "Internal Server Error: it may not reach %.80s", p, a);
+		break;
+	case 502:
+		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered 502 "
+		    "Bad Gateway: it could not reach %.80s", p, a);
+		break;
+	case 503:
+		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered 503 "
+		    "Service Unavailable to CONNECT %.100s", p, a);
+		break;
+	case 504:
+		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered 504 "
+		    "Gateway Timeout: %.80s did not answer it in time", p, a);
+		break;
+	default:
+		snprintf(rs->msg, sizeof(rs->msg), "proxy %.80s answered %d to "
+		    "CONNECT %.100s", p, status, a);
+		break;
+	}
+}
+
+/*
+ * Open the tunnel: CONNECT on the raw socket, the answer's head read with
+ * the strict HTTP reader.  The credentials are wiped once the request is
+ * built.  TLS speaks first, so a proxy that sends more than the head of a
+ * 2xx is not a proxy to trust with the handshake.
+ */
+static int
+net_proxy_connect(unsigned long long deadline, struct net_response *rs)
+{
+	struct http_response	 hr;
+	uint8_t			 buf[4096];
+	char			*out;
+	size_t			 outlen = 0, off = 0, used;
+	ssize_t			 n;
+	int			 r, with_auth, ret = -1;
+
+	http_response_init_connect(&hr);
+	with_auth = conn.proxy_auth[0] != '\0';
+	out = http_connect_request(conn.authority, with_auth ?
+	    conn.proxy_auth : NULL, &outlen);
+	explicit_bzero(conn.proxy_auth, sizeof(conn.proxy_auth));
+	if (out == NULL) {
+		rs->error = NET_ERR_INTERNAL;
+		snprintf(rs->msg, sizeof(rs->msg),
+		    "cannot build the CONNECT request");
+		return (-1);
+	}
+	rs->error = NET_ERR_PROXY;
+	while (off < outlen) {
+		if ((n = write(conn.fd, out + off, outlen - off)) > 0) {
+			off += (size_t)n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+			if (net_wait(conn.fd, POLLOUT, deadline))
+				continue;
+			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s: "
+			    "timed out sending CONNECT", conn.proxy);
+		} else
+			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s: %s",
+			    conn.proxy, strerror(errno));
+		goto done;
+	}
+	for (;;) {
+		if ((n = read(conn.fd, buf, sizeof(buf))) == -1 &&
+		    (errno == EAGAIN || errno == EINTR)) {
+			if (net_wait(conn.fd, POLLIN, deadline))
+				continue;
+			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s: no "
+			    "answer to CONNECT in time", conn.proxy);
+			goto done;
+		}
+		if (n == -1 && errno != ECONNRESET) {
+			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s: %s",
+			    conn.proxy, strerror(errno));
+			goto done;
+		}
+		if (n <= 0) {
+			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s "
+			    "closed the connection without answering CONNECT",
+			    conn.proxy);
+			goto done;
+		}
+		r = http_response_feed(&hr, buf, (size_t)n, &used);
+		if (r == HTTP_ERR) {
+			snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s: "
+			    "malformed answer to CONNECT: %s", conn.proxy,
+			    http_response_error(&hr));
+			goto done;
+		}
+		if (r == HTTP_DONE)
+			break;
+	}
+	if (!hr.keepalive) {
+		net_proxy_status(hr.status, with_auth, rs);
+		goto done;
+	}
+	if (used < (size_t)n) {
+		snprintf(rs->msg, sizeof(rs->msg), "proxy %.100s sent bytes "
+		    "after its answer to CONNECT", conn.proxy);
+		goto done;
+	}
+	conn.tunneled = 1;
+	rs->error = NET_OK;
+	ret = 0;
+ done:
+	freezero(out, outlen);
+	http_response_free(&hr);
+	return (ret);
+}
+
 static void
 net_respond(struct net_response *rs, const uint8_t *body, size_t len)
 {
@@ -421,6 +560,9 @@ net_run(struct net_request *rq, uint8_t *body)
 	}
 	reused = conn.used;
 	conn.used = 1;
+	if (conn.use_proxy && !conn.tunneled &&
+	    net_proxy_connect(deadline, &rs) == -1)
+		goto done;
 	if (conn.tls == NULL && net_tls_setup(rs.msg, sizeof(rs.msg)) == -1) {
 		rs.error = NET_ERR_TLS;
 		goto done;
@@ -527,6 +669,31 @@ net_str_ok(const char *s, size_t size, int nonempty)
 }
 
 /*
+ * The proxy fields of IMSG_NET_CONNECT: all empty without a proxy; with
+ * one, its name and the target set, the credentials empty or base64.
+ */
+static int
+net_proxy_ok(const struct net_connect *nc)
+{
+	if (nc->use_proxy > 1 ||
+	    !net_str_ok(nc->proxy, sizeof(nc->proxy), nc->use_proxy) ||
+	    !net_str_ok(nc->authority, sizeof(nc->authority),
+	    nc->use_proxy) ||
+	    !net_str_ok(nc->proxy_auth, sizeof(nc->proxy_auth), 0))
+		return (0);
+	if (!nc->use_proxy)
+		return (nc->proxy[0] == '\0' && nc->authority[0] == '\0' &&
+		    nc->proxy_auth[0] == '\0');
+	return (strspn(nc->proxy_auth, "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "abcdefghijklmnopqrstuvwxyz0123456789+/=") ==
+	    strlen(nc->proxy_auth) &&
+	    strspn(nc->proxy, "-.:[]0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(nc->proxy) &&
+	    strspn(nc->authority, "-.:[]0123456789abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ") == strlen(nc->authority));
+}
+
+/*
  * Everything net keeps from the parent (CA bundle, certificate, the
  * request being received, the connection) dropped: the state of a net
  * that just started.  For the tests and the fuzzer, which feed the
@@ -630,9 +797,10 @@ net_dispatch_imsg(struct imsgbuf *ibuf)
 			if (fd == -1 || imsg_get_data(&imsg, &nc,
 			    sizeof(nc)) == -1 || nc.conn_id == 0 ||
 			    nc.use_cert > 1 || !net_str_ok(nc.servername,
-			    sizeof(nc.servername), 1)) {
+			    sizeof(nc.servername), 1) || !net_proxy_ok(&nc)) {
 				if (fd != -1)
 					close(fd);
+				explicit_bzero(&nc, sizeof(nc));
 				ret = -1;
 				break;
 			}
@@ -643,6 +811,13 @@ net_dispatch_imsg(struct imsgbuf *ibuf)
 			conn.use_cert = nc.use_cert;
 			strlcpy(conn.servername, nc.servername,
 			    sizeof(conn.servername));
+			conn.use_proxy = nc.use_proxy;
+			strlcpy(conn.proxy, nc.proxy, sizeof(conn.proxy));
+			strlcpy(conn.authority, nc.authority,
+			    sizeof(conn.authority));
+			strlcpy(conn.proxy_auth, nc.proxy_auth,
+			    sizeof(conn.proxy_auth));
+			explicit_bzero(&nc, sizeof(nc));
 			if (fcntl(fd, F_SETFL, O_NONBLOCK) == -1)
 				fatal("fcntl");
 			break;

@@ -16,7 +16,10 @@
  *						 or empty: none
  * per connection the parent made:
  *	IMSG_NET_CONNECT + socket		 id, server name, with or
- *						 without the certificate
+ *						 without the certificate;
+ *						 through a proxy: the
+ *						 CONNECT target and the
+ *						 proxy's credentials
  * per request, on the current connection:
  *	IMSG_NET_REQUEST, IMSG_NET_REQUEST_BODY...
  * and net answers every request with exactly one IMSG_NET_RESPONSE,
@@ -87,10 +90,22 @@ struct net_ca_begin {
 	uint32_t	total;		/* 1..NET_CA_MAX */
 };
 
+/* "user:password" of a proxy, and its base64 in Proxy-Authorization. */
+#define NET_PROXY_CRED_MAX	1023
+#define NET_PROXY_AUTH_MAX	1364	/* b64_enclen(NET_PROXY_CRED_MAX) */
+
 struct net_connect {
 	uint32_t	conn_id;	/* nonzero, chosen by the parent */
 	uint32_t	use_cert;	/* 0 or 1: present IMSG_NET_CERT */
 	char		servername[HTTP_HOST_MAX + 1];
+	/*
+	 * With use_proxy the socket goes to the proxy: net asks it to
+	 * CONNECT to authority ("host:port" of Fleet) before TLS.
+	 */
+	uint32_t	use_proxy;	/* 0 or 1 */
+	char		proxy[HTTP_HOST_MAX + 9];	/* for messages */
+	char		authority[HTTP_HOST_MAX + 9];
+	char		proxy_auth[NET_PROXY_AUTH_MAX + 1];	/* secret */
 };
 
 struct net_request {
@@ -114,6 +129,7 @@ enum net_error {
 	NET_ERR_DECODE,		/* 2xx body the route's decoder refuses */
 	NET_ERR_STALE,		/* a reused connection was gone: retry */
 	NET_ERR_INTERNAL,
+	NET_ERR_PROXY,		/* the proxy refused or failed CONNECT */
 	NET_ERR_COUNT
 };
 

@@ -93,7 +93,10 @@ sync_differs(const struct config *a, const struct config *b)
 	    str_differs(a->sync.sensor_token, b->sync.sensor_token) ||
 	    str_differs(a->kobangd.fleet_ca_file, b->kobangd.fleet_ca_file) ||
 	    str_differs(a->kobangd.enrollment_token_file,
-	    b->kobangd.enrollment_token_file));
+	    b->kobangd.enrollment_token_file) ||
+	    str_differs(a->kobangd.proxy, b->kobangd.proxy) ||
+	    str_differs(a->kobangd.proxy_credentials_file,
+	    b->kobangd.proxy_credentials_file));
 }
 
 static void

@@ -806,6 +806,7 @@ fill_ctl(struct ctl_sync *cs)
 
 	memset(cs, 0, sizeof(*cs));
 	cs->active = sy.active;
+	strlcpy(cs->proxy, transport_proxy(), sizeof(cs->proxy));
 	cs->running = sy.running;
 	memset(&id, 0, sizeof(id));
 	enroll_identity(sy.kd, &id);

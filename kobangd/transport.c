@@ -25,6 +25,7 @@
 
 #include <tls.h>
 
+#include "base64.h"
 #include "compat.h"
 #include "config.h"
 #include "event.h"
@@ -32,6 +33,7 @@
 #include "kobangd.h"
 #include "log.h"
 #include "netproto.h"
+#include "rootfile.h"
 #include "transport.h"
 
 enum titem_kind {
@@ -65,6 +67,11 @@ static struct {
 	struct kobangd		*kd;
 	int			 active;
 	struct http_endpoint	 ep;
+	/* The egress proxy, if one is used. */
+	int			 use_proxy;
+	struct http_proxy	 px;
+	char			 authority[HTTP_HOST_MAX + 9];
+	char			 proxy_desc[HTTP_HOST_MAX + 64];
 	uint8_t			*ca;
 	size_t			 ca_len;
 	struct keystore		*ks;
@@ -105,6 +112,25 @@ static int	tr_net_dispatch(struct kobangd *, struct child *,
 		    struct imsg *);
 static int	tr_dns_dispatch(struct kobangd *, struct child *,
 		    struct imsg *);
+
+/* What the parent resolves and connects to: the proxy, or Fleet. */
+static const char *
+tr_host(void)
+{
+	return (tr.use_proxy ? tr.px.host : tr.ep.host);
+}
+
+static uint16_t
+tr_port(void)
+{
+	return (tr.use_proxy ? tr.px.port : tr.ep.port);
+}
+
+static const char *
+tr_what(void)
+{
+	return (tr.use_proxy ? "proxy " : "");
+}
 
 static struct child *
 tr_child(enum child_id id)
@@ -206,8 +232,8 @@ tr_timeout_cb(void *arg)
 	case TS_RESOLVE:
 		/* A late answer carries an id we no longer wait for. */
 		tr.query_id = 0;
-		tr_fail(TR_ERR_DNS, "no answer from the resolver for %s",
-		    tr.ep.host);
+		tr_fail(TR_ERR_DNS, "no answer from the resolver for %s%s",
+		    tr_what(), tr_host());
 		break;
 	case TS_CONNECT:
 		snprintf(tr.connect_err, sizeof(tr.connect_err), "timed out");
@@ -227,6 +253,50 @@ tr_timeout_cb(void *arg)
 	case TS_IDLE:
 		break;
 	}
+}
+
+/*
+ * The proxy: kobangd.proxy, else the environment as curl reads it for an
+ * https:// URL (https_proxy, then HTTPS_PROXY; no_proxy, then NO_PROXY,
+ * may exempt the Fleet host).  0, or -1 with a message.
+ */
+static int
+tr_proxy_init(const struct config *conf, char *err, size_t errlen)
+{
+	const char	*v, *src = "kobangd.proxy", *np, *npsrc = "no_proxy";
+	char		 e[160];
+
+	tr.use_proxy = 0;
+	strlcpy(tr.proxy_desc, "none", sizeof(tr.proxy_desc));
+	if ((v = conf->kobangd.proxy) == NULL) {
+		src = "https_proxy";
+		if ((v = getenv(src)) == NULL || *v == '\0') {
+			src = "HTTPS_PROXY";
+			if ((v = getenv(src)) == NULL || *v == '\0')
+				return (0);
+		}
+		if ((np = getenv(npsrc)) == NULL || *np == '\0') {
+			npsrc = "NO_PROXY";
+			np = getenv(npsrc);
+		}
+		if (np != NULL && http_no_proxy(np, tr.ep.host)) {
+			snprintf(tr.proxy_desc, sizeof(tr.proxy_desc),
+			    "none: %s exempts %s from %s", npsrc, tr.ep.host,
+			    src);
+			return (0);
+		}
+	}
+	/* The message never repeats the value: it may hold a password. */
+	if (http_proxy_parse(v, &tr.px, e, sizeof(e)) == -1) {
+		snprintf(err, errlen, "%s: %s", src, e);
+		return (-1);
+	}
+	http_hostport(tr.ep.host, tr.ep.port, tr.authority,
+	    sizeof(tr.authority));
+	snprintf(tr.proxy_desc, sizeof(tr.proxy_desc), "http://%s (%s)",
+	    tr.px.hostport, src);
+	tr.use_proxy = 1;
+	return (0);
 }
 
 int
@@ -250,7 +320,8 @@ transport_init(struct kobangd *kd, char *err, size_t errlen)
 		    "disabled" : "enabled but sync.endpoint is not set");
 		return (-1);
 	}
-	if (http_endpoint_parse(sc->endpoint, &tr.ep, err, errlen) == -1)
+	if (http_endpoint_parse(sc->endpoint, &tr.ep, err, errlen) == -1 ||
+	    tr_proxy_init(kd->conf, err, errlen) == -1)
 		return (-1);
 
 	/* The CA bundle: read here, as root, and handed to net as bytes. */
@@ -294,8 +365,8 @@ transport_init(struct kobangd *kd, char *err, size_t errlen)
 	kd->children[CHILD_NET].dispatch = tr_net_dispatch;
 	kd->children[CHILD_DNS].dispatch = tr_dns_dispatch;
 	tr.active = 1;
-	log_info("sync: Fleet at %s (port %u), CA bundle %s", tr.ep.host,
-	    tr.ep.port, cafile);
+	log_info("sync: Fleet at %s (port %u), CA bundle %s, proxy %s",
+	    tr.ep.host, tr.ep.port, cafile, tr.proxy_desc);
 	return (0);
 }
 
@@ -309,6 +380,12 @@ const struct http_endpoint *
 transport_endpoint(void)
 {
 	return (tr.active ? &tr.ep : NULL);
+}
+
+const char *
+transport_proxy(void)
+{
+	return (tr.active ? tr.proxy_desc : "");
 }
 
 void
@@ -523,17 +600,65 @@ tr_send_request(void)
 	ev_timer_add(&tr.timer, TRANSPORT_REQUEST_MS + 5000);
 }
 
+/*
+ * The proxy's credentials for one CONNECT: "user:password" from the
+ * root-only file, base64 into auth.  0 (none configured, or auth
+ * filled), or -1 with a message.  Nothing of the file stays in memory.
+ */
+static int
+tr_proxy_auth(char *auth, size_t authsz, char *err, size_t errlen)
+{
+	const char	*path = tr.kd->conf->kobangd.proxy_credentials_file;
+	char		*buf;
+	size_t		 size, len, i;
+	int		 bad = 0;
+
+	auth[0] = '\0';
+	if (path == NULL)
+		return (0);
+	if (rootfile_read(path, NET_PROXY_CRED_MAX, "proxy credentials file",
+	    &buf, &size, &len, err, errlen) == -1)
+		return (-1);
+	for (i = 0; i < len; i++)
+		if ((unsigned char)buf[i] < 0x20 || buf[i] == 0x7f)
+			bad = 1;
+	if (bad || len == 0 || memchr(buf, ':', len) == NULL ||
+	    b64_encode((uint8_t *)buf, len, auth, authsz) == -1) {
+		freezero(buf, size);
+		explicit_bzero(auth, authsz);
+		snprintf(err, errlen, "proxy credentials file %s: not one "
+		    "line \"user:password\" without control characters",
+		    path);
+		return (-1);
+	}
+	freezero(buf, size);
+	return (0);
+}
+
 /* A connected socket: to net with the server name, then the request. */
 static void
 tr_connected(int s)
 {
 	struct child		*c = tr_child(CHILD_NET);
 	struct net_connect	 nc;
+	char			 err[256];
 	int			 want = tr_want_cert();
 
 	if (tr_net_ready() == -1) {
 		close(s);
 		return;
+	}
+	memset(&nc, 0, sizeof(nc));
+	if (tr.use_proxy) {
+		if (tr_proxy_auth(nc.proxy_auth, sizeof(nc.proxy_auth), err,
+		    sizeof(err)) == -1) {
+			close(s);
+			tr_fail(TR_ERR_PROXY, "%s", err);
+			return;
+		}
+		nc.use_proxy = 1;
+		strlcpy(nc.proxy, tr.px.hostport, sizeof(nc.proxy));
+		strlcpy(nc.authority, tr.authority, sizeof(nc.authority));
 	}
 	if (want && tr.net_cert_gen != tr.cert_gen) {
 		if (imsg_compose(&c->ibuf, IMSG_NET_CERT, 0, 0, -1,
@@ -541,7 +666,6 @@ tr_connected(int s)
 			fatal("imsg_compose");
 		tr.net_cert_gen = tr.cert_gen;
 	}
-	memset(&nc, 0, sizeof(nc));
 	nc.conn_id = tr.conn_id = ++tr.next_conn;
 	nc.use_cert = (uint32_t)want;
 	strlcpy(nc.servername, tr.ep.host, sizeof(nc.servername));
@@ -551,8 +675,11 @@ tr_connected(int s)
 	if (imsg_compose(&c->ibuf, IMSG_NET_CONNECT, 0, 0, s, &nc,
 	    sizeof(nc)) == -1)
 		fatal("imsg_compose");
-	log_debug("sync: connection %u to %s:%u for %s%s", tr.conn_id,
-	    tr.ep.host, tr.ep.port, proto_route_name(tr.cur->route),
+	explicit_bzero(&nc, sizeof(nc));
+	log_debug("sync: connection %u to %s:%u%s%s for %s%s", tr.conn_id,
+	    tr.ep.host, tr.ep.port, tr.use_proxy ? " through proxy " : "",
+	    tr.use_proxy ? tr.px.hostport : "",
+	    proto_route_name(tr.cur->route),
 	    want ? ", with the client certificate" : "");
 	tr_send_request();
 }
@@ -593,12 +720,12 @@ tr_connect_next(void)
 		memset(&ss, 0, sizeof(ss));
 		if (a->family == AF_INET) {
 			sin->sin_family = AF_INET;
-			sin->sin_port = htons(tr.ep.port);
+			sin->sin_port = htons(tr_port());
 			memcpy(&sin->sin_addr, a->addr, 4);
 			slen = sizeof(*sin);
 		} else {
 			sin6->sin6_family = AF_INET6;
-			sin6->sin6_port = htons(tr.ep.port);
+			sin6->sin6_port = htons(tr_port());
 			memcpy(&sin6->sin6_addr, a->addr, 16);
 			slen = sizeof(*sin6);
 		}
@@ -628,8 +755,9 @@ tr_connect_next(void)
 		ev_timer_add(&tr.timer, TRANSPORT_CONNECT_MS);
 		return;
 	}
-	tr_fail(TR_ERR_CONNECT, "cannot connect to %s port %u: %s", tr.ep.host,
-	    tr.ep.port, tr.connect_err[0] ? tr.connect_err : "no address");
+	tr_fail(TR_ERR_CONNECT, "cannot connect to %s%s port %u: %s",
+	    tr_what(), tr_host(), tr_port(), tr.connect_err[0] ?
+	    tr.connect_err : "no address");
 }
 
 static void
@@ -649,7 +777,7 @@ tr_resolve(void)
 	}
 	memset(&q, 0, sizeof(q));
 	q.id = tr.query_id = ++tr.next_id;
-	strlcpy(q.host, tr.ep.host, sizeof(q.host));
+	strlcpy(q.host, tr_host(), sizeof(q.host));
 	if (imsg_compose(&c->ibuf, IMSG_DNS_QUERY, 0, 0, -1, &q,
 	    sizeof(q)) == -1)
 		fatal("imsg_compose");
@@ -751,11 +879,17 @@ tr_complete_post(void)
 	case NET_ERR_INTERNAL:
 		res.error = TR_ERR_INTERNAL;
 		break;
+	case NET_ERR_PROXY:
+		res.error = TR_ERR_PROXY;
+		break;
 	default:
 		res.error = TR_ERR_PROTOCOL;
 		break;
 	}
-	if (rs->error != NET_OK)
+	/* A proxy's message names the proxy already. */
+	if (rs->error == NET_ERR_PROXY)
+		snprintf(res.msg, sizeof(res.msg), "%s", rs->msg);
+	else if (rs->error != NET_OK)
 		snprintf(res.msg, sizeof(res.msg), "%s error: %.200s",
 		    tr_net_error(rs->error), rs->msg);
 	tr_finish(&res, &ci);
@@ -784,6 +918,8 @@ tr_recv_response(struct child *c, struct imsg *imsg)
 	    tr.have_resp || rs->id != tr.cur->id ||
 	    rs->error < 0 || rs->error >= NET_ERR_COUNT ||
 	    (rs->status != 0 && (rs->status < 100 || rs->status > 599)) ||
+	    (rs->error == NET_ERR_PROXY && (rs->status != 0 ||
+	    !tr.use_proxy)) ||
 	    rs->keepalive > 1 || rs->retry_after < -1 ||
 	    rs->retry_after > 86400 || rs->body_len > HTTP_MAX_BODY ||
 	    (rs->body_len > 0 && (rs->error != NET_OK || rs->status < 200 ||
@@ -958,8 +1094,8 @@ tr_dns_dispatch(struct kobangd *kd, struct child *c, struct imsg *imsg)
 	ev_timer_del(&tr.timer);
 	tr.query_id = 0;
 	if (a.error != 0) {
-		tr_fail(TR_ERR_DNS, "cannot resolve %s: %s", tr.ep.host,
-		    gai_strerror(a.error));
+		tr_fail(TR_ERR_DNS, "cannot resolve %s%s: %s", tr_what(),
+		    tr_host(), gai_strerror(a.error));
 		return (0);
 	}
 	tr.ans = a;

@@ -12,6 +12,13 @@
  * certificate once one is set, else sync.sensorToken in
  * X-Koban-Sensor-Token if configured; never both.
  *
+ * With an egress proxy (kobangd.proxy, else https_proxy / HTTPS_PROXY
+ * unless no_proxy / NO_PROXY exempts the Fleet host) the parent resolves
+ * and connects to the proxy instead, and net asks it to CONNECT to
+ * Fleet's host and port, with the Basic credentials of
+ * kobangd.proxyCredentialsFile (read for each connection, handed to net
+ * for that CONNECT only), before TLS to Fleet through the tunnel.
+ *
  * Nothing connects anywhere unless sync.enabled and sync.endpoint are
  * set: transport_init() is the only way in and says no otherwise.
  */
@@ -43,7 +50,9 @@ enum tr_error {
 	TR_ERR_TIMEOUT,
 	TR_ERR_PROTOCOL,	/* malformed, oversized or cut-off response */
 	TR_ERR_STATUS,		/* a status outside 200..299 */
-	TR_ERR_INTERNAL		/* a child failed or went away */
+	TR_ERR_INTERNAL,	/* a child failed or went away */
+	TR_ERR_PROXY		/* the proxy refused or failed CONNECT; never
+				   an answer of Fleet's (status 0) */
 };
 
 struct tresult {
@@ -78,6 +87,12 @@ typedef void	(*transport_inspect_cb)(struct kobangd *,
 int	 transport_init(struct kobangd *, char *, size_t);
 int	 transport_active(void);
 const struct http_endpoint *transport_endpoint(void);
+/*
+ * The proxy in use, for kobanctl show sync: "http://host:port (source)",
+ * "none", or why none ("none: no_proxy exempts HOST"); "" when inactive.
+ * Never the credentials.
+ */
+const char *transport_proxy(void);
 /* parent_start_child(): a new net or dns process. */
 void	 transport_child_started(struct kobangd *, struct child *);
 void	 transport_shutdown(struct kobangd *);

@@ -746,6 +746,8 @@ msgbuf_frame(struct imsgbuf *imsgbuf)
 	if (off > 0)
 		explicit_bzero(mb->rbuf + (mb->rlen - off), off);
 	mb->rlen -= off;
+	/* What was taken may be a secret (a token, proxy credentials). */
+	explicit_bzero(mb->rbuf + mb->rlen, off);
 
 	/*
 	 * A descriptor still waiting must belong to the header that starts

@@ -3,7 +3,9 @@
  * network).  The first input byte chooses how the rest is split into
  * feeds; whatever the split, the outcome, body and keep-alive verdict
  * must equal those of one feed, the body never exceeds the cap, and the
- * Retry-After value, if any, parses or fails cleanly.
+ * Retry-After value, if any, parses or fails cleanly.  Every input is
+ * also read as a proxy's answer to CONNECT, with the same agreement
+ * between splits, no body ever, and a tunnel only on a 2xx.
  */
 
 #include <stdint.h>
@@ -19,12 +21,15 @@ int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static int
 run(const uint8_t *d, size_t n, size_t step, struct http_response *r,
-    size_t *total)
+    size_t *total, int connect)
 {
 	size_t	off = 0, used, k;
 	int	ret = HTTP_MORE;
 
-	http_response_init(r, CAP);
+	if (connect)
+		http_response_init_connect(r);
+	else
+		http_response_init(r, CAP);
 	*total = 0;
 	while (off < n && ret == HTTP_MORE) {
 		k = step == 0 ? n - off : step;
@@ -53,8 +58,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return (0);
-	ra = run(data + 1, size - 1, 0, &a, &ta);
-	rb = run(data + 1, size - 1, (size_t)data[0] % 17 + 1, &b, &tb);
+	ra = run(data + 1, size - 1, 0, &a, &ta, 1);
+	rb = run(data + 1, size - 1, (size_t)data[0] % 17 + 1, &b, &tb, 1);
+	if (ra != rb || a.body_len != 0 || b.body_len != 0)
+		abort();
+	if (ra == HTTP_DONE && (a.status != b.status || ta != tb ||
+	    a.keepalive != b.keepalive ||
+	    a.keepalive != (a.status >= 200 && a.status <= 299)))
+		abort();
+	http_response_free(&a);
+	http_response_free(&b);
+
+	ra = run(data + 1, size - 1, 0, &a, &ta, 0);
+	rb = run(data + 1, size - 1, (size_t)data[0] % 17 + 1, &b, &tb, 0);
 	if (ra != rb)
 		abort();
 	if (ra == HTTP_DONE) {

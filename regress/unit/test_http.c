@@ -355,3 +355,192 @@ Test(http, retry_after)
 	    86400, &s), -1);
 	cr_assert_eq(http_retry_after("1.5", now, 86400, &s), -1);
 }
+
+/* The answer to a CONNECT, at once and byte by byte; *used as taken. */
+static int
+parse_connect(const char *s, struct http_response *r, size_t *used)
+{
+	struct http_response	one;
+	size_t			i, u, total = 0, len = strlen(s);
+	int			ret, ret1 = HTTP_MORE;
+
+	http_response_init_connect(r);
+	ret = http_response_feed(r, (const uint8_t *)s, len, used);
+	http_response_init_connect(&one);
+	for (i = 0; i < len && ret1 == HTTP_MORE; i++) {
+		ret1 = http_response_feed(&one, (const uint8_t *)s + i, 1, &u);
+		total += u;
+	}
+	cr_assert_eq(ret, ret1, "bytewise feeding disagrees on %.40s", s);
+	if (ret == HTTP_DONE) {
+		cr_assert_eq(total, *used);
+		cr_assert_eq(one.keepalive, r->keepalive);
+		cr_assert_eq(one.status, r->status);
+	}
+	cr_assert_eq(r->body_len, 0, "a CONNECT answer's body was read");
+	http_response_free(&one);
+	return (ret);
+}
+
+Test(http, connect_answers)
+{
+	struct http_response	r;
+	const char		*s;
+	size_t			used;
+
+	/* tinyproxy's 2xx: the tunnel; framing headers are ignored. */
+	s = "HTTP/1.0 200 Connection established\r\n"
+	    "Proxy-agent: tinyproxy/1.11.1\r\n\r\n";
+	cr_assert_eq(parse_connect(s, &r, &used), HTTP_DONE);
+	cr_assert_eq(r.status, 200);
+	cr_assert_eq(r.keepalive, 1);
+	cr_assert_eq(used, strlen(s));
+	http_response_free(&r);
+	s = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n\x16\x03\x01";
+	cr_assert_eq(parse_connect(s, &r, &used), HTTP_DONE);
+	cr_assert_eq(r.keepalive, 1);
+	cr_assert_eq(used, strlen(s) - 3, "bytes past the head were taken");
+	http_response_free(&r);
+	/* An interim answer first, then the tunnel. */
+	cr_assert_eq(parse_connect("HTTP/1.1 100 Continue\r\n\r\n"
+	    "HTTP/1.1 200 OK\r\n\r\n", &r, &used), HTTP_DONE);
+	cr_assert_eq(r.status, 200);
+	http_response_free(&r);
+	/* A refusal ends at its head; its body is not read. */
+	s = "HTTP/1.0 407 Proxy Authentication Required\r\n"
+	    "Proxy-Authenticate: Basic realm=\"x\"\r\nContent-Length: 9\r\n"
+	    "\r\nno entry!";
+	cr_assert_eq(parse_connect(s, &r, &used), HTTP_DONE);
+	cr_assert_eq(r.status, 407);
+	cr_assert_eq(r.keepalive, 0);
+	http_response_free(&r);
+	cr_assert_eq(parse_connect("HTTP/1.1 403 Forbidden\r\n\r\n", &r,
+	    &used), HTTP_DONE);
+	cr_assert_eq(r.status, 403);
+	cr_assert_eq(r.keepalive, 0);
+	http_response_free(&r);
+	/* The same strict reader: refusals as for any answer. */
+	cr_assert_eq(parse_connect("HTTP/1.1 200 OK\n\n", &r, &used),
+	    HTTP_ERR);
+	http_response_free(&r);
+	cr_assert_eq(parse_connect("HTTP/1.1 101 Switching\r\n\r\n", &r,
+	    &used), HTTP_ERR);
+	http_response_free(&r);
+	cr_assert_eq(parse_connect("HTTP/2 200 OK\r\n\r\n", &r, &used),
+	    HTTP_ERR);
+	http_response_free(&r);
+	cr_assert_eq(parse_connect("HTTP/1.1 200 OK\r\nX: a\x01\r\n\r\n", &r,
+	    &used), HTTP_ERR);
+	http_response_free(&r);
+	/* A head cut off by the close is an error, not a tunnel. */
+	http_response_init_connect(&r);
+	cr_assert_eq(http_response_feed(&r, (const uint8_t *)"HTTP/1.1 200 OK"
+	    "\r\n", 17, &used), HTTP_MORE);
+	cr_assert_eq(http_response_eof(&r), HTTP_ERR);
+	http_response_free(&r);
+}
+
+Test(http, connect_request)
+{
+	char	*req, want[256];
+	size_t	 len;
+
+	req = http_connect_request("fleet.example.com:443", "dTpw", &len);
+	cr_assert_not_null(req);
+	snprintf(want, sizeof(want), "CONNECT fleet.example.com:443 HTTP/1.1"
+	    "\r\nHost: fleet.example.com:443\r\nUser-Agent: kobangd/%s\r\n"
+	    "Proxy-Authorization: Basic dTpw\r\n\r\n", KOBANGD_VERSION);
+	cr_assert_eq(len, strlen(want));
+	cr_assert(memcmp(req, want, len) == 0);
+	free(req);
+	req = http_connect_request("[::1]:8443", NULL, &len);
+	cr_assert_not_null(req);
+	cr_assert(strstr(req, "Proxy-Authorization") == NULL);
+	cr_assert(strncmp(req, "CONNECT [::1]:8443 HTTP/1.1\r\n", 29) == 0);
+	free(req);
+	cr_assert_null(http_connect_request("a b:1", NULL, &len));
+	cr_assert_null(http_connect_request("", NULL, &len));
+	cr_assert_null(http_connect_request("h:1", "x\r\nEvil: 1", &len));
+}
+
+Test(http, proxy_urls)
+{
+	static const struct { const char *url, *host, *hp; int port; } v[] = {
+		{ "http://proxy.example:3128", "proxy.example",
+		    "proxy.example:3128", 3128 },
+		{ "HTTP://proxy.example:3128/", "proxy.example",
+		    "proxy.example:3128", 3128 },
+		{ "proxy.example:8080", "proxy.example", "proxy.example:8080",
+		    8080 },
+		{ "proxy.example", "proxy.example", "proxy.example:1080",
+		    1080 },
+		{ "http://127.0.0.1:3128", "127.0.0.1", "127.0.0.1:3128",
+		    3128 },
+		{ "http://[::1]:3128", "::1", "[::1]:3128", 3128 },
+	};
+	static const char *const bad[] = {
+		"https://proxy.example:3128", "socks5://proxy.example:1080",
+		"http://user:pass@proxy.example:3128", "user@proxy.example",
+		"http://proxy.example:3128/path", "http://proxy.example/?q",
+		"http://proxy.example:0", "http://proxy.example:x", "http://",
+		"", "http://pro xy", "http://pro_xy:1", "http://[::1",
+	};
+	struct http_proxy	px;
+	char			err[160];
+	size_t			i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		cr_assert_eq(http_proxy_parse(v[i].url, &px, err,
+		    sizeof(err)), 0, "%s: %s", v[i].url, err);
+		cr_assert_str_eq(px.host, v[i].host);
+		cr_assert_str_eq(px.hostport, v[i].hp);
+		cr_assert_eq(px.port, v[i].port);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_eq(http_proxy_parse(bad[i], &px, err, sizeof(err)),
+		    -1, "accepted %s", bad[i]);
+	/* The message never repeats a password. */
+	cr_assert_eq(http_proxy_parse("http://u:s3cret@p:1", &px, err,
+	    sizeof(err)), -1);
+	cr_assert(strstr(err, "s3cret") == NULL);
+	cr_assert(strstr(err, "proxyCredentialsFile") != NULL);
+}
+
+Test(http, no_proxy)
+{
+	static const struct { const char *list, *host; int want; } v[] = {
+		{ "*", "fleet.example.com", 1 },
+		{ "example.com", "fleet.example.com", 1 },
+		{ ".example.com", "fleet.example.com", 1 },
+		{ "example.com", "example.com", 1 },
+		{ "EXAMPLE.com.", "fleet.Example.COM", 1 },
+		{ "other.org, example.com", "fleet.example.com", 1 },
+		{ "other.org example.com", "fleet.example.com", 1 },
+		{ "ample.com", "fleet.example.com", 0 },
+		{ "fleet.example.com", "example.com", 0 },
+		{ "other.org", "fleet.example.com", 0 },
+		{ "", "fleet.example.com", 0 },
+		{ ",,", "fleet.example.com", 0 },
+		{ "*.example.com", "fleet.example.com", 0 },
+		{ "localhost", "localhost", 1 },
+		{ "127.0.0.1", "127.0.0.1", 1 },
+		{ "127.0.0.2", "127.0.0.1", 0 },
+		{ "10.0.0.0/8", "10.1.2.3", 1 },
+		{ "10.0.0.0/8", "11.1.2.3", 0 },
+		{ "192.168.1.128/25", "192.168.1.200", 1 },
+		{ "192.168.1.128/25", "192.168.1.100", 0 },
+		{ "10.0.0.0/33", "10.0.0.1", 0 },
+		{ "::1", "::1", 1 },
+		{ "[::1]", "::1", 1 },
+		{ "fd00::/8", "fd12::5", 1 },
+		{ "fd00::/8", "fe12::5", 0 },
+		{ "10.0.0.0/8", "fd12::5", 0 },
+		{ "1.2.3.4", "host1.2.3.4", 0 },
+	};
+	size_t	i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		cr_assert_eq(http_no_proxy(v[i].list, v[i].host), v[i].want,
+		    "no_proxy \"%s\" for %s", v[i].list, v[i].host);
+}

@@ -673,3 +673,203 @@ Test(transport, connection_closed_while_idle_is_not_reused)
 	resolve_and_connect(&nc2, &rq, NULL, 0, body, sizeof(body));
 	cr_assert_gt(nc2.conn_id, nc.conn_id);
 }
+
+/*
+ * The egress proxy.  The transport starts over with Fleet at a name that
+ * must never be resolved here, and the proxy (kobangd.proxy) on the
+ * stand-in listener, with credentials in a file of mode `mode'.
+ */
+static void
+proxy_setup(const char *cred, mode_t mode, char *url, size_t urlsz)
+{
+	struct sockaddr_in	sin;
+	socklen_t		sl = sizeof(sin);
+	char			path[128], err[256];
+	int			fd;
+
+	transport_shutdown(&kd);
+	cr_assert_eq(getsockname(lsock, (struct sockaddr *)&sin, &sl), 0);
+	snprintf(url, urlsz, "http://127.0.0.1:%u", ntohs(sin.sin_port));
+	free(conf.sync.endpoint);
+	conf.sync.endpoint = strdup("https://fleet.example.com:8443/k");
+	free(conf.kobangd.proxy);
+	conf.kobangd.proxy = strdup(url);
+	if (cred != NULL) {
+		snprintf(path, sizeof(path), "%s/proxy-cred", dir);
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		cr_assert_neq(fd, -1);
+		cr_assert_eq(write(fd, cred, strlen(cred)),
+		    (ssize_t)strlen(cred));
+		cr_assert_eq(fchmod(fd, mode), 0);
+		close(fd);
+		free(conf.kobangd.proxy_credentials_file);
+		conf.kobangd.proxy_credentials_file = strdup(path);
+	}
+	cr_assert_eq(transport_init(&kd, err, sizeof(err)), 0, "%s", err);
+	snprintf(url, urlsz, "http://127.0.0.1:%u (kobangd.proxy)",
+	    ntohs(sin.sin_port));
+	cr_assert_str_eq(transport_proxy(), url);
+	snprintf(url, urlsz, "127.0.0.1:%u", ntohs(sin.sin_port));
+}
+
+Test(transport, proxy_gets_the_connection_and_the_credentials)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	struct net_response	rs;
+	struct result		res;
+	char			body[256], px[64];
+
+	proxy_setup("kobpx:pa ss\n", 0600, px, sizeof(px));
+	post(PROTO_ENROLL, "{\"token\":\"t\"}", &res);
+	/* Only the proxy is resolved (asserted inside) and connected. */
+	resolve_and_connect(&nc, &rq, NULL, 0, body, sizeof(body));
+	cr_assert_eq(nc.use_proxy, 1);
+	cr_assert_str_eq(nc.proxy, px);
+	cr_assert_str_eq(nc.authority, "fleet.example.com:8443");
+	cr_assert_str_eq(nc.servername, "fleet.example.com");
+	/* base64("kobpx:pa ss"): the newline is not the password's. */
+	cr_assert_str_eq(nc.proxy_auth, "a29icHg6cGEgc3M=");
+	cr_assert_str_eq(rq.hosthdr, "fleet.example.com:8443");
+	cr_assert_str_eq(rq.target, "/k/api/sensor/v1/enroll");
+
+	/* A refused CONNECT: the proxy's words, no status of Fleet's. */
+	memset(&rs, 0, sizeof(rs));
+	rs.id = rq.id;
+	rs.error = NET_ERR_PROXY;
+	rs.retry_after = -1;
+	snprintf(rs.msg, sizeof(rs.msg), "proxy %s answered 403 Forbidden",
+	    px);
+	child_says(CHILD_NET, IMSG_NET_RESPONSE, &rs, sizeof(rs));
+	cr_assert_eq(res.done, 1);
+	cr_assert_eq(res.r.error, TR_ERR_PROXY);
+	cr_assert_eq(res.r.status, 0);
+	cr_assert_str_eq(res.r.msg, rs.msg);
+}
+
+Test(transport, proxy_error_with_a_status_breaks_the_channel)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	struct net_response	rs;
+	struct result		res;
+	char			body[256], px[64];
+
+	proxy_setup(NULL, 0, px, sizeof(px));
+	post(PROTO_ENROLL, "{}", &res);
+	resolve_and_connect(&nc, &rq, NULL, 0, body, sizeof(body));
+	cr_assert_str_eq(nc.proxy_auth, "", "credentials without a file");
+	memset(&rs, 0, sizeof(rs));
+	rs.id = rq.id;
+	rs.error = NET_ERR_PROXY;
+	rs.status = 401;
+	rs.retry_after = -1;
+	child_says(CHILD_NET, IMSG_NET_RESPONSE, &rs, sizeof(rs));
+	assert_cut_off(CHILD_NET);
+}
+
+Test(transport, proxy_error_without_a_proxy_breaks_the_channel)
+{
+	struct net_connect	nc;
+	struct net_request	rq;
+	struct result		res;
+	char			body[256];
+
+	post(PROTO_ENROLL, "{}", &res);
+	resolve_and_connect(&nc, &rq, NULL, 0, body, sizeof(body));
+	cr_assert_eq(nc.use_proxy, 0);
+	cr_assert_str_eq(nc.proxy, "");
+	cr_assert_str_eq(nc.authority, "");
+	cr_assert_str_eq(transport_proxy(), "none");
+	answer(&rq, 0, NET_ERR_PROXY);
+	assert_cut_off(CHILD_NET);
+}
+
+/* A credentials file others may read is refused; net is sent nothing. */
+Test(transport, proxy_credentials_file_must_be_private)
+{
+	struct result		res;
+	struct imsg		imsg;
+	struct dns_query	q;
+	struct dns_answer	a;
+	struct pollfd		pfd;
+	char			px[64];
+	int			i, fd;
+
+	proxy_setup("kobpx:secret", 0644, px, sizeof(px));
+	post(PROTO_ENROLL, "{}", &res);
+	next_msg(CHILD_DNS, &imsg);
+	cr_assert_eq(imsg_get_data(&imsg, &q, sizeof(q)), 0);
+	imsg_free(&imsg);
+	memset(&a, 0, sizeof(a));
+	a.id = q.id;
+	a.naddrs = 1;
+	a.addrs[0].family = AF_INET;
+	a.addrs[0].addr[0] = 127;
+	a.addrs[0].addr[3] = 1;
+	child_says(CHILD_DNS, IMSG_DNS_ANSWER, &a, sizeof(a));
+	for (i = 0; i < 200 && !res.done; i++)
+		ev_dispatch();
+	cr_assert_eq(res.done, 1);
+	cr_assert_eq(res.r.error, TR_ERR_PROXY);
+	cr_assert(strstr(res.r.msg, "proxy credentials file") != NULL &&
+	    strstr(res.r.msg, "mode 0600") != NULL, "%s", res.r.msg);
+	cr_assert(strstr(res.r.msg, "secret") == NULL);
+	/* Nothing but the CA bundle went to net: no connection. */
+	flush(CHILD_NET);
+	pfd.fd = peer[CHILD_NET].fd;
+	pfd.events = POLLIN;
+	while (poll(&pfd, 1, 50) == 1) {
+		cr_assert_eq(imsgbuf_read(&peer[CHILD_NET]), 1);
+		while (imsg_get(&peer[CHILD_NET], &imsg) > 0) {
+			cr_assert(imsg_get_type(&imsg) == IMSG_NET_CA_BEGIN ||
+			    imsg_get_type(&imsg) == IMSG_NET_CA_DATA,
+			    "message %u sent to net", imsg_get_type(&imsg));
+			imsg_free(&imsg);
+		}
+	}
+	fd = accept4(lsock, NULL, NULL, SOCK_NONBLOCK);
+	if (fd != -1)
+		close(fd);
+}
+
+/* https_proxy and no_proxy, as curl reads them, without kobangd.proxy. */
+Test(transport, proxy_from_the_environment)
+{
+	char	err[256];
+
+	transport_shutdown(&kd);
+	cr_assert_eq(setenv("HTTPS_PROXY", "http://upper.example:1", 1), 0);
+	cr_assert_eq(setenv("https_proxy", "lower.example:3128", 1), 0);
+	cr_assert_eq(transport_init(&kd, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(transport_proxy(),
+	    "http://lower.example:3128 (https_proxy)");
+	transport_shutdown(&kd);
+	cr_assert_eq(unsetenv("https_proxy"), 0);
+	cr_assert_eq(setenv("no_proxy", "", 1), 0);
+	cr_assert_eq(setenv("NO_PROXY", "127.0.0.0/8", 1), 0);
+	cr_assert_eq(transport_init(&kd, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(transport_proxy(),
+	    "none: NO_PROXY exempts 127.0.0.1 from HTTPS_PROXY");
+	transport_shutdown(&kd);
+	/* The key wins, and no_proxy does not apply to it. */
+	conf.kobangd.proxy = strdup("http://key.example:8080");
+	cr_assert_eq(transport_init(&kd, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(transport_proxy(),
+	    "http://key.example:8080 (kobangd.proxy)");
+	transport_shutdown(&kd);
+	/* Credentials in the variable: refused, and not repeated. */
+	free(conf.kobangd.proxy);
+	conf.kobangd.proxy = NULL;
+	cr_assert_eq(unsetenv("NO_PROXY"), 0);
+	cr_assert_eq(setenv("https_proxy", "http://u:hunter2@p:1", 1), 0);
+	cr_assert_eq(transport_init(&kd, err, sizeof(err)), -1);
+	cr_assert(strncmp(err, "https_proxy: user information", 29) == 0,
+	    "%s", err);
+	cr_assert(strstr(err, "hunter2") == NULL);
+	unsetenv("https_proxy");
+	unsetenv("HTTPS_PROXY");
+	unsetenv("no_proxy");
+	/* teardown shuts down what setup started: start it again. */
+	cr_assert_eq(transport_init(&kd, err, sizeof(err)), 0, "%s", err);
+}
