@@ -254,6 +254,8 @@ struct config_kobangd {
 	char		*user;			/* _kobang */
 	char		*fleet_ca_file;		/* NULL: system roots */
 	char		*enrollment_token_file;	/* NULL: none */
+	char		*key_store;		/* file, tpm, keychain */
+	char		*tpm_tcti;		/* device:/dev/tpmrm0 */
 };
 
 struct config_warnings {
