@@ -35,9 +35,14 @@ VERSION =	0.1.0
 DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
 		libtls-dev libyaml-dev libjsmn-dev libcriterion-dev \
 		libsqlite3-dev libseccomp-dev libssl-dev openssl mandoc jq \
-		procps passwd
+		procps passwd libtss2-dev swtpm
 
-PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto
+# The TPM 2.0 key store (kobangd.keyStore: tpm) on Linux, through the
+# TSS2 ESYS; the TCTI module is loaded at run time by tss2-tctildr, in
+# the parent only.  TPM=no builds without it.
+TPM ?=		$(if $(filter Linux,$(UNAME_S)),yes,no)
+PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto \
+		$(if $(filter yes,$(TPM)),tss2-esys tss2-tctildr tss2-mu tss2-rc)
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -47,7 +52,8 @@ WARNINGS =	-Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wformat-security -Wimplicit-fallthrough -Wvla
 CPPFLAGS +=	-D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -DKOBANGD_VERSION='"$(VERSION)"' \
 		-DOPENSSL_API_COMPAT=0x10100000L -DOPENSSL_SUPPRESS_DEPRECATED \
-		-Icommon -Iprivsep -Ikobangd $(PKG_CFLAGS)
+		-Icommon -Iprivsep -Ikobangd $(PKG_CFLAGS) \
+		$(if $(filter yes,$(TPM)),-DKOBANGD_TPM)
 # CFLAGS is the user's (optimisation, debug info); the flags the project
 # insists on are in KCFLAGS, so "make CFLAGS=-O1" cannot drop -Werror or
 # the sanitizers.
