@@ -72,6 +72,8 @@
  * without N, rejected with code fleetpeer_reject and not taken), limits
  * B E (maxBatchBytes B and maxBatchEvents E instead of -B and -E).  Mode
  * resnapshot is no fault: check-in answers set fullResnapshotRequested;
+ * close is none either: every answer is sent with Connection: close and
+ * the connection closed, so each request makes a new handshake;
  * configupdate sets configUpdateAvailable in check-in and sync answers.
  *
  * -p port listens on that port, so a test can stop the peer and start it
@@ -432,6 +434,15 @@ respond_ok(struct tls *t, const char *body)
 		    mode_arg(1, 5));
 		say("fault r429 sent retry-after=%lld", mode_arg(1, 5));
 		return (peer_write(t, hbuf, strlen(hbuf)));
+	}
+	if (strcmp(mode, "close") == 0) {
+		/* A good answer, then the connection ends: a new handshake. */
+		snprintf(hbuf, sizeof(hbuf), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/json\r\nConnection: close\r\n"
+		    "Content-Length: %zu\r\n\r\n", strlen(body));
+		if (peer_write(t, hbuf, strlen(hbuf)) == 0)
+			(void)peer_write(t, body, strlen(body));
+		return (-1);
 	}
 	if (strcmp(mode, "busy") == 0) {
 		head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120"
