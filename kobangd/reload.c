@@ -93,7 +93,9 @@ sync_differs(const struct config *a, const struct config *b)
 	    str_differs(a->sync.sensor_token, b->sync.sensor_token) ||
 	    str_differs(a->kobangd.fleet_ca_file, b->kobangd.fleet_ca_file) ||
 	    str_differs(a->kobangd.enrollment_token_file,
-	    b->kobangd.enrollment_token_file));
+	    b->kobangd.enrollment_token_file) ||
+	    str_differs(a->kobangd.key_store, b->kobangd.key_store) ||
+	    str_differs(a->kobangd.tpm_tcti, b->kobangd.tpm_tcti));
 }
 
 static void

@@ -8,7 +8,7 @@
 # it is back; a corrupted, a truncated and a foreign blob (the TPM
 # cleared) refused with what to do, never replaced by a new key even
 # with a fresh token at hand; a key store change on the enrolled device
-# refused with the re-enrollment it needs.
+# refused with the re-enrollment it needs, at start and by a reload.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fleet.sh"
 . "$(dirname "$0")/tpm.sh"
@@ -184,4 +184,24 @@ grep -q "cannot move" "$T/enroll.out" || fail "enroll: $(cat "$T/enroll.out")"
 [ ! -e "$T/state/identity/key.pem" ] || fail "a key file was made"
 [ "$(grep -c '^enrolled ' "$T/peer.log")" -eq 1 ] || fail "enrolled again"
 cmp -s "$key" "$T/key.good" || fail "key.tpm changed"
+
+# Set back by a reload, the same key works again; changed by a reload,
+# refused again without restarting.
+tpm_conf tpm </dev/null
+ctl reload >/dev/null || fail "reload to tpm refused"
+wait_for "sync: enrolled as device device-1" 10 "$T/log"
+# This daemon started refused: its first accepted check-in is this one.
+wait_for "sync: check-in accepted" 20 "$T/log"
+[ "$(identity .keyFingerprint)" = "$spki" ] || fail "key changed"
+tpm_conf file </dev/null
+ctl reload >/dev/null || fail "reload to file refused"
+i=0
+while [ "$(grep -c 'sync: device key refused' "$T/log")" -lt 2 ]; do
+	[ $i -lt 100 ] || fail "the reload to file was not refused"
+	sleep 0.1
+	i=$((i + 1))
+done
+[ "$(identity .enrollment)" = refused ] || fail "enrollment state"
+[ ! -e "$T/state/identity/key.pem" ] || fail "a key file was made"
+[ "$(grep -c '^enrolled ' "$T/peer.log")" -eq 1 ] || fail "enrolled again"
 echo ok
