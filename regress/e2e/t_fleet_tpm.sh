@@ -146,7 +146,9 @@ refused() {	# expected message
 }
 # One bit of the wrapped private part (the blob's last bytes).
 len=$(stat -c %s "$key")
-printf '\001' | dd of="$key" bs=1 seek=$((len - 5)) conv=notrunc 2>/dev/null
+b=$(od -An -tu1 -j $((len - 5)) -N1 "$key" | tr -d ' ')
+printf "\\$(printf %03o $((b ^ 1)))" |
+    dd of="$key" bs=1 seek=$((len - 5)) conv=notrunc 2>/dev/null
 cmp -s "$key" "$T/key.good" && fail "the blob did not change"
 refused "the TPM refuses the key blob .*key.tpm (.*): it was made by \
 another TPM, or this TPM was cleared since; the key is gone and the device \
