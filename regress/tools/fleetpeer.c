@@ -48,6 +48,8 @@
  * bundle, then {"generation": G} alone ("unchanged").  G is also the
  * configGeneration of check-in and sync answers (default generation-1).
  *
+ * Each handshake is logged with its time from accept to the client's
+ * Finished ("connection N: VERSION[, client certificate] handshake_us=U").
  * Every request is logged first as "request t=MS route=R conn=N
  * json=BODYBYTES http=REQUESTBYTES mode=M", t on the monotonic clock in
  * milliseconds, so tests can measure the daemon's intervals, and
@@ -173,6 +175,15 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static long long
+mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
 /*
@@ -1655,6 +1666,7 @@ main(int argc, char *argv[])
 	int			 port = 0;
 	char			 path[1024], path2[1024];
 	int			 ch, s, fd, one = 1;
+	long long		 hs;
 
 	while ((ch = getopt(argc, argv, "B:C:d:DE:m:M:o:p:T:")) != -1) {
 		switch (ch) {
@@ -1757,6 +1769,7 @@ main(int argc, char *argv[])
 			close(fd);
 			continue;
 		}
+		hs = mono_us();
 		while ((ch = tls_handshake(c)) == TLS_WANT_POLLIN ||
 		    ch == TLS_WANT_POLLOUT)
 			;
@@ -1764,9 +1777,11 @@ main(int argc, char *argv[])
 			say("connection %u: handshake failed: %s", conn_no,
 			    tls_error(c));
 		} else {
-			say("connection %u: %s%s", conn_no, tls_conn_version(c),
-			    tls_peer_cert_provided(c) ?
-			    ", client certificate" : "");
+			/* From accept to the client's Finished, its signature
+			 * included: the bench's handshake time. */
+			say("connection %u: %s%s handshake_us=%lld", conn_no,
+			    tls_conn_version(c), tls_peer_cert_provided(c) ?
+			    ", client certificate" : "", mono_us() - hs);
 			while (serve_request(c) == 1)
 				;
 			if (!conn_reset)
