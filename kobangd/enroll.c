@@ -489,6 +489,7 @@ enroll_attempt(void)
 	char			 pem[PROTO_SPKI_PEM_LEN + 1], err[256];
 	char			*tok, *body;
 	size_t			 toksize = 0, len;
+	int			 r;
 
 	ev_timer_del(&en.retry);
 	/* A new attempt replaces whatever an older one left half done. */
@@ -508,8 +509,14 @@ enroll_attempt(void)
 		}
 		return;
 	}
-	if (keystore_key(en.ks, 1, err, sizeof(err)) == -1 ||
-	    keystore_point(en.ks, point) == -1 ||
+	if ((r = keystore_key(en.ks, 1, err, sizeof(err))) == -2) {
+		/* The TPM is not there yet: the token keeps. */
+		freezero(tok, toksize);
+		en_fail(CTL_ENROLL_RETRY, "device key: %s", err);
+		schedule_retry(-1);
+		return;
+	}
+	if (r != 0 || keystore_point(en.ks, point) == -1 ||
 	    proto_spki_pem(point, pem) == -1) {
 		freezero(tok, toksize);
 		en_fail(CTL_ENROLL_REFUSED, "device key: %s", err);

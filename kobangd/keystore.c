@@ -347,7 +347,7 @@ keystore_key(struct keystore *ks, int create, char *err, size_t errlen)
 	if (ks->key != NULL)
 		return (0);
 	/* A key that cannot be used stays visible in show identity. */
-	if ((r = ks->be->load(ks, create, err, errlen)) == -1)
+	if ((r = ks->be->load(ks, create, err, errlen)) < 0)
 		keystore_set_error(ks, "%s", err);
 	return (r);
 }

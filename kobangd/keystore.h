@@ -98,7 +98,9 @@ const char	*keystore_error(const struct keystore *, int64_t *);
 
 /*
  * Load the device key; with create, make it first if there is none.
- * 0 loaded, 1 no key (without create), -1 error (message in err).
+ * 0 loaded, 1 no key (without create), -1 error (message in err), -2
+ * the store cannot be reached now to make the key (a TPM not there yet;
+ * message in err): worth another try later.
  */
 int	 keystore_key(struct keystore *, int, char *, size_t);
 /* Of the loaded key: SPKI DER (4.1), its point, its SHA-256 in hex. */

@@ -353,7 +353,8 @@ tpm_ready(struct keystore *ks, enum tpm_fail *why, char *err, size_t errlen)
 
 /* A new key inside the TPM; its blob written to key.tpm. */
 static int
-tpm_create(struct keystore *ks, struct tpm_key *k, char *err, size_t errlen)
+tpm_create(struct keystore *ks, struct tpm_key *k, enum tpm_fail *why,
+    char *err, size_t errlen)
 {
 	TPM2B_SENSITIVE_CREATE	 sens;
 	TPM2B_PUBLIC		 tmpl, *pub = NULL;
@@ -362,14 +363,14 @@ tpm_create(struct keystore *ks, struct tpm_key *k, char *err, size_t errlen)
 	TPML_PCR_SELECTION	 pcrs;
 	ESYS_TR			 srk;
 	TSS2_RC			 rc;
-	enum tpm_fail		 why;
 	uint8_t			 buf[TPM_MAGIC_LEN + sizeof(TPM2B_PUBLIC) +
 				     sizeof(TPM2B_PRIVATE)];
 	size_t			 off = TPM_MAGIC_LEN;
 	int			 r;
 
+	*why = TF_REACH;
 	if (tpm_connect(ks, k, err, errlen) == -1 ||
-	    tpm_primary(ks, k, &srk, &why, err, errlen) == -1)
+	    tpm_primary(ks, k, &srk, why, err, errlen) == -1)
 		return (-1);
 	memset(&sens, 0, sizeof(sens));
 	memset(&outside, 0, sizeof(outside));
@@ -379,9 +380,12 @@ tpm_create(struct keystore *ks, struct tpm_key *k, char *err, size_t errlen)
 	    ESYS_TR_NONE, &sens, &tmpl, &outside, &pcrs, &priv, &pub, NULL,
 	    NULL, NULL);
 	(void)Esys_FlushContext(k->esys, srk);
-	if (rc != TSS2_RC_SUCCESS)
+	if (rc != TSS2_RC_SUCCESS) {
+		*why = tpm_kind(rc);
 		return (tpm_err(err, errlen, "the TPM at \"%s\" made no key: "
 		    "%s", ks->tcti, Tss2_RC_Decode(rc)));
+	}
+	*why = TF_REFUSED;
 	memcpy(buf, TPM_MAGIC, TPM_MAGIC_LEN);
 	if (Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, sizeof(buf), &off) !=
 	    TSS2_RC_SUCCESS ||
@@ -418,10 +422,11 @@ tpm_load(struct keystore *ks, int create, char *err, size_t errlen)
 			return (1);
 		}
 		/* Made once, here, and never rotated (PROTOCOL.md 4.1). */
-		if (tpm_create(ks, k, err, errlen) == -1) {
+		if (tpm_create(ks, k, &why, err, errlen) == -1) {
 			tpm_disconnect(k);
 			free(k);
-			return (-1);
+			/* An absent TPM may come: the caller tries later. */
+			return (why == TF_REACH ? -2 : -1);
 		}
 		r = keystore_read(ks, KEYSTORE_TPMKEY, &buf, &len, err,
 		    errlen);

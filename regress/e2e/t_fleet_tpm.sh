@@ -1,6 +1,6 @@
 # The device key inside a TPM 2.0 (kobangd.keyStore: tpm), against a
 # software TPM this test starts (swtpm) and the Fleet test peer:
-# enrollment, check-in and sync with a key the TPM made and holds (the
+# enrollment (retried while the TPM is not there yet), check-in and sync with a key the TPM made and holds (the
 # peer's certificate key is the TPM's own public key, no key.pem); a
 # restart signs again with the same key; the TPM gone while running and
 # at start (a clear error in the log, show identity and the check-in
@@ -19,17 +19,22 @@ fleet_pki
 fleet_token_file
 spare=$(fleet_token 600)
 fleet_start server -M "$T/mode"
-tpm_start
 tpm_conf tpm </dev/null
 mkdir -p "$H/src/web"
 fleet_lock_n 5 >"$H/src/web/package-lock.json"
 chown -R kobtpm1:kobtpm1 "$H"
 chmod 700 "$H"
 
+# No TPM yet at the first enrollment: retried, the token kept.
 start_daemon -f "$T/kobangd.yaml"
 wait_ready
-wait_for "check-in ok .*auth=certificate" 30
+wait_for "sync: enrollment failed: device key: cannot reach the TPM .*; \
+next attempt in" 10 "$T/log"
+[ "$(identity .enrollment)" = retrying ] || fail "enrollment not retried"
 key=$T/state/identity/key.tpm
+[ ! -e "$key" ] || fail "a blob without a TPM"
+tpm_start
+wait_for "check-in ok .*auth=certificate" 30
 [ -f "$key" ] || fail "no key.tpm"
 [ ! -e "$T/state/identity/key.pem" ] || fail "a key file was made"
 [ "$(stat -c %a "$key")" = 600 ] || fail "key.tpm mode"
