@@ -171,6 +171,18 @@ print_spki(const TPMT_PUBLIC *pa)
 	for (i = 0; i < mdlen; i++)
 		printf("%02x", md[i]);
 	printf("\n");
+	OPENSSL_free(der);
+	EVP_PKEY_free(pk);
+	EVP_PKEY_CTX_free(ctx);
+	OSSL_PARAM_free(params);
+	OSSL_PARAM_BLD_free(bld);
+}
+
+static void
+disconnect_tpm(void)
+{
+	Esys_Finalize(&esys);
+	Tss2_TctiLdr_Finalize(&tcti);
 }
 
 static int
@@ -219,6 +231,7 @@ cmd_export(const char *conf, const char *path)
 	}
 	rc = duplicate(key);
 	(void)Esys_FlushContext(esys, key);
+	disconnect_tpm();
 	if (rc == TSS2_RC_SUCCESS)
 		return (1);
 	if ((rc & TSS2_RC_LAYER_MASK) != TSS2_TPM_RC_LAYER)
@@ -276,6 +289,7 @@ cmd_control(const char *conf)
 	(void)Esys_FlushContext(esys, parent);
 	rc = duplicate(key);
 	(void)Esys_FlushContext(esys, key);
+	disconnect_tpm();
 	if (rc != TSS2_RC_SUCCESS) {
 		printf("an exportable key was not handed out: %s\n",
 		    Tss2_RC_Decode(rc));
