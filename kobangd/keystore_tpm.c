@@ -434,7 +434,8 @@ tpm_load(struct keystore *ks, int create, char *err, size_t errlen)
 	if (r != 0) {
 		tpm_disconnect(k);
 		free(k);
-		return (-1);
+		return (r == 1 ? tpm_err(err, errlen, "%s/%s: gone right after "
+		    "it was written", ks->dir, KEYSTORE_TPMKEY) : -1);
 	}
 	r = keystore_tpm_decode((const uint8_t *)buf, len, &b, ks->spki,
 	    derr, sizeof(derr));
