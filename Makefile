@@ -36,9 +36,14 @@ DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
 		libtls-dev libyaml-dev libjsmn-dev libcriterion-dev \
 		libsqlite3-dev libseccomp-dev libssl-dev openssl mandoc jq \
 		procps passwd libc-ares-dev dnsmasq-base git debhelper \
-		lintian tinyproxy
+		lintian tinyproxy libtss2-dev swtpm
 
-PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto libcares
+# The TPM 2.0 key store (kobangd.keyStore: tpm) on Linux, through the
+# TSS2 ESYS; the TCTI module is loaded at run time by tss2-tctildr, in
+# the parent only.  TPM=no builds without it.
+TPM ?=		$(if $(filter Linux,$(UNAME_S)),yes,no)
+PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto libcares \
+		$(if $(filter yes,$(TPM)),tss2-esys tss2-tctildr tss2-mu tss2-rc)
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -48,7 +53,8 @@ WARNINGS =	-Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wformat-security -Wimplicit-fallthrough -Wvla
 CPPFLAGS +=	-D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -DKOBANGD_VERSION='"$(VERSION)"' \
 		-DOPENSSL_API_COMPAT=0x10100000L -DOPENSSL_SUPPRESS_DEPRECATED \
-		-Icommon -Iprivsep -Ikobangd $(PKG_CFLAGS)
+		-Icommon -Iprivsep -Ikobangd $(PKG_CFLAGS) \
+		$(if $(filter yes,$(TPM)),-DKOBANGD_TPM)
 # CFLAGS is the user's (optimisation, debug info); the flags the project
 # insists on are in KCFLAGS, so "make CFLAGS=-O1" cannot drop -Werror or
 # the sanitizers.
@@ -275,8 +281,8 @@ $(FUZZ_B)/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(LIBS)
 # Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 # Under the sanitizers: every unit test, then the daemon itself in the
 # end-to-end tests that drive the most of it (the sensor on hostile and
-# real-world files, reload, sync and the remote configuration); a
-# sanitizer report in a daemon's log fails its test.
+# real-world files, reload, sync, the remote configuration and the TPM
+# key store); a sanitizer report in a daemon's log fails its test.
 SAN_E2E =	t_sensor t_sensor_hostile t_surfaces_agents t_surfaces_packages \
 		t_homesignal t_reload t_fleet_sync t_fleet_config t_fleet_tpm
 

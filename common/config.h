@@ -269,6 +269,8 @@ struct config_kobangd {
 	struct config_removal_guard removal_guard;
 	char		*proxy;			/* NULL: https_proxy */
 	char		*proxy_credentials_file;	/* NULL: none */
+	char		*key_store;		/* file, tpm, keychain */
+	char		*tpm_tcti;		/* device:/dev/tpmrm0 */
 };
 
 struct config_warnings {

@@ -79,6 +79,7 @@ enum ktype {
 #define KF_LOCAL	0x10	/* kobangd only, not in the bundle */
 #define KF_SECRET	0x20	/* freezero on free */
 #define KF_PROXY	0x40	/* an HTTP proxy URL (http_proxy_parse) */
+#define KF_PRINT	0x80	/* one word of visible ASCII */
 
 struct kdef {
 	const char		*name;
@@ -91,6 +92,7 @@ struct kdef {
 	long long		 dint;	/* default of KT_BOOL, KT_INT */
 	const char		*dstr;	/* default of KT_STR */
 	const char *const	*dlist;	/* default of KT_LIST, NULL-ended */
+	const char *const	*choices;	/* KT_STR: the values allowed */
 	const struct kdef	*sub;
 	size_t			 nsub;
 };

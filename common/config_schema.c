@@ -33,6 +33,9 @@
 #define STRK(n, s, f, fl, len, d) \
 	{ .name = n, .type = KT_STR, .flags = fl, .off = offsetof(s, f), \
 	    .max = len, .dstr = d }
+#define CHOICEK(n, s, f, c, d) \
+	{ .name = n, .type = KT_STR, .off = offsetof(s, f), .max = 32, \
+	    .dstr = d, .choices = c }
 #define OPTSTRK(n, s, f, fl, len) \
 	{ .name = n, .type = KT_OPTSTR, .flags = fl, .off = offsetof(s, f), \
 	    .max = len }
@@ -289,6 +292,21 @@ static const struct kdef k_rguard[] = {
 	    0, 86400, 30),
 };
 
+/*
+ * Where the device key lives: the stores compiled into this build
+ * (kobangd/keystore.h).  The file store is everywhere and the default.
+ */
+static const char *const c_key_stores[] = {
+	"file",
+#ifdef KOBANGD_TPM
+	"tpm",
+#endif
+#ifdef __APPLE__
+	"keychain",
+#endif
+	NULL
+};
+
 static const struct kdef k_kobangd[] = {
 	{ .name = "users", .type = KT_OPTLIST, .flags = KF_NAME | KF_SET,
 	    .off = offsetof(struct config_kobangd, users), .max = NAMELEN },
@@ -308,6 +326,10 @@ static const struct kdef k_kobangd[] = {
 	OPTSTRK("proxy", struct config_kobangd, proxy, KF_PROXY, 1024),
 	OPTSTRK("proxyCredentialsFile", struct config_kobangd,
 	    proxy_credentials_file, KF_ABS, PATHLEN),
+	CHOICEK("keyStore", struct config_kobangd, key_store, c_key_stores,
+	    "file"),
+	STRK("tpmTCTI", struct config_kobangd, tpm_tcti, KF_PRINT, 1024,
+	    "device:/dev/tpmrm0"),
 };
 
 const struct kdef config_schema[] = {
@@ -728,6 +750,40 @@ valid_name(const char *s)
 	return (1);
 }
 
+/* One word of visible ASCII (a TCTI configuration string). */
+static int
+valid_print(const char *s)
+{
+	if (*s == '\0')
+		return (0);
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s <= 0x20 || (unsigned char)*s >= 0x7f)
+			return (0);
+	return (1);
+}
+
+static int
+valid_choice(const char *const *c, const char *s)
+{
+	for (; *c != NULL; c++)
+		if (strcmp(*c, s) == 0)
+			return (1);
+	return (0);
+}
+
+/* "a, b or c", for the message. */
+static const char *
+choice_list(const char *const *c, char *buf, size_t len)
+{
+	buf[0] = '\0';
+	for (; *c != NULL; c++) {
+		if (buf[0] != '\0')
+			(void)strlcat(buf, c[1] != NULL ? ", " : " or ", len);
+		(void)strlcat(buf, *c, len);
+	}
+	return (buf);
+}
+
 /* A string value, checked against its key's length and kind. */
 static int
 get_str(struct actx *a, const struct cnode *n, const struct kdef *kd,
@@ -735,6 +791,7 @@ get_str(struct actx *a, const struct cnode *n, const struct kdef *kd,
 {
 	struct http_proxy	px;
 	char			d[128], perr[160];
+	char	d[128], c[64];
 
 	if (n->type != CN_SCALAR || (a->json && n->style != CS_JSTRING))
 		return (aerr(a, n, "expected a string, found %s",
@@ -752,6 +809,13 @@ get_str(struct actx *a, const struct cnode *n, const struct kdef *kd,
 	if ((kd->flags & KF_PROXY) && http_proxy_parse(n->s, &px, perr,
 	    sizeof(perr)) == -1)
 		return (aerr(a, n, "not an HTTP proxy: %s", perr));
+	if ((kd->flags & KF_PRINT) && !valid_print(n->s))
+		return (aerr(a, n, "%s holds a space or a character that is "
+		    "not printable ASCII", describe(n, d, sizeof(d))));
+	if (kd->choices != NULL && !valid_choice(kd->choices, n->s))
+		return (aerr(a, n, "%s is not one of %s",
+		    describe(n, d, sizeof(d)), choice_list(kd->choices, c,
+		    sizeof(c))));
 	if ((*out = strdup(n->s)) == NULL)
 		return (aerr(a, n, "out of memory"));
 	return (0);

@@ -172,6 +172,7 @@ struct ctl_issue_hdr {
 #define CTL_TOKEN_MAX		4096	/* an enrollment token, bytes */
 #define CTL_IDLEN		257	/* tenant and device ids, NUL included */
 #define CTL_STRLEN		257
+#define CTL_KEYLEN		512	/* key store location, trouble */
 
 enum ctl_enroll_state {
 	CTL_ENROLL_OFF,			/* sync disabled or unusable */
@@ -204,6 +205,12 @@ struct ctl_identity {
 	char		generation[CTL_STRLEN];	/* config generation */
 	char		error[CTL_ERRLEN];	/* of the last attempt */
 	char		checkin[CTL_ERRLEN];	/* last check-in's outcome */
+	uint32_t	checkin_failures;	/* failed check-ins in a row */
+	/* Where the device key lives (kobangd/keystore.h). */
+	int64_t		key_error_since;	/* 0: no trouble */
+	char		key_store[16];		/* file, tpm, keychain */
+	char		key_where[CTL_KEYLEN];	/* file, blob, handle */
+	char		key_error[CTL_KEYLEN];	/* the store's trouble */
 };
 
 /* kobanctl show sync.  Times are seconds; -1: none or not applicable. */

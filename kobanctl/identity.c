@@ -56,6 +56,9 @@ terminate(struct ctl_identity *id)
 	id->generation[sizeof(id->generation) - 1] = '\0';
 	id->error[sizeof(id->error) - 1] = '\0';
 	id->checkin[sizeof(id->checkin) - 1] = '\0';
+	id->key_store[sizeof(id->key_store) - 1] = '\0';
+	id->key_where[sizeof(id->key_where) - 1] = '\0';
+	id->key_error[sizeof(id->key_error) - 1] = '\0';
 }
 
 void
@@ -79,6 +82,11 @@ identity_human(const struct ctl_identity *id)
 	printf("device:       %s\n", id->enrolled ? id->device : "-");
 	printf("key:          %s\n", id->key ? id->fingerprint :
 	    "none yet (made at the first enrollment)");
+	printf("key store:    %s\n", id->key_where);
+	if (id->key_error[0] != '\0') {
+		fmt_when(id->key_error_since, t, sizeof(t));
+		printf("key trouble:  since %s: %s\n", t, id->key_error);
+	}
 	if (id->enrolled) {
 		fmt_when(id->not_after, t, sizeof(t));
 		printf("certificate:  %s\n", id->subject);
@@ -92,6 +100,9 @@ identity_human(const struct ctl_identity *id)
 		fmt_when(id->checkin_time, t, sizeof(t));
 		printf("check-in:     %s at %s: %s\n", id->checkin_ok ? "ok" :
 		    "failed", t, id->checkin);
+		if (id->checkin_failures > 0)
+			printf("failures:     %u check-ins in a row\n",
+			    id->checkin_failures);
 	}
 }
 
@@ -136,6 +147,24 @@ identity_json(const struct ctl_identity *id)
 		jsonw_string(&w, id->fingerprint);
 	else
 		jsonw_null(&w);
+	jsonw_key(&w, "keyStore");
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "store");
+	jsonw_string(&w, id->key_store);
+	jsonw_key(&w, "where");
+	jsonw_string(&w, id->key_where);
+	jsonw_key(&w, "error");
+	if (id->key_error[0] != '\0')
+		jsonw_string(&w, id->key_error);
+	else
+		jsonw_null(&w);
+	jsonw_key(&w, "errorSince");
+	if (id->key_error[0] != '\0') {
+		fmt_when(id->key_error_since, t, sizeof(t));
+		jsonw_string(&w, t);
+	} else
+		jsonw_null(&w);
+	jsonw_object_end(&w);
 	jsonw_key(&w, "certificate");
 	if (id->enrolled) {
 		fmt_when(id->not_after, t, sizeof(t));
@@ -168,6 +197,8 @@ identity_json(const struct ctl_identity *id)
 		jsonw_string(&w, t);
 		jsonw_key(&w, "result");
 		jsonw_string(&w, id->checkin);
+		jsonw_key(&w, "failuresInRow");
+		jsonw_uint(&w, id->checkin_failures);
 		jsonw_object_end(&w);
 	} else
 		jsonw_null(&w);

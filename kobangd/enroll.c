@@ -63,6 +63,8 @@ static struct {
 	int			 checkin_running;
 	int			 checkin_ok;
 	uint32_t		 checkins;
+	uint32_t		 checkin_failures;	/* in a row */
+	int			 store_refused;	/* keyStore vs the key */
 	int64_t			 checkin_time;
 	char			 checkin[CTL_ERRLEN];
 } en;
@@ -458,10 +460,19 @@ enroll_attempt(void)
 	char			 pem[PROTO_SPKI_PEM_LEN + 1], err[256];
 	char			*tok, *body;
 	size_t			 toksize = 0, len;
+	int			 r;
 
 	ev_timer_del(&en.retry);
 	/* A new attempt replaces whatever an older one left half done. */
 	pending_free();
+	/* Never a new key beside one of another store. */
+	if (en.store_refused) {
+		if (keystore_error(en.ks, NULL) != NULL)
+			strlcpy(en.error, keystore_error(en.ks, NULL),
+			    sizeof(en.error));
+		en.state = CTL_ENROLL_REFUSED;
+		return;
+	}
 	if ((src = token_get(&tok, &toksize, err, sizeof(err))) == TOK_NONE) {
 		if (err[0] != '\0') {
 			en_fail(CTL_ENROLL_REFUSED, "%s", err);
@@ -469,8 +480,14 @@ enroll_attempt(void)
 		}
 		return;
 	}
-	if (keystore_key(en.ks, 1, err, sizeof(err)) == -1 ||
-	    keystore_point(en.ks, point) == -1 ||
+	if ((r = keystore_key(en.ks, 1, err, sizeof(err))) == -2) {
+		/* The TPM is not there yet: the token keeps. */
+		freezero(tok, toksize);
+		en_fail(CTL_ENROLL_RETRY, "device key: %s", err);
+		schedule_retry(-1);
+		return;
+	}
+	if (r != 0 || keystore_point(en.ks, point) == -1 ||
 	    proto_spki_pem(point, pem) == -1) {
 		freezero(tok, toksize);
 		en_fail(CTL_ENROLL_REFUSED, "device key: %s", err);
@@ -508,6 +525,7 @@ checked_in(struct kobangd *kd, struct tresult *res, void *arg)
 	en.checkins++;
 	en.checkin_time = (int64_t)time(NULL);
 	en.checkin_ok = 0;
+	en.checkin_failures++;
 	if (res->error != TR_OK) {
 		snprintf(en.checkin, sizeof(en.checkin), "%s", res->msg);
 		log_warnx("sync: check-in failed: %s", res->msg);
@@ -524,6 +542,7 @@ checked_in(struct kobangd *kd, struct tresult *res, void *arg)
 		return;
 	}
 	en.checkin_ok = 1;
+	en.checkin_failures = 0;
 	snprintf(en.checkin, sizeof(en.checkin), "accepted; server time %.40s, "
 	    "configuration generation %.80s%s%s%s", r.server_time,
 	    r.config_generation, r.config_update_available ?
@@ -626,8 +645,20 @@ enroll_init(struct kobangd *kd)
 	}
 	en.active = 1;
 	en.state = CTL_ENROLL_IDLE;
+	if (keystore_select(en.ks, kd->conf->kobangd.key_store,
+	    kd->conf->kobangd.tpm_tcti, err, sizeof(err)) == -1) {
+		/* Enrolled or not, nothing is made: an operator decides. */
+		en.store_refused = 1;
+		en.state = CTL_ENROLL_REFUSED;
+		strlcpy(en.error, err, sizeof(en.error));
+		log_warnx("sync: device key refused: %s", err);
+		return;
+	}
 	if ((r = keystore_key(en.ks, 0, err, sizeof(err))) == -1)
-		log_warnx("sync: %s", err);
+		log_warnx("sync: device key unusable: %s", err);
+	else if (r == 0 && keystore_error(en.ks, NULL) != NULL)
+		log_warnx("sync: device key: %s; no handshake can be signed "
+		    "until it answers", keystore_error(en.ks, NULL));
 	if (r == 0) {
 		r = keystore_load_state(en.ks, &en.st, err, sizeof(err));
 		if (r == -1)
@@ -714,6 +745,10 @@ enroll_with_token(struct kobangd *kd, const char *token, char *err,
 		    "characters", CTL_TOKEN_MAX);
 		return (-1);
 	}
+	if (en.store_refused) {
+		snprintf(err, errlen, "%s", en.error);
+		return (-1);
+	}
 	if (en.state == CTL_ENROLL_RUNNING) {
 		snprintf(err, errlen, "an enrollment is under way");
 		return (-1);
@@ -741,6 +776,7 @@ void
 enroll_identity(struct kobangd *kd, struct ctl_identity *id)
 {
 	const struct http_endpoint	*ep;
+	const char			*e;
 	unsigned long long		 now;
 
 	memset(id, 0, sizeof(*id));
@@ -757,6 +793,10 @@ enroll_identity(struct kobangd *kd, struct ctl_identity *id)
 	id->key = keystore_spki(en.ks) != NULL;
 	if (id->key)
 		(void)keystore_fingerprint(en.ks, id->fingerprint);
+	strlcpy(id->key_store, keystore_store(en.ks), sizeof(id->key_store));
+	keystore_where(en.ks, id->key_where, sizeof(id->key_where));
+	if ((e = keystore_error(en.ks, &id->key_error_since)) != NULL)
+		strlcpy(id->key_error, e, sizeof(id->key_error));
 	id->attempts = en.attempts;
 	if (en.state == CTL_ENROLL_RETRY) {
 		now = ev_now_ms();
@@ -779,6 +819,7 @@ enroll_identity(struct kobangd *kd, struct ctl_identity *id)
 	id->checkin_time = en.checkin_time;
 	id->checkin_ok = en.checkin_ok;
 	id->checkins = en.checkins;
+	id->checkin_failures = en.checkin_failures;
 	strlcpy(id->checkin, en.checkin, sizeof(id->checkin));
 }
 

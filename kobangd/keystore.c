@@ -1,6 +1,6 @@
 /*
- * The identity directory, the state file, atomic writes, and (on every
- * system but macOS) the file backend of the device key.
+ * The identity directory, the state file, atomic writes, the choice of
+ * the key store, and the file backend of the device key.
  */
 
 #include <sys/types.h>
@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bio.h>
@@ -76,6 +77,7 @@ keystore_open(const char *statedir, char *err, size_t errlen)
 		return (NULL);
 	}
 	ks->dirfd = -1;
+	ks->be = &ks_file_backend;
 	if (snprintf(ks->dir, sizeof(ks->dir), "%s/%s", statedir,
 	    KEYSTORE_DIR) >= (int)sizeof(ks->dir)) {
 		ks_err(err, errlen, "%s: path too long", statedir);
@@ -123,7 +125,7 @@ keystore_close(struct keystore *ks)
 {
 	if (ks == NULL)
 		return;
-	keystore_backend_close(ks);
+	ks->be->close(ks);
 	if (ks->dirfd != -1)
 		close(ks->dirfd);
 	freezero(ks, sizeof(*ks));
@@ -184,8 +186,8 @@ keystore_write(struct keystore *ks, const char *name, const void *buf,
  * access for group or others, at most KEYSTORE_MAX_FILE bytes.  1 if
  * absent.  The buffer is malloc'ed and NUL-terminated.
  */
-static int
-ks_read(struct keystore *ks, const char *name, char **bufp, size_t *lenp,
+int
+keystore_read(struct keystore *ks, const char *name, char **bufp, size_t *lenp,
     char *err, size_t errlen)
 {
 	struct stat	 st;
@@ -231,6 +233,112 @@ ks_read(struct keystore *ks, const char *name, char **bufp, size_t *lenp,
 	return (0);
 }
 
+/* The compiled stores, the default first. */
+static const struct ks_backend *const ks_backends[] = {
+	&ks_file_backend,
+#ifdef KOBANGD_TPM
+	&ks_tpm_backend,
+#endif
+#ifdef __APPLE__
+	&ks_keychain_backend,
+#endif
+};
+
+static int
+ks_exists(struct keystore *ks, const char *name)
+{
+	struct stat	st;
+
+	return (fstatat(ks->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+int
+keystore_select(struct keystore *ks, const char *store, const char *tcti,
+    char *err, size_t errlen)
+{
+	const struct ks_backend	*be = NULL;
+	size_t			 i;
+
+	for (i = 0; i < nitems(ks_backends); i++)
+		if (strcmp(ks_backends[i]->name, store) == 0)
+			be = ks_backends[i];
+	if (be == NULL) {
+		ks_err(err, errlen, "kobangd.keyStore %s is not compiled "
+		    "into this kobangd", store);
+		keystore_set_error(ks, "%s", err);
+		return (-1);
+	}
+	if (strlcpy(ks->tcti, tcti != NULL ? tcti : "", sizeof(ks->tcti)) >=
+	    sizeof(ks->tcti))
+		return (ks_err(err, errlen, "kobangd.tpmTCTI is too long"));
+	/*
+	 * A key made in one store is never carried to another, nor is a
+	 * second key made beside it: the certificate names the old one.
+	 */
+	/* Shown as the configured store, refused or not. */
+	ks->be = be;
+	for (i = 0; i < nitems(ks_backends); i++) {
+		if (ks_backends[i] == be || !ks_backends[i]->present(ks))
+			continue;
+		if (ks_exists(ks, KEYSTORE_STATE))
+			ks_err(err, errlen, "kobangd.keyStore is %s but the "
+			    "device is enrolled with a %s key, which cannot "
+			    "move: set it back to %s, or re-enroll (stop "
+			    "kobangd, move %s away, start it, enroll with a "
+			    "new token)", be->name, ks_backends[i]->name,
+			    ks_backends[i]->name, ks->dir);
+		else
+			ks_err(err, errlen, "kobangd.keyStore is %s but a %s "
+			    "key is in %s (not enrolled): set it back to %s, "
+			    "or remove that key to have one made in the %s "
+			    "store", be->name, ks_backends[i]->name, ks->dir,
+			    ks_backends[i]->name, be->name);
+		keystore_set_error(ks, "%s", err);
+		return (-1);
+	}
+	return (0);
+}
+
+const char *
+keystore_store(const struct keystore *ks)
+{
+	return (ks->be->name);
+}
+
+void
+keystore_where(const struct keystore *ks, char *buf, size_t len)
+{
+	ks->be->where(ks, buf, len);
+}
+
+const char *
+keystore_error(const struct keystore *ks, int64_t *since)
+{
+	if (ks->error[0] == '\0')
+		return (NULL);
+	if (since != NULL)
+		*since = ks->error_since;
+	return (ks->error);
+}
+
+void
+keystore_set_error(struct keystore *ks, const char *fmt, ...)
+{
+	va_list	ap;
+
+	if (fmt == NULL) {
+		ks->error[0] = '\0';
+		ks->error_since = 0;
+		return;
+	}
+	/* The first failure of a run dates it. */
+	if (ks->error[0] == '\0')
+		ks->error_since = (int64_t)time(NULL);
+	va_start(ap, fmt);
+	(void)vsnprintf(ks->error, sizeof(ks->error), fmt, ap);
+	va_end(ap);
+}
+
 int
 keystore_key(struct keystore *ks, int create, char *err, size_t errlen)
 {
@@ -238,14 +346,10 @@ keystore_key(struct keystore *ks, int create, char *err, size_t errlen)
 
 	if (ks->key != NULL)
 		return (0);
-	if ((r = keystore_backend_load(ks, create, err, errlen)) != 0)
-		return (r);
-	if (keystore_backend_spki(ks, ks->spki) == -1) {
-		keystore_backend_close(ks);
-		return (ks_err(err, errlen, "the device key is not a P-256 "
-		    "key"));
-	}
-	return (0);
+	/* A key that cannot be used stays visible in show identity. */
+	if ((r = ks->be->load(ks, create, err, errlen)) < 0)
+		keystore_set_error(ks, "%s", err);
+	return (r);
 }
 
 const uint8_t *
@@ -281,7 +385,7 @@ keystore_sign(struct keystore *ks, const uint8_t *dgst, size_t dlen,
 {
 	if (ks->key == NULL || dlen != KEYSTORE_DIGEST_LEN)
 		return (-1);
-	return (keystore_backend_sign(ks, dgst, dlen, sig, siglen));
+	return (ks->be->sign(ks, dgst, dlen, sig, siglen));
 }
 
 int
@@ -293,7 +397,8 @@ keystore_load_state(struct keystore *ks, struct proto_state *st, char *err,
 	int	 r;
 
 	memset(st, 0, sizeof(*st));
-	if ((r = ks_read(ks, KEYSTORE_STATE, &buf, &len, err, errlen)) != 0)
+	if ((r = keystore_read(ks, KEYSTORE_STATE, &buf, &len, err,
+	    errlen)) != 0)
 		return (r);
 	r = proto_state_decode(buf, len, st, derr, sizeof(derr));
 	freezero(buf, len + 1);
@@ -329,13 +434,19 @@ keystore_save_state(struct keystore *ks, const struct proto_state *st,
 	return (r);
 }
 
-#ifndef __APPLE__
-
 /* File backend: key.pem, PKCS#8 PEM, 0600. */
 
-int
-keystore_backend_load(struct keystore *ks, int create, char *err,
-    size_t errlen)
+static int	file_spki(struct keystore *);
+static int	file_der(struct keystore *, uint8_t [PROTO_SPKI_LEN]);
+
+static int
+file_present(struct keystore *ks)
+{
+	return (ks_exists(ks, KEYSTORE_KEY));
+}
+
+static int
+file_load(struct keystore *ks, int create, char *err, size_t errlen)
 {
 	EVP_PKEY	*pk = NULL;
 	BIO		*b;
@@ -344,7 +455,8 @@ keystore_backend_load(struct keystore *ks, int create, char *err,
 	size_t		 len, nl = 0;
 	int		 r;
 
-	if ((r = ks_read(ks, KEYSTORE_KEY, &buf, &len, err, errlen)) == -1)
+	if ((r = keystore_read(ks, KEYSTORE_KEY, &buf, &len, err,
+	    errlen)) == -1)
 		return (-1);
 	if (r == 0) {
 		if ((b = BIO_new_mem_buf(buf, (int)len)) != NULL)
@@ -363,7 +475,8 @@ keystore_backend_load(struct keystore *ks, int create, char *err,
 			    ks->dir, KEYSTORE_KEY));
 		}
 		ks->key = pk;
-		return (0);
+		return (file_spki(ks) == -1 ? ks_err(err, errlen, "%s/%s: not "
+		    "a P-256 key", ks->dir, KEYSTORE_KEY) : 0);
 	}
 	if (!create)
 		return (1);
@@ -387,11 +500,26 @@ keystore_backend_load(struct keystore *ks, int create, char *err,
 		return (-1);
 	}
 	ks->key = pk;
-	return (0);
+	return (file_spki(ks) == -1 ? ks_err(err, errlen, "the new key is "
+	    "not a P-256 key") : 0);
 }
 
-int
-keystore_backend_spki(struct keystore *ks, uint8_t spki[PROTO_SPKI_LEN])
+/* ks->spki of the loaded key; -1 (and the key dropped) if not P-256. */
+static int
+file_spki(struct keystore *ks)
+{
+	uint8_t	*spki = ks->spki;
+	int	 r;
+
+	if ((r = file_der(ks, spki)) == -1) {
+		EVP_PKEY_free(ks->key);
+		ks->key = NULL;
+	}
+	return (r);
+}
+
+static int
+file_der(struct keystore *ks, uint8_t spki[PROTO_SPKI_LEN])
 {
 	uint8_t	*der = NULL, point[PROTO_POINT_LEN], want[PROTO_SPKI_LEN];
 	int	 len;
@@ -412,8 +540,8 @@ keystore_backend_spki(struct keystore *ks, uint8_t spki[PROTO_SPKI_LEN])
 	return (0);
 }
 
-int
-keystore_backend_sign(struct keystore *ks, const uint8_t *dgst, size_t dlen,
+static int
+file_sign(struct keystore *ks, const uint8_t *dgst, size_t dlen,
     uint8_t *sig, size_t *siglen)
 {
 	EVP_PKEY_CTX	*ctx;
@@ -432,11 +560,24 @@ keystore_backend_sign(struct keystore *ks, const uint8_t *dgst, size_t dlen,
 	return (0);
 }
 
-void
-keystore_backend_close(struct keystore *ks)
+static void
+file_close(struct keystore *ks)
 {
 	EVP_PKEY_free(ks->key);
 	ks->key = NULL;
 }
 
-#endif /* !__APPLE__ */
+static void
+file_where(const struct keystore *ks, char *buf, size_t len)
+{
+	snprintf(buf, len, "file %s/%s", ks->dir, KEYSTORE_KEY);
+}
+
+const struct ks_backend ks_file_backend = {
+	.name = "file",
+	.present = file_present,
+	.load = file_load,
+	.sign = file_sign,
+	.close = file_close,
+	.where = file_where,
+};

@@ -1,8 +1,9 @@
 /*
  * macOS: the device key as a permanent, non-extractable P-256 key in the
  * System keychain (kobangd runs as root), found by the reference's
- * application tag, as PROTOCOL.md 4.1 describes.  The state file stays
- * in the identity directory (keystore.c).
+ * application tag, as PROTOCOL.md 4.1 describes, with
+ * kobangd.keyStore: keychain.  The state file stays in the identity
+ * directory (keystore.c).
  *
  * Compiled on macOS only.  It is not built or tested by this project's
  * regress suite (which runs on Linux); treat it as untested.
@@ -36,9 +37,43 @@ kc_query(CFDataRef tag)
 	    &kCFTypeDictionaryKeyCallBacks, &kCFTypeDictionaryValueCallBacks));
 }
 
-int
-keystore_backend_load(struct keystore *ks, int create, char *err,
-    size_t errlen)
+static int	kc_spki(struct keystore *, uint8_t [PROTO_SPKI_LEN]);
+static void	kc_close(struct keystore *);
+
+/* Loaded with its public key, or dropped. */
+static int
+kc_loaded(struct keystore *ks, void *key, char *err, size_t errlen)
+{
+	ks->key = key;
+	if (kc_spki(ks, ks->spki) == -1) {
+		kc_close(ks);
+		snprintf(err, errlen, "the keychain key is not a P-256 key");
+		return (-1);
+	}
+	return (0);
+}
+
+static int
+kc_present(struct keystore *ks)
+{
+	CFDataRef	 tag;
+	CFDictionaryRef	 q;
+	CFTypeRef	 item = NULL;
+	OSStatus	 st;
+
+	tag = CFDataCreate(NULL, (const UInt8 *)KC_TAG, strlen(KC_TAG));
+	q = kc_query(tag);
+	st = SecItemCopyMatching(q, &item);
+	CFRelease(q);
+	CFRelease(tag);
+	if (item != NULL)
+		CFRelease(item);
+	/* Any answer but "not found" counts: never make a second key. */
+	return (st != errSecItemNotFound);
+}
+
+static int
+kc_load(struct keystore *ks, int create, char *err, size_t errlen)
 {
 	CFDataRef		 tag;
 	CFDictionaryRef		 q;
@@ -56,8 +91,7 @@ keystore_backend_load(struct keystore *ks, int create, char *err,
 	CFRelease(q);
 	if (st == errSecSuccess) {
 		CFRelease(tag);
-		ks->key = (void *)item;
-		return (0);
+		return (kc_loaded(ks, (void *)item, err, errlen));
 	}
 	if (st != errSecItemNotFound) {
 		CFRelease(tag);
@@ -94,12 +128,11 @@ keystore_backend_load(struct keystore *ks, int create, char *err,
 		snprintf(err, errlen, "cannot create the keychain key");
 		return (-1);
 	}
-	ks->key = (void *)key;
-	return (0);
+	return (kc_loaded(ks, (void *)key, err, errlen));
 }
 
-int
-keystore_backend_spki(struct keystore *ks, uint8_t spki[PROTO_SPKI_LEN])
+static int
+kc_spki(struct keystore *ks, uint8_t spki[PROTO_SPKI_LEN])
 {
 	SecKeyRef	 pub;
 	CFDataRef	 x963;
@@ -117,8 +150,8 @@ keystore_backend_spki(struct keystore *ks, uint8_t spki[PROTO_SPKI_LEN])
 	return (ret);
 }
 
-int
-keystore_backend_sign(struct keystore *ks, const uint8_t *dgst, size_t dlen,
+static int
+kc_sign(struct keystore *ks, const uint8_t *dgst, size_t dlen,
     uint8_t *sig, size_t *siglen)
 {
 	CFDataRef	 d, s;
@@ -141,12 +174,27 @@ keystore_backend_sign(struct keystore *ks, const uint8_t *dgst, size_t dlen,
 	return (0);
 }
 
-void
-keystore_backend_close(struct keystore *ks)
+static void
+kc_close(struct keystore *ks)
 {
 	if (ks->key != NULL)
 		CFRelease((CFTypeRef)ks->key);
 	ks->key = NULL;
 }
+
+static void
+kc_where(const struct keystore *ks, char *buf, size_t len)
+{
+	snprintf(buf, len, "keychain System keychain, tag %s", KC_TAG);
+}
+
+const struct ks_backend ks_keychain_backend = {
+	.name = "keychain",
+	.present = kc_present,
+	.load = kc_load,
+	.sign = kc_sign,
+	.close = kc_close,
+	.where = kc_where,
+};
 
 #endif /* __APPLE__ */

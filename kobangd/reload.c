@@ -96,7 +96,9 @@ sync_differs(const struct config *a, const struct config *b)
 	    b->kobangd.enrollment_token_file) ||
 	    str_differs(a->kobangd.proxy, b->kobangd.proxy) ||
 	    str_differs(a->kobangd.proxy_credentials_file,
-	    b->kobangd.proxy_credentials_file));
+	    b->kobangd.proxy_credentials_file) ||
+	    str_differs(a->kobangd.key_store, b->kobangd.key_store) ||
+	    str_differs(a->kobangd.tpm_tcti, b->kobangd.tpm_tcti));
 }
 
 static void

@@ -85,6 +85,8 @@ static struct {
 	uint32_t		 conn_id;	/* 0: no connection */
 	int			 conn_cert;
 	int			 conn_signed;
+	char			 sign_err[KEYSTORE_ERRLEN]; /* this conn */
+	int			 sign_failing;	/* the last one failed */
 	uint32_t		 next_conn;
 	uint32_t		 next_id;
 
@@ -671,6 +673,7 @@ tr_connected(int s)
 	strlcpy(nc.servername, tr.ep.host, sizeof(nc.servername));
 	tr.conn_cert = want;
 	tr.conn_signed = 0;
+	tr.sign_err[0] = '\0';
 	/* The descriptor is the imsg library's from here on. */
 	if (imsg_compose(&c->ibuf, IMSG_NET_CONNECT, 0, 0, s, &nc,
 	    sizeof(nc)) == -1)
@@ -889,6 +892,10 @@ tr_complete_post(void)
 	/* A proxy's message names the proxy already. */
 	if (rs->error == NET_ERR_PROXY)
 		snprintf(res.msg, sizeof(res.msg), "%s", rs->msg);
+	else if (rs->error != NET_OK && tr.sign_err[0] != '\0')
+		/* The handshake failed because the key did not sign. */
+		snprintf(res.msg, sizeof(res.msg), "the device key did not "
+		    "sign the handshake: %.200s", tr.sign_err);
 	else if (rs->error != NET_OK)
 		snprintf(res.msg, sizeof(res.msg), "%s error: %.200s",
 		    tr_net_error(rs->error), rs->msg);
@@ -987,9 +994,20 @@ tr_recv_sign(struct child *c, struct imsg *imsg)
 		    rq.conn_id);
 	} else if (tr.ks == NULL || keystore_sign(tr.ks, rq.digest, rq.dlen,
 	    rs.sig, &len) == -1 || len > sizeof(rs.sig)) {
-		log_warnx("sync: cannot sign for connection %u", rq.conn_id);
+		strlcpy(tr.sign_err, tr.ks != NULL &&
+		    keystore_error(tr.ks, NULL) != NULL ?
+		    keystore_error(tr.ks, NULL) : "signing failed",
+		    sizeof(tr.sign_err));
+		log_warnx("sync: cannot sign for connection %u with the %s "
+		    "key: %s", rq.conn_id, tr.ks != NULL ?
+		    keystore_store(tr.ks) : "missing", tr.sign_err);
+		tr.sign_failing = 1;
 		len = 0;
 	} else {
+		if (tr.sign_failing)
+			log_info("sync: the %s key signs again",
+			    keystore_store(tr.ks));
+		tr.sign_failing = 0;
 		tr.conn_signed = 1;
 		log_info("sync: signed the TLS handshake of connection %u to "
 		    "%s (%s)", rq.conn_id, tr.ep.host,

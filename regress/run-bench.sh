@@ -15,4 +15,7 @@ sh "$(dirname "$0")/bench/touch_read.sh" || status=1
 # Sync to the local Fleet test peer over mTLS (a shell script).
 echo "== sync.sh"
 sh "$(dirname "$0")/bench/sync.sh" || status=1
+# The TPM key store on swtpm: signatures and handshakes (a shell script).
+echo "== tpm.sh"
+sh "$(dirname "$0")/bench/tpm.sh" || status=1
 exit $status

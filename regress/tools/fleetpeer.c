@@ -48,6 +48,8 @@
  * bundle, then {"generation": G} alone ("unchanged").  G is also the
  * configGeneration of check-in and sync answers (default generation-1).
  *
+ * Each handshake is logged with its time from accept to the client's
+ * Finished ("connection N: VERSION[, client certificate] handshake_us=U").
  * Every request is logged first as "request t=MS route=R conn=N
  * json=BODYBYTES http=REQUESTBYTES mode=M", t on the monotonic clock in
  * milliseconds, so tests can measure the daemon's intervals, and
@@ -72,6 +74,8 @@
  * without N, rejected with code fleetpeer_reject and not taken), limits
  * B E (maxBatchBytes B and maxBatchEvents E instead of -B and -E).  Mode
  * resnapshot is no fault: check-in answers set fullResnapshotRequested;
+ * close is none either: every answer is sent with Connection: close and
+ * the connection closed, so each request makes a new handshake;
  * configupdate sets configUpdateAvailable in check-in and sync answers.
  *
  * -p port listens on that port, so a test can stop the peer and start it
@@ -171,6 +175,15 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ((long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+static long long
+mono_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000);
 }
 
 /*
@@ -432,6 +445,15 @@ respond_ok(struct tls *t, const char *body)
 		    mode_arg(1, 5));
 		say("fault r429 sent retry-after=%lld", mode_arg(1, 5));
 		return (peer_write(t, hbuf, strlen(hbuf)));
+	}
+	if (strcmp(mode, "close") == 0) {
+		/* A good answer, then the connection ends: a new handshake. */
+		snprintf(hbuf, sizeof(hbuf), "HTTP/1.1 200 OK\r\n"
+		    "Content-Type: application/json\r\nConnection: close\r\n"
+		    "Content-Length: %zu\r\n\r\n", strlen(body));
+		if (peer_write(t, hbuf, strlen(hbuf)) == 0)
+			(void)peer_write(t, body, strlen(body));
+		return (-1);
 	}
 	if (strcmp(mode, "busy") == 0) {
 		head = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 120"
@@ -1644,6 +1666,7 @@ main(int argc, char *argv[])
 	int			 port = 0;
 	char			 path[1024], path2[1024];
 	int			 ch, s, fd, one = 1;
+	long long		 hs;
 
 	while ((ch = getopt(argc, argv, "B:C:d:DE:m:M:o:p:T:")) != -1) {
 		switch (ch) {
@@ -1746,6 +1769,7 @@ main(int argc, char *argv[])
 			close(fd);
 			continue;
 		}
+		hs = mono_us();
 		while ((ch = tls_handshake(c)) == TLS_WANT_POLLIN ||
 		    ch == TLS_WANT_POLLOUT)
 			;
@@ -1753,9 +1777,11 @@ main(int argc, char *argv[])
 			say("connection %u: handshake failed: %s", conn_no,
 			    tls_error(c));
 		} else {
-			say("connection %u: %s%s", conn_no, tls_conn_version(c),
-			    tls_peer_cert_provided(c) ?
-			    ", client certificate" : "");
+			/* From accept to the client's Finished, its signature
+			 * included: the bench's handshake time. */
+			say("connection %u: %s%s handshake_us=%lld", conn_no,
+			    tls_conn_version(c), tls_peer_cert_provided(c) ?
+			    ", client certificate" : "", mono_us() - hs);
 			while (serve_request(c) == 1)
 				;
 			if (!conn_reset)

@@ -1104,3 +1104,35 @@ Test(config_model, short_error_buffer)
 	    "watch: {maxDepth: 99}", 21, &c, err, sizeof(err)), -1);
 	cr_expect_eq(strlen(err), sizeof(err) - 1);
 }
+
+/*
+ * kobangd.keyStore: the stores compiled in, file by default; the message
+ * names the choices of this build (so it is no golden file).
+ */
+Test(config, key_store)
+{
+	struct config	 c;
+	char		 err[256];
+	const char	*y = "kobangd:\n  keyStore: hsm\n";
+	const char	*t = "kobangd:\n  keyStore: tpm\n";
+
+	cr_assert_eq(config_load_buffer("d", "", 0, &c, err, sizeof(err)), 0);
+	cr_expect_str_eq(c.kobangd.key_store, "file");
+	cr_expect_str_eq(c.kobangd.tpm_tcti, "device:/dev/tpmrm0");
+	config_free(&c);
+	cr_assert_eq(config_load_buffer("y", y, strlen(y), &c, err,
+	    sizeof(err)), -1);
+#ifdef KOBANGD_TPM
+	cr_expect_str_eq(err, "y:2:13: kobangd.keyStore: \"hsm\" is not one "
+	    "of file or tpm");
+	cr_assert_eq(config_load_buffer("t", t, strlen(t), &c, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(c.kobangd.key_store, "tpm");
+	config_free(&c);
+#else
+	cr_expect_str_eq(err, "y:2:13: kobangd.keyStore: \"hsm\" is not one "
+	    "of file");
+	cr_assert_eq(config_load_buffer("t", t, strlen(t), &c, err,
+	    sizeof(err)), -1);
+#endif
+}

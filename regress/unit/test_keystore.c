@@ -2,7 +2,9 @@
  * The file keystore: the identity directory and its modes, the key made
  * once and reused, signatures that verify under the exported public
  * key, the state round trip with atomic replacement, and refusals of
- * loose permissions, links and foreign or corrupt files.
+ * loose permissions, links and foreign or corrupt files.  The choice of
+ * store (a key of another store refused) and the TPM blob decoder; the
+ * TPM itself is exercised end to end (regress/e2e/t_fleet_tpm.sh).
  */
 
 #include <sys/types.h>
@@ -246,3 +248,159 @@ Test(keystore, refusals)
 	cr_assert_eq(keystore_load_state(ks, &st, err, sizeof(err)), -1);
 	keystore_close(ks);
 }
+
+#ifdef KOBANGD_TPM
+static void
+put_file(const char *rel, const void *buf, size_t len)
+{
+	char	path[256];
+	int	fd;
+
+	snprintf(path, sizeof(path), "%s/%s", statedir, rel);
+	cr_assert_neq(fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600), -1);
+	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+}
+#endif
+
+/* A key is never carried to another store, nor made beside it. */
+Test(keystore, store_change_refused)
+{
+	struct keystore	*ks;
+	char		 err[KEYSTORE_ERRLEN];
+
+	ks = keystore_open(statedir, err, sizeof(err));
+	cr_assert_not_null(ks, "%s", err);
+	cr_assert_eq(keystore_select(ks, "file", NULL, err, sizeof(err)), 0);
+	cr_assert_str_eq(keystore_store(ks), "file");
+	cr_assert_eq(keystore_select(ks, "hsm", NULL, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "not compiled") != NULL, "%s", err);
+	cr_assert_eq(keystore_key(ks, 1, err, sizeof(err)), 0, "%s", err);
+	keystore_close(ks);
+#ifdef KOBANGD_TPM
+	/* The file key, not enrolled: remove it or go back. */
+	ks = keystore_open(statedir, err, sizeof(err));
+	cr_assert_eq(keystore_select(ks, "tpm", "device:/nonexistent", err,
+	    sizeof(err)), -1);
+	cr_assert(strstr(err, "kobangd.keyStore is tpm but a file key is in "
+	    "") != NULL && strstr(err, "(not enrolled)") != NULL, "%s", err);
+	cr_assert_str_eq(keystore_error(ks, NULL), err);
+	keystore_close(ks);
+	/* Enrolled: re-enroll. */
+	put_file("identity/state.json", "{}", 2);
+	ks = keystore_open(statedir, err, sizeof(err));
+	cr_assert_eq(keystore_select(ks, "tpm", "device:/nonexistent", err,
+	    sizeof(err)), -1);
+	cr_assert(strstr(err, "enrolled with a file key, which cannot move: "
+	    "set it back to file, or re-enroll") != NULL, "%s", err);
+	cr_assert_str_eq(keystore_store(ks), "tpm");
+	keystore_close(ks);
+	/* And the other way: a TPM blob (any bytes) blocks the file store. */
+	put_file("identity/key.tpm", "x", 1);
+	snprintf(err, sizeof(err), "%s/identity/key.pem", statedir);
+	cr_assert_eq(unlink(err), 0);
+	ks = keystore_open(statedir, err, sizeof(err));
+	cr_assert_eq(keystore_select(ks, "file", NULL, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "enrolled with a tpm key") != NULL, "%s", err);
+	cr_assert_eq(keystore_key(ks, 0, err, sizeof(err)), 1);
+	keystore_close(ks);
+#endif
+}
+
+#ifdef KOBANGD_TPM
+#include <tss2/tss2_mu.h>
+
+/* key.tpm as the TPM would give it back, from a real P-256 point. */
+static size_t
+make_blob(uint8_t *buf, size_t cap, TPMA_OBJECT attrs, uint8_t spki[91])
+{
+	TPM2B_PUBLIC	 pub;
+	TPM2B_PRIVATE	 priv;
+	EVP_PKEY	*pk = EVP_EC_gen("P-256");
+	uint8_t		*der = NULL;
+	size_t		 off = 8;
+
+	cr_assert_eq(i2d_PUBKEY(pk, &der), 91);
+	memcpy(spki, der, 91);
+	memset(&pub, 0, sizeof(pub));
+	pub.publicArea.type = TPM2_ALG_ECC;
+	pub.publicArea.nameAlg = TPM2_ALG_SHA256;
+	pub.publicArea.objectAttributes = attrs;
+	pub.publicArea.parameters.eccDetail.symmetric.algorithm =
+	    TPM2_ALG_NULL;
+	pub.publicArea.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
+	pub.publicArea.parameters.eccDetail.scheme.details.ecdsa.hashAlg =
+	    TPM2_ALG_SHA256;
+	pub.publicArea.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+	pub.publicArea.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+	pub.publicArea.unique.ecc.x.size = 32;
+	memcpy(pub.publicArea.unique.ecc.x.buffer, der + 27, 32);
+	pub.publicArea.unique.ecc.y.size = 32;
+	memcpy(pub.publicArea.unique.ecc.y.buffer, der + 59, 32);
+	memset(&priv, 0, sizeof(priv));
+	priv.size = 80;
+	memset(priv.buffer, 0x5a, 80);
+	memcpy(buf, "KOBTPM01", 8);
+	cr_assert_eq(Tss2_MU_TPM2B_PUBLIC_Marshal(&pub, buf, cap, &off), 0);
+	cr_assert_eq(Tss2_MU_TPM2B_PRIVATE_Marshal(&priv, buf, cap, &off), 0);
+	OPENSSL_free(der);
+	EVP_PKEY_free(pk);
+	return (off);
+}
+
+#define GOOD_ATTRS	(TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT | \
+			 TPMA_OBJECT_SENSITIVEDATAORIGIN | \
+			 TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA | \
+			 TPMA_OBJECT_SIGN_ENCRYPT)
+
+/* The blob decoder: the public key out, anything else refused. */
+Test(keystore, tpm_blob_decode)
+{
+	struct tpm_blob	*b;
+	uint8_t		 buf[2048], spki[91], want[91];
+	char		 err[KEYSTORE_ERRLEN];
+	size_t		 len, i;
+
+	len = make_blob(buf, sizeof(buf), GOOD_ATTRS, want);
+	cr_assert_eq(keystore_tpm_decode(buf, len, &b, spki, err,
+	    sizeof(err)), 0, "%s", err);
+	cr_assert(memcmp(spki, want, 91) == 0);
+	keystore_tpm_blob_free(b);
+	/* Every truncation, and a byte too many. */
+	for (i = 0; i < len; i++)
+		cr_assert_eq(keystore_tpm_decode(buf, i, &b, spki, err,
+		    sizeof(err)), -1, "length %zu", i);
+	buf[len] = 0;
+	cr_assert_eq(keystore_tpm_decode(buf, len + 1, &b, spki, err,
+	    sizeof(err)), -1);
+	cr_assert_str_eq(err, "truncated or malformed TPM key blob");
+	buf[0] = 'X';
+	cr_assert_eq(keystore_tpm_decode(buf, len, &b, spki, err,
+	    sizeof(err)), -1);
+	cr_assert_str_eq(err, "not a kobangd TPM key blob");
+	/* A key that could leave the TPM, or that decrypts. */
+	len = make_blob(buf, sizeof(buf), GOOD_ATTRS & ~TPMA_OBJECT_FIXEDTPM,
+	    want);
+	cr_assert_eq(keystore_tpm_decode(buf, len, &b, spki, err,
+	    sizeof(err)), -1);
+	cr_assert(strstr(err, "non-exportable") != NULL, "%s", err);
+	len = make_blob(buf, sizeof(buf), GOOD_ATTRS &
+	    ~TPMA_OBJECT_FIXEDPARENT, want);
+	cr_assert_eq(keystore_tpm_decode(buf, len, &b, spki, err,
+	    sizeof(err)), -1);
+	len = make_blob(buf, sizeof(buf), GOOD_ATTRS &
+	    ~TPMA_OBJECT_SENSITIVEDATAORIGIN, want);
+	cr_assert_eq(keystore_tpm_decode(buf, len, &b, spki, err,
+	    sizeof(err)), -1);
+	len = make_blob(buf, sizeof(buf), GOOD_ATTRS | TPMA_OBJECT_DECRYPT,
+	    want);
+	cr_assert_eq(keystore_tpm_decode(buf, len, &b, spki, err,
+	    sizeof(err)), -1);
+	/* A point off the curve: the last byte of y changed. */
+	len = make_blob(buf, sizeof(buf), GOOD_ATTRS, want);
+	buf[len - 80 - 2 - 1] ^= 1;
+	cr_assert_eq(keystore_tpm_decode(buf, len, &b, spki, err,
+	    sizeof(err)), -1);
+	cr_assert(strstr(err, "not a P-256 point") != NULL, "%s", err);
+}
+#endif
