@@ -790,8 +790,7 @@ get_str(struct actx *a, const struct cnode *n, const struct kdef *kd,
     char **out)
 {
 	struct http_proxy	px;
-	char			d[128], perr[160];
-	char	d[128], c[64];
+	char			d[128], perr[160], c[64];
 
 	if (n->type != CN_SCALAR || (a->json && n->style != CS_JSTRING))
 		return (aerr(a, n, "expected a string, found %s",
