@@ -178,5 +178,7 @@ scan_opencode_config(struct json *js, int flags, const char *fname,
 	d.list_hash = 1;
 	d.profile_name = fname;
 	d.profile_origin = SCAN_ORIGIN_OPENCODE_CONFIG;
+	/* OpenCode documents "command" as an array (SURFACES.md 13.6). */
+	d.cmd_array = 1;
 	return (scan_mcp_doc(js, &d, sink));
 }

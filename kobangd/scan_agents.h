@@ -57,6 +57,7 @@ struct scan_mcp_doc {
 	int		 list_hash;	/* list items' detail: the file hash */
 	const char	*profile_name;	/* NULL: no configProfile item */
 	const char	*profile_origin;
+	int		 cmd_array;	/* command may be [command, arg, ...] */
 };
 
 /* scan_claude.c */

@@ -454,10 +454,7 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		sink_issue(&fc, SCAN_ISSUE_LIMIT, "out of memory");
 		goto done;
 	}
-	/* JSONC (SURFACES.md 0.5): comments outside strings. */
-	if (req->parser == SCAN_PARSER_OPENCODE_CONFIG ||
-	    req->parser == SCAN_PARSER_PI_MCP)
-		js.flags |= JSON_F_COMMENTS;
+	js.flags |= scan_parser_json_flags(req->parser);
 	switch (req->parser) {
 	case SCAN_PARSER_CLAUDE_MCP:
 		pr = scan_claude_mcp(&js, &sink);

@@ -89,7 +89,8 @@ scan_pkg_read(enum scan_parser p, int flags, json_read_fn rd, void *arg,
 	case SCAN_PARSER_BUN_LOCK:
 		win = size < JSON_WINDOW ? size + 1 : JSON_WINDOW;
 		if (json_init_stream(&js, rd, arg, win,
-		    (size_t)SCAN_CAP_PACKAGE + 1, 0) == -1) {
+		    (size_t)SCAN_CAP_PACKAGE + 1,
+		    scan_parser_json_flags(p)) == -1) {
 			sink->issue(sink->arg, SCAN_ISSUE_LIMIT,
 			    "out of memory");
 			return (-1);

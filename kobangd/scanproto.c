@@ -15,6 +15,7 @@
 
 #include "compat.h"
 #include "item.h"
+#include "json.h"
 #include "kobangd.h"
 #include "scanproto.h"
 #include "utf8.h"
@@ -119,7 +120,7 @@ scan_issue_code_name(enum scan_issue_code c)
 #define ORIGIN_NPM		"npm"
 
 /* Which surface each parser serves. */
-static int
+int
 scan_parser_surface(enum scan_parser p)
 {
 	switch (p) {
@@ -155,6 +156,25 @@ scan_parser_surface(enum scan_parser p)
 		break;
 	}
 	return (-1);
+}
+
+/*
+ * JSONC where the tools write it: OpenCode and Pi take comments, and
+ * OpenCode and bun write trailing commas too (SURFACES.md 13.4, 13.6;
+ * the reference refuses those, kobangd.yaml(5) lists the difference).
+ */
+int
+scan_parser_json_flags(enum scan_parser p)
+{
+	switch (p) {
+	case SCAN_PARSER_OPENCODE_CONFIG:
+	case SCAN_PARSER_BUN_LOCK:
+		return (JSON_F_COMMENTS | JSON_F_TRAILING);
+	case SCAN_PARSER_PI_MCP:
+		return (JSON_F_COMMENTS);
+	default:
+		return (0);
+	}
 }
 
 /* A fixed-size char array holds a NUL-terminated string, zero padded. */

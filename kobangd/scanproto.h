@@ -196,6 +196,10 @@ struct scan_file_done {
 int	 scanproto_channel_init(struct imsgbuf *);
 
 const char	*scan_parser_name(enum scan_parser);
+/* The surface (enum surface) a parser serves, -1 for none. */
+int		 scan_parser_surface(enum scan_parser);
+/* The JSON reader's flags (JSON_F_*) for a JSON parser's files. */
+int		 scan_parser_json_flags(enum scan_parser);
 const char	*scan_issue_code_name(enum scan_issue_code);
 
 /*

@@ -153,8 +153,7 @@ fza_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
 	z.flags = flags;
 	if ((z.f = open_memstream(&z.buf, &z.len)) == NULL)
 		abort();
-	jf = parser == SCAN_PARSER_OPENCODE_CONFIG ||
-	    parser == SCAN_PARSER_PI_MCP ? JSON_F_COMMENTS : 0;
+	jf = scan_parser_json_flags(parser);
 	if ((copy = malloc(size ? size : 1)) == NULL)
 		abort();
 	memcpy(copy, data, size);
