@@ -107,6 +107,8 @@ scan_issue_code_name(enum scan_issue_code c)
 		return ("limit");
 	case SCAN_ISSUE_HASH:
 		return ("hash failed");
+	case SCAN_ISSUE_UNSUPPORTED:
+		return ("unsupported");
 	case SCAN_ISSUE_COUNT:
 		break;
 	}

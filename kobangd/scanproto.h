@@ -152,6 +152,8 @@ enum scan_issue_code {
 	SCAN_ISSUE_TYPE,		/* a known key with the wrong type */
 	SCAN_ISSUE_LIMIT,		/* a field over its wire cap, ... */
 	SCAN_ISSUE_HASH,		/* hash failed: item kept, detail nil */
+	SCAN_ISSUE_UNSUPPORTED,		/* a format version not understood,
+					   or declared packages not found */
 	SCAN_ISSUE_COUNT
 };
 
