@@ -16,6 +16,14 @@
  * are never expanded, a "packages" (or a key) given as an alias yields
  * nothing, where a loader that builds the tree would follow it; pnpm
  * never writes anchors.
+ *
+ * Where the reference gives garbage or nothing (kobangd.yaml(5)), the
+ * key is read as the lockfileVersion written before "packages" says:
+ * up to 5.x "/name/version_peers" (split at the last '/', the peer
+ * suffix after '_' dropped), from 6.0 "/name@version(peer@x)" (the
+ * peer suffix from the first '(' dropped, then the reference's split).
+ * A lockfileVersion above 9 is not understood (an issue, no items); a
+ * "packages" mapping whose keys give no item says so.
  */
 
 #include <sys/types.h>
@@ -51,7 +59,13 @@ struct pnpm {
 	int			 depth;
 	int			 failed;	/* issue recorded */
 	struct strset		 anchors;	/* of this document */
+	int			 major;		/* lockfileVersion, 0 unknown */
+	size_t			 declared;	/* keys of packages */
+	size_t			 emitted;
 };
+
+/* Newest lockfile major this reader knows (pnpm 9 and 10 write 9.0). */
+#define PNPM_MAJOR_MAX	9
 
 static int
 pnpm_anchor(struct pnpm *y, const yaml_event_t *ev)
@@ -187,6 +201,7 @@ static int
 pnpm_key(struct pnpm *y, const char *s, size_t len)
 {
 	struct scan_item	 it;
+	const char		*p;
 	size_t			 at;
 
 	while (len > 0 && s[0] == '/') {
@@ -195,22 +210,57 @@ pnpm_key(struct pnpm *y, const char *s, size_t len)
 	}
 	while (len > 0 && s[len - 1] == '/')
 		len--;
-	for (at = len; at > 0; at--)
-		if (s[at - 1] == '@')
-			break;
-	/* at: one past the last '@'; both parts non-empty. */
-	if (at <= 1 || at == len)
-		return (0);
+	y->declared++;
 	memset(&it, 0, sizeof(it));
+	if (y->major >= 1 && y->major <= 5) {
+		/* name/version_peers: the name may hold '/' itself. */
+		for (at = len; at > 0; at--)
+			if (s[at - 1] == '/')
+				break;
+		if (at <= 1 || at == len)
+			return (0);
+		it.name.len = at - 1;
+		it.version.p = s + at;
+		if ((p = memchr(s + at, '_', len - at)) != NULL)
+			len = (size_t)(p - s);
+		it.version.len = len - at;
+		if (it.version.len == 0)
+			return (0);
+	} else {
+		/* name@version(peer@x)(...): the peers go first. */
+		if ((p = memchr(s, '(', len)) != NULL)
+			len = (size_t)(p - s);
+		for (at = len; at > 0; at--)
+			if (s[at - 1] == '@')
+				break;
+		/* at: one past the last '@'; both parts non-empty. */
+		if (at <= 1 || at == len)
+			return (0);
+		it.name.len = at - 1;
+		it.version.p = s + at;
+		it.version.len = len - at;
+	}
 	it.kind = KIND_PACKAGE;
 	it.ior = ITEM_BOOL_NIL;
 	it.name.p = s;
-	it.name.len = at - 1;
-	it.version.p = s + at;
-	it.version.len = len - at;
 	it.origin.p = SCAN_ORIGIN_PNPM;
 	it.origin.len = sizeof(SCAN_ORIGIN_PNPM) - 1;
+	y->emitted++;
 	return (y->sink->emit(y->sink->arg, &it));
+}
+
+/* The major of a lockfileVersion scalar ("6.0", 5.4, '9.0'), 0 if none. */
+static int
+pnpm_major(const char *s, size_t len)
+{
+	size_t	i;
+	int	v = 0;
+
+	for (i = 0; i < len && i < 4 && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v * 10 + (s[i] - '0');
+	if (i == 0 || (i < len && s[i] != '.'))
+		return (0);
+	return (v);
 }
 
 /* The "packages" mapping, its start event read. */
@@ -248,7 +298,8 @@ static int
 pnpm_root(struct pnpm *y)
 {
 	yaml_event_t	ev;
-	int		seen = 0, is_pkgs;
+	char		why[SCAN_REASON_MAX];
+	int		seen = 0, is_pkgs, is_ver;
 
 	for (;;) {
 		if (pnpm_next(y, &ev) == -1)
@@ -260,10 +311,26 @@ pnpm_root(struct pnpm *y)
 		is_pkgs = !seen && ev.type == YAML_SCALAR_EVENT &&
 		    ev.data.scalar.length == 8 &&
 		    memcmp(ev.data.scalar.value, "packages", 8) == 0;
+		is_ver = ev.type == YAML_SCALAR_EVENT &&
+		    ev.data.scalar.length == 15 &&
+		    memcmp(ev.data.scalar.value, "lockfileVersion", 15) == 0;
 		if (pnpm_skip(y, &ev) == -1)
 			return (-1);
 		if (pnpm_next(y, &ev) == -1)
 			return (-1);
+		if (is_ver && ev.type == YAML_SCALAR_EVENT) {
+			y->major = pnpm_major((const char *)
+			    ev.data.scalar.value, ev.data.scalar.length);
+			if (y->major > PNPM_MAJOR_MAX) {
+				snprintf(why, sizeof(why), "lockfileVersion "
+				    "%d is not supported", y->major);
+				y->sink->issue(y->sink->arg,
+				    SCAN_ISSUE_UNSUPPORTED, why);
+				yaml_event_delete(&ev);
+				y->failed = 1;
+				return (-1);
+			}
+		}
 		if (is_pkgs) {
 			seen = 1;
 			if (ev.type == YAML_MAPPING_START_EVENT) {
@@ -284,6 +351,7 @@ scan_pnpm_lock(json_read_fn rd, void *arg, const struct scan_sink *sink)
 	struct pnpm	 y;
 	struct pnpm_rd	 r;
 	yaml_event_t	 ev;
+	char		 why[SCAN_REASON_MAX];
 	int		 docs = 0, ret = -1;
 
 	memset(&y, 0, sizeof(y));
@@ -302,6 +370,13 @@ scan_pnpm_lock(json_read_fn rd, void *arg, const struct scan_sink *sink)
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
 			yaml_event_delete(&ev);
+			/* Never a silent zero. */
+			if (y.emitted == 0 && y.declared > 0) {
+				snprintf(why, sizeof(why), "%zu packages "
+				    "declared, none read", y.declared);
+				sink->issue(sink->arg, SCAN_ISSUE_UNSUPPORTED,
+				    why);
+			}
 			ret = 0;
 			goto out;
 		case YAML_DOCUMENT_START_EVENT:

@@ -300,6 +300,28 @@ Test(scan_pkg, pnpm_shapes)
 	    "malformed");
 	expect_fail(SCAN_PARSER_PNPM_LOCK, "packages:\n  a@1: {}\n\t- x\n",
 	    25, "malformed");
+	/*
+	 * The keys as the lockfileVersion writes them (kobangd.yaml(5)):
+	 * v6's peer suffixes go, 5.x keys are name/version_peers.
+	 */
+	expect(SCAN_PARSER_PNPM_LOCK, 0,
+	    "lockfileVersion: '6.0'\npackages:\n"
+	    "  /@b/h@7.2(@b/c@7.2)(x@1): {}\n  /a@1(: {}\n  /(b@1): {}\n",
+	    "package | @b/h | 7.2 | pnpm | ~\npackage | a | 1 | pnpm | ~\n"
+	    "status ok\n");
+	expect(SCAN_PARSER_PNPM_LOCK, 0,
+	    "lockfileVersion: 5.4\npackages:\n  /@b/c/7.2.0_x@1+y@2: {}\n"
+	    "  /ms/2.1.3: {}\n  /n/_p: {}\n  /v/: {}\n  /w: {}\n",
+	    "package | @b/c | 7.2.0 | pnpm | ~\npackage | ms | 2.1.3 | pnpm | "
+	    "~\nstatus ok\n");
+	/* Never a silent zero: keys none of which is a package; later. */
+	expect(SCAN_PARSER_PNPM_LOCK, 0,
+	    "lockfileVersion: '9.0'\npackages:\n  noat: {}\n",
+	    "issue unsupported: 1 packages declared, none read\n"
+	    "status ok\n");
+	expect_fail(SCAN_PARSER_PNPM_LOCK,
+	    "lockfileVersion: '10.0'\npackages:\n  a@1: {}\n", 43,
+	    "unsupported");
 }
 
 Test(scan_pkg, pnpm_nesting_is_bounded)
