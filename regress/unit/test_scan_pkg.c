@@ -147,13 +147,22 @@ name_is(const char *in, const char *want)
 
 Test(scan_pkg, requirement_name_function)
 {
-	/* SURFACES.md 8, verbatim: not trimmed, lowercased, normalised. */
-	name_is("django >= 4", "django ");
+	/* SURFACES.md 8: not lowercased or normalised, extras kept. */
 	name_is("requests[security]>=2", "requests[security]");
-	name_is("pkg ; python_version<\"3.9\"", "pkg ; python_version");
-	name_is("flask  # pinned", "flask  # pinned");
+	name_is("requests[security, socks]", "requests[security, socks]");
 	name_is("mylib @ git+https://x/y@v1", "mylib");
-	name_is("a@b", "a@b");
+	name_is("mylib[x] @ file:///tmp/y", "mylib[x]");
+	/*
+	 * Where the reference keeps blanks, markers, comments
+	 * (kobangd.yaml(5)): the name ends where a name can.
+	 */
+	name_is("django >= 4", "django");
+	name_is("pkg ; python_version<\"3.9\"", "pkg");
+	name_is("ninja; sys_platform != 'win32'", "ninja");
+	name_is("flask  # pinned", "flask");
+	name_is("a@b", "a");
+	name_is("zope.interface==5", "zope.interface");
+	name_is("x[unclosed", "x");
 	name_is("Flask_SQLAlchemy~=3.1", "Flask_SQLAlchemy");
 	name_is("x!=1", "x");
 	name_is("  numpy==1 --hash=sha256:00  ", "numpy");
@@ -162,22 +171,26 @@ Test(scan_pkg, requirement_name_function)
 	name_is("   \t ", NULL);
 	name_is("# comment", NULL);
 	name_is("  # indented comment", NULL);
+	/* A bare URL or path names no distribution: kept whole. */
 	name_is("-e ./local", "./local");
-	name_is("-e git+https://h/r.git#egg=tool", "git+https://h/r.git#egg");
+	name_is("-e git+https://h/r.git#egg=tool",
+	    "git+https://h/r.git#egg=tool");
+	name_is("~/src/x", "~/src/x");
 	name_is("-e -x", NULL);
 	name_is("-i https://pypi.org/simple", NULL);
 	name_is("--index-url https://pypi.org/simple", NULL);
 	name_is("-r other.txt", NULL);
-	name_is("=1.0", "");
+	name_is("=1.0", NULL);
+	name_is("[x]", NULL);
 	name_is("plain", "plain");
-	name_is("cr\r", "cr\r");
+	name_is("cr\r", "cr");
 }
 
 Test(scan_pkg, requirement_lines)
 {
 	/* Backslash joins, several times, and at the end of the file. */
 	expect(SCAN_PARSER_REQUIREMENTS, 0,
-	    "a\\\n\\\nb==1\nc \\", "pythonDeclaredRequirement | a b | ~ | "
+	    "a\\\n\\\nb==1\nc \\", "pythonDeclaredRequirement | a | ~ | "
 	    "pip | ~\npythonDeclaredRequirement | c | ~ | pip | ~\n"
 	    "status ok\n");
 	/* Empty lines dropped; a blank-only line is an empty logical line. */
@@ -402,7 +415,16 @@ Test(scan_pkg, toml_type_errors)
 		"build-system = \"x\"",
 		"[build-system]\nrequires = {}",
 		"dependency-groups = []",
-		"[dependency-groups]\nx = [{include-group = \"y\"}]",
+		/* PEP 735 allows {include-group = "..."} and nothing else. */
+		"[dependency-groups]\nx = [{include-group = 1}]",
+		"[dependency-groups]\nx = [{other = \"y\"}]",
+		"[dependency-groups]\nx = [{include-group = \"y\", a = 1}]",
+		"[project]\ndependencies = [{include-group = \"y\"}]",
+		"[tool]\npoetry = 1",
+		"[tool.poetry]\ndependencies = []",
+		"[tool.poetry]\ngroup = 1",
+		"[tool.poetry.group]\ndev = 1",
+		"[tool.poetry.group.dev]\ndependencies = \"x\"",
 	};
 	size_t	i;
 
@@ -417,6 +439,18 @@ Test(scan_pkg, toml_type_errors)
 	for (i = 0; i < nitems(pyproject); i++)
 		expect_fail(SCAN_PARSER_PYPROJECT, pyproject[i],
 		    strlen(pyproject[i]), "type error");
+	/* include-group passed over; Poetry's tables give their keys. */
+	expect(SCAN_PARSER_PYPROJECT, 0,
+	    "[dependency-groups]\nx = [\"a\", {include-group = \"y\"}]\n"
+	    "y = [\"b\"]\n[tool.poetry.dependencies]\npython = \"^3.8\"\n"
+	    "c = \"^1\"\n[tool.poetry.dev-dependencies]\nd = {version = \"1\"}\n"
+	    "[tool.poetry.group.test.dependencies]\ne = [\"1\", \"2\"]\n"
+	    "[tool.poetry.group.empty]\n",
+	    "pythonDeclaredRequirement | a | ~ | pyproject | ~\n"
+	    "pythonDeclaredRequirement | b | ~ | pyproject | ~\n"
+	    "pythonDeclaredRequirement | c | ~ | pyproject | ~\n"
+	    "pythonDeclaredRequirement | d | ~ | pyproject | ~\n"
+	    "pythonDeclaredRequirement | e | ~ | pyproject | ~\nstatus ok\n");
 	/* Unknown keys and other types elsewhere are never looked at. */
 	expect(SCAN_PARSER_UV_LOCK, 0,
 	    "version = 1\n[[package]]\nname = \"a\"\nsource = 3\n"
@@ -425,7 +459,9 @@ Test(scan_pkg, toml_type_errors)
 	expect(SCAN_PARSER_PYLOCK, 0, "[[package]]\nname = 1\n",
 	    "status ok\n");
 	expect(SCAN_PARSER_PYPROJECT, 0,
-	    "[project]\nname = 1\n[tool.poetry.dependencies]\nflask = 1\n",
+	    "[project]\nname = 1\n[tool.poetry.dependencies]\nflask = 1\n"
+	    "[tool.other]\nx = 1\n",
+	    "pythonDeclaredRequirement | flask | ~ | pyproject | ~\n"
 	    "status ok\n");
 }
 
@@ -672,7 +708,7 @@ Test(scan_pkg_child, oversized_is_not_read, .init = mktmp, .fini = rmtmp)
 	scan_result_free(res);
 	/* A NUL is valid UTF-8 but cannot go on the wire: the file fails. */
 	cr_assert_neq(fd = open(path, O_RDWR | O_TRUNC), -1);
-	cr_assert_eq(write(fd, "ok\na\0b\n", 7), 7);
+	cr_assert_eq(write(fd, "ok\n./a\0b\n", 9), 9);
 	close(fd);
 	cr_assert_not_null(res = peer_file(&p, SCAN_PARSER_REQUIREMENTS, 0,
 	    path));
