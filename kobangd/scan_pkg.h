@@ -38,8 +38,12 @@
  */
 int	 scan_pnpm_lock(json_read_fn, void *, const struct scan_sink *);
 
-/* scan_yarn.c: yarn.lock, the v1 line algorithm (Berry yields nothing). */
+/*
+ * scan_yarn.c: yarn.lock, v1 by the reference's line algorithm; a Berry
+ * lockfile (a "__metadata:" line) goes to scan_yarn_berry.c, YAML.
+ */
 int	 scan_yarn_lock(const char *, size_t, const struct scan_sink *);
+int	 scan_yarn_berry(const char *, size_t, const struct scan_sink *);
 
 /* scan_bun.c: bun.lock as strict JSON. */
 int	 scan_bun_lock(struct json *, const struct scan_sink *);

@@ -35,30 +35,11 @@
 
 #include "scan.h"
 #include "scan_pkg.h"
-
-struct pnpm_rd {
-	json_read_fn	 rd;
-	void		*arg;
-};
-
-static int
-pnpm_read(void *data, unsigned char *buf, size_t size, size_t *got)
-{
-	struct pnpm_rd	*r = data;
-	ssize_t		 n;
-
-	if ((n = r->rd(r->arg, buf, size)) < 0)
-		return (0);
-	*got = (size_t)n;
-	return (1);
-}
+#include "scan_yaml.h"
 
 struct pnpm {
-	yaml_parser_t		 p;
+	struct scan_yaml	 yl;
 	const struct scan_sink	*sink;
-	int			 depth;
-	int			 failed;	/* issue recorded */
-	struct strset		 anchors;	/* of this document */
 	int			 major;		/* lockfileVersion, 0 unknown */
 	size_t			 declared;	/* keys of packages */
 	size_t			 emitted;
@@ -66,137 +47,6 @@ struct pnpm {
 
 /* Newest lockfile major this reader knows (pnpm 9 and 10 write 9.0). */
 #define PNPM_MAJOR_MAX	9
-
-static int
-pnpm_anchor(struct pnpm *y, const yaml_event_t *ev)
-{
-	const yaml_char_t	*a = NULL;
-	char			 buf[SCAN_REASON_MAX];
-	int			 r;
-
-	switch (ev->type) {
-	case YAML_DOCUMENT_START_EVENT:
-		strset_free(&y->anchors);
-		strset_init(&y->anchors);
-		return (0);
-	case YAML_SCALAR_EVENT:
-		a = ev->data.scalar.anchor;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		a = ev->data.sequence_start.anchor;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		a = ev->data.mapping_start.anchor;
-		break;
-	case YAML_ALIAS_EVENT:
-		if ((r = strset_add(&y->anchors,
-		    (const char *)ev->data.alias.anchor,
-		    strlen((const char *)ev->data.alias.anchor))) == 0)
-			return (0);
-		if (r == -1)
-			goto nomem;
-		snprintf(buf, sizeof(buf), "malformed YAML: line %zu, column "
-		    "%zu: found undefined alias", ev->start_mark.line + 1,
-		    ev->start_mark.column + 1);
-		if (!y->failed++)
-			y->sink->issue(y->sink->arg, SCAN_ISSUE_MALFORMED, buf);
-		return (-1);
-	default:
-		return (0);
-	}
-	if (a == NULL ||
-	    strset_add(&y->anchors, (const char *)a, strlen((const char *)a))
-	    != -1)
-		return (0);
- nomem:
-	if (!y->failed++)
-		y->sink->issue(y->sink->arg, SCAN_ISSUE_LIMIT, "out of memory");
-	return (-1);
-}
-
-static void
-pnpm_error(struct pnpm *y)
-{
-	char	buf[SCAN_REASON_MAX];
-
-	if (y->failed++)
-		return;
-	if (y->p.error == YAML_MEMORY_ERROR)
-		snprintf(buf, sizeof(buf), "out of memory");
-	else if (y->p.error == YAML_READER_ERROR)
-		/* Encoding errors have an offset, not a mark. */
-		snprintf(buf, sizeof(buf), "malformed YAML: byte %zu: %s",
-		    y->p.problem_offset, y->p.problem ? y->p.problem :
-		    "cannot read");
-	else
-		snprintf(buf, sizeof(buf), "malformed YAML: line %zu, "
-		    "column %zu: %s%s%s", y->p.problem_mark.line + 1,
-		    y->p.problem_mark.column + 1,
-		    y->p.problem ? y->p.problem : "syntax error",
-		    y->p.context ? " " : "", y->p.context ? y->p.context : "");
-	y->sink->issue(y->sink->arg, y->p.error == YAML_MEMORY_ERROR ?
-	    SCAN_ISSUE_LIMIT : SCAN_ISSUE_MALFORMED, buf);
-}
-
-/* The next event, with the nesting bounded.  0 or -1 (issue recorded). */
-static int
-pnpm_next(struct pnpm *y, yaml_event_t *ev)
-{
-	char	buf[SCAN_REASON_MAX];
-
-	if (!yaml_parser_parse(&y->p, ev)) {
-		pnpm_error(y);
-		return (-1);
-	}
-	if (pnpm_anchor(y, ev) == -1) {
-		yaml_event_delete(ev);
-		return (-1);
-	}
-	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-	case YAML_SEQUENCE_START_EVENT:
-		if (++y->depth > SCAN_YAML_MAX_DEPTH) {
-			snprintf(buf, sizeof(buf), "malformed YAML: line %zu: "
-			    "nested more than %d levels",
-			    ev->start_mark.line + 1, SCAN_YAML_MAX_DEPTH);
-			yaml_event_delete(ev);
-			if (!y->failed++)
-				y->sink->issue(y->sink->arg,
-				    SCAN_ISSUE_MALFORMED, buf);
-			return (-1);
-		}
-		break;
-	case YAML_MAPPING_END_EVENT:
-	case YAML_SEQUENCE_END_EVENT:
-		y->depth--;
-		break;
-	default:
-		break;
-	}
-	return (0);
-}
-
-/* Pass over the rest of the node that ev started; ev is consumed. */
-static int
-pnpm_skip(struct pnpm *y, yaml_event_t *ev)
-{
-	int	target;
-
-	if (ev->type != YAML_MAPPING_START_EVENT &&
-	    ev->type != YAML_SEQUENCE_START_EVENT) {
-		yaml_event_delete(ev);
-		return (0);
-	}
-	target = y->depth - 1;
-	yaml_event_delete(ev);
-	while (y->depth > target) {
-		if (pnpm_next(y, ev) == -1)
-			return (-1);
-		yaml_event_delete(ev);
-	}
-	return (0);
-}
-
 static int
 pnpm_key(struct pnpm *y, const char *s, size_t len)
 {
@@ -271,7 +121,7 @@ pnpm_packages(struct pnpm *y)
 	int		r;
 
 	for (;;) {
-		if (pnpm_next(y, &ev) == -1)
+		if (scan_yaml_next(&y->yl, &ev) == -1)
 			return (-1);
 		if (ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
@@ -282,13 +132,13 @@ pnpm_packages(struct pnpm *y)
 			    ev.data.scalar.length);
 			yaml_event_delete(&ev);
 			if (r == -1) {
-				y->failed = 1;
+				y->yl.failed = 1;
 				return (-1);
 			}
-		} else if (pnpm_skip(y, &ev) == -1)
+		} else if (scan_yaml_skip(&y->yl, &ev) == -1)
 			return (-1);
 		/* The value. */
-		if (pnpm_next(y, &ev) == -1 || pnpm_skip(y, &ev) == -1)
+		if (scan_yaml_next(&y->yl, &ev) == -1 || scan_yaml_skip(&y->yl, &ev) == -1)
 			return (-1);
 	}
 }
@@ -302,7 +152,7 @@ pnpm_root(struct pnpm *y)
 	int		seen = 0, is_pkgs, is_ver;
 
 	for (;;) {
-		if (pnpm_next(y, &ev) == -1)
+		if (scan_yaml_next(&y->yl, &ev) == -1)
 			return (-1);
 		if (ev.type == YAML_MAPPING_END_EVENT) {
 			yaml_event_delete(&ev);
@@ -314,9 +164,9 @@ pnpm_root(struct pnpm *y)
 		is_ver = ev.type == YAML_SCALAR_EVENT &&
 		    ev.data.scalar.length == 15 &&
 		    memcmp(ev.data.scalar.value, "lockfileVersion", 15) == 0;
-		if (pnpm_skip(y, &ev) == -1)
+		if (scan_yaml_skip(&y->yl, &ev) == -1)
 			return (-1);
-		if (pnpm_next(y, &ev) == -1)
+		if (scan_yaml_next(&y->yl, &ev) == -1)
 			return (-1);
 		if (is_ver && ev.type == YAML_SCALAR_EVENT) {
 			y->major = pnpm_major((const char *)
@@ -327,7 +177,7 @@ pnpm_root(struct pnpm *y)
 				y->sink->issue(y->sink->arg,
 				    SCAN_ISSUE_UNSUPPORTED, why);
 				yaml_event_delete(&ev);
-				y->failed = 1;
+				y->yl.failed = 1;
 				return (-1);
 			}
 		}
@@ -340,7 +190,7 @@ pnpm_root(struct pnpm *y)
 				continue;
 			}
 		}
-		if (pnpm_skip(y, &ev) == -1)
+		if (scan_yaml_skip(&y->yl, &ev) == -1)
 			return (-1);
 	}
 }
@@ -349,23 +199,16 @@ int
 scan_pnpm_lock(json_read_fn rd, void *arg, const struct scan_sink *sink)
 {
 	struct pnpm	 y;
-	struct pnpm_rd	 r;
 	yaml_event_t	 ev;
 	char		 why[SCAN_REASON_MAX];
 	int		 docs = 0, ret = -1;
 
 	memset(&y, 0, sizeof(y));
 	y.sink = sink;
-	strset_init(&y.anchors);
-	if (!yaml_parser_initialize(&y.p)) {
-		sink->issue(sink->arg, SCAN_ISSUE_LIMIT, "out of memory");
+	if (scan_yaml_init(&y.yl, rd, arg, sink) == -1)
 		return (-1);
-	}
-	r.rd = rd;
-	r.arg = arg;
-	yaml_parser_set_input(&y.p, pnpm_read, &r);
 	for (;;) {
-		if (pnpm_next(&y, &ev) == -1)
+		if (scan_yaml_next(&y.yl, &ev) == -1)
 			goto out;
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
@@ -390,21 +233,20 @@ scan_pnpm_lock(json_read_fn rd, void *arg, const struct scan_sink *sink)
 					goto out;
 			} else {
 				/* Checked only: skip to its end. */
-				while (y.depth > 0) {
-					if (pnpm_next(&y, &ev) == -1)
+				while (y.yl.depth > 0) {
+					if (scan_yaml_next(&y.yl, &ev) == -1)
 						goto out;
 					yaml_event_delete(&ev);
 				}
 			}
 			break;
 		default:
-			if (pnpm_skip(&y, &ev) == -1)
+			if (scan_yaml_skip(&y.yl, &ev) == -1)
 				goto out;
 			break;
 		}
 	}
  out:
-	strset_free(&y.anchors);
-	yaml_parser_delete(&y.p);
+	scan_yaml_free(&y.yl);
 	return (ret);
 }

@@ -271,10 +271,32 @@ Test(scan_pkg, yarn_lines)
 	expect(SCAN_PARSER_YARN_LOCK, 0,
 	    "a@1:\n  version \"1\"\n  version \"2\"\n  versions \"3\"\n",
 	    "package | a | 1 | yarn | ~\nstatus ok\n");
-	/* Berry: "version:" is not "version ". */
+	/*
+	 * Berry is YAML (kobangd.yaml(5)): the first descriptor's name,
+	 * "version"; soft links (workspaces) are no packages.
+	 */
 	expect(SCAN_PARSER_YARN_LOCK, 0,
-	    "__metadata:\n  version: 8\n\n\"a@npm:^1\":\n  version: 1.0.0\n",
+	    "__metadata:\n  version: 8\n\n\"a@npm:^1, a@npm:^1.1\":\n"
+	    "  version: 1.0.0\n  dependencies:\n    x: \"npm:1\"\n"
+	    "\"@s/b@patch:@s/b@npm%3A2#~builtin<compat/b>\":\n  version: 2.0.0\n"
+	    "\"w@workspace:.\":\n  version: 0.0.0-use.local\n  linkType: soft\n"
+	    "novers@npm:1:\n  resolution: x\n",
+	    "package | a | 1.0.0 | yarn | ~\npackage | @s/b | 2.0.0 | yarn | ~\n"
 	    "status ok\n");
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "__metadata:\n  version: 8\nn@npm:1:\n  resolution: x\n",
+	    "issue unsupported: 1 packages declared, none with a version\n"
+	    "status ok\n");
+	expect_fail(SCAN_PARSER_YARN_LOCK, "__metadata:\n  version: [\n", 25,
+	    "malformed");
+	expect_fail(SCAN_PARSER_YARN_LOCK, "__metadata: *x\n", 15,
+	    "malformed");
+	/* CRLF reads as LF; selector lines without a version say so. */
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "a@1:\r\n  version \"1\"\r\n",
+	    "package | a | 1 | yarn | ~\nstatus ok\n");
+	expect(SCAN_PARSER_YARN_LOCK, 0, "a@1:\n  resolved \"x\"\n",
+	    "issue unsupported: 1 entries, none with a version\nstatus ok\n");
 	expect(SCAN_PARSER_YARN_LOCK, 0, "", "status ok\n");
 	/* No selector at all: no name, so the version is no record. */
 	expect(SCAN_PARSER_YARN_LOCK, 0, ":\n  version \"1\"\n",
