@@ -1538,6 +1538,21 @@ claude_visit(struct walk *w, const char *rel, const char *abs,
 		    w->res->enomem)
 			return (-1);
 		return (0);
+	case DENT_LNK:
+		/*
+		 * A symbolic link to an agent or command (SURFACES.md
+		 * 13.7): opened like the files, beneath the anchor, so a
+		 * link that leaves the home (or project root) is an issue
+		 * at open; the reference skips every link.
+		 */
+		if (kind == CW_SKILLS)
+			return (0);
+		if (res_file(w->res, w->anchor, child, DISC_HASH,
+		    kind == CW_AGENTS ? KIND_AGENT : KIND_COMMAND, d->name,
+		    "claude-customization", DISC_AGENT_CAP) == -1 &&
+		    w->res->enomem)
+			return (-1);
+		return (0);
 	default:
 		if (kind != CW_SKILLS)
 			res_issue(w->res, child, "not a regular file; "
@@ -1631,6 +1646,12 @@ claude_base(const struct config *conf, struct disc_result *res,
 #define CLAUDE_MANAGED_SETTINGS	"/etc/claude-code/managed-settings.json"
 #endif
 
+/* Claude Desktop's configuration, relative to the home (Linux, macOS). */
+static const char *const claude_desktop[] = {
+	".config/Claude/claude_desktop_config.json",
+	"Library/Application Support/Claude/claude_desktop_config.json"
+};
+
 static int
 discover_claude(const struct config *conf, const struct disc_users *us,
     struct disc_result *res)
@@ -1677,6 +1698,23 @@ discover_claude(const struct config *conf, const struct disc_users *us,
 			}
 			if (claude_fixed(res, anchor, p, DISC_CLAUDE_MCP, 0,
 			    NULL, top, owner) == -1)
+				goto nomem;
+		}
+		/*
+		 * Claude Desktop's MCP servers, read like ~/.claude.json
+		 * (the reference does not read them; kobangd.yaml(5)).
+		 */
+		for (r = 0; r < nitems(claude_desktop); r++) {
+			if (join(p, sizeof(p), u->home, claude_desktop[r]) ==
+			    -1)
+				continue;
+			if ((s = seen_add(&seen, p)) == -1)
+				goto nomem;
+			if (s == 1)
+				continue;
+			if (res_anchor(res, u->home, u, &anchor) == -1 ||
+			    claude_fixed(res, anchor, p, DISC_CLAUDE_MCP, 0,
+			    NULL, u->home, u) == -1)
 				goto nomem;
 		}
 		/* ~/.claude */
@@ -2573,6 +2611,21 @@ discover_opencode(const struct config *conf, const struct disc_users *us,
 				continue;
 			if (join(p, sizeof(p), root, ".opencode") == 0 &&
 			    opencode_dir(conf, res, anchor, p, top,
+			    owner) == -1)
+				goto nomem;
+			/*
+			 * OpenCode reads a project's configuration at its
+			 * root (SURFACES.md 13.6): the reference only looks
+			 * in .opencode/ (kobangd.yaml(5), the differences).
+			 */
+			if (join(p, sizeof(p), root, "opencode.json") == 0 &&
+			    agent_fixed(res, anchor, p, DISC_OPENCODE_CONFIG,
+			    KIND_CONFIG_PROFILE, "opencode-config", top,
+			    owner) == -1)
+				goto nomem;
+			if (join(p, sizeof(p), root, "opencode.jsonc") == 0 &&
+			    agent_fixed(res, anchor, p, DISC_OPENCODE_CONFIG,
+			    KIND_CONFIG_PROFILE, "opencode-config", top,
 			    owner) == -1)
 				goto nomem;
 		}
