@@ -35,7 +35,7 @@ VERSION =	0.1.0
 DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
 		libtls-dev libyaml-dev libjsmn-dev libcriterion-dev \
 		libsqlite3-dev libseccomp-dev libssl-dev openssl mandoc jq \
-		procps passwd
+		procps passwd python3 python3-yaml
 
 PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)

@@ -26,12 +26,16 @@
 #include "compat.h"
 #include "config.h"
 #include "discover.h"
+#include "scan_format.h"
 #include "log.h"
 
 #define DISC_MAX_GROUPS	1024
 
 /* The parent's own supplementary groups, given back after each switch. */
 static gid_t	 root_groups[DISC_MAX_GROUPS];
+/* Names of one surface's package formats a discovery can look for. */
+#define DISC_FORMAT_NAMES	16
+
 static int	 root_ngroups = -1;
 static int	 disc_switched;
 static int	 have_openat2 = 1;
@@ -1049,24 +1053,13 @@ glob_any(const struct strlist *globs, const char *name)
 static enum disc_parser
 project_parser(enum surface s, const char *name)
 {
-	if (s == SURFACE_PYTHON) {
-		if (strcmp(name, "uv.lock") == 0)
-			return (DISC_UV_LOCK);
-		if (strcmp(name, "pylock.toml") == 0)
-			return (DISC_PYLOCK);
-		if (strcmp(name, "pyproject.toml") == 0)
-			return (DISC_PYPROJECT);
-		if (strncmp(name, "constraints", 11) == 0)
-			return (DISC_CONSTRAINTS);
-		return (DISC_REQUIREMENTS);
-	}
-	if (strcmp(name, "pnpm-lock.yaml") == 0)
-		return (DISC_PNPM_LOCK);
-	if (strcmp(name, "yarn.lock") == 0)
-		return (DISC_YARN_LOCK);
-	if (strcmp(name, "bun.lock") == 0)
-		return (DISC_BUN_LOCK);
-	return (DISC_NPM_LOCK);
+	const struct scan_format *f;
+
+	if ((f = scan_format_by_file(s, name)) != NULL)
+		return (f->disc);
+	if (strncmp(name, "constraints", 11) == 0)
+		return (DISC_CONSTRAINTS);
+	return (DISC_REQUIREMENTS);
 }
 
 static int
@@ -1433,25 +1426,21 @@ discover_javascript(const struct config *conf, const struct disc_users *us,
     struct disc_result *res)
 {
 	const struct config_javascript *js = &conf->javascript;
+	const struct scan_format *f;
 	struct strlist		 names;
 	size_t			 i;
-	char			*namev[5];
+	char			*namev[DISC_FORMAT_NAMES];
 
 	memset(&names, 0, sizeof(names));
 	names.v = namev;
 	for (i = 0; i < js->lockfile_names.n; i++) {
 		const char	*nm = js->lockfile_names.v[i];
 
-		/* Each known name gated by its include flag. */
-		if (((strcmp(nm, "package-lock.json") == 0 ||
-		    strcmp(nm, "npm-shrinkwrap.json") == 0) &&
-		    js->include_npm) ||
-		    (strcmp(nm, "pnpm-lock.yaml") == 0 && js->include_pnpm) ||
-		    (strcmp(nm, "yarn.lock") == 0 && js->include_yarn) ||
-		    (strcmp(nm, "bun.lock") == 0 && js->include_bun)) {
-			if (!strlist_has(&names, nm) && names.n < nitems(namev))
-				names.v[names.n++] = (char *)nm;
-		}
+		/* Each known name gated by its format's switch. */
+		if ((f = scan_format_by_file(SURFACE_JAVASCRIPT, nm)) != NULL &&
+		    scan_format_enabled(f, conf) && !strlist_has(&names, nm) &&
+		    names.n < nitems(namev))
+			names.v[names.n++] = (char *)nm;
 	}
 	return (project_discover(conf, us, res, &names, NULL,
 	    js->exclude_directories ? js->exclude_directories :
@@ -1465,20 +1454,26 @@ discover_python(const struct config *conf, const struct disc_users *us,
     struct disc_result *res)
 {
 	const struct config_python *py = &conf->python;
+	const struct scan_format *f;
 	struct strlist		 names, globs;
-	char			*namev[3];
+	char			*namev[DISC_FORMAT_NAMES];
+	size_t			 i, j;
 
 	memset(&names, 0, sizeof(names));
 	memset(&globs, 0, sizeof(globs));
 	names.v = namev;
-	if (py->include_uv)
-		names.v[names.n++] = "uv.lock";
-	if (py->include_py_project)
-		names.v[names.n++] = "pyproject.toml";
-	if (py->include_pylock)
-		names.v[names.n++] = "pylock.toml";
-	if (py->include_requirements)
-		globs = py->requirement_file_globs;
+	for (i = 0; i < scan_nformats; i++) {
+		f = &scan_formats[i];
+		if (f->surface != SURFACE_PYTHON ||
+		    !scan_format_enabled(f, conf))
+			continue;
+		for (j = 0; f->files[j] != NULL && names.n < nitems(namev);
+		    j++)
+			names.v[names.n++] = (char *)f->files[j];
+		/* Requirement files have no name: the globs find them. */
+		if (f->parser == SCAN_PARSER_REQUIREMENTS)
+			globs = py->requirement_file_globs;
+	}
 	return (project_discover(conf, us, res, &names, &globs,
 	    py->exclude_directories ? py->exclude_directories :
 	    &conf->watch.exclude_directories));

@@ -222,8 +222,7 @@ cap_of(enum scan_parser p)
 {
 	if (p == SCAN_PARSER_BREW_RECEIPT)
 		return (SCAN_CAP_BREW_RECEIPT);
-	return (p == SCAN_PARSER_NPM_LOCK || scan_pkg_parser(p) ?
-	    SCAN_CAP_PACKAGE : SCAN_CAP_AGENT);
+	return (scan_pkg_parser(p) ? SCAN_CAP_PACKAGE : SCAN_CAP_AGENT);
 }
 
 /*
@@ -421,8 +420,7 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		goto done;
 	}
 	/* Package items carry no hash: do not pay for one. */
-	if (req->parser != SCAN_PARSER_NPM_LOCK &&
-	    !scan_pkg_parser(req->parser)) {
+	if (!scan_pkg_parser(req->parser)) {
 		if (sha256_init(&r.sha) == -1)
 			reader_fail(&r, SCAN_ISSUE_HASH, 0);
 		else
@@ -464,9 +462,6 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		break;
 	case SCAN_PARSER_CLAUDE_PLUGIN_FILE:
 		pr = scan_claude_plugin_file(&js, &sink);
-		break;
-	case SCAN_PARSER_NPM_LOCK:
-		pr = scan_npm_lock(&js, &sink);
 		break;
 	case SCAN_PARSER_BREW_RECEIPT:
 		pr = scan_brew_receipt(&js, sv_cstr(req->name),

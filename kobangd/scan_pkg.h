@@ -76,10 +76,9 @@ int	 scan_requirements(const char *, size_t, int, const struct scan_sink *,
 void	 scan_pyreq_name(const char *, size_t, struct sv *);
 
 /*
- * Run the parser over a document in memory (tests, fuzzers, scan_dump):
- * every parser of this header, and SCAN_PARSER_NPM_LOCK and the claude
- * parsers are not handled here (-1, nothing recorded).  doc is not
- * modified.
+ * Run a package format's parser (a row of scan_format.c) over a document
+ * in memory (tests, fuzzers, scan_dump); any other parser is not handled
+ * here (-1, nothing recorded).  doc is not modified.
  */
 int	 scan_pkg_mem(enum scan_parser, int, const char *, size_t,
 	    const struct scan_sink *);
@@ -89,7 +88,7 @@ int	 scan_pkg_mem(enum scan_parser, int, const char *, size_t,
  */
 int	 scan_pkg_read(enum scan_parser, int, json_read_fn, void *, size_t,
 	    const struct scan_sink *, scan_include_fn, void *);
-/* Whether scan_pkg_mem() knows the parser. */
+/* Whether the parser is a package format's (scan_format.c). */
 int	 scan_pkg_parser(enum scan_parser);
 
 #endif

@@ -17,6 +17,7 @@
 #include "item.h"
 #include "json.h"
 #include "kobangd.h"
+#include "scan_format.h"
 #include "scanproto.h"
 #include "utf8.h"
 
@@ -119,12 +120,15 @@ scan_issue_code_name(enum scan_issue_code c)
 #define ORIGIN_SETTINGS		"claude-settings"
 #define ORIGIN_HOOK		"claude-hook"
 #define ORIGIN_PLUGIN		"claude-plugin"
-#define ORIGIN_NPM		"npm"
 
 /* Which surface each parser serves. */
 int
 scan_parser_surface(enum scan_parser p)
 {
+	const struct scan_format *f;
+
+	if ((f = scan_format_by_parser(p)) != NULL)
+		return (f->surface);
 	switch (p) {
 	case SCAN_PARSER_CLAUDE_MCP:
 	case SCAN_PARSER_CLAUDE_SETTINGS:
@@ -143,16 +147,6 @@ scan_parser_surface(enum scan_parser p)
 	case SCAN_PARSER_PI_MCP:
 	case SCAN_PARSER_PI_SETTINGS:
 		return (SURFACE_PI);
-	case SCAN_PARSER_NPM_LOCK:
-	case SCAN_PARSER_PNPM_LOCK:
-	case SCAN_PARSER_YARN_LOCK:
-	case SCAN_PARSER_BUN_LOCK:
-		return (SURFACE_JAVASCRIPT);
-	case SCAN_PARSER_UV_LOCK:
-	case SCAN_PARSER_PYLOCK:
-	case SCAN_PARSER_PYPROJECT:
-	case SCAN_PARSER_REQUIREMENTS:
-		return (SURFACE_PYTHON);
 	default:
 		/* A parser not implemented here has no surface: refused. */
 		break;
@@ -162,15 +156,19 @@ scan_parser_surface(enum scan_parser p)
 
 /*
  * JSONC where the tools write it: OpenCode and Pi take comments, and
- * OpenCode and bun write trailing commas too (SURFACES.md 13.4, 13.6;
- * the reference refuses those, kobangd.yaml(5) lists the difference).
+ * OpenCode writes trailing commas too (SURFACES.md 13.6; the reference
+ * refuses those, kobangd.yaml(5) lists the difference); a package
+ * format's dialect is its row's.
  */
 int
 scan_parser_json_flags(enum scan_parser p)
 {
+	const struct scan_format *f;
+
+	if ((f = scan_format_by_parser(p)) != NULL)
+		return (f->json_flags);
 	switch (p) {
 	case SCAN_PARSER_OPENCODE_CONFIG:
-	case SCAN_PARSER_BUN_LOCK:
 		return (JSON_F_COMMENTS | JSON_F_TRAILING);
 	case SCAN_PARSER_PI_MCP:
 		return (JSON_F_COMMENTS);
@@ -635,7 +633,8 @@ item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
     const unsigned char *origin, size_t originlen,
     const unsigned char *detail, size_t detaillen)
 {
-	int	has_detail = !(nils & SCAN_NIL_DETAIL);
+	const struct scan_format *f;
+	int			 has_detail = !(nils & SCAN_NIL_DETAIL);
 
 	switch (p->res->parser) {
 	case SCAN_PARSER_CLAUDE_MCP:
@@ -673,10 +672,6 @@ item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
 		    sv_eq(origin, originlen, p->origin) &&
 		    (!has_detail || hexhash_ok((const char *)detail,
 		    detaillen)));
-	case SCAN_PARSER_NPM_LOCK:
-		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
-		    !(nils & SCAN_NIL_VERSION) &&
-		    sv_eq(origin, originlen, ORIGIN_NPM));
 	case SCAN_PARSER_BREW_RECEIPT:
 	case SCAN_PARSER_CODEX_CONFIG:
 	case SCAN_PARSER_CODEX_HOOKS:
@@ -687,32 +682,20 @@ item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
 	case SCAN_PARSER_AGENT_HASH:
 		return (agents_item_ok(p, kind, ior, nils, name, namelen,
 		    origin, originlen, detail, detaillen));
-	/* SURFACES.md 7, 8: no detail; versions as each format has them. */
-	case SCAN_PARSER_PNPM_LOCK:
-	case SCAN_PARSER_YARN_LOCK:
-		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
-		    !(nils & SCAN_NIL_VERSION) && !has_detail &&
-		    sv_eq(origin, originlen,
-		    p->res->parser == SCAN_PARSER_PNPM_LOCK ? "pnpm" : "yarn"));
-	case SCAN_PARSER_BUN_LOCK:
-		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
-		    !has_detail && sv_eq(origin, originlen, "bun"));
-	case SCAN_PARSER_UV_LOCK:
-	case SCAN_PARSER_PYLOCK:
-		return (kind == KIND_PYTHON_RESOLVED_PACKAGE &&
-		    ior == SCAN_IOR_NIL && !has_detail &&
-		    sv_eq(origin, originlen,
-		    p->res->parser == SCAN_PARSER_UV_LOCK ? "uv" : "pylock"));
-	case SCAN_PARSER_PYPROJECT:
-		return (kind == KIND_PYTHON_DECLARED_REQUIREMENT &&
-		    ior == SCAN_IOR_NIL && (nils & SCAN_NIL_VERSION) &&
-		    !has_detail && sv_eq(origin, originlen, "pyproject"));
-	case SCAN_PARSER_REQUIREMENTS:
-		return (kind == ((p->flags & SCAN_F_CONSTRAINT) ?
-		    KIND_PYTHON_CONSTRAINT : KIND_PYTHON_DECLARED_REQUIREMENT) &&
-		    ior == SCAN_IOR_NIL && (nils & SCAN_NIL_VERSION) &&
-		    !has_detail && sv_eq(origin, originlen, "pip"));
 	default:
+		/* A package format: the shape its row gives. */
+		if ((f = scan_format_by_parser(p->res->parser)) != NULL)
+			return (kind == ((f->kind ==
+			    KIND_PYTHON_DECLARED_REQUIREMENT &&
+			    (p->flags & SCAN_F_CONSTRAINT)) ?
+			    KIND_PYTHON_CONSTRAINT : f->kind) &&
+			    ior == SCAN_IOR_NIL &&
+			    (f->version != VERSION_SET ||
+			    !(nils & SCAN_NIL_VERSION)) &&
+			    (f->version != VERSION_NIL ||
+			    (nils & SCAN_NIL_VERSION)) &&
+			    (f->detail || !has_detail) &&
+			    sv_eq(origin, originlen, f->origin));
 		break;
 	}
 	return (0);
