@@ -44,6 +44,13 @@ int	 scan_pnpm_lock(json_read_fn, void *, const struct scan_sink *);
  */
 int	 scan_yarn_lock(const char *, size_t, const struct scan_sink *);
 int	 scan_yarn_berry(const char *, size_t, const struct scan_sink *);
+/*
+ * Its two readers: libyaml's (any YAML), and the line reader of the
+ * subset Yarn writes, 1 when the file is not in it (nothing emitted).
+ */
+int	 scan_yarn_berry_yaml(const char *, size_t, const struct scan_sink *);
+int	 scan_yarn_berry_lines(const char *, size_t,
+	    const struct scan_sink *);
 
 /* scan_bun.c: bun.lock as strict JSON. */
 int	 scan_bun_lock(struct json *, const struct scan_sink *);

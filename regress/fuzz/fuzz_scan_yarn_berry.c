@@ -1,9 +1,11 @@
 /*
- * libFuzzer harness for the Yarn Berry lockfile parser
+ * libFuzzer harness for the Yarn Berry lockfile readers
  * (kobangd/scan_yarn_berry.c, on scan_yaml.c): the input follows a
  * "__metadata:" line, so every input takes the Berry path of yarn.lock
  * (fuzz_scan_yarn reaches it only when the fuzzer writes that line).
- * See fuzz_scan_pkg.h for the oracles.
+ * See fuzz_scan_pkg.h for the oracles; besides, whenever the line reader
+ * takes a file (Yarn's own subset of YAML), libyaml's reader must give
+ * exactly the same items, issues and result.
  */
 
 #include <stdint.h>
@@ -14,19 +16,59 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
+static const char *
+fzb_hash(void *arg)
+{
+	return (NULL);
+}
+
+static char *
+fzb_run(int (*fn)(const char *, size_t, const struct scan_sink *),
+    const char *doc, size_t len, int *r)
+{
+	struct fzp		z;
+	struct scan_sink	sink;
+
+	memset(&z, 0, sizeof(z));
+	z.parser = SCAN_PARSER_YARN_LOCK;
+	if ((z.f = open_memstream(&z.buf, &z.len)) == NULL)
+		abort();
+	sink.emit = fzp_emit;
+	sink.issue = fzp_issue;
+	sink.hash = fzb_hash;
+	sink.arg = &z;
+	*r = fn(doc, len, &sink);
+	fclose(z.f);
+	return (z.buf);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char	 head[] = "__metadata:\n";
-	uint8_t			*doc;
+	char			*doc, *a, *b;
+	size_t			 len = sizeof(head) - 1 + size;
+	int			 ra, rb;
 
 	/* An exact-size copy: overreads are caught. */
-	if ((doc = malloc(sizeof(head) - 1 + size)) == NULL)
+	if ((doc = malloc(len)) == NULL)
 		abort();
 	memcpy(doc, head, sizeof(head) - 1);
 	if (size > 0)
 		memcpy(doc + sizeof(head) - 1, data, size);
-	fzp_both(SCAN_PARSER_YARN_LOCK, 0, doc, sizeof(head) - 1 + size);
+	fzp_both(SCAN_PARSER_YARN_LOCK, 0, (const uint8_t *)doc, len);
+	/* The whole file is valid UTF-8 before either reader runs. */
+	if (utf8_valid(doc, len)) {
+		a = fzb_run(scan_yarn_berry_lines, doc, len, &ra);
+		if (ra != 1) {
+			b = fzb_run(scan_yarn_berry_yaml, doc, len, &rb);
+			if (ra != rb || strcmp(a, b) != 0)
+				abort();
+			free(b);
+		} else if (a[0] != '\0')
+			abort();	/* declined, yet emitted */
+		free(a);
+	}
 	free(doc);
 	return (0);
 }

@@ -291,6 +291,16 @@ Test(scan_pkg, yarn_lines)
 	    "malformed");
 	expect_fail(SCAN_PARSER_YARN_LOCK, "__metadata: *x\n", 15,
 	    "malformed");
+	/*
+	 * Outside the subset Yarn writes (flow style, an anchor, a tab, a
+	 * comment after data), libyaml reads it; the line reader declines.
+	 */
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "__metadata: {version: 8}\na@npm:1: {version: 1.0.0}\n"
+	    "b@npm:1:\n  version: &v 2.0.0\n  x: *v\n"
+	    "c@npm:1:\n  version: 3.0.0 # c\n",
+	    "package | a | 1.0.0 | yarn | ~\npackage | b | 2.0.0 | yarn | ~\n"
+	    "package | c | 3.0.0 | yarn | ~\nstatus ok\n");
 	/* CRLF reads as LF; selector lines without a version say so. */
 	expect(SCAN_PARSER_YARN_LOCK, 0,
 	    "a@1:\r\n  version \"1\"\r\n",
@@ -305,6 +315,68 @@ Test(scan_pkg, yarn_lines)
 	    "status ok\n");
 	expect_fail(SCAN_PARSER_YARN_LOCK, "a@1:\n  version \"\xc3\"\n", 18,
 	    "malformed");
+}
+
+static int
+count_emit(void *arg, const struct scan_item *it)
+{
+	(*(int *)arg)++;
+	return (0);
+}
+
+static void
+no_issue(void *arg, enum scan_issue_code code, const char *reason)
+{
+	cr_assert_fail("issue %s", reason);
+}
+
+/* The line reader takes Yarn's own files and agrees with libyaml. */
+Test(scan_pkg, yarn_berry_readers_agree)
+{
+	static const char *const files[] = {
+		"regress/scan/yarn-berry.lock",
+		"regress/corpus/prettier-release-berry/yarn.lock",
+		"regress/corpus/prettier-berry/yarn.lock",
+	};
+	struct scan_sink	 sink;
+	char			*doc, *a, *b, *path;
+	size_t			 i, len;
+	int			 n = 0;
+
+	for (i = 0; i < nitems(files); i++) {
+		path = srcpath(files[i]);
+		doc = must_slurp(path, &len);
+		free(path);
+		a = run(SCAN_PARSER_YARN_LOCK, 0, doc, len);
+		sink.emit = count_emit;
+		sink.issue = no_issue;
+		sink.hash = NULL;
+		sink.arg = &n;
+		cr_assert_eq(scan_yarn_berry_lines(doc, len, &sink), 0,
+		    "%s is not in the subset", files[i]);
+		cr_assert_gt(n, 0);
+		/* The same text through libyaml alone. */
+		b = NULL;
+		{
+			struct golden	g;
+			size_t		blen;
+
+			memset(&g, 0, sizeof(g));
+			g.stop_after = -1;
+			cr_assert_not_null(g.f = open_memstream(&b, &blen));
+			sink.emit = golden_emit;
+			sink.issue = golden_issue;
+			sink.hash = golden_hash;
+			sink.arg = &g;
+			cr_assert_eq(scan_yarn_berry_yaml(doc, len, &sink), 0);
+			fprintf(g.f, "status ok\n");
+			fclose(g.f);
+		}
+		cr_assert_str_eq(a, b, "%s: the readers differ", files[i]);
+		free(a);
+		free(b);
+		free(doc);
+	}
 }
 
 Test(scan_pkg, pnpm_shapes)
