@@ -44,6 +44,7 @@ typedef int	(*scan_stream_fn)(json_read_fn, void *,
 
 struct scan_format {
 	const char		*name;		/* corpus SOURCES, tools */
+	const char		*parser_name;	/* scan_parser_name() */
 	enum surface		 surface;
 	/*
 	 * Exact file names of a project (SURFACES.md 7, 8), NULL-ended;

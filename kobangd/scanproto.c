@@ -41,6 +41,10 @@ scanproto_channel_init(struct imsgbuf *ibuf)
 const char *
 scan_parser_name(enum scan_parser p)
 {
+	const struct scan_format *f;
+
+	if ((f = scan_format_by_parser(p)) != NULL)
+		return (f->parser_name);
 	switch (p) {
 	case SCAN_PARSER_CLAUDE_MCP:
 		return ("claude-mcp");
@@ -50,8 +54,6 @@ scan_parser_name(enum scan_parser p)
 		return ("claude-plugin-file");
 	case SCAN_PARSER_HASH_ONLY:
 		return ("hash-only");
-	case SCAN_PARSER_NPM_LOCK:
-		return ("npm-lock");
 	case SCAN_PARSER_BREW_RECEIPT:
 		return ("brew-receipt");
 	case SCAN_PARSER_CODEX_CONFIG:
@@ -68,20 +70,6 @@ scan_parser_name(enum scan_parser p)
 		return ("pi-settings");
 	case SCAN_PARSER_AGENT_HASH:
 		return ("agent-hash");
-	case SCAN_PARSER_PNPM_LOCK:
-		return ("pnpm-lock");
-	case SCAN_PARSER_YARN_LOCK:
-		return ("yarn-lock");
-	case SCAN_PARSER_BUN_LOCK:
-		return ("bun-lock");
-	case SCAN_PARSER_UV_LOCK:
-		return ("uv-lock");
-	case SCAN_PARSER_PYLOCK:
-		return ("pylock");
-	case SCAN_PARSER_PYPROJECT:
-		return ("pyproject");
-	case SCAN_PARSER_REQUIREMENTS:
-		return ("requirements");
 	default:
 		break;
 	}
