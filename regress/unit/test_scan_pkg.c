@@ -485,6 +485,13 @@ Test(scan_pkg, bun_shapes)
 	    "package | a | 1 | bun | ~\nstatus ok\n");
 	expect_fail(SCAN_PARSER_BUN_LOCK, "{\"packages\":{,}}", 16,
 	    "malformed");
+	/* Never a silent zero; a lockfileVersion bun has not written. */
+	expect(SCAN_PARSER_BUN_LOCK, 0,
+	    "{\"lockfileVersion\": 1, \"packages\":{\"a\":1,\"b\":{}}}",
+	    "issue unsupported: 2 packages declared, none read\nstatus ok\n");
+	expect_fail(SCAN_PARSER_BUN_LOCK,
+	    "{\"lockfileVersion\": 2, \"packages\":{\"a\":[\"a@1\"]}}", 46,
+	    "unsupported");
 	expect_fail(SCAN_PARSER_BUN_LOCK, "{\"packages\":[1,,]}", 18,
 	    "malformed");
 }
