@@ -32,12 +32,12 @@ import yaml
 def out(items):
     seen = set()
     rows = []
-    for kind, name, version, origin, detail in items:
-        key = (kind, name, version)
+    for it in items:
+        key = (it[0], it[1], it[2])
         if key in seen:
             continue
         seen.add(key)
-        rows.append((kind, name, version, origin, detail))
+        rows.append(it)
 
     def idkey(r):
         # The id is surface/kind/path/name[/version], nil version "".
@@ -60,7 +60,9 @@ def out(items):
         return "".join(o)
 
     for r in sorted(rows, key=idkey):
-        print(" | ".join(esc(x) for x in r))
+        # A sixth field: installedOnRequest, printed only when set.
+        print(" | ".join(esc(x) for x in r[:5]) +
+              "".join(" | " + x for x in r[5:]))
     print("status ok")
 
 
@@ -464,6 +466,29 @@ def opencode(path):
     return items
 
 
+def brew_receipt(path):
+    """SURFACES.md 1: the rack and version from the Cellar path, origin
+    the tap (or "unknown"), installedOnRequest as recorded."""
+    parts = path.split("/")
+    name, version = parts[-3], parts[-2]
+    with open(path, "rb") as f:
+        doc = json.loads(f.read())
+    tap = (doc.get("source") or {}).get("tap") or "unknown"
+    item = ("package", name, version, tap, None)
+    ior = doc.get("installed_on_request")
+    if isinstance(ior, bool):
+        item += ("true" if ior else "false",)
+    return [item]
+
+
+def codex_hooks(path):
+    """SURFACES.md 3.2: the top-level keys of hooks.json, sorted."""
+    with open(path, "rb") as f:
+        doc = json.loads(f.read())
+    h = sha(path)
+    return [("hook", k, None, "codex-hooks", h) for k in sorted(doc)]
+
+
 FORMATS = {
     "npm": npm, "pnpm": pnpm, "yarn": yarn, "bun": bun,
     "uv": uv, "pylock": pylock, "pyproject": pyproject,
@@ -472,6 +497,7 @@ FORMATS = {
     "claude-settings": claude_settings, "cursor-mcp": cursor_mcp,
     "pi-mcp": pi_mcp, "pi-settings": pi_settings,
     "codex-config": codex_config, "opencode": opencode,
+    "brew-receipt": brew_receipt, "codex-hooks": codex_hooks,
 }
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ while IFS='	' read -r file fmt repo path commit lic; do
 	pi-settings) p=pi-settings ;;
 	codex-config) p=codex-config ;;
 	opencode) p=opencode-config flags=0x10 ;;
+	codex-hooks) p=codex-hooks ;;
+	brew-receipt) p=brew-receipt ;;
 	*) fail "$file: unknown format $fmt" ;;
 	esac
 	python3 "$C/expect.py" "$fmt" "$C/$file" >"$T/want" ||

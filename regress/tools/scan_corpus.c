@@ -8,7 +8,11 @@
  * ("issue CODE: reason") and "status ok|failed".  regress/e2e/
  * t_scan_corpus.sh compares it with regress/corpus/expect.py.  FORMAT
  * is a package format's row name (scan_format.c) or a parser's name
- * (scan_parser_name()); FLAGS are the request's SCAN_F_* bits.
+ * (scan_parser_name()); FLAGS are the request's SCAN_F_* bits.  For a
+ * Homebrew receipt, .../<name>/<version>/INSTALL_RECEIPT.json, the
+ * request carries the package's name and version from its path and its
+ * label is the rack, as discovery sends it; a non-nil installedOnRequest
+ * is printed as a sixth field.
  * Exit 0 when the child answered, 1 when it could not be run.
  */
 
@@ -27,6 +31,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "differ.h"
 #include "imsg.h"
 #include "kobangd.h"
@@ -111,6 +116,7 @@ int
 main(int argc, char *argv[])
 {
 	const struct scan_format *fmt;
+	char			*slash;
 	struct imsgbuf		 ibuf;
 	struct scanproto	*sp;
 	struct scan_file	 f;
@@ -144,6 +150,23 @@ main(int argc, char *argv[])
 		err(1, "%s", argv[3]);
 	if ((fd = open(f.path, O_RDONLY | O_CLOEXEC)) == -1)
 		err(1, "%s", f.path);
+	if (p == SCAN_PARSER_BREW_RECEIPT) {
+		/* .../<rack>/<version>/INSTALL_RECEIPT.json */
+		if ((slash = strrchr(f.path, '/')) == NULL)
+			errx(2, "%s: not a receipt path", f.path);
+		*slash = '\0';
+		if ((slash = strrchr(f.path, '/')) == NULL)
+			errx(2, "%s: not a receipt path", f.path);
+		strlcpy(f.version, slash + 1, sizeof(f.version));
+		*slash = '\0';
+		if ((slash = strrchr(f.path, '/')) == NULL)
+			errx(2, "%s: not a receipt path", f.path);
+		strlcpy(f.name, slash + 1, sizeof(f.name));
+		f.kind = KIND_PACKAGE;
+		/* The label is the rack, zero padded as every field. */
+		slash = f.path + strlen(f.path);
+		memset(slash, 0, sizeof(f.path) - (size_t)(slash - f.path));
+	}
 
 	pid = start_child(&cfd);
 	if (imsgbuf_init(&ibuf, cfd) == -1 ||
@@ -201,6 +224,9 @@ main(int argc, char *argv[])
 		put(it->origin, 0);
 		fputs(" | ", stdout);
 		put(it->detail, it->detail == NULL);
+		if (it->installed_on_request != ITEM_BOOL_NIL)
+			printf(" | %s", it->installed_on_request ? "true" :
+			    "false");
 		putchar('\n');
 	}
 	for (i = 0; i < res->nissues; i++)
