@@ -22,6 +22,13 @@ text_yarn(const char *b, size_t l, int fl, const struct scan_sink *s,
 }
 
 static int
+text_pnpm(const char *b, size_t l, int fl, const struct scan_sink *s,
+    scan_include_fn inc, void *arg)
+{
+	return (scan_pnpm_text(b, l, s));
+}
+
+static int
 text_uv(const char *b, size_t l, int fl, const struct scan_sink *s,
     scan_include_fn inc, void *arg)
 {
@@ -55,40 +62,38 @@ const struct scan_format scan_formats[] = {
 	{ "npm", "npm-lock", SURFACE_JAVASCRIPT,
 	    { "package-lock.json", "npm-shrinkwrap.json", NULL },
 	    SW(javascript.include_npm), DISC_NPM_LOCK, SCAN_PARSER_NPM_LOCK,
-	    FEED_JSON, NULL, scan_npm_lock, NULL, 0,
+	    FEED_JSON, NULL, scan_npm_lock, 0,
 	    KIND_PACKAGE, SCAN_ORIGIN_NPM, VERSION_SET, 1 },
 	{ "pnpm", "pnpm-lock", SURFACE_JAVASCRIPT, { "pnpm-lock.yaml", NULL },
 	    SW(javascript.include_pnpm), DISC_PNPM_LOCK, SCAN_PARSER_PNPM_LOCK,
-	    FEED_STREAM, NULL, NULL, scan_pnpm_lock, 0,
+	    FEED_TEXT, text_pnpm, NULL, 0,
 	    KIND_PACKAGE, SCAN_ORIGIN_PNPM, VERSION_SET, 0 },
 	{ "yarn", "yarn-lock", SURFACE_JAVASCRIPT, { "yarn.lock", NULL },
 	    SW(javascript.include_yarn), DISC_YARN_LOCK, SCAN_PARSER_YARN_LOCK,
-	    FEED_TEXT, text_yarn, NULL, NULL, 0,
+	    FEED_TEXT, text_yarn, NULL, 0,
 	    KIND_PACKAGE, SCAN_ORIGIN_YARN, VERSION_SET, 0 },
 	/* bun writes JSONC: trailing commas (SURFACES.md 13.4). */
 	{ "bun", "bun-lock", SURFACE_JAVASCRIPT, { "bun.lock", NULL },
 	    SW(javascript.include_bun), DISC_BUN_LOCK, SCAN_PARSER_BUN_LOCK,
-	    FEED_JSON, NULL, scan_bun_lock, NULL,
-	    JSON_F_COMMENTS | JSON_F_TRAILING,
+	    FEED_JSON, NULL, scan_bun_lock, JSON_F_COMMENTS | JSON_F_TRAILING,
 	    KIND_PACKAGE, SCAN_ORIGIN_BUN, VERSION_ANY, 0 },
 	{ "uv", "uv-lock", SURFACE_PYTHON, { "uv.lock", NULL },
 	    SW(python.include_uv), DISC_UV_LOCK, SCAN_PARSER_UV_LOCK,
-	    FEED_TEXT, text_uv, NULL, NULL, 0,
+	    FEED_TEXT, text_uv, NULL, 0,
 	    KIND_PYTHON_RESOLVED_PACKAGE, SCAN_ORIGIN_UV, VERSION_ANY, 0 },
 	{ "pyproject", "pyproject", SURFACE_PYTHON, { "pyproject.toml", NULL },
 	    SW(python.include_py_project), DISC_PYPROJECT,
-	    SCAN_PARSER_PYPROJECT, FEED_TEXT, text_pyproject, NULL, NULL, 0,
+	    SCAN_PARSER_PYPROJECT, FEED_TEXT, text_pyproject, NULL, 0,
 	    KIND_PYTHON_DECLARED_REQUIREMENT, SCAN_ORIGIN_PYPROJECT,
 	    VERSION_NIL, 0 },
 	{ "pylock", "pylock", SURFACE_PYTHON, { "pylock.toml", NULL },
 	    SW(python.include_pylock), DISC_PYLOCK, SCAN_PARSER_PYLOCK,
-	    FEED_TEXT, text_pylock, NULL, NULL, 0,
+	    FEED_TEXT, text_pylock, NULL, 0,
 	    KIND_PYTHON_RESOLVED_PACKAGE, SCAN_ORIGIN_PYLOCK, VERSION_ANY, 0 },
 	/* Found by python.requirementFileGlobs, not by name. */
 	{ "requirements", "requirements", SURFACE_PYTHON, { NULL },
 	    SW(python.include_requirements), DISC_REQUIREMENTS,
-	    SCAN_PARSER_REQUIREMENTS, FEED_TEXT, text_requirements, NULL,
-	    NULL, 0,
+	    SCAN_PARSER_REQUIREMENTS, FEED_TEXT, text_requirements, NULL, 0,
 	    KIND_PYTHON_DECLARED_REQUIREMENT, SCAN_ORIGIN_PIP, VERSION_NIL, 0 },
 };
 const size_t scan_nformats = sizeof(scan_formats) / sizeof(scan_formats[0]);

@@ -25,8 +25,7 @@
 /* How the scan child hands the file to the parser. */
 enum scan_feed {
 	FEED_TEXT,	/* the whole file in memory */
-	FEED_JSON,	/* the streaming JSON reader */
-	FEED_STREAM	/* the raw reader (libyaml) */
+	FEED_JSON	/* the streaming JSON reader */
 };
 
 /* What the parent requires of an item's version. */
@@ -39,8 +38,6 @@ enum scan_version {
 typedef int	(*scan_text_fn)(const char *, size_t, int,
 		    const struct scan_sink *, scan_include_fn, void *);
 typedef int	(*scan_json_fn)(struct json *, const struct scan_sink *);
-typedef int	(*scan_stream_fn)(json_read_fn, void *,
-		    const struct scan_sink *);
 
 struct scan_format {
 	const char		*name;		/* corpus SOURCES, tools */
@@ -57,7 +54,6 @@ struct scan_format {
 	enum scan_feed		 feed;
 	scan_text_fn		 text;
 	scan_json_fn		 json;
-	scan_stream_fn		 stream;
 	int			 json_flags;	/* JSON_F_* */
 	/* The items: kind (SCAN_F_CONSTRAINT makes it a constraint). */
 	enum item_kind		 kind;

@@ -1,9 +1,9 @@
 /*
  * Running the package parsers (the rows of scan_format.c): over a reader
  * (the scan child's descriptor, scan_file.c) or over memory (tests,
- * fuzzers).  npm, bun and pnpm stream; the TOML and line formats need the
- * whole text, read into one buffer of the file's size (at most the 25 MB
- * cap).
+ * fuzzers).  npm and bun stream through the JSON reader; the YAML, TOML
+ * and line formats need the whole text, read into one buffer of the
+ * file's size (at most the 25 MB cap).
  */
 
 #include <sys/types.h>
@@ -57,8 +57,6 @@ scan_pkg_read(enum scan_parser p, int flags, json_read_fn rd, void *arg,
 	if ((f = scan_format_by_parser(p)) == NULL)
 		return (-1);
 	switch (f->feed) {
-	case FEED_STREAM:
-		return (f->stream(rd, arg, sink));
 	case FEED_JSON:
 		win = size < JSON_WINDOW ? size + 1 : JSON_WINDOW;
 		if (json_init_stream(&js, rd, arg, win,

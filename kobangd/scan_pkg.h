@@ -32,11 +32,13 @@
 #define SCAN_YAML_MAX_DEPTH	256
 
 /*
- * scan_pnpm.c: pnpm-lock.yaml through libyaml's event parser, fed by rd
- * (the same reader the JSON tokenizer streams from): the document is
- * never held whole, aliases are never expanded.
+ * scan_pnpm.c: pnpm-lock.yaml, the whole file in memory: the line walk
+ * of pnpm's own subset of YAML when the file is in it, else libyaml's
+ * event parser, which never expands an alias (scan_pnpm_yaml_mem(),
+ * alone for the fuzzer's comparison).
  */
-int	 scan_pnpm_lock(json_read_fn, void *, const struct scan_sink *);
+int	 scan_pnpm_text(const char *, size_t, const struct scan_sink *);
+int	 scan_pnpm_yaml_mem(const char *, size_t, const struct scan_sink *);
 
 /*
  * scan_yarn.c: yarn.lock, v1 by the reference's line algorithm; a Berry

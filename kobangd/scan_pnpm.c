@@ -1,7 +1,7 @@
 /*
  * pnpm-lock.yaml (SURFACES.md 7) through libyaml's event parser: the
- * document streams through a small window and is never built as a tree,
- * and aliases are events, never expanded (no billion laughs).
+ * document is read as text (at most the 25 MB cap) but never built as a
+ * tree, and aliases are events, never expanded (no billion laughs).
  *
  * The reference loads the YAML and looks at the top-level mapping's
  * "packages" mapping: each key with all leading and trailing '/'
@@ -24,6 +24,13 @@
  * peer suffix from the first '(' dropped, then the reference's split).
  * A lockfileVersion above 9 is not understood (an issue, no items); a
  * "packages" mapping whose keys give no item says so.
+ *
+ * libyaml reads some 75 MB/s.  A file entirely in the block subset pnpm
+ * writes (scan_yaml_subset(): ASCII, two-space steps, plain or simply
+ * quoted scalars, one-line flow collections, no anchors, aliases, tags
+ * or second documents) is walked line by line instead, with the same
+ * items, issues and result; anything else goes to libyaml.
+ * fuzz_scan_pnpm checks that both agree.
  */
 
 #include <sys/types.h>
@@ -195,28 +202,25 @@ pnpm_root(struct pnpm *y)
 	}
 }
 
-int
-scan_pnpm_lock(json_read_fn rd, void *arg, const struct scan_sink *sink)
+/* libyaml's reader, over the document in memory. */
+static int
+pnpm_yaml(struct pnpm *y)
 {
-	struct pnpm	 y;
+	const struct scan_sink *sink = y->sink;
 	yaml_event_t	 ev;
 	char		 why[SCAN_REASON_MAX];
 	int		 docs = 0, ret = -1;
 
-	memset(&y, 0, sizeof(y));
-	y.sink = sink;
-	if (scan_yaml_init(&y.yl, rd, arg, sink) == -1)
-		return (-1);
 	for (;;) {
-		if (scan_yaml_next(&y.yl, &ev) == -1)
+		if (scan_yaml_next(&y->yl, &ev) == -1)
 			goto out;
 		switch (ev.type) {
 		case YAML_STREAM_END_EVENT:
 			yaml_event_delete(&ev);
 			/* Never a silent zero. */
-			if (y.emitted == 0 && y.declared > 0) {
+			if (y->emitted == 0 && y->declared > 0) {
 				snprintf(why, sizeof(why), "%zu packages "
-				    "declared, none read", y.declared);
+				    "declared, none read", y->declared);
 				sink->issue(sink->arg, SCAN_ISSUE_UNSUPPORTED,
 				    why);
 			}
@@ -229,24 +233,144 @@ scan_pnpm_lock(json_read_fn rd, void *arg, const struct scan_sink *sink)
 		case YAML_MAPPING_START_EVENT:
 			yaml_event_delete(&ev);
 			if (docs == 1) {
-				if (pnpm_root(&y) == -1)
+				if (pnpm_root(y) == -1)
 					goto out;
 			} else {
 				/* Checked only: skip to its end. */
-				while (y.yl.depth > 0) {
-					if (scan_yaml_next(&y.yl, &ev) == -1)
+				while (y->yl.depth > 0) {
+					if (scan_yaml_next(&y->yl, &ev) == -1)
 						goto out;
 					yaml_event_delete(&ev);
 				}
 			}
 			break;
 		default:
-			if (scan_yaml_skip(&y.yl, &ev) == -1)
+			if (scan_yaml_skip(&y->yl, &ev) == -1)
 				goto out;
 			break;
 		}
 	}
  out:
-	scan_yaml_free(&y.yl);
+	scan_yaml_free(&y->yl);
 	return (ret);
+}
+
+/* The next content line's: whether deeper than ind, and a sequence. */
+static void
+pnpm_below(const char *p, const char *end, size_t ind, int *deeper,
+    int *seq)
+{
+	struct scan_yaml_line	ln;
+
+	*deeper = *seq = 0;
+	if (scan_yaml_line(&p, end, &ln) == 1 && ln.ind > ind) {
+		*deeper = 1;
+		*seq = ln.seq;
+	}
+}
+
+/*
+ * The line walk over a document scan_yaml_subset() took: the events
+ * pnpm_root() and pnpm_packages() act on, in their order.
+ */
+static int
+pnpm_lines(struct pnpm *y, const char *buf, size_t len)
+{
+	struct scan_yaml_line	 ln;
+	const char		*p = buf, *end = buf + len;
+	char			 why[SCAN_REASON_MAX];
+	size_t			 off, l;
+	int			 seen = 0, in_pk = 0, deeper, seq;
+
+	while (scan_yaml_line(&p, end, &ln) == 1) {
+		if (ln.ind != 0) {
+			if (in_pk && ln.ind == 2 && !ln.seq) {
+				(void)scan_yaml_scalar(buf, ln.key, ln.klen,
+				    &off, &l);
+				if (pnpm_key(y, buf + off, l) == -1)
+					return (-1);
+			}
+			continue;
+		}
+		in_pk = 0;
+		(void)scan_yaml_scalar(buf, ln.key, ln.klen, &off, &l);
+		if (l == 15 && memcmp(buf + off, "lockfileVersion", 15) == 0) {
+			/* Its value if a scalar: "x: v", or "x:" alone. */
+			if (ln.open) {
+				pnpm_below(p, end, 0, &deeper, &seq);
+				if (!deeper)
+					y->major = 0;
+			} else if (scan_yaml_scalar(buf, ln.val, ln.vlen, &off,
+			    &l) == 0)
+				y->major = pnpm_major(buf + off, l);
+			if (y->major > PNPM_MAJOR_MAX) {
+				snprintf(why, sizeof(why), "lockfileVersion "
+				    "%d is not supported", y->major);
+				y->sink->issue(y->sink->arg,
+				    SCAN_ISSUE_UNSUPPORTED, why);
+				return (-1);
+			}
+		} else if (!seen && l == 8 &&
+		    memcmp(buf + off, "packages", 8) == 0) {
+			seen = 1;
+			if (ln.open) {
+				pnpm_below(p, end, 0, &deeper, &seq);
+				in_pk = deeper && !seq;
+			}
+		}
+	}
+	if (y->emitted == 0 && y->declared > 0) {
+		snprintf(why, sizeof(why), "%zu packages declared, none read",
+		    y->declared);
+		y->sink->issue(y->sink->arg, SCAN_ISSUE_UNSUPPORTED, why);
+	}
+	return (0);
+}
+
+/*
+ * Whether the line walk can take the document: in the subset, and no
+ * "packages" given as a flow mapping with keys (rare; libyaml reads it).
+ */
+static int
+pnpm_lines_ok(const char *buf, size_t len)
+{
+	struct scan_yaml_line	 ln;
+	const char		*p = buf, *end = buf + len;
+	size_t			 off, l;
+
+	if (scan_yaml_subset(buf, len) == -1)
+		return (0);
+	while (scan_yaml_line(&p, end, &ln) == 1) {
+		if (ln.ind != 0 || ln.open || ln.vlen == 0 ||
+		    ln.val[0] != '{' || (ln.vlen == 2 && ln.val[1] == '}'))
+			continue;
+		(void)scan_yaml_scalar(buf, ln.key, ln.klen, &off, &l);
+		if (l == 8 && memcmp(buf + off, "packages", 8) == 0)
+			return (0);
+	}
+	return (1);
+}
+
+int
+scan_pnpm_text(const char *buf, size_t len, const struct scan_sink *sink)
+{
+	struct pnpm	 y;
+
+	memset(&y, 0, sizeof(y));
+	y.sink = sink;
+	if (pnpm_lines_ok(buf, len))
+		return (pnpm_lines(&y, buf, len));
+	return (scan_pnpm_yaml_mem(buf, len, sink));
+}
+
+int
+scan_pnpm_yaml_mem(const char *buf, size_t len, const struct scan_sink *sink)
+{
+	struct pnpm	 y;
+
+	memset(&y, 0, sizeof(y));
+	y.sink = sink;
+	if (scan_yaml_init_mem(&y.yl, buf, len, sink) == -1)
+		return (-1);
+	return (pnpm_yaml(&y));
 }

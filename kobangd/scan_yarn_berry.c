@@ -249,49 +249,6 @@ struct blines {
 };
 
 static int
-plain_start_ok(char c)
-{
-	return (strchr("-?:,[]{}#&*!|>'\"%@`", c) == NULL);
-}
-
-/*
- * A scalar of the subset at s[0 .. len): plain, or in double or single
- * quotes without escapes.  Its text at *off, *l.  0, or -1: not in the
- * subset.
- */
-static int
-sub_scalar(const char *base, const char *s, size_t len, size_t *off,
-    size_t *l)
-{
-	const char	*q;
-
-	/* "key:   value": the value's leading blanks are not its own. */
-	while (len > 0 && *s == ' ') {
-		s++;
-		len--;
-	}
-	if (len == 0)
-		return (-1);
-	if (s[0] == '"' || s[0] == '\'') {
-		if (len < 2 || s[len - 1] != s[0] ||
-		    (q = memchr(s + 1, s[0], len - 2)) != NULL ||
-		    memchr(s + 1, '\\', len - 2) != NULL)
-			return (-1);
-		*off = (size_t)(s + 1 - base);
-		*l = len - 2;
-		return (0);
-	}
-	/* A trailing ':' would make it a key, ": " or " #" more. */
-	if (!plain_start_ok(s[0]) || s[len - 1] == ' ' || s[len - 1] == ':' ||
-	    memmem(s, len, ": ", 2) != NULL || memmem(s, len, " #", 2) !=
-	    NULL)
-		return (-1);
-	*off = (size_t)(s - base);
-	*l = len;
-	return (0);
-}
-
-static int
 blines_close(struct blines *bl, struct bline *cur, int *open_entry)
 {
 	struct bline	*nv;
@@ -355,7 +312,7 @@ scan_yarn_berry_lines(const char *buf, size_t len,
 			    (memcmp(l, "---", 3) == 0 ||
 			    memcmp(l, "...", 3) == 0)))
 				goto out;
-			if (sub_scalar(buf, l, ll - 1, &koff, &klen) == -1)
+			if (scan_yaml_scalar(buf, l, ll - 1, &koff, &klen) == -1)
 				goto out;
 			if (blines_close(&bl, &cur, &open_entry) == -1)
 				goto nomem;
@@ -399,7 +356,7 @@ scan_yarn_berry_lines(const char *buf, size_t len,
 		lk[nlv - 1] = k;
 		if (k == 2) {
 			/* A sequence entry: its scalar, nothing opened. */
-			if (ind == 2 || sub_scalar(buf, l + 2, ll - 2, &voff,
+			if (ind == 2 || scan_yaml_scalar(buf, l + 2, ll - 2, &voff,
 			    &vlen) == -1)
 				goto out;
 			prev_open = 0;
@@ -410,7 +367,7 @@ scan_yarn_berry_lines(const char *buf, size_t len,
 			vlen = 0;
 		} else if ((sep = memmem(l, ll, ": ", 2)) == NULL)
 			goto out;
-		if (sub_scalar(buf, l, (size_t)(sep - l), &koff, &klen) == -1)
+		if (scan_yaml_scalar(buf, l, (size_t)(sep - l), &koff, &klen) == -1)
 			goto out;
 		if (ind == 2)
 			cur.fields = 1;
@@ -423,7 +380,7 @@ scan_yarn_berry_lines(const char *buf, size_t len,
 				goto out;
 			continue;
 		}
-		if (sub_scalar(buf, sep + 2, (size_t)(l + ll - sep - 2),
+		if (scan_yaml_scalar(buf, sep + 2, (size_t)(l + ll - sep - 2),
 		    &voff, &vlen) == -1)
 			goto out;
 		if (ind != 2 || meta)

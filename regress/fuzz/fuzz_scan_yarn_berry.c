@@ -16,32 +16,6 @@
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
-static const char *
-fzb_hash(void *arg)
-{
-	return (NULL);
-}
-
-static char *
-fzb_run(int (*fn)(const char *, size_t, const struct scan_sink *),
-    const char *doc, size_t len, int *r)
-{
-	struct fzp		z;
-	struct scan_sink	sink;
-
-	memset(&z, 0, sizeof(z));
-	z.parser = SCAN_PARSER_YARN_LOCK;
-	if ((z.f = open_memstream(&z.buf, &z.len)) == NULL)
-		abort();
-	sink.emit = fzp_emit;
-	sink.issue = fzp_issue;
-	sink.hash = fzb_hash;
-	sink.arg = &z;
-	*r = fn(doc, len, &sink);
-	fclose(z.f);
-	return (z.buf);
-}
-
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -59,9 +33,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fzp_both(SCAN_PARSER_YARN_LOCK, 0, (const uint8_t *)doc, len);
 	/* The whole file is valid UTF-8 before either reader runs. */
 	if (utf8_valid(doc, len)) {
-		a = fzb_run(scan_yarn_berry_lines, doc, len, &ra);
+		a = fzp_reader(SCAN_PARSER_YARN_LOCK, scan_yarn_berry_lines,
+		    doc, len, &ra);
 		if (ra != 1) {
-			b = fzb_run(scan_yarn_berry_yaml, doc, len, &rb);
+			b = fzp_reader(SCAN_PARSER_YARN_LOCK,
+			    scan_yarn_berry_yaml, doc, len, &rb);
 			if (ra != rb || strcmp(a, b) != 0)
 				abort();
 			free(b);

@@ -25,6 +25,7 @@
 #include "scan_golden.h"
 #include "scan_child.h"
 #include "scan_pkg.h"
+#include "scan_yaml.h"
 
 static char *
 run(enum scan_parser p, int flags, const char *doc, size_t len)
@@ -373,6 +374,65 @@ Test(scan_pkg, yarn_berry_readers_agree)
 			fclose(g.f);
 		}
 		cr_assert_str_eq(a, b, "%s: the readers differ", files[i]);
+		free(a);
+		free(b);
+		free(doc);
+	}
+}
+
+/* A reader's golden rendering of doc, as run() gives it. */
+static char *
+render_with(int (*fn)(const char *, size_t, const struct scan_sink *),
+    const char *doc, size_t len)
+{
+	struct scan_sink	 sink;
+	struct golden		 g;
+	char			*b = NULL;
+	size_t			 blen;
+	int			 r;
+
+	memset(&g, 0, sizeof(g));
+	g.stop_after = -1;
+	cr_assert_not_null(g.f = open_memstream(&b, &blen));
+	sink.emit = golden_emit;
+	sink.issue = golden_issue;
+	sink.hash = golden_hash;
+	sink.arg = &g;
+	r = fn(doc, len, &sink);
+	fprintf(g.f, "status %s\n", r == 0 ? "ok" : "failed");
+	fclose(g.f);
+	return (b);
+}
+
+/*
+ * pnpm's files are in the subset the line walk takes, and the walk
+ * agrees with libyaml on them and on the fixtures outside it.
+ */
+Test(scan_pkg, pnpm_readers_agree)
+{
+	static const struct {
+		const char	*file;
+		int		 subset;
+	} files[] = {
+		{ "regress/corpus/vue-core-v9/pnpm-lock.yaml", 1 },
+		{ "regress/corpus/vue-core-v6/pnpm-lock.yaml", 1 },
+		{ "regress/corpus/vue-core-v54/pnpm-lock.yaml", 1 },
+		{ "regress/corpus/elysia-pnpm-link/pnpm-lock.yaml", 1 },
+		{ "regress/scan/pnpm-lock-anchors.yaml", 0 },
+		{ "regress/scan/pnpm-lock-bad.yaml", 0 },
+	};
+	char	*doc, *a, *b, *path;
+	size_t	 i, len;
+
+	for (i = 0; i < nitems(files); i++) {
+		path = srcpath(files[i].file);
+		doc = must_slurp(path, &len);
+		free(path);
+		cr_assert_eq(scan_yaml_subset(doc, len) == 0, files[i].subset,
+		    "%s", files[i].file);
+		a = render_with(scan_pnpm_text, doc, len);
+		b = render_with(scan_pnpm_yaml_mem, doc, len);
+		cr_assert_str_eq(a, b, "%s: the readers differ", files[i].file);
 		free(a);
 		free(b);
 		free(doc);
