@@ -4,9 +4,12 @@
  * file -- the file names discovery looks for and the configuration
  * switch that gates them, the scan child's parser and how it is fed,
  * the JSON dialect, and the shape of the items the parent accepts from
- * it.  discover.c, sensor.c (parser_of), scanproto.c, scan_pkg.c and
- * the regress tools read the rows; a new format is a new row, its
- * parser file and its tests.
+ * it.  discover.c, homesignal.c, sensor.c (parser_of), scanproto.c,
+ * scan_pkg.c and the regress tools read the rows; a new format is a new
+ * row, its parser file and its tests -- plus its name in the two enums
+ * every parser has (enum scan_parser, the wire's; enum disc_parser,
+ * discovery's) and, if it has a configuration switch of its own, that
+ * key in config_schema.c.
  */
 #ifndef KOBANGD_SCAN_FORMAT_H
 #define KOBANGD_SCAN_FORMAT_H
