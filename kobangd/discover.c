@@ -1579,6 +1579,12 @@ claude_walk(struct disc_result *res, size_t anchor, const char *baserel,
 	return (walk_search(&w, baserel));
 }
 
+/* Plugin files under ~/.claude. */
+static const char *const plugin_files[] = {
+	"plugins/known-marketplaces.json", "plugins/installed-plugins.json",
+	"plugins/known_marketplaces.json", "plugins/installed_plugins.json"
+};
+
 /* Everything under one base directory (~/.claude or <root>/.claude). */
 static int
 claude_base(const struct config *conf, struct disc_result *res,
@@ -1610,18 +1616,16 @@ claude_base(const struct config *conf, struct disc_result *res,
 	    "CLAUDE.md") == 0 && claude_fixed(res, anchor, p, DISC_HASH,
 	    KIND_INSTRUCTION, "claude-instruction", top, user) == -1)
 		return (-1);
-	if (home && cl->include_plugins) {
-		if (join(p, sizeof(p), base,
-		    "plugins/known-marketplaces.json") == 0 &&
+	/*
+	 * The reference's names, and those Claude Code writes (with '_';
+	 * kobangd.yaml(5), the differences).
+	 */
+	for (i = 0; home && cl->include_plugins && i < nitems(plugin_files);
+	    i++)
+		if (join(p, sizeof(p), base, plugin_files[i]) == 0 &&
 		    claude_fixed(res, anchor, p, DISC_CLAUDE_PLUGINS, 0, NULL,
 		    top, user) == -1)
 			return (-1);
-		if (join(p, sizeof(p), base,
-		    "plugins/installed-plugins.json") == 0 &&
-		    claude_fixed(res, anchor, p, DISC_CLAUDE_PLUGINS, 0, NULL,
-		    top, user) == -1)
-			return (-1);
-	}
 	for (i = 0; i < nitems(walks); i++) {
 		if (!wflags[i])
 			continue;

@@ -929,6 +929,74 @@ out:
 	return (ret);
 }
 
+/*
+ * Claude Code's installed_plugins.json is {"version": 2, "plugins":
+ * {"name@marketplace": [...], ...}}: the reference's rule (the top-level
+ * keys) names the plugins "version" and "plugins".  With a number
+ * "version" and an object "plugins", the names are the keys of
+ * "plugins" (kobangd.yaml(5), the differences); otherwise, and for
+ * every other shape, the reference's rule.  Its '{' read.
+ */
+static int
+plugin_file_object(struct claude *c)
+{
+	struct json_tok	 tok;
+	struct strset	 seen;
+	struct ref	 name;
+	enum json_type	 t;
+	size_t		 i, n;
+	int		 r, version = 0, plugins = 0, keep, ret = -1;
+
+	strset_init(&seen);
+	while ((r = next_new_key(c, &seen, &tok)) == 1) {
+		if (save(c, &tok, &name) == -1 ||
+		    push_name(&c->names, &name, 0) == -1) {
+			nomem(c);
+			goto out;
+		}
+		if (!json_tok_eq(&tok, "version") &&
+		    !json_tok_eq(&tok, "plugins")) {
+			if (json_skip_next(c->js) == -1) {
+				malformed(c);
+				goto out;
+			}
+			continue;
+		}
+		r = json_tok_eq(&tok, "version");
+		if ((t = json_next(c->js, &tok)) == JSON_ERROR) {
+			malformed(c);
+			goto out;
+		}
+		if (r)
+			version = t == JSON_NUMBER;
+		else if (t == JSON_OBJECT) {
+			plugins = 1;
+			if (plugin_names(c, t, 1) == -1)
+				goto out;
+			continue;
+		}
+		if (json_skip(c->js, t) == -1) {
+			malformed(c);
+			goto out;
+		}
+	}
+	if (r == -1)
+		goto out;
+	/* One rule's names only, sorted as plugin_names() sorts them. */
+	keep = version && plugins;
+	for (i = n = 0; i < c->names.n; i++)
+		if (c->names.v[i].group == keep)
+			c->names.v[n++] = c->names.v[i];
+	c->names.n = n;
+	cmp_base = c->sb.p;
+	if (n > 1)
+		qsort(c->names.v, n, sizeof(*c->names.v), named_cmp);
+	ret = 0;
+out:
+	strset_free(&seen);
+	return (ret);
+}
+
 int
 scan_claude_plugin_file(struct json *js, const struct scan_sink *sink)
 {
@@ -943,7 +1011,8 @@ scan_claude_plugin_file(struct json *js, const struct scan_sink *sink)
 		malformed(&c);
 		goto out;
 	}
-	if (plugin_names(&c, t, 0) == -1 || expect_eof(&c) == -1)
+	if ((t == JSON_OBJECT ? plugin_file_object(&c) :
+	    plugin_names(&c, t, 0)) == -1 || expect_eof(&c) == -1)
 		goto out;
 	hash = file_hash(&c);
 	if (emit_plugins(&c, hash) == -1)

@@ -426,6 +426,26 @@ def claude_settings(path):
     return items
 
 
+def claude_plugin_file(path):
+    """SURFACES.md 2.4: names from the top-level value as for settings;
+    Claude Code's installed_plugins.json (a number "version", an object
+    "plugins") names its plugins by the keys of "plugins"."""
+    with open(path, "rb") as f:
+        doc = json.loads(f.read())
+    h = sha(path)
+    if isinstance(doc, dict) and isinstance(doc.get("plugins"), dict) \
+            and type(doc.get("version")) in (int, float):
+        names = sorted(doc["plugins"])
+    else:
+        names = settings_names(doc)
+    out, seen = [], set()
+    for n in names:
+        if n not in seen:
+            seen.add(n)
+            out.append(("plugin", n, None, "claude-plugin", h))
+    return out
+
+
 def pi_settings(path):
     with open(path, "rb") as f:
         doc = json.loads(f.read())
@@ -498,6 +518,7 @@ FORMATS = {
     "pi-mcp": pi_mcp, "pi-settings": pi_settings,
     "codex-config": codex_config, "opencode": opencode,
     "brew-receipt": brew_receipt, "codex-hooks": codex_hooks,
+    "claude-plugin-file": claude_plugin_file,
 }
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ while IFS='	' read -r file fmt repo path commit lic; do
 	opencode) p=opencode-config flags=0x10 ;;
 	codex-hooks) p=codex-hooks ;;
 	brew-receipt) p=brew-receipt ;;
+	claude-plugin-file) p=claude-plugin-file ;;
 	*) fail "$file: unknown format $fmt" ;;
 	esac
 	python3 "$C/expect.py" "$fmt" "$C/$file" >"$T/want" ||

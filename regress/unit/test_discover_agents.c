@@ -323,6 +323,13 @@ Test(discover_agents, claude_links_desktop)
 	snprintf(p, sizeof(p), "%d /home/u/Library/Application Support/"
 	    "Claude/claude_desktop_config.json\n", DISC_CLAUDE_MCP);
 	cr_assert_not_null(strstr(got, p), "%s", got);
+	/* The plugin files under the names Claude Code writes too. */
+	snprintf(p, sizeof(p), "%d /home/u/.claude/plugins/"
+	    "installed_plugins.json\n", DISC_CLAUDE_PLUGINS);
+	cr_assert_not_null(strstr(got, p), "%s", got);
+	snprintf(p, sizeof(p), "%d /home/u/.claude/plugins/"
+	    "known-marketplaces.json\n", DISC_CLAUDE_PLUGINS);
+	cr_assert_not_null(strstr(got, p), "%s", got);
 	free(got);
 	disc_result_free(&res);
 	disc_users_free(&us);
