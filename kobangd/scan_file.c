@@ -468,8 +468,7 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		    sv_cstr(req->version), &sink);
 		break;
 	case SCAN_PARSER_CODEX_HOOKS:
-		pr = scan_keys_file(&js, KIND_HOOK, SCAN_ORIGIN_CODEX_HOOKS,
-		    &sink);
+		pr = scan_codex_hooks(&js, &sink);
 		break;
 	case SCAN_PARSER_PI_SETTINGS:
 		pr = scan_keys_file(&js, KIND_SETTINGS, SCAN_ORIGIN_PI_SETTINGS,

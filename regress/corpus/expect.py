@@ -502,10 +502,13 @@ def brew_receipt(path):
 
 
 def codex_hooks(path):
-    """SURFACES.md 3.2: the top-level keys of hooks.json, sorted."""
+    """SURFACES.md 3.2: the top-level keys of hooks.json, sorted; Codex
+    writes {"hooks": {event: [...]}}, whose events are the hooks."""
     with open(path, "rb") as f:
         doc = json.loads(f.read())
     h = sha(path)
+    if isinstance(doc.get("hooks"), dict):
+        doc = doc["hooks"]
     return [("hook", k, None, "codex-hooks", h) for k in sorted(doc)]
 
 

@@ -175,8 +175,7 @@ fza_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
 			abort();
 		break;
 	case SCAN_PARSER_CODEX_HOOKS:
-		ret = scan_keys_file(&js, KIND_HOOK, SCAN_ORIGIN_CODEX_HOOKS,
-		    &sink);
+		ret = scan_codex_hooks(&js, &sink);
 		break;
 	case SCAN_PARSER_PI_SETTINGS:
 		ret = scan_keys_file(&js, KIND_SETTINGS,

@@ -95,8 +95,7 @@ arun(enum scan_parser parser, int flags, const char *doc, size_t len,
 		r = scan_codex_config(doc, len, "config.toml", g.hash, &sink);
 		break;
 	case SCAN_PARSER_CODEX_HOOKS:
-		r = scan_keys_file(&js, KIND_HOOK, SCAN_ORIGIN_CODEX_HOOKS,
-		    &sink);
+		r = scan_codex_hooks(&js, &sink);
 		break;
 	case SCAN_PARSER_PI_SETTINGS:
 		r = scan_keys_file(&js, KIND_SETTINGS, SCAN_ORIGIN_PI_SETTINGS,
@@ -446,6 +445,30 @@ Test(scan_agents, keys_files)
 	expect_fail(SCAN_PARSER_PI_SETTINGS, 0, "\"x\"", "malformed");
 	expect(SCAN_PARSER_PI_SETTINGS, 0, "{}", "status ok\n");
 	expect_fail(SCAN_PARSER_CODEX_HOOKS, 0, "{\"a\": [}", "malformed");
+	/*
+	 * Codex writes {"hooks": {event: [...]}}: the events are the
+	 * hooks (kobangd.yaml(5)); "hooks" that is no object is a key.
+	 */
+	{
+		const char	*d = "{\"hooks\": {\"Stop\": [], \"PreToolUse\": "
+				    "[], \"Stop\": 1}, \"x\": 1, \"hooks\": {\"Z\": 1}}";
+		char		 h[SHA256_HEX_BUFSZ], want[512];
+
+		cr_assert_eq(sha256_hex(d, strlen(d), h), 0);
+		snprintf(want, sizeof(want),
+		    "hook | PreToolUse | ~ | codex-hooks | ~ | %s\n"
+		    "hook | Stop | ~ | codex-hooks | ~ | %s\nstatus ok\n", h, h);
+		expect(SCAN_PARSER_CODEX_HOOKS, 0, d, want);
+		d = "{\"hooks\": [1], \"b\": 2}";
+		cr_assert_eq(sha256_hex(d, strlen(d), h), 0);
+		snprintf(want, sizeof(want),
+		    "hook | b | ~ | codex-hooks | ~ | %s\n"
+		    "hook | hooks | ~ | codex-hooks | ~ | %s\nstatus ok\n", h, h);
+		expect(SCAN_PARSER_CODEX_HOOKS, 0, d, want);
+	}
+	/* Pi settings keep every top-level key, "hooks" too. */
+	expect_fail(SCAN_PARSER_PI_SETTINGS, 0, "{\"hooks\": {,}}",
+	    "malformed");
 	expect_fail(SCAN_PARSER_CODEX_HOOKS, 0, "[1, 2", "malformed");
 	expect_fail(SCAN_PARSER_PI_SETTINGS, 0, "{\"a\": 1,}", "malformed");
 	/* Pi settings are strict JSON: no comments. */
