@@ -697,7 +697,7 @@ next(struct json *js, struct json_tok *tok, int decode)
 				return (pop(js));
 			return (lex_key(js, c, tok, decode));
 		case ST_KEY:
-			/* Only after ',': with the flag it may end the object. */
+			/* Only after ',': with the flag, may end the object. */
 			if (c == '}' && (js->flags & JSON_F_TRAILING))
 				return (pop(js));
 			return (lex_key(js, c, tok, decode));

@@ -46,7 +46,7 @@
 
 /* Flags. */
 #define JSON_F_COMMENTS		0x01	/* JSONC: // and block comments */
-#define JSON_F_TRAILING		0x02	/* a "," before "}" or "]" (bun, OpenCode) */
+#define JSON_F_TRAILING		0x02	/* ",}" and ",]": bun, OpenCode */
 
 enum json_type {
 	JSON_ERROR = -1,

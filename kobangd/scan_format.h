@@ -51,7 +51,7 @@ struct scan_format {
 	 * none for requirement files, which come from the globs.
 	 */
 	const char		*files[3];
-	size_t			 sw;		/* offsetof struct config: int */
+	size_t			 sw;		/* its int in struct config */
 	enum disc_parser	 disc;		/* discovery's tag */
 	enum scan_parser	 parser;
 	enum scan_feed		 feed;

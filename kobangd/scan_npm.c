@@ -60,7 +60,7 @@ struct npm {
 	const struct scan_sink	*sink;
 	struct strset		 keys;
 	struct sbuf		 e;	/* this entry's strings */
-	size_t			 declared;	/* entries that could be items */
+	size_t			 declared;	/* entries, items or not */
 	size_t			 emitted;
 };
 

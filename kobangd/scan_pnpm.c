@@ -145,7 +145,8 @@ pnpm_packages(struct pnpm *y)
 		} else if (scan_yaml_skip(&y->yl, &ev) == -1)
 			return (-1);
 		/* The value. */
-		if (scan_yaml_next(&y->yl, &ev) == -1 || scan_yaml_skip(&y->yl, &ev) == -1)
+		if (scan_yaml_next(&y->yl, &ev) == -1 ||
+		    scan_yaml_skip(&y->yl, &ev) == -1)
 			return (-1);
 	}
 }

@@ -312,7 +312,8 @@ scan_yarn_berry_lines(const char *buf, size_t len,
 			    (memcmp(l, "---", 3) == 0 ||
 			    memcmp(l, "...", 3) == 0)))
 				goto out;
-			if (scan_yaml_scalar(buf, l, ll - 1, &koff, &klen) == -1)
+			if (scan_yaml_scalar(buf, l, ll - 1, &koff, &klen) ==
+			    -1)
 				goto out;
 			if (blines_close(&bl, &cur, &open_entry) == -1)
 				goto nomem;
@@ -356,8 +357,8 @@ scan_yarn_berry_lines(const char *buf, size_t len,
 		lk[nlv - 1] = k;
 		if (k == 2) {
 			/* A sequence entry: its scalar, nothing opened. */
-			if (ind == 2 || scan_yaml_scalar(buf, l + 2, ll - 2, &voff,
-			    &vlen) == -1)
+			if (ind == 2 || scan_yaml_scalar(buf, l + 2, ll - 2,
+			    &voff, &vlen) == -1)
 				goto out;
 			prev_open = 0;
 			continue;
@@ -367,7 +368,8 @@ scan_yarn_berry_lines(const char *buf, size_t len,
 			vlen = 0;
 		} else if ((sep = memmem(l, ll, ": ", 2)) == NULL)
 			goto out;
-		if (scan_yaml_scalar(buf, l, (size_t)(sep - l), &koff, &klen) == -1)
+		if (scan_yaml_scalar(buf, l, (size_t)(sep - l), &koff,
+		    &klen) == -1)
 			goto out;
 		if (ind == 2)
 			cur.fields = 1;

@@ -127,8 +127,8 @@ main(void)
 			printf("%-13s (none in the corpus)\n", f->name);
 			continue;
 		}
-		if (snprintf(path, sizeof(path), "%s/regress/corpus/%.255s", top,
-		    best_file) >= (int)sizeof(path))
+		if (snprintf(path, sizeof(path), "%s/regress/corpus/%.255s",
+		    top, best_file) >= (int)sizeof(path))
 			errx(1, "path too long");
 		doc = slurp(path, &len);
 		best = 0;
@@ -141,7 +141,8 @@ main(void)
 				    strncmp(best_file, "constraints", 11) == 0 ?
 				    SCAN_F_CONSTRAINT : 0, doc, len, &sink) ==
 				    -1 || c.issues != 0)
-					errx(1, "%s: the parse failed", best_file);
+					errx(1, "%s: the parse failed",
+					    best_file);
 				runs++;
 			} while ((el = cpu_now() - t0) < 0.2);
 			el /= runs;
