@@ -36,7 +36,7 @@ DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
 		libtls-dev libyaml-dev libjsmn-dev libcriterion-dev \
 		libsqlite3-dev libseccomp-dev libssl-dev openssl mandoc jq \
 		procps passwd libc-ares-dev dnsmasq-base git debhelper \
-		lintian tinyproxy libtss2-dev swtpm
+		lintian tinyproxy libtss2-dev swtpm python3 python3-yaml
 
 # The TPM 2.0 key store (kobangd.keyStore: tpm) on Linux, through the
 # TSS2 ESYS; the TCTI module is loaded at run time by tss2-tctildr, in

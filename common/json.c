@@ -697,13 +697,21 @@ next(struct json *js, struct json_tok *tok, int decode)
 				return (pop(js));
 			return (lex_key(js, c, tok, decode));
 		case ST_KEY:
+			/* Only after ',': with the flag, may end the object. */
+			if (c == '}' && (js->flags & JSON_F_TRAILING))
+				return (pop(js));
 			return (lex_key(js, c, tok, decode));
 		case ST_ARR_FIRST:
 			if (c == ']')
 				return (pop(js));
 			return (value(js, c, tok, decode));
-		case ST_START:
 		case ST_VALUE:
+			/* In an array ST_VALUE comes only after ','. */
+			if (c == ']' && (js->flags & JSON_F_TRAILING) &&
+			    js->depth > 0 && !top_is_object(js))
+				return (pop(js));
+			return (value(js, c, tok, decode));
+		case ST_START:
 			return (value(js, c, tok, decode));
 		}
 		js_fail(js, JSON_E_SYNTAX);

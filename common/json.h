@@ -46,6 +46,7 @@
 
 /* Flags. */
 #define JSON_F_COMMENTS		0x01	/* JSONC: // and block comments */
+#define JSON_F_TRAILING		0x02	/* ",}" and ",]": bun, OpenCode */
 
 enum json_type {
 	JSON_ERROR = -1,

@@ -26,12 +26,16 @@
 #include "compat.h"
 #include "config.h"
 #include "discover.h"
+#include "scan_format.h"
 #include "log.h"
 
 #define DISC_MAX_GROUPS	1024
 
 /* The parent's own supplementary groups, given back after each switch. */
 static gid_t	 root_groups[DISC_MAX_GROUPS];
+/* Names of one surface's package formats a discovery can look for. */
+#define DISC_FORMAT_NAMES	16
+
 static int	 root_ngroups = -1;
 static int	 disc_switched;
 static int	 have_openat2 = 1;
@@ -1049,24 +1053,13 @@ glob_any(const struct strlist *globs, const char *name)
 static enum disc_parser
 project_parser(enum surface s, const char *name)
 {
-	if (s == SURFACE_PYTHON) {
-		if (strcmp(name, "uv.lock") == 0)
-			return (DISC_UV_LOCK);
-		if (strcmp(name, "pylock.toml") == 0)
-			return (DISC_PYLOCK);
-		if (strcmp(name, "pyproject.toml") == 0)
-			return (DISC_PYPROJECT);
-		if (strncmp(name, "constraints", 11) == 0)
-			return (DISC_CONSTRAINTS);
-		return (DISC_REQUIREMENTS);
-	}
-	if (strcmp(name, "pnpm-lock.yaml") == 0)
-		return (DISC_PNPM_LOCK);
-	if (strcmp(name, "yarn.lock") == 0)
-		return (DISC_YARN_LOCK);
-	if (strcmp(name, "bun.lock") == 0)
-		return (DISC_BUN_LOCK);
-	return (DISC_NPM_LOCK);
+	const struct scan_format *f;
+
+	if ((f = scan_format_by_file(s, name)) != NULL)
+		return (f->disc);
+	if (strncmp(name, "constraints", 11) == 0)
+		return (DISC_CONSTRAINTS);
+	return (DISC_REQUIREMENTS);
 }
 
 static int
@@ -1433,25 +1426,21 @@ discover_javascript(const struct config *conf, const struct disc_users *us,
     struct disc_result *res)
 {
 	const struct config_javascript *js = &conf->javascript;
+	const struct scan_format *f;
 	struct strlist		 names;
 	size_t			 i;
-	char			*namev[5];
+	char			*namev[DISC_FORMAT_NAMES];
 
 	memset(&names, 0, sizeof(names));
 	names.v = namev;
 	for (i = 0; i < js->lockfile_names.n; i++) {
 		const char	*nm = js->lockfile_names.v[i];
 
-		/* Each known name gated by its include flag. */
-		if (((strcmp(nm, "package-lock.json") == 0 ||
-		    strcmp(nm, "npm-shrinkwrap.json") == 0) &&
-		    js->include_npm) ||
-		    (strcmp(nm, "pnpm-lock.yaml") == 0 && js->include_pnpm) ||
-		    (strcmp(nm, "yarn.lock") == 0 && js->include_yarn) ||
-		    (strcmp(nm, "bun.lock") == 0 && js->include_bun)) {
-			if (!strlist_has(&names, nm) && names.n < nitems(namev))
-				names.v[names.n++] = (char *)nm;
-		}
+		/* Each known name gated by its format's switch. */
+		if ((f = scan_format_by_file(SURFACE_JAVASCRIPT, nm)) != NULL &&
+		    scan_format_enabled(f, conf) && !strlist_has(&names, nm) &&
+		    names.n < nitems(namev))
+			names.v[names.n++] = (char *)nm;
 	}
 	return (project_discover(conf, us, res, &names, NULL,
 	    js->exclude_directories ? js->exclude_directories :
@@ -1465,20 +1454,26 @@ discover_python(const struct config *conf, const struct disc_users *us,
     struct disc_result *res)
 {
 	const struct config_python *py = &conf->python;
+	const struct scan_format *f;
 	struct strlist		 names, globs;
-	char			*namev[3];
+	char			*namev[DISC_FORMAT_NAMES];
+	size_t			 i, j;
 
 	memset(&names, 0, sizeof(names));
 	memset(&globs, 0, sizeof(globs));
 	names.v = namev;
-	if (py->include_uv)
-		names.v[names.n++] = "uv.lock";
-	if (py->include_py_project)
-		names.v[names.n++] = "pyproject.toml";
-	if (py->include_pylock)
-		names.v[names.n++] = "pylock.toml";
-	if (py->include_requirements)
-		globs = py->requirement_file_globs;
+	for (i = 0; i < scan_nformats; i++) {
+		f = &scan_formats[i];
+		if (f->surface != SURFACE_PYTHON ||
+		    !scan_format_enabled(f, conf))
+			continue;
+		for (j = 0; f->files[j] != NULL && names.n < nitems(namev);
+		    j++)
+			names.v[names.n++] = (char *)f->files[j];
+		/* Requirement files have no name: the globs find them. */
+		if (f->parser == SCAN_PARSER_REQUIREMENTS)
+			globs = py->requirement_file_globs;
+	}
 	return (project_discover(conf, us, res, &names, &globs,
 	    py->exclude_directories ? py->exclude_directories :
 	    &conf->watch.exclude_directories));
@@ -1538,6 +1533,21 @@ claude_visit(struct walk *w, const char *rel, const char *abs,
 		    w->res->enomem)
 			return (-1);
 		return (0);
+	case DENT_LNK:
+		/*
+		 * A symbolic link to an agent or command (SURFACES.md
+		 * 13.7): opened like the files, beneath the anchor, so a
+		 * link that leaves the home (or project root) is an issue
+		 * at open; the reference skips every link.
+		 */
+		if (kind == CW_SKILLS)
+			return (0);
+		if (res_file(w->res, w->anchor, child, DISC_HASH,
+		    kind == CW_AGENTS ? KIND_AGENT : KIND_COMMAND, d->name,
+		    "claude-customization", DISC_AGENT_CAP) == -1 &&
+		    w->res->enomem)
+			return (-1);
+		return (0);
 	default:
 		if (kind != CW_SKILLS)
 			res_issue(w->res, child, "not a regular file; "
@@ -1568,6 +1578,12 @@ claude_walk(struct disc_result *res, size_t anchor, const char *baserel,
 	w.arg = &kind;
 	return (walk_search(&w, baserel));
 }
+
+/* Plugin files under ~/.claude. */
+static const char *const plugin_files[] = {
+	"plugins/known-marketplaces.json", "plugins/installed-plugins.json",
+	"plugins/known_marketplaces.json", "plugins/installed_plugins.json"
+};
 
 /* Everything under one base directory (~/.claude or <root>/.claude). */
 static int
@@ -1600,18 +1616,16 @@ claude_base(const struct config *conf, struct disc_result *res,
 	    "CLAUDE.md") == 0 && claude_fixed(res, anchor, p, DISC_HASH,
 	    KIND_INSTRUCTION, "claude-instruction", top, user) == -1)
 		return (-1);
-	if (home && cl->include_plugins) {
-		if (join(p, sizeof(p), base,
-		    "plugins/known-marketplaces.json") == 0 &&
+	/*
+	 * The reference's names, and those Claude Code writes (with '_';
+	 * kobangd.yaml(5), the differences).
+	 */
+	for (i = 0; home && cl->include_plugins && i < nitems(plugin_files);
+	    i++)
+		if (join(p, sizeof(p), base, plugin_files[i]) == 0 &&
 		    claude_fixed(res, anchor, p, DISC_CLAUDE_PLUGINS, 0, NULL,
 		    top, user) == -1)
 			return (-1);
-		if (join(p, sizeof(p), base,
-		    "plugins/installed-plugins.json") == 0 &&
-		    claude_fixed(res, anchor, p, DISC_CLAUDE_PLUGINS, 0, NULL,
-		    top, user) == -1)
-			return (-1);
-	}
 	for (i = 0; i < nitems(walks); i++) {
 		if (!wflags[i])
 			continue;
@@ -1630,6 +1644,12 @@ claude_base(const struct config *conf, struct disc_result *res,
 #else
 #define CLAUDE_MANAGED_SETTINGS	"/etc/claude-code/managed-settings.json"
 #endif
+
+/* Claude Desktop's configuration, relative to the home (Linux, macOS). */
+static const char *const claude_desktop[] = {
+	".config/Claude/claude_desktop_config.json",
+	"Library/Application Support/Claude/claude_desktop_config.json"
+};
 
 static int
 discover_claude(const struct config *conf, const struct disc_users *us,
@@ -1677,6 +1697,23 @@ discover_claude(const struct config *conf, const struct disc_users *us,
 			}
 			if (claude_fixed(res, anchor, p, DISC_CLAUDE_MCP, 0,
 			    NULL, top, owner) == -1)
+				goto nomem;
+		}
+		/*
+		 * Claude Desktop's MCP servers, read like ~/.claude.json
+		 * (the reference does not read them; kobangd.yaml(5)).
+		 */
+		for (r = 0; r < nitems(claude_desktop); r++) {
+			if (join(p, sizeof(p), u->home, claude_desktop[r]) ==
+			    -1)
+				continue;
+			if ((s = seen_add(&seen, p)) == -1)
+				goto nomem;
+			if (s == 1)
+				continue;
+			if (res_anchor(res, u->home, u, &anchor) == -1 ||
+			    claude_fixed(res, anchor, p, DISC_CLAUDE_MCP, 0,
+			    NULL, u->home, u) == -1)
 				goto nomem;
 		}
 		/* ~/.claude */
@@ -2578,6 +2615,21 @@ discover_opencode(const struct config *conf, const struct disc_users *us,
 				continue;
 			if (join(p, sizeof(p), root, ".opencode") == 0 &&
 			    opencode_dir(conf, res, anchor, p, top,
+			    owner) == -1)
+				goto nomem;
+			/*
+			 * OpenCode reads a project's configuration at its
+			 * root (SURFACES.md 13.6): the reference only looks
+			 * in .opencode/ (kobangd.yaml(5), the differences).
+			 */
+			if (join(p, sizeof(p), root, "opencode.json") == 0 &&
+			    agent_fixed(res, anchor, p, DISC_OPENCODE_CONFIG,
+			    KIND_CONFIG_PROFILE, "opencode-config", top,
+			    owner) == -1)
+				goto nomem;
+			if (join(p, sizeof(p), root, "opencode.jsonc") == 0 &&
+			    agent_fixed(res, anchor, p, DISC_OPENCODE_CONFIG,
+			    KIND_CONFIG_PROFILE, "opencode-config", top,
 			    owner) == -1)
 				goto nomem;
 		}

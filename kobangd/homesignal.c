@@ -25,6 +25,7 @@
 #include "event.h"
 #include "homesignal.h"
 #include "log.h"
+#include "scan_format.h"
 #include "vocab.h"
 #include "watch.h"
 
@@ -464,13 +465,9 @@ homesignal_discover(const struct config_home_signal_scan *hs,
 unsigned int
 homesignal_surfaces(const char *path)
 {
-	static const char *const jslocks[] = {
-		"package-lock.json", "npm-shrinkwrap.json", "pnpm-lock.yaml",
-		"yarn.lock", "bun.lock",
-	};
 	const char	*name, *p, *slash;
 	unsigned int	 comps = 0, m = 0;
-	size_t		 l, i;
+	size_t		 l;
 	enum {
 		C_CLAUDE = 0x01, C_CODEX = 0x02, C_AGENTS = 0x04,
 		C_CURSOR = 0x08, C_DOTOPENCODE = 0x10, C_OPENCODE = 0x20,
@@ -520,12 +517,10 @@ homesignal_surfaces(const char *path)
 		m |= 1U << SURFACE_OPENCODE;
 	if (comps & C_PI)
 		m |= 1U << SURFACE_PI;
-	for (i = 0; i < nitems(jslocks); i++)
-		if (strcmp(name, jslocks[i]) == 0)
-			m |= 1U << SURFACE_JAVASCRIPT;
-	if (strcmp(name, "uv.lock") == 0 ||
-	    strcmp(name, "pyproject.toml") == 0 ||
-	    strcmp(name, "pylock.toml") == 0 ||
+	/* The package formats' file names: their rows (scan_format.c). */
+	if (scan_format_by_file(SURFACE_JAVASCRIPT, name) != NULL)
+		m |= 1U << SURFACE_JAVASCRIPT;
+	if (scan_format_by_file(SURFACE_PYTHON, name) != NULL ||
 	    disc_glob_match("requirements*.txt", name) ||
 	    disc_glob_match("constraints*.txt", name))
 		m |= 1U << SURFACE_PYTHON;

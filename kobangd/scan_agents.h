@@ -57,6 +57,7 @@ struct scan_mcp_doc {
 	int		 list_hash;	/* list items' detail: the file hash */
 	const char	*profile_name;	/* NULL: no configProfile item */
 	const char	*profile_origin;
+	int		 cmd_array;	/* command may be [command, arg, ...] */
 };
 
 /* scan_claude.c */
@@ -97,6 +98,8 @@ int	 scan_codex_config(const char *, size_t, const char *, const char *,
  * the file hash (Codex hooks.json, Pi settings.json); a top level that
  * is not an object gives nothing, silently.
  */
+/* Codex hooks.json: the keys, or those of its "hooks" object. */
+int	 scan_codex_hooks(struct json *, const struct scan_sink *);
 int	 scan_keys_file(struct json *, enum item_kind, const char *,
 	    const struct scan_sink *);
 

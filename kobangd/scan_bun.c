@@ -1,7 +1,10 @@
 /*
- * bun.lock (SURFACES.md 7): read with the strict JSON reader, so the
- * trailing commas bun usually writes make the file malformed (an issue,
- * no items), as in the reference (SURFACES.md 13, question 4).
+ * bun.lock (SURFACES.md 7).  The reference reads it with the strict
+ * JSON reader, so the trailing commas bun writes make the file malformed
+ * (SURFACES.md 13, question 4); here it is JSONC as bun writes it (the
+ * dialect of its row in scan_format.c; kobangd.yaml(5)).  A
+ * lockfileVersion above 1 is not understood (an issue, no items), and
+ * packages none of which gives an item say so.
  *
  * The reference looks the values up untyped: a top level that is not an
  * object, or "packages" that is not an object, yields nothing and no
@@ -13,6 +16,7 @@
 
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "scan.h"
@@ -23,7 +27,12 @@ struct bun {
 	const struct scan_sink	*sink;
 	struct strset		 keys;
 	struct sbuf		 e;
+	size_t			 declared;
+	size_t			 emitted;
 };
+
+/* Newest bun.lock lockfileVersion this reader knows. */
+#define BUN_LOCKFILE_MAX	1
 
 /* Pass over the rest of a container whose opening token was t. */
 static int
@@ -74,6 +83,7 @@ bun_entry(struct bun *b, size_t keylen)
 	}
 	it.origin.p = SCAN_ORIGIN_BUN;
 	it.origin.len = sizeof(SCAN_ORIGIN_BUN) - 1;
+	b->emitted++;
 	return (b->sink->emit(b->sink->arg, &it));
 }
 
@@ -101,6 +111,7 @@ bun_packages(struct bun *b)
 		if (sbuf_add(&b->e, tok.s, tok.len) == SBUF_ERR)
 			return (-3);
 		keylen = tok.len;
+		b->declared++;
 		if ((t = json_next(b->js, &tok)) == JSON_ERROR)
 			return (-2);
 		if (t != JSON_ARRAY) {
@@ -119,6 +130,7 @@ scan_bun_lock(struct json *js, const struct scan_sink *sink)
 	struct bun	 b;
 	struct json_tok	 tok;
 	enum json_type	 t;
+	char		 why[SCAN_REASON_MAX];
 	int		 seen = 0, r, ret = -1;
 
 	memset(&b, 0, sizeof(b));
@@ -140,6 +152,22 @@ scan_bun_lock(struct json *js, const struct scan_sink *sink)
 			break;
 		if (t != JSON_KEY)
 			goto malformed;
+		if (json_tok_eq(&tok, "lockfileVersion")) {
+			if ((t = json_next(js, &tok)) == JSON_ERROR)
+				goto malformed;
+			if (t == JSON_NUMBER && (tok.len > 1 || (tok.len == 1 &&
+			    tok.s[0] > '0' + BUN_LOCKFILE_MAX))) {
+				snprintf(why, sizeof(why), "lockfileVersion "
+				    "%.*s is not supported", tok.len > 16 ? 16 :
+				    (int)tok.len, tok.s);
+				sink->issue(sink->arg, SCAN_ISSUE_UNSUPPORTED,
+				    why);
+				goto out;
+			}
+			if (skip(js, t) == -1)
+				goto malformed;
+			continue;
+		}
 		if (!seen && json_tok_eq(&tok, "packages")) {
 			seen = 1;
 			if ((t = json_next(js, &tok)) == JSON_ERROR)
@@ -163,6 +191,12 @@ scan_bun_lock(struct json *js, const struct scan_sink *sink)
  end:
 	if (json_next(js, &tok) != JSON_EOF)
 		goto malformed;
+	/* Never a silent zero. */
+	if (b.emitted == 0 && b.declared > 0) {
+		snprintf(why, sizeof(why), "%zu packages declared, none read",
+		    b.declared);
+		sink->issue(sink->arg, SCAN_ISSUE_UNSUPPORTED, why);
+	}
 	ret = 0;
 	goto out;
  malformed:

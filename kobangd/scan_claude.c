@@ -58,6 +58,7 @@ struct claude {
 	size_t			 ncands;
 	size_t			 candcap;
 	struct namelist		 names;
+	int			 cmd_array;	/* OpenCode: command [a, ...] */
 };
 
 static void
@@ -280,7 +281,37 @@ struct spec {
 	struct ref	v[S_COUNT];	/* S_ARGS: " a1 a2 ..." joined */
 	int		has[S_COUNT];	/* non-nil */
 	unsigned int	seen;
+	struct ref	cmdargs;	/* a command array's tail, joined */
+	int		has_cmdargs;
 };
+
+/*
+ * The elements of an array of strings joined as " a1 a2 ..." behind the
+ * buffer's end (its '[' read); what names the elements for an issue.
+ */
+static int
+join_strings(struct claude *c, struct ref *r, const char *what)
+{
+	struct json_tok	 tok;
+	enum json_type	 t;
+	size_t		 start = c->sb.len;
+
+	for (;;) {
+		if ((t = json_next(c->js, &tok)) == JSON_END)
+			break;
+		if (t == JSON_ERROR)
+			return (malformed(c));
+		if (t != JSON_STRING) {
+			scan_type_error(c->sink, what, "a string");
+			return (-1);
+		}
+		if (append_arg(c, tok.s, tok.len) == -1)
+			return (nomem(c));
+	}
+	r->off = start;
+	r->len = c->sb.len - start;
+	return (0);
+}
 
 static int
 spec_key(const struct json_tok *tok)
@@ -299,7 +330,6 @@ mcp_spec(struct claude *c, struct spec *sp)
 {
 	struct json_tok	 tok;
 	enum json_type	 t;
-	size_t		 start;
 	int		 k;
 
 	memset(sp, 0, sizeof(*sp));
@@ -320,6 +350,30 @@ mcp_spec(struct claude *c, struct spec *sp)
 			return (malformed(c));
 		if (t == JSON_NULL)
 			continue;
+		if (k == S_COMMAND && t == JSON_ARRAY && c->cmd_array) {
+			/*
+			 * OpenCode writes the command as [command, arg, ...]:
+			 * the first element is the command, the rest come
+			 * before any args.
+			 */
+			if ((t = json_next(c->js, &tok)) == JSON_ERROR)
+				return (malformed(c));
+			if (t == JSON_END)
+				continue;	/* [] is no command */
+			if (t != JSON_STRING) {
+				scan_type_error(c->sink,
+				    "an element of command", "a string");
+				return (-1);
+			}
+			if (save(c, &tok, &sp->v[k]) == -1)
+				return (nomem(c));
+			sp->has[k] = 1;
+			if (join_strings(c, &sp->cmdargs,
+			    "an element of command") == -1)
+				return (-1);
+			sp->has_cmdargs = 1;
+			continue;
+		}
 		if (k != S_ARGS) {
 			if (t != JSON_STRING) {
 				scan_type_error(c->sink, spec_keys[k],
@@ -335,23 +389,9 @@ mcp_spec(struct claude *c, struct spec *sp)
 			scan_type_error(c->sink, "args", "an array");
 			return (-1);
 		}
-		/* Nothing else is written to the buffer meanwhile. */
-		start = c->sb.len;
-		for (;;) {
-			if ((t = json_next(c->js, &tok)) == JSON_END)
-				break;
-			if (t == JSON_ERROR)
-				return (malformed(c));
-			if (t != JSON_STRING) {
-				scan_type_error(c->sink, "an element of args",
-				    "a string");
-				return (-1);
-			}
-			if (append_arg(c, tok.s, tok.len) == -1)
-				return (nomem(c));
-		}
-		sp->v[S_ARGS].off = start;
-		sp->v[S_ARGS].len = c->sb.len - start;
+		if (join_strings(c, &sp->v[S_ARGS], "an element of args") ==
+		    -1)
+			return (-1);
 		sp->has[S_ARGS] = 1;
 	}
 }
@@ -405,6 +445,8 @@ mcp_candidate(struct claude *c, const struct ref *name, const struct spec *sp,
 			return (-1);
 	} else if (cmd) {
 		if (append_ref(c, &sp->v[S_COMMAND]) == -1)
+			return (-1);
+		if (sp->has_cmdargs && append_ref(c, &sp->cmdargs) == -1)
 			return (-1);
 		if (sp->has[S_ARGS] && append_ref(c, &sp->v[S_ARGS]) == -1)
 			return (-1);
@@ -887,6 +929,74 @@ out:
 	return (ret);
 }
 
+/*
+ * Claude Code's installed_plugins.json is {"version": 2, "plugins":
+ * {"name@marketplace": [...], ...}}: the reference's rule (the top-level
+ * keys) names the plugins "version" and "plugins".  With a number
+ * "version" and an object "plugins", the names are the keys of
+ * "plugins" (kobangd.yaml(5), the differences); otherwise, and for
+ * every other shape, the reference's rule.  Its '{' read.
+ */
+static int
+plugin_file_object(struct claude *c)
+{
+	struct json_tok	 tok;
+	struct strset	 seen;
+	struct ref	 name;
+	enum json_type	 t;
+	size_t		 i, n;
+	int		 r, version = 0, plugins = 0, keep, ret = -1;
+
+	strset_init(&seen);
+	while ((r = next_new_key(c, &seen, &tok)) == 1) {
+		if (save(c, &tok, &name) == -1 ||
+		    push_name(&c->names, &name, 0) == -1) {
+			nomem(c);
+			goto out;
+		}
+		if (!json_tok_eq(&tok, "version") &&
+		    !json_tok_eq(&tok, "plugins")) {
+			if (json_skip_next(c->js) == -1) {
+				malformed(c);
+				goto out;
+			}
+			continue;
+		}
+		r = json_tok_eq(&tok, "version");
+		if ((t = json_next(c->js, &tok)) == JSON_ERROR) {
+			malformed(c);
+			goto out;
+		}
+		if (r)
+			version = t == JSON_NUMBER;
+		else if (t == JSON_OBJECT) {
+			plugins = 1;
+			if (plugin_names(c, t, 1) == -1)
+				goto out;
+			continue;
+		}
+		if (json_skip(c->js, t) == -1) {
+			malformed(c);
+			goto out;
+		}
+	}
+	if (r == -1)
+		goto out;
+	/* One rule's names only, sorted as plugin_names() sorts them. */
+	keep = version && plugins;
+	for (i = n = 0; i < c->names.n; i++)
+		if (c->names.v[i].group == keep)
+			c->names.v[n++] = c->names.v[i];
+	c->names.n = n;
+	cmp_base = c->sb.p;
+	if (n > 1)
+		qsort(c->names.v, n, sizeof(*c->names.v), named_cmp);
+	ret = 0;
+out:
+	strset_free(&seen);
+	return (ret);
+}
+
 int
 scan_claude_plugin_file(struct json *js, const struct scan_sink *sink)
 {
@@ -901,7 +1011,8 @@ scan_claude_plugin_file(struct json *js, const struct scan_sink *sink)
 		malformed(&c);
 		goto out;
 	}
-	if (plugin_names(&c, t, 0) == -1 || expect_eof(&c) == -1)
+	if ((t == JSON_OBJECT ? plugin_file_object(&c) :
+	    plugin_names(&c, t, 0)) == -1 || expect_eof(&c) == -1)
 		goto out;
 	hash = file_hash(&c);
 	if (emit_plugins(&c, hash) == -1)
@@ -954,6 +1065,7 @@ scan_mcp_doc(struct json *js, const struct scan_mcp_doc *d,
 	int		 ret = -1;
 
 	claude_init(&c, js, sink);
+	c.cmd_array = d->cmd_array;
 	if (mcp_document(&c, d, 0) == -1)
 		goto out;
 

@@ -222,8 +222,7 @@ cap_of(enum scan_parser p)
 {
 	if (p == SCAN_PARSER_BREW_RECEIPT)
 		return (SCAN_CAP_BREW_RECEIPT);
-	return (p == SCAN_PARSER_NPM_LOCK || scan_pkg_parser(p) ?
-	    SCAN_CAP_PACKAGE : SCAN_CAP_AGENT);
+	return (scan_pkg_parser(p) ? SCAN_CAP_PACKAGE : SCAN_CAP_AGENT);
 }
 
 /*
@@ -423,8 +422,7 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		goto done;
 	}
 	/* Package items carry no hash: do not pay for one. */
-	if (req->parser != SCAN_PARSER_NPM_LOCK &&
-	    !scan_pkg_parser(req->parser)) {
+	if (!scan_pkg_parser(req->parser)) {
 		if (sha256_init(&r.sha) == -1)
 			reader_fail(&r, SCAN_ISSUE_HASH, 0);
 		else
@@ -456,10 +454,7 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 		sink_issue(&fc, SCAN_ISSUE_LIMIT, "out of memory");
 		goto done;
 	}
-	/* JSONC (SURFACES.md 0.5): comments outside strings. */
-	if (req->parser == SCAN_PARSER_OPENCODE_CONFIG ||
-	    req->parser == SCAN_PARSER_PI_MCP)
-		js.flags |= JSON_F_COMMENTS;
+	js.flags |= scan_parser_json_flags(req->parser);
 	switch (req->parser) {
 	case SCAN_PARSER_CLAUDE_MCP:
 		pr = scan_claude_mcp(&js, &sink);
@@ -470,16 +465,12 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 	case SCAN_PARSER_CLAUDE_PLUGIN_FILE:
 		pr = scan_claude_plugin_file(&js, &sink);
 		break;
-	case SCAN_PARSER_NPM_LOCK:
-		pr = scan_npm_lock(&js, &sink);
-		break;
 	case SCAN_PARSER_BREW_RECEIPT:
 		pr = scan_brew_receipt(&js, sv_cstr(req->name),
 		    sv_cstr(req->version), &sink);
 		break;
 	case SCAN_PARSER_CODEX_HOOKS:
-		pr = scan_keys_file(&js, KIND_HOOK, SCAN_ORIGIN_CODEX_HOOKS,
-		    &sink);
+		pr = scan_codex_hooks(&js, &sink);
 		break;
 	case SCAN_PARSER_PI_SETTINGS:
 		pr = scan_keys_file(&js, KIND_SETTINGS, SCAN_ORIGIN_PI_SETTINGS,

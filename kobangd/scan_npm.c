@@ -9,9 +9,18 @@
  * the wrong type fails the whole file, null is as good as absent, and
  * of duplicate keys the first wins (the later ones are not decoded at
  * all).  Every entry is decoded, so the root entry "" and workspace
- * links are type-checked too; an item comes only from a key starting
- * with "node_modules/" whose entry has a version.  Lockfile v1 (no
- * "packages") yields nothing.
+ * links are type-checked too; an item comes from a key starting with
+ * "node_modules/" whose entry has a version, named by the key without
+ * that prefix (nested ones keep "a/node_modules/b").
+ *
+ * Where the reference sees nothing (kobangd.yaml(5), the differences):
+ * a workspace's own node_modules ("packages/x/node_modules/y") gives
+ * "y" the same way, the key after its first "node_modules/"; lockfile
+ * v1 (no "packages") is read from its "dependencies" tree, each entry
+ * named by its install path as v2 would key it ("a", then
+ * "a/node_modules/b"), with the same fields and detail.  A
+ * lockfileVersion above 3 is not understood (an issue, no items), and
+ * a lockfile whose declared packages give no item says so.
  *
  * Items go out in lockfile order, unsorted: sorting by id and keeping
  * the first of equal ids is the parent's (scanproto.h).
@@ -19,6 +28,8 @@
 
 #include <sys/types.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "scan.h"
@@ -49,6 +60,8 @@ struct npm {
 	const struct scan_sink	*sink;
 	struct strset		 keys;
 	struct sbuf		 e;	/* this entry's strings */
+	size_t			 declared;	/* entries, items or not */
+	size_t			 emitted;
 };
 
 static int
@@ -81,9 +94,16 @@ static const char *const npm_field_names[] = {
 	"version", "resolved", "integrity", "dev", "optional"
 };
 
-/* The entry object, its '{' already read.  0, or -1 (issue recorded). */
+static int	npm_v1_deps(struct npm *, const char *, size_t);
+
+/*
+ * The entry object, its '{' already read, its strings kept in sb.  With
+ * a v1 path (v1 != NULL), "dependencies" is the nested tree, read at
+ * once below that path.  0, or -1 (issue recorded).
+ */
 static int
-npm_entry(struct npm *n, struct npm_entry *ent)
+npm_entry(struct npm *n, struct sbuf *sb, struct npm_entry *ent,
+    const char *v1, size_t v1len)
 {
 	struct json_tok	 tok;
 	enum json_type	 t;
@@ -97,6 +117,21 @@ npm_entry(struct npm *n, struct npm_entry *ent)
 		if (t != JSON_KEY)
 			goto malformed;
 		f = npm_field(&tok);
+		if (f == -1 && v1 != NULL &&
+		    json_tok_eq(&tok, "dependencies")) {
+			if ((t = json_next(n->js, &tok)) == JSON_ERROR)
+				goto malformed;
+			if (t == JSON_NULL)
+				continue;
+			if (t != JSON_OBJECT) {
+				scan_type_error(n->sink, "dependencies",
+				    "an object");
+				return (-1);
+			}
+			if (npm_v1_deps(n, v1, v1len) == -1)
+				return (-1);
+			continue;
+		}
 		if (f == -1 || (ent->seen & (1U << f))) {
 			if (json_skip_next(n->js) == -1)
 				goto malformed;
@@ -117,8 +152,7 @@ npm_entry(struct npm *n, struct npm_entry *ent)
 				    "a string");
 				return (-1);
 			}
-			if ((off = sbuf_add(&n->e, tok.s, tok.len)) ==
-			    SBUF_ERR)
+			if ((off = sbuf_add(sb, tok.s, tok.len)) == SBUF_ERR)
 				goto nomem;
 			ent->off[f] = off;
 			ent->len[f] = tok.len;
@@ -146,13 +180,14 @@ nomem:
 }
 
 /*
- * Emit the item of an entry.  The buffer holds the key and the field
- * values; the detail is built behind them (SURFACES.md 7: space-joined
- * resolved=, integrity=, then scope=dev or else scope=optional, each
- * only if present; nil if none).
+ * Emit the item of an entry whose strings are in sb, the name at
+ * sb[noff .. noff + nlen).  The detail is built behind them
+ * (SURFACES.md 7: space-joined resolved=, integrity=, then scope=dev or
+ * else scope=optional, each only if present; nil if none).
  */
 static int
-npm_emit(struct npm *n, size_t keylen, const struct npm_entry *ent)
+npm_emit(struct npm *n, struct sbuf *sb, size_t noff, size_t nlen,
+    const struct npm_entry *ent)
 {
 	struct scan_item	 it;
 	size_t			 dstart, need = 0, i;
@@ -172,13 +207,13 @@ npm_emit(struct npm *n, size_t keylen, const struct npm_entry *ent)
 	if (scope != NULL)
 		need += strlen(scope) + 1;
 	/* Room first: the buffer may move when it grows. */
-	if (sbuf_reserve(&n->e, need) == -1) {
+	if (sbuf_reserve(sb, need) == -1) {
 		n->sink->issue(n->sink->arg, SCAN_ISSUE_LIMIT,
 		    "out of memory");
 		return (-1);
 	}
-	dstart = n->e.len;
-	d = d0 = n->e.p + dstart;
+	dstart = sb->len;
+	d = d0 = sb->p + dstart;
 	for (i = F_RESOLVED; i <= F_INTEGRITY; i++) {
 		if (!ent->has[i])
 			continue;
@@ -186,7 +221,7 @@ npm_emit(struct npm *n, size_t keylen, const struct npm_entry *ent)
 			*d++ = ' ';
 		memcpy(d, lit[i], litlen[i]);
 		d += litlen[i];
-		memcpy(d, n->e.p + ent->off[i], ent->len[i]);
+		memcpy(d, sb->p + ent->off[i], ent->len[i]);
 		d += ent->len[i];
 	}
 	if (scope != NULL) {
@@ -195,14 +230,14 @@ npm_emit(struct npm *n, size_t keylen, const struct npm_entry *ent)
 		memcpy(d, scope, strlen(scope));
 		d += strlen(scope);
 	}
-	n->e.len += (size_t)(d - d0);
+	sb->len += (size_t)(d - d0);
 
 	memset(&it, 0, sizeof(it));
 	it.kind = KIND_PACKAGE;
 	it.ior = ITEM_BOOL_NIL;
-	it.name.p = n->e.p + NM_PREFIX_LEN;
-	it.name.len = keylen - NM_PREFIX_LEN;
-	it.version.p = n->e.p + ent->off[F_VERSION];
+	it.name.p = sb->p + noff;
+	it.name.len = nlen;
+	it.version.p = sb->p + ent->off[F_VERSION];
 	it.version.len = ent->len[F_VERSION];
 	it.origin.p = SCAN_ORIGIN_NPM;
 	it.origin.len = sizeof(SCAN_ORIGIN_NPM) - 1;
@@ -210,6 +245,7 @@ npm_emit(struct npm *n, size_t keylen, const struct npm_entry *ent)
 		it.detail.p = d0;
 		it.detail.len = (size_t)(d - d0);
 	}
+	n->emitted++;
 	return (n->sink->emit(n->sink->arg, &it));
 }
 
@@ -220,7 +256,8 @@ npm_packages(struct npm *n)
 	struct json_tok		tok;
 	struct npm_entry	ent;
 	enum json_type		t;
-	size_t			keylen;
+	const char		*nm;
+	size_t			keylen, noff;
 	int			r;
 
 	for (;;) {
@@ -247,12 +284,17 @@ npm_packages(struct npm *n)
 			    "an object");
 			return (-1);
 		}
-		if (npm_entry(n, &ent) == -1)
+		if (npm_entry(n, &n->e, &ent, NULL, 0) == -1)
 			return (-1);
-		if (!ent.has[F_VERSION] || keylen < NM_PREFIX_LEN ||
-		    memcmp(n->e.p, NM_PREFIX, NM_PREFIX_LEN) != 0)
+		/* The install path's first node_modules/ (at 0 for most). */
+		if ((nm = memmem(n->e.p, keylen, NM_PREFIX, NM_PREFIX_LEN)) ==
+		    NULL)
 			continue;
-		if (npm_emit(n, keylen, &ent) == -1)
+		n->declared++;
+		if (!ent.has[F_VERSION])
+			continue;
+		noff = (size_t)(nm - n->e.p) + NM_PREFIX_LEN;
+		if (npm_emit(n, &n->e, noff, keylen - noff, &ent) == -1)
 			return (-1);
 	}
 malformed:
@@ -263,13 +305,109 @@ nomem:
 	return (-1);
 }
 
+/*
+ * Lockfile v1: a "dependencies" object (its '{' read) whose entries sit
+ * at prefix + key; an entry's own "dependencies" sit below
+ * prefix + key + "/node_modules/".  Each level keeps its strings in its
+ * own buffer, so the levels below cannot move them.
+ */
+static int
+npm_v1_deps(struct npm *n, const char *prefix, size_t plen)
+{
+	struct json_tok		tok;
+	struct npm_entry	ent;
+	struct strset		keys;
+	struct sbuf		sb;
+	enum json_type		t;
+	char			*below;
+	size_t			nlen, cp;
+	int			r, ret = -1;
+
+	strset_init(&keys);
+	sbuf_init(&sb);
+	for (;;) {
+		if ((t = json_next(n->js, &tok)) == JSON_END)
+			break;
+		if (t != JSON_KEY)
+			goto malformed;
+		if ((r = strset_add(&keys, tok.s, tok.len)) == -1)
+			goto nomem;
+		if (r == 0) {
+			if (json_skip_next(n->js) == -1)
+				goto malformed;
+			continue;
+		}
+		/* [name][the path below it], then the fields, detail */
+		sbuf_reset(&sb);
+		if (sbuf_add(&sb, prefix, plen) == SBUF_ERR ||
+		    sbuf_add(&sb, tok.s, tok.len) == SBUF_ERR)
+			goto nomem;
+		nlen = sb.len;
+		/* Room first: the copy's source is sb itself. */
+		if (sbuf_reserve(&sb, nlen + NM_PREFIX_LEN + 1) == -1 ||
+		    sbuf_add(&sb, sb.p, nlen) == SBUF_ERR ||
+		    sbuf_add(&sb, "/" NM_PREFIX, NM_PREFIX_LEN + 1) ==
+		    SBUF_ERR)
+			goto nomem;
+		cp = sb.len;
+		if ((t = json_next(n->js, &tok)) == JSON_ERROR)
+			goto malformed;
+		if (t != JSON_OBJECT) {
+			scan_type_error(n->sink, "a dependencies entry",
+			    "an object");
+			goto out;
+		}
+		/* Its own copy: sb may move while the fields are added. */
+		if ((below = strndup(sb.p + nlen, cp - nlen)) == NULL)
+			goto nomem;
+		sb.len = nlen;
+		n->declared++;
+		r = npm_entry(n, &sb, &ent, below, cp - nlen);
+		free(below);
+		if (r == -1)
+			goto out;
+		if (!ent.has[F_VERSION])
+			continue;
+		if (npm_emit(n, &sb, 0, nlen, &ent) == -1)
+			goto out;
+	}
+	ret = 0;
+	goto out;
+malformed:
+	scan_malformed(n->sink, n->js);
+	goto out;
+nomem:
+	n->sink->issue(n->sink->arg, SCAN_ISSUE_LIMIT, "out of memory");
+out:
+	strset_free(&keys);
+	sbuf_free(&sb);
+	return (ret);
+}
+/* lockfileVersion as written: its number, 0 if not a small integer. */
+static int
+npm_lockfile_version(const struct json_tok *tok)
+{
+	size_t	i;
+	int	v = 0;
+
+	if (tok->type != JSON_NUMBER || tok->len == 0 || tok->len > 3)
+		return (0);
+	for (i = 0; i < tok->len; i++) {
+		if (tok->s[i] < '0' || tok->s[i] > '9')
+			return (0);
+		v = v * 10 + (tok->s[i] - '0');
+	}
+	return (v);
+}
+
 int
 scan_npm_lock(struct json *js, const struct scan_sink *sink)
 {
 	struct npm	 n;
 	struct json_tok	 tok;
 	enum json_type	 t;
-	int		 seen = 0, ret = -1;
+	char		 why[SCAN_REASON_MAX];
+	int		 seen = 0, seen_deps = 0, version = 0, ret = -1;
 
 	memset(&n, 0, sizeof(n));
 	n.js = js;
@@ -288,6 +426,23 @@ scan_npm_lock(struct json *js, const struct scan_sink *sink)
 			break;
 		if (t != JSON_KEY)
 			goto malformed;
+		if (json_tok_eq(&tok, "lockfileVersion")) {
+			if ((t = json_next(js, &tok)) == JSON_ERROR)
+				goto malformed;
+			if (json_skip(js, t) == -1)
+				goto malformed;
+			version = npm_lockfile_version(&tok);
+			/* 1 to 3 are npm's; a later one is not known. */
+			if (version > 3) {
+				snprintf(why, sizeof(why),
+				    "lockfileVersion %d is not supported",
+				    version);
+				sink->issue(sink->arg, SCAN_ISSUE_UNSUPPORTED,
+				    why);
+				goto out;
+			}
+			continue;
+		}
 		if (!seen && json_tok_eq(&tok, "packages")) {
 			seen = 1;
 			if ((t = json_next(js, &tok)) == JSON_ERROR)
@@ -302,11 +457,37 @@ scan_npm_lock(struct json *js, const struct scan_sink *sink)
 				goto out;
 			continue;
 		}
+		/*
+		 * v1's tree; v2 carries it too, after "packages" and
+		 * "lockfileVersion": 2, and then it is not read twice.
+		 */
+		if (!seen && !seen_deps && version < 2 &&
+		    json_tok_eq(&tok, "dependencies")) {
+			seen_deps = 1;
+			if ((t = json_next(js, &tok)) == JSON_ERROR)
+				goto malformed;
+			if (t == JSON_NULL)
+				continue;
+			if (t != JSON_OBJECT) {
+				scan_type_error(sink, "dependencies",
+				    "an object");
+				goto out;
+			}
+			if (npm_v1_deps(&n, "", 0) == -1)
+				goto out;
+			continue;
+		}
 		if (json_skip_next(js) == -1)
 			goto malformed;
 	}
 	if (json_next(js, &tok) != JSON_EOF)
 		goto malformed;
+	/* Never a silent zero: packages declared, none read. */
+	if (n.emitted == 0 && n.declared > 0) {
+		snprintf(why, sizeof(why), "%zu packages declared, none "
+		    "with a version", n.declared);
+		sink->issue(sink->arg, SCAN_ISSUE_UNSUPPORTED, why);
+	}
 	ret = 0;
 	goto out;
 malformed:

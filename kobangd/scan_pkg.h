@@ -32,14 +32,27 @@
 #define SCAN_YAML_MAX_DEPTH	256
 
 /*
- * scan_pnpm.c: pnpm-lock.yaml through libyaml's event parser, fed by rd
- * (the same reader the JSON tokenizer streams from): the document is
- * never held whole, aliases are never expanded.
+ * scan_pnpm.c: pnpm-lock.yaml, the whole file in memory: the line walk
+ * of pnpm's own subset of YAML when the file is in it, else libyaml's
+ * event parser, which never expands an alias (scan_pnpm_yaml_mem(),
+ * alone for the fuzzer's comparison).
  */
-int	 scan_pnpm_lock(json_read_fn, void *, const struct scan_sink *);
+int	 scan_pnpm_text(const char *, size_t, const struct scan_sink *);
+int	 scan_pnpm_yaml_mem(const char *, size_t, const struct scan_sink *);
 
-/* scan_yarn.c: yarn.lock, the v1 line algorithm (Berry yields nothing). */
+/*
+ * scan_yarn.c: yarn.lock, v1 by the reference's line algorithm; a Berry
+ * lockfile (a "__metadata:" line) goes to scan_yarn_berry.c, YAML.
+ */
 int	 scan_yarn_lock(const char *, size_t, const struct scan_sink *);
+int	 scan_yarn_berry(const char *, size_t, const struct scan_sink *);
+/*
+ * Its two readers: libyaml's (any YAML), and the line reader of the
+ * subset Yarn writes, 1 when the file is not in it (nothing emitted).
+ */
+int	 scan_yarn_berry_yaml(const char *, size_t, const struct scan_sink *);
+int	 scan_yarn_berry_lines(const char *, size_t,
+	    const struct scan_sink *);
 
 /* scan_bun.c: bun.lock as strict JSON. */
 int	 scan_bun_lock(struct json *, const struct scan_sink *);
@@ -72,10 +85,9 @@ int	 scan_requirements(const char *, size_t, int, const struct scan_sink *,
 void	 scan_pyreq_name(const char *, size_t, struct sv *);
 
 /*
- * Run the parser over a document in memory (tests, fuzzers, scan_dump):
- * every parser of this header, and SCAN_PARSER_NPM_LOCK and the claude
- * parsers are not handled here (-1, nothing recorded).  doc is not
- * modified.
+ * Run a package format's parser (a row of scan_format.c) over a document
+ * in memory (tests, fuzzers, scan_dump); any other parser is not handled
+ * here (-1, nothing recorded).  doc is not modified.
  */
 int	 scan_pkg_mem(enum scan_parser, int, const char *, size_t,
 	    const struct scan_sink *);
@@ -85,7 +97,7 @@ int	 scan_pkg_mem(enum scan_parser, int, const char *, size_t,
  */
 int	 scan_pkg_read(enum scan_parser, int, json_read_fn, void *, size_t,
 	    const struct scan_sink *, scan_include_fn, void *);
-/* Whether scan_pkg_mem() knows the parser. */
+/* Whether the parser is a package format's (scan_format.c). */
 int	 scan_pkg_parser(enum scan_parser);
 
 #endif

@@ -11,8 +11,14 @@
  *
  * so a TOML syntax error, a missing name or a known key of the wrong type
  * fails the whole file (one issue, no items); every other key is never
- * looked at.  A dependency-groups entry that is a table (include-group)
- * is such a type error.
+ * looked at.
+ *
+ * Where the reference fails or sees nothing (kobangd.yaml(5)): a PEP 735
+ * {include-group = "..."} entry of dependency-groups names a group, not
+ * a distribution, and is passed over (the reference fails the file);
+ * Poetry's [tool.poetry.dependencies], [tool.poetry.dev-dependencies]
+ * and [tool.poetry.group.<g>.dependencies] give their keys (but
+ * "python") as pythonDeclaredRequirement items like project's.
  */
 
 #include <sys/types.h>
@@ -150,9 +156,10 @@ scan_pylock(const char *buf, size_t len, const struct scan_sink *sink)
  */
 static int
 py_reqs(const struct scan_sink *sink, const char *what,
-    const struct toml_value *v)
+    const struct toml_value *v, int groups)
 {
 	const struct toml_array	*a;
+	const struct toml_table	*t;
 	const struct toml_value	*s;
 	struct sv		 name;
 	char			 buf[160];
@@ -164,6 +171,11 @@ py_reqs(const struct scan_sink *sink, const char *what,
 	}
 	for (i = 0; i < toml_array_len(a); i++) {
 		s = toml_array_at(a, i);
+		/* PEP 735: {include-group = "name"} and nothing else. */
+		if (groups && (t = toml_as_table(s)) != NULL &&
+		    toml_table_len(t) == 1 &&
+		    toml_cstr(toml_table_get(t, "include-group")) != NULL)
+			continue;
 		if (s->type != TOML_STRING) {
 			snprintf(buf, sizeof(buf), "entry %zu of %s", i + 1,
 			    what);
@@ -173,6 +185,8 @@ py_reqs(const struct scan_sink *sink, const char *what,
 	}
 	for (i = 0; i < toml_array_len(a); i++) {
 		s = toml_array_at(a, i);
+		if (s->type != TOML_STRING)
+			continue;
 		scan_pyreq_name(s->u.s.ptr, s->u.s.len, &name);
 		if (name.p == NULL)
 			continue;
@@ -186,7 +200,7 @@ py_reqs(const struct scan_sink *sink, const char *what,
 /* A table of arrays of strings: optional-dependencies, dependency-groups. */
 static int
 py_req_table(const struct scan_sink *sink, const char *what,
-    const struct toml_value *v)
+    const struct toml_value *v, int groups)
 {
 	const struct toml_table	*t;
 	const struct toml_kv	*kv;
@@ -202,7 +216,75 @@ py_req_table(const struct scan_sink *sink, const char *what,
 		/* Group names are the user's text: say which, boundedly. */
 		snprintf(buf, sizeof(buf), "%s.%.*s", what,
 		    kv->key.len > 48 ? 48 : (int)kv->key.len, kv->key.ptr);
-		if (py_reqs(sink, buf, &kv->val) == -1)
+		if (py_reqs(sink, buf, &kv->val, groups) == -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* A Poetry dependency table: its keys, "python" (the interpreter) not. */
+static int
+py_poetry_deps(const struct scan_sink *sink, const char *what,
+    const struct toml_value *v)
+{
+	const struct toml_table	*t;
+	const struct toml_kv	*kv;
+	size_t			 i;
+
+	if (v == NULL)
+		return (0);
+	if ((t = toml_as_table(v)) == NULL) {
+		py_type_error(sink, what, v, "a table");
+		return (-1);
+	}
+	for (i = 0; i < toml_table_len(t); i++) {
+		kv = toml_table_at(t, i);
+		if (kv->key.len == 6 && memcmp(kv->key.ptr, "python", 6) == 0)
+			continue;
+		if (py_emit(sink, KIND_PYTHON_DECLARED_REQUIREMENT,
+		    SCAN_ORIGIN_PYPROJECT, kv->key.ptr, kv->key.len, NULL) ==
+		    -1)
+			return (-1);
+	}
+	return (0);
+}
+
+/* [tool.poetry]: dependencies, dev-dependencies, group.<g>.dependencies. */
+static int
+py_poetry(const struct scan_sink *sink, const struct toml_table *root)
+{
+	const struct toml_table	*t, *g;
+	const struct toml_value	*v;
+	const struct toml_kv	*kv;
+	size_t			 i;
+
+	if ((t = toml_as_table(toml_table_get(root, "tool"))) == NULL ||
+	    (v = toml_table_get(t, "poetry")) == NULL)
+		return (0);
+	if ((t = toml_as_table(v)) == NULL) {
+		py_type_error(sink, "tool.poetry", v, "a table");
+		return (-1);
+	}
+	if (py_poetry_deps(sink, "tool.poetry.dependencies",
+	    toml_table_get(t, "dependencies")) == -1 ||
+	    py_poetry_deps(sink, "tool.poetry.dev-dependencies",
+	    toml_table_get(t, "dev-dependencies")) == -1)
+		return (-1);
+	if ((v = toml_table_get(t, "group")) == NULL)
+		return (0);
+	if ((g = toml_as_table(v)) == NULL) {
+		py_type_error(sink, "tool.poetry.group", v, "a table");
+		return (-1);
+	}
+	for (i = 0; i < toml_table_len(g); i++) {
+		kv = toml_table_at(g, i);
+		if ((t = toml_as_table(&kv->val)) == NULL) {
+			py_type_error(sink, "a tool.poetry.group entry",
+			    &kv->val, "a table");
+			return (-1);
+		}
+		if (py_poetry_deps(sink, "tool.poetry.group.dependencies",
+		    toml_table_get(t, "dependencies")) == -1)
 			return (-1);
 	}
 	return (0);
@@ -265,17 +347,19 @@ scan_pyproject(const char *buf, size_t len, const struct scan_sink *sink)
 	 */
 	t = toml_as_table(toml_table_get(root, "project"));
 	if ((v = toml_table_get(t, "dependencies")) != NULL &&
-	    py_reqs(sink, "project.dependencies", v) == -1)
+	    py_reqs(sink, "project.dependencies", v, 0) == -1)
 		goto out;
 	if ((v = toml_table_get(t, "optional-dependencies")) != NULL &&
-	    py_req_table(sink, "project.optional-dependencies", v) == -1)
+	    py_req_table(sink, "project.optional-dependencies", v, 0) == -1)
 		goto out;
 	t = toml_as_table(toml_table_get(root, "build-system"));
 	if ((v = toml_table_get(t, "requires")) != NULL &&
-	    py_reqs(sink, "build-system.requires", v) == -1)
+	    py_reqs(sink, "build-system.requires", v, 0) == -1)
 		goto out;
 	if ((v = toml_table_get(root, "dependency-groups")) != NULL &&
-	    py_req_table(sink, "dependency-groups", v) == -1)
+	    py_req_table(sink, "dependency-groups", v, 1) == -1)
+		goto out;
+	if (py_poetry(sink, root) == -1)
 		goto out;
 	ret = 0;
  out:

@@ -8,12 +8,18 @@
  * --requirement, -c, --constraint) goes to the include callback, since
  * only the parent can open the file it names.
  *
- * The names are not trimmed, lowercased or normalised: "django >= 4"
- * gives "django " with its trailing space, as the reference does.
+ * The names are not lowercased or normalised.  Where the reference
+ * keeps what follows the name up to the first of "<>=!~" -- "django "
+ * from "django >= 4", "ninja; sys_platform " from an environment
+ * marker, "flask  # pinned" -- the name here ends where a distribution
+ * name (and its [extras], which the reference keeps) ends
+ * (kobangd.yaml(5), the differences).  A bare URL or path has no name
+ * to read and stays whole, as in the reference.
  */
 
 #include <sys/types.h>
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -74,14 +80,25 @@ scan_pyreq_name(const char *s, size_t len, struct sv *out)
 	}
 	if (len > 0 && s[0] == '-')
 		return;
-	out->p = s;
-	if (len > 0 && (at = memmem(s, len, " @ ", 3)) != NULL) {
-		out->len = (size_t)(at - s);
+	if (len > 0 && (at = memmem(s, len, " @ ", 3)) != NULL)
+		len = (size_t)(at - s);
+	else if (len > 0 && (memmem(s, len, "://", 3) != NULL ||
+	    (s[0] != '\0' && strchr("./~", s[0]) != NULL))) {
+		out->p = s;
+		out->len = len;
 		return;
 	}
+	/* PEP 508: letters, digits, '.', '_', '-'; then [extras]. */
 	for (i = 0; i < len; i++)
-		if (strchr("<>=!~", s[i]) != NULL && s[i] != '\0')
+		if (!isalnum((unsigned char)s[i]) && s[i] != '.' &&
+		    s[i] != '_' && s[i] != '-')
 			break;
+	if (i == 0)
+		return;
+	if (i < len && s[i] == '[' && (at = memchr(s + i, ']', len - i)) !=
+	    NULL)
+		i = (size_t)(at - s) + 1;
+	out->p = s;
 	out->len = i;
 }
 

@@ -9,13 +9,16 @@
  * with "version " gives the version ('"' stripped from both ends) and
  * emits the record; the name is then cleared.
  *
- * Yarn Berry (v2+) lockfiles write "version: 1.2.3": no line starts with
- * "version ", so they yield no records and no issue, as in the
- * reference.  CRLF files yield nothing either (no line ends with ':').
+ * Where the reference reads nothing (SURFACES.md 13.4; kobangd.yaml(5),
+ * the differences): a Yarn Berry lockfile, which has a "__metadata:"
+ * line, is YAML and read by scan_yarn_berry.c; a line's final CR is
+ * dropped, so a CRLF file reads as the same file with LF.  Selector
+ * lines that give no record are an issue, never a silent zero.
  */
 
 #include <sys/types.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "scan_pkg.h"
@@ -83,7 +86,8 @@ scan_yarn_lock(const char *buf, size_t len, const struct scan_sink *sink)
 	struct scan_item	 it;
 	struct sv		 name = { NULL, 0 };
 	const char		*p = buf, *end = buf + len, *nl, *l;
-	size_t			 ll;
+	char			 why[SCAN_REASON_MAX];
+	size_t			 ll, declared = 0, emitted = 0;
 
 	if (!utf8_valid(buf, len)) {
 		sink->issue(sink->arg, SCAN_ISSUE_MALFORMED,
@@ -92,15 +96,22 @@ scan_yarn_lock(const char *buf, size_t len, const struct scan_sink *sink)
 	}
 	if (len == 0)
 		return (0);
+	if ((len >= 11 && memcmp(buf, "__metadata:", 11) == 0) ||
+	    memmem(buf, len, "\n__metadata:", 12) != NULL)
+		return (scan_yarn_berry(buf, len, sink));
 	while (p <= end) {
 		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
 			nl = end;
 		l = p;
 		ll = (size_t)(nl - p);
 		p = nl + 1;
+		if (ll > 0 && l[ll - 1] == '\r')
+			ll--;
 		if (ll > 0 && l[0] != ' ' && l[ll - 1] == ':') {
 			if (!yarn_selector(l, ll - 1, &name))
 				name.p = NULL;
+			else if (l[0] != '#')
+				declared++;
 			continue;
 		}
 		if (name.p == NULL)
@@ -121,7 +132,14 @@ scan_yarn_lock(const char *buf, size_t len, const struct scan_sink *sink)
 		it.origin.len = sizeof(SCAN_ORIGIN_YARN) - 1;
 		if (sink->emit(sink->arg, &it) == -1)
 			return (-1);
+		emitted++;
 		name.p = NULL;
+	}
+	/* Never a silent zero. */
+	if (emitted == 0 && declared > 0) {
+		snprintf(why, sizeof(why), "%zu entries, none with a version",
+		    declared);
+		sink->issue(sink->arg, SCAN_ISSUE_UNSUPPORTED, why);
 	}
 	return (0);
 }

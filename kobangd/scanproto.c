@@ -17,7 +17,9 @@
 
 #include "compat.h"
 #include "item.h"
+#include "json.h"
 #include "kobangd.h"
+#include "scan_format.h"
 #include "scanproto.h"
 #include "utf8.h"
 
@@ -41,6 +43,10 @@ scanproto_channel_init(struct imsgbuf *ibuf)
 const char *
 scan_parser_name(enum scan_parser p)
 {
+	const struct scan_format *f;
+
+	if ((f = scan_format_by_parser(p)) != NULL)
+		return (f->parser_name);
 	switch (p) {
 	case SCAN_PARSER_CLAUDE_MCP:
 		return ("claude-mcp");
@@ -50,8 +56,6 @@ scan_parser_name(enum scan_parser p)
 		return ("claude-plugin-file");
 	case SCAN_PARSER_HASH_ONLY:
 		return ("hash-only");
-	case SCAN_PARSER_NPM_LOCK:
-		return ("npm-lock");
 	case SCAN_PARSER_BREW_RECEIPT:
 		return ("brew-receipt");
 	case SCAN_PARSER_CODEX_CONFIG:
@@ -68,20 +72,6 @@ scan_parser_name(enum scan_parser p)
 		return ("pi-settings");
 	case SCAN_PARSER_AGENT_HASH:
 		return ("agent-hash");
-	case SCAN_PARSER_PNPM_LOCK:
-		return ("pnpm-lock");
-	case SCAN_PARSER_YARN_LOCK:
-		return ("yarn-lock");
-	case SCAN_PARSER_BUN_LOCK:
-		return ("bun-lock");
-	case SCAN_PARSER_UV_LOCK:
-		return ("uv-lock");
-	case SCAN_PARSER_PYLOCK:
-		return ("pylock");
-	case SCAN_PARSER_PYPROJECT:
-		return ("pyproject");
-	case SCAN_PARSER_REQUIREMENTS:
-		return ("requirements");
 	default:
 		break;
 	}
@@ -108,6 +98,8 @@ scan_issue_code_name(enum scan_issue_code c)
 		return ("limit");
 	case SCAN_ISSUE_HASH:
 		return ("hash failed");
+	case SCAN_ISSUE_UNSUPPORTED:
+		return ("unsupported");
 	case SCAN_ISSUE_COUNT:
 		break;
 	}
@@ -118,12 +110,15 @@ scan_issue_code_name(enum scan_issue_code c)
 #define ORIGIN_SETTINGS		"claude-settings"
 #define ORIGIN_HOOK		"claude-hook"
 #define ORIGIN_PLUGIN		"claude-plugin"
-#define ORIGIN_NPM		"npm"
 
 /* Which surface each parser serves. */
-static int
+int
 scan_parser_surface(enum scan_parser p)
 {
+	const struct scan_format *f;
+
+	if ((f = scan_format_by_parser(p)) != NULL)
+		return (f->surface);
 	switch (p) {
 	case SCAN_PARSER_CLAUDE_MCP:
 	case SCAN_PARSER_CLAUDE_SETTINGS:
@@ -142,21 +137,34 @@ scan_parser_surface(enum scan_parser p)
 	case SCAN_PARSER_PI_MCP:
 	case SCAN_PARSER_PI_SETTINGS:
 		return (SURFACE_PI);
-	case SCAN_PARSER_NPM_LOCK:
-	case SCAN_PARSER_PNPM_LOCK:
-	case SCAN_PARSER_YARN_LOCK:
-	case SCAN_PARSER_BUN_LOCK:
-		return (SURFACE_JAVASCRIPT);
-	case SCAN_PARSER_UV_LOCK:
-	case SCAN_PARSER_PYLOCK:
-	case SCAN_PARSER_PYPROJECT:
-	case SCAN_PARSER_REQUIREMENTS:
-		return (SURFACE_PYTHON);
 	default:
 		/* A parser not implemented here has no surface: refused. */
 		break;
 	}
 	return (-1);
+}
+
+/*
+ * JSONC where the tools write it: OpenCode and Pi take comments, and
+ * OpenCode writes trailing commas too (SURFACES.md 13.6; the reference
+ * refuses those, kobangd.yaml(5) lists the difference); a package
+ * format's dialect is its row's.
+ */
+int
+scan_parser_json_flags(enum scan_parser p)
+{
+	const struct scan_format *f;
+
+	if ((f = scan_format_by_parser(p)) != NULL)
+		return (f->json_flags);
+	switch (p) {
+	case SCAN_PARSER_OPENCODE_CONFIG:
+		return (JSON_F_COMMENTS | JSON_F_TRAILING);
+	case SCAN_PARSER_PI_MCP:
+		return (JSON_F_COMMENTS);
+	default:
+		return (0);
+	}
 }
 
 /* A fixed-size char array holds a NUL-terminated string, zero padded. */
@@ -628,7 +636,8 @@ item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
     const unsigned char *origin, size_t originlen,
     const unsigned char *detail, size_t detaillen)
 {
-	int	has_detail = !(nils & SCAN_NIL_DETAIL);
+	const struct scan_format *f;
+	int			 has_detail = !(nils & SCAN_NIL_DETAIL);
 
 	switch (p->res->parser) {
 	case SCAN_PARSER_CLAUDE_MCP:
@@ -666,10 +675,6 @@ item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
 		    sv_eq(origin, originlen, p->origin) &&
 		    (!has_detail || hexhash_ok((const char *)detail,
 		    detaillen)));
-	case SCAN_PARSER_NPM_LOCK:
-		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
-		    !(nils & SCAN_NIL_VERSION) &&
-		    sv_eq(origin, originlen, ORIGIN_NPM));
 	case SCAN_PARSER_BREW_RECEIPT:
 	case SCAN_PARSER_CODEX_CONFIG:
 	case SCAN_PARSER_CODEX_HOOKS:
@@ -680,32 +685,20 @@ item_shape_ok(const struct scan_pending *p, uint8_t kind, uint8_t ior,
 	case SCAN_PARSER_AGENT_HASH:
 		return (agents_item_ok(p, kind, ior, nils, name, namelen,
 		    origin, originlen, detail, detaillen));
-	/* SURFACES.md 7, 8: no detail; versions as each format has them. */
-	case SCAN_PARSER_PNPM_LOCK:
-	case SCAN_PARSER_YARN_LOCK:
-		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
-		    !(nils & SCAN_NIL_VERSION) && !has_detail &&
-		    sv_eq(origin, originlen,
-		    p->res->parser == SCAN_PARSER_PNPM_LOCK ? "pnpm" : "yarn"));
-	case SCAN_PARSER_BUN_LOCK:
-		return (kind == KIND_PACKAGE && ior == SCAN_IOR_NIL &&
-		    !has_detail && sv_eq(origin, originlen, "bun"));
-	case SCAN_PARSER_UV_LOCK:
-	case SCAN_PARSER_PYLOCK:
-		return (kind == KIND_PYTHON_RESOLVED_PACKAGE &&
-		    ior == SCAN_IOR_NIL && !has_detail &&
-		    sv_eq(origin, originlen,
-		    p->res->parser == SCAN_PARSER_UV_LOCK ? "uv" : "pylock"));
-	case SCAN_PARSER_PYPROJECT:
-		return (kind == KIND_PYTHON_DECLARED_REQUIREMENT &&
-		    ior == SCAN_IOR_NIL && (nils & SCAN_NIL_VERSION) &&
-		    !has_detail && sv_eq(origin, originlen, "pyproject"));
-	case SCAN_PARSER_REQUIREMENTS:
-		return (kind == ((p->flags & SCAN_F_CONSTRAINT) ?
-		    KIND_PYTHON_CONSTRAINT : KIND_PYTHON_DECLARED_REQUIREMENT) &&
-		    ior == SCAN_IOR_NIL && (nils & SCAN_NIL_VERSION) &&
-		    !has_detail && sv_eq(origin, originlen, "pip"));
 	default:
+		/* A package format: the shape its row gives. */
+		if ((f = scan_format_by_parser(p->res->parser)) != NULL)
+			return (kind == ((f->kind ==
+			    KIND_PYTHON_DECLARED_REQUIREMENT &&
+			    (p->flags & SCAN_F_CONSTRAINT)) ?
+			    KIND_PYTHON_CONSTRAINT : f->kind) &&
+			    ior == SCAN_IOR_NIL &&
+			    (f->version != VERSION_SET ||
+			    !(nils & SCAN_NIL_VERSION)) &&
+			    (f->version != VERSION_NIL ||
+			    (nils & SCAN_NIL_VERSION)) &&
+			    (f->detail || !has_detail) &&
+			    sv_eq(origin, originlen, f->origin));
 		break;
 	}
 	return (0);

@@ -169,6 +169,8 @@ enum scan_issue_code {
 	SCAN_ISSUE_TYPE,		/* a known key with the wrong type */
 	SCAN_ISSUE_LIMIT,		/* a field over its wire cap, ... */
 	SCAN_ISSUE_HASH,		/* hash failed: item kept, detail nil */
+	SCAN_ISSUE_UNSUPPORTED,		/* a format version not understood,
+					   or declared packages not found */
 	SCAN_ISSUE_COUNT
 };
 
@@ -213,6 +215,10 @@ struct scan_file_done {
 int	 scanproto_channel_init(struct imsgbuf *);
 
 const char	*scan_parser_name(enum scan_parser);
+/* The surface (enum surface) a parser serves, -1 for none. */
+int		 scan_parser_surface(enum scan_parser);
+/* The JSON reader's flags (JSON_F_*) for a JSON parser's files. */
+int		 scan_parser_json_flags(enum scan_parser);
 const char	*scan_issue_code_name(enum scan_issue_code);
 
 /*

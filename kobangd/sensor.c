@@ -31,6 +31,7 @@
 #include "log.h"
 #include "rules.h"
 #include "reqinc.h"
+#include "scan_format.h"
 #include "scanproto.h"
 #include "sensor.h"
 #include "sensor_inc.h"
@@ -604,6 +605,11 @@ scan_child_ready(void)
 static enum scan_parser
 parser_of(enum disc_parser p)
 {
+	const struct scan_format *f;
+
+	/* A package format: its row (scan_format.c). */
+	if ((f = scan_format_by_disc(p)) != NULL)
+		return (f->parser);
 	switch (p) {
 	case DISC_CLAUDE_MCP:
 		return (SCAN_PARSER_CLAUDE_MCP);
@@ -613,21 +619,6 @@ parser_of(enum disc_parser p)
 		return (SCAN_PARSER_CLAUDE_PLUGIN_FILE);
 	case DISC_HASH:
 		return (SCAN_PARSER_HASH_ONLY);
-	case DISC_PNPM_LOCK:
-		return (SCAN_PARSER_PNPM_LOCK);
-	case DISC_YARN_LOCK:
-		return (SCAN_PARSER_YARN_LOCK);
-	case DISC_BUN_LOCK:
-		return (SCAN_PARSER_BUN_LOCK);
-	case DISC_UV_LOCK:
-		return (SCAN_PARSER_UV_LOCK);
-	case DISC_PYLOCK:
-		return (SCAN_PARSER_PYLOCK);
-	case DISC_PYPROJECT:
-		return (SCAN_PARSER_PYPROJECT);
-	case DISC_REQUIREMENTS:
-	case DISC_CONSTRAINTS:
-		return (SCAN_PARSER_REQUIREMENTS);
 	case DISC_BREW_RECEIPT:
 		return (SCAN_PARSER_BREW_RECEIPT);
 	case DISC_CODEX_CONFIG:
@@ -644,8 +635,8 @@ parser_of(enum disc_parser p)
 		return (SCAN_PARSER_PI_SETTINGS);
 	case DISC_AGENT_HASH:
 		return (SCAN_PARSER_AGENT_HASH);
-	case DISC_NPM_LOCK:
 	default:
+		/* Unreachable: the rest are package formats. */
 		return (SCAN_PARSER_NPM_LOCK);
 	}
 }

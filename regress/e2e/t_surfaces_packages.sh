@@ -1,8 +1,8 @@
 #!/bin/sh
 # javascriptPackages beyond npm and pythonPackages end to end: projects
-# with pnpm (v6, v9), yarn (classic v1; Berry, which yields nothing as in
-# the reference), bun (strict JSON; a real bun.lock with trailing commas
-# is an issue), uv.lock, pyproject.toml, pylock.toml and requirement and
+# with pnpm (v6, v9), yarn (classic v1; Berry, read as YAML), bun (JSONC:
+# a real bun.lock with trailing commas is read), uv.lock, pyproject.toml
+# (one with a PEP 735 include-group), pylock.toml and requirement and
 # constraint files with -r/-c includes (a cycle, an include outside the
 # project, a missing one, a chain deeper than 16), files over the cap.  Inventory and issues
 # against golden files, health in show surfaces, then a version bump in

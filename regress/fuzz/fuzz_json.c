@@ -136,7 +136,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return (0);
-	flags = data[0] & 1 ? JSON_F_COMMENTS : 0;
+	flags = (data[0] & 1 ? JSON_F_COMMENTS : 0) |
+	    (data[0] & 0x20 ? JSON_F_TRAILING : 0);
 	r.mod = (data[0] >> 1) % 16 + 1;
 	data++;
 	size--;

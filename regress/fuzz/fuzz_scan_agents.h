@@ -153,8 +153,7 @@ fza_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
 	z.flags = flags;
 	if ((z.f = open_memstream(&z.buf, &z.len)) == NULL)
 		abort();
-	jf = parser == SCAN_PARSER_OPENCODE_CONFIG ||
-	    parser == SCAN_PARSER_PI_MCP ? JSON_F_COMMENTS : 0;
+	jf = scan_parser_json_flags(parser);
 	if ((copy = malloc(size ? size : 1)) == NULL)
 		abort();
 	memcpy(copy, data, size);
@@ -176,8 +175,7 @@ fza_run(enum scan_parser parser, int flags, const uint8_t *data, size_t size,
 			abort();
 		break;
 	case SCAN_PARSER_CODEX_HOOKS:
-		ret = scan_keys_file(&js, KIND_HOOK, SCAN_ORIGIN_CODEX_HOOKS,
-		    &sink);
+		ret = scan_codex_hooks(&js, &sink);
 		break;
 	case SCAN_PARSER_PI_SETTINGS:
 		ret = scan_keys_file(&js, KIND_SETTINGS,

@@ -199,4 +199,35 @@ fzp_both(enum scan_parser parser, int flags, const uint8_t *data,
 	free(a);
 }
 
+__attribute__((__unused__)) static const char *
+fzp_nohash(void *arg)
+{
+	return (NULL);
+}
+
+/*
+ * One reader of a format over doc: its rendering (malloc'ed) and its
+ * result in *r.  Two readers of one format are compared with it.
+ */
+__attribute__((__unused__)) static char *
+fzp_reader(enum scan_parser parser,
+    int (*fn)(const char *, size_t, const struct scan_sink *),
+    const char *doc, size_t len, int *r)
+{
+	struct fzp		z;
+	struct scan_sink	sink;
+
+	memset(&z, 0, sizeof(z));
+	z.parser = parser;
+	if ((z.f = open_memstream(&z.buf, &z.len)) == NULL)
+		abort();
+	sink.emit = fzp_emit;
+	sink.issue = fzp_issue;
+	sink.hash = fzp_nohash;
+	sink.arg = &z;
+	*r = fn(doc, len, &sink);
+	fclose(z.f);
+	return (z.buf);
+}
+
 #endif

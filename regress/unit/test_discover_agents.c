@@ -309,6 +309,60 @@ Test(discover_agents, codex)
 	disc_users_free(&us);
 }
 
+/*
+ * claudeConfig: agents and commands that are symbolic links are handed
+ * over (opened beneath the home, so one that leaves it is an issue at
+ * open); Claude Desktop's MCP configuration is an MCP file.
+ */
+Test(discover_agents, claude_links_desktop)
+{
+	struct disc_users	 us;
+	struct disc_result	 res;
+	char			 p[1024], *got;
+
+	put("home/u/.claude/agents/real.md", "x");
+	put("home/u/dotfiles/cmd.md", "x");
+	put("home/u/.claude/commands/", NULL);
+	put("home/u/.config/Claude/claude_desktop_config.json", "{}");
+	put("home/u/Library/Application Support/Claude/"
+	    "claude_desktop_config.json", "{}");
+	snprintf(p, sizeof(p), "%s/.claude/agents/linked.md", home);
+	cr_assert_eq(symlink("real.md", p), 0);
+	snprintf(p, sizeof(p), "%s/.claude/commands/c.md", home);
+	cr_assert_eq(symlink("../../dotfiles/cmd.md", p), 0);
+	snprintf(p, sizeof(p), "%s/.claude/commands/dangling.md", home);
+	cr_assert_eq(symlink("/nonexistent", p), 0);
+	users(&us);
+	got = discover("watch:\n  projectRoots: []\n", SURFACE_CLAUDE, &us,
+	    &res);
+	cr_assert_not_null(strstr(got, "/home/u/.claude/agents/linked.md "
+	    "[agent linked.md claude-customization]"), "%s", got);
+	cr_assert_not_null(strstr(got, "/home/u/.claude/agents/real.md "
+	    "[agent real.md claude-customization]"), "%s", got);
+	cr_assert_not_null(strstr(got, "/home/u/.claude/commands/c.md "
+	    "[command c.md claude-customization]"), "%s", got);
+	/* Where it leads is for the open to judge, not the listing. */
+	cr_assert_not_null(strstr(got, "/home/u/.claude/commands/dangling.md "
+	    "[command dangling.md claude-customization]"), "%s", got);
+	cr_assert_null(strstr(got, "not a regular file"), "%s", got);
+	snprintf(p, sizeof(p), "%d /home/u/.config/Claude/"
+	    "claude_desktop_config.json\n", DISC_CLAUDE_MCP);
+	cr_assert_not_null(strstr(got, p), "%s", got);
+	snprintf(p, sizeof(p), "%d /home/u/Library/Application Support/"
+	    "Claude/claude_desktop_config.json\n", DISC_CLAUDE_MCP);
+	cr_assert_not_null(strstr(got, p), "%s", got);
+	/* The plugin files under the names Claude Code writes too. */
+	snprintf(p, sizeof(p), "%d /home/u/.claude/plugins/"
+	    "installed_plugins.json\n", DISC_CLAUDE_PLUGINS);
+	cr_assert_not_null(strstr(got, p), "%s", got);
+	snprintf(p, sizeof(p), "%d /home/u/.claude/plugins/"
+	    "known-marketplaces.json\n", DISC_CLAUDE_PLUGINS);
+	cr_assert_not_null(strstr(got, p), "%s", got);
+	free(got);
+	disc_result_free(&res);
+	disc_users_free(&us);
+}
+
 Test(discover_agents, cursor_opencode_pi)
 {
 	struct disc_users	 us;
@@ -329,6 +383,7 @@ Test(discover_agents, cursor_opencode_pi)
 	put("home/u/.config/opencode/Agents.md", "");
 	put("home/u/src/.opencode/opencode.json", "{}");
 	put("home/u/src/.opencode/command/t.md", "");
+	put("home/u/src/opencode.jsonc", "{}");
 	put("home/u/.config/mcp/mcp.json", "{}");
 	put("home/u/.pi/agent/mcp.json", "{}");
 	put("home/u/.pi/agent/settings.json", "{}");
@@ -365,6 +420,9 @@ Test(discover_agents, cursor_opencode_pi)
 	    "%s", got);
 	cr_assert_not_null(strstr(got, "/home/u/src/.opencode/command/t.md "
 	    "[command t.md opencode-command]"), "%s", got);
+	/* At the project root too (kobangd.yaml(5), the differences). */
+	cr_assert_not_null(strstr(got, "/home/u/src/opencode.jsonc "
+	    "[configProfile opencode.jsonc opencode-config]"), "%s", got);
 	cr_assert_not_null(strstr(got, "Agents.md [instruction Agents.md "
 	    "opencode-instruction]"), "%s", got);
 	cr_assert_null(strstr(got, "p.js"), "%s", got);

@@ -281,6 +281,37 @@ Test(json, comments)
 	cr_assert_null(render_mem("[1,]", 4, JSON_F_COMMENTS, &e));
 }
 
+/* JSON_F_TRAILING: one ',' may close a container, nothing more. */
+Test(json, trailing_commas)
+{
+	static const char *const good[] = {
+		"[1,]", "{\"a\":1,}", "{\"a\":[1,{\"b\":[],},],}",
+		"[[],\n\t]"
+	};
+	static const char *const bad[] = {
+		"[,]", "{,}", "[1,,]", "{\"a\":1,,}", "{\"a\":,}", "[1],",
+		"{\"a\":1,]", "[1,}"
+	};
+	enum json_error	 e;
+	size_t		 i;
+	char		*r, *r2;
+
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		cr_assert_null(render_mem(good[i], strlen(good[i]), 0, &e),
+		    "%s", good[i]);
+		cr_assert_not_null(r = render_mem(good[i], strlen(good[i]),
+		    JSON_F_TRAILING, &e), "%s", good[i]);
+		cr_assert_not_null(r2 = render_stream(good[i],
+		    strlen(good[i]), JSON_F_TRAILING, &e), "%s", good[i]);
+		cr_assert_str_eq(r, r2);
+		free(r);
+		free(r2);
+	}
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		cr_assert_null(render_mem(bad[i], strlen(bad[i]),
+		    JSON_F_TRAILING | JSON_F_COMMENTS, &e), "%s", bad[i]);
+}
+
 Test(json, window_limit)
 {
 	struct json	 js;

@@ -86,8 +86,7 @@ arun(enum scan_parser parser, int flags, const char *doc, size_t len,
 	sink.arg = &g;
 	cr_assert_not_null(copy = malloc(len == 0 ? 1 : len));
 	memcpy(copy, doc, len);
-	json_init_mem(&js, copy, len, parser == SCAN_PARSER_PI_MCP ||
-	    parser == SCAN_PARSER_OPENCODE_CONFIG ? JSON_F_COMMENTS : 0);
+	json_init_mem(&js, copy, len, scan_parser_json_flags(parser));
 	switch (parser) {
 	case SCAN_PARSER_BREW_RECEIPT:
 		r = scan_brew_receipt(&js, name, ver, &sink);
@@ -96,8 +95,7 @@ arun(enum scan_parser parser, int flags, const char *doc, size_t len,
 		r = scan_codex_config(doc, len, "config.toml", g.hash, &sink);
 		break;
 	case SCAN_PARSER_CODEX_HOOKS:
-		r = scan_keys_file(&js, KIND_HOOK, SCAN_ORIGIN_CODEX_HOOKS,
-		    &sink);
+		r = scan_codex_hooks(&js, &sink);
 		break;
 	case SCAN_PARSER_PI_SETTINGS:
 		r = scan_keys_file(&js, KIND_SETTINGS, SCAN_ORIGIN_PI_SETTINGS,
@@ -447,6 +445,30 @@ Test(scan_agents, keys_files)
 	expect_fail(SCAN_PARSER_PI_SETTINGS, 0, "\"x\"", "malformed");
 	expect(SCAN_PARSER_PI_SETTINGS, 0, "{}", "status ok\n");
 	expect_fail(SCAN_PARSER_CODEX_HOOKS, 0, "{\"a\": [}", "malformed");
+	/*
+	 * Codex writes {"hooks": {event: [...]}}: the events are the
+	 * hooks (kobangd.yaml(5)); "hooks" that is no object is a key.
+	 */
+	{
+		const char	*d = "{\"hooks\": {\"Stop\": [], \"PreToolUse\": "
+				    "[], \"Stop\": 1}, \"x\": 1, \"hooks\": {\"Z\": 1}}";
+		char		 h[SHA256_HEX_BUFSZ], want[512];
+
+		cr_assert_eq(sha256_hex(d, strlen(d), h), 0);
+		snprintf(want, sizeof(want),
+		    "hook | PreToolUse | ~ | codex-hooks | ~ | %s\n"
+		    "hook | Stop | ~ | codex-hooks | ~ | %s\nstatus ok\n", h, h);
+		expect(SCAN_PARSER_CODEX_HOOKS, 0, d, want);
+		d = "{\"hooks\": [1], \"b\": 2}";
+		cr_assert_eq(sha256_hex(d, strlen(d), h), 0);
+		snprintf(want, sizeof(want),
+		    "hook | b | ~ | codex-hooks | ~ | %s\n"
+		    "hook | hooks | ~ | codex-hooks | ~ | %s\nstatus ok\n", h, h);
+		expect(SCAN_PARSER_CODEX_HOOKS, 0, d, want);
+	}
+	/* Pi settings keep every top-level key, "hooks" too. */
+	expect_fail(SCAN_PARSER_PI_SETTINGS, 0, "{\"hooks\": {,}}",
+	    "malformed");
 	expect_fail(SCAN_PARSER_CODEX_HOOKS, 0, "[1, 2", "malformed");
 	expect_fail(SCAN_PARSER_PI_SETTINGS, 0, "{\"a\": 1,}", "malformed");
 	/* Pi settings are strict JSON: no comments. */
@@ -521,16 +543,28 @@ Test(scan_agents, opencode_config)
 	    "plugin | x | ~ | opencode-plugin | ~ | %s\n"
 	    "status ok\n", hex, hex, hex);
 	expect(P, SCAN_F_MCP, doc, want);
-	/* SURFACES.md 13.6: an array command does not decode. */
-	expect_fail(P, SCAN_F_MCP, "{\"mcp\": {\"m\": {\"command\": "
-	    "[\"a\"]}}}", "type error");
+	/*
+	 * SURFACES.md 13.6: OpenCode's command is [command, arg, ...]; the
+	 * reference refuses it, kobangd reads it as command and args, with
+	 * the trailing commas OpenCode's JSONC allows.
+	 */
+	doc = "{\"mcp\": {\"m\": {\"command\": [\"a\", \"-y\", \"b\",],"
+	    "\"args\": [\"c\"]}, \"e\": {\"command\": []},},}";
+	cr_assert_eq(sha256_hex(doc, strlen(doc), hex), 0);
+	snprintf(want, sizeof(want),
+	    "configProfile | opencode.jsonc | ~ | opencode-config | ~ | %s\n"
+	    "mcpServer | m | ~ | a | ~ | a -y b c\n"
+	    "status ok\n", hex);
+	expect(P, SCAN_F_MCP, doc, want);
 	/* Decoded without includeMCP too. */
-	expect_fail(P, 0, "{\"mcp\": {\"m\": {\"command\": [\"a\"]}}}",
+	expect_fail(P, 0, "{\"mcp\": {\"m\": {\"command\": [1]}}}",
 	    "type error");
+	expect_fail(P, SCAN_F_MCP, "{\"mcp\": {\"m\": {\"command\": "
+	    "[\"a\", {}]}}}", "type error");
 	expect_fail(P, SCAN_F_MCP, "{\"plugin\": \"x\"}", "type error");
 	expect_fail(P, SCAN_F_MCP, "{\"plugin\": [\"x\", null]}",
 	    "type error");
-	expect_fail(P, SCAN_F_MCP, "{\"plugin\": [],}", "malformed");
+	expect_fail(P, SCAN_F_MCP, "{\"plugin\": [,]}", "malformed");
 }
 
 /* ---- Through the sandboxed child ---- */
@@ -619,7 +653,7 @@ Test(scan_agents, child_files)
 
 	/* OpenCode that does not decode: the profile item, hashed. */
 	doc = "{\n  // local server\n  \"mcp\": {\"l\": {\"command\": "
-	    "[\"bun\"]}}\n}\n";
+	    "[\"bun\", 1]}}\n}\n";
 	cr_assert_eq(sha256_hex(doc, strlen(doc), hex), 0);
 	res = send_agents(&p, SCAN_PARSER_OPENCODE_CONFIG, SURFACE_OPENCODE,
 	    SCAN_F_MCP, tmpfile_with(doc, strlen(doc)),

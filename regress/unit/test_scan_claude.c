@@ -390,10 +390,29 @@ Test(scan_claude, plugin_file_rules)
 {
 	char	*got;
 
+	/*
+	 * Claude Code's installed_plugins.json: the keys of "plugins", not
+	 * the reference's "version" and "plugins" (kobangd.yaml(5)).
+	 */
 	got = run(SCAN_PARSER_CLAUDE_PLUGIN_FILE, 0,
-	    "{\"version\":1,\"plugins\":{\"x@m\":[{}]}}");
-	cr_assert_not_null(strstr(got, "plugin | plugins |"));
-	cr_assert_not_null(strstr(got, "plugin | version |"));
+	    "{\"version\":2,\"plugins\":{\"y@m\":[{}],\"x@m\":[],\"x@m\":1},"
+	    "\"version\":\"dup\",\"other\":{}}");
+	cr_assert(strncmp(got, "plugin | x@m | ~ | claude-plugin | ", 34) ==
+	    0, "%s", got);
+	cr_assert_not_null(strstr(got, "\nplugin | y@m | ~ | claude-plugin | "),
+	    "%s", got);
+	cr_assert_null(strstr(got, "plugin | version |"), "%s", got);
+	cr_assert_null(strstr(got, "plugin | other |"), "%s", got);
+	free(got);
+	/* Not that shape: the reference's rule, the top-level keys. */
+	got = run(SCAN_PARSER_CLAUDE_PLUGIN_FILE, 0,
+	    "{\"version\":\"2\",\"plugins\":{\"x@m\":[{}]}}");
+	cr_assert_not_null(strstr(got, "plugin | plugins |"), "%s", got);
+	cr_assert_not_null(strstr(got, "plugin | version |"), "%s", got);
+	free(got);
+	got = run(SCAN_PARSER_CLAUDE_PLUGIN_FILE, 0,
+	    "{\"version\":2,\"plugins\":[\"x\"]}");
+	cr_assert_not_null(strstr(got, "plugin | plugins |"), "%s", got);
 	free(got);
 	/* An empty key is a name like any other. */
 	got = run(SCAN_PARSER_CLAUDE_PLUGIN_FILE, 0, "{\"\": 91}");

@@ -110,13 +110,44 @@ Test(scan_npm, spec_vectors)
 	expect("{\"packages\":{\"\":{\"version\":\"1.0.0\"},\"lib/x\":"
 	    "{\"version\":\"1\"},\"node_modules\":{\"version\":\"1\"},"
 	    "\"node_modules/nov\":{\"resolved\":\"r\"}}}",
+	    "issue unsupported: 1 packages declared, none with a version\n"
 	    "status ok\n");
 	/* The bare prefix yields an empty name, as the reference's does. */
 	expect("{\"packages\":{\"node_modules/\":{\"version\":\"1\"}}}",
 	    "package |  | 1 | npm | ~\nstatus ok\n");
-	/* v1, no packages; null packages; empty. */
+	/*
+	 * Where the reference reads nothing (kobangd.yaml(5)): a
+	 * workspace's node_modules; v1's tree, keyed by install path.
+	 */
+	expect("{\"packages\":{\"packages/w/node_modules/@s/y\":{\"version\":"
+	    "\"2\"},\"packages/w/node_modules/y/node_modules/z\":{\"version\":"
+	    "\"3\"},\"packages/w\":{\"version\":\"1\"}}}",
+	    "package | @s/y | 2 | npm | ~\n"
+	    "package | y/node_modules/z | 3 | npm | ~\nstatus ok\n");
 	expect("{\"lockfileVersion\":1,\"dependencies\":{\"a\":{\"version\":"
-	    "\"1\"}}}", "status ok\n");
+	    "\"1\",\"dev\":true,\"dependencies\":{\"b\":{\"version\":\"2\","
+	    "\"dependencies\":{\"c\":{\"version\":\"3\"}}}}},\"a\":{\"version\":"
+	    "\"9\"},\"d\":{\"requires\":{\"a\":\"1\"}}}}",
+	    "package | a/node_modules/b/node_modules/c | 3 | npm | ~\n"
+	    "package | a/node_modules/b | 2 | npm | ~\n"
+	    "package | a | 1 | npm | scope=dev\nstatus ok\n");
+	/* v2 carries the v1 tree too: read once, from packages. */
+	expect("{\"lockfileVersion\":2,\"packages\":{\"node_modules/a\":"
+	    "{\"version\":\"1\"}},\"dependencies\":{\"a\":{\"version\":"
+	    "\"1\"},\"b\":{\"version\":\"2\"}}}",
+	    "package | a | 1 | npm | ~\nstatus ok\n");
+	expect("{\"lockfileVersion\":1,\"dependencies\":{\"a\":{}}}",
+	    "issue unsupported: 1 packages declared, none with a version\n"
+	    "status ok\n");
+	expect("{\"lockfileVersion\":1,\"dependencies\":{\"a\":[]}}",
+	    "issue type error: type error: a dependencies entry is not "
+	    "an object\nstatus failed\n");
+	/* A version npm has not written yet is not guessed at. */
+	expect("{\"lockfileVersion\":4,\"packages\":{\"node_modules/a\":"
+	    "{\"version\":\"1\"}}}",
+	    "issue unsupported: lockfileVersion 4 is not supported\n"
+	    "status failed\n");
+	/* null packages; empty. */
 	expect("{\"packages\":null}", "status ok\n");
 	expect("{}", "status ok\n");
 	/* null fields are absent. */

@@ -25,6 +25,7 @@
 #include "scan_golden.h"
 #include "scan_child.h"
 #include "scan_pkg.h"
+#include "scan_yaml.h"
 
 static char *
 run(enum scan_parser p, int flags, const char *doc, size_t len)
@@ -147,13 +148,22 @@ name_is(const char *in, const char *want)
 
 Test(scan_pkg, requirement_name_function)
 {
-	/* SURFACES.md 8, verbatim: not trimmed, lowercased, normalised. */
-	name_is("django >= 4", "django ");
+	/* SURFACES.md 8: not lowercased or normalised, extras kept. */
 	name_is("requests[security]>=2", "requests[security]");
-	name_is("pkg ; python_version<\"3.9\"", "pkg ; python_version");
-	name_is("flask  # pinned", "flask  # pinned");
+	name_is("requests[security, socks]", "requests[security, socks]");
 	name_is("mylib @ git+https://x/y@v1", "mylib");
-	name_is("a@b", "a@b");
+	name_is("mylib[x] @ file:///tmp/y", "mylib[x]");
+	/*
+	 * Where the reference keeps blanks, markers, comments
+	 * (kobangd.yaml(5)): the name ends where a name can.
+	 */
+	name_is("django >= 4", "django");
+	name_is("pkg ; python_version<\"3.9\"", "pkg");
+	name_is("ninja; sys_platform != 'win32'", "ninja");
+	name_is("flask  # pinned", "flask");
+	name_is("a@b", "a");
+	name_is("zope.interface==5", "zope.interface");
+	name_is("x[unclosed", "x");
 	name_is("Flask_SQLAlchemy~=3.1", "Flask_SQLAlchemy");
 	name_is("x!=1", "x");
 	name_is("  numpy==1 --hash=sha256:00  ", "numpy");
@@ -162,22 +172,26 @@ Test(scan_pkg, requirement_name_function)
 	name_is("   \t ", NULL);
 	name_is("# comment", NULL);
 	name_is("  # indented comment", NULL);
+	/* A bare URL or path names no distribution: kept whole. */
 	name_is("-e ./local", "./local");
-	name_is("-e git+https://h/r.git#egg=tool", "git+https://h/r.git#egg");
+	name_is("-e git+https://h/r.git#egg=tool",
+	    "git+https://h/r.git#egg=tool");
+	name_is("~/src/x", "~/src/x");
 	name_is("-e -x", NULL);
 	name_is("-i https://pypi.org/simple", NULL);
 	name_is("--index-url https://pypi.org/simple", NULL);
 	name_is("-r other.txt", NULL);
-	name_is("=1.0", "");
+	name_is("=1.0", NULL);
+	name_is("[x]", NULL);
 	name_is("plain", "plain");
-	name_is("cr\r", "cr\r");
+	name_is("cr\r", "cr");
 }
 
 Test(scan_pkg, requirement_lines)
 {
 	/* Backslash joins, several times, and at the end of the file. */
 	expect(SCAN_PARSER_REQUIREMENTS, 0,
-	    "a\\\n\\\nb==1\nc \\", "pythonDeclaredRequirement | a b | ~ | "
+	    "a\\\n\\\nb==1\nc \\", "pythonDeclaredRequirement | a | ~ | "
 	    "pip | ~\npythonDeclaredRequirement | c | ~ | pip | ~\n"
 	    "status ok\n");
 	/* Empty lines dropped; a blank-only line is an empty logical line. */
@@ -258,10 +272,42 @@ Test(scan_pkg, yarn_lines)
 	expect(SCAN_PARSER_YARN_LOCK, 0,
 	    "a@1:\n  version \"1\"\n  version \"2\"\n  versions \"3\"\n",
 	    "package | a | 1 | yarn | ~\nstatus ok\n");
-	/* Berry: "version:" is not "version ". */
+	/*
+	 * Berry is YAML (kobangd.yaml(5)): the first descriptor's name,
+	 * "version"; soft links (workspaces) are no packages.
+	 */
 	expect(SCAN_PARSER_YARN_LOCK, 0,
-	    "__metadata:\n  version: 8\n\n\"a@npm:^1\":\n  version: 1.0.0\n",
+	    "__metadata:\n  version: 8\n\n\"a@npm:^1, a@npm:^1.1\":\n"
+	    "  version: 1.0.0\n  dependencies:\n    x: \"npm:1\"\n"
+	    "\"@s/b@patch:@s/b@npm%3A2#~builtin<compat/b>\":\n  version: 2.0.0\n"
+	    "\"w@workspace:.\":\n  version: 0.0.0-use.local\n  linkType: soft\n"
+	    "novers@npm:1:\n  resolution: x\n",
+	    "package | a | 1.0.0 | yarn | ~\npackage | @s/b | 2.0.0 | yarn | ~\n"
 	    "status ok\n");
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "__metadata:\n  version: 8\nn@npm:1:\n  resolution: x\n",
+	    "issue unsupported: 1 packages declared, none with a version\n"
+	    "status ok\n");
+	expect_fail(SCAN_PARSER_YARN_LOCK, "__metadata:\n  version: [\n", 25,
+	    "malformed");
+	expect_fail(SCAN_PARSER_YARN_LOCK, "__metadata: *x\n", 15,
+	    "malformed");
+	/*
+	 * Outside the subset Yarn writes (flow style, an anchor, a tab, a
+	 * comment after data), libyaml reads it; the line reader declines.
+	 */
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "__metadata: {version: 8}\na@npm:1: {version: 1.0.0}\n"
+	    "b@npm:1:\n  version: &v 2.0.0\n  x: *v\n"
+	    "c@npm:1:\n  version: 3.0.0 # c\n",
+	    "package | a | 1.0.0 | yarn | ~\npackage | b | 2.0.0 | yarn | ~\n"
+	    "package | c | 3.0.0 | yarn | ~\nstatus ok\n");
+	/* CRLF reads as LF; selector lines without a version say so. */
+	expect(SCAN_PARSER_YARN_LOCK, 0,
+	    "a@1:\r\n  version \"1\"\r\n",
+	    "package | a | 1 | yarn | ~\nstatus ok\n");
+	expect(SCAN_PARSER_YARN_LOCK, 0, "a@1:\n  resolved \"x\"\n",
+	    "issue unsupported: 1 entries, none with a version\nstatus ok\n");
 	expect(SCAN_PARSER_YARN_LOCK, 0, "", "status ok\n");
 	/* No selector at all: no name, so the version is no record. */
 	expect(SCAN_PARSER_YARN_LOCK, 0, ":\n  version \"1\"\n",
@@ -270,6 +316,127 @@ Test(scan_pkg, yarn_lines)
 	    "status ok\n");
 	expect_fail(SCAN_PARSER_YARN_LOCK, "a@1:\n  version \"\xc3\"\n", 18,
 	    "malformed");
+}
+
+static int
+count_emit(void *arg, const struct scan_item *it)
+{
+	(*(int *)arg)++;
+	return (0);
+}
+
+static void
+no_issue(void *arg, enum scan_issue_code code, const char *reason)
+{
+	cr_assert_fail("issue %s", reason);
+}
+
+/* The line reader takes Yarn's own files and agrees with libyaml. */
+Test(scan_pkg, yarn_berry_readers_agree)
+{
+	static const char *const files[] = {
+		"regress/scan/yarn-berry.lock",
+		"regress/corpus/prettier-release-berry/yarn.lock",
+		"regress/corpus/prettier-berry/yarn.lock",
+	};
+	struct scan_sink	 sink;
+	char			*doc, *a, *b, *path;
+	size_t			 i, len;
+	int			 n = 0;
+
+	for (i = 0; i < nitems(files); i++) {
+		path = srcpath(files[i]);
+		doc = must_slurp(path, &len);
+		free(path);
+		a = run(SCAN_PARSER_YARN_LOCK, 0, doc, len);
+		sink.emit = count_emit;
+		sink.issue = no_issue;
+		sink.hash = NULL;
+		sink.arg = &n;
+		cr_assert_eq(scan_yarn_berry_lines(doc, len, &sink), 0,
+		    "%s is not in the subset", files[i]);
+		cr_assert_gt(n, 0);
+		/* The same text through libyaml alone. */
+		b = NULL;
+		{
+			struct golden	g;
+			size_t		blen;
+
+			memset(&g, 0, sizeof(g));
+			g.stop_after = -1;
+			cr_assert_not_null(g.f = open_memstream(&b, &blen));
+			sink.emit = golden_emit;
+			sink.issue = golden_issue;
+			sink.hash = golden_hash;
+			sink.arg = &g;
+			cr_assert_eq(scan_yarn_berry_yaml(doc, len, &sink), 0);
+			fprintf(g.f, "status ok\n");
+			fclose(g.f);
+		}
+		cr_assert_str_eq(a, b, "%s: the readers differ", files[i]);
+		free(a);
+		free(b);
+		free(doc);
+	}
+}
+
+/* A reader's golden rendering of doc, as run() gives it. */
+static char *
+render_with(int (*fn)(const char *, size_t, const struct scan_sink *),
+    const char *doc, size_t len)
+{
+	struct scan_sink	 sink;
+	struct golden		 g;
+	char			*b = NULL;
+	size_t			 blen;
+	int			 r;
+
+	memset(&g, 0, sizeof(g));
+	g.stop_after = -1;
+	cr_assert_not_null(g.f = open_memstream(&b, &blen));
+	sink.emit = golden_emit;
+	sink.issue = golden_issue;
+	sink.hash = golden_hash;
+	sink.arg = &g;
+	r = fn(doc, len, &sink);
+	fprintf(g.f, "status %s\n", r == 0 ? "ok" : "failed");
+	fclose(g.f);
+	return (b);
+}
+
+/*
+ * pnpm's files are in the subset the line walk takes, and the walk
+ * agrees with libyaml on them and on the fixtures outside it.
+ */
+Test(scan_pkg, pnpm_readers_agree)
+{
+	static const struct {
+		const char	*file;
+		int		 subset;
+	} files[] = {
+		{ "regress/corpus/vue-core-v9/pnpm-lock.yaml", 1 },
+		{ "regress/corpus/vue-core-v6/pnpm-lock.yaml", 1 },
+		{ "regress/corpus/vue-core-v54/pnpm-lock.yaml", 1 },
+		{ "regress/corpus/elysia-pnpm-link/pnpm-lock.yaml", 1 },
+		{ "regress/scan/pnpm-lock-anchors.yaml", 0 },
+		{ "regress/scan/pnpm-lock-bad.yaml", 0 },
+	};
+	char	*doc, *a, *b, *path;
+	size_t	 i, len;
+
+	for (i = 0; i < nitems(files); i++) {
+		path = srcpath(files[i].file);
+		doc = must_slurp(path, &len);
+		free(path);
+		cr_assert_eq(scan_yaml_subset(doc, len) == 0, files[i].subset,
+		    "%s", files[i].file);
+		a = render_with(scan_pnpm_text, doc, len);
+		b = render_with(scan_pnpm_yaml_mem, doc, len);
+		cr_assert_str_eq(a, b, "%s: the readers differ", files[i].file);
+		free(a);
+		free(b);
+		free(doc);
+	}
 }
 
 Test(scan_pkg, pnpm_shapes)
@@ -300,6 +467,28 @@ Test(scan_pkg, pnpm_shapes)
 	    "malformed");
 	expect_fail(SCAN_PARSER_PNPM_LOCK, "packages:\n  a@1: {}\n\t- x\n",
 	    25, "malformed");
+	/*
+	 * The keys as the lockfileVersion writes them (kobangd.yaml(5)):
+	 * v6's peer suffixes go, 5.x keys are name/version_peers.
+	 */
+	expect(SCAN_PARSER_PNPM_LOCK, 0,
+	    "lockfileVersion: '6.0'\npackages:\n"
+	    "  /@b/h@7.2(@b/c@7.2)(x@1): {}\n  /a@1(: {}\n  /(b@1): {}\n",
+	    "package | @b/h | 7.2 | pnpm | ~\npackage | a | 1 | pnpm | ~\n"
+	    "status ok\n");
+	expect(SCAN_PARSER_PNPM_LOCK, 0,
+	    "lockfileVersion: 5.4\npackages:\n  /@b/c/7.2.0_x@1+y@2: {}\n"
+	    "  /ms/2.1.3: {}\n  /n/_p: {}\n  /v/: {}\n  /w: {}\n",
+	    "package | @b/c | 7.2.0 | pnpm | ~\npackage | ms | 2.1.3 | pnpm | "
+	    "~\nstatus ok\n");
+	/* Never a silent zero: keys none of which is a package; later. */
+	expect(SCAN_PARSER_PNPM_LOCK, 0,
+	    "lockfileVersion: '9.0'\npackages:\n  noat: {}\n",
+	    "issue unsupported: 1 packages declared, none read\n"
+	    "status ok\n");
+	expect_fail(SCAN_PARSER_PNPM_LOCK,
+	    "lockfileVersion: '10.0'\npackages:\n  a@1: {}\n", 43,
+	    "unsupported");
 }
 
 Test(scan_pkg, pnpm_nesting_is_bounded)
@@ -346,8 +535,25 @@ Test(scan_pkg, bun_shapes)
 	    "status ok\n");
 	expect_fail(SCAN_PARSER_BUN_LOCK, "{\"packages\":{}", 14,
 	    "malformed");
-	/* JSONC is not read as such (SURFACES.md 13, question 4). */
-	expect_fail(SCAN_PARSER_BUN_LOCK, "// c\n{}", 7, "malformed");
+	/*
+	 * bun writes JSONC with trailing commas (SURFACES.md 13, question
+	 * 4; the reference refuses them, kobangd.yaml(5) lists the
+	 * difference).
+	 */
+	expect(SCAN_PARSER_BUN_LOCK, 0,
+	    "// c\n{\"packages\":{\"a\":[\"a@1\",],},}",
+	    "package | a | 1 | bun | ~\nstatus ok\n");
+	expect_fail(SCAN_PARSER_BUN_LOCK, "{\"packages\":{,}}", 16,
+	    "malformed");
+	/* Never a silent zero; a lockfileVersion bun has not written. */
+	expect(SCAN_PARSER_BUN_LOCK, 0,
+	    "{\"lockfileVersion\": 1, \"packages\":{\"a\":1,\"b\":{}}}",
+	    "issue unsupported: 2 packages declared, none read\nstatus ok\n");
+	expect_fail(SCAN_PARSER_BUN_LOCK,
+	    "{\"lockfileVersion\": 2, \"packages\":{\"a\":[\"a@1\"]}}", 46,
+	    "unsupported");
+	expect_fail(SCAN_PARSER_BUN_LOCK, "{\"packages\":[1,,]}", 18,
+	    "malformed");
 }
 
 Test(scan_pkg, toml_type_errors)
@@ -370,7 +576,16 @@ Test(scan_pkg, toml_type_errors)
 		"build-system = \"x\"",
 		"[build-system]\nrequires = {}",
 		"dependency-groups = []",
-		"[dependency-groups]\nx = [{include-group = \"y\"}]",
+		/* PEP 735 allows {include-group = "..."} and nothing else. */
+		"[dependency-groups]\nx = [{include-group = 1}]",
+		"[dependency-groups]\nx = [{other = \"y\"}]",
+		"[dependency-groups]\nx = [{include-group = \"y\", a = 1}]",
+		"[project]\ndependencies = [{include-group = \"y\"}]",
+		"[tool]\npoetry = 1",
+		"[tool.poetry]\ndependencies = []",
+		"[tool.poetry]\ngroup = 1",
+		"[tool.poetry.group]\ndev = 1",
+		"[tool.poetry.group.dev]\ndependencies = \"x\"",
 	};
 	size_t	i;
 
@@ -385,6 +600,18 @@ Test(scan_pkg, toml_type_errors)
 	for (i = 0; i < nitems(pyproject); i++)
 		expect_fail(SCAN_PARSER_PYPROJECT, pyproject[i],
 		    strlen(pyproject[i]), "type error");
+	/* include-group passed over; Poetry's tables give their keys. */
+	expect(SCAN_PARSER_PYPROJECT, 0,
+	    "[dependency-groups]\nx = [\"a\", {include-group = \"y\"}]\n"
+	    "y = [\"b\"]\n[tool.poetry.dependencies]\npython = \"^3.8\"\n"
+	    "c = \"^1\"\n[tool.poetry.dev-dependencies]\nd = {version = \"1\"}\n"
+	    "[tool.poetry.group.test.dependencies]\ne = [\"1\", \"2\"]\n"
+	    "[tool.poetry.group.empty]\n",
+	    "pythonDeclaredRequirement | a | ~ | pyproject | ~\n"
+	    "pythonDeclaredRequirement | b | ~ | pyproject | ~\n"
+	    "pythonDeclaredRequirement | c | ~ | pyproject | ~\n"
+	    "pythonDeclaredRequirement | d | ~ | pyproject | ~\n"
+	    "pythonDeclaredRequirement | e | ~ | pyproject | ~\nstatus ok\n");
 	/* Unknown keys and other types elsewhere are never looked at. */
 	expect(SCAN_PARSER_UV_LOCK, 0,
 	    "version = 1\n[[package]]\nname = \"a\"\nsource = 3\n"
@@ -393,7 +620,9 @@ Test(scan_pkg, toml_type_errors)
 	expect(SCAN_PARSER_PYLOCK, 0, "[[package]]\nname = 1\n",
 	    "status ok\n");
 	expect(SCAN_PARSER_PYPROJECT, 0,
-	    "[project]\nname = 1\n[tool.poetry.dependencies]\nflask = 1\n",
+	    "[project]\nname = 1\n[tool.poetry.dependencies]\nflask = 1\n"
+	    "[tool.other]\nx = 1\n",
+	    "pythonDeclaredRequirement | flask | ~ | pyproject | ~\n"
 	    "status ok\n");
 }
 
@@ -454,7 +683,8 @@ Test(scan_pkg, refused_item_fails_the_file)
 			    "refused item", fixtures[i].file);
 		free(doc);
 	}
-	cr_assert_eq(scan_pkg_mem(SCAN_PARSER_NPM_LOCK, 0, "{}", 2, &sink),
+	/* Not a package format: not run here. */
+	cr_assert_eq(scan_pkg_mem(SCAN_PARSER_CLAUDE_MCP, 0, "{}", 2, &sink),
 	    -1);
 }
 
@@ -640,7 +870,7 @@ Test(scan_pkg_child, oversized_is_not_read, .init = mktmp, .fini = rmtmp)
 	scan_result_free(res);
 	/* A NUL is valid UTF-8 but cannot go on the wire: the file fails. */
 	cr_assert_neq(fd = open(path, O_RDWR | O_TRUNC), -1);
-	cr_assert_eq(write(fd, "ok\na\0b\n", 7), 7);
+	cr_assert_eq(write(fd, "ok\n./a\0b\n", 9), 9);
 	close(fd);
 	cr_assert_not_null(res = peer_file(&p, SCAN_PARSER_REQUIREMENTS, 0,
 	    path));
