@@ -9,6 +9,11 @@ done
 # The sensor end to end on a generated tree (a shell script).
 echo "== sensor.sh"
 sh "$(dirname "$0")/bench/sensor.sh" || status=1
+# What an honest scan child sends for the real-world corpus, against
+# what the parent accepts for a file of that size.
+echo "== accept_ratio.py"
+python3 "$(dirname "$0")/bench/accept_ratio.py" "$(dirname "$0")/corpus" ||
+    status=1
 # A big lockfile touched while it is read (a shell script).
 echo "== touch_read.sh"
 sh "$(dirname "$0")/bench/touch_read.sh" || status=1
