@@ -433,8 +433,9 @@ file_path_cmp(const void *a, const void *b)
 }
 
 /*
- * The second guard (kobangd.removalGuard): a scan that would remove more
- * than the configured share of a surface's stored items is held back,
+ * The second guard (kobangd.removalGuard): a scan that would shrink a
+ * surface by more than the configured share of its stored items (items
+ * removed less items added) is held back,
  * logged and shown on the surface, and a full scan confirmSeconds later
  * decides: if it still finds them gone, they go.  Whatever made a tree
  * look empty for a moment (a mount, a checkout, a home being restored)
@@ -527,15 +528,23 @@ run_late_baseline(struct change *ch, size_t n)
 	return (0);
 }
 
+/*
+ * How many items a scan takes away, net: a version bump is a removal and
+ * an addition on the package surfaces (the version is in the id), so an
+ * "npm update" of every package shrinks nothing and is never held.
+ */
 static size_t
 count_removed(const struct change *ch, size_t n)
 {
-	size_t	i, r = 0;
+	size_t	i, r = 0, a = 0;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (ch[i].kind == CHANGE_REMOVED)
 			r++;
-	return (r);
+		else if (ch[i].kind == CHANGE_ADDED)
+			a++;
+	}
+	return (r > a ? r - a : 0);
 }
 
 /* The scan child went away with our files: start over once it is back. */

@@ -36,6 +36,7 @@
 #include "imsg.h"
 #include "kobangd.h"
 #include "log.h"
+#include "proc.h"
 #include "sandbox.h"
 #include "scan.h"
 #include "scan_format.h"
@@ -93,10 +94,16 @@ start_child(int *fd)
 		err(1, "fork");
 	if (pid == 0) {
 		close(sv[0]);
+		/* The channel on fd 3, as proc_exec() leaves it (sendmsg). */
+		if (sv[1] != PROC_CHANNEL_FD) {
+			if (dup2(sv[1], PROC_CHANNEL_FD) == -1)
+				_exit(89);
+			close(sv[1]);
+		}
 		log_init(1, LOG_DAEMON);
 		log_procinit("scan");
 		if (sha256_preload() == -1 ||
-		    imsgbuf_init(&cibuf, sv[1]) == -1)
+		    imsgbuf_init(&cibuf, PROC_CHANNEL_FD) == -1)
 			_exit(91);
 		imsgbuf_allow_fdpass(&cibuf);
 		if (scanproto_channel_init(&cibuf) == -1)
