@@ -739,15 +739,14 @@ msgbuf_frame(struct imsgbuf *imsgbuf)
 
 	/*
 	 * Keep the partial header, if any, at the front, and clear what
-	 * was framed: its copy lives on in the message alone.
+	 * was framed: its copy lives on in the message alone, and it may
+	 * be a secret (a token, proxy credentials).
 	 */
 	if (off > 0 && off < mb->rlen)
 		memmove(mb->rbuf, mb->rbuf + off, mb->rlen - off);
 	if (off > 0)
 		explicit_bzero(mb->rbuf + (mb->rlen - off), off);
 	mb->rlen -= off;
-	/* What was taken may be a secret (a token, proxy credentials). */
-	explicit_bzero(mb->rbuf + mb->rlen, off);
 
 	/*
 	 * A descriptor still waiting must belong to the header that starts
