@@ -47,6 +47,8 @@ static TAILQ_HEAD(, ctl_conn)	ctl_conns = TAILQ_HEAD_INITIALIZER(ctl_conns);
 static int			ctl_nconns;
 
 static void	control_close(struct ctl_conn *);
+#define CONTROL_PROBE_TRIES	30	/* tenths of a second */
+
 static int	control_peer_in_group(int, const struct ucred *, const char *);
 static int	control_status(struct kobangd *, struct ctl_conn *);
 static short	control_listen_events(void *);
@@ -59,7 +61,7 @@ int
 control_listen(struct kobangd *kd, const char *path)
 {
 	struct sockaddr_un	 sun;
-	int			 fd, probe;
+	int			 fd, probe, tries;
 	mode_t			 old_umask;
 
 	memset(&sun, 0, sizeof(sun));
@@ -70,18 +72,32 @@ control_listen(struct kobangd *kd, const char *path)
 		return (-1);
 	}
 
-	/* Refuse to steal the socket of a running daemon. */
-	if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1) {
-		log_warn("socket");
-		return (-1);
-	}
-	if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) == 0) {
+	/*
+	 * Refuse to steal the socket of a running daemon.  A daemon that
+	 * was just killed may still be letting go of it (a child forked
+	 * but not yet past its closefrom holds a copy for a moment): only
+	 * a socket that answers for CONTROL_PROBE_TRIES tenths of a
+	 * second is in use.
+	 */
+	for (tries = 0;; tries++) {
+		if ((probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC,
+		    0)) == -1) {
+			log_warn("socket");
+			return (-1);
+		}
+		if (connect(probe, (struct sockaddr *)&sun, sizeof(sun)) ==
+		    -1) {
+			close(probe);
+			break;
+		}
 		close(probe);
-		log_warnx("control socket %s is in use: is kobangd running?",
-		    path);
-		return (-1);
+		if (tries + 1 >= CONTROL_PROBE_TRIES) {
+			log_warnx("control socket %s is in use: is kobangd "
+			    "running?", path);
+			return (-1);
+		}
+		poll(NULL, 0, 100);
 	}
-	close(probe);
 	if (unlink(path) == -1 && errno != ENOENT) {
 		log_warn("unlink %s", path);
 		return (-1);
