@@ -77,10 +77,15 @@ if command -v setpriv >/dev/null; then
 	esac
 fi
 
-# A second daemon on the same socket refuses to start.
+# A second daemon on the same socket refuses to start (once the socket
+# has answered its probes for 3 s: control.c, CONTROL_PROBE_TRIES).
 "$KOBANGD" -d -s "$SOCK" >"$T/second.log" 2>&1 &
 p2=$!
-sleep 1
+i=0
+while kill -0 $p2 2>/dev/null && [ $i -lt 60 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 if kill -0 $p2 2>/dev/null; then
 	kill -9 $p2
 	fail "second kobangd kept running on a busy socket"
