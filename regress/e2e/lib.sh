@@ -29,10 +29,31 @@ cleanup() {
 	[ -n "${E2E_LOGS:-}" ] && [ -f "$T/log" ] &&
 	    cp "$T/log" "$E2E_LOGS/$(basename "$0" .sh).log"
 	rm -rf "$T"
+	# The accounts test_user made: a later daemon on its defaults
+	# would monitor them.
+	for u in ${TEST_USERS:-}; do
+		userdel "$u" 2>/dev/null
+		getent group "$u" >/dev/null && groupdel "$u" 2>/dev/null
+	done
 }
 trap cleanup EXIT
 
 [ "$(id -u)" -eq 0 ] || fail "end-to-end tests run as root"
+
+# A real user $1 whose home is $T/home/$1 (made if missing, moved if
+# not), removed again by cleanup.
+TEST_USERS=
+test_user() {
+	TEST_USERS="$TEST_USERS $1"
+	if ! getent passwd "$1" >/dev/null; then
+		useradd -M -d "$T/home/$1" -s /bin/sh -U "$1" ||
+		    fail "cannot create user $1"
+	fi
+	usermod -d "$T/home/$1" "$1" 2>/dev/null
+	[ "$(getent passwd "$1" | cut -d: -f6)" = "$T/home/$1" ] ||
+	    fail "cannot move the home of $1"
+	mkdir -p "$T/home/$1"
+}
 
 ctl() {
 	"$KOBANCTL" -s "$SOCK" "$@"

@@ -11,14 +11,7 @@ H2=$T/home/$U2
 # Two real users, their homes moved under $T (0700, owned by them).
 make_users() {
 	for u in $U1 $U2; do
-		if ! getent passwd $u >/dev/null; then
-			useradd -M -d "$T/home/$u" -s /bin/sh -U $u ||
-			    fail "cannot create user $u"
-		fi
-		usermod -d "$T/home/$u" $u 2>/dev/null
-		[ "$(getent passwd $u | cut -d: -f6)" = "$T/home/$u" ] ||
-		    fail "cannot move the home of $u"
-		mkdir -p "$T/home/$u"
+		test_user $u
 	done
 }
 

@@ -12,15 +12,8 @@ C=$(cd "$(dirname "$0")/../corpus" && pwd)
 U=kobrw1
 H=$T/home/$U
 
-done_user() {
-	userdel $U 2>/dev/null
-	getent group $U >/dev/null && groupdel $U 2>/dev/null
-	cleanup
-}
-trap done_user EXIT
-
 getent passwd $U >/dev/null && fail "user $U exists already"
-useradd -M -d "$H" -s /bin/sh -U $U || fail "cannot create user $U"
+test_user $U
 mkdir -p "$H/src/v4" "$H/src/pnpm10" "$H/src/nover" "$H/src/berry" \
     "$H/.config/Claude" "$H/.claude/agents" "$H/dotfiles"
 cat >"$H/src/v4/package-lock.json" <<'EOL'

@@ -10,10 +10,7 @@
 # kobtest1 and kobtest2.
 U=kobtest4
 H=$T/home/$U
-if ! getent passwd $U >/dev/null; then
-	useradd -M -d "$H" -s /bin/sh -U $U || fail "cannot create user $U"
-fi
-usermod -d "$H" $U >/dev/null 2>&1
+test_user $U
 mkdir -p "$H/src/big"
 # A package-lock.json of about 8 MB: scanning it takes a while.
 python3 "$(dirname "$0")/gen_lock.py" 40000 "$H/src/big/package-lock.json" ||

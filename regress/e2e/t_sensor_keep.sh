@@ -15,12 +15,7 @@
 # This test's own user: the other tests move the homes of kobtest1..4.
 U=kobkeep1
 H=$T/home/$U
-trap 'cleanup; userdel $U 2>/dev/null; groupdel $U 2>/dev/null' EXIT
-if ! getent passwd $U >/dev/null; then
-	useradd -M -d "$H" -s /bin/sh -U $U || fail "cannot create user $U"
-fi
-usermod -d "$H" $U >/dev/null 2>&1
-[ "$(getent passwd $U | cut -d: -f6)" = "$H" ] || fail "home of $U"
+test_user $U
 
 BIG=$H/src/big/package-lock.json
 SMALL=$H/src/small/package-lock.json
