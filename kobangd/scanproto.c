@@ -945,40 +945,48 @@ scanproto_recv(struct scanproto *sp, uint32_t type, const void *data,
     size_t len, struct scan_result **resp)
 {
 	struct scan_pending	*p;
+	int			 rc;
 
 	*resp = NULL;
 	/* Nothing may come for a file the parent did not send. */
 	if (sp->n == 0)
 		return (-1);
 	p = &sp->q[sp->head];
+	errno = 0;
 	switch (type) {
 	case IMSG_SCAN_ITEMS:
-		errno = 0;
-		if (recv_items(p, data, len) == 0)
-			return (0);
-		/* Name the file whose answer broke the channel. */
-		strlcpy(sp->refused_path, p->res->path,
-		    sizeof(sp->refused_path));
-		sp->refused_id = p->res->file_id;
-		if (errno == EFBIG)
-			snprintf(sp->refused, sizeof(sp->refused), "the scan "
-			    "child sent more items for this file than its "
-			    "%llu bytes allow (%llu bytes of items at most)",
-			    (unsigned long long)p->size, (unsigned long long)
-			    scan_accept_budget(p->size));
-		else
-			snprintf(sp->refused, sizeof(sp->refused), "the scan "
-			    "child sent malformed items for this file");
-		return (-1);
+		rc = recv_items(p, data, len);
+		break;
 	case IMSG_SCAN_ISSUE:
-		return (recv_issue(p, data, len));
+		rc = recv_issue(p, data, len);
+		break;
 	case IMSG_SCAN_FILE_DONE:
-		return (recv_done(sp, p, data, len, resp));
+		rc = recv_done(sp, p, data, len, resp);
+		break;
 	case IMSG_SCAN_INCLUDE:
-		return (recv_include(p, data, len));
+		rc = recv_include(p, data, len);
+		break;
 	default:
-		return (-1);
+		rc = -1;
+		break;
 	}
+	if (rc != -1)
+		return (rc);
+	/*
+	 * Name the file whose answer broke the channel (an answer that
+	 * drops a one-item file's item included).
+	 */
+	strlcpy(sp->refused_path, p->res->path, sizeof(sp->refused_path));
+	sp->refused_id = p->res->file_id;
+	if (errno == EFBIG)
+		snprintf(sp->refused, sizeof(sp->refused), "the scan child "
+		    "sent more items for this file than its %llu bytes allow "
+		    "(%llu bytes of items at most)", (unsigned long long)
+		    p->size, (unsigned long long)scan_accept_budget(p->size));
+	else
+		snprintf(sp->refused, sizeof(sp->refused), "the scan child's "
+		    "answer for this file broke the protocol");
+	return (-1);
 }
 
 int

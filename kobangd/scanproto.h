@@ -273,9 +273,9 @@ size_t	 scanproto_pending(const struct scanproto *);
 /* The bytes of items a file of this size may bring (see above). */
 uint64_t scan_accept_budget(uint64_t);
 /*
- * Why the last answer was refused for the size bound or malformed
- * items, with the label (*path) and id of the file, until the next
- * reset; NULL if nothing was refused that way.
+ * Why the last answer for an outstanding file was refused (over the
+ * size bound, or anything else the decoder refuses), with the label
+ * (*path) and id of the file, until the next reset; NULL if none was.
  */
 const char *scanproto_refusal(const struct scanproto *, const char **,
 	    uint32_t *);

@@ -510,6 +510,11 @@ run_late_baseline(struct change *ch, size_t n)
 	size_t			 nlf, i;
 	int			 any = 0;
 
+	/* Only additions can be quiet: no listing to read without one. */
+	for (i = 0; i < n && ch[i].kind != CHANGE_ADDED; i++)
+		;
+	if (i == n)
+		return (0);
 	if (store_load_files(sensor_store, run.s, &lf, &nlf) == -1)
 		return (-1);
 	for (i = 0; i < nlf && !any; i++)
@@ -928,6 +933,21 @@ run_perfile_file(const char *path, struct scan_result *r)
 		run.enomem = 1;
 }
 
+/*
+ * A discovered file not handed to the child (it could not be opened, or
+ * it is quarantined): it keeps its stored rows; one never stored gives
+ * its template item where it has one (the reference's shape).
+ */
+static void
+run_file_failed(const struct disc_file *f)
+{
+	if (run.sinc != NULL)
+		run_perfile_file(f->path, NULL);
+	else if (run_keep(f->label != NULL ? f->label : f->path) == 0 &&
+	    disc_file_templated(f))
+		run_template_item(f);
+}
+
 static void
 run_start(enum surface s)
 {
@@ -1125,11 +1145,7 @@ run_pump(void)
 				continue;
 			}
 			run_issue(f->path, "%s", why);
-			if (run.sinc != NULL)
-				run_perfile_file(f->path, NULL);
-			else if (run_keep(f->label != NULL ? f->label :
-			    f->path) == 0 && disc_file_templated(f))
-				run_template_item(f);
+			run_file_failed(f);
 			continue;
 		}
 		/* Unchanged since it was last read whole. */
@@ -1142,11 +1158,7 @@ run_pump(void)
 			close(fd);
 			run_issue(f->path, "%s; not read until it changes",
 			    qwhy);
-			if (run.sinc != NULL)
-				run_perfile_file(f->path, NULL);
-			else if (run_keep(f->label != NULL ? f->label :
-			    f->path) == 0 && disc_file_templated(f))
-				run_template_item(f);
+			run_file_failed(f);
 			continue;
 		}
 		memset(&sf, 0, sizeof(sf));
