@@ -80,6 +80,11 @@ void
 finding_free(struct finding *f)
 {
 	free(f->timestamp);
+	if (f->strs != NULL) {
+		free(f->strs);
+		memset(f, 0, sizeof(*f));
+		return;
+	}
 	free(f->item_id);
 	free(f->rule_id);
 	free(f->title);

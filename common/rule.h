@@ -54,6 +54,12 @@ struct finding {
 	char		*evidence_detail;	/* NULL: nil */
 	char		*matched_field;		/* NULL: nil */
 	char		*matched_value;		/* NULL: nil */
+	/*
+	 * NULL: every string above is its own allocation.  Otherwise all
+	 * of them but timestamp point into this one allocation (the rule
+	 * engine's findings), and only timestamp may be replaced alone.
+	 */
+	char		*strs;
 };
 
 void	strlist_free(struct strlist *);

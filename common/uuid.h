@@ -23,6 +23,9 @@ struct idsource {
 void	 uuid_format(uint8_t [16], char [UUID_BUFSZ]);
 /* A fresh random UUID from getrandom(2); -1 with errno on failure. */
 int	 uuid_v4(char [UUID_BUFSZ]);
+/* n fresh random UUIDs, n <= UUID_MANY; -1 with errno on failure. */
+#define UUID_MANY	64
+int	 uuid_v4_many(char [][UUID_BUFSZ], size_t);
 /* The idsource backed by uuid_v4(). */
 const struct idsource	*uuid_random_source(void);
 /* Next id from src; -1 if it fails or returns a malformed id. */

@@ -229,22 +229,24 @@ utf8_enc(uint32_t cp, char *o)
 	return (4);
 }
 
-char *
-rules_lowercase(const char *s, size_t n, size_t *outlen)
+/*
+ * Lowercase s into o, which has room for 2n + 1 bytes (no mapping grows
+ * a sequence by more than half its length); the new length.
+ */
+static size_t
+lower_into(const char *s, size_t n, char *o)
 {
 	const unsigned char	*u = (const unsigned char *)s;
-	char			*o;
 	size_t			 i = 0, k = 0, l;
 	uint32_t		 cp;
 
-	/* No mapping grows a sequence by more than half its length. */
-	if (n > (SIZE_MAX - 1) / 2) {
-		errno = ENOMEM;
-		return (NULL);
-	}
-	if ((o = malloc(2 * n + 1)) == NULL)
-		return (NULL);
 	while (i < n) {
+		if (u[i] < 0x80) {
+			o[k++] = (char)(u[i] >= 'A' && u[i] <= 'Z' ?
+			    u[i] + 32 : u[i]);
+			i++;
+			continue;
+		}
 		if ((l = utf8_dec(u + i, n - i, &cp)) == 0) {
 			o[k++] = s[i++];	/* not UTF-8: keep the byte */
 			continue;
@@ -258,6 +260,22 @@ rules_lowercase(const char *s, size_t n, size_t *outlen)
 			k += utf8_enc(lower_cp(cp), o + k);
 	}
 	o[k] = '\0';
+	return (k);
+}
+
+char *
+rules_lowercase(const char *s, size_t n, size_t *outlen)
+{
+	char	*o;
+	size_t	 k;
+
+	if (n > (SIZE_MAX - 1) / 2) {
+		errno = ENOMEM;
+		return (NULL);
+	}
+	if ((o = malloc(2 * n + 1)) == NULL)
+		return (NULL);
+	k = lower_into(s, n, o);
 	if (outlen != NULL)
 		*outlen = k;
 	return (o);
@@ -937,11 +955,483 @@ rules_severity_max(const enum severity *v, size_t n)
 	return (m);
 }
 
+/*
+ * The compiled ruleset (rules.h).  Per surface and trigger, the rules
+ * that can fire there, in configured order, so an item meets only its
+ * own; per rule, its non-empty values lowercased once, the lengths of
+ * what goes into its findings, and, when its predicate reads nothing
+ * but the item's kind, a memo of the answer per kind.
+ */
+#define CR_NEVER	0
+#define CR_ALWAYS	1
+#define CR_KIND		2	/* depends on the kind only: memoised */
+#define CR_ITEM		3
+
+struct sval {
+	const char	*p;
+	size_t		 len;
+};
+
+struct crule {
+	const struct rule	*r;
+	int			 how;
+	uint32_t		 kknown;	/* CR_KIND: kinds answered */
+	uint32_t		 kmatch;	/* CR_KIND: kinds that match */
+	struct sval		*vals;		/* fieldContainsAny, lowercased */
+	size_t			 nvals;
+	const char		*fname;		/* evidence matchedField */
+	size_t			 fnamelen;
+	size_t			 idlen;
+	size_t			 titlelen;
+	size_t			 ratlen;
+};
+
+/* One item under evaluation: what has been derived from it so far. */
+struct ictx {
+	const struct item	*it;
+	uint32_t		 hfield;	/* bit per field: fv[] set */
+	uint32_t		 hlower;	/* bit per field: lc[] set */
+	uint32_t		 hflag;		/* bit per flag: flag[] set */
+	struct fval		 fv[FIELD_COUNT];
+	struct sv		 lc[FIELD_COUNT];
+	int			 flag[FLAG_COUNT];
+	int			 lens;		/* the lengths below are set */
+	size_t			 namelen;
+	size_t			 pathlen;
+	size_t			 detaillen;
+	size_t			 idlen;		/* 0: id not built yet */
+};
+
+struct sbuf {
+	char	*p;
+	size_t	 cap;
+};
+
+struct rules_prog {
+	const struct ruleset	*rs;
+	struct crule		*cr;
+	/* idx[s][t] .. idx[s][t + 1]: rules of surface s, trigger t */
+	struct crule		**list;
+	size_t			 idx[SURFACE_COUNT * TRIGGER_COUNT + 1];
+	char			*arena;		/* lowercased values */
+	/* Scratch, kept across items and calls: no allocation per item. */
+	struct ictx		 x;
+	struct sbuf		 lcbuf[FIELD_COUNT];
+	struct sbuf		 idbuf;
+};
+
+/* Memo bits: one per kind, one per field, one per flag. */
+_Static_assert(KIND_COUNT <= 32, "kind memo is a uint32_t");
+_Static_assert(FIELD_COUNT <= 32, "field memo is a uint32_t");
+_Static_assert(FLAG_COUNT <= 32, "flag memo is a uint32_t");
+
+static int
+sbuf_reserve(struct sbuf *b, size_t n)
+{
+	char	*p;
+	size_t	 cap;
+
+	if (n <= b->cap)
+		return (0);
+	cap = b->cap == 0 ? 128 : b->cap;
+	while (cap < n) {
+		if (cap > SIZE_MAX / 2) {
+			errno = ENOMEM;
+			return (-1);
+		}
+		cap *= 2;
+	}
+	if ((p = realloc(b->p, cap)) == NULL)
+		return (-1);
+	b->p = p;
+	b->cap = cap;
+	return (0);
+}
+
+/* Kind-only flags: their value is a function of the item's kind. */
+static int
+flag_kind_only(enum rule_flag f)
+{
+	switch (f) {
+	case FLAG_INSTALLED_ON_REQUEST:
+	case FLAG_IS_DIRECT_DEPENDENCY:
+	case FLAG_USES_DYNAMIC_AUTH_HELPER:
+	case FLAG_USES_EPHEMERAL_RUNNER:
+	case FLAG_USES_REMOTE:
+		return (0);
+	default:
+		return (1);
+	}
+}
+
+struct rules_prog *
+rules_compile(const struct ruleset *rs)
+{
+	struct rules_prog	*p;
+	const struct rule	*r;
+	struct crule		*cr;
+	size_t			 i, j, k, s, t, arenasz = 0, nval = 0, nl = 0;
+	size_t			 len, off = 0, vi = 0;
+	struct sval		*vals;
+
+	if (rs == NULL) {
+		errno = EINVAL;
+		return (NULL);
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return (NULL);
+	p->rs = rs;
+	if (rs->n == 0)
+		return (p);
+	if ((p->cr = calloc(rs->n, sizeof(*p->cr))) == NULL)
+		goto fail;
+
+	/* Sizes: the index, the lowercased values. */
+	for (i = 0; i < rs->n; i++) {
+		r = &rs->v[i];
+		if (!r->enabled || (size_t)r->surface >= SURFACE_COUNT)
+			continue;
+		for (t = 0; t < TRIGGER_COUNT; t++)
+			if (r->triggers & RULE_TRIGGER(t))
+				nl++;
+		if (r->match != MATCH_FIELD_CONTAINS_ANY)
+			continue;
+		for (j = 0; j < r->values.n; j++) {
+			if (r->values.v[j] == NULL)
+				continue;
+			len = strlen(r->values.v[j]);
+			if (len > (SIZE_MAX - 1) / 2 - 1 ||
+			    arenasz > SIZE_MAX - (2 * len + 1)) {
+				errno = ENOMEM;
+				goto fail;
+			}
+			arenasz += 2 * len + 1;
+			nval++;
+		}
+	}
+	if (nl > 0 && (p->list = calloc(nl, sizeof(*p->list))) == NULL)
+		goto fail;
+	if (arenasz > 0 && (p->arena = malloc(arenasz +
+	    nval * sizeof(struct sval))) == NULL)
+		goto fail;
+	vals = (struct sval *)(void *)p->arena;	/* the values come first */
+	if (p->arena != NULL)
+		off = nval * sizeof(struct sval);
+
+	for (i = 0; i < rs->n; i++) {
+		r = &rs->v[i];
+		cr = &p->cr[i];
+		cr->r = r;
+		cr->idlen = r->id != NULL ? strlen(r->id) : 0;
+		cr->titlelen = r->title != NULL ? strlen(r->title) : 0;
+		cr->ratlen = r->rationale != NULL ? strlen(r->rationale) : 0;
+		switch (r->match) {
+		case MATCH_ALWAYS:
+			cr->how = CR_ALWAYS;
+			break;
+		case MATCH_FIELD_CONTAINS_ANY:
+		case MATCH_FIELD_NOT_IN_LIST:
+		case MATCH_FIELD_HAS_URL_SCHEME:
+			cr->how = r->field == FIELD_KIND ? CR_KIND : CR_ITEM;
+			cr->fname = rule_field_name(r->field);
+			break;
+		case MATCH_FLAG_EQUALS:
+			cr->how = flag_kind_only(r->flag) ? CR_KIND : CR_ITEM;
+			cr->fname = rule_flag_name(r->flag);
+			break;
+		default:
+			cr->how = CR_NEVER;
+			break;
+		}
+		if (cr->fname == NULL && cr->how != CR_ALWAYS &&
+		    cr->how != CR_NEVER)
+			cr->fname = "";
+		cr->fnamelen = cr->fname != NULL ? strlen(cr->fname) : 0;
+		if (!r->enabled || (size_t)r->surface >= SURFACE_COUNT ||
+		    r->match != MATCH_FIELD_CONTAINS_ANY)
+			continue;
+		/* RULES.md 10.2: an empty value never matches; drop it. */
+		cr->vals = &vals[vi];
+		for (j = 0; j < r->values.n; j++) {
+			if (r->values.v[j] == NULL)
+				continue;
+			len = strlen(r->values.v[j]);
+			if (len == 0)
+				continue;
+			vals[vi].p = p->arena + off;
+			vals[vi].len = lower_into(r->values.v[j], len,
+			    p->arena + off);
+			off += 2 * len + 1;
+			vi++;
+			cr->nvals++;
+		}
+	}
+
+	/* The index, in configured order within each list. */
+	k = 0;
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		for (t = 0; t < TRIGGER_COUNT; t++) {
+			p->idx[s * TRIGGER_COUNT + t] = k;
+			for (i = 0; i < rs->n; i++) {
+				r = &rs->v[i];
+				if (r->enabled && (size_t)r->surface == s &&
+				    (r->triggers & RULE_TRIGGER(t)) != 0)
+					p->list[k++] = &p->cr[i];
+			}
+		}
+	}
+	p->idx[SURFACE_COUNT * TRIGGER_COUNT] = k;
+	return (p);
+ fail:
+	rules_prog_free(p);
+	return (NULL);
+}
+
+void
+rules_prog_free(struct rules_prog *p)
+{
+	size_t	i;
+
+	if (p == NULL)
+		return;
+	free(p->cr);
+	free(p->list);
+	free(p->arena);
+	for (i = 0; i < FIELD_COUNT; i++)
+		free(p->lcbuf[i].p);
+	free(p->idbuf.p);
+	free(p);
+}
+
+/* Forget the previous item (and free what its fields allocated). */
+static void
+ictx_reset(struct ictx *x, const struct item *it)
+{
+	uint32_t	m = x->hfield;
+	int		f;
+
+	while (m != 0) {
+		f = __builtin_ctz(m);
+		m &= m - 1;
+		fval_free(&x->fv[f]);
+	}
+	x->it = it;
+	x->hfield = x->hlower = x->hflag = 0;
+	x->lens = 0;
+	x->idlen = 0;
+}
+
+static int
+ictx_field(struct ictx *x, enum rule_field f, struct sv *out)
+{
+	if ((size_t)f >= FIELD_COUNT) {
+		*out = nil;
+		return (0);
+	}
+	if ((x->hfield & (1U << f)) == 0) {
+		if (field_get(x->it, f, &x->fv[f]) == -1)
+			return (-1);
+		x->hfield |= 1U << f;
+	}
+	*out = x->fv[f].v;
+	return (0);
+}
+
+/* The field's value lowercased, once per item; field known non-nil. */
+static int
+ictx_lower(struct rules_prog *p, enum rule_field f, struct sv v,
+    struct sv *out)
+{
+	struct ictx	*x = &p->x;
+
+	if ((x->hlower & (1U << f)) == 0) {
+		if (v.len > (SIZE_MAX - 1) / 2) {
+			errno = ENOMEM;
+			return (-1);
+		}
+		if (sbuf_reserve(&p->lcbuf[f], 2 * v.len + 1) == -1)
+			return (-1);
+		x->lc[f].p = p->lcbuf[f].p;
+		x->lc[f].len = lower_into(v.p, v.len, p->lcbuf[f].p);
+		x->hlower |= 1U << f;
+	}
+	*out = x->lc[f];
+	return (0);
+}
+
+static int
+ictx_flag(struct ictx *x, enum rule_flag f)
+{
+	if ((size_t)f >= FLAG_COUNT)
+		return (rules_flag_value(x->it, f));
+	if ((x->hflag & (1U << f)) == 0) {
+		x->flag[f] = rules_flag_value(x->it, f);
+		x->hflag |= 1U << f;
+	}
+	return (x->flag[f]);
+}
+
+/*
+ * Substring search for the short needles and haystacks rules meet:
+ * memchr for the first byte, then memcmp.  glibc's memmem sets up a
+ * table per call, which cost more than the search here.  nn > 0.
+ */
+static int
+has_sub(const char *h, size_t hn, const char *nd, size_t nn)
+{
+	const char	*p = h, *end;
+
+	if (nn > hn)
+		return (0);
+	end = h + (hn - nn) + 1;	/* last start, plus one */
+	while (p < end) {
+		if ((p = memchr(p, nd[0], (size_t)(end - p))) == NULL)
+			return (0);
+		if (memcmp(p + 1, nd + 1, nn - 1) == 0)
+			return (1);
+		p++;
+	}
+	return (0);
+}
+
+/* The rule's predicate on the current item, from what is derived. */
+static int
+crule_eval(struct rules_prog *p, const struct crule *cr)
+{
+	const struct rule	*r = cr->r;
+	struct sv		 v, lv;
+	size_t			 i;
+	int			 m;
+
+	switch (r->match) {
+	case MATCH_ALWAYS:
+		return (1);
+	case MATCH_FIELD_CONTAINS_ANY:
+		if (ictx_field(&p->x, r->field, &v) == -1)
+			return (-1);
+		if (v.p == NULL || cr->nvals == 0)
+			return (0);
+		if (ictx_lower(p, r->field, v, &lv) == -1)
+			return (-1);
+		for (i = 0; i < cr->nvals; i++)
+			if (has_sub(lv.p, lv.len, cr->vals[i].p,
+			    cr->vals[i].len))
+				return (1);
+		return (0);
+	case MATCH_FIELD_NOT_IN_LIST:
+	case MATCH_FIELD_HAS_URL_SCHEME:
+		if (ictx_field(&p->x, r->field, &v) == -1)
+			return (-1);
+		if (v.p == NULL)
+			return (0);
+		if (r->match == MATCH_FIELD_NOT_IN_LIST)
+			return (not_in_list(v, &r->allowed));
+		return (has_url_scheme(v, &r->schemes));
+	case MATCH_FLAG_EQUALS:
+		if ((m = ictx_flag(&p->x, r->flag)) == RULES_NIL)
+			return (0);
+		return (m == (r->expected != 0));
+	default:
+		return (0);
+	}
+}
+
+static int
+crule_match(struct rules_prog *p, struct crule *cr)
+{
+	uint32_t	bit;
+	int		m;
+
+	switch (cr->how) {
+	case CR_NEVER:
+		return (0);
+	case CR_ALWAYS:
+		return (1);
+	case CR_KIND:
+		if ((size_t)p->x.it->kind >= KIND_COUNT)
+			return (crule_eval(p, cr));
+		bit = 1U << p->x.it->kind;
+		if (cr->kknown & bit)
+			return ((cr->kmatch & bit) != 0);
+		if ((m = crule_eval(p, cr)) == -1)
+			return (-1);
+		cr->kknown |= bit;
+		if (m)
+			cr->kmatch |= bit;
+		return (m);
+	default:
+		return (crule_eval(p, cr));
+	}
+}
+
+/* The item's id (RULES.md 2.1), built once per item into scratch. */
+static int
+ictx_id(struct rules_prog *p, const char **id)
+{
+	struct ictx	*x = &p->x;
+	char		*s;
+	size_t		 n;
+
+	if (x->idlen == 0) {
+		if ((s = item_id(x->it)) == NULL)
+			return (-1);
+		n = strlen(s);
+		if (sbuf_reserve(&p->idbuf, n + 1) == -1) {
+			free(s);
+			return (-1);
+		}
+		memcpy(p->idbuf.p, s, n + 1);
+		free(s);
+		x->idlen = n;
+	}
+	*id = p->idbuf.p;
+	return (0);
+}
+
+/* Ids for findings: the random source is drawn in batches. */
+struct idsup {
+	const struct idsource	*src;
+	int			 random;
+	char			 buf[UUID_MANY][UUID_BUFSZ];
+	size_t			 n;
+	size_t			 next;
+	size_t			 want;
+};
+
+static void
+idsup_init(struct idsup *s, const struct idsource *src)
+{
+	s->src = src;
+	s->random = src == uuid_random_source();
+	s->n = s->next = 0;
+	s->want = 4;		/* grows, so a small call draws little */
+}
+
+static int
+idsup_next(struct idsup *s, char out[UUID_BUFSZ])
+{
+	if (!s->random)
+		return (idsource_next(s->src, out));
+	if (s->next == s->n) {
+		if (uuid_v4_many(s->buf, s->want) == -1)
+			return (-1);
+		s->n = s->want;
+		s->next = 0;
+		if (s->want < UUID_MANY)
+			s->want *= 2;
+	}
+	memcpy(out, s->buf[s->next++], UUID_BUFSZ);
+	return (0);
+}
+
 /* Findings under construction. */
 struct fbuf {
 	struct finding	*v;
 	size_t		 n;
 	size_t		 cap;
+	const char	*ts;
+	size_t		 tslen;
+	struct idsup	 ids;
 };
 
 static void
@@ -953,74 +1443,102 @@ fbuf_free(struct fbuf *b)
 }
 
 static char *
-dup_nz(const char *s)
+put(char **o, const char *s, size_t n)
 {
-	return (strdup(s != NULL ? s : ""));
+	char	*start = *o;
+
+	if (n > 0)
+		memcpy(start, s, n);
+	start[n] = '\0';
+	*o += n + 1;
+	return (start);
 }
 
-/* Append a finding of rule r on item it (RULES.md 6.3). */
+/*
+ * Append a finding of rule cr on the current item (RULES.md 6.3): its
+ * strings but the timestamp in one allocation (rule.h).
+ */
 static int
-fbuf_add(struct fbuf *b, const struct rule *r, const struct item *it,
-    const char *itemid, const char *ts, const struct idsource *ids)
+fbuf_add(struct fbuf *b, struct rules_prog *p, const struct crule *cr)
 {
-	struct finding	*f, *nv;
-	struct fval	 fv;
-	size_t		 ncap;
-	int		 v;
+	const struct rule	*r = cr->r;
+	struct ictx		*x = &p->x;
+	const struct item	*it = x->it;
+	struct finding		*f, *nv;
+	struct sv		 mv = nil;
+	const char		*id, *mvs;
+	char			*o;
+	size_t			 ncap, total;
+	int			 v;
 
 	if (b->n == b->cap) {
+		/* Each slot is cleared when used: realloc, not recalloc. */
 		ncap = b->cap == 0 ? 16 : b->cap * 2;
-		if ((nv = recallocarray(b->v, b->cap, ncap, sizeof(*nv))) ==
-		    NULL)
+		if ((nv = reallocarray(b->v, ncap, sizeof(*nv))) == NULL)
 			return (-1);
 		b->v = nv;
 		b->cap = ncap;
 	}
-	f = &b->v[b->n];
-	memset(f, 0, sizeof(*f));
-	if (idsource_next(ids, f->id) == -1)
-		goto fail;
-	f->surface = r->surface;
-	f->severity = r->severity;
-	if ((f->timestamp = strdup(ts)) == NULL ||
-	    (f->item_id = strdup(itemid)) == NULL ||
-	    (f->rule_id = dup_nz(r->id)) == NULL ||
-	    (f->title = dup_nz(r->title)) == NULL ||
-	    (f->rationale = dup_nz(r->rationale)) == NULL ||
-	    (f->item_name = dup_nz(it->name)) == NULL ||
-	    (f->evidence_path = dup_nz(it->path)) == NULL)
-		goto fail;
-	if (it->detail != NULL &&
-	    (f->evidence_detail = strdup(it->detail)) == NULL)
-		goto fail;
+	if (ictx_id(p, &id) == -1)
+		return (-1);
+	if (!x->lens) {
+		x->namelen = it->name != NULL ? strlen(it->name) : 0;
+		x->pathlen = it->path != NULL ? strlen(it->path) : 0;
+		x->detaillen = it->detail != NULL ? strlen(it->detail) : 0;
+		x->lens = 1;
+	}
 
 	/* Evidence: the field or flag the predicate keyed on, and its value. */
 	switch (r->match) {
 	case MATCH_FIELD_CONTAINS_ANY:
 	case MATCH_FIELD_NOT_IN_LIST:
 	case MATCH_FIELD_HAS_URL_SCHEME:
-		if ((f->matched_field = strdup(rule_field_name(r->field))) ==
-		    NULL || field_get(it, r->field, &fv) == -1)
-			goto fail;
-		if (fv.v.p != NULL && (f->matched_value = strndup(fv.v.p,
-		    fv.v.len)) == NULL) {
-			fval_free(&fv);
-			goto fail;
-		}
-		fval_free(&fv);
+		if (ictx_field(x, r->field, &mv) == -1)
+			return (-1);
 		break;
 	case MATCH_FLAG_EQUALS:
-		if ((f->matched_field = strdup(rule_flag_name(r->flag))) ==
-		    NULL)
-			goto fail;
-		v = rules_flag_value(it, r->flag);
-		if (v != RULES_NIL &&
-		    (f->matched_value = strdup(v ? "true" : "false")) == NULL)
-			goto fail;
+		if ((v = ictx_flag(x, r->flag)) != RULES_NIL) {
+			mvs = v ? "true" : "false";
+			mv.p = mvs;
+			mv.len = strlen(mvs);
+		}
 		break;
 	default:
 		break;
 	}
+
+	/* The few strings are short; their sum cannot overflow a size_t. */
+	total = x->idlen + cr->idlen + cr->titlelen + cr->ratlen +
+	    x->namelen + x->pathlen + 6;
+	if (it->detail != NULL)
+		total += x->detaillen + 1;
+	if (cr->fname != NULL)
+		total += cr->fnamelen + 1;
+	if (mv.p != NULL)
+		total += mv.len + 1;
+
+	f = &b->v[b->n];
+	memset(f, 0, sizeof(*f));
+	if (idsup_next(&b->ids, f->id) == -1)
+		goto fail;
+	f->surface = r->surface;
+	f->severity = r->severity;
+	if ((f->timestamp = malloc(b->tslen + 1)) == NULL ||
+	    (o = f->strs = malloc(total)) == NULL)
+		goto fail;
+	memcpy(f->timestamp, b->ts, b->tslen + 1);
+	f->item_id = put(&o, id, x->idlen);
+	f->rule_id = put(&o, r->id, cr->idlen);
+	f->title = put(&o, r->title, cr->titlelen);
+	f->rationale = put(&o, r->rationale, cr->ratlen);
+	f->item_name = put(&o, it->name, x->namelen);
+	f->evidence_path = put(&o, it->path, x->pathlen);
+	if (it->detail != NULL)
+		f->evidence_detail = put(&o, it->detail, x->detaillen);
+	if (cr->fname != NULL)
+		f->matched_field = put(&o, cr->fname, cr->fnamelen);
+	if (mv.p != NULL)
+		f->matched_value = put(&o, mv.p, mv.len);
 	b->n++;
 	return (0);
  fail:
@@ -1041,8 +1559,8 @@ rules_findings_free(struct finding *v, size_t n)
 }
 
 static int
-check_args(const struct ruleset *rs, const char *ts,
-    const struct idsource *ids, struct finding **out, size_t *nout)
+check_args(const void *rs, const char *ts, const struct idsource *ids,
+    struct finding **out, size_t *nout)
 {
 	*out = NULL;
 	*nout = 0;
@@ -1053,11 +1571,128 @@ check_args(const struct ruleset *rs, const char *ts,
 	return (0);
 }
 
-static int
-rule_applies(const struct rule *r, const struct item *it, enum trigger t)
+static void
+fbuf_init(struct fbuf *b, const char *ts, const struct idsource *ids)
 {
-	return (r->enabled && r->surface == it->surface &&
-	    (r->triggers & RULE_TRIGGER(t)) != 0);
+	b->v = NULL;
+	b->n = b->cap = 0;
+	b->ts = ts;
+	b->tslen = strlen(ts);
+	idsup_init(&b->ids, ids);
+}
+
+/*
+ * Ask for an item's strings a few items ahead: in a large snapshot they
+ * are scattered over the heap, and waiting for each in turn was most of
+ * the time of building ids and findings.
+ */
+#define PREFETCH_AHEAD	8
+
+/*
+ * The item, if any rule will look at it.  The prefetches themselves sit
+ * in the loops: GCC drops calls of a function whose only effect is a
+ * prefetch.
+ */
+static const struct item *
+worth_fetching(const struct rules_prog *p, const struct item *it,
+    enum trigger t)
+{
+	size_t	k;
+
+	if (it == NULL || (size_t)it->surface >= SURFACE_COUNT)
+		return (NULL);
+	k = (size_t)it->surface * TRIGGER_COUNT + (size_t)t;
+	return (p->idx[k] == p->idx[k + 1] ? NULL : it);
+}
+
+/* The rules of an item's surface with this trigger. */
+static void
+rules_of(const struct rules_prog *p, const struct item *it, enum trigger t,
+    struct crule *const **v, size_t *n)
+{
+	size_t	k;
+
+	*v = NULL;
+	*n = 0;
+	if ((size_t)it->surface >= SURFACE_COUNT || p->list == NULL)
+		return;
+	k = (size_t)it->surface * TRIGGER_COUNT + (size_t)t;
+	*v = &p->list[p->idx[k]];
+	*n = p->idx[k + 1] - p->idx[k];
+}
+
+/* The new item for added and modified, the old for removed. */
+static int
+change_item(const struct change *c, const struct item **it, enum trigger *t)
+{
+	switch (c->kind) {
+	case CHANGE_ADDED:
+		*it = c->new;
+		*t = TRIGGER_ADDED;
+		break;
+	case CHANGE_REMOVED:
+		*it = c->old;
+		*t = TRIGGER_REMOVED;
+		break;
+	case CHANGE_MODIFIED:
+		*it = c->new;
+		*t = TRIGGER_MODIFIED;
+		break;
+	default:
+		return (-1);
+	}
+	return (*it == NULL ? -1 : 0);
+}
+
+int
+rules_prog_changes(struct rules_prog *p, const struct change *ch,
+    size_t n, const char *ts, const struct idsource *ids,
+    struct finding **out, size_t *nout)
+{
+	struct fbuf		 b;
+	const struct item	*it;
+	struct crule *const	*rv;
+	enum trigger		 t;
+	size_t			 i, j, nr;
+	int			 m;
+
+	if (check_args(p, ts, ids, out, nout) == -1)
+		return (-1);
+	fbuf_init(&b, ts, ids);
+	for (i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n && !ch[i + PREFETCH_AHEAD].quiet &&
+		    change_item(&ch[i + PREFETCH_AHEAD], &it, &t) == 0 &&
+		    (it = worth_fetching(p, it, t)) != NULL) {
+			__builtin_prefetch(it->name);
+			__builtin_prefetch(it->path);
+			__builtin_prefetch(it->detail);
+		}
+		/* A late baseline is not a change (differ.h). */
+		if (ch[i].quiet)
+			continue;
+		if (change_item(&ch[i], &it, &t) == -1) {
+			errno = EINVAL;
+			goto fail;
+		}
+		rules_of(p, it, t, &rv, &nr);
+		if (nr == 0)
+			continue;
+		ictx_reset(&p->x, it);
+		for (j = 0; j < nr; j++) {
+			if ((m = crule_match(p, rv[j])) == -1)
+				goto fail;
+			if (m != 0 && fbuf_add(&b, p, rv[j]) == -1)
+				goto fail;
+		}
+	}
+	ictx_reset(&p->x, NULL);
+	*out = b.v;
+	*nout = b.n;
+	return (0);
+ fail:
+	ictx_reset(&p->x, NULL);
+	fbuf_free(&b);
+	return (-1);
 }
 
 int
@@ -1065,68 +1700,17 @@ rules_eval_changes(const struct ruleset *rs, const struct change *ch,
     size_t n, const char *ts, const struct idsource *ids,
     struct finding **out, size_t *nout)
 {
-	struct fbuf		 b = { NULL, 0, 0 };
-	const struct item	*it;
-	const struct rule	*r;
-	enum trigger		 t;
-	char			*id;
-	size_t			 i, j;
-	int			 m;
+	struct rules_prog	*p;
+	int			 rv;
 
 	if (check_args(rs, ts, ids, out, nout) == -1)
 		return (-1);
-	for (i = 0; i < n; i++) {
-		/* A late baseline is not a change (differ.h). */
-		if (ch[i].quiet)
-			continue;
-		/* The new item for added and modified, the old for removed. */
-		switch (ch[i].kind) {
-		case CHANGE_ADDED:
-			it = ch[i].new;
-			t = TRIGGER_ADDED;
-			break;
-		case CHANGE_REMOVED:
-			it = ch[i].old;
-			t = TRIGGER_REMOVED;
-			break;
-		case CHANGE_MODIFIED:
-			it = ch[i].new;
-			t = TRIGGER_MODIFIED;
-			break;
-		default:
-			it = NULL;
-			break;
-		}
-		if (it == NULL) {
-			errno = EINVAL;
-			goto fail;
-		}
-		id = NULL;
-		for (j = 0; j < rs->n; j++) {
-			r = &rs->v[j];
-			if (!rule_applies(r, it, t))
-				continue;
-			if ((m = rules_match(r, it)) == -1)
-				goto failid;
-			if (m == 0)
-				continue;
-			if (id == NULL && (id = item_id(it)) == NULL)
-				goto fail;
-			if (fbuf_add(&b, r, it, id, ts, ids) == -1)
-				goto failid;
-		}
-		free(id);
-	}
-	*out = b.v;
-	*nout = b.n;
-	return (0);
- failid:
-	free(id);
- fail:
-	fbuf_free(&b);
-	return (-1);
+	if ((p = rules_compile(rs)) == NULL)
+		return (-1);
+	rv = rules_prog_changes(p, ch, n, ts, ids, out, nout);
+	rules_prog_free(p);
+	return (rv);
 }
-
 /*
  * The set of (surface, item id, rule id) keys seen while deduplicating
  * present findings: open addressing, strings borrowed from findings.
@@ -1215,24 +1799,25 @@ dset_add(struct dset *d, uint64_t h, enum surface s, const char *item,
 }
 
 int
-rules_eval_present(const struct ruleset *rs, const struct item *items,
+rules_prog_present(struct rules_prog *p, const struct item *items,
     size_t n, const struct finding *chf, size_t nchf,
     const struct rules_held *held, const char *ts,
     const struct idsource *ids, struct finding **out, size_t *nout)
 {
-	struct fbuf		 b = { NULL, 0, 0 };
+	struct fbuf		 b;
 	struct dset		 seen = { NULL, 0, 0 };
 	const struct item	*it;
+	struct crule *const	*rv;
 	const struct rule	*r;
-	const char		*rid;
+	const char		*rid, *id;
 	struct finding		*f;
-	char			*id = NULL;
 	uint64_t		 h;
-	size_t			 i, j;
+	size_t			 i, j, nr;
 	int			 m;
 
-	if (check_args(rs, ts, ids, out, nout) == -1)
+	if (check_args(p, ts, ids, out, nout) == -1)
 		return (-1);
+	fbuf_init(&b, ts, ids);
 	/* 1. this commit's change findings */
 	for (i = 0; i < nchf; i++) {
 		if (chf[i].item_id == NULL || chf[i].rule_id == NULL)
@@ -1243,16 +1828,24 @@ rules_eval_present(const struct ruleset *rs, const struct item *items,
 			goto fail;
 	}
 	for (i = 0; i < n; i++) {
+		if (i + PREFETCH_AHEAD < n && (it = worth_fetching(p,
+		    &items[i + PREFETCH_AHEAD], TRIGGER_PRESENT)) != NULL) {
+			__builtin_prefetch(it->name);
+			__builtin_prefetch(it->path);
+			__builtin_prefetch(it->detail);
+		}
 		it = &items[i];
-		for (j = 0; j < rs->n; j++) {
-			r = &rs->v[j];
-			if (!rule_applies(r, it, TRIGGER_PRESENT))
-				continue;
-			if ((m = rules_match(r, it)) == -1)
+		rules_of(p, it, TRIGGER_PRESENT, &rv, &nr);
+		if (nr == 0)
+			continue;
+		ictx_reset(&p->x, it);
+		for (j = 0; j < nr; j++) {
+			r = rv[j]->r;
+			if ((m = crule_match(p, rv[j])) == -1)
 				goto fail;
 			if (m == 0)
 				continue;
-			if (id == NULL && (id = item_id(it)) == NULL)
+			if (ictx_id(p, &id) == -1)
 				goto fail;
 			rid = r->id != NULL ? r->id : "";
 			h = dhash(it->surface, id, rid);
@@ -1267,23 +1860,41 @@ rules_eval_present(const struct ruleset *rs, const struct item *items,
 				if (m != 0)
 					continue;
 			}
-			if (fbuf_add(&b, r, it, id, ts, ids) == -1)
+			if (fbuf_add(&b, p, rv[j]) == -1)
 				goto fail;
 			f = &b.v[b.n - 1];
 			if (dset_add(&seen, h, f->surface, f->item_id,
 			    f->rule_id) == -1)
 				goto fail;
 		}
-		free(id);
-		id = NULL;
 	}
+	ictx_reset(&p->x, NULL);
 	free(seen.v);
 	*out = b.v;
 	*nout = b.n;
 	return (0);
  fail:
-	free(id);
+	ictx_reset(&p->x, NULL);
 	free(seen.v);
 	fbuf_free(&b);
 	return (-1);
+}
+
+int
+rules_eval_present(const struct ruleset *rs, const struct item *items,
+    size_t n, const struct finding *chf, size_t nchf,
+    const struct rules_held *held, const char *ts,
+    const struct idsource *ids, struct finding **out, size_t *nout)
+{
+	struct rules_prog	*p;
+	int			 rv;
+
+	if (check_args(rs, ts, ids, out, nout) == -1)
+		return (-1);
+	if ((p = rules_compile(rs)) == NULL)
+		return (-1);
+	rv = rules_prog_present(p, items, n, chf, nchf, held, ts, ids, out,
+	    nout);
+	rules_prog_free(p);
+	return (rv);
 }

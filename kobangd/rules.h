@@ -24,6 +24,9 @@
  *   is approximated: a host with valid UTF-8 non-ASCII text is accepted,
  *   and registry reports it percent-encoded with its ASCII lowercased.
  * - Every finding owns its strings; free them with rules_findings_free().
+ * - rules_match() is the predicate spelt out plainly; the engine gets
+ *   the same answers from a compiled ruleset (rules_compile()), which
+ *   regress/unit/test_rules_diff.c checks against a plain evaluation.
  */
 #ifndef KOBANG_RULES_H
 #define KOBANG_RULES_H
@@ -61,6 +64,29 @@ int	 rules_eval_present(const struct ruleset *, const struct item *,
 	    const char *, const struct idsource *, struct finding **,
 	    size_t *);
 
+/*
+ * A ruleset compiled for evaluation: rules indexed by surface and
+ * trigger, values lowercased once.  It borrows the ruleset, which must
+ * outlive it and stay unchanged; it keeps scratch memory between calls.
+ * rules_eval_*() compile per call; a caller evaluating many small
+ * batches against one ruleset can compile once and use these.
+ */
+struct rules_prog;
+
+struct rules_prog *rules_compile(const struct ruleset *);
+void	 rules_prog_free(struct rules_prog *);
+int	 rules_prog_changes(struct rules_prog *, const struct change *,
+	    size_t, const char *, const struct idsource *,
+	    struct finding **, size_t *);
+int	 rules_prog_present(struct rules_prog *, const struct item *,
+	    size_t, const struct finding *, size_t, const struct rules_held *,
+	    const char *, const struct idsource *, struct finding **,
+	    size_t *);
+
+/*
+ * Every finding owns its strings; all but the timestamp share one
+ * allocation (rule.h).  Free them with finding_free() or this.
+ */
 void	 rules_findings_free(struct finding *, size_t);
 
 /* Whether the rule's predicate alone accepts the item: 1, 0, -1 error. */
