@@ -1287,10 +1287,31 @@ has_sub(const char *h, size_t hn, const char *nd, size_t nn)
 	while (p < end) {
 		if ((p = memchr(p, nd[0], (size_t)(end - p))) == NULL)
 			return (0);
-		if (memcmp(p + 1, nd + 1, nn - 1) == 0)
+		if (nn == 1 || (p[1] == nd[1] &&
+		    memcmp(p + 2, nd + 2, nn - 2) == 0))
 			return (1);
 		p++;
 	}
+	return (0);
+}
+
+/*
+ * Whether v can have a URL scheme at all: its first byte among
+ * ": / ? # [ ] @" must be a ':' past index 0 (rules_url_parse()).  Most
+ * details (commands, hashes) have none, and need no parse.
+ */
+static int
+scheme_possible(struct sv v)
+{
+	static const unsigned char	 stop[256] = {
+		[':'] = 1, ['/'] = 2, ['?'] = 2, ['#'] = 2, ['['] = 2,
+		[']'] = 2, ['@'] = 2
+	};
+	size_t				 i;
+
+	for (i = 0; i < v.len; i++)
+		if (stop[(unsigned char)v.p[i]] != 0)
+			return (stop[(unsigned char)v.p[i]] == 1 && i > 0);
 	return (0);
 }
 
@@ -1326,6 +1347,8 @@ crule_eval(struct rules_prog *p, const struct crule *cr)
 			return (0);
 		if (r->match == MATCH_FIELD_NOT_IN_LIST)
 			return (not_in_list(v, &r->allowed));
+		if (!scheme_possible(v))
+			return (0);
 		return (has_url_scheme(v, &r->schemes));
 	case MATCH_FLAG_EQUALS:
 		if ((m = ictx_flag(&p->x, r->flag)) == RULES_NIL)
@@ -1666,6 +1689,8 @@ rules_prog_changes(struct rules_prog *p, const struct change *ch,
 			__builtin_prefetch(it->name);
 			__builtin_prefetch(it->path);
 			__builtin_prefetch(it->detail);
+			if (it->detail != NULL)
+				__builtin_prefetch(it->detail + 64);
 		}
 		/* A late baseline is not a change (differ.h). */
 		if (ch[i].quiet)
@@ -1833,6 +1858,8 @@ rules_prog_present(struct rules_prog *p, const struct item *items,
 			__builtin_prefetch(it->name);
 			__builtin_prefetch(it->path);
 			__builtin_prefetch(it->detail);
+			if (it->detail != NULL)
+				__builtin_prefetch(it->detail + 64);
 		}
 		it = &items[i];
 		rules_of(p, it, TRIGGER_PRESENT, &rv, &nr);
