@@ -132,7 +132,29 @@ static const char *const ruleids[] = {
 	"homebrew.untrusted-tap",
 };
 
-/* Generated strings live until the end of the test process. */
+/* Generated strings, freed at the end of each test. */
+static char	**owned;
+static size_t	  nowned;
+
+static char *
+own(char *p)
+{
+	if (p == NULL ||
+	    (owned = reallocarray(owned, nowned + 1, sizeof(*owned))) == NULL)
+		cr_assert_fail("out of memory");
+	owned[nowned++] = p;
+	return (p);
+}
+
+static void
+free_owned(void)
+{
+	while (nowned > 0)
+		free(owned[--nowned]);
+	free(owned);
+	owned = NULL;
+}
+
 static char *
 gen_str(int nfrag)
 {
@@ -152,8 +174,7 @@ gen_str(int nfrag)
 		k += l;
 	}
 	buf[k] = '\0';
-	if ((p = strdup(buf)) == NULL)
-		cr_assert_fail("strdup");
+	p = own(strdup(buf));
 	return (p);
 }
 
@@ -628,6 +649,7 @@ run_rounds(uint64_t seed, size_t maxrand, int present_defaults)
 		free_ruleset(&rs, &def);
 	}
 	config_free(&defcfg);
+	free_owned();
 	/* A comparison of nothing with nothing would prove nothing. */
 	cr_assert_gt(nfound, (size_t)NROUNDS * 10, "only %zu findings",
 	    nfound);
@@ -664,6 +686,7 @@ Test(rules_diff, random_rules_only_many)
 		rules_prog_free(prog);
 		free_ruleset(&rs, &empty);
 	}
+	free_owned();
 	cr_assert_gt(nfound, (size_t)NROUNDS * 10, "only %zu findings",
 	    nfound);
 }
@@ -695,6 +718,7 @@ Test(rules_diff, random_ids)
 		/* distinct ids: the batch dedupe must keep all */
 		if (asprintf(&it[i].path, "/tmp/%zu", i) == -1)
 			cr_assert_fail("asprintf");
+		own(it[i].path);
 	}
 	cr_assert_eq(rules_eval_present(&rs, it, nitems(it), NULL, 0, NULL,
 	    TS, uuid_random_source(), &f, &nf), 0);
@@ -708,4 +732,5 @@ Test(rules_diff, random_ids)
 	free(f[0].timestamp);
 	cr_assert_not_null(f[0].timestamp = strdup("2026-01-01T00:00:00.000Z"));
 	rules_findings_free(f, nf);
+	free_owned();
 }
