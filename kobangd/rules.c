@@ -960,7 +960,9 @@ rules_severity_max(const enum severity *v, size_t n)
  * that can fire there, in configured order, so an item meets only its
  * own; per rule, its non-empty values lowercased once, the lengths of
  * what goes into its findings, and, when its predicate reads nothing
- * but the item's kind, a memo of the answer per kind.
+ * but the item's kind, a memo of the answer per kind.  All of it is
+ * worked out when first needed: rules_eval_*() compile per call, and a
+ * call for one item should not pay for the whole ruleset.
  */
 #define CR_NEVER	0
 #define CR_ALWAYS	1
@@ -974,11 +976,13 @@ struct sval {
 
 struct crule {
 	const struct rule	*r;
+	int			 prepared;	/* the fields below are set */
 	int			 how;
 	uint32_t		 kknown;	/* CR_KIND: kinds answered */
 	uint32_t		 kmatch;	/* CR_KIND: kinds that match */
 	struct sval		*vals;		/* fieldContainsAny, lowercased */
 	size_t			 nvals;
+	char			*mem;		/* vals and their strings */
 	const char		*fname;		/* evidence matchedField */
 	size_t			 fnamelen;
 	size_t			 idlen;
@@ -1007,23 +1011,26 @@ struct sbuf {
 	size_t	 cap;
 };
 
+#define NLISTS	(SURFACE_COUNT * TRIGGER_COUNT)
+
 struct rules_prog {
 	const struct ruleset	*rs;
-	struct crule		*cr;
-	/* idx[s][t] .. idx[s][t + 1]: rules of surface s, trigger t */
-	struct crule		**list;
-	size_t			 idx[SURFACE_COUNT * TRIGGER_COUNT + 1];
-	char			*arena;		/* lowercased values */
+	/* Rules of surface s and trigger t: list[s * TRIGGER_COUNT + t]. */
+	uint32_t		 built;		/* bit per list */
+	struct crule		**list[NLISTS];
+	size_t			 nlist[NLISTS];
 	/* Scratch, kept across items and calls: no allocation per item. */
 	struct ictx		 x;
 	struct sbuf		 lcbuf[FIELD_COUNT];
 	struct sbuf		 idbuf;
+	struct crule		 cr[];		/* one per rule of rs */
 };
 
 /* Memo bits: one per kind, one per field, one per flag. */
 _Static_assert(KIND_COUNT <= 32, "kind memo is a uint32_t");
 _Static_assert(FIELD_COUNT <= 32, "field memo is a uint32_t");
 _Static_assert(FLAG_COUNT <= 32, "flag memo is a uint32_t");
+_Static_assert(NLISTS <= 32, "built lists are a uint32_t");
 
 static int
 sbuf_reserve(struct sbuf *b, size_t n)
@@ -1068,123 +1075,18 @@ struct rules_prog *
 rules_compile(const struct ruleset *rs)
 {
 	struct rules_prog	*p;
-	const struct rule	*r;
-	struct crule		*cr;
-	size_t			 i, j, k, s, t, arenasz = 0, nval = 0, nl = 0;
-	size_t			 len, off = 0, vi = 0;
-	struct sval		*vals;
+	size_t			 i;
 
-	if (rs == NULL) {
-		errno = EINVAL;
+	if (rs == NULL || rs->n > (SIZE_MAX - sizeof(*p)) / sizeof(p->cr[0])) {
+		errno = rs == NULL ? EINVAL : ENOMEM;
 		return (NULL);
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = calloc(1, sizeof(*p) + rs->n * sizeof(p->cr[0]))) == NULL)
 		return (NULL);
 	p->rs = rs;
-	if (rs->n == 0)
-		return (p);
-	if ((p->cr = calloc(rs->n, sizeof(*p->cr))) == NULL)
-		goto fail;
-
-	/* Sizes: the index, the lowercased values. */
-	for (i = 0; i < rs->n; i++) {
-		r = &rs->v[i];
-		if (!r->enabled || (size_t)r->surface >= SURFACE_COUNT)
-			continue;
-		for (t = 0; t < TRIGGER_COUNT; t++)
-			if (r->triggers & RULE_TRIGGER(t))
-				nl++;
-		if (r->match != MATCH_FIELD_CONTAINS_ANY)
-			continue;
-		for (j = 0; j < r->values.n; j++) {
-			if (r->values.v[j] == NULL)
-				continue;
-			len = strlen(r->values.v[j]);
-			if (len > (SIZE_MAX - 1) / 2 - 1 ||
-			    arenasz > SIZE_MAX - (2 * len + 1)) {
-				errno = ENOMEM;
-				goto fail;
-			}
-			arenasz += 2 * len + 1;
-			nval++;
-		}
-	}
-	if (nl > 0 && (p->list = calloc(nl, sizeof(*p->list))) == NULL)
-		goto fail;
-	if (arenasz > 0 && (p->arena = malloc(arenasz +
-	    nval * sizeof(struct sval))) == NULL)
-		goto fail;
-	vals = (struct sval *)(void *)p->arena;	/* the values come first */
-	if (p->arena != NULL)
-		off = nval * sizeof(struct sval);
-
-	for (i = 0; i < rs->n; i++) {
-		r = &rs->v[i];
-		cr = &p->cr[i];
-		cr->r = r;
-		cr->idlen = r->id != NULL ? strlen(r->id) : 0;
-		cr->titlelen = r->title != NULL ? strlen(r->title) : 0;
-		cr->ratlen = r->rationale != NULL ? strlen(r->rationale) : 0;
-		switch (r->match) {
-		case MATCH_ALWAYS:
-			cr->how = CR_ALWAYS;
-			break;
-		case MATCH_FIELD_CONTAINS_ANY:
-		case MATCH_FIELD_NOT_IN_LIST:
-		case MATCH_FIELD_HAS_URL_SCHEME:
-			cr->how = r->field == FIELD_KIND ? CR_KIND : CR_ITEM;
-			cr->fname = rule_field_name(r->field);
-			break;
-		case MATCH_FLAG_EQUALS:
-			cr->how = flag_kind_only(r->flag) ? CR_KIND : CR_ITEM;
-			cr->fname = rule_flag_name(r->flag);
-			break;
-		default:
-			cr->how = CR_NEVER;
-			break;
-		}
-		if (cr->fname == NULL && cr->how != CR_ALWAYS &&
-		    cr->how != CR_NEVER)
-			cr->fname = "";
-		cr->fnamelen = cr->fname != NULL ? strlen(cr->fname) : 0;
-		if (!r->enabled || (size_t)r->surface >= SURFACE_COUNT ||
-		    r->match != MATCH_FIELD_CONTAINS_ANY)
-			continue;
-		/* RULES.md 10.2: an empty value never matches; drop it. */
-		cr->vals = &vals[vi];
-		for (j = 0; j < r->values.n; j++) {
-			if (r->values.v[j] == NULL)
-				continue;
-			len = strlen(r->values.v[j]);
-			if (len == 0)
-				continue;
-			vals[vi].p = p->arena + off;
-			vals[vi].len = lower_into(r->values.v[j], len,
-			    p->arena + off);
-			off += 2 * len + 1;
-			vi++;
-			cr->nvals++;
-		}
-	}
-
-	/* The index, in configured order within each list. */
-	k = 0;
-	for (s = 0; s < SURFACE_COUNT; s++) {
-		for (t = 0; t < TRIGGER_COUNT; t++) {
-			p->idx[s * TRIGGER_COUNT + t] = k;
-			for (i = 0; i < rs->n; i++) {
-				r = &rs->v[i];
-				if (r->enabled && (size_t)r->surface == s &&
-				    (r->triggers & RULE_TRIGGER(t)) != 0)
-					p->list[k++] = &p->cr[i];
-			}
-		}
-	}
-	p->idx[SURFACE_COUNT * TRIGGER_COUNT] = k;
+	for (i = 0; i < rs->n; i++)
+		p->cr[i].r = &rs->v[i];
 	return (p);
- fail:
-	rules_prog_free(p);
-	return (NULL);
 }
 
 void
@@ -1194,13 +1096,124 @@ rules_prog_free(struct rules_prog *p)
 
 	if (p == NULL)
 		return;
-	free(p->cr);
-	free(p->list);
-	free(p->arena);
+	for (i = 0; i < p->rs->n; i++)
+		free(p->cr[i].mem);
+	for (i = 0; i < NLISTS; i++)
+		free(p->list[i]);
 	for (i = 0; i < FIELD_COUNT; i++)
 		free(p->lcbuf[i].p);
 	free(p->idbuf.p);
 	free(p);
+}
+
+/* What a rule needs before its first evaluation.  -1: out of memory. */
+static int
+crule_prepare(struct crule *cr)
+{
+	const struct rule	*r = cr->r;
+	size_t			 j, len, sz = 0, nval = 0, off;
+	char			*o;
+
+	cr->idlen = r->id != NULL ? strlen(r->id) : 0;
+	cr->titlelen = r->title != NULL ? strlen(r->title) : 0;
+	cr->ratlen = r->rationale != NULL ? strlen(r->rationale) : 0;
+	switch (r->match) {
+	case MATCH_ALWAYS:
+		cr->how = CR_ALWAYS;
+		break;
+	case MATCH_FIELD_CONTAINS_ANY:
+	case MATCH_FIELD_NOT_IN_LIST:
+	case MATCH_FIELD_HAS_URL_SCHEME:
+		cr->how = r->field == FIELD_KIND ? CR_KIND : CR_ITEM;
+		if ((cr->fname = rule_field_name(r->field)) == NULL)
+			cr->fname = "";
+		break;
+	case MATCH_FLAG_EQUALS:
+		cr->how = flag_kind_only(r->flag) ? CR_KIND : CR_ITEM;
+		if ((cr->fname = rule_flag_name(r->flag)) == NULL)
+			cr->fname = "";
+		break;
+	default:
+		cr->how = CR_NEVER;
+		break;
+	}
+	cr->fnamelen = cr->fname != NULL ? strlen(cr->fname) : 0;
+
+	/* RULES.md 10.2: an empty value never matches; leave it out. */
+	if (r->match == MATCH_FIELD_CONTAINS_ANY) {
+		for (j = 0; j < r->values.n; j++) {
+			if (r->values.v[j] == NULL ||
+			    (len = strlen(r->values.v[j])) == 0)
+				continue;
+			if (len > (SIZE_MAX - 1) / 2 - 1 ||
+			    sz > SIZE_MAX / 2 - (2 * len + 1)) {
+				errno = ENOMEM;
+				return (-1);
+			}
+			sz += 2 * len + 1;
+			nval++;
+		}
+	}
+	if (nval > 0) {
+		off = nval * sizeof(*cr->vals);
+		if ((cr->mem = malloc(off + sz)) == NULL)
+			return (-1);
+		cr->vals = (struct sval *)(void *)cr->mem;
+		o = cr->mem + off;
+		for (j = 0; j < r->values.n; j++) {
+			if (r->values.v[j] == NULL ||
+			    (len = strlen(r->values.v[j])) == 0)
+				continue;
+			cr->vals[cr->nvals].p = o;
+			cr->vals[cr->nvals].len = lower_into(r->values.v[j],
+			    len, o);
+			o += 2 * len + 1;
+			cr->nvals++;
+		}
+	}
+	cr->prepared = 1;
+	return (0);
+}
+
+/*
+ * The rules of surface s with trigger t, in configured order; built on
+ * first use.  -1: out of memory.
+ */
+static int
+rules_list(struct rules_prog *p, enum surface s, enum trigger t,
+    struct crule *const **v, size_t *n)
+{
+	const struct rule	*r;
+	size_t			 k, i, c = 0;
+
+	*v = NULL;
+	*n = 0;
+	if ((size_t)s >= SURFACE_COUNT || (size_t)t >= TRIGGER_COUNT)
+		return (0);
+	k = (size_t)s * TRIGGER_COUNT + (size_t)t;
+	if ((p->built & (1U << k)) == 0) {
+		for (i = 0; i < p->rs->n; i++) {
+			r = &p->rs->v[i];
+			if (r->enabled && r->surface == s &&
+			    (r->triggers & RULE_TRIGGER(t)) != 0)
+				c++;
+		}
+		if (c > 0 &&
+		    (p->list[k] = reallocarray(NULL, c, sizeof(*p->list[k]))) ==
+		    NULL)
+			return (-1);
+		p->nlist[k] = c;
+		for (i = c = 0; c < p->nlist[k]; i++) {
+			r = &p->rs->v[i];
+			if (r->enabled && r->surface == s &&
+			    (r->triggers & RULE_TRIGGER(t)) != 0)
+				p->list[k][c++] = &p->cr[i];
+		}
+		p->built |= 1U << k;
+	}
+	*v = p->list[k];
+	*n = p->nlist[k];
+	return (0);
 }
 
 /* Forget the previous item (and free what its fields allocated). */
@@ -1365,6 +1378,8 @@ crule_match(struct rules_prog *p, struct crule *cr)
 	uint32_t	bit;
 	int		m;
 
+	if (!cr->prepared && crule_prepare(cr) == -1)
+		return (-1);
 	switch (cr->how) {
 	case CR_NEVER:
 		return (0);
@@ -1427,7 +1442,7 @@ idsup_init(struct idsup *s, const struct idsource *src)
 	s->src = src;
 	s->random = src == uuid_random_source();
 	s->n = s->next = 0;
-	s->want = 4;		/* grows, so a small call draws little */
+	s->want = 1;		/* grows, so a small call draws little */
 }
 
 static int
@@ -1625,23 +1640,10 @@ worth_fetching(const struct rules_prog *p, const struct item *it,
 	if (it == NULL || (size_t)it->surface >= SURFACE_COUNT)
 		return (NULL);
 	k = (size_t)it->surface * TRIGGER_COUNT + (size_t)t;
-	return (p->idx[k] == p->idx[k + 1] ? NULL : it);
-}
-
-/* The rules of an item's surface with this trigger. */
-static void
-rules_of(const struct rules_prog *p, const struct item *it, enum trigger t,
-    struct crule *const **v, size_t *n)
-{
-	size_t	k;
-
-	*v = NULL;
-	*n = 0;
-	if ((size_t)it->surface >= SURFACE_COUNT || p->list == NULL)
-		return;
-	k = (size_t)it->surface * TRIGGER_COUNT + (size_t)t;
-	*v = &p->list[p->idx[k]];
-	*n = p->idx[k + 1] - p->idx[k];
+	/* A list not built yet is for an item not seen yet: fetch. */
+	if ((p->built & (1U << k)) != 0 && p->nlist[k] == 0)
+		return (NULL);
+	return (it);
 }
 
 /* The new item for added and modified, the old for removed. */
@@ -1699,7 +1701,8 @@ rules_prog_changes(struct rules_prog *p, const struct change *ch,
 			errno = EINVAL;
 			goto fail;
 		}
-		rules_of(p, it, t, &rv, &nr);
+		if (rules_list(p, it->surface, t, &rv, &nr) == -1)
+			goto fail;
 		if (nr == 0)
 			continue;
 		ictx_reset(&p->x, it);
@@ -1862,7 +1865,9 @@ rules_prog_present(struct rules_prog *p, const struct item *items,
 				__builtin_prefetch(it->detail + 64);
 		}
 		it = &items[i];
-		rules_of(p, it, TRIGGER_PRESENT, &rv, &nr);
+		if (rules_list(p, it->surface, TRIGGER_PRESENT, &rv,
+		    &nr) == -1)
+			goto fail;
 		if (nr == 0)
 			continue;
 		ictx_reset(&p->x, it);
