@@ -969,21 +969,16 @@ rules_severity_max(const enum severity *v, size_t n)
 #define CR_KIND		2	/* depends on the kind only: memoised */
 #define CR_ITEM		3
 
-struct sval {
-	const char	*p;
-	size_t		 len;
-};
-
 struct crule {
 	const struct rule	*r;
-	int			 prepared;	/* the fields below are set */
+	int			 prepared;	/* what follows is set */
 	int			 how;
 	uint32_t		 kknown;	/* CR_KIND: kinds answered */
 	uint32_t		 kmatch;	/* CR_KIND: kinds that match */
-	struct sval		*vals;		/* fieldContainsAny, lowercased */
+	struct sv		*vals;	/* values, lowercased */
 	size_t			 nvals;
-	char			*mem;		/* vals and their strings */
-	const char		*fname;		/* evidence matchedField */
+	char			*mem;	/* vals and their strings */
+	const char		*fname;	/* evidence matchedField */
 	size_t			 fnamelen;
 	size_t			 idlen;
 	size_t			 titlelen;
@@ -995,15 +990,15 @@ struct ictx {
 	const struct item	*it;
 	uint32_t		 hfield;	/* bit per field: fv[] set */
 	uint32_t		 hlower;	/* bit per field: lc[] set */
-	uint32_t		 hflag;		/* bit per flag: flag[] set */
+	uint32_t		 hflag;	/* per flag: flag[] set */
 	struct fval		 fv[FIELD_COUNT];
 	struct sv		 lc[FIELD_COUNT];
 	int			 flag[FLAG_COUNT];
-	int			 lens;		/* the lengths below are set */
+	int			 lens;	/* the lengths below are set */
 	size_t			 namelen;
 	size_t			 pathlen;
 	size_t			 detaillen;
-	size_t			 idlen;		/* 0: id not built yet */
+	size_t			 idlen;	/* 0: id not built yet */
 };
 
 struct sbuf {
@@ -1023,7 +1018,7 @@ struct rules_prog {
 	struct ictx		 x;
 	struct sbuf		 lcbuf[FIELD_COUNT];
 	struct sbuf		 idbuf;
-	struct crule		 cr[];		/* one per rule of rs */
+	struct crule		 cr[];	/* one per rule of rs */
 };
 
 /* Memo bits: one per kind, one per field, one per flag. */
@@ -1158,7 +1153,7 @@ crule_prepare(struct crule *cr)
 		off = nval * sizeof(*cr->vals);
 		if ((cr->mem = malloc(off + sz)) == NULL)
 			return (-1);
-		cr->vals = (struct sval *)(void *)cr->mem;
+		cr->vals = (struct sv *)(void *)cr->mem;
 		o = cr->mem + off;
 		for (j = 0; j < r->values.n; j++) {
 			if (r->values.v[j] == NULL ||

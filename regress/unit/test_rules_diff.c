@@ -107,7 +107,8 @@ static const char *const versions[] = {
 
 static const char *const paths[] = {
 	"/tmp/x", "/Users/alice/.claude.json", "/Users/\xc3\x81lice/.codex",
-	"/opt/homebrew/Cellar/ripgrep", "/Users/alice/src/app/package-lock.json",
+	"/opt/homebrew/Cellar/ripgrep",
+	"/Users/alice/src/app/package-lock.json",
 	"/Users/alice/src/api/uv.lock", "/TMP/X",
 };
 
@@ -507,7 +508,7 @@ same(const char *what, int round, const struct finding *got, size_t ngot,
 		const struct finding	*g = &got[i], *w = &want[i];
 		const char		*field = NULL, *gv = "", *wv = "";
 
-#define CMP(f)	if (field == NULL && !streq_nil(g->f, w->f)) {		\
+#define CMP(f)	if (field == NULL && !streq_nil(g->f, w->f)) {	\
 			field = #f; gv = NS(g->f); wv = NS(w->f);	\
 		}
 		CMP(id);
@@ -640,7 +641,8 @@ run_rounds(uint64_t seed, size_t maxrand, int present_defaults)
 		/* Some default rules also as present, for dedupe. */
 		for (i = 0; present_defaults && i < rs.n; i++)
 			if (rnd(3) == 0)
-				rs.v[i].triggers |= RULE_TRIGGER(TRIGGER_PRESENT);
+				rs.v[i].triggers |=
+				    RULE_TRIGGER(TRIGGER_PRESENT);
 		cr_assert_not_null(prog = rules_compile(&rs));
 		/* Ten rounds per ruleset: a kept program's memos carry over. */
 		for (k = 0; k < 10; k++)
