@@ -3,18 +3,22 @@
  * item strings: the URL parser (fieldHasURLScheme, registry, command),
  * detail key=value pieces, the Unicode lowercasing, every field and
  * flag, and the match kinds.  Besides not crashing, it checks that
- * values lie inside the strings they came from and that the ASCII fast
- * path of fieldContainsAny agrees with plain lowercase-and-search.
+ * values lie inside the strings they came from, that the ASCII fast
+ * path of fieldContainsAny agrees with plain lowercase-and-search, and
+ * that the compiled engine (rules_eval_changes()) fires exactly the
+ * rules rules_match() accepts, with the same evidence.
  *
  * Input: byte 0 picks surface and kind; the rest is origin, detail and
  * a search value, separated by NUL bytes.
  */
 
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "compat.h"
+#include "differ.h"
 #include "rules.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
@@ -34,6 +38,74 @@ part(const uint8_t **p, const uint8_t *end)
 	s[n] = '\0';
 	*p += n + (z != NULL);
 	return (s);
+}
+
+static int
+seq_next(void *arg, char out[UUID_BUFSZ])
+{
+	uint8_t	b[16] = { 0 };
+
+	uuid_format(b, out);
+	return (0);
+}
+
+/*
+ * Every match kind on every field, and flagEquals on every flag: the
+ * engine's findings are the rules rules_match() accepts, in order.
+ */
+static void
+engine_agrees(const struct item *it, const struct rule *tmpl)
+{
+	struct rule		 rs[MATCH_COUNT * FIELD_COUNT + 2 * FLAG_COUNT];
+	char			 ids[nitems(rs)][8];
+	struct ruleset		 set = { rs, 0 };
+	struct idsource		 seq = { seq_next, NULL };
+	struct change		 ch;
+	struct finding		*f;
+	size_t			 nf, i, k = 0;
+	char			*v;
+	int			 m, fl;
+
+	for (m = 0; m < MATCH_COUNT; m++)
+		for (fl = 0; fl < (m == MATCH_FLAG_EQUALS ? 2 * FLAG_COUNT :
+		    FIELD_COUNT); fl++) {
+			rs[set.n] = *tmpl;
+			rs[set.n].surface = it->surface;
+			rs[set.n].triggers = RULE_TRIGGER(TRIGGER_ADDED);
+			rs[set.n].match = (enum match_kind)m;
+			rs[set.n].field = (enum rule_field)fl;
+			rs[set.n].flag = (enum rule_flag)(fl / 2);
+			rs[set.n].expected = fl % 2;
+			snprintf(ids[set.n], sizeof(ids[0]), "%zu", set.n);
+			rs[set.n].id = ids[set.n];
+			set.n++;
+		}
+	memset(&ch, 0, sizeof(ch));
+	ch.kind = CHANGE_ADDED;
+	ch.new = it;
+	if (rules_eval_changes(&set, &ch, 1, "t", &seq, &f, &nf) == -1)
+		abort();
+	for (i = 0; i < set.n; i++) {
+		if ((m = rules_match(&rs[i], it)) == -1)
+			abort();
+		if (!m)
+			continue;
+		if (k >= nf || strcmp(f[k].rule_id, rs[i].id) != 0)
+			abort();
+		if (rs[i].match != MATCH_ALWAYS &&
+		    rs[i].match != MATCH_FLAG_EQUALS) {
+			if (rules_field_value(it, rs[i].field, &v) == -1)
+				abort();
+			if (v == NULL || f[k].matched_value == NULL ||
+			    strcmp(v, f[k].matched_value) != 0)
+				abort();
+			free(v);
+		}
+		k++;
+	}
+	if (k != nf)
+		abort();
+	rules_findings_free(f, nf);
 }
 
 /* A derived value must be a piece of the string it came from. */
@@ -121,6 +193,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (rules_match(&r, &it) == -1)
 			abort();
 	}
+
+	engine_agrees(&it, &r);
 
 	/* fieldContainsAny agrees with lowercasing both and searching */
 	r.match = MATCH_FIELD_CONTAINS_ANY;
