@@ -104,6 +104,9 @@ static int		 spent;
 static struct scan_file	 held;
 static int		 held_fd = -1;
 
+static void	mark(const char *, ...)
+		    __attribute__((__format__(__printf__, 1, 2)));
+
 static void
 mark(const char *fmt, ...)
 {
