@@ -68,12 +68,14 @@ chown -R $U:$U "$H" "$BREW"
 chmod 700 "$H"
 
 RUN=0
-# start_run NAME: a fresh state directory and configuration, the
-# attacks on stdin (lines of the mode file), the hostile daemon started.
+# start_run NAME [ARG...]: a fresh state directory and configuration,
+# the attacks on stdin (lines of the mode file), the hostile daemon
+# started (with ARGs).
 start_run() {
 	RUN=$((RUN + 1))
 	RUNNAME=$1
 	STATE=$T/state-$1
+	shift
 	cat >"$MODE"
 	rm -f "$MARK" "$HOSTILE".go-*
 	# Children named in $GATES wait for a byte on their FIFO.
@@ -92,7 +94,7 @@ start_run() {
 	  prefixes: ["$BREW"]
 	EOC
 	chmod 600 "$T/kobangd.yaml"
-	start_daemon -f "$T/kobangd.yaml"
+	start_daemon -f "$T/kobangd.yaml" "$@"
 	wait_ready
 }
 
@@ -354,6 +356,23 @@ after=$(fdcount)
 echo "fds: parent descriptors $before before, $after after"
 [ "$after" -eq "$before" ] ||
     fail "fds: the parent holds $before descriptors before, $after after"
+parent_ok
+stop_run
+
+# 6. Memory past the scan child's cap (32 MB here), with no message at
+# all: the parent's memory watch must kill it.
+start_run hog -m scan=32 <<EOM
+scan hog /src/app/package-lock.json 96
+EOM
+wait_for 20 "the hog" sent "scan hog /src/app/package-lock.json"
+mem_killed() {
+	ctl -j show status | jq -e '.processes[] | select(.name == "scan") |
+	    .memory.restarts >= 1 and .restarts >= 1 and .running and
+	    .uid != null' >/dev/null
+}
+wait_for 10 "the child killed over its memory cap" mem_killed
+grep -q "scan (pid [0-9]*): resident memory [0-9]* kB over its cap of 32768 kB" \
+    "$T/log" || fail "hog: the memory kill is not logged"
 parent_ok
 stop_run
 

@@ -39,6 +39,7 @@
  *				as the kernel lets it, then 64 one each
  *		oversize T	a header announcing 1 MiB (channel: 256 KiB)
  *		badsize T	IMSG_SCAN_ISSUE one byte too long
+ *		hog T MB	MB of memory touched on T, then no answer
  *	net, dns: fds -		descriptors on unsolicited messages
  *		answer -	an answer to a question never asked
  */
@@ -160,7 +161,7 @@ hostile_init(const char *role)
 {
 	static const char *const scan_attacks[] = { "flood", "include",
 	    "drop", "wrongkind", "reorder", "unsolicited", "fds", "oversize",
-	    "badsize", NULL };
+	    "badsize", "hog", NULL };
 	static const char *const peer_attacks[] = { "fds", "answer", NULL };
 	const char *const *known;
 	char	 path[PATH_MAX], line[H_LINE], *p, *tok, *save;
@@ -676,6 +677,27 @@ attack_badsize(struct attack *a, const struct scan_file *req)
 	hostile_flush(a);
 }
 
+/*
+ * Memory past the child's cap, resident (written): the parent's memory
+ * watch, not a message, must catch this one.
+ */
+static void
+attack_hog(struct attack *a)
+{
+	size_t	 mb, i;
+	char	*p;
+
+	mb = a->nargs > 0 ? strtoul(a->args[0], NULL, 10) : 300;
+	hostile_begin(a);
+	if ((p = malloc(mb << 20)) == NULL)
+		fatal("hostile: %zu MB", mb);
+	for (i = 0; i < mb << 20; i += 4096)
+		p[i] = 1;
+	mark("sent %s %s %s: %zu MB resident", role_name, a->name, a->target,
+	    mb);
+	hostile_idle();
+}
+
 /* reorder: the file after the held one is answered first. */
 static void
 reorder_answer(const struct scan_file *next, int fallback)
@@ -743,6 +765,8 @@ hostile_scan_file(struct imsg *imsg)
 		attack_oversize(a, &req);
 	else if ((a = hostile_find("badsize", req.path)) != NULL)
 		attack_badsize(a, &req);
+	else if ((a = hostile_find("hog", req.path)) != NULL)
+		attack_hog(a);
 	else if (req.parser == SCAN_PARSER_REQUIREMENTS && nattacks > 0 &&
 	    strcmp(attacks[0].name, "include") == 0) {
 		exfiltrate(&req, fd);
