@@ -281,10 +281,12 @@ $(FUZZ_B)/fuzz/fuzz_%: regress/fuzz/fuzz_%.c $(LIBS)
 # Unit tests again under AddressSanitizer and UndefinedBehaviorSanitizer.
 # Under the sanitizers: every unit test, then the daemon itself in the
 # end-to-end tests that drive the most of it (the sensor on hostile and
-# real-world files, reload, sync, the remote configuration and the TPM
-# key store); a sanitizer report in a daemon's log fails its test.
+# real-world files, reload, sync, the remote configuration, the TPM key
+# store, and the parent attacked by its own children); a sanitizer report
+# in a daemon's log fails its test.
 SAN_E2E =	t_sensor t_sensor_hostile t_surfaces_agents t_surfaces_packages \
-		t_homesignal t_reload t_fleet_sync t_fleet_config t_fleet_tpm
+		t_homesignal t_reload t_fleet_sync t_fleet_config t_fleet_tpm \
+		t_privsep_hostile_child
 
 regress-san: deps
 	$(MAKE) B=build-san CC=clang \

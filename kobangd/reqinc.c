@@ -231,6 +231,33 @@ reqinc_offer(struct reqinc *ri, int node, int constraint, const char *target,
 	return (REQINC_QUEUED);
 }
 
+/*
+ * disc_open() follows symbolic links beneath the anchor, so a name that
+ * passed include_name_refused() (link.txt) may open another file (.env,
+ * a key).  opened, the path of what was opened, must end in the same
+ * components below the top-level file's directory as the name: no link
+ * below that directory changed what the name means.  A link above it
+ * (a home under a linked /home) changes only the beginning.
+ */
+const char *
+reqinc_opened(const struct reqinc *ri, const struct reqinc_job *j,
+    const char *opened)
+{
+	const char	*top, *rel;
+	size_t		 rlen, olen;
+
+	if (j->parent < 0 || (size_t)j->parent >= ri->nnodes)
+		return ("no including file");
+	top = ri->nodes[ri->nodes[j->parent].top].path;
+	/* "/rel": reqinc_offer() made the path below top's directory. */
+	rel = j->path + (size_t)(strrchr(top, '/') - top);
+	rlen = strlen(rel);
+	olen = strlen(opened);
+	if (olen < rlen || strcmp(opened + olen - rlen, rel) != 0)
+		return ("a symbolic link to another file");
+	return (NULL);
+}
+
 const char *
 reqinc_charge(struct reqinc *ri, const struct reqinc_job *j,
     const struct stat *st)

@@ -20,7 +20,9 @@
  *    path and it is skipped;
  *  - what is followed is queued as a job; the sensor opens it like any
  *    discovered file (the user's rights, beneath the top-level file's
- *    anchor), sends it only if it is a regular file of at most
+ *    anchor), sends it only if what it opened is the file the name
+ *    means (no symbolic link below the top-level file's directory:
+ *    reqinc_opened) and a regular file of at most
  *    REQINC_MAX_SIZE bytes, within REQINC_MAX_BYTES for all the includes
  *    of one top-level file (reqinc_charge), as another IMSG_SCAN_FILE,
  *    a -c include (or anything below a constraints file) with
@@ -91,6 +93,14 @@ int	 reqinc_offer(struct reqinc *, int, int, const char *, char *,
 	    size_t, char *, size_t);
 /* Jobs not yet taken. */
 size_t	 reqinc_pending(const struct reqinc *);
+/*
+ * The job's file as opened, by the path the kernel gives for its
+ * descriptor: NULL if it is the file the name checked by reqinc_offer()
+ * means, else why not (a symbolic link below the top-level file's
+ * directory led elsewhere).  Ask before reqinc_charge().
+ */
+const char *reqinc_opened(const struct reqinc *, const struct reqinc_job *,
+	    const char *);
 /*
  * The job's file as opened: NULL if it may be sent (its bytes are
  * charged to the top-level file), else why not (not a regular file,

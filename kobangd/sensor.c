@@ -1016,8 +1016,9 @@ run_pump_includes(void)
 	struct scan_file	 sf;
 	struct stat		 st;
 	const char		*qwhy;
-	char			 why[512];
+	char			 why[512], proc[64], real[PATH_MAX];
 	size_t			 alen;
+	ssize_t			 n;
 	int			 fd, missing;
 
 	while (run.active && reqinc_pending(&run.inc) > 0 &&
@@ -1051,7 +1052,16 @@ run_pump_includes(void)
 			free(j.path);
 			continue;
 		}
-		if ((qwhy = reqinc_charge(&run.inc, &j, &st)) != NULL) {
+		/* A link must not make an allowed name open another file. */
+		snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		if ((n = readlink(proc, real, sizeof(real) - 1)) == -1)
+			qwhy = "cannot tell which file was opened";
+		else {
+			real[n] = '\0';
+			qwhy = reqinc_opened(&run.inc, &j, real);
+		}
+		if (qwhy != NULL ||
+		    (qwhy = reqinc_charge(&run.inc, &j, &st)) != NULL) {
 			close(fd);
 			run_issue(j.path, "include not followed: %s", qwhy);
 			free(j.path);

@@ -220,8 +220,23 @@ Test(reqinc, only_what_requirements_name)
 	    REQINC_QUEUED);
 	cr_assert_eq(offer(&ri, top, 0, "./base.txt", path), REQINC_QUEUED);
 
-	/* As opened: a regular file within 1 MiB, 8 MiB for them all. */
+	/* As opened: the file the name means, not a link's target. */
 	cr_assert_eq(reqinc_next(&ri, &j), 0);
+	cr_assert_str_eq(j.path, "/home/u/src/app/requirements/dev.txt");
+	cr_assert_null(reqinc_opened(&ri, &j,
+	    "/home/u/src/app/requirements/dev.txt"));
+	/* A linked home: only the beginning differs. */
+	cr_assert_null(reqinc_opened(&ri, &j,
+	    "/data/home/u/src/app/requirements/dev.txt"));
+	cr_assert_not_null(reqinc_opened(&ri, &j, "/home/u/src/app/.env"));
+	cr_assert_not_null(reqinc_opened(&ri, &j,
+	    "/home/u/src/app/.git/dev.txt"));
+	cr_assert_not_null(reqinc_opened(&ri, &j,
+	    "/home/u/src/app/requirements/dev.txt.bak"));
+	cr_assert_not_null(reqinc_opened(&ri, &j, "/etc/shadow"));
+	cr_assert_not_null(reqinc_opened(&ri, &j, "dev.txt"));
+
+	/* A regular file within 1 MiB, 8 MiB for them all. */
 	memset(&st, 0, sizeof(st));
 	st.st_mode = S_IFIFO | 0644;
 	cr_assert_not_null(reqinc_charge(&ri, &j, &st));
