@@ -571,7 +571,7 @@ bytes_of(const char *doc, size_t len, size_t *items)
  */
 Test(scan_redact, hostile_growth_within_budget)
 {
-	static const char *const spec[] = {
+	const char	*spec[] = {
 		"\"url\":\"a://b@c?d&e&f&g#h\"",
 		"\"url\":\"a://b@?c\"",
 		"\"url\":\"a://?b&c&d&e\"",
@@ -580,17 +580,26 @@ Test(scan_redact, hostile_growth_within_budget)
 		"\"command\":\"x\",\"args\":[\"-pw\",\"a\",\"-pw\",\"a\","
 		    "\"-pw\",\"a\",\"pw=a\",\"pw=a\",\"a://b@?c#d\"]",
 		"\"command\":\"-pw a -pw a -pw a -pw a Bearer a Bearer a\"",
+		NULL,		/* 40 URLs in the command */
 	};
+	char		 many[1024];
 	char		*doc;
-	size_t		 s, i, n, len, cap = 4 << 20, items;
+	size_t		 s, i, n, len, cap = 16 << 20, items;
 	uint64_t	 got;
 
+	len = (size_t)snprintf(many, sizeof(many), "\"command\":\"");
+	for (i = 0; i < 40; i++)
+		len += (size_t)snprintf(many + len, sizeof(many) - len,
+		    "%sa://b@?c#d", i ? " " : "");
+	snprintf(many + len, sizeof(many) - len, "\"");
+	spec[nitems(spec) - 1] = many;
 	cr_assert_not_null(doc = malloc(cap));
 	for (s = 0; s < nitems(spec); s++) {
 		len = (size_t)snprintf(doc, cap, "{\"mcpServers\":{");
 		for (i = 0; i < 20000; i++) {
 			n = (size_t)snprintf(doc + len, cap - len,
 			    "%s\"%zx\":{%s}", i ? "," : "", i, spec[s]);
+			cr_assert_lt(n, cap - len);
 			len += n;
 		}
 		len += (size_t)snprintf(doc + len, cap - len, "}}");
@@ -606,4 +615,34 @@ Test(scan_redact, hostile_growth_within_budget)
 		    len);
 	}
 	free(doc);
+}
+
+/*
+ * Past REDACT_GROWTH: the whole field is one marker, and an honest
+ * command line with several secrets is nowhere near it.
+ */
+Test(scan_redact, growth_guard)
+{
+	char	doc[2048], line[1024], *got, *p;
+	size_t	i, len = 0;
+
+	for (i = 0; i < 40; i++)
+		len += (size_t)snprintf(line + len, sizeof(line) - len,
+		    "%sa://b@?c#d", i ? " " : "");
+	snprintf(doc, sizeof(doc), "{\"mcpServers\": {\"x\": {\"command\": "
+	    "\"%s\"}}}", line);
+	got = prun(SCAN_PARSER_CLAUDE_MCP, 0, doc);
+	cr_assert_str_eq(got, fmt("mcpServer | x | ~ | %s | %s\nstatus ok\n",
+	    M(scan_test_key, line), M(scan_test_key, line)));
+	free(got);
+
+	got = prun(SCAN_PARSER_CLAUDE_MCP, 0, "{\"mcpServers\": {\"x\": {"
+	    "\"command\": \"npx\", \"args\": [\"--token\", \"a\", \"-p\", "
+	    "\"--password\", \"b\", \"API_KEY=c\", \"https://u:p@h/?k=v\"]}}}");
+	cr_assert_not_null(p = strstr(got, "| npx --token <redacted:"), "%s",
+	    got);
+	cr_assert_not_null(strstr(p, " -p --password <redacted:"), "%s", got);
+	cr_assert_not_null(strstr(p, " API_KEY=<redacted:"), "%s", got);
+	cr_assert_not_null(strstr(p, " https://<redacted:"), "%s", got);
+	free(got);
 }
