@@ -207,7 +207,8 @@ token_at(const char *p, size_t len)
 	for (i = 0; i < sizeof(token_prefixes) / sizeof(token_prefixes[0]);
 	    i++) {
 		pl = strlen(token_prefixes[i]);
-		if (n >= pl + TOKEN_MIN && memcmp(p, token_prefixes[i], pl) == 0)
+		if (n >= pl + TOKEN_MIN &&
+		    memcmp(p, token_prefixes[i], pl) == 0)
 			return (n);
 	}
 	return (0);
@@ -292,13 +293,18 @@ redact_url(const uint8_t *key, struct sbuf *sb, const char *p, size_t len)
 {
 	size_t	i, a, at, q, f;
 
-	/* The authority: after "scheme://", else from the start. */
+	/*
+	 * The authority: after "scheme://", else from the start.  Only a
+	 * scheme's characters may come before the "://" (one in a query
+	 * is the query's).
+	 */
 	i = 0;
-	for (a = 0; a + 2 < len; a++)
-		if (p[a] == ':' && p[a + 1] == '/' && p[a + 2] == '/') {
-			i = a + 3;
-			break;
-		}
+	for (a = 0; a < len && (alnum((unsigned char)p[a]) || p[a] == '+' ||
+	    p[a] == '-' || p[a] == '.'); a++)
+		;
+	if (a > 0 && a + 2 < len && p[a] == ':' && p[a + 1] == '/' &&
+	    p[a + 2] == '/')
+		i = a + 3;
 	if (add(sb, p, i) == -1)
 		return (-1);
 	a = i + span_to(p + i, len - i, "/?#");

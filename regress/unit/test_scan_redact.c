@@ -155,6 +155,9 @@ Test(scan_redact, url_userinfo)
 	url_is("user:pw@localhost:8080/sse",
 	    fmt("%s@localhost:8080/sse", M(key_a, "user:pw")));
 	url_is("https://@h/", "https://@h/");
+	/* A "://" in the query is not where the authority starts. */
+	url_is("localhost:8080/cb?next=https://u:p@x",
+	    fmt("localhost:8080/cb?next=%s", M(key_a, "https://u:p@x")));
 	url_is("https://mcp.example.com/sse", "https://mcp.example.com/sse");
 }
 
@@ -362,16 +365,17 @@ Test(scan_redact, secret_names)
 /* Secrets an attacker (or a careless user) puts in MCP specs. */
 static const char *const secrets[] = {
 	"hunter2pass", "QueryT0ken", "FragS3cret", "FlagV4lue",
-	"EqV4lue", "EnvV4lue", "HdrV4lue", "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
-	"UsrN4me", "CmdV4lue",
+	"EqV4lue", "EnvV4lue", "HdrV4lue", "UsrN4me", "CmdV4lue",
+	"ghp_abcdefghijklmnopqrstuvwxyz0123456789",
 };
 
 /* A server spec with every secret, as JSON members. */
-#define SPEC_URL	"\"url\": \"https://UsrN4me:hunter2pass@mcp.example.com" \
-			"/sse?token=QueryT0ken#FragS3cret\""
-#define SPEC_CMD	"\"command\": \"API_KEY=CmdV4lue npx\", \"args\": " \
-			"[\"-y\", \"srv\", \"--api-key\", \"FlagV4lue\", " \
-			"\"--token=EqV4lue\", \"GITHUB_TOKEN=EnvV4lue\", \"-H\", " \
+#define SPEC_URL	"\"url\": \"https://UsrN4me:hunter2pass@" \
+			"mcp.example.com/sse?token=QueryT0ken#FragS3cret\""
+#define SPEC_CMD	"\"command\": \"API_KEY=CmdV4lue npx\", " \
+			"\"args\": [\"-y\", \"srv\", \"--api-key\", " \
+			"\"FlagV4lue\", \"--token=EqV4lue\", " \
+			"\"GITHUB_TOKEN=EnvV4lue\", \"-H\", " \
 			"\"Authorization: Bearer HdrV4lue\", " \
 			"\"ghp_abcdefghijklmnopqrstuvwxyz0123456789\"]"
 
