@@ -5,10 +5,11 @@
 # #fragment), in flags (--api-key X, --token=X), in KEY=VALUE pairs, in
 # an Authorization header and as a bare GitHub token.  None of them may
 # show in kobanctl show inventory / events / findings (text and -j), in
-# the state directory's files (the SQLite database and its WAL) or in
-# the daemon's log at -vv.  The item ids are the reference's, computed
-# here from RULES.md 2.1.  A changed secret reads as "modified"; a
-# restart, with the key kept in the state directory, changes nothing.
+# the state directory's files (the SQLite database and its WAL), in the
+# outbox rows that would go to Fleet (decoded), or in the daemon's log
+# at -vv.  The item ids are the reference's, computed here from
+# RULES.md 2.1.  A changed secret reads as "modified"; a restart, with
+# the key kept in the state directory, changes nothing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/sensor_lib.sh"
 
@@ -57,6 +58,11 @@ kobangd:
 watch:
   debounceMilliseconds: 100
   projectRoots: ["~/src"]
+sync:
+  enabled: true
+  endpoint: https://127.0.0.1:9
+  tenantID: tenant-1
+  deviceID: device-1
 EOC
 chmod 600 "$T/kobangd.yaml"
 
@@ -71,6 +77,10 @@ dump_all() {
 		ctl -j show findings
 		ctl show surfaces
 	} >"$T/shown" 2>&1 || fail "kobanctl"
+	# The outbox (Fleet unreachable: it keeps every event), decoded.
+	"$B/regress/outbox_dump" "$T/state" >"$T/outbox" 2>&1 ||
+	    fail "outbox_dump: $(cat "$T/outbox")"
+	cat "$T/outbox" >>"$T/shown"
 }
 
 no_secret() {
@@ -132,6 +142,11 @@ inv claudeConfig github .detail | grep -q \
 inv codexConfig search .detail | grep -q \
     '^uvx search-mcp --password <redacted:[0-9a-f]\{12\}> --verbose$' ||
     fail "codex detail: $(inv codexConfig search .detail)"
+
+# What would go to Fleet: the same redacted items (a manual identity and
+# an unreachable endpoint make the outbox keep them).
+grep -q '<redacted:[0-9a-f]\{12\}>@mcp\.example\.com/mcp?token=' "$T/outbox" ||
+    fail "the outbox holds no redacted remote: $(head -c 2000 "$T/outbox")"
 
 # Ids: surface/kind/path/name (RULES.md 2.1), as the reference makes them.
 for x in "claudeConfig remote $H1/.claude.json" \
