@@ -8,11 +8,14 @@
  */
 
 #include <sys/types.h>
+#include <sys/socket.h>
 
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <criterion/criterion.h>
 
@@ -649,4 +652,56 @@ Test(scan_redact, growth_guard)
 	cr_assert_not_null(strstr(p, " API_KEY=<redacted:"), "%s", got);
 	cr_assert_not_null(strstr(p, " https://<redacted:"), "%s", got);
 	free(got);
+}
+
+/* ---- IMSG_SCAN_KEY in the child's dispatcher ---- */
+
+/* One message from a "parent", then scan's dispatcher on it. */
+static int
+feed_key(const void *p, size_t len, int fd)
+{
+	struct imsgbuf	parent, child;
+	int		sv[2], r;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(imsgbuf_init(&parent, sv[0]), 0);
+	cr_assert_eq(imsgbuf_init(&child, sv[1]), 0);
+	imsgbuf_allow_fdpass(&child);
+	cr_assert_eq(imsg_compose(&parent, IMSG_SCAN_KEY, 0, 0, fd, p, len),
+	    1);
+	cr_assert_eq(imsgbuf_flush(&parent), 0);
+	cr_assert_eq(imsgbuf_read(&child), 1);
+	r = scan_dispatch_imsg(&child);
+	imsgbuf_clear(&parent);
+	imsgbuf_clear(&child);
+	close(sv[0]);
+	close(sv[1]);
+	return (r);
+}
+
+Test(scan_redact, key_message_checks)
+{
+	struct scan_key	sk;
+	uint8_t		big[SCAN_KEY_LEN + 1];
+	int		fd;
+
+	memcpy(sk.key, key_a, sizeof(sk.key));
+	memset(big, 7, sizeof(big));
+	scan_redact_clearkey();
+	/* Short, long, empty, all zeros, with a descriptor: refused. */
+	cr_assert_eq(feed_key(big, SCAN_KEY_LEN - 1, -1), -1);
+	cr_assert_eq(feed_key(big, sizeof(big), -1), -1);
+	cr_assert_eq(feed_key(NULL, 0, -1), -1);
+	memset(big, 0, sizeof(big));
+	cr_assert_eq(feed_key(big, SCAN_KEY_LEN, -1), -1);
+	cr_assert_neq(fd = open("/dev/null", O_RDONLY | O_CLOEXEC), -1);
+	cr_assert_eq(feed_key(&sk, sizeof(sk), fd), -1);
+	cr_assert_null(scan_redact_key(), "a refused key was kept");
+	/* The right one is kept; a second one is refused. */
+	cr_assert_eq(feed_key(&sk, sizeof(sk), -1), 0);
+	cr_assert_not_null(scan_redact_key());
+	cr_assert_eq(memcmp(scan_redact_key(), key_a, sizeof(key_a)), 0);
+	memcpy(sk.key, key_b, sizeof(sk.key));
+	cr_assert_eq(feed_key(&sk, sizeof(sk), -1), -1);
+	cr_assert_eq(memcmp(scan_redact_key(), key_a, sizeof(key_a)), 0);
 }
