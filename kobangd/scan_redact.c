@@ -245,8 +245,9 @@ span_to(const char *p, size_t len, const char *set)
 {
 	size_t	i;
 
+	/* Not strchr(): it finds a NUL byte of p in every set. */
 	for (i = 0; i < len; i++)
-		if (strchr(set, p[i]) != NULL)
+		if (memchr(set, p[i], strlen(set)) != NULL)
 			return (i);
 	return (len);
 }

@@ -705,3 +705,26 @@ Test(scan_redact, key_message_checks)
 	cr_assert_eq(feed_key(&sk, sizeof(sk), -1), -1);
 	cr_assert_eq(memcmp(scan_redact_key(), key_a, sizeof(key_a)), 0);
 }
+
+/*
+ * A NUL byte (JSON "\u0000") is no delimiter: it once made an empty word
+ * that the loop never got past (found by fuzz_scan_redact).
+ */
+Test(scan_redact, nul_bytes, .timeout = 10)
+{
+	static const char	arg[] = "a\0b --token\0x y";
+	static const char	u[] = "https://h/\0?k=\0v";
+	struct redactor		rd;
+	struct sbuf		sb;
+
+	sbuf_init(&sb);
+	redact_init(&rd, key_a);
+	cr_assert_eq(redact_arg(&rd, &sb, arg, sizeof(arg) - 1), 0);
+	cr_assert_eq(sb.len, sizeof(arg) - 1, "%zu", sb.len);
+	cr_assert_eq(memcmp(sb.p, arg, sb.len), 0);
+	sbuf_reset(&sb);
+	cr_assert_eq(redact_url(key_a, &sb, u, sizeof(u) - 1), 0);
+	cr_assert_eq(sb.len, 14 + REDACT_MARK_LEN);
+	cr_assert_eq(memcmp(sb.p, "https://h/\0?k=", 14), 0);
+	sbuf_free(&sb);
+}
