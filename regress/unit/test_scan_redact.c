@@ -20,6 +20,7 @@
 #include <criterion/criterion.h>
 
 #include "compat.h"
+#include "rules.h"
 #include "scan_golden.h"
 #include "scan_agents.h"
 #include "scan_redact.h"
@@ -727,4 +728,37 @@ Test(scan_redact, nul_bytes, .timeout = 10)
 	cr_assert_eq(sb.len, 14 + REDACT_MARK_LEN);
 	cr_assert_eq(memcmp(sb.p, "https://h/\0?k=", 14), 0);
 	sbuf_free(&sb);
+}
+
+/*
+ * The rules read a redacted URL as they read the original: the scheme
+ * and host stand (fieldHasURLScheme, registry), and a command line
+ * keeps having no scheme (the command field).
+ */
+Test(scan_redact, rules_see_the_same_url)
+{
+	static const char *const urls[] = {
+		"https://user:pw@mcp.example.com:8443/x?token=t&a=b#frag",
+		"wss://gw.example.com/ws?key=k",
+		"http://u@127.0.0.1/",
+	};
+	struct rules_url	a, b;
+	size_t			i;
+	char			*r, *c;
+
+	for (i = 0; i < nitems(urls); i++) {
+		r = url(key_a, urls[i]);
+		cr_assert_eq(rules_url_parse(urls[i], strlen(urls[i]), &a), 0);
+		cr_assert_eq(rules_url_parse(r, strlen(r), &b), 0, "%s", r);
+		cr_assert_eq(a.schemelen, b.schemelen);
+		cr_assert_eq(strncmp(a.scheme, b.scheme, a.schemelen), 0);
+		cr_assert_eq(a.hostlen, b.hostlen, "%s", r);
+		cr_assert_eq(strncmp(a.host, b.host, a.hostlen), 0, "%s", r);
+		cr_assert_eq(a.port, b.port);
+		free(r);
+	}
+	c = cmdline(key_a, ARGS("API_KEY=x npx", "--token", "t"));
+	cr_assert_eq(rules_url_parse(c, strlen(c), &b) == -1 ||
+	    b.scheme == NULL, 1, "%s has a scheme", c);
+	free(c);
 }
