@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <openssl/evp.h>
 
@@ -64,6 +65,64 @@ sha256_digest(const void *buf, size_t len, uint8_t d[SHA256_DIGEST_LEN])
 	    dlen != SHA256_DIGEST_LEN)
 		return (-1);
 	return (0);
+}
+
+/*
+ * HMAC-SHA-256 (RFC 2104) over the one-shot context: a keyed digest the
+ * scan child stamps on a value it hides (kobangd/scan_redact.c), so that
+ * a change shows without the value.  Keys longer than a block are hashed
+ * first, as the RFC says.
+ */
+#define SHA256_BLOCK	64
+
+int
+sha256_hmac(const void *key, size_t keylen, const void *buf, size_t len,
+    uint8_t d[SHA256_DIGEST_LEN])
+{
+	static EVP_MD_CTX	*x;
+	const EVP_MD		*m;
+	uint8_t			 k[SHA256_BLOCK], pad[SHA256_BLOCK];
+	uint8_t			 inner[SHA256_DIGEST_LEN];
+	unsigned int		 dlen;
+	size_t			 i;
+	int			 rv = -1;
+
+	if ((m = md()) == NULL)
+		return (-1);
+	if (x == NULL && (x = EVP_MD_CTX_new()) == NULL)
+		return (-1);
+	memset(k, 0, sizeof(k));
+	if (keylen > SHA256_BLOCK) {
+		if (sha256_digest(key, keylen, k) == -1)
+			goto out;
+	} else if (keylen > 0)
+		memcpy(k, key, keylen);
+
+	for (i = 0; i < SHA256_BLOCK; i++)
+		pad[i] = k[i] ^ 0x36;
+	dlen = 0;
+	if (EVP_DigestInit_ex(x, m, NULL) != 1 ||
+	    EVP_DigestUpdate(x, pad, sizeof(pad)) != 1 ||
+	    (len > 0 && EVP_DigestUpdate(x, buf, len) != 1) ||
+	    EVP_DigestFinal_ex(x, inner, &dlen) != 1 ||
+	    dlen != SHA256_DIGEST_LEN)
+		goto out;
+
+	for (i = 0; i < SHA256_BLOCK; i++)
+		pad[i] = k[i] ^ 0x5c;
+	dlen = 0;
+	if (EVP_DigestInit_ex(x, m, NULL) != 1 ||
+	    EVP_DigestUpdate(x, pad, sizeof(pad)) != 1 ||
+	    EVP_DigestUpdate(x, inner, sizeof(inner)) != 1 ||
+	    EVP_DigestFinal_ex(x, d, &dlen) != 1 ||
+	    dlen != SHA256_DIGEST_LEN)
+		goto out;
+	rv = 0;
+out:
+	explicit_bzero(k, sizeof(k));
+	explicit_bzero(pad, sizeof(pad));
+	explicit_bzero(inner, sizeof(inner));
+	return (rv);
 }
 
 int

@@ -29,6 +29,9 @@ int	 sha256_preload(void);
 /* One shot: the digest of buf, as 32 bytes or as lowercase hex. */
 int	 sha256_digest(const void *, size_t, uint8_t [SHA256_DIGEST_LEN]);
 int	 sha256_hex(const void *, size_t, char [SHA256_HEX_BUFSZ]);
+/* HMAC-SHA-256 of buf under key (RFC 2104); 0 or -1. */
+int	 sha256_hmac(const void *, size_t, const void *, size_t,
+	    uint8_t [SHA256_DIGEST_LEN]);
 /* 32 bytes to 64 lowercase hex digits and a NUL. */
 void	 sha256_tohex(const uint8_t [SHA256_DIGEST_LEN],
 	    char [SHA256_HEX_BUFSZ]);

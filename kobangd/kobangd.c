@@ -26,6 +26,7 @@
 #include "log.h"
 #include "rconfig.h"
 #include "reload.h"
+#include "scankey.h"
 #include "scanproto.h"
 #include "selflimits.h"
 #include "sensor.h"
@@ -132,6 +133,10 @@ parent_start_child(struct kobangd *kd, struct child *c)
 	/* Item batches: both ends of the scan channel agree on the size. */
 	if (c->role == SANDBOX_SCAN && scanproto_channel_init(&c->ibuf) == -1)
 		fatal("scan channel size");
+	/* The key before any file: no MCP server leaves scan without it. */
+	if (c->role == SANDBOX_SCAN &&
+	    scankey_send(kd->conf->kobangd.state_directory, &c->ibuf) == -1)
+		fatal("scan key");
 	if (ev_fd_add(fd, 0, parent_child_events, parent_child_cb, c) == -1) {
 		log_warn("cannot watch %s", c->name);
 		imsgbuf_clear(&c->ibuf);

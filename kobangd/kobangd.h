@@ -61,6 +61,7 @@ enum imsg_type {
 	IMSG_NET_CERT_INFO,	/* net -> parent: struct net_cert_info */
 	IMSG_SCAN_INCLUDE,	/* scan -> parent: struct scan_include_msg */
 	IMSG_DNS_SERVER,	/* parent -> dns: struct dns_server + socket */
+	IMSG_SCAN_KEY,		/* parent -> scan: struct scan_key */
 };
 
 /* What a child reports after sandboxing itself. */

@@ -10,15 +10,18 @@
 #include <sys/types.h>
 
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "kobangd.h"
 #include "log.h"
 #include "scan.h"
+#include "scan_redact.h"
 #include "scanproto.h"
 #include "sha256.h"
 
 static int	scan_recv_file(struct imsgbuf *, struct imsg *);
+static int	scan_recv_key(struct imsg *);
 
 static struct imsgbuf	scan_ibuf;
 
@@ -50,6 +53,9 @@ scan_dispatch_imsg(struct imsgbuf *ibuf)
 		switch (imsg_get_type(&imsg)) {
 		case IMSG_SCAN_FILE:
 			ret = scan_recv_file(ibuf, &imsg);
+			break;
+		case IMSG_SCAN_KEY:
+			ret = scan_recv_key(&imsg);
 			break;
 		default:
 			log_warnx("unexpected message type %u",
@@ -87,4 +93,37 @@ scan_recv_file(struct imsgbuf *ibuf, struct imsg *imsg)
 		return (-1);
 	}
 	return (0);
+}
+
+/*
+ * IMSG_SCAN_KEY: exactly a struct scan_key, no descriptor, not all
+ * zeros, and only once: the parent sends it first thing to each child.
+ */
+static int
+scan_recv_key(struct imsg *imsg)
+{
+	struct scan_key	sk;
+	size_t		i;
+	uint8_t		any = 0;
+	int		fd, ret = -1;
+
+	if ((fd = imsg_get_fd(imsg)) != -1) {
+		close(fd);
+		log_warnx("IMSG_SCAN_KEY: unexpected descriptor");
+		return (-1);
+	}
+	if (imsg_get_data(imsg, &sk, sizeof(sk)) == -1) {
+		log_warnx("IMSG_SCAN_KEY: bad size");
+		return (-1);
+	}
+	for (i = 0; i < sizeof(sk.key); i++)
+		any |= sk.key[i];
+	if (!any)
+		log_warnx("IMSG_SCAN_KEY: an empty key");
+	else if (scan_redact_setkey(sk.key, sizeof(sk.key)) == -1)
+		log_warnx("IMSG_SCAN_KEY: a second key");
+	else
+		ret = 0;
+	explicit_bzero(&sk, sizeof(sk));
+	return (ret);
 }

@@ -22,8 +22,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compat.h"
 #include "scan.h"
 #include "scan_agents.h"
+#include "scan_redact.h"
 
 struct ref {
 	size_t	off;
@@ -59,6 +61,10 @@ struct claude {
 	size_t			 candcap;
 	struct namelist		 names;
 	int			 cmd_array;	/* OpenCode: command [a, ...] */
+	struct ref		*elts;		/* a spec's array elements */
+	size_t			 nelts;
+	size_t			 eltcap;
+	struct sbuf		 out;		/* a redacted field */
 };
 
 static void
@@ -68,12 +74,15 @@ claude_init(struct claude *c, struct json *js, const struct scan_sink *sink)
 	c->js = js;
 	c->sink = sink;
 	sbuf_init(&c->sb);
+	sbuf_init(&c->out);
 }
 
 static void
 claude_free(struct claude *c)
 {
 	sbuf_free(&c->sb);
+	sbuf_free(&c->out);
+	free(c->elts);
 	free(c->cands);
 	free(c->names.v);
 }
@@ -108,13 +117,26 @@ save(struct claude *c, const struct json_tok *tok, struct ref *r)
 	return (save_bytes(c, tok->s, tok->len, r));
 }
 
-/* One argument of a server, joined as " a1 a2 ...". */
+/*
+ * One argument of a server, kept on its own: the redaction reads them
+ * one by one, in the order of the detail (mcp_candidate).
+ */
 static int
 append_arg(struct claude *c, const char *p, size_t len)
 {
-	if (sbuf_add(&c->sb, " ", 1) == SBUF_ERR ||
-	    sbuf_add(&c->sb, p, len) == SBUF_ERR)
+	struct ref	*ne;
+	size_t		 ncap;
+
+	if (c->nelts == c->eltcap) {
+		ncap = c->eltcap == 0 ? 16 : c->eltcap * 2;
+		if ((ne = reallocarray(c->elts, ncap, sizeof(*ne))) == NULL)
+			return (-1);
+		c->elts = ne;
+		c->eltcap = ncap;
+	}
+	if (save_bytes(c, p, len, &c->elts[c->nelts]) == -1)
 		return (-1);
+	c->nelts++;
 	return (0);
 }
 
@@ -277,24 +299,31 @@ static const char *const spec_keys[S_COUNT] = {
 	"command", "args", "type", "url", "headersHelper"
 };
 
+/* A range of c->elts. */
+struct elts {
+	size_t		first;
+	size_t		n;
+};
+
 struct spec {
-	struct ref	v[S_COUNT];	/* S_ARGS: " a1 a2 ..." joined */
+	struct ref	v[S_COUNT];	/* S_ARGS: unused, see args */
 	int		has[S_COUNT];	/* non-nil */
 	unsigned int	seen;
-	struct ref	cmdargs;	/* a command array's tail, joined */
+	struct elts	args;
+	struct elts	cmdargs;	/* a command array's tail */
 	int		has_cmdargs;
 };
 
 /*
- * The elements of an array of strings joined as " a1 a2 ..." behind the
- * buffer's end (its '[' read); what names the elements for an issue.
+ * The elements of an array of strings, each kept in c->elts (its '['
+ * read); what names the elements for an issue.
  */
 static int
-join_strings(struct claude *c, struct ref *r, const char *what)
+join_strings(struct claude *c, struct elts *r, const char *what)
 {
 	struct json_tok	 tok;
 	enum json_type	 t;
-	size_t		 start = c->sb.len;
+	size_t		 start = c->nelts;
 
 	for (;;) {
 		if ((t = json_next(c->js, &tok)) == JSON_END)
@@ -308,8 +337,8 @@ join_strings(struct claude *c, struct ref *r, const char *what)
 		if (append_arg(c, tok.s, tok.len) == -1)
 			return (nomem(c));
 	}
-	r->off = start;
-	r->len = c->sb.len - start;
+	r->first = start;
+	r->n = c->nelts - start;
 	return (0);
 }
 
@@ -333,6 +362,8 @@ mcp_spec(struct claude *c, struct spec *sp)
 	int		 k;
 
 	memset(sp, 0, sizeof(*sp));
+	/* The elements of the spec before are in its candidate. */
+	c->nelts = 0;
 	for (;;) {
 		if ((t = json_next(c->js, &tok)) == JSON_END)
 			return (0);
@@ -389,8 +420,7 @@ mcp_spec(struct claude *c, struct spec *sp)
 			scan_type_error(c->sink, "args", "an array");
 			return (-1);
 		}
-		if (join_strings(c, &sp->v[S_ARGS], "an element of args") ==
-		    -1)
+		if (join_strings(c, &sp->args, "an element of args") == -1)
 			return (-1);
 		sp->has[S_ARGS] = 1;
 	}
@@ -407,16 +437,89 @@ append_ref(struct claude *c, const struct ref *r)
 	    -1 : 0);
 }
 
+/* The bytes of a ref in c->sb. */
+#define REF_P(c, r)	((c)->sb.p + (r)->off)
+
+/*
+ * The command line of a spec -- the command, a command array's tail,
+ * then args -- redacted into c->out (scan_redact.h), the flag state
+ * running from word to word across the arguments as they will read in
+ * the detail.
+ */
+static int
+redact_cmdline(struct claude *c, const struct spec *sp, const uint8_t *key)
+{
+	const struct elts	*part[2] = { &sp->cmdargs, &sp->args };
+	const struct ref	*e;
+	struct redactor		 rd;
+	struct sbuf		 raw;
+	size_t			 i, k, srclen;
+	int			 ret = -1;
+
+	sbuf_reset(&c->out);
+	redact_init(&rd, key);
+	if (redact_arg(&rd, &c->out, REF_P(c, &sp->v[S_COMMAND]),
+	    sp->v[S_COMMAND].len) == -1)
+		return (-1);
+	srclen = sp->v[S_COMMAND].len;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < part[k]->n; i++) {
+			e = &c->elts[part[k]->first + i];
+			if (sbuf_add(&c->out, " ", 1) == SBUF_ERR ||
+			    redact_arg(&rd, &c->out, REF_P(c, e), e->len) == -1)
+				return (-1);
+			srclen += 1 + e->len;
+		}
+	if (c->out.len <= srclen * REDACT_GROWTH + REDACT_MARK_LEN)
+		return (0);
+	/* Grown out of bounds (hostile): one marker of the whole line. */
+	sbuf_init(&raw);
+	if (sbuf_add(&raw, REF_P(c, &sp->v[S_COMMAND]),
+	    sp->v[S_COMMAND].len) == SBUF_ERR)
+		goto out;
+	for (k = 0; k < 2; k++)
+		for (i = 0; i < part[k]->n; i++) {
+			e = &c->elts[part[k]->first + i];
+			if (sbuf_add(&raw, " ", 1) == SBUF_ERR ||
+			    sbuf_add(&raw, REF_P(c, e), e->len) == SBUF_ERR)
+				goto out;
+		}
+	ret = redact_bound(key, &c->out, 0, raw.p, raw.len);
+out:
+	freezero(raw.p, raw.cap);
+	return (ret);
+}
+
+/* Move c->out to the end of c->sb. */
+static int
+keep_out(struct claude *c, struct ref *r)
+{
+	if ((r->off = sbuf_add(&c->sb, c->out.p, c->out.len)) == SBUF_ERR)
+		return (-1);
+	r->len = c->out.len;
+	return (0);
+}
+
 /*
  * MCP normalisation (SURFACES.md 2.2, RULES.md 9.5): origin is the url
  * if non-empty, else the command (nil: no item); the detail is the url,
  * or else the command and its args, then the literal "headersHelper".
+ *
+ * Unlike the reference, url, command and args are redacted here, before
+ * anything leaves the child (scan_redact.h).  The item id is surface,
+ * kind, path and name (RULES.md 2.1): neither origin nor detail is part
+ * of it, so the id stays the reference's; a hidden value that changes
+ * changes its marker, and the item reads as modified.
+ *
+ * -1: the file contributes nothing, an issue says why.
  */
 static int
 mcp_candidate(struct claude *c, const struct ref *name, const struct spec *sp,
     int group)
 {
 	struct mcp_cand	*mc, *nc;
+	struct redactor	 rd;
+	const uint8_t	*key;
 	size_t		 ncap, start;
 	int		 url = sp->has[S_URL] && sp->v[S_URL].len > 0;
 	int		 cmd = sp->has[S_COMMAND] && sp->v[S_COMMAND].len > 0;
@@ -425,10 +528,16 @@ mcp_candidate(struct claude *c, const struct ref *name, const struct spec *sp,
 
 	if (!url && !sp->has[S_COMMAND])
 		return (0);
+	if ((key = scan_redact_key()) == NULL) {
+		/* Never verbatim: without the key, no MCP server at all. */
+		c->sink->issue(c->sink->arg, SCAN_ISSUE_LIMIT,
+		    "no redaction key: MCP servers are not read");
+		return (-1);
+	}
 	if (c->ncands == c->candcap) {
 		ncap = c->candcap == 0 ? 16 : c->candcap * 2;
 		if ((nc = reallocarray(c->cands, ncap, sizeof(*nc))) == NULL)
-			return (-1);
+			return (nomem(c));
 		c->cands = nc;
 		c->candcap = ncap;
 	}
@@ -437,25 +546,40 @@ mcp_candidate(struct claude *c, const struct ref *name, const struct spec *sp,
 	mc->id.name = *name;
 	mc->id.group = group;
 	mc->id.seq = c->ncands;
-	mc->origin = url ? sp->v[S_URL] : sp->v[S_COMMAND];
+
+	sbuf_reset(&c->out);
+	if (url) {
+		if (redact_url(key, &c->out, REF_P(c, &sp->v[S_URL]),
+		    sp->v[S_URL].len) == -1 ||
+		    redact_bound(key, &c->out, 0, REF_P(c, &sp->v[S_URL]),
+		    sp->v[S_URL].len) == -1 ||
+		    keep_out(c, &mc->origin) == -1)
+			return (nomem(c));
+	} else {
+		/* The command alone, as it starts the command line. */
+		redact_init(&rd, key);
+		if (redact_arg(&rd, &c->out, REF_P(c, &sp->v[S_COMMAND]),
+		    sp->v[S_COMMAND].len) == -1 ||
+		    redact_bound(key, &c->out, 0, REF_P(c, &sp->v[S_COMMAND]),
+		    sp->v[S_COMMAND].len) == -1 ||
+		    keep_out(c, &mc->origin) == -1)
+			return (nomem(c));
+	}
 
 	start = c->sb.len;
 	if (url) {
-		if (append_ref(c, &sp->v[S_URL]) == -1)
-			return (-1);
+		if (append_ref(c, &mc->origin) == -1)
+			return (nomem(c));
 	} else if (cmd) {
-		if (append_ref(c, &sp->v[S_COMMAND]) == -1)
-			return (-1);
-		if (sp->has_cmdargs && append_ref(c, &sp->cmdargs) == -1)
-			return (-1);
-		if (sp->has[S_ARGS] && append_ref(c, &sp->v[S_ARGS]) == -1)
-			return (-1);
+		if (redact_cmdline(c, sp, key) == -1 ||
+		    sbuf_add(&c->sb, c->out.p, c->out.len) == SBUF_ERR)
+			return (nomem(c));
 	}
 	if (hh) {
 		if (c->sb.len > start && sbuf_add(&c->sb, " ", 1) == SBUF_ERR)
-			return (-1);
+			return (nomem(c));
 		if (sbuf_add(&c->sb, "headersHelper", 13) == SBUF_ERR)
-			return (-1);
+			return (nomem(c));
 	}
 	if (c->sb.len > start) {
 		mc->has_detail = 1;
@@ -486,10 +610,8 @@ mcp_servers(struct claude *c, int group)
 			goto out;
 		if (mcp_spec(c, &sp) == -1)
 			goto out;
-		if (mcp_candidate(c, &name, &sp, group) == -1) {
-			nomem(c);
+		if (mcp_candidate(c, &name, &sp, group) == -1)
 			goto out;
-		}
 	}
 	ret = r;
 out:
@@ -1107,7 +1229,7 @@ scan_mcp_emit_one(const struct scan_sink *sink, struct sv name,
 	struct claude	 c;
 	struct spec	 sp;
 	struct ref	 nm;
-	size_t		 i, start;
+	size_t		 i;
 	int		 ret = -1;
 
 	claude_init(&c, NULL, sink);
@@ -1118,17 +1240,18 @@ scan_mcp_emit_one(const struct scan_sink *sink, struct sv name,
 	    spec_sv(&c, &sp, S_HEADERSHELPER, &ms->headers_helper) == -1)
 		goto nomem;
 	if (ms->args != NULL) {
-		start = c.sb.len;
 		for (i = 0; i < ms->nargs; i++)
 			if (append_arg(&c, ms->args[i].p,
 			    ms->args[i].len) == -1)
 				goto nomem;
-		sp.v[S_ARGS].off = start;
-		sp.v[S_ARGS].len = c.sb.len - start;
+		sp.args.first = 0;
+		sp.args.n = c.nelts;
 		sp.has[S_ARGS] = 1;
 	}
-	if (mcp_candidate(&c, &nm, &sp, 0) == -1)
-		goto nomem;
+	if (mcp_candidate(&c, &nm, &sp, 0) == -1) {
+		claude_free(&c);
+		return (-1);
+	}
 	ret = 0;
 	if (c.ncands == 1)
 		ret = emit_cand(&c, &c.cands[0]);

@@ -211,6 +211,18 @@ struct scan_file_done {
 	uint32_t	nissues;	/* issues sent for this file */
 };
 
+/*
+ * IMSG_SCAN_KEY payload, exactly this size: the installation's key for
+ * the markers of redacted MCP values (scan_redact.h), sent by the parent
+ * once, before any file, to every scan child it starts (scankey.c).
+ * The child accepts one key, never all zeros, and refuses a second; it
+ * emits no MCP server before it has one.
+ */
+#define SCAN_KEY_LEN		32
+struct scan_key {
+	uint8_t		key[SCAN_KEY_LEN];
+};
+
 /* Both ends: set the channel's message size limit. 0 or -1. */
 int	 scanproto_channel_init(struct imsgbuf *);
 

@@ -6,6 +6,8 @@
  * the file's contents in a memfd attached as the descriptor.  The
  * request checks (parser and surface, flags, templates, label) and the
  * parsers behind them see what a broken parent could send.
+ * IMSG_SCAN_KEY (the MCP redaction key) arrives as raw bytes: any size,
+ * zeros, twice; the MCP parsers run with and without one.
  */
 
 #include <sys/mman.h>
@@ -17,12 +19,14 @@
 #include "compat.h"
 #include "kobangd.h"
 #include "scan.h"
+#include "scan_redact.h"
 #include "scanproto.h"
 
 int	LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 static const uint32_t	types[] = {
 	IMSG_SCAN_FILE, IMSG_SCAN_ITEMS, IMSG_SCAN_FILE_DONE, IMSG_NONE,
+	IMSG_SCAN_KEY,
 };
 
 /* The memfd holding a file's contents. */
@@ -54,6 +58,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t			 nl;
 	int			 fd;
 
+	/* Each input is a new child: no key until one is sent. */
+	scan_redact_clearkey();
 	fz_open(&c, fz_scan_init);
 	while (fz_next(&data, &size, &m)) {
 		type = m.sel < nitems(types) * 16 ?

@@ -15,6 +15,8 @@
 #include "scan.h"
 #include "utf8.h"
 
+#include "../unit/scan_testkey.h"
+
 /* The hash sink's answer (SHA-256 of nothing): where hashes go. */
 #define FUZZ_HASH	"e3b0c44298fc1c149afbf4c8996fb924" \
 			"27ae41e4649b934ca495991b7852b855"

@@ -44,6 +44,8 @@
 #include "sha256.h"
 #include "vocab.h"
 
+#include "../unit/scan_testkey.h"
+
 static void
 put(const char *p, int nil)
 {
@@ -102,6 +104,7 @@ start_child(int *fd)
 		}
 		log_init(1, LOG_DAEMON);
 		log_procinit("scan");
+		scan_redact_clearkey();
 		if (sha256_preload() == -1 ||
 		    imsgbuf_init(&cibuf, PROC_CHANNEL_FD) == -1)
 			_exit(91);
@@ -178,6 +181,7 @@ main(int argc, char *argv[])
 	pid = start_child(&cfd);
 	if (imsgbuf_init(&ibuf, cfd) == -1 ||
 	    scanproto_channel_init(&ibuf) == -1 ||
+	    scan_test_sendkey(&ibuf) == -1 ||
 	    (sp = scanproto_new()) == NULL)
 		err(1, "channel");
 	if (scanproto_send_file(sp, &ibuf, &f, fd) == -1)

@@ -32,6 +32,7 @@
 #include "scanproto.h"
 #include "sha256.h"
 #include "fixture.h"
+#include "scan_testkey.h"
 
 struct scan_peer {
 	pid_t			 pid;
@@ -62,6 +63,8 @@ scan_peer_start(struct scan_peer *p, int sandboxed)
 		}
 		log_init(1, LOG_DAEMON);
 		log_procinit("scan");
+		/* A fresh child has no key: it comes from the parent. */
+		scan_redact_clearkey();
 		if (sha256_preload() == -1)
 			_exit(90);
 		if (imsgbuf_init(&cibuf, PROC_CHANNEL_FD) == -1)
@@ -78,6 +81,8 @@ scan_peer_start(struct scan_peer *p, int sandboxed)
 	close(sv[1]);
 	cr_assert_eq(imsgbuf_init(&p->ibuf, sv[0]), 0);
 	cr_assert_eq(scanproto_channel_init(&p->ibuf), 0);
+	/* As the parent does: the key first (scankey_send()). */
+	cr_assert_eq(scan_test_sendkey(&p->ibuf), 0);
 	cr_assert_not_null(p->sp = scanproto_new());
 	p->next_id = 1;
 }

@@ -22,6 +22,8 @@
 #include "sha256.h"
 #include "vocab.h"
 
+#include "scan_testkey.h"
+
 struct golden {
 	char		*buf;
 	size_t		 len;
