@@ -1006,6 +1006,32 @@ run_start(enum surface s)
  * discovered file, beneath the top-level file's anchor with its user's
  * rights, and sent as files of their own.
  */
+/*
+ * 0 when real (where an include's descriptor leads) is the anchor's own
+ * directory followed by rel, -1 otherwise (or when that cannot be told).
+ */
+static int
+include_beneath(const struct disc_anchor *a, const char *rel,
+    const char *real)
+{
+	char	proc[64], dir[PATH_MAX];
+	ssize_t	n;
+	size_t	dlen;
+
+	if (a->fd == -1)
+		return (-1);
+	snprintf(proc, sizeof(proc), "/proc/self/fd/%d", a->fd);
+	if ((n = readlink(proc, dir, sizeof(dir) - 1)) == -1)
+		return (-1);
+	dir[n] = '\0';
+	dlen = (size_t)n;
+	if (strncmp(real, dir, dlen) != 0 ||
+	    (dlen > 1 && real[dlen] != '/') || strcmp(real + dlen +
+	    (dlen > 1 ? 1 : 0), rel) != 0)
+		return (-1);
+	return (0);
+}
+
 static void
 run_pump_includes(void)
 {
@@ -1060,6 +1086,13 @@ run_pump_includes(void)
 			real[n] = '\0';
 			qwhy = reqinc_opened(&run.inc, &j, real);
 		}
+		/*
+		 * Nor a link to a directory of the same name (requirements ->
+		 * .git/requirements): below the anchor, the file opened is
+		 * the name itself, every component as written.
+		 */
+		if (qwhy == NULL && include_beneath(a, f.rel, real) == -1)
+			qwhy = "a symbolic link in its path below the project";
 		if (qwhy != NULL ||
 		    (qwhy = reqinc_charge(&run.inc, &j, &st)) != NULL) {
 			close(fd);

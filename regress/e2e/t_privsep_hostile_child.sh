@@ -56,6 +56,10 @@ echo "$SECRET-key" >"$H/src/py/deploy/id_ed25519"
 echo "$SECRET-hidden" >"$H/src/py/sub/.hidden/x.txt"
 echo "$SECRET-outside" >"$H/src/outside.txt"
 ln -s .env "$H/src/py/link.txt"
+# A link to a directory whose name is the one asked for.
+mkdir -p "$H/src/py/.git/requirements"
+echo "$SECRET-dirlink" >"$H/src/py/.git/requirements/base2.txt"
+ln -s .git/requirements "$H/src/py/requirements"
 mkfifo "$H/src/py/pipe.txt"
 { echo "$SECRET-huge"; head -c 2097152 /dev/zero | tr '\0' 'a'; } \
     >"$H/src/py/huge.txt"
@@ -240,7 +244,7 @@ stop_run
 # 2. Includes of files a requirements file has no business with; any
 # file the parent hands over for them is echoed back as items.
 start_run include <<EOM
-scan include /src/py/requirements.txt .env .git/config deploy/id_ed25519 link.txt pipe.txt huge.txt sub/.hidden/x.txt ../outside.txt /etc/shadow ../../../../../../../../etc/shadow base.txt
+scan include /src/py/requirements.txt .env .git/config deploy/id_ed25519 link.txt pipe.txt huge.txt sub/.hidden/x.txt ../outside.txt /etc/shadow ../../../../../../../../etc/shadow requirements/base2.txt base.txt
 EOM
 wait_for 20 "the includes" sent "scan include /src/py/requirements.txt"
 wait_for 20 "base.txt handed over" grep -q "^echoed .*/src/py/base.txt:" \
@@ -259,6 +263,7 @@ need_issue /src/py/.git/config "hidden"
 need_issue /src/py/sub/.hidden/x.txt "hidden"
 need_issue /src/py/deploy/id_ed25519 "not a requirements file name"
 need_issue /src/py/link.txt "symbolic link to another file"
+need_issue /src/py/requirements/base2.txt "symbolic link in its path"
 need_issue /src/py/pipe.txt "FIFO, not read"
 need_issue /src/py/huge.txt "larger than 1 MiB"
 ctl -j show inventory pythonPackages >"$T/inv.json"
