@@ -28,6 +28,7 @@
 #include "discover.h"
 #include "scan_format.h"
 #include "log.h"
+#include "slice.h"
 
 #define DISC_MAX_GROUPS	1024
 
@@ -970,6 +971,9 @@ walk_search(struct walk *w, const char *baserel)
 	if (ds_push(&w->ds, baserel, 0) == -1)
 		goto nomem;
 	while (w->ds.n > 0 && !w->stop) {
+		/* Between directories the loop may take its turn. */
+		if (slice_pause() == -1)
+			break;
 		w->ds.n--;
 		strlcpy(rel, w->ds.rel[w->ds.n], sizeof(rel));
 		free(w->ds.rel[w->ds.n]);
@@ -1077,6 +1081,8 @@ project_visit(struct disc_result *res, struct project_walk *pw,
 	if (ds_push(&ds, "", 0) == -1)
 		goto nomem;
 	while (ds.n > 0) {
+		if (slice_pause() == -1)
+			break;
 		ds.n--;
 		strlcpy(rel, ds.rel[ds.n], sizeof(rel));
 		free(ds.rel[ds.n]);

@@ -35,6 +35,7 @@
 #include "scanproto.h"
 #include "sensor.h"
 #include "sensor_inc.h"
+#include "slice.h"
 #include "store.h"
 #include "timefmt.h"
 #include "uuid.h"
@@ -126,6 +127,7 @@ struct run {
 	struct kept		*kept;		/* whole-surface: kept rows */
 	size_t			 nkept, capkept;
 	size_t			 changed;	/* files changed while read */
+	int			 discovering;	/* a slice job walks (slice.h) */
 	/* The configuration the run started with; a reload waits for it. */
 	const struct config	*conf;
 };
@@ -148,6 +150,8 @@ static void	sensor_kick(void);
 static const char *run_quarantined(const char *, const struct stat *);
 static void	run_pump(void);
 static void	run_finish(void);
+static void	run_discover(void *);
+static void	run_discovered(void *);
 
 static int64_t
 wall_ms(void)
@@ -372,6 +376,9 @@ run_free(void)
 	size_t	i;
 
 	ev_timer_del(&run.timeout);
+	/* A walk under way stops before what it walks is freed. */
+	if (run.discovering)
+		slice_cancel();
 	for (i = 0; i < run.nres; i++)
 		scan_result_free(run.res[i]);
 	free(run.res);
@@ -980,25 +987,55 @@ run_start(enum surface s)
 		run_fail(msg);
 		return;
 	}
-	if (discover_surface(conf, s, &run.users, &run.disc) == -1 ||
-	    run.disc.enomem) {
-		run_fail("out of memory during discovery");
-		return;
+	/* Discovery gives the loop its turns (slice.h); then run_discovered. */
+	run.discovering = 1;
+	if (slice_start(run_discover, run_discovered, &run) == -1) {
+		run_discover(NULL);
+		run_discovered(NULL);
 	}
-	if (watch_set(s, &run.disc) == -1)
-		log_debug("sensor: watch of %s incomplete", surface_name(s));
+}
+
+/* In a slice job: the walk of the surface's files. */
+static void
+run_discover(void *arg)
+{
+	(void)arg;
+	if (discover_surface(run.conf, run.s, &run.users, &run.disc) == -1)
+		run.disc.enomem = 1;
+	/* A surface disabled by a reload meanwhile keeps no watches. */
+	else if (surf[run.s].enabled && watch_set(run.s, &run.disc) == -1)
+		log_debug("sensor: watch of %s incomplete",
+		    surface_name(run.s));
+}
+
+static void
+run_discovered(void *arg)
+{
+	unsigned long long	 max_ms;
+
+	run.discovering = 0;
+	max_ms = (unsigned long long)
+	    run.conf->watch.max_scan_wall_clock_seconds * 1000;
+	if (run.disc.enomem) {
+		run_fail("out of memory during discovery");
+		goto out;
+	}
 	for (size_t i = 0; i < run.disc.nissues; i++)
 		run_issue(run.disc.issues[i].path, "%s",
 		    run.disc.issues[i].reason);
 	if (ev_now_ms() - run.start_ms > max_ms) {
 		run_fail("discovery ran past the scan time limit");
-		return;
+		goto out;
 	}
 	if (run_perfile_begin() == -1) {
 		run_fail("cannot read the file listing");
-		return;
+		goto out;
 	}
 	run_pump();
+ out:
+	/* From the job: a run that ended here lets the next one start. */
+	if (arg != NULL)
+		sensor_kick();
 }
 
 /*
@@ -1131,6 +1168,9 @@ run_pump(void)
 	char			 why[512];
 	int			 fd, missing;
 
+	/* Nothing is handed over before the walk is whole. */
+	if (run.discovering)
+		return;
 	while (run.active && run.next < run.disc.nfiles &&
 	    scanproto_pending(proto) < SCAN_MAX_INFLIGHT) {
 		if (!scan_child_ready())

@@ -23,6 +23,7 @@
 #include "discover.h"
 #include "event.h"
 #include "log.h"
+#include "slice.h"
 #include "watch.h"
 
 #define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
@@ -566,9 +567,13 @@ watch_set(enum surface s, const struct disc_result *res)
 		    sizeof(ws->health.message));
 		return (-1);
 	}
-	for (i = 0; i < res->nwatches; i++)
+	for (i = 0; i < res->nwatches; i++) {
+		/* Inside discovery's slice job (sensor.c): its turns. */
+		if (slice_pause() == -1)
+			break;
 		if (watch_request(s, &res->watches[i], 0) == -1)
 			ws->health.nfailed++;
+	}
 	watch_sweep();
 	/* A rescan after an overflow catches up; the watch is whole again. */
 	ws->overflowed = 0;
