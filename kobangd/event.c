@@ -143,18 +143,25 @@ ev_run_timers(void)
 {
 	struct ev_timer		*t;
 	unsigned long long	 now = ev_now_ms(), when;
+	int			 left;
 
 	ev_pass++;
  again:
+	left = 0;
 	TAILQ_FOREACH(t, &ev_timers, entry) {
 		when = (unsigned long long)t->when.tv_sec * 1000 +
 		    (unsigned long long)t->when.tv_nsec / 1000000;
 		if (when > now) {
+			/* A due timer left for the next turn: no wait. */
+			if (left)
+				return (0);
 			/* Wake no later than the deadline, rounded up. */
 			return ((int)(when - now > 60000 ? 60000 : when - now));
 		}
-		if (t->pass == ev_pass)
+		if (t->pass == ev_pass) {
+			left = 1;
 			continue;
+		}
 		ev_timer_del(t);
 		t->cb(t->arg);
 		now = ev_now_ms();

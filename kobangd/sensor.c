@@ -27,6 +27,7 @@
 #include "discover.h"
 #include "event.h"
 #include "homesignal.h"
+#include "jsonw.h"
 #include "kobangd.h"
 #include "log.h"
 #include "rules.h"
@@ -35,6 +36,7 @@
 #include "scanproto.h"
 #include "sensor.h"
 #include "sensor_inc.h"
+#include "sha256.h"
 #include "slice.h"
 #include "store.h"
 #include "timefmt.h"
@@ -128,6 +130,8 @@ struct run {
 	size_t			 nkept, capkept;
 	size_t			 changed;	/* files changed while read */
 	int			 discovering;	/* a slice job walks (slice.h) */
+	int			 full;		/* reads every file */
+	char			 digest[SHA256_HEX_BUFSZ]; /* conf_digest */
 	/* The configuration the run started with; a reload waits for it. */
 	const struct config	*conf;
 };
@@ -143,6 +147,14 @@ static struct run		 run;
 static uint32_t			 scan_ids;
 static struct ev_timer		 poll_timer;
 static struct config		*retired_conf;	/* replaced, run.conf */
+/*
+ * What stored items were read under: the version and the configuration
+ * (conf_digest); per surface, the one its last commit was read under.
+ * A surface whose stored items were read under the configuration of
+ * now trusts its stored fingerprints at start.
+ */
+static char			 conf_digest[SHA256_HEX_BUFSZ];
+static char			 surf_digest[SURFACE_COUNT][SHA256_HEX_BUFSZ];
 
 static int	sensor_dispatch(struct kobangd *, struct child *,
 		    struct imsg *);
@@ -152,6 +164,8 @@ static void	run_pump(void);
 static void	run_finish(void);
 static void	run_discover(void *);
 static void	run_discovered(void *);
+static const char *digest_key(enum surface);
+static void	sensor_trust_fingerprints(const struct config *);
 
 static int64_t
 wall_ms(void)
@@ -416,6 +430,8 @@ run_fail(const char *why)
 	unsigned long long dur = ev_now_ms() - run.start_ms;
 
 	log_warnx("sensor: scan of %s failed: %s", surface_name(run.s), why);
+	if (run.full)
+		ss->full = 1;
 	/* A baseline being stored goes back first (sensor_inc.h). */
 	sinc_free(run.sinc);
 	run.sinc = NULL;
@@ -497,6 +513,8 @@ run_held(void)
 
 	sinc_free(run.sinc);
 	run.sinc = NULL;
+	if (run.full)
+		ss->full = 1;
 	ss->scans++;
 	run_free();
 	if (ss->pending) {
@@ -915,7 +933,7 @@ run_perfile_begin(void)
 		    &conf->rules, ts);
 	else
 		run.sinc = sinc_new(sensor_store, run.s, &conf->rules,
-		    surf[run.s].full, ts);
+		    run.full, ts);
 	return (run.sinc == NULL ? -1 : 0);
 }
 
@@ -968,6 +986,10 @@ run_start(enum surface s)
 	run.s = s;
 	run.scan_id = ++scan_ids;
 	run.start_ms = ev_now_ms();
+	/* Taken: what asks for a full read during the run asks again. */
+	run.full = surf[s].full;
+	surf[s].full = 0;
+	strlcpy(run.digest, conf_digest, sizeof(run.digest));
 	max_ms = (unsigned long long)conf->watch.max_scan_wall_clock_seconds *
 	    1000;
 	ev_timer_add(&run.timeout, max_ms);
@@ -1492,7 +1514,15 @@ run_committed(void)
 	struct ssurf	*ss = &surf[run.s];
 
 	ss->committed_ms = wall_ms();
-	ss->full = 0;
+	if (strcmp(surf_digest[run.s], run.digest) != 0) {
+		if (store_meta_set(sensor_store, digest_key(run.s),
+		    run.digest) == -1)
+			log_warnx("sensor: cannot note the configuration of "
+			    "%s", surface_name(run.s));
+		else
+			strlcpy(surf_digest[run.s], run.digest,
+			    sizeof(surf_digest[run.s]));
+	}
 	issues_free(ss->issues, ss->nissues);
 	ss->issues = run.issues;
 	ss->nissues = run.nissues;
@@ -1721,6 +1751,67 @@ sensor_kick(void)
 
 /* Life cycle */
 
+static const char *
+digest_key(enum surface s)
+{
+	static char	key[64];
+
+	snprintf(key, sizeof(key), "sensor.readUnder.%s", surface_name(s));
+	return (key);
+}
+
+/* conf_digest: SHA-256 of the version and the canonical configuration. */
+static void
+sensor_digest(const struct config *conf)
+{
+	struct jsonw		 w;
+	struct sha256_ctx	 h;
+	const char		*js;
+	size_t			 len;
+
+	conf_digest[0] = '\0';
+	jsonw_init(&w, 0);
+	if (config_to_json(conf, &w) == 0 &&
+	    (js = jsonw_result(&w, &len)) != NULL &&
+	    sha256_init(&h) == 0) {
+		if (sha256_update(&h, KOBANGD_VERSION "\n",
+		    sizeof(KOBANGD_VERSION)) == -1 ||
+		    sha256_update(&h, js, len) == -1 ||
+		    sha256_final_hex(&h, conf_digest) == -1)
+			conf_digest[0] = '\0';	/* trusts nothing */
+	}
+	jsonw_free(&w);
+}
+
+/*
+ * At start: the parsers (the version) and the configuration (rules,
+ * paths, options) may have changed while kobangd was stopped.  A
+ * surface whose last commit was read under the same ones trusts its
+ * stored fingerprints: a file whose device, inode, size, modification
+ * and change times are what they were is not read again.  (A file
+ * replaced or rewritten while kobangd was stopped has another change
+ * time, which no one can set back, and usually another inode.)
+ */
+static void
+sensor_trust_fingerprints(const struct config *conf)
+{
+	int	s;
+
+	sensor_digest(conf);
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		if (store_meta_get(sensor_store, digest_key(s), surf_digest[s],
+		    sizeof(surf_digest[s])) != 1)
+			surf_digest[s][0] = '\0';
+		if (conf_digest[0] != '\0' &&
+		    strcmp(surf_digest[s], conf_digest) == 0)
+			surf[s].full = 0;
+		else
+			log_debug("sensor: %s read in full at start: read "
+			    "under another version or configuration",
+			    surface_name(s));
+	}
+}
+
 void
 sensor_init(struct kobangd *kd)
 {
@@ -1739,7 +1830,7 @@ sensor_init(struct kobangd *kd)
 		surf[s].enabled = surface_enabled(conf, (enum surface)s);
 		ev_timer_init(&surf[s].debounce, sensor_debounced, &surf[s]);
 		ev_timer_init(&surf[s].retry, sensor_retry, &surf[s]);
-		/* The rules or the parsers may have changed meanwhile. */
+		/* Until the store says what its items were read under. */
 		surf[s].full = 1;
 	}
 	if ((sensor_store = store_open(conf->kobangd.state_directory,
@@ -1753,6 +1844,7 @@ sensor_init(struct kobangd *kd)
 		log_warnx("state database %s was corrupt and has been "
 		    "rebuilt; the next scans are baselines",
 		    store_path(sensor_store));
+	sensor_trust_fingerprints(conf);
 	if (watch_init(sensor_watch_hit, NULL) == -1)
 		log_warnx("no file watcher: relying on the poll every %lld s",
 		    conf->watch.poll_interval_seconds);
@@ -1799,6 +1891,7 @@ sensor_reconfigure(struct kobangd *kd, struct config *old)
 	}
 	if (proto == NULL)
 		return;
+	sensor_digest(kd->conf);
 	for (s = 0; s < SURFACE_COUNT; s++) {
 		was = surf[s].enabled;
 		surf[s].enabled = surface_enabled(kd->conf, (enum surface)s);

@@ -158,6 +158,32 @@ Test(slice, a_timer_that_rearms_at_once_does_not_starve_poll)
 	cr_assert_leq(self_runs, turns);
 }
 
+static void
+far_cb(void *arg)
+{
+	(void)arg;
+}
+
+Test(slice, a_timer_rearmed_at_once_is_not_held_back_by_a_later_one)
+{
+	struct ev_timer		 far;
+	unsigned long long	 start = ev_now_ms();
+	int			 i;
+
+	ev_timer_init(&far, far_cb, NULL);
+	ev_timer_add(&far, 5000);
+	ev_timer_init(&self_timer, rearm, NULL);
+	ev_timer_add(&self_timer, 0);
+	for (i = 0; i < 3; i++)
+		ev_dispatch();
+	ev_timer_del(&self_timer);
+	ev_timer_del(&far);
+	cr_assert_eq(self_runs, 3);
+	cr_assert_lt(ev_now_ms() - start, 1000,
+	    "three turns took %llu ms: the poll waited for the later timer",
+	    ev_now_ms() - start);
+}
+
 Test(slice, a_cancelled_job_stops_at_its_next_pause_without_done)
 {
 	int	i;
