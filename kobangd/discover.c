@@ -463,6 +463,27 @@ disc_watch_file(struct disc_result *res, const char *path, size_t anchor)
 }
 
 void
+disc_result_keep(struct disc_result *res)
+{
+	size_t	i;
+
+	for (i = 0; i < res->nanchors; i++) {
+		if (res->anchors[i].fd != -1)
+			close(res->anchors[i].fd);
+		res->anchors[i].fd = -1;
+		res->anchors[i].err = 0;
+	}
+	for (i = 0; i < res->nwatches; i++) {
+		free(res->watches[i].dir);
+		free(res->watches[i].name);
+		free(res->watches[i].top);
+	}
+	free(res->watches);
+	res->watches = NULL;
+	res->nwatches = 0;
+}
+
+void
 disc_result_free(struct disc_result *res)
 {
 	size_t	i;

@@ -77,6 +77,24 @@ struct ssurf {
 	unsigned long long held_ms;
 	struct quarantine *quar;
 	size_t		 nquar;
+	/*
+	 * Rescans in proportion to the change: the last walk of a surface
+	 * whose files carry their own items (the lockfiles) is kept, and
+	 * while the watcher reports nothing but files of that walk written
+	 * or replaced, the next scan reads those files alone (no walk, no
+	 * watches set again).  Anything else (a name created or removed, a
+	 * directory, a poll, a reload, lost events) asks for a walk: wide.
+	 */
+	struct lastwalk	*last;
+	char		**dirty;	/* paths, from the watcher */
+	size_t		 ndirty, capdirty;
+	int		 wide;
+};
+
+/* A surface's last walk, with the users its anchors point into. */
+struct lastwalk {
+	struct disc_users	 users;
+	struct disc_result	 disc;
 };
 
 /*
@@ -132,6 +150,9 @@ struct run {
 	int			 discovering;	/* a slice job walks (slice.h) */
 	int			 full;		/* reads every file */
 	char			 digest[SHA256_HEX_BUFSZ]; /* conf_digest */
+	/* Reads only these files of the last walk (index into disc.files). */
+	size_t			*targets;
+	size_t			 ntargets;
 	/* The configuration the run started with; a reload waits for it. */
 	const struct config	*conf;
 };
@@ -238,7 +259,86 @@ issues_free(struct sissue *v, size_t n)
 /* Triggers */
 
 static void
+lastwalk_free(struct lastwalk *lw)
+{
+	if (lw == NULL)
+		return;
+	disc_result_free(&lw->disc);
+	disc_users_free(&lw->users);
+	free(lw);
+}
+
+static void
+dirty_clear(struct ssurf *ss)
+{
+	size_t	i;
+
+	for (i = 0; i < ss->ndirty; i++)
+		free(ss->dirty[i]);
+	free(ss->dirty);
+	ss->dirty = NULL;
+	ss->ndirty = ss->capdirty = 0;
+}
+
+/* The index of path among the last walk's files (sorted), or -1. */
+static ssize_t
+last_find(const struct lastwalk *lw, const char *path)
+{
+	size_t	lo = 0, hi = lw->disc.nfiles, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(path, lw->disc.files[mid].path)) == 0)
+			return ((ssize_t)mid);
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (-1);
+}
+
+/* At most this many: past it, a walk costs less than the bookkeeping. */
+#define SENSOR_MAX_DIRTY	1024
+
+static int
+dirty_add(struct ssurf *ss, const char *path)
+{
+	char	**v;
+	size_t	  i, nc;
+
+	for (i = 0; i < ss->ndirty; i++)
+		if (strcmp(ss->dirty[i], path) == 0)
+			return (0);
+	if (ss->ndirty >= SENSOR_MAX_DIRTY)
+		return (-1);
+	if (ss->ndirty == ss->capdirty) {
+		nc = ss->capdirty ? ss->capdirty * 2 : 8;
+		if ((v = reallocarray(ss->dirty, nc, sizeof(*v))) == NULL)
+			return (-1);
+		ss->dirty = v;
+		ss->capdirty = nc;
+	}
+	if ((ss->dirty[ss->ndirty] = strdup(path)) == NULL)
+		return (-1);
+	ss->ndirty++;
+	return (0);
+}
+
+static void	sensor_enqueue_dirty(enum surface);
+
+static void
 sensor_enqueue(enum surface s)
+{
+	/* Whatever asks for a scan but the watcher asks for a walk. */
+	surf[s].wide = 1;
+	sensor_enqueue_dirty(s);
+}
+
+/* Queue a scan that may read only the dirty files (see struct ssurf). */
+static void
+sensor_enqueue_dirty(enum surface s)
 {
 	struct ssurf	*ss = &surf[s];
 
@@ -262,7 +362,7 @@ sensor_debounced(void *arg)
 	struct ssurf	*ss = arg;
 
 	log_debug("sensor: %s changed", surface_name(ss->s));
-	sensor_enqueue(ss->s);
+	sensor_enqueue_dirty(ss->s);
 }
 
 /* A read again (changed while read) or a held removal to confirm. */
@@ -276,7 +376,8 @@ sensor_retry(void *arg)
 }
 
 static void
-sensor_watch_hit(enum surface s, enum watch_reason why, void *arg)
+sensor_watch_hit(enum surface s, enum watch_reason why, const char *path,
+    void *arg)
 {
 	struct ssurf	*ss = &surf[s];
 
@@ -288,6 +389,9 @@ sensor_watch_hit(enum surface s, enum watch_reason why, void *arg)
 		sensor_enqueue(s);
 		return;
 	}
+	if (path == NULL || ss->last == NULL || last_find(ss->last, path) ==
+	    -1 || dirty_add(ss, path) == -1)
+		ss->wide = 1;
 	/* Each signal restarts the quiet period. */
 	ev_timer_add(&ss->debounce,
 	    (unsigned long long)sensor_kd->conf->watch.debounce_milliseconds);
@@ -404,6 +508,7 @@ run_free(void)
 	sinc_free(run.sinc);
 	free(run.fps);
 	free(run.hasfp);
+	free(run.targets);
 	for (i = 0; i < run.nfiles; i++)
 		free(run.files[i].path);
 	free(run.files);
@@ -934,7 +1039,12 @@ run_perfile_begin(void)
 	else
 		run.sinc = sinc_new(sensor_store, run.s, &conf->rules,
 		    run.full, ts);
-	return (run.sinc == NULL ? -1 : 0);
+	if (run.sinc == NULL)
+		return (-1);
+	/* The files not read are not gone: they were not looked at. */
+	if (run.targets != NULL)
+		sinc_partial(run.sinc);
+	return (0);
 }
 
 /* Per-file: one file done (r NULL: it could not be read: kept). */
@@ -973,9 +1083,40 @@ run_file_failed(const struct disc_file *f)
 		run_template_item(f);
 }
 
+static int
+size_cmp(const void *a, const void *b)
+{
+	size_t	x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* run.targets: the last walk's files among the dirty paths, in order. */
+static int
+run_targets(const struct ssurf *ss)
+{
+	size_t	i, n = 0;
+	ssize_t	j;
+
+	if ((run.targets = calloc(ss->ndirty, sizeof(*run.targets))) == NULL)
+		return (-1);
+	for (i = 0; i < ss->ndirty; i++)
+		if ((j = last_find(ss->last, ss->dirty[i])) != -1)
+			run.targets[n++] = (size_t)j;
+	if (n == 0) {
+		free(run.targets);
+		run.targets = NULL;
+		return (-1);
+	}
+	qsort(run.targets, n, sizeof(*run.targets), size_cmp);
+	run.ntargets = n;
+	return (0);
+}
+
 static void
 run_start(enum surface s)
 {
+	struct ssurf		*ss = &surf[s];
 	const struct config	*conf = sensor_kd->conf;
 	unsigned long long	 max_ms;
 
@@ -994,6 +1135,24 @@ run_start(enum surface s)
 	    1000;
 	ev_timer_add(&run.timeout, max_ms);
 	log_debug("sensor: scan %u of %s", run.scan_id, surface_name(s));
+
+	/* Only files of the last walk were written: read them, no walk. */
+	if (!ss->wide && ss->last != NULL && ss->ndirty > 0 && !run.full &&
+	    run_targets(ss) == 0) {
+		log_debug("sensor: %s: %zu of %zu files to read, no walk",
+		    surface_name(s), run.ntargets, ss->last->disc.nfiles);
+		run.users = ss->last->users;
+		run.disc = ss->last->disc;
+		free(ss->last);
+		ss->last = NULL;
+		dirty_clear(ss);
+		run_discovered(NULL);
+		return;
+	}
+	ss->wide = 0;
+	dirty_clear(ss);
+	lastwalk_free(ss->last);	/* the walk replaces it */
+	ss->last = NULL;
 
 	if (disc_users_load(conf, &run.users) == -1) {
 		char	msg[CTL_ERRLEN];
@@ -1178,6 +1337,12 @@ run_includes(const struct scan_result *r)
 	}
 }
 
+static size_t
+run_nfiles(void)
+{
+	return (run.targets != NULL ? run.ntargets : run.disc.nfiles);
+}
+
 static void
 run_pump(void)
 {
@@ -1193,17 +1358,23 @@ run_pump(void)
 	/* Nothing is handed over before the walk is whole. */
 	if (run.discovering)
 		return;
-	while (run.active && run.next < run.disc.nfiles &&
+	while (run.active && run.next < run_nfiles() &&
 	    scanproto_pending(proto) < SCAN_MAX_INFLIGHT) {
 		if (!scan_child_ready())
 			return;
-		f = &run.disc.files[run.next++];
+		f = &run.disc.files[run.targets != NULL ?
+		    run.targets[run.next++] : run.next++];
 		if ((fd = disc_open(&run.disc, f, &st, &missing, why,
 		    sizeof(why))) == -1) {
 			if (missing) {
 				/* A Homebrew package without a receipt. */
 				if (disc_file_missing_keeps(f))
 					run_template_item(f);
+				/* Gone since the walk: the next scan walks. */
+				if (run.targets != NULL) {
+					surf[run.s].wide = 1;
+					surf[run.s].pending = 1;
+				}
 				continue;
 			}
 			run_issue(f->path, "%s", why);
@@ -1287,7 +1458,7 @@ run_pump(void)
 			run.enomem = 1;
 	}
 	run_pump_includes();
-	if (run.active && run.next >= run.disc.nfiles && run.inflight == 0 &&
+	if (run.active && run.next >= run_nfiles() && run.inflight == 0 &&
 	    reqinc_pending(&run.inc) == 0) {
 		/* Discovery's watches, and the included files found since. */
 		if (run.inc_watches > 0 && watch_set(run.s, &run.disc) == -1)
@@ -1508,6 +1679,25 @@ run_retry_changed(struct ssurf *ss)
  * A run committed: the surface is current, this scan's issues stay for
  * kobanctl, and a change that came meanwhile starts the next one.
  */
+/* A committed per-file run's walk is kept for the next (struct ssurf). */
+static void
+run_keep_walk(struct ssurf *ss)
+{
+	struct lastwalk	*lw;
+
+	lastwalk_free(ss->last);
+	ss->last = NULL;
+	if (run.sinc == NULL || run.enomem ||
+	    (lw = calloc(1, sizeof(*lw))) == NULL)
+		return;
+	lw->users = run.users;
+	lw->disc = run.disc;
+	memset(&run.users, 0, sizeof(run.users));
+	memset(&run.disc, 0, sizeof(run.disc));
+	disc_result_keep(&lw->disc);
+	ss->last = lw;
+}
+
 static void
 run_committed(void)
 {
@@ -1533,6 +1723,7 @@ run_committed(void)
 	ss->deaths = 0;
 	ss->held_ms = 0;
 	run_retry_changed(ss);
+	run_keep_walk(ss);
 	run_free();
 	if (ss->pending) {
 		ss->pending = 0;
@@ -1930,6 +2121,9 @@ sensor_shutdown(struct kobangd *kd)
 	ev_timer_del(&poll_timer);
 	for (s = 0; s < SURFACE_COUNT; s++) {
 		ev_timer_del(&surf[s].debounce);
+		lastwalk_free(surf[s].last);
+		surf[s].last = NULL;
+		dirty_clear(&surf[s]);
 		issues_free(surf[s].issues, surf[s].nissues);
 		surf[s].issues = NULL;
 		surf[s].nissues = 0;
