@@ -689,6 +689,8 @@ run_lost(void)
 	struct ssurf	*ss = &surf[run.s];
 	enum surface	 s = run.s;
 
+	if (run.full)
+		ss->full = 1;
 	run_free();
 	if (++ss->deaths > SENSOR_MAX_DEATHS) {
 		char	msg[128];
