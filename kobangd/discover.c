@@ -28,6 +28,7 @@
 #include "discover.h"
 #include "scan_format.h"
 #include "log.h"
+#include "slice.h"
 
 #define DISC_MAX_GROUPS	1024
 
@@ -459,6 +460,27 @@ disc_watch_file(struct disc_result *res, const char *path, size_t anchor)
 		return (-1);
 	a = &res->anchors[anchor];
 	return (res_watch_file(res, path, a->path, a->user));
+}
+
+void
+disc_result_keep(struct disc_result *res)
+{
+	size_t	i;
+
+	for (i = 0; i < res->nanchors; i++) {
+		if (res->anchors[i].fd != -1)
+			close(res->anchors[i].fd);
+		res->anchors[i].fd = -1;
+		res->anchors[i].err = 0;
+	}
+	for (i = 0; i < res->nwatches; i++) {
+		free(res->watches[i].dir);
+		free(res->watches[i].name);
+		free(res->watches[i].top);
+	}
+	free(res->watches);
+	res->watches = NULL;
+	res->nwatches = 0;
 }
 
 void
@@ -970,6 +992,9 @@ walk_search(struct walk *w, const char *baserel)
 	if (ds_push(&w->ds, baserel, 0) == -1)
 		goto nomem;
 	while (w->ds.n > 0 && !w->stop) {
+		/* Between directories the loop may take its turn. */
+		if (slice_pause() == -1)
+			break;
 		w->ds.n--;
 		strlcpy(rel, w->ds.rel[w->ds.n], sizeof(rel));
 		free(w->ds.rel[w->ds.n]);
@@ -1077,6 +1102,8 @@ project_visit(struct disc_result *res, struct project_walk *pw,
 	if (ds_push(&ds, "", 0) == -1)
 		goto nomem;
 	while (ds.n > 0) {
+		if (slice_pause() == -1)
+			break;
 		ds.n--;
 		strlcpy(rel, ds.rel[ds.n], sizeof(rel));
 		free(ds.rel[ds.n]);

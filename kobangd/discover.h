@@ -184,6 +184,12 @@ int	 discover_surface(const struct config *, enum surface,
 	    const struct disc_users *, struct disc_result *);
 void	 disc_result_free(struct disc_result *);
 /*
+ * Keep a result past its scan for another read of its files: its
+ * anchors closed (each is opened again on use) and its watch requests
+ * dropped.  Files, anchors and issues stay.
+ */
+void	 disc_result_keep(struct disc_result *);
+/*
  * Watch one more file by name, found after discovery beneath an anchor
  * (a requirement include): its directory, climbing no higher than the
  * anchor, with the anchor's user.  0 or -1 (ENOMEM).

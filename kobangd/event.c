@@ -27,6 +27,7 @@ static struct ev_fd	*ev_fds;
 static struct pollfd	*ev_pfds;
 static size_t		 ev_nfds, ev_capfds;
 static TAILQ_HEAD(, ev_timer) ev_timers = TAILQ_HEAD_INITIALIZER(ev_timers);
+static unsigned long	 ev_pass;	/* ev_run_timers() passes */
 
 unsigned long long
 ev_now_ms(void)
@@ -112,6 +113,7 @@ ev_timer_add(struct ev_timer *t, unsigned long long msec)
 	unsigned long long at = ev_now_ms() + msec;
 
 	ev_timer_del(t);
+	t->pass = ev_pass;
 	t->when.tv_sec = (time_t)(at / 1000);
 	t->when.tv_nsec = (long)(at % 1000) * 1000000;
 	TAILQ_FOREACH(it, &ev_timers, entry)
@@ -130,24 +132,44 @@ ev_timer_pending(const struct ev_timer *t)
 	return (t->armed);
 }
 
+/*
+ * Run the timers that are due, except those (re)armed by a callback of
+ * this same pass: a timer that rearms itself at once (a slice job,
+ * slice.h) gets one run per turn, and poll() its turn in between.
+ * The poll timeout in ms, 0 when a timer is left due, -1: none armed.
+ */
 static int
 ev_run_timers(void)
 {
 	struct ev_timer		*t;
 	unsigned long long	 now = ev_now_ms(), when;
+	int			 left;
 
-	while ((t = TAILQ_FIRST(&ev_timers)) != NULL) {
+	ev_pass++;
+ again:
+	left = 0;
+	TAILQ_FOREACH(t, &ev_timers, entry) {
 		when = (unsigned long long)t->when.tv_sec * 1000 +
 		    (unsigned long long)t->when.tv_nsec / 1000000;
 		if (when > now) {
+			/* A due timer left for the next turn: no wait. */
+			if (left)
+				return (0);
 			/* Wake no later than the deadline, rounded up. */
 			return ((int)(when - now > 60000 ? 60000 : when - now));
+		}
+		if (t->pass == ev_pass) {
+			left = 1;
+			continue;
 		}
 		ev_timer_del(t);
 		t->cb(t->arg);
 		now = ev_now_ms();
+		/* The callback may have changed the list. */
+		goto again;
 	}
-	return (-1);
+	/* Only timers of this pass are left due, or none at all. */
+	return (TAILQ_EMPTY(&ev_timers) ? -1 : 0);
 }
 
 static void

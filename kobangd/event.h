@@ -21,6 +21,7 @@ struct ev_timer {
 	ev_timer_cb		 cb;
 	void			*arg;
 	int			 armed;
+	unsigned long		 pass;		/* ev_dispatch's, when armed */
 };
 
 /*

@@ -27,6 +27,7 @@
 #include "discover.h"
 #include "event.h"
 #include "homesignal.h"
+#include "jsonw.h"
 #include "kobangd.h"
 #include "log.h"
 #include "rules.h"
@@ -35,6 +36,8 @@
 #include "scanproto.h"
 #include "sensor.h"
 #include "sensor_inc.h"
+#include "sha256.h"
+#include "slice.h"
 #include "store.h"
 #include "timefmt.h"
 #include "uuid.h"
@@ -74,6 +77,24 @@ struct ssurf {
 	unsigned long long held_ms;
 	struct quarantine *quar;
 	size_t		 nquar;
+	/*
+	 * Rescans in proportion to the change: the last walk of a surface
+	 * whose files carry their own items (the lockfiles) is kept, and
+	 * while the watcher reports nothing but files of that walk written
+	 * or replaced, the next scan reads those files alone (no walk, no
+	 * watches set again).  Anything else (a name created or removed, a
+	 * directory, a poll, a reload, lost events) asks for a walk: wide.
+	 */
+	struct lastwalk	*last;
+	char		**dirty;	/* paths, from the watcher */
+	size_t		 ndirty, capdirty;
+	int		 wide;
+};
+
+/* A surface's last walk, with the users its anchors point into. */
+struct lastwalk {
+	struct disc_users	 users;
+	struct disc_result	 disc;
 };
 
 /*
@@ -126,6 +147,12 @@ struct run {
 	struct kept		*kept;		/* whole-surface: kept rows */
 	size_t			 nkept, capkept;
 	size_t			 changed;	/* files changed while read */
+	int			 discovering;	/* a slice job walks (slice.h) */
+	int			 full;		/* reads every file */
+	char			 digest[SHA256_HEX_BUFSZ]; /* conf_digest */
+	/* Reads only these files of the last walk (index into disc.files). */
+	size_t			*targets;
+	size_t			 ntargets;
 	/* The configuration the run started with; a reload waits for it. */
 	const struct config	*conf;
 };
@@ -141,6 +168,14 @@ static struct run		 run;
 static uint32_t			 scan_ids;
 static struct ev_timer		 poll_timer;
 static struct config		*retired_conf;	/* replaced, run.conf */
+/*
+ * What stored items were read under: the version and the configuration
+ * (conf_digest); per surface, the one its last commit was read under.
+ * A surface whose stored items were read under the configuration of
+ * now trusts its stored fingerprints at start.
+ */
+static char			 conf_digest[SHA256_HEX_BUFSZ];
+static char			 surf_digest[SURFACE_COUNT][SHA256_HEX_BUFSZ];
 
 static int	sensor_dispatch(struct kobangd *, struct child *,
 		    struct imsg *);
@@ -148,6 +183,10 @@ static void	sensor_kick(void);
 static const char *run_quarantined(const char *, const struct stat *);
 static void	run_pump(void);
 static void	run_finish(void);
+static void	run_discover(void *);
+static void	run_discovered(void *);
+static const char *digest_key(enum surface);
+static void	sensor_trust_fingerprints(const struct config *);
 
 static int64_t
 wall_ms(void)
@@ -220,7 +259,86 @@ issues_free(struct sissue *v, size_t n)
 /* Triggers */
 
 static void
+lastwalk_free(struct lastwalk *lw)
+{
+	if (lw == NULL)
+		return;
+	disc_result_free(&lw->disc);
+	disc_users_free(&lw->users);
+	free(lw);
+}
+
+static void
+dirty_clear(struct ssurf *ss)
+{
+	size_t	i;
+
+	for (i = 0; i < ss->ndirty; i++)
+		free(ss->dirty[i]);
+	free(ss->dirty);
+	ss->dirty = NULL;
+	ss->ndirty = ss->capdirty = 0;
+}
+
+/* The index of path among the last walk's files (sorted), or -1. */
+static ssize_t
+last_find(const struct lastwalk *lw, const char *path)
+{
+	size_t	lo = 0, hi = lw->disc.nfiles, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(path, lw->disc.files[mid].path)) == 0)
+			return ((ssize_t)mid);
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (-1);
+}
+
+/* At most this many: past it, a walk costs less than the bookkeeping. */
+#define SENSOR_MAX_DIRTY	1024
+
+static int
+dirty_add(struct ssurf *ss, const char *path)
+{
+	char	**v;
+	size_t	  i, nc;
+
+	for (i = 0; i < ss->ndirty; i++)
+		if (strcmp(ss->dirty[i], path) == 0)
+			return (0);
+	if (ss->ndirty >= SENSOR_MAX_DIRTY)
+		return (-1);
+	if (ss->ndirty == ss->capdirty) {
+		nc = ss->capdirty ? ss->capdirty * 2 : 8;
+		if ((v = reallocarray(ss->dirty, nc, sizeof(*v))) == NULL)
+			return (-1);
+		ss->dirty = v;
+		ss->capdirty = nc;
+	}
+	if ((ss->dirty[ss->ndirty] = strdup(path)) == NULL)
+		return (-1);
+	ss->ndirty++;
+	return (0);
+}
+
+static void	sensor_enqueue_dirty(enum surface);
+
+static void
 sensor_enqueue(enum surface s)
+{
+	/* Whatever asks for a scan but the watcher asks for a walk. */
+	surf[s].wide = 1;
+	sensor_enqueue_dirty(s);
+}
+
+/* Queue a scan that may read only the dirty files (see struct ssurf). */
+static void
+sensor_enqueue_dirty(enum surface s)
 {
 	struct ssurf	*ss = &surf[s];
 
@@ -244,7 +362,7 @@ sensor_debounced(void *arg)
 	struct ssurf	*ss = arg;
 
 	log_debug("sensor: %s changed", surface_name(ss->s));
-	sensor_enqueue(ss->s);
+	sensor_enqueue_dirty(ss->s);
 }
 
 /* A read again (changed while read) or a held removal to confirm. */
@@ -258,7 +376,8 @@ sensor_retry(void *arg)
 }
 
 static void
-sensor_watch_hit(enum surface s, enum watch_reason why, void *arg)
+sensor_watch_hit(enum surface s, enum watch_reason why, const char *path,
+    void *arg)
 {
 	struct ssurf	*ss = &surf[s];
 
@@ -270,6 +389,9 @@ sensor_watch_hit(enum surface s, enum watch_reason why, void *arg)
 		sensor_enqueue(s);
 		return;
 	}
+	if (path == NULL || ss->last == NULL || last_find(ss->last, path) ==
+	    -1 || dirty_add(ss, path) == -1)
+		ss->wide = 1;
 	/* Each signal restarts the quiet period. */
 	ev_timer_add(&ss->debounce,
 	    (unsigned long long)sensor_kd->conf->watch.debounce_milliseconds);
@@ -372,6 +494,9 @@ run_free(void)
 	size_t	i;
 
 	ev_timer_del(&run.timeout);
+	/* A walk under way stops before what it walks is freed. */
+	if (run.discovering)
+		slice_cancel();
 	for (i = 0; i < run.nres; i++)
 		scan_result_free(run.res[i]);
 	free(run.res);
@@ -383,6 +508,7 @@ run_free(void)
 	sinc_free(run.sinc);
 	free(run.fps);
 	free(run.hasfp);
+	free(run.targets);
 	for (i = 0; i < run.nfiles; i++)
 		free(run.files[i].path);
 	free(run.files);
@@ -409,6 +535,8 @@ run_fail(const char *why)
 	unsigned long long dur = ev_now_ms() - run.start_ms;
 
 	log_warnx("sensor: scan of %s failed: %s", surface_name(run.s), why);
+	if (run.full)
+		ss->full = 1;
 	/* A baseline being stored goes back first (sensor_inc.h). */
 	sinc_free(run.sinc);
 	run.sinc = NULL;
@@ -490,6 +618,8 @@ run_held(void)
 
 	sinc_free(run.sinc);
 	run.sinc = NULL;
+	if (run.full)
+		ss->full = 1;
 	ss->scans++;
 	run_free();
 	if (ss->pending) {
@@ -559,6 +689,8 @@ run_lost(void)
 	struct ssurf	*ss = &surf[run.s];
 	enum surface	 s = run.s;
 
+	if (run.full)
+		ss->full = 1;
 	run_free();
 	if (++ss->deaths > SENSOR_MAX_DEATHS) {
 		char	msg[128];
@@ -908,8 +1040,13 @@ run_perfile_begin(void)
 		    &conf->rules, ts);
 	else
 		run.sinc = sinc_new(sensor_store, run.s, &conf->rules,
-		    surf[run.s].full, ts);
-	return (run.sinc == NULL ? -1 : 0);
+		    run.full, ts);
+	if (run.sinc == NULL)
+		return (-1);
+	/* The files not read are not gone: they were not looked at. */
+	if (run.targets != NULL)
+		sinc_partial(run.sinc);
+	return (0);
 }
 
 /* Per-file: one file done (r NULL: it could not be read: kept). */
@@ -948,9 +1085,40 @@ run_file_failed(const struct disc_file *f)
 		run_template_item(f);
 }
 
+static int
+size_cmp(const void *a, const void *b)
+{
+	size_t	x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return (x < y ? -1 : x > y);
+}
+
+/* run.targets: the last walk's files among the dirty paths, in order. */
+static int
+run_targets(const struct ssurf *ss)
+{
+	size_t	i, n = 0;
+	ssize_t	j;
+
+	if ((run.targets = calloc(ss->ndirty, sizeof(*run.targets))) == NULL)
+		return (-1);
+	for (i = 0; i < ss->ndirty; i++)
+		if ((j = last_find(ss->last, ss->dirty[i])) != -1)
+			run.targets[n++] = (size_t)j;
+	if (n == 0) {
+		free(run.targets);
+		run.targets = NULL;
+		return (-1);
+	}
+	qsort(run.targets, n, sizeof(*run.targets), size_cmp);
+	run.ntargets = n;
+	return (0);
+}
+
 static void
 run_start(enum surface s)
 {
+	struct ssurf		*ss = &surf[s];
 	const struct config	*conf = sensor_kd->conf;
 	unsigned long long	 max_ms;
 
@@ -961,10 +1129,32 @@ run_start(enum surface s)
 	run.s = s;
 	run.scan_id = ++scan_ids;
 	run.start_ms = ev_now_ms();
+	/* Taken: what asks for a full read during the run asks again. */
+	run.full = surf[s].full;
+	surf[s].full = 0;
+	strlcpy(run.digest, conf_digest, sizeof(run.digest));
 	max_ms = (unsigned long long)conf->watch.max_scan_wall_clock_seconds *
 	    1000;
 	ev_timer_add(&run.timeout, max_ms);
 	log_debug("sensor: scan %u of %s", run.scan_id, surface_name(s));
+
+	/* Only files of the last walk were written: read them, no walk. */
+	if (!ss->wide && ss->last != NULL && ss->ndirty > 0 && !run.full &&
+	    run_targets(ss) == 0) {
+		log_debug("sensor: %s: %zu of %zu files to read, no walk",
+		    surface_name(s), run.ntargets, ss->last->disc.nfiles);
+		run.users = ss->last->users;
+		run.disc = ss->last->disc;
+		free(ss->last);
+		ss->last = NULL;
+		dirty_clear(ss);
+		run_discovered(NULL);
+		return;
+	}
+	ss->wide = 0;
+	dirty_clear(ss);
+	lastwalk_free(ss->last);	/* the walk replaces it */
+	ss->last = NULL;
 
 	if (disc_users_load(conf, &run.users) == -1) {
 		char	msg[CTL_ERRLEN];
@@ -980,25 +1170,55 @@ run_start(enum surface s)
 		run_fail(msg);
 		return;
 	}
-	if (discover_surface(conf, s, &run.users, &run.disc) == -1 ||
-	    run.disc.enomem) {
-		run_fail("out of memory during discovery");
-		return;
+	/* Discovery gives the loop its turns (slice.h); then run_discovered. */
+	run.discovering = 1;
+	if (slice_start(run_discover, run_discovered, &run) == -1) {
+		run_discover(NULL);
+		run_discovered(NULL);
 	}
-	if (watch_set(s, &run.disc) == -1)
-		log_debug("sensor: watch of %s incomplete", surface_name(s));
+}
+
+/* In a slice job: the walk of the surface's files. */
+static void
+run_discover(void *arg)
+{
+	(void)arg;
+	if (discover_surface(run.conf, run.s, &run.users, &run.disc) == -1)
+		run.disc.enomem = 1;
+	/* A surface disabled by a reload meanwhile keeps no watches. */
+	else if (surf[run.s].enabled && watch_set(run.s, &run.disc) == -1)
+		log_debug("sensor: watch of %s incomplete",
+		    surface_name(run.s));
+}
+
+static void
+run_discovered(void *arg)
+{
+	unsigned long long	 max_ms;
+
+	run.discovering = 0;
+	max_ms = (unsigned long long)
+	    run.conf->watch.max_scan_wall_clock_seconds * 1000;
+	if (run.disc.enomem) {
+		run_fail("out of memory during discovery");
+		goto out;
+	}
 	for (size_t i = 0; i < run.disc.nissues; i++)
 		run_issue(run.disc.issues[i].path, "%s",
 		    run.disc.issues[i].reason);
 	if (ev_now_ms() - run.start_ms > max_ms) {
 		run_fail("discovery ran past the scan time limit");
-		return;
+		goto out;
 	}
 	if (run_perfile_begin() == -1) {
 		run_fail("cannot read the file listing");
-		return;
+		goto out;
 	}
 	run_pump();
+ out:
+	/* From the job: a run that ended here lets the next one start. */
+	if (arg != NULL)
+		sensor_kick();
 }
 
 /*
@@ -1162,6 +1382,12 @@ run_includes(const struct scan_result *r)
 	}
 }
 
+static size_t
+run_nfiles(void)
+{
+	return (run.targets != NULL ? run.ntargets : run.disc.nfiles);
+}
+
 static void
 run_pump(void)
 {
@@ -1174,17 +1400,26 @@ run_pump(void)
 	char			 why[512];
 	int			 fd, missing;
 
-	while (run.active && run.next < run.disc.nfiles &&
+	/* Nothing is handed over before the walk is whole. */
+	if (run.discovering)
+		return;
+	while (run.active && run.next < run_nfiles() &&
 	    scanproto_pending(proto) < SCAN_MAX_INFLIGHT) {
 		if (!scan_child_ready())
 			return;
-		f = &run.disc.files[run.next++];
+		f = &run.disc.files[run.targets != NULL ?
+		    run.targets[run.next++] : run.next++];
 		if ((fd = disc_open(&run.disc, f, &st, &missing, why,
 		    sizeof(why))) == -1) {
 			if (missing) {
 				/* A Homebrew package without a receipt. */
 				if (disc_file_missing_keeps(f))
 					run_template_item(f);
+				/* Gone since the walk: the next scan walks. */
+				if (run.targets != NULL) {
+					surf[run.s].wide = 1;
+					surf[run.s].pending = 1;
+				}
 				continue;
 			}
 			run_issue(f->path, "%s", why);
@@ -1268,7 +1503,7 @@ run_pump(void)
 			run.enomem = 1;
 	}
 	run_pump_includes();
-	if (run.active && run.next >= run.disc.nfiles && run.inflight == 0 &&
+	if (run.active && run.next >= run_nfiles() && run.inflight == 0 &&
 	    reqinc_pending(&run.inc) == 0) {
 		/* Discovery's watches, and the included files found since. */
 		if (run.inc_watches > 0 && watch_set(run.s, &run.disc) == -1)
@@ -1489,13 +1724,40 @@ run_retry_changed(struct ssurf *ss)
  * A run committed: the surface is current, this scan's issues stay for
  * kobanctl, and a change that came meanwhile starts the next one.
  */
+/* A committed per-file run's walk is kept for the next (struct ssurf). */
+static void
+run_keep_walk(struct ssurf *ss)
+{
+	struct lastwalk	*lw;
+
+	lastwalk_free(ss->last);
+	ss->last = NULL;
+	if (run.sinc == NULL || run.enomem ||
+	    (lw = calloc(1, sizeof(*lw))) == NULL)
+		return;
+	lw->users = run.users;
+	lw->disc = run.disc;
+	memset(&run.users, 0, sizeof(run.users));
+	memset(&run.disc, 0, sizeof(run.disc));
+	disc_result_keep(&lw->disc);
+	ss->last = lw;
+}
+
 static void
 run_committed(void)
 {
 	struct ssurf	*ss = &surf[run.s];
 
 	ss->committed_ms = wall_ms();
-	ss->full = 0;
+	if (strcmp(surf_digest[run.s], run.digest) != 0) {
+		if (store_meta_set(sensor_store, digest_key(run.s),
+		    run.digest) == -1)
+			log_warnx("sensor: cannot note the configuration of "
+			    "%s", surface_name(run.s));
+		else
+			strlcpy(surf_digest[run.s], run.digest,
+			    sizeof(surf_digest[run.s]));
+	}
 	issues_free(ss->issues, ss->nissues);
 	ss->issues = run.issues;
 	ss->nissues = run.nissues;
@@ -1506,6 +1768,7 @@ run_committed(void)
 	ss->deaths = 0;
 	ss->held_ms = 0;
 	run_retry_changed(ss);
+	run_keep_walk(ss);
 	run_free();
 	if (ss->pending) {
 		ss->pending = 0;
@@ -1724,6 +1987,67 @@ sensor_kick(void)
 
 /* Life cycle */
 
+static const char *
+digest_key(enum surface s)
+{
+	static char	key[64];
+
+	snprintf(key, sizeof(key), "sensor.readUnder.%s", surface_name(s));
+	return (key);
+}
+
+/* conf_digest: SHA-256 of the version and the canonical configuration. */
+static void
+sensor_digest(const struct config *conf)
+{
+	struct jsonw		 w;
+	struct sha256_ctx	 h;
+	const char		*js;
+	size_t			 len;
+
+	conf_digest[0] = '\0';
+	jsonw_init(&w, 0);
+	if (config_to_json(conf, &w) == 0 &&
+	    (js = jsonw_result(&w, &len)) != NULL &&
+	    sha256_init(&h) == 0) {
+		if (sha256_update(&h, KOBANGD_VERSION "\n",
+		    sizeof(KOBANGD_VERSION)) == -1 ||
+		    sha256_update(&h, js, len) == -1 ||
+		    sha256_final_hex(&h, conf_digest) == -1)
+			conf_digest[0] = '\0';	/* trusts nothing */
+	}
+	jsonw_free(&w);
+}
+
+/*
+ * At start: the parsers (the version) and the configuration (rules,
+ * paths, options) may have changed while kobangd was stopped.  A
+ * surface whose last commit was read under the same ones trusts its
+ * stored fingerprints: a file whose device, inode, size, modification
+ * and change times are what they were is not read again.  (A file
+ * replaced or rewritten while kobangd was stopped has another change
+ * time, which no one can set back, and usually another inode.)
+ */
+static void
+sensor_trust_fingerprints(const struct config *conf)
+{
+	int	s;
+
+	sensor_digest(conf);
+	for (s = 0; s < SURFACE_COUNT; s++) {
+		if (store_meta_get(sensor_store, digest_key(s), surf_digest[s],
+		    sizeof(surf_digest[s])) != 1)
+			surf_digest[s][0] = '\0';
+		if (conf_digest[0] != '\0' &&
+		    strcmp(surf_digest[s], conf_digest) == 0)
+			surf[s].full = 0;
+		else
+			log_debug("sensor: %s read in full at start: read "
+			    "under another version or configuration",
+			    surface_name(s));
+	}
+}
+
 void
 sensor_init(struct kobangd *kd)
 {
@@ -1742,7 +2066,7 @@ sensor_init(struct kobangd *kd)
 		surf[s].enabled = surface_enabled(conf, (enum surface)s);
 		ev_timer_init(&surf[s].debounce, sensor_debounced, &surf[s]);
 		ev_timer_init(&surf[s].retry, sensor_retry, &surf[s]);
-		/* The rules or the parsers may have changed meanwhile. */
+		/* Until the store says what its items were read under. */
 		surf[s].full = 1;
 	}
 	if ((sensor_store = store_open(conf->kobangd.state_directory,
@@ -1756,6 +2080,7 @@ sensor_init(struct kobangd *kd)
 		log_warnx("state database %s was corrupt and has been "
 		    "rebuilt; the next scans are baselines",
 		    store_path(sensor_store));
+	sensor_trust_fingerprints(conf);
 	if (watch_init(sensor_watch_hit, NULL) == -1)
 		log_warnx("no file watcher: relying on the poll every %lld s",
 		    conf->watch.poll_interval_seconds);
@@ -1802,6 +2127,7 @@ sensor_reconfigure(struct kobangd *kd, struct config *old)
 	}
 	if (proto == NULL)
 		return;
+	sensor_digest(kd->conf);
 	for (s = 0; s < SURFACE_COUNT; s++) {
 		was = surf[s].enabled;
 		surf[s].enabled = surface_enabled(kd->conf, (enum surface)s);
@@ -1840,6 +2166,9 @@ sensor_shutdown(struct kobangd *kd)
 	ev_timer_del(&poll_timer);
 	for (s = 0; s < SURFACE_COUNT; s++) {
 		ev_timer_del(&surf[s].debounce);
+		lastwalk_free(surf[s].last);
+		surf[s].last = NULL;
+		dirty_clear(&surf[s]);
 		issues_free(surf[s].issues, surf[s].nissues);
 		surf[s].issues = NULL;
 		surf[s].nissues = 0;

@@ -37,6 +37,7 @@ struct sinc {
 	struct store_file	*listed;	/* sorted by path */
 	size_t			 nlisted;
 	char			*seen;
+	int			 partial;	/* sinc_partial() */
 	struct store_file	*files;		/* listing changes */
 	size_t			 nfiles, capfiles;
 	struct change		*ch;
@@ -115,6 +116,12 @@ sinc_new(struct store *st, enum surface s, const struct ruleset *rules,
 		return (NULL);
 	}
 	return (si);
+}
+
+void
+sinc_partial(struct sinc *si)
+{
+	si->partial = 1;
 }
 
 struct sinc *
@@ -475,7 +482,7 @@ sinc_finish(struct sinc *si, const char *ts, struct store_scan *sc)
 	char		*t;
 
 	/* Listed files this scan did not find lose their items. */
-	for (i = 0; !si->baseline && i < si->nlisted; i++)
+	for (i = 0; !si->baseline && !si->partial && i < si->nlisted; i++)
 		if (!si->seen[i] && sinc_file(si, si->listed[i].path, NULL,
 		    NULL, 0, STORE_FP_GONE, NULL) == -1)
 			return (-1);

@@ -51,6 +51,11 @@ struct sinc	*sinc_new(struct store *, enum surface, const struct ruleset *,
 struct sinc	*sinc_new_baseline(struct store *, enum surface,
 		    const struct ruleset *, const char *);
 void		 sinc_free(struct sinc *);
+/*
+ * Only some files of the surface are looked at (those the watcher
+ * named): a listed file the scan does not see is not taken as gone.
+ */
+void		 sinc_partial(struct sinc *);
 int		 sinc_is_baseline(const struct sinc *);
 
 /* The fingerprint of a stat. */

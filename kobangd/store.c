@@ -3400,3 +3400,48 @@ store_outbox_usage(struct store *st, struct store_outbox_usage *u)
 		return (-1);
 	return (0);
 }
+
+/* meta rows of the sensor's own (store_meta_get, store_meta_set) */
+
+int
+store_meta_get(struct store *st, const char *key, char *buf, size_t len)
+{
+	sqlite3_stmt	*q;
+	const char	*v;
+	int		 rc, rv = 0;
+
+	buf[0] = '\0';
+	if (sqlite3_prepare_v2(st->db, "SELECT value FROM meta WHERE key = ?1",
+	    -1, &q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "meta"));
+	bind_text(q, 1, key);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if ((v = (const char *)sqlite3_column_text(q, 0)) != NULL &&
+		    strlcpy(buf, v, len) < len)
+			rv = 1;
+		else
+			buf[0] = '\0';
+	} else if (rc != SQLITE_DONE)
+		rv = sql_fail(st, "meta");
+	sqlite3_finalize(q);
+	return (rv);
+}
+
+int
+store_meta_set(struct store *st, const char *key, const char *value)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	if (sqlite3_prepare_v2(st->db, "INSERT INTO meta (key, value) "
+	    "VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = ?2",
+	    -1, &q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "meta"));
+	bind_text(q, 1, key);
+	bind_text(q, 2, value);
+	rc = sqlite3_step(q);
+	sqlite3_finalize(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "meta"));
+	return (0);
+}

@@ -442,4 +442,12 @@ struct store_outbox_usage {
 };
 int	 store_outbox_usage(struct store *, struct store_outbox_usage *);
 
+/*
+ * A meta row the sensor keeps (the configuration its stored items were
+ * read under).  get: 1 and the value in buf, 0 if there is none (or it
+ * does not fit), -1 on error.  set: 0 or -1.
+ */
+int	 store_meta_get(struct store *, const char *, char *, size_t);
+int	 store_meta_set(struct store *, const char *, const char *);
+
 #endif

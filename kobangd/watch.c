@@ -23,6 +23,7 @@
 #include "discover.h"
 #include "event.h"
 #include "log.h"
+#include "slice.h"
 #include "watch.h"
 
 #define WATCH_MASK	(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
@@ -566,9 +567,13 @@ watch_set(enum surface s, const struct disc_result *res)
 		    sizeof(ws->health.message));
 		return (-1);
 	}
-	for (i = 0; i < res->nwatches; i++)
+	for (i = 0; i < res->nwatches; i++) {
+		/* Inside discovery's slice job (sensor.c): its turns. */
+		if (slice_pause() == -1)
+			break;
 		if (watch_request(s, &res->watches[i], 0) == -1)
 			ws->health.nfailed++;
+	}
 	watch_sweep();
 	/* A rescan after an overflow catches up; the watch is whole again. */
 	ws->overflowed = 0;
@@ -613,7 +618,7 @@ watch_hit_all(enum watch_reason why)
 	int	s;
 
 	for (s = 0; s < SURFACE_COUNT; s++)
-		watch_hit((enum surface)s, why, watch_arg);
+		watch_hit((enum surface)s, why, NULL, watch_arg);
 }
 
 static int
@@ -642,6 +647,8 @@ watch_event(const struct inotify_event *ev)
 	unsigned int	 hit = 0;
 	size_t		 i;
 	int		 s;
+	char		 path[PATH_MAX];
+	const char	*file = NULL;
 
 	if (ev->mask & IN_Q_OVERFLOW) {
 		log_warnx("watch: event queue overflow; rescanning "
@@ -684,9 +691,20 @@ watch_event(const struct inotify_event *ev)
 	} else if ((ev->mask & IN_ISDIR) && (ev->mask & (IN_CREATE |
 	    IN_MOVED_TO)) && ev->len > 0 && ev->name[0] != '\0')
 		watch_tree_grow(d, ev->name);
+	if (hit == 0)
+		return;
+	/* A file's contents, and nothing else, may have changed. */
+	if (ev->len > 0 && ev->name[0] != '\0' && !(ev->mask & IN_ISDIR) &&
+	    !(ev->mask & (IN_DELETE | IN_MOVED_FROM | IN_IGNORED)) &&
+	    (ev->mask & (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB |
+	    IN_MOVED_TO | IN_CREATE)) &&
+	    snprintf(path, sizeof(path), "%s/%s", d->path, ev->name) <
+	    (int)sizeof(path))
+		file = path;
 	for (s = 0; s < SURFACE_COUNT; s++)
 		if (hit & (1U << s))
-			watch_hit((enum surface)s, WATCH_CHANGE, watch_arg);
+			watch_hit((enum surface)s, WATCH_CHANGE, file,
+			    watch_arg);
 }
 
 static void

@@ -34,7 +34,14 @@ enum watch_reason {
 	WATCH_OVERFLOW		/* events were lost: rescan */
 };
 
-typedef void	(*watch_hit_fn)(enum surface, enum watch_reason, void *);
+/*
+ * path: the file whose contents may have changed (written, replaced,
+ * its times or mode changed), when that is all the event says; NULL
+ * when more may have changed (a name created or removed, a directory,
+ * lost events).
+ */
+typedef void	(*watch_hit_fn)(enum surface, enum watch_reason, const char *,
+		    void *);
 
 struct watch_health {
 	size_t		 ndirs;		/* directories watched for it */

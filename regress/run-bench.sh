@@ -14,6 +14,9 @@ sh "$(dirname "$0")/bench/sensor.sh" || status=1
 echo "== accept_ratio.py"
 python3 "$(dirname "$0")/bench/accept_ratio.py" "$(dirname "$0")/corpus" ||
     status=1
+# The control socket while discovery walks 100,000 directories.
+echo "== walk_status.sh"
+sh "$(dirname "$0")/bench/walk_status.sh" || status=1
 # A big lockfile touched while it is read (a shell script).
 echo "== touch_read.sh"
 sh "$(dirname "$0")/bench/touch_read.sh" || status=1

@@ -613,7 +613,7 @@ noop(void *arg)
 }
 
 static void
-on_hit(enum surface s, enum watch_reason why, void *arg)
+on_hit(enum surface s, enum watch_reason why, const char *path, void *arg)
 {
 	hits |= 1U << s;
 }
