@@ -70,6 +70,8 @@ static struct {
 	unsigned long long	 next_ms;	/* monotonic, of the timer */
 	unsigned long long	 hold_ms;	/* monotonic: no request before */
 	int			 running;	/* a sync request is out */
+	unsigned long long	 round_ms;	/* monotonic: this batch's start */
+	unsigned long long	 posted_ms;	/* monotonic: handed to net */
 	struct batch		 b;
 	unsigned int		 failures;	/* in a row */
 	uint32_t		 server_bytes;	/* last maxBatch*, 0: none */
@@ -293,6 +295,7 @@ synced(struct kobangd *kd, struct tresult *res, void *arg)
 	struct store		*st = sync_store();
 	char			 err[256];
 	long long		 d;
+	unsigned long long	 answer_ms = ev_now_ms();
 
 	(void)kd;
 	(void)arg;
@@ -320,6 +323,14 @@ synced(struct kobangd *kd, struct tresult *res, void *arg)
 	sy.failures = 0;
 	apply_response(st, &r);
 	proto_sync_response_free(&r);
+	/*
+	 * Where a round's time goes, on the monotonic clock the test peer
+	 * logs with too (regress/bench/sync.sh).
+	 */
+	log_debug("sync: round t=%llu of %zu events: built in %llu ms, "
+	    "answered after %llu ms, recorded in %llu ms", sy.round_ms,
+	    sy.b.n, sy.posted_ms - sy.round_ms, answer_ms - sy.posted_ms,
+	    ev_now_ms() - answer_ms);
 	batch_clear(&sy.b);
 	/* More due: go on at the once-a-second pace, else the interval. */
 	schedule(0);
@@ -377,6 +388,7 @@ send_batch(struct store *st)
 	size_t				 len, i;
 	int				 tries;
 
+	sy.round_ms = ev_now_ms();
 	nev = limit_of(sc->max_batch_events, sy.server_events);
 	for (tries = 0; tries < 16; tries++) {
 		batch_clear(&sy.b);
@@ -437,6 +449,7 @@ send_batch(struct store *st)
 		return (-1);
 	}
 	sy.running = 1;
+	sy.posted_ms = ev_now_ms();
 	log_debug("sync: %zu events, %llu bytes, sequences %lld..%lld",
 	    sy.b.n, (unsigned long long)sy.b.bytes,
 	    (long long)sy.b.rows[0].ev.local_seq,
