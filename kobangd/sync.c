@@ -362,15 +362,16 @@ quarantine(struct store *st, const struct batch *b)
 void
 sync_health(struct proto_health *h)
 {
-	struct store_outbox_stats	 os;
-	struct store			*st = sync_store();
+	struct store	*st = sync_store();
+	uint64_t	 n, bytes;
 
 	h->backlog_events = h->backlog_bytes = 0;
+	/* Not store_outbox_stats(): that reads every row, acked ones too. */
 	if (st == NULL || sy.device == NULL ||
-	    store_outbox_stats(st, sy.device, &os) == -1)
+	    store_outbox_backlog(st, sy.device, &n, &bytes) == -1)
 		return;
-	h->backlog_events = os.backlog_events;
-	h->backlog_bytes = os.backlog_bytes;
+	h->backlog_events = n;
+	h->backlog_bytes = bytes;
 }
 
 /* Select, mark and send one batch; 1 sent, 0 nothing due, -1 busy. */
