@@ -3232,9 +3232,14 @@ store_outbox_last_acked(struct store *st, const char *device_id,
 {
 	sqlite3_stmt	*q;
 
+	/*
+	 * Down the (device, local_seq) index from the top to the first
+	 * acked row: past the backlog, not through the whole history as
+	 * max() went.  No acked row: no result, and 0 stays.
+	 */
 	*seq = 0;
-	if (ob_prepare(st, "SELECT coalesce(max(local_seq), 0) FROM outbox "
-	    "WHERE " OB_DEV " AND state = 'acked'", &q) == -1)
+	if (ob_prepare(st, "SELECT local_seq FROM outbox WHERE " OB_DEV
+	    " AND state = 'acked' ORDER BY local_seq DESC LIMIT 1", &q) == -1)
 		return (-1);
 	bind_text(q, 1, device_id);
 	return (once_int(st, q, "outbox last ack", seq));

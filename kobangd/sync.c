@@ -214,34 +214,40 @@ retry_delay(int64_t attempts, long long retry_after)
 	return (1 + (long long)arc4random_uniform((uint32_t)cap));
 }
 
+/* The batch's sequences above settled (all for 0), and their count. */
 static int64_t *
-batch_seqs(const struct batch *b)
+batch_seqs(const struct batch *b, int64_t settled, size_t *n)
 {
 	int64_t	*v;
 	size_t	 i;
 
 	if ((v = calloc(b->n ? b->n : 1, sizeof(*v))) == NULL)
 		return (NULL);
+	*n = 0;
 	for (i = 0; i < b->n; i++)
-		v[i] = b->rows[i].ev.local_seq;
+		if (b->rows[i].ev.local_seq > settled)
+			v[(*n)++] = b->rows[i].ev.local_seq;
 	return (v);
 }
 
-/* Every row of the batch still in flight back to pending, later. */
+/*
+ * Every row of the batch still in flight back to pending, later.  The
+ * rows up to settled (0: none) are known acked, not looked at again.
+ */
 static long long
-batch_reschedule(struct store *st, long long retry_after)
+batch_reschedule(struct store *st, long long retry_after, int64_t settled)
 {
 	int64_t		*seqs, a = 0;
 	long long	 d;
-	size_t		 i;
+	size_t		 i, n;
 
 	for (i = 0; i < sy.b.n; i++)
 		if (sy.b.rows[i].attempts > a)
 			a = sy.b.rows[i].attempts;
 	d = retry_delay(a, retry_after);
-	if ((seqs = batch_seqs(&sy.b)) == NULL)
+	if ((seqs = batch_seqs(&sy.b, settled, &n)) == NULL)
 		fatal(NULL);
-	if (store_outbox_reschedule(st, sy.device, seqs, sy.b.n,
+	if (n > 0 && store_outbox_reschedule(st, sy.device, seqs, n,
 	    now_ms() + d * 1000, now_ms()) == -1)
 		log_warnx("sync: cannot reschedule the batch; it is retried "
 		    "after a restart");
@@ -252,15 +258,32 @@ batch_reschedule(struct store *st, long long retry_after)
 static void
 apply_response(struct store *st, const struct proto_sync_resp *r)
 {
-	int64_t		 n = 0, m = 0, p = 0, now = now_ms();
+	int64_t		 n = 0, m = 0, p = 0, now = now_ms(), through = 0;
+	int64_t		*acc;
 	long long	 d = 0;
+	size_t		 i, nacc = 0;
 
-	if (r->accepted_through > 0 && store_outbox_ack_through(st,
-	    sy.device, r->accepted_through, now, &n) == -1)
+	if (r->accepted_through > 0) {
+		if (store_outbox_ack_through(st, sy.device,
+		    r->accepted_through, now, &n) == -1)
+			log_warnx("sync: cannot record the acks");
+		else
+			through = r->accepted_through;
+	}
+	/*
+	 * Every row up to through is acked now: only the events acked
+	 * above it are looked up one by one (a whole batch otherwise).
+	 */
+	if ((acc = calloc(r->naccepted ? r->naccepted : 1,
+	    sizeof(*acc))) == NULL)
+		fatal(NULL);
+	for (i = 0; i < r->naccepted; i++)
+		if (r->accepted[i] > through)
+			acc[nacc++] = r->accepted[i];
+	if (nacc > 0 && store_outbox_set_state(st, sy.device, acc, nacc,
+	    OUTBOX_ACKED, now, &m) == -1)
 		log_warnx("sync: cannot record the acks");
-	if (r->naccepted > 0 && store_outbox_set_state(st, sy.device,
-	    r->accepted, r->naccepted, OUTBOX_ACKED, now, &m) == -1)
-		log_warnx("sync: cannot record the acks");
+	free(acc);
 	if (r->nrejected > 0) {
 		if (store_outbox_set_state(st, sy.device, r->rejected,
 		    r->nrejected, OUTBOX_POISON, now, &p) == -1)
@@ -272,7 +295,7 @@ apply_response(struct store *st, const struct proto_sync_resp *r)
 		log_warnx("sync: %s; they are quarantined", sy.poison_msg);
 	}
 	/* The rows the response left open; the others are no longer in flight. */
-	d = batch_reschedule(st, r->retry_after);
+	d = batch_reschedule(st, r->retry_after, through);
 	sy.server_bytes = r->max_batch_bytes;
 	sy.server_events = r->max_batch_events;
 	snprintf(sy.sync_msg, sizeof(sy.sync_msg), "%zu sent, %lld acked, "
@@ -337,7 +360,8 @@ synced(struct kobangd *kd, struct tresult *res, void *arg)
 	return;
  fail:
 	sy.failures++;
-	d = batch_reschedule(st, res->retry_after > 0 ? res->retry_after : 0);
+	d = batch_reschedule(st, res->retry_after > 0 ? res->retry_after : 0,
+	    0);
 	log_warnx("sync: upload failed: %s; %zu events again in %lld s",
 	    sy.sync_msg, sy.b.n, d);
 	batch_clear(&sy.b);
@@ -407,9 +431,9 @@ send_batch(struct store *st)
 	}
 	if (sy.b.n == 0)
 		return (0);
-	if ((seqs = batch_seqs(&sy.b)) == NULL)
+	if ((seqs = batch_seqs(&sy.b, 0, &len)) == NULL)
 		fatal(NULL);
-	if (store_outbox_set_state(st, sy.device, seqs, sy.b.n,
+	if (store_outbox_set_state(st, sy.device, seqs, len,
 	    OUTBOX_INFLIGHT, now_ms(), NULL) == -1) {
 		free(seqs);
 		batch_clear(&sy.b);
@@ -434,7 +458,7 @@ send_batch(struct store *st)
 		free(ev);
 		jsonw_free(&w);
 		log_warnx("sync: cannot encode the batch");
-		batch_reschedule(st, 0);
+		batch_reschedule(st, 0, 0);
 		batch_clear(&sy.b);
 		return (-1);
 	}
@@ -445,7 +469,7 @@ send_batch(struct store *st)
 	jsonw_free(&w);
 	if (transport_post(PROTO_SYNC, body, len, synced, NULL) == -1) {
 		log_warnx("sync: cannot queue the batch");
-		batch_reschedule(st, 0);
+		batch_reschedule(st, 0, 0);
 		batch_clear(&sy.b);
 		return (-1);
 	}
