@@ -72,6 +72,7 @@ static struct {
 	int			 running;	/* a sync request is out */
 	unsigned long long	 round_ms;	/* monotonic: this batch's start */
 	unsigned long long	 posted_ms;	/* monotonic: handed to net */
+	unsigned long long	 round_cpu_us;	/* the parent's CPU in the round */
 	struct batch		 b;
 	unsigned int		 failures;	/* in a row */
 	uint32_t		 server_bytes;	/* last maxBatch*, 0: none */
@@ -105,6 +106,18 @@ now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* The parent's CPU time, for the round's debug line. */
+static unsigned long long
+cpu_us(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
+		return (0);
+	return ((unsigned long long)ts.tv_sec * 1000000 +
+	    (unsigned long long)ts.tv_nsec / 1000);
 }
 
 static void
@@ -318,7 +331,7 @@ synced(struct kobangd *kd, struct tresult *res, void *arg)
 	struct store		*st = sync_store();
 	char			 err[256];
 	long long		 d;
-	unsigned long long	 answer_ms = ev_now_ms();
+	unsigned long long	 answer_ms = ev_now_ms(), cpu0 = cpu_us();
 
 	(void)kd;
 	(void)arg;
@@ -350,10 +363,11 @@ synced(struct kobangd *kd, struct tresult *res, void *arg)
 	 * Where a round's time goes, on the monotonic clock the test peer
 	 * logs with too (regress/bench/sync.sh).
 	 */
+	sy.round_cpu_us += cpu_us() - cpu0;
 	log_debug("sync: round t=%llu of %zu events: built in %llu ms, "
-	    "answered after %llu ms, recorded in %llu ms", sy.round_ms,
-	    sy.b.n, sy.posted_ms - sy.round_ms, answer_ms - sy.posted_ms,
-	    ev_now_ms() - answer_ms);
+	    "answered after %llu ms, recorded in %llu ms, parent CPU %llu "
+	    "us", sy.round_ms, sy.b.n, sy.posted_ms - sy.round_ms,
+	    answer_ms - sy.posted_ms, ev_now_ms() - answer_ms, sy.round_cpu_us);
 	batch_clear(&sy.b);
 	/* More due: go on at the once-a-second pace, else the interval. */
 	schedule(0);
@@ -414,6 +428,7 @@ send_batch(struct store *st)
 	int				 tries;
 
 	sy.round_ms = ev_now_ms();
+	sy.round_cpu_us = cpu_us();
 	nev = limit_of(sc->max_batch_events, sy.server_events);
 	for (tries = 0; tries < 16; tries++) {
 		batch_clear(&sy.b);
@@ -475,6 +490,7 @@ send_batch(struct store *st)
 	}
 	sy.running = 1;
 	sy.posted_ms = ev_now_ms();
+	sy.round_cpu_us = cpu_us() - sy.round_cpu_us;
 	log_debug("sync: %zu events, %llu bytes, sequences %lld..%lld",
 	    sy.b.n, (unsigned long long)sy.b.bytes,
 	    (long long)sy.b.rows[0].ev.local_seq,
