@@ -423,7 +423,6 @@ send_batch(struct store *st)
 	int64_t				*seqs, last = 0;
 	uint64_t			 nev;
 	char				*body;
-	const char			*s;
 	size_t				 len, i;
 	int				 tries;
 
@@ -469,7 +468,7 @@ send_batch(struct store *st)
 	}
 	jsonw_init(&w, JSONW_ESCAPE_SLASH);
 	if (proto_sync_request(&w, sy.tenant, sy.device, last, ev, sy.b.n,
-	    &h) == -1 || (s = jsonw_result(&w, &len)) == NULL) {
+	    &h) == -1 || (body = jsonw_take(&w, &len)) == NULL) {
 		free(ev);
 		jsonw_free(&w);
 		log_warnx("sync: cannot encode the batch");
@@ -478,10 +477,12 @@ send_batch(struct store *st)
 		return (-1);
 	}
 	free(ev);
-	if ((body = malloc(len + 1)) == NULL)
-		fatal(NULL);
-	memcpy(body, s, len + 1);
-	jsonw_free(&w);
+	/* In the body now: not held for the round trip. */
+	for (i = 0; i < sy.b.n; i++) {
+		free(sy.b.rows[i].payload);
+		sy.b.rows[i].payload = NULL;
+		sy.b.rows[i].ev.payload = NULL;
+	}
 	if (transport_post(PROTO_SYNC, body, len, synced, NULL) == -1) {
 		log_warnx("sync: cannot queue the batch");
 		batch_reschedule(st, 0, 0);
