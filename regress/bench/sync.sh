@@ -74,6 +74,8 @@ figures() {
 		printf "  first to last request: %d ms", d
 		if (d > 0)
 			printf "; %.0f events/s", (ev - lastev) * 1000 / d
+		printf "%.0f\n", (d > 0 ? (ev - lastev) * 1000 / d : 0) \
+		    >"'"$T/rate"'"
 		printf "\n  the peer checking and answering: %d ms in all, " \
 		    "%.1f ms per 1000 events\n", peer, peer * 1000 / ev
 		printf "  wire: %.0f bytes of JSON per event (its payload %.0f " \
@@ -204,7 +206,9 @@ c1="$(ticks $DPID) $(ticks "$net") $(ticks $PEER)"
 # bump may arrive in more than one scan: what was sent is counted.
 echo "a version bump of every package, limits 5000 events, 16 MiB:"
 figures $from
-echo "  (at most one request a second: at most 5000 events/s here)"
+awk -v t=$TARGET '{ printf "  target %d events/s: ratio %.2f; at most one " \
+    "request a second, it cannot pass 5000 events/s here\n", t, $1 / t }' \
+    "$T/rate"
 hz=$(getconf CLK_TCK)
 rounds $dfrom "$(echo "$c0 $c1" | awk -v hz=$hz '{ print ($5 - $2) / hz }')"
 echo "$c0 $c1" | awk -v hz=$hz '{ printf "  CPU time in this run: " \
