@@ -31,10 +31,10 @@ E2E=$(cd "$(dirname "$0")/../e2e" && pwd)
 . "$E2E/lib.sh"
 . "$E2E/fleet.sh"
 # Its own user: the end-to-end tests move the homes of kobtest1..3.
+# test_user: the trap removes it again.
 U=kobsyncb
+test_user $U
 H=$T/home/$U
-getent passwd $U >/dev/null || useradd -M -d "$H" -s /bin/sh -U $U
-usermod -d "$H" $U >/dev/null 2>&1
 
 lockfiles() {	# version
 	n=0
