@@ -14,6 +14,12 @@
 
 #define JSMN_STATIC
 #define JSMN_STRICT
+/*
+ * A closing bracket finds its parent in one step: without the links
+ * jsmn walks back over every token before it, quadratic in an array of
+ * objects (a sync answer acknowledging thousands of events).
+ */
+#define JSMN_PARENT_LINKS
 #include <jsmn.h>
 
 #include "jsonr.h"

@@ -252,3 +252,22 @@ jsonw_result(struct jsonw *w, size_t *lenp)
 		*lenp = w->len;
 	return (w->buf);
 }
+
+/*
+ * The result as jsonw_result() gives it, but the caller's to free(3),
+ * so that a large document is not copied once more; w is left empty.
+ * NULL when jsonw_result() would be (w is freed then).
+ */
+char *
+jsonw_take(struct jsonw *w, size_t *lenp)
+{
+	char	*s;
+
+	if (jsonw_result(w, lenp) == NULL) {
+		jsonw_free(w);
+		return (NULL);
+	}
+	s = w->buf;
+	memset(w, 0, sizeof(*w));
+	return (s);
+}

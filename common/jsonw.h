@@ -43,5 +43,6 @@ void	 jsonw_null(struct jsonw *);
 void	 jsonw_raw(struct jsonw *, const char *, size_t);
 /* NUL-terminated result, or NULL if anything failed. */
 const char *jsonw_result(struct jsonw *, size_t *);
+char	*jsonw_take(struct jsonw *, size_t *);
 
 #endif

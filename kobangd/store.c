@@ -3232,9 +3232,14 @@ store_outbox_last_acked(struct store *st, const char *device_id,
 {
 	sqlite3_stmt	*q;
 
+	/*
+	 * Down the (device, local_seq) index from the top to the first
+	 * acked row: past the backlog, not through the whole history as
+	 * max() went.  No acked row: no result, and 0 stays.
+	 */
 	*seq = 0;
-	if (ob_prepare(st, "SELECT coalesce(max(local_seq), 0) FROM outbox "
-	    "WHERE " OB_DEV " AND state = 'acked'", &q) == -1)
+	if (ob_prepare(st, "SELECT local_seq FROM outbox WHERE " OB_DEV
+	    " AND state = 'acked' ORDER BY local_seq DESC LIMIT 1", &q) == -1)
 		return (-1);
 	bind_text(q, 1, device_id);
 	return (once_int(st, q, "outbox last ack", seq));
@@ -3246,13 +3251,48 @@ store_outbox_next_due(struct store *st, const char *device_id,
 {
 	sqlite3_stmt	*q;
 
-	/* No pending row: min() is NULL and -1 stays. */
+	/*
+	 * No pending row: no result and -1 stays.  The first pending row
+	 * in the (state, next_attempt_ms) index (NULL sorts first, and a
+	 * due time is never negative, so it is the least of
+	 * coalesce(next_attempt_ms, 0)): "+device" keeps the planner off
+	 * the (device, local_seq) index, which walked every row of the
+	 * device, acknowledged ones too.
+	 */
 	*next_ms = -1;
-	if (ob_prepare(st, "SELECT min(coalesce(next_attempt_ms, 0)) FROM "
-	    "outbox WHERE " OB_DEV " AND state = 'pending'", &q) == -1)
+	if (ob_prepare(st, "SELECT coalesce(next_attempt_ms, 0) FROM outbox "
+	    "WHERE state = 'pending' AND +" OB_DEV " ORDER BY "
+	    "next_attempt_ms LIMIT 1", &q) == -1)
 		return (-1);
 	bind_text(q, 1, device_id);
 	return (once_int(st, q, "outbox next due", next_ms));
+}
+
+int
+store_outbox_backlog(struct store *st, const char *device_id,
+    uint64_t *events, uint64_t *bytes)
+{
+	sqlite3_stmt	*q;
+	int		 rc;
+
+	*events = *bytes = 0;
+	/*
+	 * Only the rows in these states, through the state index.  A read:
+	 * like store_outbox_stats() it may run inside a transaction.
+	 */
+	if (sqlite3_prepare_v2(st->db, "SELECT count(*), "
+	    "coalesce(sum(size), 0) FROM outbox WHERE state IN ('pending', "
+	    "'inFlight') AND +" OB_DEV, -1, &q, NULL) != SQLITE_OK)
+		return (sql_fail(st, "outbox backlog"));
+	bind_text(q, 1, device_id);
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		*events = (uint64_t)sqlite3_column_int64(q, 0);
+		*bytes = (uint64_t)sqlite3_column_int64(q, 1);
+	}
+	sqlite3_finalize(q);
+	if (rc != SQLITE_ROW)
+		return (sql_fail(st, "outbox backlog"));
+	return (0);
 }
 
 /*

@@ -407,6 +407,9 @@ int	 store_outbox_last_acked(struct store *, const char *device_id,
 	    int64_t *seq);
 int	 store_outbox_next_due(struct store *, const char *device_id,
 	    int64_t *next_ms);
+/* The pending and inFlight rows of device_id and their payload bytes. */
+int	 store_outbox_backlog(struct store *, const char *device_id,
+	    uint64_t *events, uint64_t *bytes);
 
 /*
  * Every stored inventory item as an `added` outbox event for device_id

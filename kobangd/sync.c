@@ -70,6 +70,9 @@ static struct {
 	unsigned long long	 next_ms;	/* monotonic, of the timer */
 	unsigned long long	 hold_ms;	/* monotonic: no request before */
 	int			 running;	/* a sync request is out */
+	unsigned long long	 round_ms;	/* monotonic: this batch's start */
+	unsigned long long	 posted_ms;	/* monotonic: handed to net */
+	unsigned long long	 round_cpu_us;	/* the parent's CPU in the round */
 	struct batch		 b;
 	unsigned int		 failures;	/* in a row */
 	uint32_t		 server_bytes;	/* last maxBatch*, 0: none */
@@ -103,6 +106,18 @@ now_ms(void)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	return ((int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+}
+
+/* The parent's CPU time, for the round's debug line. */
+static unsigned long long
+cpu_us(void)
+{
+	struct timespec	ts;
+
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == -1)
+		return (0);
+	return ((unsigned long long)ts.tv_sec * 1000000 +
+	    (unsigned long long)ts.tv_nsec / 1000);
 }
 
 static void
@@ -212,34 +227,40 @@ retry_delay(int64_t attempts, long long retry_after)
 	return (1 + (long long)arc4random_uniform((uint32_t)cap));
 }
 
+/* The batch's sequences above settled (all for 0), and their count. */
 static int64_t *
-batch_seqs(const struct batch *b)
+batch_seqs(const struct batch *b, int64_t settled, size_t *n)
 {
 	int64_t	*v;
 	size_t	 i;
 
 	if ((v = calloc(b->n ? b->n : 1, sizeof(*v))) == NULL)
 		return (NULL);
+	*n = 0;
 	for (i = 0; i < b->n; i++)
-		v[i] = b->rows[i].ev.local_seq;
+		if (b->rows[i].ev.local_seq > settled)
+			v[(*n)++] = b->rows[i].ev.local_seq;
 	return (v);
 }
 
-/* Every row of the batch still in flight back to pending, later. */
+/*
+ * Every row of the batch still in flight back to pending, later.  The
+ * rows up to settled (0: none) are known acked, not looked at again.
+ */
 static long long
-batch_reschedule(struct store *st, long long retry_after)
+batch_reschedule(struct store *st, long long retry_after, int64_t settled)
 {
 	int64_t		*seqs, a = 0;
 	long long	 d;
-	size_t		 i;
+	size_t		 i, n;
 
 	for (i = 0; i < sy.b.n; i++)
 		if (sy.b.rows[i].attempts > a)
 			a = sy.b.rows[i].attempts;
 	d = retry_delay(a, retry_after);
-	if ((seqs = batch_seqs(&sy.b)) == NULL)
+	if ((seqs = batch_seqs(&sy.b, settled, &n)) == NULL)
 		fatal(NULL);
-	if (store_outbox_reschedule(st, sy.device, seqs, sy.b.n,
+	if (n > 0 && store_outbox_reschedule(st, sy.device, seqs, n,
 	    now_ms() + d * 1000, now_ms()) == -1)
 		log_warnx("sync: cannot reschedule the batch; it is retried "
 		    "after a restart");
@@ -250,15 +271,32 @@ batch_reschedule(struct store *st, long long retry_after)
 static void
 apply_response(struct store *st, const struct proto_sync_resp *r)
 {
-	int64_t		 n = 0, m = 0, p = 0, now = now_ms();
+	int64_t		 n = 0, m = 0, p = 0, now = now_ms(), through = 0;
+	int64_t		*acc;
 	long long	 d = 0;
+	size_t		 i, nacc = 0;
 
-	if (r->accepted_through > 0 && store_outbox_ack_through(st,
-	    sy.device, r->accepted_through, now, &n) == -1)
+	if (r->accepted_through > 0) {
+		if (store_outbox_ack_through(st, sy.device,
+		    r->accepted_through, now, &n) == -1)
+			log_warnx("sync: cannot record the acks");
+		else
+			through = r->accepted_through;
+	}
+	/*
+	 * Every row up to through is acked now: only the events acked
+	 * above it are looked up one by one (a whole batch otherwise).
+	 */
+	if ((acc = calloc(r->naccepted ? r->naccepted : 1,
+	    sizeof(*acc))) == NULL)
+		fatal(NULL);
+	for (i = 0; i < r->naccepted; i++)
+		if (r->accepted[i] > through)
+			acc[nacc++] = r->accepted[i];
+	if (nacc > 0 && store_outbox_set_state(st, sy.device, acc, nacc,
+	    OUTBOX_ACKED, now, &m) == -1)
 		log_warnx("sync: cannot record the acks");
-	if (r->naccepted > 0 && store_outbox_set_state(st, sy.device,
-	    r->accepted, r->naccepted, OUTBOX_ACKED, now, &m) == -1)
-		log_warnx("sync: cannot record the acks");
+	free(acc);
 	if (r->nrejected > 0) {
 		if (store_outbox_set_state(st, sy.device, r->rejected,
 		    r->nrejected, OUTBOX_POISON, now, &p) == -1)
@@ -270,7 +308,7 @@ apply_response(struct store *st, const struct proto_sync_resp *r)
 		log_warnx("sync: %s; they are quarantined", sy.poison_msg);
 	}
 	/* The rows the response left open; the others are no longer in flight. */
-	d = batch_reschedule(st, r->retry_after);
+	d = batch_reschedule(st, r->retry_after, through);
 	sy.server_bytes = r->max_batch_bytes;
 	sy.server_events = r->max_batch_events;
 	snprintf(sy.sync_msg, sizeof(sy.sync_msg), "%zu sent, %lld acked, "
@@ -293,6 +331,7 @@ synced(struct kobangd *kd, struct tresult *res, void *arg)
 	struct store		*st = sync_store();
 	char			 err[256];
 	long long		 d;
+	unsigned long long	 answer_ms = ev_now_ms(), cpu0 = cpu_us();
 
 	(void)kd;
 	(void)arg;
@@ -320,13 +359,23 @@ synced(struct kobangd *kd, struct tresult *res, void *arg)
 	sy.failures = 0;
 	apply_response(st, &r);
 	proto_sync_response_free(&r);
+	/*
+	 * Where a round's time goes, on the monotonic clock the test peer
+	 * logs with too (regress/bench/sync.sh).
+	 */
+	sy.round_cpu_us += cpu_us() - cpu0;
+	log_debug("sync: round t=%llu of %zu events: built in %llu ms, "
+	    "answered after %llu ms, recorded in %llu ms, parent CPU %llu "
+	    "us", sy.round_ms, sy.b.n, sy.posted_ms - sy.round_ms,
+	    answer_ms - sy.posted_ms, ev_now_ms() - answer_ms, sy.round_cpu_us);
 	batch_clear(&sy.b);
 	/* More due: go on at the once-a-second pace, else the interval. */
 	schedule(0);
 	return;
  fail:
 	sy.failures++;
-	d = batch_reschedule(st, res->retry_after > 0 ? res->retry_after : 0);
+	d = batch_reschedule(st, res->retry_after > 0 ? res->retry_after : 0,
+	    0);
 	log_warnx("sync: upload failed: %s; %zu events again in %lld s",
 	    sy.sync_msg, sy.b.n, d);
 	batch_clear(&sy.b);
@@ -351,15 +400,16 @@ quarantine(struct store *st, const struct batch *b)
 void
 sync_health(struct proto_health *h)
 {
-	struct store_outbox_stats	 os;
-	struct store			*st = sync_store();
+	struct store	*st = sync_store();
+	uint64_t	 n, bytes;
 
 	h->backlog_events = h->backlog_bytes = 0;
+	/* Not store_outbox_stats(): that reads every row, acked ones too. */
 	if (st == NULL || sy.device == NULL ||
-	    store_outbox_stats(st, sy.device, &os) == -1)
+	    store_outbox_backlog(st, sy.device, &n, &bytes) == -1)
 		return;
-	h->backlog_events = os.backlog_events;
-	h->backlog_bytes = os.backlog_bytes;
+	h->backlog_events = n;
+	h->backlog_bytes = bytes;
 }
 
 /* Select, mark and send one batch; 1 sent, 0 nothing due, -1 busy. */
@@ -373,10 +423,11 @@ send_batch(struct store *st)
 	int64_t				*seqs, last = 0;
 	uint64_t			 nev;
 	char				*body;
-	const char			*s;
 	size_t				 len, i;
 	int				 tries;
 
+	sy.round_ms = ev_now_ms();
+	sy.round_cpu_us = cpu_us();
 	nev = limit_of(sc->max_batch_events, sy.server_events);
 	for (tries = 0; tries < 16; tries++) {
 		batch_clear(&sy.b);
@@ -394,9 +445,9 @@ send_batch(struct store *st)
 	}
 	if (sy.b.n == 0)
 		return (0);
-	if ((seqs = batch_seqs(&sy.b)) == NULL)
+	if ((seqs = batch_seqs(&sy.b, 0, &len)) == NULL)
 		fatal(NULL);
-	if (store_outbox_set_state(st, sy.device, seqs, sy.b.n,
+	if (store_outbox_set_state(st, sy.device, seqs, len,
 	    OUTBOX_INFLIGHT, now_ms(), NULL) == -1) {
 		free(seqs);
 		batch_clear(&sy.b);
@@ -417,26 +468,30 @@ send_batch(struct store *st)
 	}
 	jsonw_init(&w, JSONW_ESCAPE_SLASH);
 	if (proto_sync_request(&w, sy.tenant, sy.device, last, ev, sy.b.n,
-	    &h) == -1 || (s = jsonw_result(&w, &len)) == NULL) {
+	    &h) == -1 || (body = jsonw_take(&w, &len)) == NULL) {
 		free(ev);
 		jsonw_free(&w);
 		log_warnx("sync: cannot encode the batch");
-		batch_reschedule(st, 0);
+		batch_reschedule(st, 0, 0);
 		batch_clear(&sy.b);
 		return (-1);
 	}
 	free(ev);
-	if ((body = malloc(len + 1)) == NULL)
-		fatal(NULL);
-	memcpy(body, s, len + 1);
-	jsonw_free(&w);
+	/* In the body now: not held for the round trip. */
+	for (i = 0; i < sy.b.n; i++) {
+		free(sy.b.rows[i].payload);
+		sy.b.rows[i].payload = NULL;
+		sy.b.rows[i].ev.payload = NULL;
+	}
 	if (transport_post(PROTO_SYNC, body, len, synced, NULL) == -1) {
 		log_warnx("sync: cannot queue the batch");
-		batch_reschedule(st, 0);
+		batch_reschedule(st, 0, 0);
 		batch_clear(&sy.b);
 		return (-1);
 	}
 	sy.running = 1;
+	sy.posted_ms = ev_now_ms();
+	sy.round_cpu_us = cpu_us() - sy.round_cpu_us;
 	log_debug("sync: %zu events, %llu bytes, sequences %lld..%lld",
 	    sy.b.n, (unsigned long long)sy.b.bytes,
 	    (long long)sy.b.rows[0].ev.local_seq,

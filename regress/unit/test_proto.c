@@ -204,6 +204,38 @@ vec_point(uint8_t p[PROTO_POINT_LEN])
 	memset(p + 1, 0x7a, 64);
 }
 
+/* A large document changes hands without a copy: w keeps nothing. */
+Test(jsonw, take_hands_the_result_over)
+{
+	struct jsonw	 w;
+	char		*s;
+	size_t		 len = 0;
+
+	jsonw_init(&w, JSONW_ESCAPE_SLASH);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "a/b");
+	jsonw_array_begin(&w);
+	jsonw_int(&w, 1);
+	jsonw_int(&w, 2);
+	jsonw_array_end(&w);
+	jsonw_object_end(&w);
+	s = jsonw_take(&w, &len);
+	cr_assert_not_null(s);
+	cr_assert_str_eq(s, "{\"a\\/b\":[1,2]}");
+	cr_assert_eq(len, strlen(s));
+	cr_assert_null(w.buf);
+	cr_assert_eq(w.len + w.cap, 0);
+	jsonw_free(&w);
+	free(s);
+
+	/* Unfinished: nothing to take, and nothing left behind. */
+	jsonw_init(&w, JSONW_ESCAPE_SLASH);
+	jsonw_object_begin(&w);
+	jsonw_key(&w, "a");
+	cr_assert_null(jsonw_take(&w, &len));
+	cr_assert_null(w.buf);
+}
+
 Test(proto, spki_pem_vector)
 {
 	uint8_t	p[PROTO_POINT_LEN], der[PROTO_SPKI_LEN];

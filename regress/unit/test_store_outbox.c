@@ -275,6 +275,80 @@ Test(outbox, reschedule_and_due_time)
 	store_close(st);
 }
 
+/*
+ * The backlog sync_health() sends and the due time of the next round
+ * both read through the state index: each device's own rows only, and
+ * the backlog agrees with store_outbox_stats().
+ */
+Test(outbox, backlog_and_due_scoped_by_device)
+{
+	struct store			*st;
+	struct store_scan		 sc;
+	struct store_commit_result	 res;
+	struct store_outbox_stats	 os;
+	struct change			 ch;
+	struct item			 v[2];
+	int64_t				 one = 1, seqs[2] = { 1, 2 }, due;
+	uint64_t			 n, bytes;
+
+	st = with_rows("DEV-A", 3);
+	v[0] = js("p00");
+	v[1] = js("other");
+	memset(&ch, 0, sizeof(ch));
+	ch.kind = CHANGE_ADDED;
+	ch.new = &v[1];
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = SURFACE_JAVASCRIPT;
+	sc.items = v;
+	sc.nitems = 2;
+	sc.changes = &ch;
+	sc.nchanges = 1;
+	sc.completed_ms = T0;
+	sc.artifact_ms = T0;
+	sc.max_events = 5000;
+	sc.max_findings = 1000;
+	sc.device_id = "DEV-B";
+	cr_assert_eq(store_commit_scan(st, &sc, &res), 0);
+	items_free(v, 2);
+	/* DEV-B's one row waits for a retry; DEV-A's are due at once. */
+	cr_assert_eq(store_outbox_set_state(st, "DEV-B", &one, 1,
+	    OUTBOX_INFLIGHT, T0, NULL), 0);
+	cr_assert_eq(store_outbox_reschedule(st, "DEV-B", &one, 1,
+	    T0 + 5000, T0), 0);
+	/* DEV-A: 1 in flight, 2 acked, 3 pending. */
+	cr_assert_eq(store_outbox_set_state(st, "DEV-A", seqs, 2,
+	    OUTBOX_INFLIGHT, T0, NULL), 0);
+	cr_assert_eq(store_outbox_set_state(st, "DEV-A", &seqs[1], 1,
+	    OUTBOX_ACKED, T0, NULL), 0);
+
+	cr_assert_eq(store_outbox_backlog(st, "DEV-A", &n, &bytes), 0);
+	stats(st, "DEV-A", &os);
+	cr_assert_eq(n, 2);
+	cr_assert_eq(os.backlog_events, 2);
+	cr_assert_gt(bytes, 0);
+	cr_assert_eq(bytes, os.backlog_bytes);
+	cr_assert_eq(store_outbox_backlog(st, "DEV-B", &n, &bytes), 0);
+	stats(st, "DEV-B", &os);
+	cr_assert_eq(n, 1);
+	cr_assert_eq(bytes, os.backlog_bytes);
+	cr_assert_eq(store_outbox_backlog(st, "DEV-C", &n, &bytes), 0);
+	cr_assert_eq(n + bytes, 0);
+
+	/* DEV-A's due rows sort first in the index: not DEV-B's. */
+	cr_assert_eq(store_outbox_next_due(st, "DEV-B", &due), 0);
+	cr_assert_eq(due, T0 + 5000);
+	cr_assert_eq(store_outbox_next_due(st, "DEV-A", &due), 0);
+	cr_assert_eq(due, 0);
+	cr_assert_eq(store_outbox_ack_through(st, "DEV-A", 3, T0, NULL), 0);
+	cr_assert_eq(store_outbox_next_due(st, "DEV-A", &due), 0);
+	cr_assert_eq(due, -1);
+	cr_assert_eq(store_outbox_backlog(st, "DEV-A", &n, &bytes), 0);
+	cr_assert_eq(n + bytes, 0);
+	cr_assert_eq(store_outbox_next_due(st, "DEV-B", &due), 0);
+	cr_assert_eq(due, T0 + 5000);
+	store_close(st);
+}
+
 Test(outbox, in_flight_rows_recovered_after_a_crash)
 {
 	struct store	*st = with_rows("DEV-A", 4);
