@@ -106,6 +106,9 @@ struct disc_file {
 	uint64_t		 cap;		/* size cap in bytes */
 	char			*label;		/* NULL: path; else the items'
 						   path (a Homebrew rack) */
+	/* The sensor's: SHA-256 of the content at its last good read. */
+	int			 hashed;
+	uint8_t			 hash[32];
 };
 
 /* A directory files are opened beneath, opened once per scan. */

@@ -106,6 +106,64 @@ reader_read(void *arg, void *buf, size_t len)
 	return (n);
 }
 
+/*
+ * 1 when the file (size bytes, as fstat said in st) hashes to known and
+ * did not change while it was hashed; 0 otherwise (read it whole then).
+ */
+static int
+content_unchanged(int fd, uint64_t size, const uint8_t known[32],
+    const struct stat *st)
+{
+	struct sha256_ctx	 h;
+	struct stat		 st2;
+	unsigned char		 buf[65536];
+	uint8_t			 d[SHA256_DIGEST_LEN];
+	uint64_t		 off = 0;
+	ssize_t			 n;
+
+	if (sha256_init(&h) == -1)
+		return (0);
+	for (;;) {
+		n = pread(fd, buf, sizeof(buf), (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		off += (uint64_t)n;
+		if (off > size || sha256_update(&h, buf, (size_t)n) == -1) {
+			if (off > size)
+				sha256_abort(&h);
+			return (0);
+		}
+	}
+	if (n == -1 || off != size) {
+		sha256_abort(&h);
+		return (0);
+	}
+	if (sha256_final(&h, d) == -1)
+		return (0);
+	if (fstat(fd, &st2) == -1 || st2.st_size != st->st_size ||
+	    st2.st_mtim.tv_sec != st->st_mtim.tv_sec ||
+	    st2.st_mtim.tv_nsec != st->st_mtim.tv_nsec)
+		return (0);
+	return (memcmp(d, known, sizeof(d)) == 0);
+}
+
+/* 64 lowercase hex digits to 32 bytes; 0 or -1. */
+static int
+hex_digest(const char *hex, uint8_t out[32])
+{
+	unsigned int	v;
+	size_t		i;
+
+	for (i = 0; i < 32; i++) {
+		if (sscanf(hex + 2 * i, "%2x", &v) != 1)
+			return (-1);
+		out[i] = (uint8_t)v;
+	}
+	return (0);
+}
+
 static int
 sink_emit(void *arg, const struct scan_item *it)
 {
@@ -421,8 +479,15 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 			status = SCAN_OK;
 		goto done;
 	}
-	/* Package items carry no hash: do not pay for one. */
-	if (!scan_pkg_parser(req->parser)) {
+	/* A package file asked about: its content first (SCAN_F_CONTENT). */
+	if ((req->flags & SCAN_F_CONTENT) && req->known_set &&
+	    content_unchanged(fd, r.size, req->known, st)) {
+		status = SCAN_UNCHANGED;
+		goto done;
+	}
+	/* Package items carry no hash: do not pay for one, unless asked. */
+	if (!scan_pkg_parser(req->parser) ||
+	    (req->flags & SCAN_F_CONTENT)) {
 		if (sha256_init(&r.sha) == -1)
 			reader_fail(&r, SCAN_ISSUE_HASH, 0);
 		else
@@ -493,6 +558,10 @@ scan_file_run(struct scan_out *out, const struct scan_file *req, int fd,
 	}
 	json_free(&js);
  parsed:
+	/* The content's hash, for the next time the file is touched. */
+	if (pr == 0 && (req->flags & SCAN_F_CONTENT) && r.hashed &&
+	    hex_digest(r.hex, out->hash) == 0)
+		out->hashed = 1;
 	if (pr == 0) {
 		/* The same size and time as before the read, or changed. */
 		if (fstat(fd, &st2) == -1 || st2.st_size != st->st_size ||

@@ -20,6 +20,7 @@
 #include "json.h"
 #include "kobangd.h"
 #include "scan_format.h"
+#include "scan_pkg.h"
 #include "scanproto.h"
 #include "utf8.h"
 
@@ -279,6 +280,17 @@ parser_is_agents(uint32_t p)
  * on receipt.  For HASH_ONLY the template's kind and origin must be one
  * of the file-backed claudeConfig items (SURFACES.md 2.4).
  */
+static int
+all_zero(const uint8_t *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (p[i] != 0)
+			return (0);
+	return (1);
+}
+
 int
 scan_file_valid(const struct scan_file *f)
 {
@@ -287,7 +299,16 @@ scan_file_valid(const struct scan_file *f)
 	if (f->parser >= SCAN_PARSER_COUNT ||
 	    (int)f->surface != scan_parser_surface(f->parser))
 		return (0);
-	if ((f->flags & ~(SCAN_F_ALL | SCAN_F_CONSTRAINT)) != 0)
+	if ((f->flags & ~(SCAN_F_ALL | SCAN_F_CONSTRAINT |
+	    SCAN_F_CONTENT)) != 0)
+		return (0);
+	/* A content hash for package files, a known one only with it. */
+	if ((f->flags & SCAN_F_CONTENT) && !scan_pkg_parser(f->parser))
+		return (0);
+	if (f->known_set > 1 || (f->known_set &&
+	    !(f->flags & SCAN_F_CONTENT)))
+		return (0);
+	if (!f->known_set && !all_zero(f->known, sizeof(f->known)))
 		return (0);
 	/* Only a requirements file's lines can be constraints. */
 	if ((f->flags & SCAN_F_CONSTRAINT) &&
@@ -340,6 +361,7 @@ struct scan_pending {
 	char			 name[SCAN_TMPL_NAME_MAX];
 	char			 origin[SCAN_TMPL_ORIGIN_MAX];
 	uint32_t		 flags;
+	uint32_t		 known_set;
 	char			 version[SCAN_TMPL_VERSION_MAX];
 };
 
@@ -496,6 +518,7 @@ scanproto_send_file(struct scanproto *sp, struct imsgbuf *ibuf,
 	p->budget = scan_accept_budget(size);
 	p->kind = f->kind;
 	p->flags = f->flags;
+	p->known_set = f->known_set;
 	memcpy(p->name, f->name, sizeof(p->name));
 	memcpy(p->origin, f->origin, sizeof(p->origin));
 	memcpy(p->version, f->version, sizeof(p->version));
@@ -885,9 +908,24 @@ recv_done(struct scanproto *sp, struct scan_pending *p, const void *data,
 		return (-1);
 	memcpy(&d, data, sizeof(d));
 	if (d.scan_id != res->scan_id || d.file_id != res->file_id ||
-	    (d.status != SCAN_OK && d.status != SCAN_FAILED) ||
+	    (d.status != SCAN_OK && d.status != SCAN_FAILED &&
+	    d.status != SCAN_UNCHANGED) ||
 	    d.nitems != res->nitems || d.nissues != res->nissues)
 		return (-1);
+	/* Unchanged: only for a known hash asked about, and nothing else. */
+	if (d.status == SCAN_UNCHANGED && (!(p->flags & SCAN_F_CONTENT) ||
+	    !p->known_set || d.nitems != 0 || d.nissues != 0 ||
+	    res->nincludes != 0))
+		return (-1);
+	/* A hash only where one was asked for, and then for a good read. */
+	if (d.hashed > 1 || (d.hashed && (!(p->flags & SCAN_F_CONTENT) ||
+	    d.status != SCAN_OK)) ||
+	    (!d.hashed && !all_zero(d.hash, sizeof(d.hash))))
+		return (-1);
+	if (d.hashed) {
+		res->hashed = 1;
+		memcpy(res->hash, d.hash, sizeof(res->hash));
+	}
 	/*
 	 * A failure always says why; a file of a one-item parser that was
 	 * read is that item, never none (a child could drop it silently).
@@ -1226,6 +1264,10 @@ scan_out_done(struct scan_out *o, int status)
 	/* A failed file's pending batch is not worth sending. */
 	d.nitems = o->nitems;
 	d.nissues = o->nissues;
+	if (d.status == SCAN_OK && o->hashed) {
+		d.hashed = 1;
+		memcpy(d.hash, o->hash, sizeof(d.hash));
+	}
 	if (d.status == SCAN_FAILED && d.nissues == 0) {
 		if (scan_out_issue(o, SCAN_ISSUE_UNREADABLE,
 		    "scan failed") == -1)

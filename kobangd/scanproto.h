@@ -124,6 +124,13 @@ enum scan_parser {
 #define SCAN_F_MCP		0x10	/* opencode: opencode.includeMCP */
 #define SCAN_F_IMPORTS		0x20	/* pi MCP: pi.includeImports */
 #define SCAN_F_AGENTS		(SCAN_F_MCP | SCAN_F_IMPORTS)
+/*
+ * A package file (a lockfile): FILE_DONE carries the SHA-256 of what
+ * was read; with known set, a file whose content hashes to known is not
+ * parsed at all: FILE_DONE says SCAN_UNCHANGED, with no item or issue
+ * (a file touched, or saved without a change, costs a read, no parse).
+ */
+#define SCAN_F_CONTENT		0x40
 
 /* IMSG_SCAN_FILE payload, exactly this size; descriptor attached. */
 struct scan_file {
@@ -133,6 +140,8 @@ struct scan_file {
 	uint32_t	parser;		/* enum scan_parser */
 	uint32_t	flags;		/* SCAN_F_* */
 	uint32_t	kind;		/* HASH_ONLY: enum item_kind; else 0 */
+	uint32_t	known_set;	/* SCAN_F_CONTENT: known is given */
+	uint8_t		known[32];	/* else all zero */
 	char		name[SCAN_TMPL_NAME_MAX];	/* HASH_ONLY, else "" */
 	char		origin[SCAN_TMPL_ORIGIN_MAX];	/* HASH_ONLY, else "" */
 	char		version[SCAN_TMPL_VERSION_MAX];	/* BREW_RECEIPT */
@@ -201,6 +210,7 @@ struct scan_include_msg {
 /* FILE_DONE status. */
 #define SCAN_OK			0	/* the items stand */
 #define SCAN_FAILED		1	/* the file contributes no items */
+#define SCAN_UNCHANGED		2	/* its content hashes to known */
 
 /* IMSG_SCAN_FILE_DONE payload, exactly this size. */
 struct scan_file_done {
@@ -209,6 +219,8 @@ struct scan_file_done {
 	uint32_t	status;		/* SCAN_OK, SCAN_FAILED */
 	uint32_t	nitems;		/* items sent for this file */
 	uint32_t	nissues;	/* issues sent for this file */
+	uint32_t	hashed;		/* SCAN_F_CONTENT, SCAN_OK: hash set */
+	uint8_t		hash[32];	/* else all zero */
 };
 
 /*
@@ -265,7 +277,10 @@ struct scan_result {
 	uint32_t		 file_id;
 	enum surface		 surface;
 	enum scan_parser	 parser;
-	int			 status;	/* SCAN_OK, SCAN_FAILED */
+	int			 status;	/* SCAN_OK, SCAN_FAILED,
+						   SCAN_UNCHANGED */
+	int			 hashed;	/* hash: SHA-256 of the content */
+	uint8_t			 hash[32];
 	char			*path;		/* the label */
 	struct item		*items;		/* none when SCAN_FAILED */
 	size_t			 nitems;
@@ -377,6 +392,8 @@ struct scan_out {
 	uint32_t	 nitems;	/* items sent for the file */
 	uint32_t	 nissues;
 	uint32_t	 nincludes;
+	uint32_t	 hashed;	/* scan_out_done() sends hash */
+	uint8_t		 hash[32];
 };
 
 int	 scan_out_begin(struct scan_out *, struct imsgbuf *,

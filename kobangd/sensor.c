@@ -150,6 +150,7 @@ struct run {
 	int			 discovering;	/* a slice job walks (slice.h) */
 	int			 full;		/* reads every file */
 	char			 digest[SHA256_HEX_BUFSZ]; /* conf_digest */
+	struct lastwalk		*prev;		/* the walk before: hashes */
 	/* Reads only these files of the last walk (index into disc.files). */
 	size_t			*targets;
 	size_t			 ntargets;
@@ -509,6 +510,7 @@ run_free(void)
 	free(run.fps);
 	free(run.hasfp);
 	free(run.targets);
+	lastwalk_free(run.prev);
 	for (i = 0; i < run.nfiles; i++)
 		free(run.files[i].path);
 	free(run.files);
@@ -1153,7 +1155,8 @@ run_start(enum surface s)
 	}
 	ss->wide = 0;
 	dirty_clear(ss);
-	lastwalk_free(ss->last);	/* the walk replaces it */
+	/* The walk replaces it; its files' content hashes carry over. */
+	run.prev = ss->last;
 	ss->last = NULL;
 
 	if (disc_users_load(conf, &run.users) == -1) {
@@ -1382,6 +1385,21 @@ run_includes(const struct scan_result *r)
 	}
 }
 
+static void
+run_prev_hash(struct disc_file *f)
+{
+	const struct disc_file	*p;
+	ssize_t			 j;
+
+	if ((j = last_find(run.prev, f->path)) == -1)
+		return;
+	p = &run.prev->disc.files[j];
+	if (p->hashed) {
+		memcpy(f->hash, p->hash, sizeof(f->hash));
+		f->hashed = 1;
+	}
+}
+
 static size_t
 run_nfiles(void)
 {
@@ -1393,7 +1411,7 @@ run_pump(void)
 {
 	struct child		*c = &sensor_kd->children[CHILD_SCAN];
 	const struct config	*conf = run.conf;
-	const struct disc_file	*f;
+	struct disc_file	*f;
 	struct scan_file	 sf;
 	struct stat		 st;
 	const char		*qwhy;
@@ -1426,6 +1444,9 @@ run_pump(void)
 			run_file_failed(f);
 			continue;
 		}
+		/* What the walk before knew of its content. */
+		if (run.prev != NULL && !f->hashed)
+			run_prev_hash(f);
 		/* Unchanged since it was last read whole. */
 		if (run.sinc != NULL && sinc_skip(run.sinc, f->path, &st)) {
 			close(fd);
@@ -1447,6 +1468,17 @@ run_pump(void)
 		/* SURFACES.md 8: a constraints file's lines are constraints. */
 		if (f->parser == DISC_CONSTRAINTS)
 			sf.flags |= SCAN_F_CONSTRAINT;
+		/*
+		 * Lockfiles: their content's hash, and no parse if the same
+		 * (unless everything is to be read: new rules, say).
+		 */
+		if (run.sinc != NULL) {
+			sf.flags |= SCAN_F_CONTENT;
+			if (f->hashed && !run.full) {
+				sf.known_set = 1;
+				memcpy(sf.known, f->hash, sizeof(sf.known));
+			}
+		}
 		if (f->parser == DISC_CLAUDE_SETTINGS) {
 			if (conf->claude.include_hooks)
 				sf.flags |= SCAN_F_HOOKS;
@@ -1542,6 +1574,46 @@ run_absorb_issues(const struct scan_result *r)
 }
 
 /* A finished file from the child. */
+/* The discovered file an answer is for (per-file runs: sorted, once). */
+static struct disc_file *
+run_disc_file(const char *path)
+{
+	size_t	lo = 0, hi = run.disc.nfiles, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(path, run.disc.files[mid].path)) == 0)
+			return (&run.disc.files[mid]);
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (NULL);
+}
+
+/*
+ * A lockfile's content hash (SCAN_F_CONTENT): kept with the file for its
+ * next read; unchanged content was not parsed and changes nothing (1:
+ * r is done with).
+ */
+static int
+run_content(struct scan_result *r)
+{
+	struct disc_file	*f;
+
+	if ((f = run_disc_file(r->path)) != NULL && r->hashed) {
+		memcpy(f->hash, r->hash, sizeof(f->hash));
+		f->hashed = 1;
+	}
+	if (r->status != SCAN_UNCHANGED)
+		return (0);
+	sinc_unchanged(run.sinc, r->path);
+	scan_result_free(r);
+	return (1);
+}
+
 static int
 run_absorb(struct scan_result *r)
 {
@@ -1555,6 +1627,8 @@ run_absorb(struct scan_result *r)
 	}
 	run.inflight--;
 	run_absorb_issues(r);
+	if (run.sinc != NULL && run_content(r) == 1)
+		return (0);
 	if (run.sinc != NULL) {
 		/* Diffed now and freed, or kept for its changes. */
 		run_perfile_file(r->path, r);
@@ -1743,12 +1817,17 @@ run_keep_walk(struct ssurf *ss)
 	ss->last = lw;
 }
 
+/*
+ * The run is done: stored is 0 when there was nothing to store (files
+ * touched without a change), and nothing was committed.
+ */
 static void
-run_committed(void)
+run_committed(int stored)
 {
 	struct ssurf	*ss = &surf[run.s];
 
-	ss->committed_ms = wall_ms();
+	if (stored)
+		ss->committed_ms = wall_ms();
 	if (strcmp(surf_digest[run.s], run.digest) != 0) {
 		if (store_meta_set(sensor_store, digest_key(run.s),
 		    run.digest) == -1)
@@ -1814,6 +1893,15 @@ run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 	enum surface			 s = run.s;
 	int				 baseline = sinc_is_baseline(run.sinc);
 
+	/* Only files touched without a change: nothing to store. */
+	if (run.targets != NULL && !baseline && sinc_nothing(run.sinc) &&
+	    run.total_issues == 0) {
+		log_info("sensor: %s scan: %zu files read, content as before; "
+		    "nothing stored, %llu ms", surface_name(s),
+		    sinc_nskipped(run.sinc), ev_now_ms() - run.start_ms);
+		run_committed(0);
+		return;
+	}
 	memset(&sc, 0, sizeof(sc));
 	sc.surface = s;
 	if (sinc_finish(run.sinc, ts, &sc) == -1) {
@@ -1837,7 +1925,7 @@ run_finish_perfile(int64_t completed, int64_t artifact, const char *ts)
 	    sinc_nskipped(run.sinc), sinc_nkept(run.sinc),
 	    sc.nchanges, cr.nfindings, run.total_issues, cr.noutbox,
 	    (long long)sc.duration_ms);
-	run_committed();
+	run_committed(1);
 }
 
 static void
@@ -1968,7 +2056,7 @@ run_finish(void)
 		run_held();
 		return;
 	}
-	run_committed();
+	run_committed(1);
 }
 
 static void

@@ -124,6 +124,25 @@ sinc_partial(struct sinc *si)
 	si->partial = 1;
 }
 
+static ssize_t	listed_find(const struct sinc *, const char *);
+
+void
+sinc_unchanged(struct sinc *si, const char *path)
+{
+	ssize_t	i;
+
+	if ((i = listed_find(si, path)) != -1)
+		si->seen[i] = 1;
+	si->nskipped++;
+}
+
+int
+sinc_nothing(const struct sinc *si)
+{
+	return (!si->baseline && si->nread == 0 && si->nkept == 0 &&
+	    si->nch == 0 && si->nfiles == 0 && si->nkeep == 0);
+}
+
 struct sinc *
 sinc_new_baseline(struct store *st, enum surface s,
     const struct ruleset *rules, const char *ts)

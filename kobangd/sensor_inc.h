@@ -56,6 +56,14 @@ void		 sinc_free(struct sinc *);
  * named): a listed file the scan does not see is not taken as gone.
  */
 void		 sinc_partial(struct sinc *);
+/*
+ * The file was read and its content is what it was at its last good
+ * read (its hash): it is seen, nothing of it changes, its listing
+ * stands (a touch changes no stored row).
+ */
+void		 sinc_unchanged(struct sinc *, const char *);
+/* Nothing to store: no change, no listing change, nothing read. */
+int		 sinc_nothing(const struct sinc *);
 int		 sinc_is_baseline(const struct sinc *);
 
 /* The fingerprint of a stat. */

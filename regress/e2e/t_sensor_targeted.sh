@@ -1,7 +1,9 @@
 #!/bin/sh
 # Rescans in proportion to the change (sensor.c struct ssurf: last walk,
 # dirty files): a lockfile written in place, or replaced by a rename, is
-# read alone, without a walk (its scan reads 1 file and skips none); a
+# read alone, without a walk (its scan reads 1 file and skips none); one
+# touched or saved with the same bytes is hashed, not parsed, and nothing
+# is stored (SCAN_F_CONTENT); a
 # lockfile created in a new project, one deleted, and a project directory
 # removed are found by a walk; the inventory after all of it equals what
 # a full rescan (kobanctl scan) finds, and that rescan changes nothing.
@@ -69,6 +71,28 @@ l=$(next_scan "$m")
 echo "written in place: $l"
 echo "$l" | grep -q "scan: 1 files read, 0 unchanged" ||
     fail "a lockfile written in place was not read alone: $l"
+has left-pad 1.4.0
+
+# Touched, and saved with the same bytes: hashed, not parsed, nothing
+# stored (its content hash came back with its last read).
+committed() {
+	ctl -j show surfaces | jq -r '.[] | select(.surface ==
+	    "javascriptPackages") | .committedMs'
+}
+for how in touch same; do
+	c0=$(committed)
+	m=$(mark)
+	case $how in
+	touch)	touch "$H/src/p2/package-lock.json" ;;
+	same)	cp "$H/src/p2/package-lock.json" "$T/same"
+		cat "$T/same" >"$H/src/p2/package-lock.json" ;;
+	esac
+	l=$(next_scan "$m")
+	echo "$how, unchanged: $l"
+	echo "$l" | grep -q "scan: 1 files read, content as before; nothing stored" ||
+	    fail "$how: an unchanged lockfile was parsed or stored: $l"
+	[ "$(committed)" = "$c0" ] || fail "$how: a commit for nothing"
+done
 has left-pad 1.4.0
 
 # Replaced by a rename (an editor's save): read alone.

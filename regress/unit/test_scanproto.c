@@ -171,7 +171,7 @@ static int
 done(struct scanproto *sp, uint32_t status, uint32_t nitems, uint32_t nissues,
     struct scan_result **res)
 {
-	struct scan_file_done	d = { 9, 1, status, nitems, nissues };
+	struct scan_file_done	d = { 9, 1, status, nitems, nissues, 0, { 0 } };
 
 	return (scanproto_recv(sp, IMSG_SCAN_FILE_DONE, &d, sizeof(d), res));
 }
@@ -559,7 +559,7 @@ Test(scanproto, file_done, .init = setup, .fini = teardown)
 {
 	struct scanproto	*sp = one(SCAN_PARSER_NPM_LOCK, 0);
 	struct scan_result	*res;
-	struct scan_file_done	 d = { 9, 1, SCAN_OK, 0, 0 };
+	struct scan_file_done	 d = { 9, 1, SCAN_OK, 0, 0, 0, { 0 } };
 	struct msg		 m;
 
 	cr_assert_eq(scanproto_recv(sp, IMSG_SCAN_FILE_DONE, &d,
@@ -584,12 +584,100 @@ Test(scanproto, file_done, .init = setup, .fini = teardown)
 	scanproto_free(sp);
 }
 
+/*
+ * SCAN_F_CONTENT: only for package files; a known hash only with it; an
+ * UNCHANGED answer only for a known hash and with nothing else; a hash
+ * back only where one was asked for, for a good read.
+ */
+static struct scanproto *
+content_one(int known)
+{
+	struct scanproto	*sp;
+	struct scan_file	 f;
+
+	cr_assert_not_null(sp = scanproto_new());
+	req_init(&f, 1, SCAN_PARSER_NPM_LOCK);
+	f.flags = SCAN_F_CONTENT;
+	if (known) {
+		f.known_set = 1;
+		memset(f.known, 0xab, sizeof(f.known));
+	}
+	cr_assert_eq(scanproto_send_file(sp, &ib, &f, devnull()), 0);
+	return (sp);
+}
+
+Test(scanproto, content_hash, .init = setup, .fini = teardown)
+{
+	struct scanproto	*sp;
+	struct scan_result	*res;
+	struct scan_file	 f;
+	struct scan_file_done	 d = { 9, 1, SCAN_OK, 0, 0, 1, { 0 } };
+	struct msg		 m;
+
+	/* The request's checks. */
+	cr_assert_not_null(sp = scanproto_new());
+	req_init(&f, 1, SCAN_PARSER_CLAUDE_MCP);
+	f.flags = SCAN_F_CONTENT;
+	cr_assert_eq(scanproto_send_file(sp, &ib, &f, devnull()), -1);
+	req_init(&f, 1, SCAN_PARSER_NPM_LOCK);
+	f.known_set = 1;
+	cr_assert_eq(scanproto_send_file(sp, &ib, &f, devnull()), -1);
+	req_init(&f, 1, SCAN_PARSER_NPM_LOCK);
+	f.flags = SCAN_F_CONTENT;
+	f.known[3] = 1;
+	cr_assert_eq(scanproto_send_file(sp, &ib, &f, devnull()), -1);
+	f.known_set = 2;
+	cr_assert_eq(scanproto_send_file(sp, &ib, &f, devnull()), -1);
+	scanproto_free(sp);
+
+	/* UNCHANGED without a known hash, or with anything else: refused. */
+	sp = content_one(0);
+	cr_assert_eq(done(sp, SCAN_UNCHANGED, 0, 0, &res), -1);
+	scanproto_free(sp);
+	sp = content_one(1);
+	npm_item(&m);
+	cr_assert_eq(recv_msg(sp, IMSG_SCAN_ITEMS, &m, &res), 0);
+	cr_assert_eq(done(sp, SCAN_UNCHANGED, 1, 0, &res), -1);
+	scanproto_free(sp);
+	sp = content_one(1);
+	cr_assert_eq(done(sp, SCAN_UNCHANGED, 0, 0, &res), 1);
+	cr_assert_eq(res->status, SCAN_UNCHANGED);
+	cr_assert_eq(res->hashed, 0);
+	scan_result_free(res);
+	scanproto_free(sp);
+	/* Not for a file sent without SCAN_F_CONTENT. */
+	sp = one(SCAN_PARSER_NPM_LOCK, 0);
+	cr_assert_eq(done(sp, SCAN_UNCHANGED, 0, 0, &res), -1);
+	scanproto_free(sp);
+
+	/* A hash: only asked for, only for SCAN_OK, only 0 or 1. */
+	memset(d.hash, 0x5a, sizeof(d.hash));
+	sp = one(SCAN_PARSER_NPM_LOCK, 0);
+	cr_assert_eq(scanproto_recv(sp, IMSG_SCAN_FILE_DONE, &d, sizeof(d),
+	    &res), -1);
+	scanproto_free(sp);
+	sp = content_one(0);
+	d.hashed = 2;
+	cr_assert_eq(scanproto_recv(sp, IMSG_SCAN_FILE_DONE, &d, sizeof(d),
+	    &res), -1);
+	d.hashed = 0;
+	cr_assert_eq(scanproto_recv(sp, IMSG_SCAN_FILE_DONE, &d, sizeof(d),
+	    &res), -1);	/* a hash that is not said to be one */
+	d.hashed = 1;
+	cr_assert_eq(scanproto_recv(sp, IMSG_SCAN_FILE_DONE, &d, sizeof(d),
+	    &res), 1);
+	cr_assert_eq(res->hashed, 1);
+	cr_assert_eq(memcmp(res->hash, d.hash, sizeof(d.hash)), 0);
+	scan_result_free(res);
+	scanproto_free(sp);
+}
+
 Test(scanproto, order_and_window, .init = setup, .fini = teardown)
 {
 	struct scanproto	*sp;
 	struct scan_result	*res;
 	struct scan_file	 f;
-	struct scan_file_done	 d = { 9, 2, SCAN_OK, 0, 0 };
+	struct scan_file_done	 d = { 9, 2, SCAN_OK, 0, 0, 0, { 0 } };
 	int			 i;
 
 	cr_assert_not_null(sp = scanproto_new());
