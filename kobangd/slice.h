@@ -15,7 +15,7 @@
 #ifndef KOBANGD_SLICE_H
 #define KOBANGD_SLICE_H
 
-#define SLICE_MSEC	10
+#define SLICE_MSEC	4
 
 /*
  * Start fn(arg) as the job; it first runs on the next loop turn.  When
