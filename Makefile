@@ -32,7 +32,7 @@ CC ?=		cc
 SAN ?=
 VERSION =	0.1.0
 
-DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
+DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev libmd-dev \
 		libtls-dev libyaml-dev libjsmn-dev libcriterion-dev \
 		libsqlite3-dev libseccomp-dev libssl-dev openssl mandoc jq \
 		procps passwd libc-ares-dev dnsmasq-base git debhelper \
@@ -42,7 +42,7 @@ DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
 # TSS2 ESYS; the TCTI module is loaded at run time by tss2-tctildr, in
 # the parent only.  TPM=no builds without it.
 TPM ?=		$(if $(filter Linux,$(UNAME_S)),yes,no)
-PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto libcares \
+PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto libcares libmd \
 		$(if $(filter yes,$(TPM)),tss2-esys tss2-tctildr tss2-mu tss2-rc)
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
