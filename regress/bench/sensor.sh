@@ -91,8 +91,9 @@ echo "kobanctl during the baseline: slowest answer $worst ms of $((i + 1)) queri
 
 pids() {
 	echo "parent $DPID"
-	ctl -j show status | jq -r '.processes[] | select(.name != "parent")
-	    | "\(.name) \(.pid)"'
+	# Those running: net and dns are not started while sync is off.
+	ctl -j show status | jq -r '.processes[] | select(.name != "parent"
+	    and .running) | "\(.name) \(.pid)"'
 }
 rss() {
 	# rss FIELD: per process and the sum, in kB
