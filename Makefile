@@ -8,6 +8,9 @@
 
 PREFIX ?=	/usr/local
 SBINDIR ?=	$(PREFIX)/sbin
+# The child images (kobangd-net, -scan, -dns): the parent runs them from
+# here, or from beside itself (a build tree), see kobangd(8).
+LIBEXECDIR ?=	$(PREFIX)/libexec/kobangd
 MANDIR ?=	$(PREFIX)/share/man
 SYSCONFDIR ?=	/etc/koban
 STATEDIR ?=	/var/lib/koban
@@ -32,7 +35,7 @@ CC ?=		cc
 SAN ?=
 VERSION =	0.1.0
 
-DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
+DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev libmd-dev \
 		libtls-dev libyaml-dev libjsmn-dev libcriterion-dev \
 		libsqlite3-dev libseccomp-dev libssl-dev openssl mandoc jq \
 		procps passwd libc-ares-dev dnsmasq-base git debhelper \
@@ -42,7 +45,7 @@ DEBPKGS =	build-essential pkg-config clang libclang-rt-14-dev \
 # TSS2 ESYS; the TCTI module is loaded at run time by tss2-tctildr, in
 # the parent only.  TPM=no builds without it.
 TPM ?=		$(if $(filter Linux,$(UNAME_S)),yes,no)
-PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto libcares \
+PKGS =		libtls yaml-0.1 sqlite3 libseccomp libcrypto libcares libmd \
 		$(if $(filter yes,$(TPM)),tss2-esys tss2-tctildr tss2-mu tss2-rc)
 PKG_CFLAGS =	$(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS =	$(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -52,6 +55,7 @@ WARNINGS =	-Wall -Wextra -Werror -Wno-unused-parameter \
 		-Wshadow -Wpointer-arith -Wsign-compare -Wformat=2 \
 		-Wformat-security -Wimplicit-fallthrough -Wvla
 CPPFLAGS +=	-D_FORTIFY_SOURCE=2 -D_GNU_SOURCE -DKOBANGD_VERSION='"$(VERSION)"' \
+		-DKOBANGD_LIBEXEC='"$(LIBEXECDIR)"' \
 		-DOPENSSL_API_COMPAT=0x10100000L -DOPENSSL_SUPPRESS_DEPRECATED \
 		-Icommon -Iprivsep -Ikobangd $(PKG_CFLAGS) \
 		$(if $(filter yes,$(TPM)),-DKOBANGD_TPM)
@@ -66,7 +70,13 @@ LDLIBS +=	$(PKG_LIBS)
 
 COMMON_SRCS =	$(sort $(wildcard common/*.c))
 PRIVSEP_SRCS =	$(sort $(wildcard privsep/*.c))
-DAEMON_SRCS =	$(sort $(filter-out kobangd/main.c,$(wildcard kobangd/*.c)))
+DAEMON_SRCS =	$(sort $(filter-out kobangd/main.c kobangd/child_main.c,\
+		$(wildcard kobangd/*.c)))
+# One image per child role, linked --as-needed: each gets only the
+# libraries its own code calls (net: libtls; scan: libyaml; dns: c-ares).
+CHILDREN =	net scan dns
+CHILD_BINS =	$(CHILDREN:%=$(B)/kobangd-%)
+CHILD_OBJS =	$(CHILDREN:%=$(B)/obj/kobangd/child_main_%.o)
 CTL_SRCS =	$(sort $(wildcard kobanctl/*.c))
 UNIT_SRCS =	$(sort $(wildcard regress/unit/test_*.c))
 FUZZ_SRCS =	$(sort $(wildcard regress/fuzz/fuzz_*.c))
@@ -90,7 +100,7 @@ LIBS =		$(B)/libkobangd.a $(B)/libprivsep.a $(B)/libcommon.a
 .PHONY: FORCE all deps user run install deb regress regress-unit regress-e2e \
 	regress-fuzz regress-san regress-san-e2e fuzz crash bench clean
 
-all: $(B)/kobangd $(B)/kobanctl
+all: $(B)/kobangd $(B)/kobanctl $(CHILD_BINS)
 
 # Objects depend on the flags they were built with: a sanitizer or
 # warning change rebuilds everything instead of linking stale objects.
@@ -129,6 +139,15 @@ $(B)/obj/gen/default_config.o: $(B)/gen/default_config.c $(B)/.flags
 
 $(B)/kobangd: $(B)/obj/kobangd/main.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+# Static patterns: a plain pattern would let make chain its built-in
+# "%: %.o" onto the included .d files.
+$(CHILD_OBJS): $(B)/obj/kobangd/child_main_%.o: kobangd/child_main.c \
+    $(B)/.flags
+	@mkdir -p $(@D)
+	@echo "CC $< ($*)"
+	@$(CC) $(CPPFLAGS) -DKOBANGD_CHILD=$* $(CFLAGS) $(KCFLAGS) -c $< -o $@
+$(CHILD_BINS): $(B)/kobangd-%: $(B)/obj/kobangd/child_main_%.o $(LIBS)
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(LIBS) $(LDLIBS)
 $(B)/kobanctl: $(CTL_OBJS) $(B)/libprivsep.a $(B)/libcommon.a
 	$(CC) $(LDFLAGS) -o $@ $(CTL_OBJS) $(B)/libprivsep.a $(B)/libcommon.a $(LDLIBS)
 
@@ -181,10 +200,12 @@ run: deps
 # user when installing onto this system (DESTDIR empty).
 install: all
 	install -d -m 755 $(INSTALL_OWN) $(DESTDIR)$(SBINDIR) \
+	    $(DESTDIR)$(LIBEXECDIR) \
 	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8 \
 	    $(DESTDIR)$(DATADIR) $(DESTDIR)$(SYSCONFDIR)
 	install -m 555 $(INSTALL_OWN) $(B)/kobangd $(B)/kobanctl \
 	    $(DESTDIR)$(SBINDIR)/
+	install -m 555 $(INSTALL_OWN) $(CHILD_BINS) $(DESTDIR)$(LIBEXECDIR)/
 	install -m 444 $(INSTALL_OWN) kobangd/kobangd.8 kobanctl/kobanctl.8 \
 	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 444 $(INSTALL_OWN) kobangd/kobangd.yaml.5 \

@@ -12,6 +12,7 @@
 #define CTL_NAMELEN		16
 #define CTL_VERSIONLEN		32
 #define CTL_ERRLEN		256
+#define CTL_ABSENTLEN		128
 
 enum ctl_imsg_type {
 	IMSG_CTL_HELLO = 1000,		/* both ways, first: struct ctl_hello */
@@ -79,6 +80,8 @@ struct ctl_status_proc {
 	uint64_t	rss_kb;		/* last VmRSS seen, 0: not yet */
 	uint64_t	mem_cap_kb;	/* 0: not watched */
 	uint32_t	mem_restarts;	/* killed over the cap */
+	/* Not running by design (net, dns: sync off): why; else "". */
+	char		absent[CTL_ABSENTLEN];
 };
 
 /* The sensor's requests and replies. */

@@ -1,33 +1,27 @@
 /*
- * SHA-256 via libcrypto's EVP API.
+ * SHA-256 through libmd (the BSD <sha2.h> interface).  It used to go
+ * through libcrypto's EVP, whose provider set-up alone made every
+ * process that hashed touch about 2 MB of libcrypto: the scan child,
+ * which hashes files, then loaded libcrypto for nothing else.
  */
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
+#include <sha2.h>
 
 #include "sha256.h"
 
-static EVP_MD	*sha256_md;
+_Static_assert(SHA256_DIGEST_LENGTH == SHA256_DIGEST_LEN,
+    "digest length");
 
-/*
- * Fetch once: an explicit fetch avoids the implicit lookup that
- * EVP_sha256() costs on every digest under OpenSSL 3.
- */
-static const EVP_MD *
-md(void)
-{
-	if (sha256_md == NULL)
-		sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
-	return (sha256_md);
-}
-
+/* Nothing to load: libmd has no providers and reads no files. */
 int
 sha256_preload(void)
 {
-	return (md() == NULL ? -1 : 0);
+	return (0);
 }
 
 void
@@ -43,27 +37,14 @@ sha256_tohex(const uint8_t d[SHA256_DIGEST_LEN], char out[SHA256_HEX_BUFSZ])
 	out[SHA256_HEX_LEN] = '\0';
 }
 
-/*
- * One context serves every one-shot digest: allocating one per call
- * doubled the cost of hashing a 300,000-event baseline's payloads.
- * Our processes are single-threaded.
- */
 int
 sha256_digest(const void *buf, size_t len, uint8_t d[SHA256_DIGEST_LEN])
 {
-	static EVP_MD_CTX	*x;
-	const EVP_MD		*m;
-	unsigned int		 dlen = 0;
+	SHA2_CTX	 x;
 
-	if ((m = md()) == NULL)
-		return (-1);
-	if (x == NULL && (x = EVP_MD_CTX_new()) == NULL)
-		return (-1);
-	if (EVP_DigestInit_ex(x, m, NULL) != 1 ||
-	    EVP_DigestUpdate(x, buf, len) != 1 ||
-	    EVP_DigestFinal_ex(x, d, &dlen) != 1 ||
-	    dlen != SHA256_DIGEST_LEN)
-		return (-1);
+	SHA256Init(&x);
+	SHA256Update(&x, buf, len);
+	SHA256Final(d, &x);
 	return (0);
 }
 
@@ -79,50 +60,37 @@ int
 sha256_hmac(const void *key, size_t keylen, const void *buf, size_t len,
     uint8_t d[SHA256_DIGEST_LEN])
 {
-	static EVP_MD_CTX	*x;
-	const EVP_MD		*m;
-	uint8_t			 k[SHA256_BLOCK], pad[SHA256_BLOCK];
-	uint8_t			 inner[SHA256_DIGEST_LEN];
-	unsigned int		 dlen;
-	size_t			 i;
-	int			 rv = -1;
+	SHA2_CTX	 x;
+	uint8_t		 k[SHA256_BLOCK], pad[SHA256_BLOCK];
+	uint8_t		 inner[SHA256_DIGEST_LEN];
+	size_t		 i;
 
-	if ((m = md()) == NULL)
-		return (-1);
-	if (x == NULL && (x = EVP_MD_CTX_new()) == NULL)
-		return (-1);
 	memset(k, 0, sizeof(k));
-	if (keylen > SHA256_BLOCK) {
-		if (sha256_digest(key, keylen, k) == -1)
-			goto out;
-	} else if (keylen > 0)
+	if (keylen > SHA256_BLOCK)
+		(void)sha256_digest(key, keylen, k);
+	else if (keylen > 0)
 		memcpy(k, key, keylen);
 
 	for (i = 0; i < SHA256_BLOCK; i++)
 		pad[i] = k[i] ^ 0x36;
-	dlen = 0;
-	if (EVP_DigestInit_ex(x, m, NULL) != 1 ||
-	    EVP_DigestUpdate(x, pad, sizeof(pad)) != 1 ||
-	    (len > 0 && EVP_DigestUpdate(x, buf, len) != 1) ||
-	    EVP_DigestFinal_ex(x, inner, &dlen) != 1 ||
-	    dlen != SHA256_DIGEST_LEN)
-		goto out;
+	SHA256Init(&x);
+	SHA256Update(&x, pad, sizeof(pad));
+	if (len > 0)
+		SHA256Update(&x, buf, len);
+	SHA256Final(inner, &x);
 
 	for (i = 0; i < SHA256_BLOCK; i++)
 		pad[i] = k[i] ^ 0x5c;
-	dlen = 0;
-	if (EVP_DigestInit_ex(x, m, NULL) != 1 ||
-	    EVP_DigestUpdate(x, pad, sizeof(pad)) != 1 ||
-	    EVP_DigestUpdate(x, inner, sizeof(inner)) != 1 ||
-	    EVP_DigestFinal_ex(x, d, &dlen) != 1 ||
-	    dlen != SHA256_DIGEST_LEN)
-		goto out;
-	rv = 0;
-out:
+	SHA256Init(&x);
+	SHA256Update(&x, pad, sizeof(pad));
+	SHA256Update(&x, inner, sizeof(inner));
+	SHA256Final(d, &x);
+
 	explicit_bzero(k, sizeof(k));
 	explicit_bzero(pad, sizeof(pad));
 	explicit_bzero(inner, sizeof(inner));
-	return (rv);
+	explicit_bzero(&x, sizeof(x));
+	return (0);
 }
 
 int
@@ -136,21 +104,16 @@ sha256_hex(const void *buf, size_t len, char out[SHA256_HEX_BUFSZ])
 	return (0);
 }
 
+/* The context is allocated so that sha256.h need not include <sha2.h>. */
 int
 sha256_init(struct sha256_ctx *c)
 {
-	const EVP_MD	*m;
-	EVP_MD_CTX	*x;
+	SHA2_CTX	*x;
 
 	c->md = NULL;
-	if ((m = md()) == NULL)
+	if ((x = malloc(sizeof(*x))) == NULL)
 		return (-1);
-	if ((x = EVP_MD_CTX_new()) == NULL)
-		return (-1);
-	if (EVP_DigestInit_ex(x, m, NULL) != 1) {
-		EVP_MD_CTX_free(x);
-		return (-1);
-	}
+	SHA256Init(x);
 	c->md = x;
 	return (0);
 }
@@ -160,28 +123,19 @@ sha256_update(struct sha256_ctx *c, const void *buf, size_t len)
 {
 	if (c->md == NULL)
 		return (-1);
-	if (len == 0)
-		return (0);
-	if (EVP_DigestUpdate(c->md, buf, len) != 1) {
-		sha256_abort(c);
-		return (-1);
-	}
+	if (len > 0)
+		SHA256Update(c->md, buf, len);
 	return (0);
 }
 
 int
 sha256_final(struct sha256_ctx *c, uint8_t d[SHA256_DIGEST_LEN])
 {
-	unsigned int	 dlen = 0;
-	int		 rv = 0;
-
 	if (c->md == NULL)
 		return (-1);
-	if (EVP_DigestFinal_ex(c->md, d, &dlen) != 1 ||
-	    dlen != SHA256_DIGEST_LEN)
-		rv = -1;
+	SHA256Final(d, c->md);
 	sha256_abort(c);
-	return (rv);
+	return (0);
 }
 
 int
@@ -198,6 +152,6 @@ sha256_final_hex(struct sha256_ctx *c, char out[SHA256_HEX_BUFSZ])
 void
 sha256_abort(struct sha256_ctx *c)
 {
-	EVP_MD_CTX_free(c->md);
+	free(c->md);
 	c->md = NULL;
 }

@@ -1,13 +1,11 @@
 /*
- * SHA-256 through OpenSSL's libcrypto EVP interface: one-shot hex digests
- * (PROTOCOL.md 8.1 payloadHash, 64 lowercase hex digits) and an
- * incremental context for hashing a file in chunks.
+ * SHA-256 through libmd's <sha2.h>: one-shot hex digests (PROTOCOL.md
+ * 8.1 payloadHash, 64 lowercase hex digits) and an incremental context
+ * for hashing a file in chunks.  No libcrypto: a process that only
+ * hashes does not load it.
  *
- * Not thread-safe: the one-shot functions share one context.
- *
- * OpenSSL 3 loads its default provider on first use, which may read
- * configuration files: a process that sandboxes itself calls
- * sha256_preload() before it locks the door.
+ * sha256_preload() is kept for the sandboxed callers; libmd reads no
+ * files, so there is nothing to do before the door is locked.
  */
 #ifndef KOBANG_SHA256_H
 #define KOBANG_SHA256_H
@@ -20,10 +18,10 @@
 #define SHA256_HEX_BUFSZ	(SHA256_HEX_LEN + 1)
 
 struct sha256_ctx {
-	void	*md;		/* EVP_MD_CTX */
+	void	*md;		/* SHA2_CTX */
 };
 
-/* Fetch the digest implementation now; 0 or -1. */
+/* Kept for callers that prepare before sandboxing; 0. */
 int	 sha256_preload(void);
 
 /* One shot: the digest of buf, as 32 bytes or as lowercase hex. */

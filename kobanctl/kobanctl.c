@@ -235,6 +235,7 @@ show_status(struct imsgbuf *ibuf, const struct output *out, int timeout)
 			    imsg_get_data(&imsg, &p, sizeof(p)) == -1)
 				errx(1, "malformed status reply");
 			p.name[sizeof(p.name) - 1] = '\0';
+			p.absent[sizeof(p.absent) - 1] = '\0';
 			out->status_proc(&p);
 			break;
 		case IMSG_CTL_END:

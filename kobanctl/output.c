@@ -86,6 +86,10 @@ human_status_proc(const struct ctl_status_proc *p)
 		    p->landlock_selftest == 0 ? "untested" : "TEST FAILED");
 	else
 		snprintf(ll, sizeof(ll), "%s", "no");
+	if (p->pid == 0 && p->absent[0] != '\0') {
+		printf("%-8s %7s   %s\n", p->name, "-", p->absent);
+		return;
+	}
 	if (p->pid == 0) {
 		printf("%-8s %7s %6s %8u %6s %-16s %-7s %7s %7s %s\n", p->name,
 		    "down", "-", p->restarts, "-", "-", "-", rss, cap, mr);
@@ -170,6 +174,11 @@ json_status_proc(const struct ctl_status_proc *p)
 	jsonw_string(&jw, p->name);
 	jsonw_key(&jw, "running");
 	jsonw_bool(&jw, p->pid != 0);
+	jsonw_key(&jw, "absent");
+	if (p->absent[0] == '\0')
+		jsonw_null(&jw);
+	else
+		jsonw_string(&jw, p->absent);
 	jsonw_key(&jw, "pid");
 	jsonw_int(&jw, p->pid);
 	jsonw_key(&jw, "uid");

@@ -6,6 +6,9 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,8 @@
 #include "kobangd.h"
 #include "log.h"
 #include "selflimits.h"
+
+#define CHILD_IDLE_MS	1000	/* quiet this long: the heap is trimmed */
 
 /*
  * Did the parent close the channel?  EPIPE or ECONNRESET from the last
@@ -87,23 +92,35 @@ child_setup(const char *name, enum sandbox_role role, const char *user,
 /*
  * Serve the parent until it goes away.  The dispatch function returns
  * -1 on a message it cannot accept; the parent is trusted, so that is a
- * bug or a broken channel, and the child exits.
+ * bug or a broken channel, and the child exits.  Once nothing has come
+ * for CHILD_IDLE_MS after some work, the heap's free memory goes back to
+ * the kernel (scan keeps it between files while it works), so an idle
+ * child weighs what it holds, not what its largest file needed.
  */
 void
 child_loop(struct imsgbuf *ibuf, int (*dispatch)(struct imsgbuf *))
 {
 	struct pollfd	pfd;
+	int		worked = 0, n;
 
 	for (;;) {
 		pfd.fd = ibuf->fd;
 		pfd.events = POLLIN;
 		if (imsgbuf_queuelen(ibuf) > 0)
 			pfd.events |= POLLOUT;
-		if (poll(&pfd, 1, -1) == -1) {
+		if ((n = poll(&pfd, 1, worked ? CHILD_IDLE_MS : -1)) == -1) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
 		}
+		if (n == 0) {
+#ifdef __GLIBC__
+			malloc_trim(0);
+#endif
+			worked = 0;
+			continue;
+		}
+		worked = 1;
 		if (pfd.revents & POLLOUT && imsgbuf_write(ibuf) == -1)
 			child_channel_failed(ibuf, "write to parent");
 		if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {

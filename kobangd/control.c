@@ -570,6 +570,9 @@ control_status(struct kobangd *kd, struct ctl_conn *c)
 			control_kernel_view(ch->pid, &p);
 		} else if (ch->pid > 0)
 			p.pid = (int32_t)ch->pid;
+		else if (!ch->wanted)
+			snprintf(p.absent, sizeof(p.absent), "not started: %s",
+			    ch->absent);
 		if (imsg_compose(&c->ibuf, IMSG_CTL_STATUS_PROC, 0, 0, -1, &p,
 		    sizeof(p)) == -1)
 			return (-1);

@@ -624,23 +624,33 @@ checkin_start(void)
 void
 enroll_init(struct kobangd *kd)
 {
-	char	err[512];
+	char	err[512], why[128];
 	int	r;
 
 	memset(&en, 0, sizeof(en));
 	en.kd = kd;
 	ev_timer_init(&en.retry, retry_cb, NULL);
+	/* transport_init starts net and dns once sync can run. */
 	if (transport_init(kd, err, sizeof(err)) == -1) {
-		if (kd->conf->sync.enabled)
+		if (kd->conf->sync.enabled) {
 			log_warnx("sync: %s; nothing will be sent", err);
-		else
-			log_info("sync: disabled, local-only sensor");
+			strlcpy(why, "sync is not usable: ", sizeof(why));
+			strlcat(why, err, sizeof(why));
+		} else {
+			log_info("sync: disabled, local-only sensor; net and "
+			    "dns not started");
+			strlcpy(why, "sync is off", sizeof(why));
+		}
+		parent_children_sync(kd, 0, why);
 		return;
 	}
 	if ((en.ks = keystore_open(kd->conf->kobangd.state_directory, err,
 	    sizeof(err))) == NULL) {
 		log_warnx("sync: identity unusable: %s", err);
 		transport_shutdown(kd);
+		strlcpy(why, "sync is not usable: identity: ", sizeof(why));
+		strlcat(why, err, sizeof(why));
+		parent_children_sync(kd, 0, why);
 		return;
 	}
 	en.active = 1;

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <errno.h>
@@ -92,9 +93,81 @@ parent_init_children(struct kobangd *kd)
 		kd->children[i].name = child_table[i].name;
 		kd->children[i].role = child_table[i].role;
 		kd->children[i].kd = kd;
+		/* net and dns wait for sync (parent_children_sync). */
+		kd->children[i].wanted = i == CHILD_SCAN;
+		if (i != CHILD_SCAN)
+			strlcpy(kd->children[i].absent, "sync is off",
+			    sizeof(kd->children[i].absent));
 		ev_timer_init(&kd->children[i].restart_timer,
 		    parent_restart_child, &kd->children[i]);
 	}
+}
+
+/*
+ * A child image is run as root until it drops its privileges: it must
+ * be root's alone, a regular executable owned by root and writable by
+ * nobody else, in a directory of the same kind.  Its path is resolved
+ * first, so a symbolic link is judged by what it points to.
+ */
+static int
+image_trusted(const char *path, char *real, char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 dir[PATH_MAX], *slash;
+
+	if (realpath(path, real) == NULL) {
+		snprintf(err, errlen, "child image %s: %s", path,
+		    strerror(errno));
+		return (-1);
+	}
+	if (stat(real, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != 0 || st.st_mode & (S_IWGRP | S_IWOTH) ||
+	    !(st.st_mode & S_IXUSR)) {
+		snprintf(err, errlen, "child image %s: not an executable "
+		    "file owned and writable by root alone", real);
+		return (-1);
+	}
+	strlcpy(dir, real, sizeof(dir));
+	if ((slash = strrchr(dir, '/')) != NULL)
+		slash[slash == dir] = '\0';
+	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode) || st.st_uid != 0 ||
+	    st.st_mode & (S_IWGRP | S_IWOTH)) {
+		snprintf(err, errlen, "child image %s: its directory %s is "
+		    "not owned and writable by root alone", real, dir);
+		return (-1);
+	}
+	return (0);
+}
+
+/*
+ * Each child's image: beside our own binary when it is there (a build
+ * tree), else in KOBANGD_LIBEXEC, fixed at build time (make install,
+ * the package).  Checked once, at start, before anything runs.
+ */
+int
+parent_find_images(struct kobangd *kd, char *err, size_t errlen)
+{
+	char		 path[PATH_MAX];
+	const char	*slash;
+	int		 i, dirlen;
+
+	if ((slash = strrchr(kd->self, '/')) == NULL) {
+		snprintf(err, errlen, "our own path %s is not absolute",
+		    kd->self);
+		return (-1);
+	}
+	dirlen = (int)(slash - kd->self);
+	for (i = 0; i < CHILD_COUNT; i++) {
+		snprintf(path, sizeof(path), "%.*s/kobangd-%s", dirlen,
+		    kd->self, child_table[i].name);
+		if (access(path, F_OK) == -1)
+			snprintf(path, sizeof(path), "%s/kobangd-%s",
+			    KOBANGD_LIBEXEC, child_table[i].name);
+		if (image_trusted(path, kd->image[i], err, errlen) == -1)
+			return (-1);
+		log_debug("%s: %s", child_table[i].name, kd->image[i]);
+	}
+	return (0);
 }
 
 int
@@ -104,7 +177,7 @@ parent_start_child(struct kobangd *kd, struct child *c)
 	int	 argc = 0, fd, v;
 	pid_t	 pid;
 
-	argv[argc++] = kd->self;
+	argv[argc++] = kd->image[c - kd->children];
 	argv[argc++] = "-P";
 	argv[argc++] = (char *)c->name;
 	argv[argc++] = "-u";
@@ -120,7 +193,7 @@ parent_start_child(struct kobangd *kd, struct child *c)
 	}
 	argv[argc] = NULL;
 
-	if ((pid = proc_exec(kd->self, argv, &fd)) == -1) {
+	if ((pid = proc_exec(argv[0], argv, &fd)) == -1) {
 		log_warn("cannot start %s", c->name);
 		return (-1);
 	}
@@ -279,6 +352,19 @@ parent_child_exited(struct kobangd *kd, pid_t pid, int status)
 	if (c == NULL)
 		return;
 
+	/* Told to go (sync went off): no crash, no restart unless wanted. */
+	if (c->stopping) {
+		log_info("%s (pid %d) stopped", c->name, (int)pid);
+		parent_close_channel(c);
+		c->pid = 0;
+		c->hello = 0;
+		c->stopping = 0;
+		c->mem_rss_kb = 0;
+		if (c->wanted)
+			ev_timer_add(&c->restart_timer, 0);
+		return;
+	}
+
 	if (WIFSIGNALED(status))
 		log_warnx("%s (pid %d) killed by signal %d", c->name,
 		    (int)pid, WTERMSIG(status));
@@ -340,13 +426,53 @@ parent_stop_children(struct kobangd *kd)
 		}
 }
 
+/*
+ * net and dns serve sync only: started when sync comes on (at start or
+ * on a reload), stopped when it goes off, so that a local-only sensor
+ * is the parent and scan alone.  why: while absent, why (for status).
+ */
+void
+parent_children_sync(struct kobangd *kd, int want, const char *why)
+{
+	static const int	 which[] = { CHILD_NET, CHILD_DNS };
+	struct child		*c;
+	size_t			 i;
+
+	for (i = 0; i < sizeof(which) / sizeof(which[0]); i++) {
+		c = &kd->children[which[i]];
+		if (!want)
+			strlcpy(c->absent, why != NULL ? why : "",
+			    sizeof(c->absent));
+		if (c->wanted == want)
+			continue;
+		c->wanted = want;
+		if (want) {
+			c->absent[0] = '\0';
+			/* One still on its way out is started when reaped. */
+			if (c->pid > 0)
+				continue;
+			ev_timer_del(&c->restart_timer);
+			if (parent_start_child(kd, c) == -1)
+				ev_timer_add(&c->restart_timer, 1000);
+			continue;
+		}
+		ev_timer_del(&c->restart_timer);
+		log_info("stopping %s: %s", c->name, c->absent);
+		if (c->pid > 0) {
+			c->stopping = 1;
+			parent_close_channel(c);
+			kill(c->pid, SIGTERM);
+		}
+	}
+}
+
 static void
 parent_restart_child(void *arg)
 {
 	struct child	*c = arg;
 	time_t		 now, next;
 
-	if (c->pid != 0 || parent_start_child(c->kd, c) == 0)
+	if (!c->wanted || c->pid != 0 || parent_start_child(c->kd, c) == 0)
 		return;
 	now = proc_monotime();
 	next = proc_backoff_next(&c->backoff, now);
@@ -440,11 +566,15 @@ parent_main(struct kobangd *kd)
 	sensor_init(kd);
 	limits_watch_init(kd);
 	for (i = 0; i < CHILD_COUNT; i++)
-		if (parent_start_child(kd, &kd->children[i]) == -1)
+		if (kd->children[i].wanted &&
+		    parent_start_child(kd, &kd->children[i]) == -1)
 			fatalx("cannot start %s", kd->children[i].name);
 	log_info("kobangd %s started, control socket %s", KOBANGD_VERSION,
 	    kd->sockpath);
-	/* After the children: sync may queue work for net and dns. */
+	/*
+	 * After scan: transport_init starts net and dns when sync is on,
+	 * before it queues work for them.
+	 */
 	enroll_init(kd);
 	sync_init(kd);
 

@@ -99,6 +99,15 @@ struct child {
 	struct child_hello	 report;
 	uint64_t		 mem_rss_kb;	/* last VmRSS seen (selflimits.c) */
 	uint32_t		 mem_restarts;	/* killed over the memory cap */
+	/*
+	 * net and dns run only while sync is on (parent_children_sync):
+	 * wanted says whether this child should run, stopping that it was
+	 * told to go and its exit is no crash, absent why it is not
+	 * running when it is not wanted.
+	 */
+	int			 wanted;
+	int			 stopping;
+	char			 absent[128];
 };
 
 struct config;
@@ -109,6 +118,7 @@ struct kobangd {
 	int			 conf_named;	/* -f: the file must exist */
 	struct child		 children[CHILD_COUNT];
 	char			 self[PATH_MAX];	/* our binary */
+	char			 image[CHILD_COUNT][PATH_MAX];	/* children's */
 	const char		*user;
 	const char		*sockpath;
 	int			 debug;
@@ -121,12 +131,14 @@ struct kobangd {
 /* kobangd.c: the parent */
 void	parent_main(struct kobangd *);
 void	parent_init_children(struct kobangd *);
+int	parent_find_images(struct kobangd *, char *, size_t);
 int	parent_start_child(struct kobangd *, struct child *);
 int	parent_dispatch_child(struct kobangd *, struct child *);
 void	parent_child_io(struct kobangd *, struct child *, short);
 void	parent_child_broken(struct kobangd *, struct child *, const char *);
 void	parent_child_exited(struct kobangd *, pid_t, int);
 void	parent_stop_children(struct kobangd *);
+void	parent_children_sync(struct kobangd *, int, const char *);
 
 /* control.c: the control socket, in the parent */
 int	control_listen(struct kobangd *, const char *);

@@ -1,6 +1,8 @@
 /*
- * kobangd: the Koban sensor daemon.  One binary, four processes: without
- * -P it is the parent; with the hidden -P flag it becomes the named child.
+ * kobangd: the Koban sensor daemon, the parent of up to three children.
+ * Each child is its own image (kobangd-net, -scan, -dns: child_main.c),
+ * found beside this binary or in KOBANGD_LIBEXEC and started with the
+ * hidden -P flag.
  */
 
 #include <sys/types.h>
@@ -35,7 +37,7 @@ main(int argc, char *argv[])
 {
 	struct kobangd	 kd;
 	struct config	*conf;
-	const char	*child = NULL, *conffile = KOBANGD_CONFIG;
+	const char	*conffile = KOBANGD_CONFIG;
 	const char	*sockpath = NULL;
 	char		 err[1024];
 	int		 ch, noaction = 0, fflag = 0;
@@ -43,7 +45,7 @@ main(int argc, char *argv[])
 
 	memset(&kd, 0, sizeof(kd));
 
-	while ((ch = getopt(argc, argv, "df:m:nP:s:u:v")) != -1) {
+	while ((ch = getopt(argc, argv, "df:m:ns:v")) != -1) {
 		switch (ch) {
 		case 'd':
 			kd.debug = 1;
@@ -62,14 +64,8 @@ main(int argc, char *argv[])
 		case 'n':
 			noaction = 1;
 			break;
-		case 'P':
-			child = optarg;
-			break;
 		case 's':
 			sockpath = optarg;
-			break;
-		case 'u':
-			kd.user = optarg;
 			break;
 		case 'v':
 			kd.verbose++;
@@ -86,18 +82,6 @@ main(int argc, char *argv[])
 
 	log_init(kd.debug, LOG_DAEMON);
 	log_setverbose(kd.verbose + 1);
-
-	if (child != NULL) {
-		if (kd.user == NULL)
-			fatalx("%s: no user to run as", child);
-		if (strcmp(child, "net") == 0)
-			net_main(kd.user);
-		else if (strcmp(child, "scan") == 0)
-			scan_main(kd.user);
-		else if (strcmp(child, "dns") == 0)
-			dns_main(kd.user);
-		fatalx("unknown process %s", child);
-	}
 
 	log_procinit("parent");
 	if (geteuid() != 0)
@@ -135,11 +119,13 @@ main(int argc, char *argv[])
 		fatalx("unprivileged user %s does not exist "
 		    "(create it with: make user)", kd.user);
 
-	/* Children are our own binary, re-executed. */
+	/* The children's images: beside ours, or where make install put them. */
 	if ((n = readlink("/proc/self/exe", kd.self, sizeof(kd.self) - 1)) ==
 	    -1)
 		fatal("readlink /proc/self/exe");
 	kd.self[n] = '\0';
+	if (parent_find_images(&kd, err, sizeof(err)) == -1)
+		fatalx("%s", err);
 
 	if (!kd.debug && daemon(1, 0) == -1)
 		fatal("daemon");

@@ -369,6 +369,8 @@ transport_init(struct kobangd *kd, char *err, size_t errlen)
 	tr.active = 1;
 	log_info("sync: Fleet at %s (port %u), CA bundle %s, proxy %s",
 	    tr.ep.host, tr.ep.port, cafile, tr.proxy_desc);
+	/* Before any request is queued: they are started now if not up. */
+	parent_children_sync(kd, 1, NULL);
 	return (0);
 }
 

@@ -26,4 +26,7 @@ sh "$(dirname "$0")/bench/sync.sh" || status=1
 # The TPM key store on swtpm: signatures and handshakes (a shell script).
 echo "== tpm.sh"
 sh "$(dirname "$0")/bench/tpm.sh" || status=1
+# What the daemon weighs idle, sync off and on (a shell script).
+echo "== idle.sh"
+sh "$(dirname "$0")/bench/idle.sh" || status=1
 exit $status

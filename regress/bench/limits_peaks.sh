@@ -132,8 +132,9 @@ for s in javascriptPackages pythonPackages claudeConfig; do
 done
 sleep 2
 echo "after the baseline:"
+# net and dns run only while sync is on: the fleet tests below show them.
 { echo "parent $DPID"; ctl -j show status | jq -r '.processes[] |
-    select(.name != "parent") | "\(.name) \(.pid)"'; } |
+    select(.name != "parent" and .running) | "\(.name) \(.pid)"'; } |
 while read -r n p; do
 	printf "  %-7s %s\n" "$n" "$(mem "$p")"
 done
@@ -168,7 +169,8 @@ echo "fleet tests, every kobangd process sampled every 50 ms:"
 : >"$T/samples"
 (
 	while [ ! -f "$T/stop" ]; do
-		for p in $(pgrep -x kobangd); do
+		# The parent and the child images (kobangd-net, ...).
+		for p in $(pgrep -x 'kobangd(-net|-scan|-dns)?'); do
 			r=$(tr '\0' ' ' 2>/dev/null <"/proc/$p/cmdline" |
 			    sed -n 's/.* -P \([a-z]*\) .*/\1/p')
 			awk -v r="${r:-parent}" '/^VmHWM:/ { h = $2 }

@@ -128,6 +128,7 @@ wait_scans() {
 
 pids() {
 	echo "parent $DPID"
+	# Those running: net and dns are not started while sync is off.
 	ctl -j show status | jq -r '.processes[] | select(.name != "parent"
 	    and .running) | "\(.name) \(.pid)"'
 }

@@ -2,6 +2,9 @@
 # (regress/tools/fleetpeer.c).  Sourced after lib.sh.  The peer listens
 # on 127.0.0.1 only and the daemon is only ever pointed at it.
 
+# The tests that source this run the daemon with sync on: wait_ready
+# expects net and dns (a test with sync off says SYNC=off).
+SYNC=on
 FLEETPEER=$B/regress/fleetpeer
 MEMSCAN=$B/regress/memscan
 PKI=$T/pki

@@ -65,21 +65,50 @@ start_daemon() {
 	DPID=$!
 }
 
-# Wait until every child has said hello (pid and landlock known).
+# Wait until every child that should run has said hello (pid and
+# landlock known).  net and dns run only while sync is on: SYNC=on (set
+# by fleet.sh, or for one call: SYNC=on wait_ready) waits for all three,
+# otherwise scan alone, with net and dns reported absent.
+SYNC=${SYNC:-off}
 wait_ready() {
+	case $SYNC in
+	on)	want='[.processes[] | select(.name != "parent" and .running and
+		    .uid != null)] | length == 3' ;;
+	*)	want='([.processes[] | select(.name == "scan" and .running and
+		    .uid != null)] | length == 1) and ([.processes[] |
+		    select((.name == "net" or .name == "dns") and
+		    (.running | not) and .absent != null)] | length == 2)' ;;
+	esac
 	i=0
 	while [ $i -lt 100 ]; do
 		if ctl -j show status >"$T/status.json" 2>/dev/null &&
-		    [ "$(jq '[.processes[] | select(.name != "parent" and
-		    .running and .uid != null)] | length' "$T/status.json")" \
-		    -eq 3 ]; then
+		    [ "$(jq "$want" "$T/status.json")" = true ]; then
 			return 0
 		fi
 		kill -0 "$DPID" 2>/dev/null || fail "kobangd exited"
 		sleep 0.1
 		i=$((i + 1))
 	done
-	fail "kobangd not ready after 10 s"
+	fail "kobangd not ready (sync $SYNC) after 10 s: $(cat "$T/status.json" 2>/dev/null)"
+}
+
+# A sync section that makes kobangd start net and dns without reaching
+# anything: an endpoint on a closed loopback port, no identity and no
+# token, so no request is ever made (for tests of the children
+# themselves; with sync off only scan runs).
+sync_idle_yaml() {
+	printf 'sync:\n  enabled: true\n  endpoint: https://127.0.0.1:9\n'
+}
+
+# $T/kobangd.yaml: the built-in defaults but for the state directory, the
+# socket and sync as sync_idle_yaml has it.
+sync_idle_conf() {
+	{
+		printf 'kobangd:\n  stateDirectory: %s\n' "$T/state"
+		printf '  controlSocket: %s\n' "$SOCK"
+		sync_idle_yaml
+	} >"$T/kobangd.yaml"
+	chmod 600 "$T/kobangd.yaml"
 }
 
 child_pid() {

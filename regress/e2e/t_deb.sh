@@ -35,7 +35,7 @@ case "$st" in
 ""|*not-installed) ;;
 *) fail "a kobangd package is on this machine ($st); not replacing it" ;;
 esac
-for f in /usr/sbin/kobangd /usr/sbin/kobanctl \
+for f in /usr/sbin/kobangd /usr/sbin/kobanctl /usr/libexec/kobangd \
     /lib/systemd/system/kobangd.service /usr/share/kobangd; do
 	[ -e "$f" ] && fail "$f exists already; not replacing it"
 done
@@ -147,6 +147,9 @@ case "$(status)" in
 esac
 expect_perm /usr/sbin/kobangd "root root 755"
 expect_perm /usr/sbin/kobanctl "root root 755"
+for c in net scan dns; do
+	expect_perm /usr/libexec/kobangd/kobangd-$c "root root 755"
+done
 expect_perm /etc/koban "root root 755"
 expect_perm /etc/koban/kobangd.yaml "root root 600"
 expect_perm /var/lib/koban "root root 700"
@@ -200,6 +203,12 @@ chmod 600 /etc/koban/kobangd.yaml
 cp /etc/koban/kobangd.yaml "$T/operator.yaml"
 start_daemon
 wait_ready
+# Each child is the packaged image of its role.
+for c in net scan dns; do
+	[ "$(readlink "/proc/$(child_pid $c)/exe")" = \
+	    /usr/libexec/kobangd/kobangd-$c ] ||
+	    fail "$c runs $(readlink "/proc/$(child_pid $c)/exe")"
+done
 wait_for "check-in ok .*auth=certificate" 20
 ctl show status | grep -q "configuration /etc/koban/kobangd.yaml" ||
     fail "the daemon did not read /etc/koban/kobangd.yaml"
@@ -256,7 +265,7 @@ case "$(status)" in
 *) fail "after remove: $(status)" ;;
 esac
 for f in /usr/sbin/kobangd /usr/sbin/kobanctl /usr/share/kobangd \
-    /lib/systemd/system/kobangd.service; do
+    /usr/libexec/kobangd /lib/systemd/system/kobangd.service; do
 	[ -e "$f" ] && fail "$f left after remove"
 done
 cmp -s /etc/koban/kobangd.yaml "$T/operator.yaml" ||

@@ -31,9 +31,11 @@ U2=kobcrash2
 H1=$T/home/$U1
 H2=$T/home/$U2
 # The binaries are started a hundred times: copies, so that a rebuild
-# in the shared build directory meanwhile cannot fail an exec.
+# in the shared build directory meanwhile cannot fail an exec (the child
+# images too: kobangd runs those beside itself).
 mkdir -p "$T/bin"
-cp "$KOBANGD" "$KOBANCTL" "$B/regress/outbox_dump" "$T/bin/" ||
+cp "$KOBANGD" "$B"/kobangd-net "$B"/kobangd-scan "$B"/kobangd-dns \
+    "$KOBANCTL" "$B/regress/outbox_dump" "$T/bin/" ||
     fail "cannot copy the binaries"
 KOBANGD=$T/bin/kobangd
 KOBANCTL=$T/bin/kobanctl

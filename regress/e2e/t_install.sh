@@ -33,6 +33,11 @@ root root 755 ./usr/lib
 root root 755 ./usr/lib/systemd
 root root 755 ./usr/lib/systemd/system
 root root 644 ./usr/lib/systemd/system/kobangd.service
+root root 755 ./usr/libexec
+root root 755 ./usr/libexec/kobangd
+root root 555 ./usr/libexec/kobangd/kobangd-dns
+root root 555 ./usr/libexec/kobangd/kobangd-net
+root root 555 ./usr/libexec/kobangd/kobangd-scan
 root root 755 ./usr/sbin
 root root 555 ./usr/sbin/kobanctl
 root root 555 ./usr/sbin/kobangd
@@ -58,6 +63,10 @@ diff -u "$T/expected" "$T/tree" || fail "installed tree differs"
 # Contents: what was built and what is in the source tree.
 cmp -s "$B/kobangd" "$R/usr/sbin/kobangd" || fail "kobangd differs"
 cmp -s "$B/kobanctl" "$R/usr/sbin/kobanctl" || fail "kobanctl differs"
+for c in net scan dns; do
+	cmp -s "$B/kobangd-$c" "$R/usr/libexec/kobangd/kobangd-$c" ||
+	    fail "kobangd-$c differs"
+done
 for p in kobangd/kobangd.8:man8 kobanctl/kobanctl.8:man8 \
     kobangd/kobangd.yaml.5:man5; do
 	src=${p%%:*}

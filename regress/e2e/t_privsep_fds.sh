@@ -7,9 +7,10 @@
 echo "the launcher's secret" >"$T/launcher-secret"
 # Descriptor 7 stays open across the exec of kobangd, like a shell's.
 exec 7<"$T/launcher-secret"
-start_daemon
+sync_idle_conf
+start_daemon -f "$T/kobangd.yaml"
 exec 7<&-
-wait_ready
+SYNC=on wait_ready
 
 # It did reach the parent: otherwise the test proves nothing.
 found=

@@ -1,8 +1,9 @@
 #!/bin/sh
 # The real parent against children that attack it (regress/tools/
-# kobangd_hostile.c: the daemon itself, whose scan, net and dns children
-# speak the real protocol maliciously).  Each run starts the hostile
-# image on a tree of bait files with a list of attacks, and checks from
+# kobangd_hostile.c: a child image whose scan, net and dns children speak
+# the real protocol maliciously, put beside a copy of the real kobangd
+# as its kobangd-scan, -net and -dns).  Each run starts that kobangd on a
+# tree of bait files with a list of attacks, and checks from
 # the outside what the parent did: the child killed and restarted, the
 # file quarantined with an issue that names it, nothing of the bait in
 # the inventory or the state database, the parent's peak RSS bounded,
@@ -16,10 +17,18 @@ U=kobhost1
 test_user $U
 H=$T/home/$U
 BREW=$T/brew
-# The image and its side files (.mode, .log, .go-ROLE) live in $T.
-HOSTILE=$T/kobangd_hostile
-cp "$B/regress/kobangd_hostile" "$HOSTILE" || fail "no hostile image"
-KOBANGD=$HOSTILE
+# The real kobangd, and the hostile image beside it as each child's
+# (the parent starts the images beside its own binary); the side files
+# (.mode, .log, .go-ROLE) beside them.
+IMG=$T/img
+mkdir -m 755 "$IMG" || fail "mkdir"
+cp "$B/kobangd" "$IMG/kobangd" || fail "no kobangd"
+for c in net scan dns; do
+	cp "$B/regress/kobangd_hostile" "$IMG/kobangd-$c" ||
+	    fail "no hostile image"
+done
+HOSTILE=$IMG/kobangd_hostile
+KOBANGD=$IMG/kobangd
 MODE=$HOSTILE.mode
 MARK=$HOSTILE.log
 # The parent's peak RSS (VmHWM) while it is attacked.  Its peak on this
@@ -97,6 +106,9 @@ start_run() {
 	homebrew:
 	  prefixes: ["$BREW"]
 	EOC
+	# net and dns run only while sync is on: on, nothing listening.
+	sync_idle_yaml >>"$T/kobangd.yaml"
+	SYNC=on
 	chmod 600 "$T/kobangd.yaml"
 	start_daemon -f "$T/kobangd.yaml" "$@"
 	wait_ready

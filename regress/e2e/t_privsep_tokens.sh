@@ -47,7 +47,7 @@ grep -q '"sensorToken":"(secret, not shown)"' "$T/out" ||
 # The daemon at its most verbose, trying to enroll with the token.
 "$KOBANGD" -d -vv -s "$SOCK" -f "$T/kobangd.yaml" >"$T/log" 2>&1 &
 DPID=$!
-wait_ready
+SYNC=on wait_ready
 i=0
 until grep -q "sync:" "$T/log" || [ $i -ge 50 ]; do
 	sleep 0.1

@@ -2,8 +2,10 @@
 # its children down within a second.
 . "$(dirname "$0")/lib.sh"
 
-start_daemon
-wait_ready
+# Sync on: net and dns run only then.
+sync_idle_conf
+start_daemon -f "$T/kobangd.yaml"
+SYNC=on wait_ready
 
 for name in net scan dns; do
 	old=$(child_pid "$name")

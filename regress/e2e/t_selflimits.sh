@@ -26,6 +26,10 @@ watch:
   debounceMilliseconds: 100
   projectRoots: ["~/src"]
 EOC
+# Sync on, so that net and dns run (and are limited): wait_ready
+# waits for them.
+sync_idle_yaml >>"$T/kobangd.yaml"
+SYNC=on
 chmod 600 "$T/kobangd.yaml"
 
 # 1. -m is checked before anything starts.

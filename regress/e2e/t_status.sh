@@ -1,9 +1,11 @@
-# Four processes start, sandbox themselves, and say so truthfully:
-# the kernel's view in /proc agrees with kobanctl's, human and JSON agree.
+# Four processes start (sync on: net and dns run only then), sandbox
+# themselves, and say so truthfully: the kernel's view in /proc agrees
+# with kobanctl's, human and JSON agree.
 . "$(dirname "$0")/lib.sh"
 
-start_daemon
-wait_ready
+sync_idle_conf
+start_daemon -f "$T/kobangd.yaml"
+SYNC=on wait_ready
 
 ctl -j show status >"$T/s.json" || fail "show status -j"
 ctl show status >"$T/s.txt" || fail "show status"
@@ -16,6 +18,12 @@ for name in net scan dns; do
 	[ -n "$pid" ] && [ "$pid" -gt 0 ] || fail "$name: no pid"
 	st=/proc/$pid/status
 	[ -r "$st" ] || fail "$name: $st missing"
+	# Its own image, beside the parent's in the build tree, linked
+	# with its own libraries: no database, no TPM stack in any child.
+	[ "$(readlink "/proc/$pid/exe")" = "$(readlink -f "$B")/kobangd-$name" ] ||
+	    fail "$name runs $(readlink "/proc/$pid/exe")"
+	grep -q 'libsqlite3\|libtss2' "/proc/$pid/maps" &&
+	    fail "$name maps libsqlite3 or libtss2"
 
 	# Every uid (real, effective, saved, fs) is unprivileged.
 	set -- $(sed -n 's/^Uid:[[:space:]]*//p' "$st")

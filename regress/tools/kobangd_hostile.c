@@ -1,27 +1,28 @@
 /*
- * kobangd_hostile: a test image of the daemon whose children attack the
- * parent (regress/e2e/t_privsep_hostile_child.sh).  The parent is the
- * real one, compiled from kobangd/main.c unchanged; it re-executes this
- * binary for its children (/proc/self/exe), and only the children's
- * entry points are replaced.  A child with nothing left to attack with
- * runs the real child's code, so the rest of the machine stays honest.
+ * kobangd_hostile: a child image whose children attack the parent
+ * (regress/e2e/t_privsep_hostile_child.sh).  The test copies the real
+ * kobangd into a directory of its own and this image beside it as
+ * kobangd-net, kobangd-scan and kobangd-dns: the parent, unchanged,
+ * starts its children from the images beside its own binary, so it
+ * starts these.  -P names the role, as for the real images.  A child
+ * with nothing left to attack with runs the real child's code, so the
+ * rest of the machine stays honest.
  *
- * What to do comes from files beside the binary, read before the
- * sandbox (the environment would do today, but the parent may scrub it
- * one day, and a file beside a copy of the binary cannot reach the
- * production build):
+ * What to do comes from files in the images' directory, read before the
+ * sandbox (a file beside a copy of the image cannot reach the production
+ * build):
  *
- *	<exe>.mode	one attack a line: ROLE NAME TARGET [ARG...]; ROLE
- *			is scan, net or dns, TARGET the end of a handed
- *			file's label ("-": none)
- *	<exe>.log	appended to: "begin ROLE NAME TARGET" before one,
+ *	kobangd_hostile.mode	one attack a line: ROLE NAME TARGET
+ *			[ARG...]; ROLE is scan, net or dns, TARGET the end
+ *			of a handed file's label ("-": none)
+ *	kobangd_hostile.log	appended to: "begin ROLE NAME TARGET" before one,
  *			"sent ROLE NAME TARGET ..." as its bytes go out
  *			(written first: the parent may kill the child as
  *			soon as it has read them), "closed ..." if the
  *			parent hung up while they were being written,
  *			"stopped ..." if the kernel refused the rest;
  *			an attack with a "begin" line is never made again
- *	<exe>.go-ROLE	a FIFO, optional: a net or dns attack waits for a
+ *	kobangd_hostile.go-ROLE	a FIFO, optional: a net or dns attack waits for a
  *			byte on it (so that the test can count first)
  *
  * The attacks speak the real protocol with the real structures:
@@ -50,6 +51,7 @@
 #include <sys/stat.h>
 #include <sys/uio.h>
 
+#include <err.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -67,17 +69,14 @@
 #include "scanproto.h"
 #include "sha256.h"
 
+#include "compat.h"
+#include "selflimits.h"
+#include "netproto.h"
+#include "sandbox.h"
+
 static void	hostile_net_main(const char *);
 static void	hostile_scan_main(const char *);
 static void	hostile_dns_main(const char *);
-
-#define net_main	hostile_net_main
-#define scan_main	hostile_scan_main
-#define dns_main	hostile_dns_main
-#include "../../kobangd/main.c"
-#undef net_main
-#undef scan_main
-#undef dns_main
 
 #define H_MAX_ATTACKS	32
 #define H_MAX_ARGS	16
@@ -138,17 +137,20 @@ xstrdup(const char *s)
 	return (p);
 }
 
-/* "<exe><suffix>" */
+/* "<the image's directory>/kobangd_hostile<suffix>" */
 static void
 side_path(char *buf, size_t len, const char *suffix)
 {
-	char	exe[PATH_MAX];
+	char	exe[PATH_MAX], *slash;
 	ssize_t	n;
 
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1)
 		fatal("readlink /proc/self/exe");
 	exe[n] = '\0';
-	if ((size_t)snprintf(buf, len, "%s%s", exe, suffix) >= len)
+	if ((slash = strrchr(exe, '/')) != NULL)
+		*slash = '\0';
+	if ((size_t)snprintf(buf, len, "%s/kobangd_hostile%s", exe, suffix) >=
+	    len)
 		fatalx("hostile: path too long");
 }
 
@@ -944,4 +946,49 @@ static void
 hostile_dns_main(const char *user)
 {
 	hostile_peer_main("dns", SANDBOX_DNS, user, dns_main);
+}
+
+/* The real images' start (kobangd/child_main.c), for any of the roles. */
+int
+main(int argc, char *argv[])
+{
+	const char	*child = NULL, *user = NULL;
+	char		 err[1024];
+	int		 ch, debug = 0, verbose = 0;
+
+	while ((ch = getopt(argc, argv, "dm:P:u:v")) != -1) {
+		switch (ch) {
+		case 'd':
+			debug = 1;
+			break;
+		case 'm':
+			if (limits_cap_set(optarg, err, sizeof(err)) == -1)
+				errx(1, "-m %s", err);
+			break;
+		case 'P':
+			child = optarg;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'v':
+			verbose++;
+			break;
+		default:
+			errx(1, "started by kobangd, not by hand");
+		}
+	}
+	if (optind != argc || child == NULL || user == NULL)
+		errx(1, "started by kobangd, not by hand");
+	log_init(debug, LOG_DAEMON);
+	log_setverbose(verbose + 1);
+	if (strcmp(child, "scan") == 0)
+		hostile_scan_main(user);
+	else if (strcmp(child, "net") == 0)
+		hostile_net_main(user);
+	else if (strcmp(child, "dns") == 0)
+		hostile_dns_main(user);
+	else
+		errx(1, "no such child: %s", child);
+	fatalx("%s returned", child);
 }
