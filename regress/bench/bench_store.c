@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base64.h"
 #include "compat.h"
 #include "differ.h"
 #include "store.h"
@@ -79,9 +80,8 @@ fsize(const char *dir, const char *name)
 static void
 make_items(struct item *v)
 {
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopq"
-	    "rstuvwxyz0123456789+/";
 	char		 path[256], name[64], ver[32], detail[512], integ[89];
+	uint8_t		 hash[64];
 	const char	*base;
 	size_t		 f, i, k, n = 0;
 	unsigned int	 seed = 1;
@@ -99,10 +99,12 @@ make_items(struct item *v)
 			/* npm's tarball is named without the scope. */
 			base = strchr(name, '/') ? strchr(name, '/') + 1 :
 			    name;
-			for (k = 0; k < 86; k++)
-				integ[k] = b64[rand_r(&seed) % 64];
-			integ[86] = integ[87] = '=';
-			integ[88] = '\0';
+			/* A SHA-512 in base64, as npm writes it. */
+			for (k = 0; k < sizeof(hash); k++)
+				hash[k] = rand_r(&seed) & 0xff;
+			if (b64_encode(hash, sizeof(hash), integ,
+			    sizeof(integ)) == -1)
+				errx(1, "base64");
 			snprintf(detail, sizeof(detail),
 			    "resolved=https://registry.npmjs.org/%s/-/%s-%s.tgz "
 			    "integrity=sha512-%s%s", name, base, ver, integ,
@@ -219,6 +221,11 @@ streamed(struct item *v)
 	printf("  close (checkpoint) %.3f s; then db %.1f MB + wal %.1f MB "
 	    "= %.1f bytes/item\n", t1 - t0, db / 1e6, wal / 1e6,
 	    (double)(db + wal) / NITEMS);
+	/* For a look inside (sqlite3's dbstat), keep it. */
+	if (getenv("BENCH_STORE_KEEP") != NULL) {
+		printf("  kept in %s\n", dir);
+		return;
+	}
 	nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
 
