@@ -599,6 +599,8 @@ static const char *const details[] = {
 	"resolved=https://registry.npmjs.org/lodash/-/lodash-4.17.21.tgz  "
 	    "scope=dev",
 	"scope=dev ",
+	"resolved=https://registry.npmjs.org/lodash/-/lodash-4.17.21.tgz ",
+	"integrity=" SHA512_A " ",
 	"scope=prod",
 	"resolved= integrity=",
 	"resolved=",
@@ -609,7 +611,8 @@ static const char *const details[] = {
 };
 /* BLOB: the grammar's fields, in order, each maybe spelt out. */
 static const int packed[] = {
-	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0,
+	0, 0
 };
 
 static const char *const versions[] = {
