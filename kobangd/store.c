@@ -821,19 +821,6 @@ buf_room(void *bufp, size_t *cap, size_t need)
 	return (0);
 }
 
-/* npm's tarball URL of name@version: the file is named without scope. */
-static int
-npm_url(const char *name, const char *version, char *out, size_t outlen)
-{
-	const char	*base;
-	int		 n;
-
-	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
-	n = snprintf(out, outlen, "%s%s/-/%s-%s.tgz", npm_registry, name, base,
-	    version);
-	return (n < 0 || (size_t)n >= outlen ? -1 : n);
-}
-
 /*
  * A sha512 integrity's 88 base64 characters to its 64 bytes, strictly
  * (the only spelling b64_encode gives back: "==" and zero low bits),
@@ -915,17 +902,27 @@ detail_field(const char **p, const char *key, const char **v, size_t *len)
 	return (1);
 }
 
+/* Append n bytes of s at *o (room was made). */
+static void
+put(char *out, size_t *o, const char *s, size_t n)
+{
+	memcpy(out + *o, s, n);
+	*o += n;
+}
+
+#define PUTS(out, o, s)	put((out), (o), (s), strlen(s))
+
 /*
  * Rebuild a packed detail into st->unpack; NULL (errno EINVAL) if the
- * BLOB is not one detail_pack could have made.
+ * BLOB is not one detail_pack could have made.  Pieces are copied, not
+ * printed: every snapshot load and inventory query comes here per row.
  */
 static const char *
 detail_unpack(struct store *st, const char *name, const char *version,
     const uint8_t *b, size_t len)
 {
-	char		 url[1024], hash[SHA512_B64 + 1];
-	const char	*res = NULL, *integ = NULL;
-	size_t		 off = 1, n, need;
+	const char	*res = NULL, *integ = NULL, *base = NULL;
+	size_t		 off = 1, n, need, o = 0;
 	uint8_t		 fl;
 
 	if (len < 1 || ((fl = b[0]) & ~DT_KNOWN) != 0 ||
@@ -934,46 +931,73 @@ detail_unpack(struct store *st, const char *name, const char *version,
 	    (DT_INT_SHA512 | DT_INT_TEXT) ||
 	    (fl & (DT_DEV | DT_OPTIONAL)) == (DT_DEV | DT_OPTIONAL))
 		goto bad;
+	need = 32;
 	if (fl & DT_RES_URL) {
-		if (version == NULL ||
-		    npm_url(name, version, url, sizeof(url)) == -1)
+		if (version == NULL)
 			goto bad;
-		res = url;
+		base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+		need += sizeof(npm_registry) + 2 * strlen(name) +
+		    strlen(version) + 16;
 	} else if (fl & DT_RES_TEXT) {
 		if ((n = strnlen((const char *)b + off, len - off)) ==
 		    len - off)
 			goto bad;
 		res = (const char *)b + off;
 		off += n + 1;
+		need += n;
 	}
 	if (fl & DT_INT_SHA512) {
-		if (len - off < SHA512_LEN || b64_encode(b + off, SHA512_LEN,
-		    hash, sizeof(hash)) == -1)
+		if (len - off < SHA512_LEN)
 			goto bad;
-		integ = hash;
-		off += SHA512_LEN;
+		need += 7 + SHA512_B64 + 1;
 	} else if (fl & DT_INT_TEXT) {
 		if ((n = strnlen((const char *)b + off, len - off)) ==
 		    len - off)
 			goto bad;
 		integ = (const char *)b + off;
-		off += n + 1;
+		need += n;
+	}
+	if (buf_room(&st->unpack, &st->unpackcap, need) == -1)
+		return (NULL);
+	if (fl & (DT_RES_URL | DT_RES_TEXT)) {
+		PUTS(st->unpack, &o, "resolved=");
+		if (res != NULL)
+			PUTS(st->unpack, &o, res);
+		else {
+			PUTS(st->unpack, &o, npm_registry);
+			PUTS(st->unpack, &o, name);
+			PUTS(st->unpack, &o, "/-/");
+			PUTS(st->unpack, &o, base);
+			PUTS(st->unpack, &o, "-");
+			PUTS(st->unpack, &o, version);
+			PUTS(st->unpack, &o, ".tgz");
+		}
+	}
+	if (fl & (DT_INT_SHA512 | DT_INT_TEXT)) {
+		if (o > 0)
+			PUTS(st->unpack, &o, " ");
+		PUTS(st->unpack, &o, "integrity=");
+		if (integ != NULL) {
+			PUTS(st->unpack, &o, integ);
+			off += strlen(integ) + 1;
+		} else {
+			PUTS(st->unpack, &o, "sha512-");
+			if (b64_encode(b + off, SHA512_LEN, st->unpack + o,
+			    st->unpackcap - o) != SHA512_B64)
+				goto bad;
+			o += SHA512_B64;
+			off += SHA512_LEN;
+		}
 	}
 	if (off != len)
 		goto bad;
-	need = (res ? strlen(res) + 10 : 0) +
-	    (integ ? strlen(integ) + 18 : 0) + 16;
-	if (buf_room(&st->unpack, &st->unpackcap, need) == -1)
-		return (NULL);
-	snprintf(st->unpack, st->unpackcap, "%s%s%s%s%s%s%s",
-	    res ? "resolved=" : "", res ? res : "",
-	    res && integ ? " " : "",
-	    integ ? "integrity=" : "",
-	    integ && (fl & DT_INT_SHA512) ? "sha512-" : "",
-	    integ ? integ : "",
-	    (fl & DT_DEV) ? ((res || integ) ? " scope=dev" : "scope=dev") :
-	    (fl & DT_OPTIONAL) ? ((res || integ) ? " scope=optional" :
-	    "scope=optional") : "");
+	if (fl & (DT_DEV | DT_OPTIONAL)) {
+		if (o > 0)
+			PUTS(st->unpack, &o, " ");
+		PUTS(st->unpack, &o, fl & DT_DEV ? "scope=dev" :
+		    "scope=optional");
+	}
+	st->unpack[o] = '\0';
 	return (st->unpack);
  bad:
 	errno = EINVAL;
