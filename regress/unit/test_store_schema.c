@@ -286,7 +286,7 @@ static const struct oldrow oldrows[] = {
 	    "resolved=https://example.com/lp.tgz integrity=sha1-abc=" },
 	{ 5, SURFACE_JAVASCRIPT, "/home/bob/b/package-lock.json", "package",
 	    "zod", "3.25.76", "npm", 1, "scope=optional" },
-	{ 7, SURFACE_CLAUDE, "/home/alice/.claude.json", "skill", "x", "1",
+	{ 7, SURFACE_CLAUDE, "/home/alice/.claude.json", "skill", "a-skill", "1",
 	    "", 0, "odd  detail " },
 };
 
