@@ -1,9 +1,13 @@
 /*
  * The state database: SQLite, WAL, one file in the state directory.
  *
- * Layout (schema version 1):
+ * Layout (schema version 4):
  *	surface		per surface: baseline marker, last scan, health
- *	inventory	the current snapshot, keyed by (surface, item id)
+ *	inventory	the current snapshot: per surface a range of row ids
+ *			in snapshot order, indexed by file
+ *	file		each path once; scanned: per surface, the files
+ *			listed with their fingerprints
+ *	item_kind	the codes of the item kinds inventory rows carry
  *	change_event	the local activity feed
  *	finding		every stored finding
  *	outbox		sync events (PROTOCOL.md 9.1), device and tenant ids
@@ -782,8 +786,8 @@ parse_ts(const char *s, int64_t *ms)
  *			tarball URL of the row's name and version
  *	integrity	64 raw bytes for sha512, else NUL-terminated,
  *			unless absent
- * The BLOB is kept only if unpacking it gives back the very bytes that
- * came; any other detail is stored verbatim as TEXT.
+ * The BLOB is kept only if it unpacks to the very bytes that came
+ * (detail_pack checks); any other detail is stored verbatim as TEXT.
  */
 #define DT_RES_URL	0x01	/* resolved: the registry's tarball */
 #define DT_RES_TEXT	0x02	/* resolved: spelt out */
@@ -1673,12 +1677,15 @@ row_item(struct store *st, sqlite3_stmt *q, enum surface s, struct item *it)
 
 	memset(it, 0, sizeof(*it));
 	it->surface = s;
-	code = sqlite3_column_int64(q, 0);
-	for (kind = 0; kind < KIND_COUNT; kind++)
-		if (st->kcode[kind] == code)
-			break;
-	if (kind == KIND_COUNT || sqlite3_column_type(q, 0) !=
-	    SQLITE_INTEGER) {
+	/* The type first: reading it as an integer would convert it. */
+	kind = KIND_COUNT;
+	if (sqlite3_column_type(q, 0) == SQLITE_INTEGER) {
+		code = sqlite3_column_int64(q, 0);
+		for (kind = 0; kind < KIND_COUNT; kind++)
+			if (st->kcode[kind] == code)
+				break;
+	}
+	if (kind == KIND_COUNT) {
 		log_warnx("%s: inventory row with unknown kind", st->path);
 		errno = EINVAL;
 		return (-1);
