@@ -506,8 +506,8 @@ static const char *const schema_v3 =
  * Version 4 (issue 14): the inventory made smaller and cheaper to fill.
  * Row ids become ranges per surface (surface code << 32, plus the row's
  * place, the order kept), which replaces the index on surface; kinds
- * become codes of item_kind.  Details stay as they were (TEXT is read
- * verbatim); the next baseline of a surface stores them compactly.
+ * become codes of item_kind.  Details and versions are then packed as
+ * new rows are (repack), and the file vacuumed.
  */
 static const char *const schema_v4 =
     "CREATE TABLE item_kind ("
@@ -1253,6 +1253,74 @@ pragma_text(struct store *st, const char *sql, char *out, size_t outlen,
 	return (OPEN_OK);
 }
 
+/*
+ * SQL functions for the move to schema 4: a row's detail and version as
+ * a commit would store them now (as they are if not packable).
+ */
+static void
+sql_pack_detail(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store	*st = sqlite3_user_data(ctx);
+	struct item	 it;
+	ssize_t		 n;
+
+	(void)argc;
+	memset(&it, 0, sizeof(it));
+	if (sqlite3_value_type(argv[0]) == SQLITE_TEXT &&
+	    sqlite3_value_type(argv[2]) == SQLITE_TEXT) {
+		it.name = (char *)sqlite3_value_text(argv[0]);
+		if (sqlite3_value_type(argv[1]) == SQLITE_TEXT)
+			it.version = (char *)sqlite3_value_text(argv[1]);
+		it.detail = (char *)sqlite3_value_text(argv[2]);
+	}
+	if (it.name == NULL || it.detail == NULL ||
+	    (n = detail_pack(st, &it)) <= 0)
+		sqlite3_result_value(ctx, argv[2]);
+	else
+		sqlite3_result_blob(ctx, st->pack, (int)n, SQLITE_TRANSIENT);
+}
+
+static void
+sql_pack_version(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	int64_t	v = -1;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_TEXT)
+		v = version_pack((const char *)sqlite3_value_text(argv[0]));
+	if (v >= 0)
+		sqlite3_result_int64(ctx, v);
+	else
+		sqlite3_result_value(ctx, argv[0]);
+}
+
+/* Inside the migration to 4: the old rows stored as new ones are. */
+static enum open_rc
+repack(struct store *st, char *err, size_t errlen)
+{
+	enum open_rc	orc;
+
+	if (sqlite3_create_function(st->db, "kobangd_pack_detail", 3,
+	    SQLITE_UTF8, st, sql_pack_detail, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(st->db, "kobangd_pack_version", 1,
+	    SQLITE_UTF8, st, sql_pack_version, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path,
+		    sqlite3_errmsg(st->db));
+		return (OPEN_FAIL);
+	}
+	/* The expressions see the row's old values, the version's text. */
+	orc = exec_sql(st, "UPDATE inventory SET "
+	    "detail = kobangd_pack_detail(name, version, detail), "
+	    "version = kobangd_pack_version(version) "
+	    "WHERE typeof(detail) = 'text' OR typeof(version) = 'text'",
+	    "packing the inventory", err, errlen);
+	sqlite3_create_function(st->db, "kobangd_pack_detail", 3, SQLITE_UTF8,
+	    NULL, NULL, NULL, NULL);
+	sqlite3_create_function(st->db, "kobangd_pack_version", 1,
+	    SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	return (orc);
+}
+
 static enum open_rc
 migrate(struct store *st, char *err, size_t errlen)
 {
@@ -1290,6 +1358,8 @@ migrate(struct store *st, char *err, size_t errlen)
 		 */
 		if ((orc = exec_sql(st, migrations[v], "migration", err,
 		    errlen)) != OPEN_OK ||
+		    (v + 1 == 4 && (orc = repack(st, err, errlen)) !=
+		    OPEN_OK) ||
 		    (orc = exec_sql(st, sql, "set version", err, errlen)) !=
 		    OPEN_OK ||
 		    (orc = exec_sql(st, "COMMIT", "commit migration", err,
@@ -1303,6 +1373,10 @@ migrate(struct store *st, char *err, size_t errlen)
 		else if (!fresh)
 			log_info("%s: schema migrated to version %lld",
 			    st->path, v + 1);
+		/* The old inventory's pages are free: give them back. */
+		if (!fresh && v + 1 == 4 && (orc = exec_sql(st, "VACUUM",
+		    "vacuum", err, errlen)) != OPEN_OK)
+			return (orc);
 	}
 	return (OPEN_OK);
 }

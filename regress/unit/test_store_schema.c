@@ -476,9 +476,17 @@ Test(store_schema, migrate_from_v3)
 	free(v);
 	cr_assert_null(db_text("SELECT name FROM sqlite_schema WHERE name IN "
 	    "('inventory_order', 'inventory_key', 'inventory_v4')"));
-	/* Migrated rows keep their TEXT; kinds are codes now. */
-	cr_assert_str_eq(v = db_text("SELECT typeof(detail) || typeof(kind) "
-	    "FROM inventory WHERE name = '@babel/core'"), "textinteger");
+	/* Migrated rows are packed as new ones are; kinds are codes. */
+	cr_assert_str_eq(v = db_text("SELECT typeof(detail) || "
+	    "length(detail) || typeof(version) || typeof(kind) FROM "
+	    "inventory WHERE name = '@babel/core'"), "blob65integerinteger");
+	free(v);
+	cr_assert_str_eq(v = db_text("SELECT typeof(detail) || "
+	    "typeof(version) FROM inventory WHERE name = 'left-pad'"),
+	    "blobtext");
+	free(v);
+	cr_assert_str_eq(v = db_text("SELECT typeof(detail) FROM inventory "
+	    "WHERE name = 'a-skill'"), "text");
 	free(v);
 
 	/* A change: left-pad goes, "added" comes last. */
