@@ -1,9 +1,13 @@
 /*
  * The state database: SQLite, WAL, one file in the state directory.
  *
- * Layout (schema version 1):
+ * Layout (schema version 4):
  *	surface		per surface: baseline marker, last scan, health
- *	inventory	the current snapshot, keyed by (surface, item id)
+ *	inventory	the current snapshot: per surface a range of row ids
+ *			in snapshot order, indexed by file
+ *	file		each path once; scanned: per surface, the files
+ *			listed with their fingerprints
+ *	item_kind	the codes of the item kinds inventory rows carry
  *	change_event	the local activity feed
  *	finding		every stored finding
  *	outbox		sync events (PROTOCOL.md 9.1), device and tenant ids
@@ -18,6 +22,15 @@
  * stale caller fails the commit rather than corrupting the snapshot.
  *
  * All statements are prepared once at open and reused.
+ *
+ * Size and the parent's time (issue 14).  An inventory row's id is its
+ * surface's code times 2^32 plus its place: one surface's rows are one
+ * range of the table in row order, read without an index.  Kinds are
+ * small codes (item_kind).  detail is kept compactly where it can be
+ * rebuilt exactly (detail_pack).  A baseline looks up an id already
+ * stored only for a file it comes back to; a file new to the baseline
+ * is checked in memory.  The WAL is moved into the database when the
+ * parent is idle, not inside the commit (store_checkpoint).
  */
 
 #include <sys/random.h>
@@ -36,8 +49,10 @@
 
 #include <sqlite3.h>
 
+#include "base64.h"
 #include "compat.h"
 #include "differ.h"
+#include "event.h"
 #include "log.h"
 #include "pb.h"
 #include "sha256.h"
@@ -48,6 +63,17 @@
 #define STORE_BUSY_MS		2000
 /* Keep the WAL file from staying huge after a large baseline. */
 #define STORE_WAL_LIMIT		(16 * 1024 * 1024)
+/* The checkpoint runs this long after the last commit. */
+#define STORE_IDLE_MS		1000
+/*
+ * ... or at once, if no event loop ran it and the WAL has grown past
+ * this many pages (SQLite's own default would checkpoint at 1,000
+ * inside the next commit).
+ */
+#define STORE_WAL_BACKSTOP	65536
+/* An inventory row's id: its surface's code << INV_SHIFT, plus n > 0. */
+#define INV_SHIFT		32
+#define INV_SPAN		"4294967296"
 #define STORE_MAX_ASIDE		100
 
 enum stmt_id {
@@ -71,6 +97,9 @@ enum stmt_id {
 	S_INV_UPDATE,
 	S_INV_LOAD,
 	S_INV_LOAD_FILE,
+	S_INV_MAXID,
+	S_KIND_ADD,
+	S_KIND_CODE,
 	S_SCANNED_CLEAR,
 	S_SCANNED_ENSURE,
 	S_SCANNED_SET,
@@ -141,39 +170,50 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_FILE_GET] = "SELECT id FROM file WHERE path = ?1",
 	[S_FILE_ADD] = "INSERT INTO file (path) VALUES (?1)",
 	[S_FILE_USED] =
-	    "SELECT 1 FROM inventory WHERE surface = ?1 AND file = ?2 "
-	    "UNION ALL SELECT 1 FROM scanned WHERE surface = ?1 AND "
+	    "SELECT 1 FROM inventory WHERE file = ?2 AND id > ?3 AND "
+	    "id < ?4 UNION ALL SELECT 1 FROM scanned WHERE surface = ?1 AND "
 	    "file = ?2 LIMIT 1",
 	[S_FILE_DEL] = "DELETE FROM file WHERE id = ?1",
 	[S_FILE_SWEEP] =
 	    "DELETE FROM file WHERE id NOT IN (SELECT file FROM inventory) "
 	    "AND id NOT IN (SELECT file FROM scanned)",
-	[S_INV_CLEAR] = "DELETE FROM inventory WHERE surface = ?1",
+	[S_INV_CLEAR] = "DELETE FROM inventory WHERE id > ?1 AND id < ?2",
+	/* A file's rows, for the commit's lookups (struct fcache). */
 	[S_INV_FIND] =
-	    "SELECT id, kind, version FROM inventory "
-	    "WHERE surface = ?1 AND file = ?2 AND name = ?3",
+	    "SELECT id, kind, name, version FROM inventory "
+	    "WHERE file = ?2 AND id > ?3 AND id < ?4",
+	/* ?1 unused: the surface is the id's range. */
 	[S_INV_INSERT] =
-	    "INSERT INTO inventory (surface, file, kind, name, version, "
+	    "INSERT INTO inventory (id, file, kind, name, version, "
 	    "origin, installed_on_request, detail) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "VALUES (?9, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[S_INV_DELETE] = "DELETE FROM inventory WHERE id = ?1",
 	/* Identity (surface, file, name, kind) does not change. */
 	[S_INV_UPDATE] =
 	    "UPDATE inventory SET version = ?5, origin = ?6, "
 	    "installed_on_request = ?7, detail = ?8 WHERE id = ?9",
+	/* ?1, ?2: the surface's id range (inv_range). */
 	[S_INV_LOAD] =
 	    "SELECT kind, name, version, file, origin, installed_on_request, "
-	    "detail FROM inventory WHERE surface = ?1 ORDER BY id",
+	    "detail FROM inventory WHERE id > ?1 AND id < ?2 ORDER BY id",
 	/*
 	 * Left to itself the planner walks the whole surface in row order
-	 * (inventory_order) to save a sort of a few hundred rows.
+	 * to save a sort of a few hundred rows.
 	 */
 	[S_INV_LOAD_FILE] =
 	    "SELECT i.kind, i.name, i.version, i.file, i.origin, "
 	    "i.installed_on_request, i.detail FROM file f "
-	    "CROSS JOIN inventory i INDEXED BY inventory_key "
-	    "WHERE f.path = ?2 AND i.surface = ?1 AND i.file = f.id "
+	    "CROSS JOIN inventory i INDEXED BY inventory_file "
+	    "WHERE f.path = ?2 AND i.file = f.id AND i.id > ?3 AND "
+	    "i.id < ?4 "
 	    "ORDER BY i.id",
+	[S_INV_MAXID] =
+	    "SELECT coalesce(max(id), ?1) FROM inventory "
+	    "WHERE id > ?1 AND id < ?2",
+	[S_KIND_ADD] =
+	    "INSERT INTO item_kind (name) VALUES (?1) "
+	    "ON CONFLICT (name) DO NOTHING",
+	[S_KIND_CODE] = "SELECT code FROM item_kind WHERE name = ?1",
 	[S_SCANNED_CLEAR] = "DELETE FROM scanned WHERE surface = ?1",
 	[S_SCANNED_ENSURE] =
 	    "INSERT INTO scanned (surface, file) VALUES (?1, ?2) "
@@ -204,12 +244,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "JOIN file f ON f.id = s.file "
 	    "WHERE s.surface = ?1 ORDER BY f.path",
 	[S_INV_USED] =
-	    "SELECT 1 FROM inventory WHERE surface = ?1 AND file = ?2 LIMIT 1",
+	    "SELECT 1 FROM inventory WHERE file = ?2 AND id > ?3 AND "
+	    "id < ?4 LIMIT 1",
 	/* Listed for its rows only, and it has none left. */
 	[S_SCANNED_IDLE] =
 	    "DELETE FROM scanned WHERE surface = ?1 AND file = ?2 AND "
 	    "dev IS NULL AND NOT EXISTS (SELECT 1 FROM inventory WHERE "
-	    "surface = ?1 AND file = ?2)",
+	    "file = ?2 AND id > ?3 AND id < ?4)",
 	[S_ITEM_COUNT] = "SELECT item_count FROM surface WHERE code = ?1",
 	[S_FILE_PATH] = "SELECT path FROM file WHERE id = ?1",
 	[S_INV_QUERY] = NULL,	/* built at open: HOME_COND */
@@ -273,6 +314,16 @@ struct store {
 	char		 path[PATH_MAX];
 	int		 rebuilt;
 	int64_t		 code[SURFACE_COUNT];	/* surface.code */
+	int64_t		 kcode[KIND_COUNT];	/* item_kind.code */
+	char		 ver[16];		/* col_version */
+	/* detail_pack / detail_unpack's buffers. */
+	uint8_t		*pack;
+	size_t		 packcap;
+	char		*unpack;
+	size_t		 unpackcap;
+	/* The idle checkpoint (store_checkpoint). */
+	struct ev_timer	 idle;
+	int		 wal_frames;	/* in the WAL after the last commit */
 	struct pbuf	 pb;
 	/* Random bytes for event ids, drawn from getrandom in blocks. */
 	uint8_t		 rnd[4096];
@@ -287,6 +338,9 @@ struct store {
 	int		 ob_enforced;
 	int		 ob_recheck;	/* the cap was lowered or set */
 };
+
+static void	store_idle(void *);
+static int	wal_pages(void *, sqlite3 *, const char *, int);
 
 /*
  * Schema migrations: migrations[v] takes version v to v + 1.
@@ -448,10 +502,45 @@ static const char *const schema_v3 =
     "ALTER TABLE scanned ADD COLUMN unbaselined INTEGER NOT NULL "
     "  DEFAULT 0;";
 
+/*
+ * Version 4 (issue 14): the inventory made smaller and cheaper to fill.
+ * Row ids become ranges per surface (surface code << 32, plus the row's
+ * place, the order kept), which replaces the index on surface; kinds
+ * become codes of item_kind.  Details and versions are then packed as
+ * new rows are (repack), and the file vacuumed.
+ */
+static const char *const schema_v4 =
+    "CREATE TABLE item_kind ("
+    "  code INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE"
+    ");"
+    "INSERT INTO item_kind (name) SELECT DISTINCT kind FROM inventory "
+    "  ORDER BY kind;"
+    "CREATE TABLE inventory_v4 ("
+    "  id INTEGER PRIMARY KEY,"		/* surface code << 32, plus n */
+    "  file INTEGER NOT NULL,"
+    "  kind INTEGER NOT NULL,"		/* item_kind.code */
+    "  name TEXT NOT NULL,"
+    "  version,"				/* TEXT, or INTEGER: version_pack */
+    "  origin TEXT NOT NULL,"
+    "  installed_on_request INTEGER"
+    "    CHECK (installed_on_request = 0 OR installed_on_request = 1),"
+    "  detail"				/* TEXT, or BLOB: detail_pack */
+    ");"
+    "INSERT INTO inventory_v4 SELECT i.surface * " INV_SPAN " + "
+    "  row_number() OVER (PARTITION BY i.surface ORDER BY i.id), "
+    "  i.file, k.code, i.name, i.version, i.origin, "
+    "  i.installed_on_request, i.detail FROM inventory i "
+    "  JOIN item_kind k ON k.name = i.kind ORDER BY i.surface, i.id;"
+    "DROP TABLE inventory;"
+    "ALTER TABLE inventory_v4 RENAME TO inventory;"
+    "CREATE INDEX inventory_file ON inventory (file);";
+
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
+	schema_v4,
 };
 
 /* Why an open failed: only damage is a reason to move the file aside. */
@@ -529,6 +618,26 @@ bind_pair(struct store *st, enum stmt_id id, int64_t a, int64_t b)
 {
 	sqlite3_bind_int64(st->st[id], 1, a);
 	sqlite3_bind_int64(st->st[id], 2, b);
+}
+
+/* The bounds of a surface's row ids, both excluded. */
+static void
+inv_range(int64_t code, int64_t *lo, int64_t *hi)
+{
+	*lo = code << INV_SHIFT;
+	*hi = (code + 1) << INV_SHIFT;
+}
+
+/* ?1 a surface's code, ?2 a file, ?3 and ?4 the surface's id range. */
+static void
+bind_inv(struct store *st, enum stmt_id id, int64_t code, int64_t file)
+{
+	int64_t	lo, hi;
+
+	inv_range(code, &lo, &hi);
+	bind_pair(st, id, code, file);
+	sqlite3_bind_int64(st->st[id], 3, lo);
+	sqlite3_bind_int64(st->st[id], 4, hi);
 }
 
 static int
@@ -667,6 +776,366 @@ parse_ts(const char *s, int64_t *ms)
 	return (0);
 }
 
+/*
+ * detail, compactly (issue 14).  npm's detail, "resolved=<url>
+ * integrity=sha512-<base64>[ scope=dev|scope=optional]", is some 170
+ * bytes, of which the URL mostly repeats the row's name and version and
+ * the hash spells 64 bytes in 88.  Such a detail is stored as a BLOB:
+ *	flags		DT_* below
+ *	resolved	NUL-terminated, unless absent or the registry's
+ *			tarball URL of the row's name and version
+ *	integrity	64 raw bytes for sha512, else NUL-terminated,
+ *			unless absent
+ * The BLOB is kept only if it unpacks to the very bytes that came
+ * (detail_pack checks); any other detail is stored verbatim as TEXT.
+ */
+#define DT_RES_URL	0x01	/* resolved: the registry's tarball */
+#define DT_RES_TEXT	0x02	/* resolved: spelt out */
+#define DT_INT_SHA512	0x04	/* integrity: sha512, 64 bytes */
+#define DT_INT_TEXT	0x08	/* integrity: spelt out */
+#define DT_DEV		0x10	/* scope=dev */
+#define DT_OPTIONAL	0x20	/* scope=optional */
+#define DT_KNOWN	0x3f
+#define SHA512_LEN	64
+#define SHA512_B64	88
+
+static const char npm_registry[] = "https://registry.npmjs.org/";
+
+static int
+buf_room(void *bufp, size_t *cap, size_t need)
+{
+	void	**buf = bufp;
+	void	 *nb;
+	size_t	  ncap;
+
+	if (need <= *cap)
+		return (0);
+	ncap = *cap ? *cap : 512;
+	while (ncap < need) {
+		if (ncap > SIZE_MAX / 2) {
+			errno = ENOMEM;
+			return (-1);
+		}
+		ncap *= 2;
+	}
+	if ((nb = realloc(*buf, ncap)) == NULL)
+		return (-1);
+	*buf = nb;
+	*cap = ncap;
+	return (0);
+}
+
+/*
+ * A sha512 integrity's 88 base64 characters to its 64 bytes, strictly
+ * (the only spelling b64_encode gives back: "==" and zero low bits),
+ * by table: the general b64_decode was a fifth of a baseline's time.
+ */
+static int
+sha512_decode(const char *in, uint8_t out[SHA512_LEN])
+{
+	static int8_t	 val[256];
+	static int	 init;
+	const char	*al = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+			    "0123456789+/";
+	const unsigned char *p = (const unsigned char *)in;
+	uint32_t	 v;
+	size_t		 i, o = 0;
+	int		 a, b, c, d;
+
+	if (!init) {
+		memset(val, -1, sizeof(val));
+		for (i = 0; i < 64; i++)
+			val[(unsigned char)al[i]] = (int8_t)i;
+		init = 1;
+	}
+	for (i = 0; i < SHA512_B64 - 4; i += 4) {
+		if ((a = val[p[i]]) < 0 || (b = val[p[i + 1]]) < 0 ||
+		    (c = val[p[i + 2]]) < 0 || (d = val[p[i + 3]]) < 0)
+			return (-1);
+		v = (uint32_t)a << 18 | (uint32_t)b << 12 | (uint32_t)c << 6 |
+		    (uint32_t)d;
+		out[o++] = v >> 16;
+		out[o++] = (v >> 8) & 0xff;
+		out[o++] = v & 0xff;
+	}
+	if ((a = val[p[i]]) < 0 || (b = val[p[i + 1]]) < 0 || (b & 0xf) ||
+	    p[i + 2] != '=' || p[i + 3] != '=')
+		return (-1);
+	out[o] = (uint8_t)(a << 2 | b >> 4);
+	return (0);
+}
+
+/* Is u[0 .. len) npm's tarball URL of name@version? */
+static int
+is_npm_url(const char *u, size_t len, const char *name, const char *version)
+{
+	const char	*base, *part[7];
+	size_t		 i, n;
+
+	base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+	part[0] = npm_registry;
+	part[1] = name;
+	part[2] = "/-/";
+	part[3] = base;
+	part[4] = "-";
+	part[5] = version;
+	part[6] = ".tgz";
+	for (i = 0; i < nitems(part); i++) {
+		n = strlen(part[i]);
+		if (len < n || memcmp(u, part[i], n) != 0)
+			return (0);
+		u += n;
+		len -= n;
+	}
+	return (len == 0);
+}
+
+/* "key=value" at *p, value up to a space; moves *p past it. */
+static int
+detail_field(const char **p, const char *key, const char **v, size_t *len)
+{
+	size_t	klen = strlen(key);
+
+	if (strncmp(*p, key, klen) != 0)
+		return (0);
+	*v = *p + klen;
+	*len = strcspn(*v, " ");
+	*p = *v + *len;
+	if (**p == ' ')
+		(*p)++;
+	return (1);
+}
+
+/* Append n bytes of s at *o (room was made). */
+static void
+put(char *out, size_t *o, const char *s, size_t n)
+{
+	memcpy(out + *o, s, n);
+	*o += n;
+}
+
+#define PUTS(out, o, s)	put((out), (o), (s), strlen(s))
+
+/*
+ * Rebuild a packed detail into st->unpack; NULL (errno EINVAL) if the
+ * BLOB is not one detail_pack could have made.  Pieces are copied, not
+ * printed: every snapshot load and inventory query comes here per row.
+ */
+static const char *
+detail_unpack(struct store *st, const char *name, const char *version,
+    const uint8_t *b, size_t len)
+{
+	const char	*res = NULL, *integ = NULL, *base = NULL;
+	size_t		 off = 1, n, need, o = 0;
+	uint8_t		 fl;
+
+	if (len < 1 || ((fl = b[0]) & ~DT_KNOWN) != 0 ||
+	    (fl & (DT_RES_URL | DT_RES_TEXT)) == (DT_RES_URL | DT_RES_TEXT) ||
+	    (fl & (DT_INT_SHA512 | DT_INT_TEXT)) ==
+	    (DT_INT_SHA512 | DT_INT_TEXT) ||
+	    (fl & (DT_DEV | DT_OPTIONAL)) == (DT_DEV | DT_OPTIONAL))
+		goto bad;
+	need = 32;
+	if (fl & DT_RES_URL) {
+		if (version == NULL)
+			goto bad;
+		base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
+		need += sizeof(npm_registry) + 2 * strlen(name) +
+		    strlen(version) + 16;
+	} else if (fl & DT_RES_TEXT) {
+		if ((n = strnlen((const char *)b + off, len - off)) ==
+		    len - off)
+			goto bad;
+		res = (const char *)b + off;
+		off += n + 1;
+		need += n;
+	}
+	if (fl & DT_INT_SHA512) {
+		if (len - off < SHA512_LEN)
+			goto bad;
+		need += 7 + SHA512_B64 + 1;
+	} else if (fl & DT_INT_TEXT) {
+		if ((n = strnlen((const char *)b + off, len - off)) ==
+		    len - off)
+			goto bad;
+		integ = (const char *)b + off;
+		need += n;
+	}
+	if (buf_room(&st->unpack, &st->unpackcap, need) == -1)
+		return (NULL);
+	if (fl & (DT_RES_URL | DT_RES_TEXT)) {
+		PUTS(st->unpack, &o, "resolved=");
+		if (res != NULL)
+			PUTS(st->unpack, &o, res);
+		else {
+			PUTS(st->unpack, &o, npm_registry);
+			PUTS(st->unpack, &o, name);
+			PUTS(st->unpack, &o, "/-/");
+			PUTS(st->unpack, &o, base);
+			PUTS(st->unpack, &o, "-");
+			PUTS(st->unpack, &o, version);
+			PUTS(st->unpack, &o, ".tgz");
+		}
+	}
+	if (fl & (DT_INT_SHA512 | DT_INT_TEXT)) {
+		if (o > 0)
+			PUTS(st->unpack, &o, " ");
+		PUTS(st->unpack, &o, "integrity=");
+		if (integ != NULL) {
+			PUTS(st->unpack, &o, integ);
+			off += strlen(integ) + 1;
+		} else {
+			PUTS(st->unpack, &o, "sha512-");
+			if (b64_encode(b + off, SHA512_LEN, st->unpack + o,
+			    st->unpackcap - o) != SHA512_B64)
+				goto bad;
+			o += SHA512_B64;
+			off += SHA512_LEN;
+		}
+	}
+	if (off != len)
+		goto bad;
+	if (fl & (DT_DEV | DT_OPTIONAL)) {
+		if (o > 0)
+			PUTS(st->unpack, &o, " ");
+		PUTS(st->unpack, &o, fl & DT_DEV ? "scope=dev" :
+		    "scope=optional");
+	}
+	st->unpack[o] = '\0';
+	return (st->unpack);
+ bad:
+	errno = EINVAL;
+	return (NULL);
+}
+
+/*
+ * Pack an item's detail into st->pack: its length, or 0 if it is to be
+ * stored as it is (TEXT, or NULL), -1 on error.
+ */
+static ssize_t
+detail_pack(struct store *st, const struct item *it)
+{
+	const char	*p = it->detail, *v, *res = NULL, *integ = NULL;
+	size_t		 len, reslen = 0, integlen = 0, off, want;
+	uint8_t		 fl = 0, raw[SHA512_LEN];
+
+	if (p == NULL || *p == '\0')
+		return (0);
+	if (detail_field(&p, "resolved=", &v, &len)) {
+		res = v;
+		reslen = len;
+	}
+	if (detail_field(&p, "integrity=", &v, &len)) {
+		integ = v;
+		integlen = len;
+	}
+	if (strcmp(p, "scope=dev") == 0)
+		fl |= DT_DEV;
+	else if (strcmp(p, "scope=optional") == 0)
+		fl |= DT_OPTIONAL;
+	else if (*p != '\0')
+		return (0);
+	/*
+	 * The fields were read from the start in detail_unpack's order, so
+	 * the detail is the one it rebuilds if the lengths agree (a stray
+	 * space, at the end say, was skipped, not rebuilt).
+	 */
+	want = (res ? 9 + reslen : 0) + (integ ? 10 + integlen : 0) +
+	    (res && integ) + (fl & DT_DEV ? 9 : fl & DT_OPTIONAL ? 14 : 0) +
+	    ((fl & (DT_DEV | DT_OPTIONAL)) && (res || integ));
+	if (want != strlen(it->detail))
+		return (0);
+	if (res != NULL) {
+		if (it->version != NULL && is_npm_url(res, reslen, it->name,
+		    it->version))
+			fl |= DT_RES_URL;
+		else
+			fl |= DT_RES_TEXT;
+	}
+	/* Strict base64: one spelling per value, the one rebuilt. */
+	if (integ != NULL) {
+		if (integlen == 7 + SHA512_B64 &&
+		    strncmp(integ, "sha512-", 7) == 0 &&
+		    sha512_decode(integ + 7, raw) == 0)
+			fl |= DT_INT_SHA512;
+		else
+			fl |= DT_INT_TEXT;
+	}
+	if (buf_room(&st->pack, &st->packcap, 1 + reslen + 1 + integlen + 1)
+	    == -1)
+		return (-1);
+	st->pack[0] = fl;
+	off = 1;
+	if (fl & DT_RES_TEXT) {
+		memcpy(st->pack + off, res, reslen);
+		st->pack[off + reslen] = '\0';
+		off += reslen + 1;
+	}
+	if (fl & DT_INT_SHA512) {
+		memcpy(st->pack + off, raw, SHA512_LEN);
+		off += SHA512_LEN;
+	} else if (fl & DT_INT_TEXT) {
+		memcpy(st->pack + off, integ, integlen);
+		st->pack[off + integlen] = '\0';
+		off += integlen + 1;
+	}
+	/* Smaller, or not worth it. */
+	return (off < strlen(it->detail) ? (ssize_t)off : 0);
+}
+
+/*
+ * A version "a.b.c" of plain numbers below 1024 (no leading zero, no
+ * sign) is stored as the INTEGER a << 20 | b << 10 | c: 3 or 4 bytes
+ * instead of 5 to 8.  Anything else is TEXT.  -1: keep it as TEXT.
+ */
+#define VER_BITS	10
+#define VER_MAX		((1 << VER_BITS) - 1)
+
+static int64_t
+version_pack(const char *v)
+{
+	int64_t		 r = 0;
+	unsigned int	 part, n, k;
+
+	if (v == NULL)
+		return (-1);
+	for (k = 0; k < 3; k++) {
+		if (k > 0 && *v++ != '.')
+			return (-1);
+		if (*v < '0' || *v > '9' || (v[0] == '0' && v[1] >= '0' &&
+		    v[1] <= '9'))
+			return (-1);
+		for (part = 0, n = 0; *v >= '0' && *v <= '9'; v++, n++) {
+			part = part * 10 + (unsigned int)(*v - '0');
+			if (n > 4 || part > VER_MAX)
+				return (-1);
+		}
+		r = r << VER_BITS | part;
+	}
+	return (*v == '\0' ? r : -1);
+}
+
+/*
+ * Column i as a version string: TEXT as it is, an INTEGER rebuilt into
+ * st->ver.  NULL for SQL NULL or a value version_pack cannot have made.
+ */
+static const char *
+col_version(struct store *st, sqlite3_stmt *q, int i)
+{
+	int64_t	v;
+
+	if (sqlite3_column_type(q, i) != SQLITE_INTEGER)
+		return (col_text(q, i));
+	v = sqlite3_column_int64(q, i);
+	if (v < 0 || v >= (int64_t)1 << (3 * VER_BITS))
+		return (NULL);
+	snprintf(st->ver, sizeof(st->ver), "%u.%u.%u",
+	    (unsigned int)(v >> 2 * VER_BITS),
+	    (unsigned int)(v >> VER_BITS) & VER_MAX,
+	    (unsigned int)v & VER_MAX);
+	return (st->ver);
+}
+
 /* Opening. */
 
 static int
@@ -784,6 +1253,74 @@ pragma_text(struct store *st, const char *sql, char *out, size_t outlen,
 	return (OPEN_OK);
 }
 
+/*
+ * SQL functions for the move to schema 4: a row's detail and version as
+ * a commit would store them now (as they are if not packable).
+ */
+static void
+sql_pack_detail(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	struct store	*st = sqlite3_user_data(ctx);
+	struct item	 it;
+	ssize_t		 n;
+
+	(void)argc;
+	memset(&it, 0, sizeof(it));
+	if (sqlite3_value_type(argv[0]) == SQLITE_TEXT &&
+	    sqlite3_value_type(argv[2]) == SQLITE_TEXT) {
+		it.name = (char *)sqlite3_value_text(argv[0]);
+		if (sqlite3_value_type(argv[1]) == SQLITE_TEXT)
+			it.version = (char *)sqlite3_value_text(argv[1]);
+		it.detail = (char *)sqlite3_value_text(argv[2]);
+	}
+	if (it.name == NULL || it.detail == NULL ||
+	    (n = detail_pack(st, &it)) <= 0)
+		sqlite3_result_value(ctx, argv[2]);
+	else
+		sqlite3_result_blob(ctx, st->pack, (int)n, SQLITE_TRANSIENT);
+}
+
+static void
+sql_pack_version(sqlite3_context *ctx, int argc, sqlite3_value **argv)
+{
+	int64_t	v = -1;
+
+	(void)argc;
+	if (sqlite3_value_type(argv[0]) == SQLITE_TEXT)
+		v = version_pack((const char *)sqlite3_value_text(argv[0]));
+	if (v >= 0)
+		sqlite3_result_int64(ctx, v);
+	else
+		sqlite3_result_value(ctx, argv[0]);
+}
+
+/* Inside the migration to 4: the old rows stored as new ones are. */
+static enum open_rc
+repack(struct store *st, char *err, size_t errlen)
+{
+	enum open_rc	orc;
+
+	if (sqlite3_create_function(st->db, "kobangd_pack_detail", 3,
+	    SQLITE_UTF8, st, sql_pack_detail, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_create_function(st->db, "kobangd_pack_version", 1,
+	    SQLITE_UTF8, st, sql_pack_version, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", st->path,
+		    sqlite3_errmsg(st->db));
+		return (OPEN_FAIL);
+	}
+	/* The expressions see the row's old values, the version's text. */
+	orc = exec_sql(st, "UPDATE inventory SET "
+	    "detail = kobangd_pack_detail(name, version, detail), "
+	    "version = kobangd_pack_version(version) "
+	    "WHERE typeof(detail) = 'text' OR typeof(version) = 'text'",
+	    "packing the inventory", err, errlen);
+	sqlite3_create_function(st->db, "kobangd_pack_detail", 3, SQLITE_UTF8,
+	    NULL, NULL, NULL, NULL);
+	sqlite3_create_function(st->db, "kobangd_pack_version", 1,
+	    SQLITE_UTF8, NULL, NULL, NULL, NULL);
+	return (orc);
+}
+
 static enum open_rc
 migrate(struct store *st, char *err, size_t errlen)
 {
@@ -821,6 +1358,8 @@ migrate(struct store *st, char *err, size_t errlen)
 		 */
 		if ((orc = exec_sql(st, migrations[v], "migration", err,
 		    errlen)) != OPEN_OK ||
+		    (v + 1 == 4 && (orc = repack(st, err, errlen)) !=
+		    OPEN_OK) ||
 		    (orc = exec_sql(st, sql, "set version", err, errlen)) !=
 		    OPEN_OK ||
 		    (orc = exec_sql(st, "COMMIT", "commit migration", err,
@@ -834,6 +1373,10 @@ migrate(struct store *st, char *err, size_t errlen)
 		else if (!fresh)
 			log_info("%s: schema migrated to version %lld",
 			    st->path, v + 1);
+		/* The old inventory's pages are free: give them back. */
+		if (!fresh && v + 1 == 4 && (orc = exec_sql(st, "VACUUM",
+		    "vacuum", err, errlen)) != OPEN_OK)
+			return (orc);
 	}
 	return (OPEN_OK);
 }
@@ -850,9 +1393,10 @@ build_query(enum stmt_id id)
 		    "SELECT i.kind, i.name, i.version, f.path, i.origin, "
 		    "i.installed_on_request, i.detail, s.stale_ms "
 		    "FROM inventory i JOIN file f ON f.id = i.file "
-		    "LEFT JOIN scanned s ON s.surface = i.surface AND "
+		    "LEFT JOIN scanned s ON s.surface = ?6 AND "
 		    "s.file = i.file "
-		    "WHERE i.surface = ?4 AND " HOME_COND " ORDER BY i.id",
+		    "WHERE i.id > ?4 AND i.id < ?5 AND " HOME_COND
+		    " ORDER BY i.id",
 		    "f.path", "f.path", "f.path");
 		break;
 	case S_EVENT_QUERY:
@@ -918,7 +1462,7 @@ close_db(struct store *st)
 	st->db = NULL;
 }
 
-/* Every surface has its row; remember the codes. */
+/* Every surface and item kind has its row; remember the codes. */
 static enum open_rc
 surface_codes(struct store *st, char *err, size_t errlen)
 {
@@ -933,6 +1477,18 @@ surface_codes(struct store *st, char *err, size_t errlen)
 		    st->code[s] == 0) {
 			snprintf(err, errlen, "%s: surface table: %s", st->path,
 			    sqlite3_errmsg(st->db));
+			return (OPEN_FAIL);
+		}
+	}
+	for (s = 0; s < KIND_COUNT; s++) {
+		st->kcode[s] = 0;
+		bind_text(st->st[S_KIND_ADD], 1, item_kind_name(s));
+		bind_text(st->st[S_KIND_CODE], 1, item_kind_name(s));
+		if (run(st, S_KIND_ADD) == -1 ||
+		    run_int(st, S_KIND_CODE, &st->kcode[s]) == -1 ||
+		    st->kcode[s] == 0) {
+			snprintf(err, errlen, "%s: item_kind table: %s",
+			    st->path, sqlite3_errmsg(st->db));
 			return (OPEN_FAIL);
 		}
 	}
@@ -978,6 +1534,11 @@ try_open(struct store *st, char *err, size_t errlen)
 	    "PRAGMA journal_size_limit = %d;", STORE_WAL_LIMIT);
 	if ((orc = exec_sql(st, buf, "pragmas", err, errlen)) != OPEN_OK)
 		return (orc);
+	/*
+	 * Our hook replaces SQLite's automatic checkpoint inside COMMIT:
+	 * committed() schedules it instead.
+	 */
+	sqlite3_wal_hook(st->db, wal_pages, st);
 	if ((orc = migrate(st, err, errlen)) != OPEN_OK)
 		return (orc);
 	if ((orc = prepare_all(st, err, errlen)) != OPEN_OK)
@@ -1054,6 +1615,7 @@ store_open(const char *dir, char *err, size_t errlen)
 	}
 	st->rndoff = sizeof(st->rnd);
 	st->ob_bytes = -1;
+	ev_timer_init(&st->idle, store_idle, st);
 	pbuf_init(&st->pb);
 	if ((size_t)snprintf(st->path, sizeof(st->path), "%s/%s", dir,
 	    STORE_DBNAME) >= sizeof(st->path)) {
@@ -1095,6 +1657,7 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	ev_timer_del(&st->idle);
 	store_baseline_abort(st);
 	if (st->db != NULL &&
 	    sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
@@ -1103,6 +1666,8 @@ store_close(struct store *st)
 		    sqlite3_errmsg(st->db));
 	close_db(st);
 	pbuf_free(&st->pb);
+	free(st->pack);
+	free(st->unpack);
 	free(st);
 }
 
@@ -1181,12 +1746,20 @@ store_items_free(struct item *v, size_t n)
 static int
 row_item(struct store *st, sqlite3_stmt *q, enum surface s, struct item *it)
 {
+	int64_t	code;
 	int	kind;
 
 	memset(it, 0, sizeof(*it));
 	it->surface = s;
-	if ((kind = item_kind_from_name(col_text(q, 0) ? col_text(q, 0) :
-	    "")) == -1) {
+	/* The type first: reading it as an integer would convert it. */
+	kind = KIND_COUNT;
+	if (sqlite3_column_type(q, 0) == SQLITE_INTEGER) {
+		code = sqlite3_column_int64(q, 0);
+		for (kind = 0; kind < KIND_COUNT; kind++)
+			if (st->kcode[kind] == code)
+				break;
+	}
+	if (kind == KIND_COUNT) {
 		log_warnx("%s: inventory row with unknown kind", st->path);
 		errno = EINVAL;
 		return (-1);
@@ -1195,13 +1768,27 @@ row_item(struct store *st, sqlite3_stmt *q, enum surface s, struct item *it)
 	it->installed_on_request = sqlite3_column_type(q, 5) == SQLITE_NULL ?
 	    ITEM_BOOL_NIL : sqlite3_column_int(q, 5) != 0;
 	it->name = (char *)col_text(q, 1);
-	it->version = (char *)col_text(q, 2);
+	if ((it->version = (char *)col_version(st, q, 2)) == NULL &&
+	    sqlite3_column_type(q, 2) != SQLITE_NULL) {
+		log_warnx("%s: inventory row with a malformed version",
+		    st->path);
+		errno = EINVAL;
+		return (-1);
+	}
 	it->path = (char *)col_text(q, 3);
 	it->origin = (char *)col_text(q, 4);
-	it->detail = (char *)col_text(q, 6);
 	if (it->name == NULL || it->path == NULL || it->origin == NULL) {
 		log_warnx("%s: inventory row with a missing field", st->path);
 		errno = EINVAL;
+		return (-1);
+	}
+	if (sqlite3_column_type(q, 6) != SQLITE_BLOB)
+		it->detail = (char *)col_text(q, 6);
+	else if ((it->detail = (char *)detail_unpack(st, it->name,
+	    it->version, sqlite3_column_blob(q, 6),
+	    (size_t)sqlite3_column_bytes(q, 6))) == NULL) {
+		log_warnx("%s: inventory row with a malformed detail",
+		    st->path);
 		return (-1);
 	}
 	return (0);
@@ -1348,14 +1935,15 @@ int
 store_load_snapshot(struct store *st, enum surface s, struct item **out,
     size_t *nout)
 {
-	sqlite3_stmt	*q = st->st[S_INV_LOAD];
+	int64_t		 lo, hi;
 
 	*out = NULL;
 	*nout = 0;
 	if (!surface_ok(s))
 		return (-1);
-	sqlite3_bind_int64(q, 1, st->code[s]);
-	return (load_rows(st, q, s, out, nout));
+	inv_range(st->code[s], &lo, &hi);
+	bind_pair(st, S_INV_LOAD, lo, hi);
+	return (load_rows(st, st->st[S_INV_LOAD], s, out, nout));
 }
 
 int
@@ -1363,13 +1951,16 @@ store_load_file_items(struct store *st, enum surface s, const char *path,
     struct item **out, size_t *nout)
 {
 	sqlite3_stmt	*q = st->st[S_INV_LOAD_FILE];
+	int64_t		 lo, hi;
 	int		 rc;
 
 	*out = NULL;
 	*nout = 0;
 	if (!surface_ok(s) || path == NULL)
 		return (-1);
-	sqlite3_bind_int64(q, 1, st->code[s]);
+	inv_range(st->code[s], &lo, &hi);
+	sqlite3_bind_int64(q, 3, lo);
+	sqlite3_bind_int64(q, 4, hi);
 	bind_text(q, 2, path);
 	rc = load_rows(st, q, s, out, nout);
 	sqlite3_clear_bindings(q);
@@ -1761,6 +2352,22 @@ outbox_enforce(struct store *st, struct store_commit_result *res)
 
 /* The commit. */
 
+struct fc_row {
+	int64_t		 id;		/* 0: removed by this commit */
+	int		 kind;		/* enum item_kind */
+	char		*name;
+	char		*version;	/* NULL: nil */
+};
+
+struct fcache {
+	int64_t		 file;		/* 0: none */
+	struct fc_row	*row;
+	size_t		 n;
+	size_t		 cap;
+	size_t		*slot;		/* row index + 1, 0: free */
+	size_t		 nslot;		/* power of 2 */
+};
+
 struct commit {
 	struct store			*st;
 	const struct store_scan		*sc;
@@ -1778,8 +2385,174 @@ struct commit {
 	int64_t				 added, removed;
 	int				 streamed;	/* rows already in */
 	int64_t				 inserted;
-	enum surface			 surface;	/* streamed */
+	enum surface			 surface;
+	int64_t				 nextid;	/* 0: not known */
+	/*
+	 * A baseline's rows of a file new to it (runfile) are told apart
+	 * in memory (run, a hash of the piece's items); files it has
+	 * finished with are in done and looked up in the table.
+	 */
+	struct fcache			 fc;
+	int64_t				 runfile;
+	const struct item		**run;
+	size_t				 runcap;	/* power of 2 */
+	size_t				*runused;	/* slots to clear */
+	size_t				 nrunused;
+	int64_t				*done;		/* hash set, 0 free */
+	size_t				 donecap;	/* power of 2 */
+	size_t				 ndone;
 };
+
+static void	fc_free(struct fcache *);
+
+static void
+commit_free(struct commit *c)
+{
+	free(c->freed);
+	fc_free(&c->fc);
+	free(c->run);
+	free(c->runused);
+	free(c->done);
+}
+
+static uint64_t
+hash_mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	return (h);
+}
+
+static int
+done_has(const struct commit *c, int64_t file)
+{
+	size_t	i;
+
+	if (c->donecap == 0)
+		return (0);
+	for (i = hash_mix((uint64_t)file) & (c->donecap - 1); c->done[i] != 0;
+	    i = (i + 1) & (c->donecap - 1))
+		if (c->done[i] == file)
+			return (1);
+	return (0);
+}
+
+static int
+done_add(struct commit *c, int64_t file)
+{
+	int64_t	*nv, *ov = c->done;
+	size_t	 i, j, ocap = c->donecap, ncap;
+
+	if (done_has(c, file))
+		return (0);
+	if ((c->ndone + 1) * 2 > c->donecap) {
+		ncap = ocap ? ocap * 2 : 64;
+		if ((nv = calloc(ncap, sizeof(*nv))) == NULL) {
+			log_warn("%s: baseline", c->st->path);
+			return (-1);
+		}
+		for (j = 0; j < ocap; j++) {
+			if (ov[j] == 0)
+				continue;
+			for (i = hash_mix((uint64_t)ov[j]) & (ncap - 1);
+			    nv[i] != 0; i = (i + 1) & (ncap - 1))
+				;
+			nv[i] = ov[j];
+		}
+		free(ov);
+		c->done = nv;
+		c->donecap = ncap;
+	}
+	for (i = hash_mix((uint64_t)file) & (c->donecap - 1); c->done[i] != 0;
+	    i = (i + 1) & (c->donecap - 1))
+		;
+	c->done[i] = file;
+	c->ndone++;
+	return (0);
+}
+
+/* The current file's run is over: the file goes to done. */
+static int
+run_close(struct commit *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nrunused; i++)
+		c->run[c->runused[i]] = NULL;
+	c->nrunused = 0;
+	if (c->runfile != 0 && done_add(c, c->runfile) == -1)
+		return (-1);
+	c->runfile = 0;
+	return (0);
+}
+
+/* Room in the run for a piece of n items. */
+static int
+run_prepare(struct commit *c, size_t n)
+{
+	const struct item	**nr;
+	size_t			 *nu, ncap;
+
+	if (n * 2 <= c->runcap)
+		return (0);
+	for (ncap = c->runcap ? c->runcap : 256; ncap < n * 2; ncap *= 2)
+		if (ncap > SIZE_MAX / 4 / sizeof(*nr)) {
+			errno = ENOMEM;
+			goto fail;
+		}
+	if ((nr = calloc(ncap, sizeof(*nr))) == NULL)
+		goto fail;
+	if ((nu = reallocarray(c->runused, ncap, sizeof(*nu))) == NULL) {
+		free(nr);
+		goto fail;
+	}
+	free(c->run);
+	c->run = nr;
+	c->runused = nu;
+	c->runcap = ncap;
+	c->nrunused = 0;
+	return (0);
+ fail:
+	log_warn("%s: baseline", c->st->path);
+	return (-1);
+}
+
+/* The fields inv_find compares: kind, name, and version if identity. */
+static int
+same_id(const struct item *a, const struct item *b, int byver)
+{
+	return (a->kind == b->kind && strcmp(a->name, b->name) == 0 &&
+	    (!byver || strcmp(a->version ? a->version : "",
+	    b->version ? b->version : "") == 0));
+}
+
+/* 1 if an item of the same id is in the run, else it is added: 0. */
+static int
+run_dup(struct commit *c, const struct item *it)
+{
+	const unsigned char	*p;
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+	size_t			 i;
+	int			 byver;
+
+	byver = item_version_defines_identity(it->surface);
+	h = (h ^ (unsigned int)it->kind) * 0x100000001b3ULL;
+	for (p = (const unsigned char *)it->name; *p != '\0'; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	if (byver && it->version != NULL) {
+		h = (h ^ 0xff) * 0x100000001b3ULL;
+		for (p = (const unsigned char *)it->version; *p != '\0'; p++)
+			h = (h ^ *p) * 0x100000001b3ULL;
+	}
+	for (i = hash_mix(h) & (c->runcap - 1); c->run[i] != NULL;
+	    i = (i + 1) & (c->runcap - 1))
+		if (same_id(c->run[i], it, byver))
+			return (1);
+	c->run[i] = it;
+	c->runused[c->nrunused++] = i;
+	return (0);
+}
 
 /* Every file with inventory rows is listed in scanned (see schema_v2). */
 static int
@@ -1884,55 +2657,279 @@ file_of(struct commit *c, const char *path, int add, int64_t *id)
 }
 
 /*
- * The row holding the item's id: same surface, file and name (the
- * lookup), same kind and, where the version is part of the identity,
- * the same version with nil as "".  *row = 0 if none.
+ * The rows of one file, in memory for the commit's lookups: the table
+ * is indexed by file only (a name in the index cost some 15 bytes an
+ * item), and a commit's changes come file by file.  A file read once
+ * serves all its changes; the commit's own inserts and deletes are
+ * applied to it.
+ */
+static void
+fc_clear(struct fcache *fc)
+{
+	size_t	i;
+
+	for (i = 0; i < fc->n; i++) {
+		free(fc->row[i].name);
+		free(fc->row[i].version);
+	}
+	fc->n = 0;
+	fc->file = 0;
+	if (fc->slot != NULL)
+		memset(fc->slot, 0, fc->nslot * sizeof(*fc->slot));
+}
+
+static void
+fc_free(struct fcache *fc)
+{
+	fc_clear(fc);
+	free(fc->row);
+	free(fc->slot);
+}
+
+static uint64_t
+id_hash(int kind, const char *name, const char *version, int byver)
+{
+	const unsigned char	*p;
+	uint64_t		 h = 0xcbf29ce484222325ULL;
+
+	h = (h ^ (unsigned int)kind) * 0x100000001b3ULL;
+	for (p = (const unsigned char *)name; *p != '\0'; p++)
+		h = (h ^ *p) * 0x100000001b3ULL;
+	if (byver && version != NULL) {
+		h = (h ^ 0xff) * 0x100000001b3ULL;
+		for (p = (const unsigned char *)version; *p != '\0'; p++)
+			h = (h ^ *p) * 0x100000001b3ULL;
+	}
+	return (hash_mix(h));
+}
+
+static void
+fc_slot(struct fcache *fc, size_t i, int byver)
+{
+	const struct fc_row	*r = &fc->row[i];
+	size_t			 j;
+
+	for (j = id_hash(r->kind, r->name, r->version, byver) &
+	    (fc->nslot - 1); fc->slot[j] != 0; j = (j + 1) & (fc->nslot - 1))
+		;
+	fc->slot[j] = i + 1;
+}
+
+/* Room for one more row. */
+static int
+fc_grow(struct fcache *fc, int byver)
+{
+	struct fc_row	*nr;
+	size_t		*ns, ncap, i;
+
+	if (fc->n == fc->cap) {
+		ncap = fc->cap ? fc->cap * 2 : 64;
+		if ((nr = reallocarray(fc->row, ncap, sizeof(*nr))) == NULL)
+			return (-1);
+		fc->row = nr;
+		fc->cap = ncap;
+	}
+	if ((fc->n + 1) * 2 > fc->nslot) {
+		ncap = fc->nslot ? fc->nslot * 2 : 256;
+		if ((ns = calloc(ncap, sizeof(*ns))) == NULL)
+			return (-1);
+		free(fc->slot);
+		fc->slot = ns;
+		fc->nslot = ncap;
+		for (i = 0; i < fc->n; i++)
+			fc_slot(fc, i, byver);
+	}
+	return (0);
+}
+
+static int
+fc_add(struct fcache *fc, int64_t id, int kind, const char *name,
+    const char *version, int byver)
+{
+	struct fc_row	*r;
+
+	if (fc_grow(fc, byver) == -1)
+		return (-1);
+	r = &fc->row[fc->n];
+	r->id = id;
+	r->kind = kind;
+	r->version = NULL;
+	if ((r->name = strdup(name)) == NULL ||
+	    (version != NULL && (r->version = strdup(version)) == NULL)) {
+		free(r->name);
+		return (-1);
+	}
+	fc_slot(fc, fc->n++, byver);
+	return (0);
+}
+
+/* The live row of the item's id, or NULL. */
+static struct fc_row *
+fc_find(struct fcache *fc, const struct item *it, int byver)
+{
+	struct fc_row	*r;
+	size_t		 j;
+
+	if (fc->nslot == 0)
+		return (NULL);
+	for (j = id_hash(it->kind, it->name, it->version, byver) &
+	    (fc->nslot - 1); fc->slot[j] != 0; j = (j + 1) & (fc->nslot - 1)) {
+		r = &fc->row[fc->slot[j] - 1];
+		if (r->id != 0 && r->kind == (int)it->kind &&
+		    strcmp(r->name, it->name) == 0 && (!byver ||
+		    strcmp(r->version ? r->version : "",
+		    it->version ? it->version : "") == 0))
+			return (r);
+	}
+	return (NULL);
+}
+
+static int
+fc_load(struct commit *c, int64_t file, int byver)
+{
+	struct store	*st = c->st;
+	sqlite3_stmt	*q = st->st[S_INV_FIND];
+	const char	*name, *ver;
+	int64_t		 code;
+	int		 rc, kind;
+
+	fc_clear(&c->fc);
+	bind_inv(st, S_INV_FIND, c->code, file);
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		code = sqlite3_column_int64(q, 1);
+		for (kind = 0; kind < KIND_COUNT; kind++)
+			if (st->kcode[kind] == code)
+				break;
+		if (kind == KIND_COUNT || (name = col_text(q, 2)) == NULL) {
+			sqlite3_reset(q);
+			fc_clear(&c->fc);
+			log_warnx("%s: malformed inventory row", st->path);
+			errno = EINVAL;
+			return (-1);
+		}
+		ver = col_version(st, q, 3);
+		if (ver == NULL && sqlite3_column_type(q, 3) != SQLITE_NULL) {
+			sqlite3_reset(q);
+			fc_clear(&c->fc);
+			log_warnx("%s: malformed inventory row", st->path);
+			errno = EINVAL;
+			return (-1);
+		}
+		if (fc_add(&c->fc, sqlite3_column_int64(q, 0), kind, name,
+		    ver, byver) == -1) {
+			sqlite3_reset(q);
+			fc_clear(&c->fc);
+			log_warn("%s: inventory lookup", st->path);
+			return (-1);
+		}
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE) {
+		fc_clear(&c->fc);
+		return (sql_fail(st, "inventory lookup"));
+	}
+	c->fc.file = file;
+	return (0);
+}
+
+/*
+ * The row holding the item's id: same surface and file, same kind and
+ * name and, where the version is part of the identity, the same
+ * version with nil as "".  *row = 0 if none.
  */
 static int
 inv_find(struct commit *c, int64_t file, const struct item *it,
     int64_t *row)
 {
-	struct store	*st = c->st;
-	sqlite3_stmt	*q = st->st[S_INV_FIND];
-	const char	*kind, *ver;
-	int		 rc, byver;
+	struct fc_row	*r;
+	int		 byver;
 
 	*row = 0;
-	byver = item_version_defines_identity(it->surface);
-	sqlite3_bind_int64(q, 1, c->code);
-	sqlite3_bind_int64(q, 2, file);
-	bind_text(q, 3, it->name);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		kind = col_text(q, 1);
-		ver = col_text(q, 2);
-		if (kind == NULL || strcmp(kind, item_kind_name(it->kind)) != 0)
-			continue;
-		if (byver && strcmp(ver ? ver : "",
-		    it->version ? it->version : "") != 0)
-			continue;
-		*row = sqlite3_column_int64(q, 0);
-		break;
-	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-		return (sql_fail(st, "inventory lookup"));
+	byver = item_version_defines_identity(c->surface);
+	if (c->fc.file != file && fc_load(c, file, byver) == -1)
+		return (-1);
+	if ((r = fc_find(&c->fc, it, byver)) != NULL)
+		*row = r->id;
 	return (0);
 }
 
+/* The row of a removed item is gone from the lookups too. */
 static void
-bind_item(sqlite3_stmt *q, int64_t code, int64_t file, const struct item *it)
+inv_forget(struct commit *c, int64_t file, const struct item *it)
 {
+	struct fc_row	*r;
+
+	if (c->fc.file == file && (r = fc_find(&c->fc, it,
+	    item_version_defines_identity(c->surface))) != NULL)
+		r->id = 0;
+}
+
+static int
+bind_item(struct store *st, sqlite3_stmt *q, int64_t code, int64_t file,
+    const struct item *it)
+{
+	ssize_t	packed;
+	int64_t	v;
+
+	if ((packed = detail_pack(st, it)) == -1) {
+		log_warn("%s: detail", st->path);
+		return (-1);
+	}
 	sqlite3_bind_int64(q, 1, code);
 	sqlite3_bind_int64(q, 2, file);
-	bind_text(q, 3, item_kind_name(it->kind));
+	sqlite3_bind_int64(q, 3, st->kcode[it->kind]);
 	bind_text(q, 4, it->name);
-	bind_text(q, 5, it->version);
+	if ((v = version_pack(it->version)) >= 0)
+		sqlite3_bind_int64(q, 5, v);
+	else
+		bind_text(q, 5, it->version);
 	bind_text(q, 6, it->origin);
 	if (it->installed_on_request == ITEM_BOOL_NIL)
 		sqlite3_bind_null(q, 7);
 	else
 		sqlite3_bind_int(q, 7, it->installed_on_request);
-	bind_text(q, 8, it->detail);
+	if (packed > 0)
+		sqlite3_bind_blob(q, 8, st->pack, (int)packed, SQLITE_STATIC);
+	else
+		bind_text(q, 8, it->detail);
+	return (0);
+}
+
+/* Insert an item as the surface's last row. */
+static int
+inv_insert(struct commit *c, int64_t file, const struct item *it)
+{
+	struct store	*st = c->st;
+	int64_t		 lo, hi, max;
+
+	inv_range(c->code, &lo, &hi);
+	if (c->nextid == 0) {
+		max = lo;
+		bind_pair(st, S_INV_MAXID, lo, hi);
+		if (run_int(st, S_INV_MAXID, &max) == -1)
+			return (-1);
+		c->nextid = max + 1;
+	}
+	/* 2^32 rows added since the surface's baseline. */
+	if (c->nextid >= hi) {
+		log_warnx("%s: the %s surface's row ids are used up; remove "
+		    "the database to start afresh", st->path,
+		    surface_name(c->surface));
+		return (-1);
+	}
+	if (bind_item(st, st->st[S_INV_INSERT], c->code, file, it) == -1)
+		return (-1);
+	sqlite3_bind_int64(st->st[S_INV_INSERT], 9, c->nextid);
+	if (run(st, S_INV_INSERT) == -1)
+		return (-1);
+	if (file == c->fc.file && fc_add(&c->fc, c->nextid, it->kind,
+	    it->name, it->version, item_version_defines_identity(c->surface))
+	    == -1) {
+		log_warn("%s: inventory lookup", st->path);
+		return (-1);
+	}
+	c->nextid++;
+	return (0);
 }
 
 /*
@@ -2054,31 +3051,49 @@ static int
 baseline_clear(struct commit *c)
 {
 	struct store	*st = c->st;
+	int64_t		 lo, hi;
 
-	sqlite3_bind_int64(st->st[S_INV_CLEAR], 1, c->code);
+	inv_range(c->code, &lo, &hi);
+	bind_pair(st, S_INV_CLEAR, lo, hi);
 	if (run(st, S_INV_CLEAR) == -1)
 		return (-1);
 	sqlite3_bind_int64(st->st[S_SCANNED_CLEAR], 1, c->code);
 	if (run(st, S_SCANNED_CLEAR) == -1 || run(st, S_FILE_SWEEP) == -1)
 		return (-1);
+	/* Empty now: its ids start again. */
+	c->nextid = (c->code << INV_SHIFT) + 1;
 	return (0);
 }
 
-/* One baseline item; *row != 0 if its id was stored already. */
+/*
+ * One baseline item of a piece (run_prepare'd); *row != 0 if its id was
+ * stored already.  The surface was emptied at the start, so only a file
+ * the baseline had before can hold the id: a file the baseline has not
+ * seen needs no lookup in the table, only in the run.
+ */
 static int
 baseline_add(struct commit *c, const struct item *it, int64_t *row)
 {
-	struct store	*st = c->st;
 	int64_t		 file;
 
-	if (file_of(c, it->path, 1, &file) == -1 ||
-	    inv_find(c, file, it, row) == -1)
+	*row = 0;
+	if (file_of(c, it->path, 1, &file) == -1)
+		return (-1);
+	if (file != c->runfile) {
+		if (run_close(c) == -1)
+			return (-1);
+		if (!done_has(c, file))
+			c->runfile = file;
+	}
+	if (file == c->runfile) {
+		if (run_dup(c, it))
+			*row = -1;
+	} else if (inv_find(c, file, it, row) == -1)
 		return (-1);
 	/* A later duplicate of an id is ignored, as in the differ. */
 	if (*row != 0)
 		return (0);
-	bind_item(st->st[S_INV_INSERT], c->code, file, it);
-	if (run(st, S_INV_INSERT) == -1 || ensure_listed(c, file) == -1)
+	if (inv_insert(c, file, it) == -1 || ensure_listed(c, file) == -1)
 		return (-1);
 	c->inserted++;
 	return (0);
@@ -2107,7 +3122,7 @@ commit_baseline(struct commit *c)
 	int64_t			 row;
 	size_t			 i;
 
-	if (baseline_clear(c) == -1)
+	if (baseline_clear(c) == -1 || run_prepare(c, sc->nitems) == -1)
 		return (-1);
 	for (i = 0; i < sc->nitems; i++) {
 		it = &sc->items[i];
@@ -2132,10 +3147,11 @@ baseline_outbox_rows(struct commit *c)
 	sqlite3_stmt	*q = st->st[S_INV_LOAD], *fq = st->st[S_FILE_PATH];
 	struct item	 it;
 	char		*path = NULL;
-	int64_t		 file, lastfile = 0;
+	int64_t		 file, lastfile = 0, lo, hi;
 	int		 rc, rv = -1;
 
-	sqlite3_bind_int64(q, 1, c->code);
+	inv_range(c->code, &lo, &hi);
+	bind_pair(st, S_INV_LOAD, lo, hi);
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		file = sqlite3_column_int64(q, 3);
 		if (file != lastfile) {
@@ -2197,11 +3213,11 @@ sweep_freed(struct commit *c)
 	int		 s;
 
 	for (i = 0; i < c->nfreed; i++) {
-		bind_pair(st, S_SCANNED_IDLE, c->code, c->freed[i]);
+		bind_inv(st, S_SCANNED_IDLE, c->code, c->freed[i]);
 		if (run(st, S_SCANNED_IDLE) == -1)
 			return (-1);
 		for (used = 0, s = 0; s < SURFACE_COUNT && used == 0; s++) {
-			bind_pair(st, S_FILE_USED, st->code[s], c->freed[i]);
+			bind_inv(st, S_FILE_USED, st->code[s], c->freed[i]);
 			if (run_int(st, S_FILE_USED, &used) == -1)
 				return (-1);
 		}
@@ -2210,8 +3226,9 @@ sweep_freed(struct commit *c)
 		sqlite3_bind_int64(st->st[S_FILE_DEL], 1, c->freed[i]);
 		if (run(st, S_FILE_DEL) == -1)
 			return (-1);
-		/* The cache may name the file just deleted. */
+		/* The caches may name the file just deleted. */
 		c->lastpath = NULL;
+		fc_clear(&c->fc);
 	}
 	return (0);
 }
@@ -2266,8 +3283,8 @@ apply_change(struct commit *c, const struct change *ch)
 	}
 	switch (ch->kind) {
 	case CHANGE_ADDED:
-		bind_item(st->st[S_INV_INSERT], c->code, file, it);
-		if (run(st, S_INV_INSERT) == -1 || ensure_listed(c, file) == -1)
+		if (inv_insert(c, file, it) == -1 ||
+		    ensure_listed(c, file) == -1)
 			goto out;
 		c->added++;
 		break;
@@ -2275,11 +3292,13 @@ apply_change(struct commit *c, const struct change *ch)
 		sqlite3_bind_int64(st->st[S_INV_DELETE], 1, row);
 		if (run(st, S_INV_DELETE) == -1 || note_freed(c, file) == -1)
 			goto out;
+		inv_forget(c, file, it);
 		c->removed++;
 		break;
 	default:
 		q = st->st[S_INV_UPDATE];
-		bind_item(q, c->code, file, it);
+		if (bind_item(st, q, c->code, file, it) == -1)
+			goto out;
 		sqlite3_bind_int64(q, 9, row);
 		if (run(st, S_INV_UPDATE) == -1)
 			goto out;
@@ -2386,7 +3405,7 @@ apply_files(struct commit *c)
 		case STORE_FP_GONE:
 			/* Still holding rows: listed, to be read again. */
 			used = 0;	/* run_int leaves it alone on no row */
-			bind_pair(st, S_INV_USED, c->code, file);
+			bind_inv(st, S_INV_USED, c->code, file);
 			if (run_int(st, S_INV_USED, &used) == -1)
 				return (-1);
 			id = used ? S_SCANNED_UNSET : S_SCANNED_DEL;
@@ -2482,24 +3501,72 @@ commit_body(struct commit *c)
 }
 
 /*
- * After a large commit (a baseline), checkpoint and truncate the WAL
- * now: otherwise the next small commit pays for shrinking it.
+ * The WAL is moved into the database when the parent is idle
+ * (STORE_IDLE_MS after the last commit), no longer inside the COMMIT
+ * that crossed SQLite's 1,000 pages: a baseline's commit used to copy
+ * and sync its whole WAL there, then truncate it (issue 14).
+ *
+ * Durability is what it was.  synchronous = NORMAL: a commit is in the
+ * WAL when COMMIT returns, so a killed daemon loses nothing; the WAL
+ * is synced to disk by the checkpoint, now as before at about 1,000
+ * pages, only later by the idle delay.  Without an event loop (tests,
+ * tools) the backstop checkpoints inside the commit once the WAL holds
+ * STORE_WAL_BACKSTOP pages, and store_close() always does.
  */
+#define STORE_WAL_PAGES		1000
+
 static void
-wal_trim(struct store *st)
+store_idle(void *arg)
+{
+	(void)store_checkpoint(arg);
+}
+
+int
+store_checkpoint(struct store *st)
 {
 	struct stat	sb;
 	char		wal[PATH_MAX + 8];
+	int		mode = SQLITE_CHECKPOINT_PASSIVE;
 
+	ev_timer_del(&st->idle);
+	if (st->open != NULL || sqlite3_get_autocommit(st->db) == 0) {
+		/* A baseline in pieces: after it. */
+		ev_timer_add(&st->idle, STORE_IDLE_MS);
+		errno = EBUSY;
+		return (-1);
+	}
+	/* Shrink a WAL that a large commit grew. */
+	snprintf(wal, sizeof(wal), "%s-wal", st->path);
+	if (stat(wal, &sb) == 0 && sb.st_size > STORE_WAL_LIMIT)
+		mode = SQLITE_CHECKPOINT_TRUNCATE;
+	if (sqlite3_wal_checkpoint_v2(st->db, NULL, mode, NULL, NULL) !=
+	    SQLITE_OK)
+		return (sql_fail(st, "checkpoint"));
+	st->wal_frames = 0;
+	return (0);
+}
+
+/* sqlite3_wal_hook: the WAL's pages after each commit. */
+static int
+wal_pages(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store	*st = arg;
+
+	(void)db;
+	(void)name;
+	st->wal_frames = pages;
+	return (SQLITE_OK);
+}
+
+static void
+committed(struct store *st)
+{
 	/* The pages a scan pulled in are not needed while idle. */
 	sqlite3_db_release_memory(st->db);
-	snprintf(wal, sizeof(wal), "%s-wal", st->path);
-	if (stat(wal, &sb) == -1 || sb.st_size <= STORE_WAL_LIMIT)
-		return;
-	if (sqlite3_wal_checkpoint_v2(st->db, NULL, SQLITE_CHECKPOINT_TRUNCATE,
-	    NULL, NULL) != SQLITE_OK)
-		log_warnx("%s: checkpoint: %s", st->path,
-		    sqlite3_errmsg(st->db));
+	if (st->wal_frames >= STORE_WAL_BACKSTOP)
+		(void)store_checkpoint(st);
+	else if (st->wal_frames >= STORE_WAL_PAGES)
+		ev_timer_add(&st->idle, STORE_IDLE_MS);
 }
 
 int
@@ -2541,6 +3608,7 @@ store_commit_scan(struct store *st, const struct store_scan *sc,
 	c.res = res;
 	c.ids = sc->ids != NULL ? sc->ids : &own;
 	c.code = st->code[sc->surface];
+	c.surface = sc->surface;
 
 	if (run(st, S_BEGIN) == -1)
 		return (-1);
@@ -2549,13 +3617,13 @@ store_commit_scan(struct store *st, const struct store_scan *sc,
 		    run(st, S_ROLLBACK) == -1)
 			log_warnx("%s: rollback failed", st->path);
 		memset(res, 0, sizeof(*res));
-		free(c.freed);
+		commit_free(&c);
 		ob_settle(st, 0);
 		return (-1);
 	}
 	ob_settle(st, 1);
-	free(c.freed);
-	wal_trim(st);
+	commit_free(&c);
+	committed(st);
 	return (0);
 }
 
@@ -2605,22 +3673,26 @@ store_baseline_add(struct store *st, const struct item *items, size_t n)
 		errno = EINVAL;
 		return (-1);
 	}
-	/* The file id cache borrows a path: only within this piece. */
+	/*
+	 * The file id cache and the run borrow the items: only within
+	 * this piece.
+	 */
 	c->lastpath = NULL;
+	if (run_prepare(c, n) == -1)
+		return (-1);
 	for (i = 0; i < n; i++) {
 		if (!item_valid(&items[i], c->surface)) {
 			log_warnx("%s: malformed item in the %s baseline",
 			    st->path, surface_name(c->surface));
 			errno = EINVAL;
-			c->lastpath = NULL;
-			return (-1);
+			break;
 		}
-		if (baseline_add(c, &items[i], &row) == -1) {
-			c->lastpath = NULL;
-			return (-1);
-		}
+		if (baseline_add(c, &items[i], &row) == -1)
+			break;
 	}
 	c->lastpath = NULL;
+	if (run_close(c) == -1 || i < n)
+		return (-1);
 	return (0);
 }
 
@@ -2635,7 +3707,7 @@ store_baseline_abort(struct store *st)
 	if (sqlite3_get_autocommit(st->db) == 0 && run(st, S_ROLLBACK) == -1)
 		log_warnx("%s: rollback failed", st->path);
 	ob_settle(st, 0);
-	free(c->freed);
+	commit_free(c);
 	free(c);
 }
 
@@ -2668,9 +3740,9 @@ store_baseline_end(struct store *st, const struct store_scan *sc,
 	}
 	st->open = NULL;
 	ob_settle(st, 1);
-	free(c->freed);
+	commit_free(c);
 	free(c);
-	wal_trim(st);
+	committed(st);
 	return (0);
 }
 
@@ -2744,6 +3816,7 @@ store_query_inventory(struct store *st, int surface, const char *home,
 	sqlite3_stmt	*q = st->st[S_INV_QUERY];
 	struct homefilter h;
 	struct inv_arg	 ia;
+	int64_t		 lo, hi;
 	int		 s, rv = 0;
 
 	if (surface >= SURFACE_COUNT) {
@@ -2759,7 +3832,10 @@ store_query_inventory(struct store *st, int surface, const char *home,
 			continue;
 		ia.s = s;
 		home_bind(q, 1, &h);
-		sqlite3_bind_int64(q, 4, st->code[s]);
+		inv_range(st->code[s], &lo, &hi);
+		sqlite3_bind_int64(q, 4, lo);
+		sqlite3_bind_int64(q, 5, hi);
+		sqlite3_bind_int64(q, 6, st->code[s]);
 		rv = each_row(st, q, "inventory query", inv_row, &ia);
 	}
 	sqlite3_clear_bindings(q);

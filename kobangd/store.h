@@ -43,7 +43,7 @@
 #include "vocab.h"
 
 #define STORE_DBNAME		"kobangd.db"
-#define STORE_SCHEMA_VERSION	3
+#define STORE_SCHEMA_VERSION	4
 
 struct store;
 
@@ -59,6 +59,14 @@ struct store;
 struct store	*store_open(const char *dir, char *err, size_t errlen);
 /* Checkpoint the WAL, close, free.  NULL is allowed. */
 void		 store_close(struct store *);
+/*
+ * Move the WAL into the database now.  A commit that leaves 1,000 pages
+ * or more in the WAL arms a timer of the parent's event loop that calls
+ * this a second later, so that the checkpoint is not on the commit's
+ * path.  -1 with errno EBUSY while a transaction is open (the timer then
+ * tries again later).
+ */
+int		 store_checkpoint(struct store *);
 /* 1 if store_open() had to move a corrupt database aside. */
 int		 store_rebuilt(const struct store *);
 /* The database file's path (for messages and status). */

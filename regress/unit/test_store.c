@@ -1650,18 +1650,7 @@ Test(store, file_listing_and_fingerprints)
 	cr_assert_eq(lf[1].state, STORE_FP_UNSET);
 	store_files_free(lf, n);
 	store_close(st);
-
-	/* A version 1 database: every file with rows comes out listed. */
-	db_exec("DROP TABLE scanned; PRAGMA user_version = 1");
-	st = open_ok();
-	cr_assert_eq(store_rebuilt(st), 0);
-	cr_assert_eq(store_load_files(st, SURFACE_JAVASCRIPT, &lf, &n), 0);
-	cr_assert_eq(n, 2);
-	cr_assert_str_eq(lf[0].path, v[0].path);
-	cr_assert_eq(lf[0].state, STORE_FP_UNSET);
-	cr_assert_str_eq(lf[1].path, v[2].path);
-	store_files_free(lf, n);
-	store_close(st);
+	/* A version 1 database: test_store_schema.c, migrate_from_v1. */
 	items_free(v, 3);
 }
 
