@@ -18,11 +18,18 @@ SOCK=$T/kobangd.sock
 U=kobbench
 H=$T/home/$U
 DPID=
+MADE=
 cleanup() {
 	[ -n "$DPID" ] && kill "$DPID" 2>/dev/null && wait "$DPID" 2>/dev/null
+	# The user it made: a later daemon on its defaults would scan it.
+	if [ -n "$MADE" ]; then
+		userdel "$U" 2>/dev/null
+		getent group "$U" >/dev/null && groupdel "$U" 2>/dev/null
+	fi
 	rm -rf "$T"
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
 ctl() { "$B/kobanctl" -s "$SOCK" -t 120 "$@"; }
 surf() {
 	ctl -j show surfaces | jq -r ".[] | select(.surface == \"$1\") | .$2"
@@ -32,8 +39,13 @@ mem() {
 	    tr '\n' ' '
 }
 
-getent passwd $U >/dev/null || useradd -M -d "$H" -s /bin/sh -U $U
-usermod -d "$H" $U 2>/dev/null
+if getent passwd $U >/dev/null; then
+	echo "limits bench: user $U exists already (left by an interrupted" \
+	    "run?); remove it (userdel $U) first"
+	exit 1
+fi
+useradd -M -d "$H" -s /bin/sh -U $U || exit 1
+MADE=1
 mkdir -p "$H"
 python3 - "$H" <<'EOP' || exit 1
 import hashlib, json, os, sys, base64
