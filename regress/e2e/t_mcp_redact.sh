@@ -111,7 +111,7 @@ scan_all() {
 
 # -v from start_daemon, -v here: -vv.
 start_daemon -f "$T/kobangd.yaml" -v
-wait_ready
+SYNC=on wait_ready
 for s in $SURFACES; do
 	wait_scans $s 0
 done
@@ -196,7 +196,7 @@ wait "$DPID" 2>/dev/null
 DPID=
 mv "$T/log" "$T/log.1"
 start_daemon -f "$T/kobangd.yaml" -v
-wait_ready
+SYNC=on wait_ready
 for s in $SURFACES; do
 	wait_scans $s 0
 done
