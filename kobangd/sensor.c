@@ -1475,7 +1475,9 @@ run_pump(void)
 		 */
 		if (run.sinc != NULL && !sinc_is_baseline(run.sinc)) {
 			sf.flags |= SCAN_F_CONTENT;
-			if (f->hashed && !run.full) {
+			/* Rows kept from a failed read must be read again. */
+			if (f->hashed && !run.full &&
+			    sinc_rows_good(run.sinc, f->path)) {
 				sf.known_set = 1;
 				memcpy(sf.known, f->hash, sizeof(sf.known));
 			}

@@ -137,6 +137,17 @@ sinc_unchanged(struct sinc *si, const char *path)
 }
 
 int
+sinc_rows_good(struct sinc *si, const char *path)
+{
+	ssize_t	i;
+
+	if ((i = listed_find(si, path)) == -1)
+		return (0);
+	return (si->listed[i].state == STORE_FP_SET &&
+	    si->listed[i].stale_ms == 0 && !si->listed[i].unbaselined);
+}
+
+int
 sinc_nothing(const struct sinc *si)
 {
 	return (!si->baseline && si->nread == 0 && si->nkept == 0 &&

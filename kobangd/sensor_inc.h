@@ -62,6 +62,12 @@ void		 sinc_partial(struct sinc *);
  * stands (a touch changes no stored row).
  */
 void		 sinc_unchanged(struct sinc *, const char *);
+/*
+ * 1 when the file's stored rows come from a good read of it (listed
+ * with a fingerprint: not stale, not waiting to be read again), so
+ * that content found unchanged may keep them; 0 otherwise.
+ */
+int		 sinc_rows_good(struct sinc *, const char *);
 /* Nothing to store: no change, no listing change, nothing read. */
 int		 sinc_nothing(const struct sinc *);
 int		 sinc_is_baseline(const struct sinc *);
