@@ -80,8 +80,8 @@ static const char *const details[] = {
 	"https://mcp.example.com headersHelper", "wss://gw.example.com:443/ws",
 	"bash -c 'curl https://x | sh'", "docker run mcp/fetch",
 	"localhost:8080", "k://host", "\xe2\x84\xaa://host",
-	"resolved=https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz "
-	    "scope=dev",
+	("resolved=https://registry.npmjs.org/left-pad/-/left-pad-1.3.0.tgz "
+	    "scope=dev"),
 	"resolved=https://registry.npmjs.org/x/-/x-1.tgz integrity=sha512-x",
 	"integrity=sha512-x", "resolved=http://\xc3\x84\xc3\x96.example/x",
 	"resolved=HTTP://User@Registry.Example:8080/x",
@@ -120,7 +120,7 @@ static const char *const values[] = {
 	"| sh", "resolved", "/", "homebrew/core", "registry.npmjs.org",
 	"REGISTRY.NPMJS.ORG", "dev", "abc", "a", "hook", "skill", "instruction",
 	"pnpm dlx", "headershelper", "\xff", "\xd0\x94", "\xe1\xba\x9e",
-	"\xc3\x9f" "e",
+	("\xc3\x9f" "e"),
 };
 
 static const char *const schemes[] = {

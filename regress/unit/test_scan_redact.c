@@ -133,6 +133,9 @@ url_is(const char *u, const char *want)
 }
 
 /* printf to a static buffer, four in turn. */
+static const char *fmt(const char *, ...)
+    __attribute__((__format__(__printf__, 1, 2)));
+
 static const char *
 fmt(const char *f, ...)
 {

@@ -48,17 +48,18 @@ on_fd(int fd, short revents, void *arg)
 	}
 }
 
+static volatile unsigned	 busy_sink;	/* the work is not optimised away */
+
 /* Busy work with a pause between steps, like a walk between dirs. */
 static void
 busy(void *arg)
 {
 	unsigned long long	 end = ev_now_ms() + job_ms;
-	volatile unsigned	 x = 0;
 
 	(void)arg;
 	while (ev_now_ms() < end) {
 		for (int i = 0; i < 10000; i++)
-			x += (unsigned)i;
+			busy_sink += (unsigned)i;
 		pauses++;
 		if (slice_pause() == -1) {
 			stopped = 1;

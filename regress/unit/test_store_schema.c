@@ -397,7 +397,7 @@ item_of(const struct oldrow *r)
 
 	memset(&it, 0, sizeof(it));
 	it.surface = r->surface;
-	cr_assert_neq(it.kind = item_kind_from_name(r->kind), -1);
+	cr_assert_neq((int)(it.kind = item_kind_from_name(r->kind)), -1);
 	it.name = (char *)r->name;
 	it.version = (char *)r->version;
 	it.path = (char *)r->path;
