@@ -61,7 +61,7 @@ surf() {
 	ctl -j show surfaces | jq -r ".[] | select(.surface ==
 	    \"javascriptPackages\") | .$1"
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", b > 0 ? a / b : 0 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
 
 if getent passwd $U >/dev/null; then
 	echo "sensor bench: user $U exists already (left by an interrupted" \
@@ -155,9 +155,9 @@ cpu() {
 	    "/proc/$1/stat"
 }
 
-# bump LOCK [SUFFIX]: one package's version changes, the file replaced
-# by a rename.
-bump() {
+# bump_prepare LOCK [SUFFIX]: LOCK.new, one package's version changed;
+# bump_commit LOCK: it replaces LOCK by a rename (an editor's save).
+bump_prepare() {
 	python3 - "$1" "${2:--b}" <<'EOP'
 import json, sys
 p = sys.argv[1]
@@ -167,17 +167,20 @@ d["packages"][k]["version"] += sys.argv[2]
 json.dump(d, open(p + ".new", "w"), indent=2)
 EOP
 	chown $U:$U "$1.new"
-	mv "$1.new" "$1"
 }
+bump_commit() { mv "$1.new" "$1"; }
+bump() { bump_prepare "$@"; bump_commit "$1"; }
 
 # change ROOT: one lockfile changed, its committed diff after the
 # debounce (ms), the number of events it gave (expected 2).
 change() {
 	one=$(head -n 1 "$T/$1.locks")
+	bump_prepare "$one"
 	c0=$(surf committedMs)
 	n0=$(ctl -j show events | jq length)
+	l0=$(wc -l <"$T/log")
 	w0=$(ms)
-	bump "$one"
+	bump_commit "$one"
 	i=0
 	until [ "$(surf committedMs)" != "$c0" ]; do
 		sleep 0.002
@@ -187,6 +190,10 @@ change() {
 	c1=$(surf committedMs)
 	nev=$(($(ctl -j show events | jq length) - n0))
 	CHANGE_MS=$((c1 - w0 - DEBOUNCE))
+	# The scan's own time, as the daemon logs it.
+	CHANGE_SCAN=$(tail -n +"$((l0 + 1))" "$T/log" |
+	    grep -o "javascriptPackages scan: .*, [0-9]* ms$" | head -n 1 |
+	    grep -o "[0-9]* ms$")
 	if [ "$nev" -ne 2 ]; then
 		echo "WRONG: $nev events for a one-package change, expected 2"
 		BAD=1
@@ -227,11 +234,6 @@ echo "  CPU: parent $(cpu "$DPID") s, scan child $(cpu "$scanpid") s" \
     "(target: the scan child the busy one)"
 echo "memory after the baseline:"
 mem
-db=$(du -b "$T/state-t1000/kobangd.db" | cut -f1)
-wal=$(du -b "$T/state-t1000/kobangd.db-wal" 2>/dev/null | cut -f1)
-wal=${wal:-0}
-echo "database: $db bytes + WAL $wal bytes for $n items:" \
-    "$(((db + wal) / n)) bytes per item (target <= 120)"
 
 # A full rescan of the unchanged tree.
 c0=$(surf committedMs)
@@ -244,6 +246,7 @@ echo "full rescan (kobanctl scan, every file read): $((s1 - s0)) ms"
 # One lockfile changed among 1,000.
 change t1000
 CH1000=$CHANGE_MS
+S1000=$CHANGE_SCAN
 
 # A touched but unchanged lockfile: one read since the baseline (the one
 # just changed: its content hash is known), then one read only by the
@@ -262,20 +265,28 @@ touched() {	# lockfile what
 	*)			parsed=yes ;;
 	esac
 	[ "$(surf committedMs)" = "$c0" ] && committed=no || committed=yes
-	echo "touched, unchanged ($2): done $((w1 - w0 - DEBOUNCE)) ms" \
-	    "after the debounce (as kobanctl sees it, its start-up" \
-	    "included); parsed: $parsed; committed: $committed (target:" \
-	    "not parsed, no commit, <= 5 ms)"
+	echo "touched, unchanged: the scan took $(echo "$line" |
+	    grep -o "[0-9]* ms$") (the daemon's log); done $((w1 - w0 -
+	    DEBOUNCE)) ms after the debounce as kobanctl polls see it (their" \
+	    "start-up included); parsed: $parsed; committed: $committed" \
+	    "(target: not parsed, no commit, <= 5 ms)"
 	echo "  ${line#parent: sensor: }"
 }
-touched "$(head -n 1 "$T/t1000.locks")" "read since the baseline"
-touched "$(sed -n 2p "$T/t1000.locks")" "read only by the baseline"
+# One read since the baseline (the full rescan read them all and kept
+# their content hashes).
+touched "$(sed -n 2p "$T/t1000.locks")"
 
-sleep 1
+sleep 2
 echo "idle, sync off (every process):"
 mem
 IDLE_RSS=$RSS_SUM
 IDLE_PSS=$PSS_SUM
+# After the idle checkpoint (the WAL's pages in the database file).
+db=$(du -b "$T/state-t1000/kobangd.db" | cut -f1)
+wal=$(du -b "$T/state-t1000/kobangd.db-wal" 2>/dev/null | cut -f1)
+wal=${wal:-0}
+echo "database, idle: $db bytes + WAL $wal bytes for $n items:" \
+    "$(((db + wal) / n)) bytes per item (target <= 120)"
 
 # Restart with nothing changed; then with a change made while stopped.
 stop_daemon
@@ -303,15 +314,19 @@ start t10
 wait_scans 1 >/dev/null
 change t10
 CH10=$CHANGE_MS
+S10=$CHANGE_SCAN
 stop_daemon
 start t10000
 wait_scans 1 >/dev/null
 change t10000
 CH10000=$CHANGE_MS
+S10000=$CHANGE_SCAN
 stop_daemon
 echo "one lockfile changed, committed diff after the ${DEBOUNCE} ms" \
-    "debounce: among 10: $CH10 ms; among 1,000: $CH1000 ms; among" \
-    "10,000: $CH10000 ms (target <= 30 ms, the same for each)"
+    "debounce (the rename to the commit, less the debounce): among 10:" \
+    "$CH10 ms; among 1,000: $CH1000 ms; among 10,000: $CH10000 ms" \
+    "(target <= 30 ms, the same for each)"
+echo "  the scan itself, from the daemon's log: $S10, $S1000, $S10000"
 echo "idle RSS, all processes, sync off: $IDLE_RSS kB (PSS $IDLE_PSS kB;" \
     "target <= 12288 kB RSS)"
 exit $BAD
