@@ -608,6 +608,21 @@ scan_file_process(struct imsgbuf *ibuf, const struct scan_file *req, int fd)
 		}
 		return (scan_out_done(&out, SCAN_FAILED));
 	}
+	/*
+	 * Not the size the parent saw when it sent the file (its answer's
+	 * budget follows from that one): it changed meanwhile.  Read it
+	 * as such, rather than answer for a file the parent never sized.
+	 */
+	if (st.st_size < 0 || (uint64_t)st.st_size != req->size) {
+		snprintf(buf, sizeof(buf), "the file changed while it was "
+		    "read (%" PRIu64 " bytes expected)", req->size);
+		close(fd);
+		if (scan_out_issue(&out, SCAN_ISSUE_CHANGED, buf) == -1) {
+			scan_out_free(&out);
+			return (-1);
+		}
+		return (scan_out_done(&out, SCAN_FAILED));
+	}
 	ret = scan_file_run(&out, req, fd, &st);
 	close(fd);
 	if (ret == -1)

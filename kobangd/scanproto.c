@@ -463,6 +463,7 @@ int
 scanproto_send_file(struct scanproto *sp, struct imsgbuf *ibuf,
     const struct scan_file *f, int fd)
 {
+	struct scan_file	 msg;
 	struct scan_pending	*p;
 	struct scan_result	*res;
 	struct scan_result_priv	*rp;
@@ -505,9 +506,12 @@ scanproto_send_file(struct scanproto *sp, struct imsgbuf *ibuf,
 	}
 	if (fstat(fd, &sb) == 0 && sb.st_size > 0)
 		size = (uint64_t)sb.st_size;
+	/* The size the budget follows from, for the child to hold to. */
+	msg = *f;
+	msg.size = size;
 	/* imsg_compose consumes fd, also when it fails. */
-	if (imsg_compose(ibuf, IMSG_SCAN_FILE, 0, 0, fd, f,
-	    sizeof(*f)) == -1) {
+	if (imsg_compose(ibuf, IMSG_SCAN_FILE, 0, 0, fd, &msg,
+	    sizeof(msg)) == -1) {
 		scan_result_free(res);
 		return (-1);
 	}

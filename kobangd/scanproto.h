@@ -140,6 +140,12 @@ struct scan_file {
 	uint32_t	parser;		/* enum scan_parser */
 	uint32_t	flags;		/* SCAN_F_* */
 	uint32_t	kind;		/* HASH_ONLY: enum item_kind; else 0 */
+	/*
+	 * The file's size when the parent sent it (scanproto_send_file
+	 * sets it; its budget for the answer follows from it): the child
+	 * reads a file of another size as one that changed while read.
+	 */
+	uint64_t	size;
 	uint32_t	known_set;	/* SCAN_F_CONTENT: known is given */
 	uint8_t		known[32];	/* else all zero */
 	char		name[SCAN_TMPL_NAME_MAX];	/* HASH_ONLY, else "" */

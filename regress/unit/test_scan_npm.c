@@ -498,6 +498,73 @@ Test(scan_npm_child, shrinks_while_read, .init = mktmp, .fini = rmtmp)
 	close(sv[1]);
 }
 
+/*
+ * The file grew between the parent's send (its size, and the answer's
+ * budget, are the ones it saw) and the child's own fstat(): the child
+ * reads it as changed while read, and answers no item for it.  (Before,
+ * it answered for the bigger file, and one truncated to 0 bytes at the
+ * send had its honest items refused and its child killed.)
+ */
+Test(scan_npm_child, size_not_the_sent_one, .init = mktmp, .fini = rmtmp)
+{
+	struct imsgbuf		 ib, cb;
+	struct scanproto	*sp;
+	struct scan_file	 f;
+	struct scan_result	*res = NULL;
+	struct imsg		 imsg;
+	struct stat		 st;
+	char			 path[PATH_MAX], *doc, *src;
+	int			 sv[2], fd, r = 0, dupfd;
+	size_t			 len;
+
+	src = srcpath("regress/scan/package-lock-v3.json");
+	doc = must_slurp(src, &len);
+	free(src);
+	snprintf(path, sizeof(path), "%s/package-lock.json", tmpdir);
+	cr_assert_neq(fd = open(path, O_RDWR | O_CREAT, 0600), -1);
+	cr_assert_eq(write(fd, doc, len), (ssize_t)len);
+	cr_assert_eq(fstat(fd, &st), 0);
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	cr_assert_eq(imsgbuf_init(&ib, sv[0]), 0);
+	cr_assert_eq(scanproto_channel_init(&ib), 0);
+	cr_assert_not_null(sp = scanproto_new());
+	memset(&f, 0, sizeof(f));
+	f.file_id = 1;
+	f.surface = SURFACE_JAVASCRIPT;
+	f.parser = SCAN_PARSER_NPM_LOCK;
+	strlcpy(f.path, path, sizeof(f.path));
+	cr_assert_neq(dupfd = dup(fd), -1);
+	cr_assert_eq(scanproto_send_file(sp, &ib, &f, dupfd), 0);
+	/* What the message carried: the size at the send. */
+	f.size = (uint64_t)st.st_size;
+	/* Then the file grows: the same document written twice. */
+	cr_assert_eq(write(fd, doc, len), (ssize_t)len);
+	free(doc);
+	cr_assert_eq(imsgbuf_init(&cb, sv[1]), 0);
+	cr_assert_eq(scanproto_channel_init(&cb), 0);
+	cr_assert_eq(lseek(fd, 0, SEEK_SET), 0);
+	cr_assert_eq(scan_file_process(&cb, &f, fd), 0);	/* closes fd */
+	cr_assert_eq(imsgbuf_flush(&cb), 0);
+	imsgbuf_clear(&cb);
+	cr_assert_eq(imsgbuf_flush(&ib), 0);
+	cr_assert_eq(imsgbuf_read(&ib), 1);
+	while (r == 0 && imsg_get(&ib, &imsg) > 0) {
+		r = scanproto_dispatch(sp, &imsg, &res);
+		imsg_free(&imsg);
+	}
+	cr_assert_eq(r, 1);
+	cr_assert_eq(res->status, SCAN_FAILED);
+	cr_assert_eq(res->nitems, 0);
+	cr_assert_eq(res->issues[0].code, SCAN_ISSUE_CHANGED, "%s",
+	    res->issues[0].reason);
+	scan_result_free(res);
+	scanproto_free(sp);
+	imsgbuf_clear(&ib);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 Test(scan_npm_child, nul_in_name, .init = mktmp, .fini = rmtmp)
 {
 	struct scan_peer	 p;
