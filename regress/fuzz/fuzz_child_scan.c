@@ -71,7 +71,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			sf.file_id = ++id;
 			sf.parser = m.p[0] % SCAN_PARSER_COUNT;
 			sf.surface = m.p[1] % (SURFACE_COUNT + 1);
-			sf.flags = m.p[2] & 0x3f;
+			sf.flags = m.p[2] & 0x7f;
 			sf.kind = m.p[3] % (KIND_COUNT + 1);
 			nl = m.p[4] % 16;
 			if (nl > m.len - 5)
@@ -79,6 +79,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			memcpy(sf.name, m.p + 5, nl);
 			strlcpy(sf.path, m.p[0] & 0x80 ? "fuzz" : "/fuzz/file",
 			    sizeof(sf.path));
+			/* The size a parent saw at the send; now and then not. */
+			sf.size = m.len - 5 - nl + (m.p[3] & 0x80 ? 1 : 0);
 			fd = fz_file(m.p + 5 + nl, m.len - 5 - nl);
 			if (fz_send(&c, scan_dispatch_imsg, type, &sf,
 			    sizeof(sf), fd) == -1)
