@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 /* Bumped on any incompatible change of the messages below. */
-#define CTL_PROTOCOL_VERSION	1
+#define CTL_PROTOCOL_VERSION	2	/* 2: ctl_status_proc.absent */
 #define CTL_NAMELEN		16
 #define CTL_VERSIONLEN		32
 #define CTL_ERRLEN		256
