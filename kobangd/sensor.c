@@ -281,16 +281,19 @@ dirty_clear(struct ssurf *ss)
 	ss->ndirty = ss->capdirty = 0;
 }
 
-/* The index of path among the last walk's files (sorted), or -1. */
+/*
+ * The index of path among a walk's files, or -1: sorted by path for the
+ * per-file surfaces (run_perfile_begin checks), so a binary search.
+ */
 static ssize_t
-last_find(const struct lastwalk *lw, const char *path)
+disc_find(const struct disc_result *res, const char *path)
 {
-	size_t	lo = 0, hi = lw->disc.nfiles, mid;
+	size_t	lo = 0, hi = res->nfiles, mid;
 	int	c;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(path, lw->disc.files[mid].path)) == 0)
+		if ((c = strcmp(path, res->files[mid].path)) == 0)
 			return ((ssize_t)mid);
 		if (c < 0)
 			hi = mid;
@@ -390,7 +393,7 @@ sensor_watch_hit(enum surface s, enum watch_reason why, const char *path,
 		sensor_enqueue(s);
 		return;
 	}
-	if (path == NULL || ss->last == NULL || last_find(ss->last, path) ==
+	if (path == NULL || ss->last == NULL || disc_find(&ss->last->disc, path) ==
 	    -1 || dirty_add(ss, path) == -1)
 		ss->wide = 1;
 	/* Each signal restarts the quiet period. */
@@ -1105,7 +1108,7 @@ run_targets(const struct ssurf *ss)
 	if ((run.targets = calloc(ss->ndirty, sizeof(*run.targets))) == NULL)
 		return (-1);
 	for (i = 0; i < ss->ndirty; i++)
-		if ((j = last_find(ss->last, ss->dirty[i])) != -1)
+		if ((j = disc_find(&ss->last->disc, ss->dirty[i])) != -1)
 			run.targets[n++] = (size_t)j;
 	if (n == 0) {
 		free(run.targets);
@@ -1391,7 +1394,7 @@ run_prev_hash(struct disc_file *f)
 	const struct disc_file	*p;
 	ssize_t			 j;
 
-	if ((j = last_find(run.prev, f->path)) == -1)
+	if ((j = disc_find(&run.prev->disc, f->path)) == -1)
 		return;
 	p = &run.prev->disc.files[j];
 	if (p->hashed) {
@@ -1577,24 +1580,6 @@ run_absorb_issues(const struct scan_result *r)
 }
 
 /* A finished file from the child. */
-/* The discovered file an answer is for (per-file runs: sorted, once). */
-static struct disc_file *
-run_disc_file(const char *path)
-{
-	size_t	lo = 0, hi = run.disc.nfiles, mid;
-	int	c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(path, run.disc.files[mid].path)) == 0)
-			return (&run.disc.files[mid]);
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return (NULL);
-}
 
 /*
  * A lockfile's content hash (SCAN_F_CONTENT): kept with the file for its
@@ -1605,8 +1590,10 @@ static int
 run_content(struct scan_result *r)
 {
 	struct disc_file	*f;
+	ssize_t			 i;
 
-	if ((f = run_disc_file(r->path)) != NULL && r->hashed) {
+	if (r->hashed && (i = disc_find(&run.disc, r->path)) != -1) {
+		f = &run.disc.files[i];
 		memcpy(f->hash, r->hash, sizeof(f->hash));
 		f->hashed = 1;
 	}
