@@ -4293,13 +4293,14 @@ store_outbox_ack_through(struct store *st, const char *device_id,
 
 int
 store_outbox_reschedule(struct store *st, const char *device_id,
-    const int64_t *seqs, size_t n, int64_t next_ms, int64_t now_ms)
+    const int64_t *seqs, size_t n, int64_t next_ms, int64_t now_ms,
+    int64_t *nchg)
 {
-	/* Rows the response already settled are left alone. */
+	/* Rows the response already settled are left alone (not counted). */
 	return (ob_each_seq(st, "UPDATE outbox SET state = 'pending', "
 	    "attempts = attempts + 1, next_attempt_ms = ?4, updated_ms = ?3 "
 	    "WHERE " OB_DEV " AND local_seq = ?2 AND state = 'inFlight'",
-	    device_id, seqs, n, now_ms, next_ms, NULL));
+	    device_id, seqs, n, now_ms, next_ms, nchg));
 }
 
 int

@@ -410,7 +410,8 @@ int	 store_outbox_set_state(struct store *, const char *device_id,
 int	 store_outbox_ack_through(struct store *, const char *device_id,
 	    int64_t seq, int64_t now_ms, int64_t *nchg);
 int	 store_outbox_reschedule(struct store *, const char *device_id,
-	    const int64_t *seqs, size_t n, int64_t next_ms, int64_t now_ms);
+	    const int64_t *seqs, size_t n, int64_t next_ms, int64_t now_ms,
+	    int64_t *nchg);
 int	 store_outbox_last_acked(struct store *, const char *device_id,
 	    int64_t *seq);
 int	 store_outbox_next_due(struct store *, const char *device_id,

@@ -67,6 +67,7 @@ static struct {
 	char			*device;	/* NULL: no identity yet */
 	struct ev_timer		 timer;
 	unsigned long long	 last_req_ms;	/* monotonic, 0: none yet */
+	int			 drain;		/* last answer clean: no gap */
 	unsigned long long	 next_ms;	/* monotonic, of the timer */
 	unsigned long long	 hold_ms;	/* monotonic: no request before */
 	int			 running;	/* a sync request is out */
@@ -248,9 +249,10 @@ batch_seqs(const struct batch *b, int64_t settled, size_t *n)
  * rows up to settled (0: none) are known acked, not looked at again.
  */
 static long long
-batch_reschedule(struct store *st, long long retry_after, int64_t settled)
+batch_reschedule(struct store *st, long long retry_after, int64_t settled,
+    size_t *left)
 {
-	int64_t		*seqs, a = 0;
+	int64_t		*seqs, a = 0, open = 0;
 	long long	 d;
 	size_t		 i, n;
 
@@ -261,10 +263,14 @@ batch_reschedule(struct store *st, long long retry_after, int64_t settled)
 	if ((seqs = batch_seqs(&sy.b, settled, &n)) == NULL)
 		fatal(NULL);
 	if (n > 0 && store_outbox_reschedule(st, sy.device, seqs, n,
-	    now_ms() + d * 1000, now_ms()) == -1)
+	    now_ms() + d * 1000, now_ms(), &open) == -1) {
 		log_warnx("sync: cannot reschedule the batch; it is retried "
 		    "after a restart");
+		open = (int64_t)n;
+	}
 	free(seqs);
+	if (left != NULL)
+		*left = (size_t)open;
 	return (d);
 }
 
@@ -274,7 +280,7 @@ apply_response(struct store *st, const struct proto_sync_resp *r)
 	int64_t		 n = 0, m = 0, p = 0, now = now_ms(), through = 0;
 	int64_t		*acc;
 	long long	 d = 0;
-	size_t		 i, nacc = 0;
+	size_t		 i, nacc = 0, left = 0;
 
 	if (r->accepted_through > 0) {
 		if (store_outbox_ack_through(st, sy.device,
@@ -308,7 +314,13 @@ apply_response(struct store *st, const struct proto_sync_resp *r)
 		log_warnx("sync: %s; they are quarantined", sy.poison_msg);
 	}
 	/* The rows the response left open; the others are no longer in flight. */
-	d = batch_reschedule(st, r->retry_after, through);
+	d = batch_reschedule(st, r->retry_after, through, &left);
+	/*
+	 * Every event settled and no wait asked for: the server keeps up,
+	 * so a backlog goes on at once, one request at a time (its answer
+	 * paces the next).  Anything else keeps the one-second gap.
+	 */
+	sy.drain = left == 0 && r->retry_after == 0;
 	sy.server_bytes = r->max_batch_bytes;
 	sy.server_events = r->max_batch_events;
 	snprintf(sy.sync_msg, sizeof(sy.sync_msg), "%zu sent, %lld acked, "
@@ -369,13 +381,13 @@ synced(struct kobangd *kd, struct tresult *res, void *arg)
 	    "us", sy.round_ms, sy.b.n, sy.posted_ms - sy.round_ms,
 	    answer_ms - sy.posted_ms, ev_now_ms() - answer_ms, sy.round_cpu_us);
 	batch_clear(&sy.b);
-	/* More due: go on at the once-a-second pace, else the interval. */
+	/* More due: go on (at once after a clean answer), else the interval. */
 	schedule(0);
 	return;
  fail:
 	sy.failures++;
 	d = batch_reschedule(st, res->retry_after > 0 ? res->retry_after : 0,
-	    0);
+	    0, NULL);
 	log_warnx("sync: upload failed: %s; %zu events again in %lld s",
 	    sy.sync_msg, sy.b.n, d);
 	batch_clear(&sy.b);
@@ -472,7 +484,7 @@ send_batch(struct store *st)
 		free(ev);
 		jsonw_free(&w);
 		log_warnx("sync: cannot encode the batch");
-		batch_reschedule(st, 0, 0);
+		batch_reschedule(st, 0, 0, NULL);
 		batch_clear(&sy.b);
 		return (-1);
 	}
@@ -485,7 +497,7 @@ send_batch(struct store *st)
 	}
 	if (transport_post(PROTO_SYNC, body, len, synced, NULL) == -1) {
 		log_warnx("sync: cannot queue the batch");
-		batch_reschedule(st, 0, 0);
+		batch_reschedule(st, 0, 0, NULL);
 		batch_clear(&sy.b);
 		return (-1);
 	}
@@ -509,6 +521,7 @@ sync_round(void)
 	if (!sy.active || sy.running)
 		return;
 	sy.last_req_ms = ev_now_ms();
+	sy.drain = 0;
 	if (sy.device == NULL || (st = sync_store()) == NULL) {
 		schedule(0);
 		return;
@@ -537,7 +550,8 @@ timer_cb(void *arg)
 /*
  * The next round: after delay_ms if given, else at the earliest of the
  * interval and the first pending row's due time; never sooner than a
- * second after the last request.
+ * second after the last request, unless its answer settled every event
+ * of a batch (a backlog drains as fast as the server answers).
  */
 static void
 schedule(unsigned long long delay_ms)
@@ -563,7 +577,7 @@ schedule(unsigned long long delay_ms)
 	} else
 		d = delay_ms;
 	gap = sy.last_req_ms + SYNC_MIN_GAP_MS;
-	if (sy.last_req_ms != 0 && now + d < gap)
+	if (sy.last_req_ms != 0 && !sy.drain && now + d < gap)
 		d = gap - now;
 	/* A server that said when to come back (a failed check-in). */
 	if (now + d < sy.hold_ms)

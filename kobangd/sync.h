@@ -5,8 +5,10 @@
  * or, with nothing due, a check-in.  Acks are scoped by device id;
  * batch limits are the smaller of the configuration's and the server's
  * last; Retry-After and retryAfterSeconds are honoured; failures back
- * off exponentially with full jitter; no request leaves faster than
- * once a second.  Rows in flight at a crash go back to pending at start.
+ * off exponentially with full jitter; no request leaves within a second
+ * of the last, except the next batch after an answer that settled every
+ * event of its batch without asking to wait: a backlog drains one
+ * request at a time, as fast as the server answers.  Rows in flight at a crash go back to pending at start.
  *
  * Unlike the reference, a batch holds only rows of the current device
  * id (the server checks it against the client certificate; rows of an

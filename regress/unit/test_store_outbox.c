@@ -247,7 +247,7 @@ Test(outbox, reschedule_and_due_time)
 {
 	struct store	*st = with_rows("DEV-A", 3);
 	struct seen	 s;
-	int64_t		 seqs[3] = { 1, 2, 3 }, due;
+	int64_t		 seqs[3] = { 1, 2, 3 }, due, n;
 
 	cr_assert_eq(store_outbox_next_due(st, "DEV-A", &due), 0);
 	cr_assert_eq(due, 0);
@@ -256,7 +256,8 @@ Test(outbox, reschedule_and_due_time)
 	cr_assert_eq(store_outbox_ack_through(st, "DEV-A", 1, T0, NULL), 0);
 	/* Only the row still in flight (2) is rescheduled, not 1 or 3. */
 	cr_assert_eq(store_outbox_reschedule(st, "DEV-A", seqs, 3,
-	    T0 + 15000, T0), 0);
+	    T0 + 15000, T0, &n), 0);
+	cr_assert_eq(n, 1);
 	cr_assert_eq(ready(st, "DEV-A", T0, 0, &s), 1);
 	cr_assert_eq(s.seq[0], 3);
 	cr_assert_eq(s.attempts[0], 0);
@@ -314,7 +315,7 @@ Test(outbox, backlog_and_due_scoped_by_device)
 	cr_assert_eq(store_outbox_set_state(st, "DEV-B", &one, 1,
 	    OUTBOX_INFLIGHT, T0, NULL), 0);
 	cr_assert_eq(store_outbox_reschedule(st, "DEV-B", &one, 1,
-	    T0 + 5000, T0), 0);
+	    T0 + 5000, T0, NULL), 0);
 	/* DEV-A: 1 in flight, 2 acked, 3 pending. */
 	cr_assert_eq(store_outbox_set_state(st, "DEV-A", seqs, 2,
 	    OUTBOX_INFLIGHT, T0, NULL), 0);
