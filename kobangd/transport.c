@@ -116,6 +116,9 @@ static struct {
 	size_t			 rgot;
 } tr;
 
+/* TRANSPORT_IDLE_MS, but for the unit tests (transport_set_idle). */
+static unsigned int	 tr_idle_ms = TRANSPORT_IDLE_MS;
+
 static void	tr_start(void);
 static void	tr_kick(void);
 static void	tr_connect_next(void);
@@ -167,7 +170,7 @@ tr_kick_cb(void *arg)
 	if (TAILQ_EMPTY(&tr.queue)) {
 		/* A round is over: net and dns go if no other follows. */
 		if (!tr.asleep && !tr.waking)
-			ev_timer_add(&tr.idle, TRANSPORT_IDLE_MS);
+			ev_timer_add(&tr.idle, tr_idle_ms);
 		return;
 	}
 	/* Woken: the old processes may still be on their way out. */
@@ -192,8 +195,8 @@ static void
 tr_idle_cb(void *arg)
 {
 	if (tr.waking) {
-		log_warnx("sync: net and dns not back after %d s",
-		    TRANSPORT_IDLE_MS / 1000);
+		log_warnx("sync: net and dns not back after %u ms",
+		    tr_idle_ms);
 		tr.waking = 0;
 		tr_kick();
 		return;
@@ -432,6 +435,12 @@ transport_init(struct kobangd *kd, char *err, size_t errlen)
 	return (0);
 }
 
+void
+transport_set_idle(unsigned int ms)
+{
+	tr_idle_ms = ms;
+}
+
 int
 transport_active(void)
 {
@@ -545,7 +554,7 @@ tr_enqueue(struct titem *it)
 		tr.asleep = 0;
 		tr.waking = 1;
 		/* Bounds the wait (tr_idle_cb). */
-		ev_timer_add(&tr.idle, TRANSPORT_IDLE_MS);
+		ev_timer_add(&tr.idle, tr_idle_ms);
 		parent_children_sync(tr.kd, 1, NULL);
 	}
 	tr_kick();

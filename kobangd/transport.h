@@ -89,6 +89,8 @@ typedef void	(*transport_inspect_cb)(struct kobangd *,
  */
 int	 transport_init(struct kobangd *, char *, size_t);
 int	 transport_active(void);
+/* The idle spell, TRANSPORT_IDLE_MS unless a unit test shortens it. */
+void	 transport_set_idle(unsigned int);
 const struct http_endpoint *transport_endpoint(void);
 /*
  * The proxy in use, for kobanctl show sync: "http://host:port (source)",
