@@ -95,6 +95,14 @@ static struct {
 	enum tstate		 state;
 	struct ev_timer		 timer;
 	struct ev_timer		 kick;
+	/*
+	 * net and dns between rounds: stopped once the queue has been
+	 * empty for TRANSPORT_IDLE_MS (asleep), started again by the next
+	 * item, which waits until both are back (waking).
+	 */
+	struct ev_timer		 idle;
+	int			 asleep;
+	int			 waking;
 
 	uint32_t		 query_id;
 	struct dns_answer	 ans;
@@ -108,7 +116,11 @@ static struct {
 	size_t			 rgot;
 } tr;
 
+/* TRANSPORT_IDLE_MS, but for the unit tests (transport_set_idle). */
+static unsigned int	 tr_idle_ms = TRANSPORT_IDLE_MS;
+
 static void	tr_start(void);
+static void	tr_kick(void);
 static void	tr_connect_next(void);
 static int	tr_net_dispatch(struct kobangd *, struct child *,
 		    struct imsg *);
@@ -140,14 +152,62 @@ tr_child(enum child_id id)
 	return (&tr.kd->children[id]);
 }
 
+/* Taken for an item now: open, or not on its way (then the item fails). */
+static int
+tr_child_ready(enum child_id id)
+{
+	struct child	*c = tr_child(id);
+
+	return (c->channel_open || (c->pid == 0 &&
+	    !ev_timer_pending(&c->restart_timer)));
+}
+
 static void
 tr_kick_cb(void *arg)
 {
-	if (tr.cur == NULL && !TAILQ_EMPTY(&tr.queue)) {
-		tr.cur = TAILQ_FIRST(&tr.queue);
-		TAILQ_REMOVE(&tr.queue, tr.cur, entry);
-		tr_start();
+	if (tr.cur != NULL)
+		return;
+	if (TAILQ_EMPTY(&tr.queue)) {
+		/* A round is over: net and dns go if no other follows. */
+		if (!tr.asleep && !tr.waking)
+			ev_timer_add(&tr.idle, tr_idle_ms);
+		return;
 	}
+	/* Woken: the old processes may still be on their way out. */
+	if (tr.waking) {
+		if (!tr_child_ready(CHILD_NET) || !tr_child_ready(CHILD_DNS))
+			return;		/* transport_child_started kicks */
+		tr.waking = 0;
+	}
+	ev_timer_del(&tr.idle);
+	tr.cur = TAILQ_FIRST(&tr.queue);
+	TAILQ_REMOVE(&tr.queue, tr.cur, entry);
+	tr_start();
+}
+
+/*
+ * Nothing for Fleet for TRANSPORT_IDLE_MS: net and dns are stopped, the
+ * way sync off stops them, so that between rounds the sensor weighs
+ * what the parent and scan weigh.  Waking, the same timer bounds the
+ * wait for them: past it the item is tried and fails like any other.
+ */
+static void
+tr_idle_cb(void *arg)
+{
+	if (tr.waking) {
+		log_warnx("sync: net and dns not back after %u ms",
+		    tr_idle_ms);
+		tr.waking = 0;
+		tr_kick();
+		return;
+	}
+	if (tr.cur != NULL || !TAILQ_EMPTY(&tr.queue) || tr.asleep)
+		return;
+	tr.asleep = 1;
+	tr.conn_id = 0;
+	tr.net_pid = 0;
+	parent_children_sync(tr.kd, 0, "idle: no request to Fleet for "
+	    TRANSPORT_IDLE_WHY "; started for the next one");
 }
 
 /* Start the next item from the event loop, never from a callback. */
@@ -317,6 +377,7 @@ transport_init(struct kobangd *kd, char *err, size_t errlen)
 	TAILQ_INIT(&tr.queue);
 	ev_timer_init(&tr.timer, tr_timeout_cb, NULL);
 	ev_timer_init(&tr.kick, tr_kick_cb, NULL);
+	ev_timer_init(&tr.idle, tr_idle_cb, NULL);
 	if (!sc->enabled || sc->endpoint == NULL) {
 		snprintf(err, errlen, "sync is %s", !sc->enabled ?
 		    "disabled" : "enabled but sync.endpoint is not set");
@@ -374,6 +435,12 @@ transport_init(struct kobangd *kd, char *err, size_t errlen)
 	return (0);
 }
 
+void
+transport_set_idle(unsigned int ms)
+{
+	tr_idle_ms = ms;
+}
+
 int
 transport_active(void)
 {
@@ -403,6 +470,7 @@ transport_shutdown(struct kobangd *kd)
 	kd->children[CHILD_DNS].dispatch = NULL;
 	tr_reset_state();
 	ev_timer_del(&tr.kick);
+	ev_timer_del(&tr.idle);
 	if (tr.cur != NULL)
 		tr_item_free(tr.cur);
 	while ((it = TAILQ_FIRST(&tr.queue)) != NULL) {
@@ -431,6 +499,9 @@ transport_child_started(struct kobangd *kd, struct child *c)
 		tr.query_id = 0;
 		tr_fail(TR_ERR_DNS, "the dns process restarted");
 	}
+	/* An item waiting for net and dns to come back. */
+	if (tr.waking)
+		tr_kick();
 }
 
 int
@@ -473,6 +544,19 @@ tr_enqueue(struct titem *it)
 		return (-1);
 	}
 	TAILQ_INSERT_TAIL(&tr.queue, it, entry);
+	/* While waking, the timer bounds the wait for net and dns. */
+	if (!tr.waking)
+		ev_timer_del(&tr.idle);
+	if (tr.asleep) {
+		log_debug("sync: starting net and dns for %s",
+		    it->kind == TI_INSPECT ? "a certificate check" :
+		    proto_route_name(it->route));
+		tr.asleep = 0;
+		tr.waking = 1;
+		/* Bounds the wait (tr_idle_cb). */
+		ev_timer_add(&tr.idle, tr_idle_ms);
+		parent_children_sync(tr.kd, 1, NULL);
+	}
 	tr_kick();
 	return (0);
 }

@@ -38,6 +38,9 @@ struct keystore;
 #define TRANSPORT_DNS_MS	10000	/* resolver answer */
 #define TRANSPORT_CONNECT_MS	10000	/* per address */
 #define TRANSPORT_REQUEST_MS	30000	/* handshake, request, response */
+/* No request for this long: net and dns are stopped until the next. */
+#define TRANSPORT_IDLE_MS	10000
+#define TRANSPORT_IDLE_WHY	"10 s"
 
 /* Without kobangd.fleetCAFile: Debian's bundle, else libtls's default. */
 #define TRANSPORT_SYSTEM_CA	"/etc/ssl/certs/ca-certificates.crt"
@@ -86,6 +89,8 @@ typedef void	(*transport_inspect_cb)(struct kobangd *,
  */
 int	 transport_init(struct kobangd *, char *, size_t);
 int	 transport_active(void);
+/* The idle spell, TRANSPORT_IDLE_MS unless a unit test shortens it. */
+void	 transport_set_idle(unsigned int);
 const struct http_endpoint *transport_endpoint(void);
 /*
  * The proxy in use, for kobanctl show sync: "http://host:port (source)",

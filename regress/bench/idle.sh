@@ -2,7 +2,8 @@
 # What kobangd weighs when it has nothing to do: the daemon on a small
 # tree (one user, two lockfiles, a Claude settings file), once with sync
 # off and once enrolled at the local Fleet test peer, each time left
-# until every surface has been scanned and the sync loop is quiet.  Per
+# until every surface has been scanned and the sync loop is quiet (sync
+# on: measured again once net and dns are stopped between rounds).  Per
 # process: resident set (Rss) and proportional set (Pss, shared pages
 # divided among the processes that map them) from
 # /proc/PID/smaps_rollup, then the totals beside the targets of issue
@@ -141,5 +142,17 @@ while [ "$(fleet_backlog)" -ne 0 ]; do
 	i=$((i + 1))
 done
 sleep "$SETTLE"
-measure "sync on" 18
+# Right after a round net and dns still run; TRANSPORT_IDLE_MS later
+# they are stopped until the next one (the check-in a minute on).
+measure "sync on, within a round's idle spell" 18
+i=0
+until ctl -j show status >"$T/status.json" 2>/dev/null &&
+    [ "$(jq '[.processes[] | select((.name == "net" or .name == "dns")
+    and (.absent // "" | startswith("not started: idle")))] | length' \
+    "$T/status.json")" -eq 2 ]; do
+	[ $i -lt 300 ] || fail "net and dns not stopped when idle"
+	sleep 0.1
+	i=$((i + 1))
+done
+measure "sync on, idle" 18
 stop_daemon

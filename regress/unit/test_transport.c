@@ -5,7 +5,7 @@
  * token, never both; nothing on enroll), and its signing policy: a
  * signature only for the connection it set up with the certificate,
  * once, over exactly 32 bytes.  Anything else from net breaks the
- * channel.
+ * channel.  Between rounds net and dns are stopped and started again.
  */
 
 #include <sys/types.h>
@@ -672,6 +672,83 @@ Test(transport, connection_closed_while_idle_is_not_reused)
 	post(PROTO_CHECKIN, "{}", &res);
 	resolve_and_connect(&nc2, &rq, NULL, 0, body, sizeof(body));
 	cr_assert_gt(nc2.conn_id, nc.conn_id);
+}
+
+/* Run the parent's loop until *flag is (not) zero, at most about 2 s. */
+static void
+dispatch_until(const int *flag, int want)
+{
+	int	i;
+
+	for (i = 0; i < 200 && (*flag != 0) != want; i++) {
+		usleep(10000);
+		ev_dispatch();
+	}
+}
+
+/*
+ * A round over and nothing queued for the idle spell: net and dns are
+ * stopped like sync off stops them, saying why.  The next item starts
+ * them again, and is not sent while the old ones are still on their way
+ * out; past the same spell it is tried and fails like any other.
+ */
+Test(transport, idle_stops_net_and_dns_and_the_next_item_waits)
+{
+	struct net_connect	 nc;
+	struct net_request	 rq;
+	struct result		 res, res2;
+	struct child		*c;
+	char			 body[256];
+	pid_t			 pid[2];
+	enum child_id		 ids[2] = { CHILD_NET, CHILD_DNS };
+	int			 i, status;
+
+	transport_set_idle(300);
+	post(PROTO_CHECKIN, "{}", &res);
+	resolve_and_connect(&nc, &rq, NULL, 0, body, sizeof(body));
+	answer(&rq, 1, NET_OK);
+	cr_assert_eq(res.done, 1);
+	cr_assert_eq(res.r.error, TR_OK);
+	ev_dispatch();
+	cr_assert_eq(kd.children[CHILD_NET].wanted, 1, "stopped at once");
+
+	dispatch_until(&kd.children[CHILD_DNS].wanted, 0);
+	for (i = 0; i < 2; i++) {
+		c = &kd.children[ids[i]];
+		pid[i] = c->pid;
+		cr_assert_eq(c->wanted, 0, "%s not stopped when idle",
+		    c->name);
+		cr_assert_eq(c->stopping, 1);
+		cr_assert_eq(c->channel_open, 0);
+		cr_assert_str_eq(c->absent, "idle: no request to Fleet for "
+		    TRANSPORT_IDLE_WHY "; started for the next one");
+	}
+
+	/* Not reaped yet (the parent's SIGCHLD never comes here). */
+	transport_set_idle(600);
+	post(PROTO_CHECKIN, "{}", &res2);
+	for (i = 0; i < 2; i++) {
+		c = &kd.children[ids[i]];
+		cr_assert_eq(c->wanted, 1, "%s not wanted again", c->name);
+		cr_assert_str_eq(c->absent, "");
+	}
+	for (i = 0; i < 5; i++) {
+		usleep(20000);
+		ev_dispatch();
+	}
+	cr_assert_eq(res2.done, 0, "tried while the old processes exit");
+	dispatch_until(&res2.done, 1);
+	cr_assert_eq(res2.done, 1, "waited past the idle spell");
+	cr_assert_eq(res2.r.error, TR_ERR_DNS, "error %d: %s", res2.r.error,
+	    res2.r.msg);
+
+	/* Told to go with SIGTERM, not killed. */
+	for (i = 0; i < 2; i++) {
+		cr_assert_eq(waitpid(pid[i], &status, 0), pid[i]);
+		cr_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM);
+		kd.children[ids[i]].pid = 0;
+	}
+	transport_set_idle(TRANSPORT_IDLE_MS);
 }
 
 /*
