@@ -1744,3 +1744,126 @@ Test(store, baseline_in_pieces)
 	store_close(st);
 	items_free(v, 4);
 }
+
+/* A file's rows by store_load_file_items: their names in row order. */
+static void
+file_names(struct store *st, const char *home, const char *want)
+{
+	struct item	*v;
+	char		 path[256], got[512] = "";
+	size_t		 i, n;
+
+	snprintf(path, sizeof(path), "%s/src/app/package-lock.json", home);
+	cr_assert_eq(store_load_file_items(st, SURFACE_JAVASCRIPT, path, &v,
+	    &n), 0);
+	for (i = 0; i < n; i++) {
+		cr_assert_str_eq(v[i].path, path);
+		strlcat(got, i ? "," : "", sizeof(got));
+		strlcat(got, v[i].name, sizeof(got));
+	}
+	store_items_free(v, n);
+	cr_assert_str_eq(got, want, "%s: %s, expected %s", home, got, want);
+}
+
+/*
+ * Schema 5 finds a file's rows by the runs of ids in its listing, not
+ * by an index: they follow a baseline whose pieces come back to a file,
+ * then additions (at the surface's end), removals and modifications
+ * file by file, a file losing all its rows, and a new baseline.
+ */
+Test(store, file_rows_follow_changes)
+{
+	struct store		*st;
+	struct item		 a[4], b[3], add[2], mod;
+	struct store_scan	 sc;
+	struct change		 ch[6];
+	struct store_file	 gone;
+	size_t			 i;
+
+	st = open_ok();
+	a[0] = js("/home/a", "a1", "1.0.0");
+	a[1] = js("/home/a", "a2", "1.0.0");
+	a[2] = js("/home/a", "a3", "1.0.0");
+	a[3] = js("/home/a", "a4", "1.0.0");
+	b[0] = js("/home/b", "b1", "1.0.0");
+	b[1] = js("/home/b", "b2", "1.0.0");
+	b[2] = js("/home/b", "b3", "1.0.0");
+	/* A's pieces around B's: A's rows are two runs. */
+	cr_assert_eq(store_baseline_begin(st, SURFACE_JAVASCRIPT), 0);
+	cr_assert_eq(store_baseline_add(st, a, 2), 0);
+	cr_assert_eq(store_baseline_add(st, b, 2), 0);
+	cr_assert_eq(store_baseline_add(st, &a[1], 2), 0);	/* a2 again */
+	scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+	cr_assert_eq(store_baseline_end(st, &sc, NULL), 0);
+	file_names(st, "/home/a", "a1,a2,a3");
+	file_names(st, "/home/b", "b1,b2");
+
+	/* B gains b3, A loses a2 and gains a4, then b1 goes, a3 changes. */
+	add[0] = b[2];
+	add[1] = a[3];
+	mod = a[2];
+	mod.detail = "resolved=https://example.com/a3.tgz";
+	memset(ch, 0, sizeof(ch));
+	ch[0].kind = CHANGE_ADDED;
+	ch[0].new = &add[0];
+	ch[1].kind = CHANGE_REMOVED;
+	ch[1].old = &a[1];
+	ch[2].kind = CHANGE_ADDED;
+	ch[2].new = &add[1];
+	ch[3].kind = CHANGE_REMOVED;
+	ch[3].old = &b[0];
+	ch[4].kind = CHANGE_MODIFIED;
+	ch[4].old = &a[2];
+	ch[4].new = &mod;
+	scan_init(&sc, SURFACE_JAVASCRIPT, 0);
+	sc.changes = ch;
+	sc.nchanges = 5;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	file_names(st, "/home/a", "a1,a3,a4");
+	file_names(st, "/home/b", "b2,b3");
+
+	/* B loses every row and the file: its listing goes with them. */
+	memset(ch, 0, sizeof(ch));
+	ch[0].kind = CHANGE_REMOVED;
+	ch[0].old = &b[1];
+	ch[1].kind = CHANGE_REMOVED;
+	ch[1].old = &b[2];
+	memset(&gone, 0, sizeof(gone));
+	gone.path = b[0].path;
+	gone.state = STORE_FP_GONE;
+	scan_init(&sc, SURFACE_JAVASCRIPT, 0);
+	sc.changes = ch;
+	sc.nchanges = 2;
+	sc.files = &gone;
+	sc.nfiles = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	file_names(st, "/home/b", "");
+	file_names(st, "/home/a", "a1,a3,a4");
+	cr_assert_eq(count_rows("scanned"), 1);
+	/* Re-added to A after the removals: a2 last. */
+	memset(ch, 0, sizeof(ch));
+	ch[0].kind = CHANGE_ADDED;
+	ch[0].new = &a[1];
+	scan_init(&sc, SURFACE_JAVASCRIPT, 0);
+	sc.changes = ch;
+	sc.nchanges = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	file_names(st, "/home/a", "a1,a3,a4,a2");
+	/* A stale caller still fails: a2 is there, a9 never was. */
+	ch[0].kind = CHANGE_ADDED;
+	ch[0].new = &a[1];
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), -1);
+	file_names(st, "/home/a", "a1,a3,a4,a2");
+
+	/* A new baseline, in one piece: the rows afresh. */
+	scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+	sc.items = b;
+	sc.nitems = 3;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	file_names(st, "/home/a", "");
+	file_names(st, "/home/b", "b1,b2,b3");
+	store_close(st);
+	for (i = 0; i < 4; i++)
+		items_free(&a[i], 1);
+	items_free(b, 3);
+}

@@ -443,10 +443,11 @@ same_lines(struct lines *got, struct lines *want)
 }
 
 /*
- * A schema 3 database opens as schema 4: every row kept in its order
+ * A schema 3 database opens as schema 5: every row kept in its order
  * with every field, the listing and stale times kept, the surface
- * index gone; it then takes changes and a new baseline, which packs
- * the details, and still shows the same.
+ * index gone, and the file index too, each file's rows kept as runs
+ * of ids in its listing; it then takes changes and a new baseline,
+ * which packs the details, and still shows the same.
  */
 Test(store_schema, migrate_from_v3)
 {
@@ -456,6 +457,7 @@ Test(store_schema, migrate_from_v3)
 	struct change		 ch[2];
 	struct item		 it[3], add;
 	struct store_file	*lf;
+	struct item		*items;
 	char			*v;
 	size_t			 n;
 
@@ -471,11 +473,28 @@ Test(store_schema, migrate_from_v3)
 	cr_assert_eq(lf[1].stale_ms, 123);
 	cr_assert_eq(lf[1].unbaselined, 1);
 	store_files_free(lf, n);
+	/* Schema 5: a file's rows found by the runs kept with its listing. */
+	cr_assert_eq(store_load_file_items(st, SURFACE_JAVASCRIPT,
+	    "/home/alice/a/package-lock.json", &items, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(items[0].name, "@babel/core");
+	cr_assert_str_eq(items[1].name, "left-pad");
+	store_items_free(items, n);
 	store_close(st);
-	cr_assert_str_eq(v = db_text("PRAGMA user_version"), "4");
+	cr_assert_str_eq(v = db_text("PRAGMA user_version"), "5");
 	free(v);
 	cr_assert_null(db_text("SELECT name FROM sqlite_schema WHERE name IN "
-	    "('inventory_order', 'inventory_key', 'inventory_v4')"));
+	    "('inventory_order', 'inventory_key', 'inventory_v4', "
+	    "'inventory_file')"));
+	/*
+	 * Alice's two rows, the surface's first two (code 7 << 32, plus 1
+	 * and 2): one run, its start a varint from 0 and its length 2.
+	 */
+	cr_assert_str_eq(v = db_text("SELECT (SELECT code FROM surface WHERE "
+	    "name = 'javascriptPackages') || ':' || group_concat(hex(s.rows), "
+	    "',') FROM scanned s JOIN file f ON f.id = s.file WHERE f.path = "
+	    "'/home/alice/a/package-lock.json'"), "7:818080807002");
+	free(v);
 	/* Migrated rows are packed as new ones are; kinds are codes. */
 	cr_assert_str_eq(v = db_text("SELECT typeof(detail) || "
 	    "length(detail) || typeof(version) || typeof(kind) FROM "
