@@ -779,7 +779,9 @@ parse_ts(const char *s, int64_t *ms)
  * the hash spells 64 bytes in 88.  Such a detail is stored as a BLOB:
  *	flags		DT_* below
  *	resolved	NUL-terminated, unless absent or the registry's
- *			tarball URL of the row's name and version
+ *			tarball URL of the row's name and version (or, for
+ *			a nested package "a/node_modules/b", of b's name:
+ *			schema 5)
  *	integrity	64 raw bytes for sha512, else NUL-terminated,
  *			unless absent
  * The BLOB is kept only if it unpacks to the very bytes that came
@@ -791,7 +793,8 @@ parse_ts(const char *s, int64_t *ms)
 #define DT_INT_TEXT	0x08	/* integrity: spelt out */
 #define DT_DEV		0x10	/* scope=dev */
 #define DT_OPTIONAL	0x20	/* scope=optional */
-#define DT_KNOWN	0x3f
+#define DT_RES_NESTED	0x40	/* resolved: the tarball of nested_name() */
+#define DT_KNOWN	0x7f
 #define SHA512_LEN	64
 #define SHA512_B64	88
 
@@ -861,6 +864,22 @@ sha512_decode(const char *in, uint8_t out[SHA512_LEN])
 	return (0);
 }
 
+/*
+ * The package a nested lockfile entry "a/node_modules/b" names: b (its
+ * URL is b's), or NULL if the name is not nested.
+ */
+static const char *
+nested_name(const char *name)
+{
+	const char	*p, *last = NULL;
+
+	for (p = name; (p = strstr(p, "/node_modules/")) != NULL; p++)
+		last = p;
+	if (last == NULL || last[14] == '\0')
+		return (NULL);
+	return (last + 14);
+}
+
 /* Is u[0 .. len) npm's tarball URL of name@version? */
 static int
 is_npm_url(const char *u, size_t len, const char *name, const char *version)
@@ -926,12 +945,18 @@ detail_unpack(struct store *st, const char *name, const char *version,
 	uint8_t		 fl;
 
 	if (len < 1 || ((fl = b[0]) & ~DT_KNOWN) != 0 ||
-	    (fl & (DT_RES_URL | DT_RES_TEXT)) == (DT_RES_URL | DT_RES_TEXT) ||
+	    ((fl & DT_RES_URL) != 0) + ((fl & DT_RES_TEXT) != 0) +
+	    ((fl & DT_RES_NESTED) != 0) > 1 ||
 	    (fl & (DT_INT_SHA512 | DT_INT_TEXT)) ==
 	    (DT_INT_SHA512 | DT_INT_TEXT) ||
 	    (fl & (DT_DEV | DT_OPTIONAL)) == (DT_DEV | DT_OPTIONAL))
 		goto bad;
 	need = 32;
+	if (fl & DT_RES_NESTED) {
+		if ((name = nested_name(name)) == NULL)
+			goto bad;
+		fl |= DT_RES_URL;	/* the same URL, of the nested name */
+	}
 	if (fl & DT_RES_URL) {
 		if (version == NULL)
 			goto bad;
@@ -1012,6 +1037,7 @@ static ssize_t
 detail_pack(struct store *st, const struct item *it)
 {
 	const char	*p = it->detail, *v, *res = NULL, *integ = NULL;
+	const char	*nested;
 	size_t		 len, reslen = 0, integlen = 0, off, want;
 	uint8_t		 fl = 0, raw[SHA512_LEN];
 
@@ -1045,6 +1071,10 @@ detail_pack(struct store *st, const struct item *it)
 		if (it->version != NULL && is_npm_url(res, reslen, it->name,
 		    it->version))
 			fl |= DT_RES_URL;
+		else if (it->version != NULL &&
+		    (nested = nested_name(it->name)) != NULL &&
+		    is_npm_url(res, reslen, nested, it->version))
+			fl |= DT_RES_NESTED;
 		else
 			fl |= DT_RES_TEXT;
 	}

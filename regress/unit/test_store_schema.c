@@ -885,3 +885,77 @@ Test(store_schema, commit_survives_kill_without_checkpoint)
 	store_close(st);
 	free(v);
 }
+
+/*
+ * Nested npm entries ("a/node_modules/b"): the URL of b's tarball is
+ * not spelt out (schema 5), any other URL is, and every detail comes
+ * back as it came.
+ */
+static const struct {
+	const char	*name;
+	const char	*url;
+	int		 len;		/* of the stored BLOB */
+} nested[] = {
+	{ "a/node_modules/@vue/x", "@vue/x/-/x-1.0.0.tgz", 65 },
+	{ "a/node_modules/b/node_modules/c", "c/-/c-1.0.0.tgz", 65 },
+	/* The whole name's URL, as before schema 5. */
+	{ "a/node_modules/b", "a/node_modules/b/-/b-1.0.0.tgz", 65 },
+	/* Another package's, and an empty nested name: spelt out. */
+	{ "a/node_modules/b", "c/-/c-1.0.0.tgz", 65 + 43 },
+	{ "a/node_modules/", "/-/-1.0.0.tgz", 65 + 41 },
+	{ "a/node_modules/b", "a/-/b-1.0.0.tgz", 65 + 43 },
+};
+
+Test(store_schema, nested_package_urls)
+{
+	struct store		*st;
+	struct lines		 got = { 0 }, want = { 0 };
+	struct store_scan	 sc;
+	struct item		 it[nitems(nested)];
+	char			*id, sql[256], *v, len[16];
+	size_t			 i;
+
+	memset(it, 0, sizeof(it));
+	for (i = 0; i < nitems(nested); i++) {
+		it[i].surface = SURFACE_JAVASCRIPT;
+		it[i].kind = KIND_PACKAGE;
+		it[i].name = (char *)nested[i].name;
+		it[i].version = "1.0.0";
+		cr_assert_neq(asprintf(&it[i].path, "/n/%zu/package-lock.json",
+		    i), -1);
+		it[i].origin = "npm";
+		it[i].installed_on_request = ITEM_BOOL_NIL;
+		cr_assert_neq(asprintf(&it[i].detail, "resolved=https://"
+		    "registry.npmjs.org/%s integrity=" SHA512_A " scope=dev",
+		    nested[i].url), -1);
+	}
+	st = open_ok();
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = SURFACE_JAVASCRIPT;
+	sc.baseline = 1;
+	sc.items = it;
+	sc.nitems = nitems(nested);
+	sc.max_events = sc.max_findings = -1;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	cr_assert_eq(store_query_inventory(st, -1, NULL, line_cb, &got), 0);
+	for (i = 0; i < nitems(nested); i++) {
+		cr_assert_not_null(id = item_id(&it[i]));
+		line_cb(&want, &it[i], id, 0);
+		free(id);
+	}
+	same_lines(&got, &want);
+	lines_free(&got);
+	lines_free(&want);
+	store_close(st);
+	for (i = 0; i < nitems(nested); i++) {
+		snprintf(sql, sizeof(sql), "SELECT typeof(i.detail) || "
+		    "length(i.detail) FROM inventory i JOIN file f ON "
+		    "f.id = i.file WHERE f.path = '%s'", it[i].path);
+		snprintf(len, sizeof(len), "blob%d", nested[i].len);
+		cr_assert_str_eq(v = db_text(sql), len, "%s: %s", it[i].name,
+		    v);
+		free(v);
+		free(it[i].path);
+		free(it[i].detail);
+	}
+}
