@@ -2959,7 +2959,9 @@ file_of(struct commit *c, const char *path, int add, int64_t *id)
 {
 	struct store	*st = c->st;
 
-	if (c->lastpath != NULL && strcmp(c->lastpath, path) == 0) {
+	/* A file's items mostly share their path's pointer, too. */
+	if (c->lastpath != NULL && (c->lastpath == path ||
+	    strcmp(c->lastpath, path) == 0)) {
 		*id = c->lastfile;
 		return (0);
 	}
