@@ -79,6 +79,7 @@
 #define INV_SHIFT		32
 #define INV_SPAN		"4294967296"
 #define STORE_MAX_ASIDE		100
+#define STORE_PAGE_SIZE		"16384"
 
 enum stmt_id {
 	S_BEGIN,
@@ -1708,6 +1709,14 @@ try_open(struct store *st, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	/*
+	 * A new database's pages: 16 KiB writes a baseline's 34 MB in a
+	 * quarter of the WAL frames (two writes each) and B-tree pages of
+	 * 4 KiB; an existing database keeps its size (SQLite ignores it).
+	 */
+	if ((orc = exec_sql(st, "PRAGMA page_size = " STORE_PAGE_SIZE,
+	    "page size", err, errlen)) != OPEN_OK)
+		return (orc);
 	if ((orc = pragma_text(st, "PRAGMA journal_mode = WAL", buf,
 	    sizeof(buf), err, errlen)) != OPEN_OK)
 		return (orc);

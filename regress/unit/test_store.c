@@ -1385,7 +1385,9 @@ Test(store, corrupt_page_caught_by_quick_check)
 	struct store			*st;
 	struct store_commit_result	 res;
 	struct stat			 sb;
-	char				 junk[4096];
+	char				 junk[65536];
+	unsigned char			 hdr[18];
+	size_t				 pg;
 	int				 fd, i;
 
 	st = open_ok();
@@ -1397,10 +1399,15 @@ Test(store, corrupt_page_caught_by_quick_check)
 	}
 	store_close(st);
 	cr_assert_eq(stat(dbpath, &sb), 0);
-	cr_assert_gt(sb.st_size, 20 * 4096);
-	memset(junk, 0xa5, sizeof(junk));
-	cr_assert_geq(fd = open(dbpath, O_WRONLY), 0);
-	cr_assert_eq(pwrite(fd, junk, sizeof(junk), 10 * 4096), 4096);
+	/* The page size from the header: a whole page in the middle. */
+	cr_assert_geq(fd = open(dbpath, O_RDWR), 0);
+	cr_assert_eq(pread(fd, hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
+	pg = (size_t)hdr[16] << 8 | hdr[17];
+	cr_assert(pg >= 512 && pg <= sizeof(junk) / 2, "page size %zu", pg);
+	cr_assert_gt(sb.st_size, 10 * (off_t)pg);
+	memset(junk, 0xa5, pg);
+	cr_assert_eq(pwrite(fd, junk, pg, sb.st_size / (off_t)pg / 2 *
+	    (off_t)pg), (ssize_t)pg);
 	close(fd);
 
 	st = open_ok();
