@@ -1,10 +1,12 @@
 /*
- * The state database's schema 4 (issue 14): a database made by the
- * schema 3 code opens, migrates and shows the same inventory byte for
- * byte; details and versions are stored compactly only where they come
- * back exactly; a baseline's duplicate ids are caught in memory as in
- * the table; the WAL checkpoint is left to store_checkpoint() (the
- * idle timer), and a commit survives a killed process without it.
+ * The state database's schemas 4 and 5 (issue 14): a database made by
+ * the schema 3 code opens, migrates and shows the same inventory byte
+ * for byte, each file's rows then found by the runs of ids in its
+ * listing; details and versions are stored compactly only where they
+ * come back exactly (nested npm entries' URLs too); a baseline's
+ * duplicate ids are caught in memory as in the table; the WAL
+ * checkpoint is left to store_checkpoint() (the idle timer), and a
+ * commit survives a killed process without it.
  */
 
 #include <sys/stat.h>
