@@ -80,6 +80,12 @@
 #define INV_SPAN		"4294967296"
 #define STORE_MAX_ASIDE		100
 #define STORE_PAGE_SIZE		"16384"
+/*
+ * A baseline's new file's rows go in this many at a time: one statement
+ * keeps its cursor at the table's end instead of seeking from the root
+ * and setting up again for every row.
+ */
+#define INV_BATCH		16
 
 enum stmt_id {
 	S_BEGIN,
@@ -98,6 +104,7 @@ enum stmt_id {
 	S_INV_CLEAR,
 	S_INV_FIND,
 	S_INV_INSERT,
+	S_INV_INSERT_MANY,
 	S_INV_DELETE,
 	S_INV_UPDATE,
 	S_INV_LOAD,
@@ -194,6 +201,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "INSERT INTO inventory (id, file, kind, name, version, "
 	    "origin, installed_on_request, detail) "
 	    "VALUES (?9, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_INV_INSERT_MANY] = NULL,	/* built at open: INV_BATCH rows */
 	[S_INV_DELETE] = "DELETE FROM inventory WHERE id = ?1",
 	/* Identity (surface, file, name, kind) does not change. */
 	[S_INV_UPDATE] =
@@ -1580,10 +1588,27 @@ migrate(struct store *st, char *err, size_t errlen)
 static char *
 build_query(enum stmt_id id)
 {
-	char	*sql = NULL;
-	int	 rc = -1;
+	char	*sql = NULL, *row;
+	int	 rc = -1, i, b;
 
 	switch (id) {
+	case S_INV_INSERT_MANY:
+		/* Row r as S_INV_INSERT's parameters, r * 9 beyond them. */
+		for (i = 0; i < INV_BATCH; i++) {
+			b = i * 9;
+			if (asprintf(&row, "%s%s(?%d, ?%d, ?%d, ?%d, ?%d, "
+			    "?%d, ?%d, ?%d)", sql ? sql : "INSERT INTO inventory "
+			    "(id, file, kind, name, version, origin, "
+			    "installed_on_request, detail) VALUES ",
+			    i ? ", " : "", b + 9, b + 2, b + 3, b + 4, b + 5,
+			    b + 6, b + 7, b + 8) == -1) {
+				free(sql);
+				return (NULL);
+			}
+			free(sql);
+			sql = row;
+		}
+		return (sql);
 	case S_INV_QUERY:
 		rc = asprintf(&sql,
 		    "SELECT i.kind, i.name, i.version, f.path, i.origin, "
@@ -2705,6 +2730,17 @@ struct commit {
 	int64_t				 runfirst;	/* its rows' ids */
 	int64_t				 runrows;
 	struct runs			 runs;		/* file_rows */
+	/* The run's rows not inserted yet (pend_flush), details packed. */
+	struct pend {
+		int64_t			 id;
+		const struct item	*it;
+		size_t			 packoff;
+		ssize_t			 packlen;	/* 0: as it is */
+	}				 pend[INV_BATCH];
+	size_t				 npend;
+	uint8_t				*pendpack;
+	size_t				 pendlen;
+	size_t				 pendcap;
 	const struct item		**run;
 	size_t				 runcap;	/* power of 2 */
 	size_t				*runused;	/* slots to clear */
@@ -2725,6 +2761,7 @@ commit_free(struct commit *c)
 	free(c->runused);
 	free(c->done);
 	free(c->runs.b);
+	free(c->pendpack);
 }
 
 static uint64_t
@@ -2785,6 +2822,7 @@ done_add(struct commit *c, int64_t file)
 }
 
 static int	file_rows(struct commit *, int64_t, const struct runs *);
+static int	pend_flush(struct commit *);
 
 /*
  * The current file's run is over: its rows, one run of ids, are listed
@@ -2798,6 +2836,8 @@ run_close(struct commit *c)
 	for (i = 0; i < c->nrunused; i++)
 		c->run[c->runused[i]] = NULL;
 	c->nrunused = 0;
+	if (c->npend > 0 && pend_flush(c) == -1)
+		return (-1);
 	if (c->runfile != 0 && c->runrows > 0) {
 		runs_reset(&c->runs);
 		c->runs.start = c->runfirst;
@@ -3249,34 +3289,114 @@ inv_forget(struct commit *c, int64_t file, const struct item *it)
 	}
 }
 
+/*
+ * An item's row at ?base + 1 .. ?base + 8 (see S_INV_INSERT), its detail
+ * packed in pack[0 .. packed) (0: stored as it is).
+ */
+static void
+bind_row(struct store *st, sqlite3_stmt *q, int base, int64_t code,
+    int64_t file, const struct item *it, const uint8_t *pack, ssize_t packed)
+{
+	int64_t	v;
+
+	sqlite3_bind_int64(q, base + 1, code);
+	sqlite3_bind_int64(q, base + 2, file);
+	sqlite3_bind_int64(q, base + 3, st->kcode[it->kind]);
+	bind_text(q, base + 4, it->name);
+	if ((v = version_pack(it->version)) >= 0)
+		sqlite3_bind_int64(q, base + 5, v);
+	else
+		bind_text(q, base + 5, it->version);
+	bind_text(q, base + 6, it->origin);
+	if (it->installed_on_request == ITEM_BOOL_NIL)
+		sqlite3_bind_null(q, base + 7);
+	else
+		sqlite3_bind_int(q, base + 7, it->installed_on_request);
+	if (packed > 0)
+		sqlite3_bind_blob(q, base + 8, pack, (int)packed,
+		    SQLITE_STATIC);
+	else
+		bind_text(q, base + 8, it->detail);
+}
+
 static int
 bind_item(struct store *st, sqlite3_stmt *q, int64_t code, int64_t file,
     const struct item *it)
 {
 	ssize_t	packed;
-	int64_t	v;
 
 	if ((packed = detail_pack(st, it)) == -1) {
 		log_warn("%s: detail", st->path);
 		return (-1);
 	}
-	sqlite3_bind_int64(q, 1, code);
-	sqlite3_bind_int64(q, 2, file);
-	sqlite3_bind_int64(q, 3, st->kcode[it->kind]);
-	bind_text(q, 4, it->name);
-	if ((v = version_pack(it->version)) >= 0)
-		sqlite3_bind_int64(q, 5, v);
-	else
-		bind_text(q, 5, it->version);
-	bind_text(q, 6, it->origin);
-	if (it->installed_on_request == ITEM_BOOL_NIL)
-		sqlite3_bind_null(q, 7);
-	else
-		sqlite3_bind_int(q, 7, it->installed_on_request);
-	if (packed > 0)
-		sqlite3_bind_blob(q, 8, st->pack, (int)packed, SQLITE_STATIC);
-	else
-		bind_text(q, 8, it->detail);
+	bind_row(st, q, 0, code, file, it, st->pack, packed);
+	return (0);
+}
+
+/*
+ * Insert the run's pending rows: INV_BATCH of them in one statement, or
+ * fewer one by one.
+ */
+static int
+pend_flush(struct commit *c)
+{
+	struct store	*st = c->st;
+	struct pend	*p;
+	sqlite3_stmt	*q;
+	size_t		 i;
+
+	if (c->npend == INV_BATCH) {
+		q = st->st[S_INV_INSERT_MANY];
+		for (i = 0; i < c->npend; i++) {
+			p = &c->pend[i];
+			bind_row(st, q, (int)i * 9, c->code, c->runfile, p->it,
+			    p->packlen > 0 ? c->pendpack + p->packoff : NULL,
+			    p->packlen);
+			sqlite3_bind_int64(q, (int)i * 9 + 9, p->id);
+		}
+		c->npend = 0;
+		c->pendlen = 0;
+		return (run(st, S_INV_INSERT_MANY));
+	}
+	q = st->st[S_INV_INSERT];
+	for (i = 0; i < c->npend; i++) {
+		p = &c->pend[i];
+		bind_row(st, q, 0, c->code, c->runfile, p->it,
+		    p->packlen > 0 ? c->pendpack + p->packoff : NULL,
+		    p->packlen);
+		sqlite3_bind_int64(q, 9, p->id);
+		if (run(st, S_INV_INSERT) == -1)
+			return (-1);
+	}
+	c->npend = 0;
+	c->pendlen = 0;
+	return (0);
+}
+
+/* A row of the run to insert with the next ones (pend_flush). */
+static int
+pend_add(struct commit *c, const struct item *it)
+{
+	struct store	*st = c->st;
+	struct pend	*p = &c->pend[c->npend];
+	ssize_t		 packed;
+
+	if ((packed = detail_pack(st, it)) == -1 ||
+	    buf_room(&c->pendpack, &c->pendcap, c->pendlen +
+	    (size_t)packed) == -1) {
+		log_warn("%s: detail", st->path);
+		return (-1);
+	}
+	p->id = c->nextid;
+	p->it = it;
+	p->packoff = c->pendlen;
+	p->packlen = packed;
+	if (packed > 0) {
+		memcpy(c->pendpack + c->pendlen, st->pack, (size_t)packed);
+		c->pendlen += (size_t)packed;
+	}
+	if (++c->npend == INV_BATCH)
+		return (pend_flush(c));
 	return (0);
 }
 
@@ -3302,11 +3422,17 @@ inv_insert(struct commit *c, int64_t file, const struct item *it)
 		    surface_name(c->surface));
 		return (-1);
 	}
-	if (bind_item(st, st->st[S_INV_INSERT], c->code, file, it) == -1)
-		return (-1);
-	sqlite3_bind_int64(st->st[S_INV_INSERT], 9, c->nextid);
-	if (run(st, S_INV_INSERT) == -1)
-		return (-1);
+	if (file == c->runfile && file != c->fc.file) {
+		if (pend_add(c, it) == -1)
+			return (-1);
+	} else {
+		if (bind_item(st, st->st[S_INV_INSERT], c->code, file, it) ==
+		    -1)
+			return (-1);
+		sqlite3_bind_int64(st->st[S_INV_INSERT], 9, c->nextid);
+		if (run(st, S_INV_INSERT) == -1)
+			return (-1);
+	}
 	if (file == c->fc.file) {
 		if (fc_add(&c->fc, c->nextid, it->kind, it->name,
 		    it->version, item_version_defines_identity(c->surface))

@@ -1874,3 +1874,88 @@ Test(store, file_rows_follow_changes)
 		items_free(&a[i], 1);
 	items_free(b, 3);
 }
+
+/*
+ * A baseline file's rows go in INV_BATCH at a time: 37 items (two
+ * batches of 16 and five left), one a duplicate across a batch's edge
+ * (dropped), with packed and plain details, versions and flags; every
+ * field comes back in order, whether the baseline came whole or in a
+ * piece.
+ */
+Test(store, baseline_rows_in_batches)
+{
+	struct store	*st;
+	struct item	 v[38], *snap;
+	struct store_scan sc;
+	char		 name[32], ver[32], det[256];
+	size_t		 i, j, n;
+	int		 round;
+
+	for (i = 0; i < 37; i++) {
+		snprintf(name, sizeof(name), "n%02zu", i);
+		snprintf(ver, sizeof(ver), i % 3 ? "1.%zu.0" : "1.%zu-rc", i);
+		v[i] = js("/home/batch", name, i % 7 == 6 ? NULL : ver);
+		free(v[i].detail);
+		if (i % 4 == 0)
+			v[i].detail = NULL;
+		else {
+			snprintf(det, sizeof(det), "resolved=https://registry."
+			    "npmjs.org/%s/-/%s-%s.tgz", name, name,
+			    v[i].version ? v[i].version : "x");
+			cr_assert_not_null(v[i].detail = strdup(det));
+		}
+		v[i].installed_on_request = i % 3 == 0 ? ITEM_BOOL_NIL :
+		    (int)(i % 2);
+	}
+	/* n03 again at 20: a later duplicate of an id is ignored. */
+	memmove(&v[21], &v[20], 17 * sizeof(v[0]));
+	v[20] = js("/home/batch", "n03", v[3].version);
+	free(v[20].origin);
+	cr_assert_not_null(v[20].origin = strdup("other"));
+	for (round = 0; round < 2; round++) {
+		st = open_ok();
+		if (round == 0) {
+			scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+			sc.items = v;
+			sc.nitems = 38;
+			cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+		} else {
+			cr_assert_eq(store_baseline_begin(st,
+			    SURFACE_JAVASCRIPT), 0);
+			cr_assert_eq(store_baseline_add(st, v, 38), 0);
+			scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+			cr_assert_eq(store_baseline_end(st, &sc, NULL), 0);
+		}
+		cr_assert_eq(store_load_snapshot(st, SURFACE_JAVASCRIPT,
+		    &snap, &n), 0);
+		cr_assert_eq(n, 37);
+		for (i = 0, j = 0; i < 38; i++) {
+			if (i == 20)
+				continue;
+			cr_assert_str_eq(snap[j].name, v[i].name);
+			if (v[i].version == NULL)
+				cr_assert_null(snap[j].version);
+			else
+				cr_assert_str_eq(snap[j].version,
+				    v[i].version);
+			if (v[i].detail == NULL)
+				cr_assert_null(snap[j].detail);
+			else
+				cr_assert_str_eq(snap[j].detail, v[i].detail);
+			cr_assert_str_eq(snap[j].origin, "npm");
+			cr_assert_str_eq(snap[j].path, v[i].path);
+			cr_assert_eq(snap[j].installed_on_request,
+			    v[i].installed_on_request, "%s", v[i].name);
+			j++;
+		}
+		store_items_free(snap, n);
+		file_names(st, "/home/batch", "n00,n01,n02,n03,n04,n05,n06,"
+		    "n07,n08,n09,n10,n11,n12,n13,n14,n15,n16,n17,n18,n19,"
+		    "n20,n21,n22,n23,n24,n25,n26,n27,n28,n29,n30,n31,n32,"
+		    "n33,n34,n35,n36");
+		store_close(st);
+		teardown();
+		setup();
+	}
+	items_free(v, 38);
+}
