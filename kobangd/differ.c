@@ -57,6 +57,69 @@ item_id(const struct item *it)
 	return (id);
 }
 
+/*
+ * The strings item_id() joins with '/', from part `from` on: a
+ * comparison of these sequences is the comparison of the ids, without
+ * building them (SURFACES.md 0.8's order is the ids' byte order).
+ */
+static size_t
+id_parts(const struct item *it, int from, const char *v[9])
+{
+	const char	*part[5];
+	size_t		 i, n = 0, np;
+
+	part[0] = surface_name(it->surface);
+	part[1] = item_kind_name(it->kind);
+	part[2] = it->path != NULL ? it->path : "";
+	part[3] = it->name != NULL ? it->name : "";
+	part[4] = it->version != NULL ? it->version : "";
+	np = item_version_defines_identity(it->surface) ? 5 : 4;
+	for (i = from; i < np; i++) {
+		if (i > (size_t)from)
+			v[n++] = "/";
+		v[n++] = part[i];
+	}
+	return (n);
+}
+
+static int
+parts_cmp(const char *const *a, size_t na, const char *const *b, size_t nb)
+{
+	const unsigned char	*p = (const unsigned char *)a[0];
+	const unsigned char	*q = (const unsigned char *)b[0];
+	size_t			 i = 0, j = 0;
+
+	for (;;) {
+		while (*p == '\0' && i + 1 < na)
+			p = (const unsigned char *)a[++i];
+		while (*q == '\0' && j + 1 < nb)
+			q = (const unsigned char *)b[++j];
+		if (*p != *q)
+			return (*p < *q ? -1 : 1);
+		if (*p == '\0')
+			return (0);
+		p++;
+		q++;
+	}
+}
+
+/* strcmp(item_id(a), item_id(b)), without the ids. */
+int
+item_id_cmp(const struct item *a, const struct item *b)
+{
+	const char	*va[9], *vb[9];
+	size_t		 na, nb;
+	int		 from = 0;
+
+	/* One file's items: the same prefix "surface/kind/path/". */
+	if (a->surface == b->surface && a->kind == b->kind &&
+	    a->path == b->path)
+		from = 3;
+	na = id_parts(a, from, va);
+	nb = id_parts(b, from, vb);
+	return (parts_cmp(va, na, vb, nb));
+}
+
 /* Both nil, or both present and equal. */
 static int
 streq_nil(const char *a, const char *b)

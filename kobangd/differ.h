@@ -39,6 +39,8 @@ int	 item_version_defines_identity(enum surface);
  * surfaces.  Allocated; NULL with errno on failure.
  */
 char	*item_id(const struct item *);
+/* strcmp(item_id(a), item_id(b)) without building the ids. */
+int	 item_id_cmp(const struct item *, const struct item *);
 /* All eight fields equal, strings byte for byte, nil distinct from "". */
 int	 item_equal(const struct item *, const struct item *);
 

@@ -1,12 +1,13 @@
 /*
  * The state database: SQLite, WAL, one file in the state directory.
  *
- * Layout (schema version 4):
+ * Layout (schema version 5):
  *	surface		per surface: baseline marker, last scan, health
  *	inventory	the current snapshot: per surface a range of row ids
- *			in snapshot order, indexed by file
+ *			in snapshot order
  *	file		each path once; scanned: per surface, the files
- *			listed with their fingerprints
+ *			listed with their fingerprints and the ids of their
+ *			inventory rows (file_rows)
  *	item_kind	the codes of the item kinds inventory rows carry
  *	change_event	the local activity feed
  *	finding		every stored finding
@@ -30,7 +31,10 @@
  * rebuilt exactly (detail_pack).  A baseline looks up an id already
  * stored only for a file it comes back to; a file new to the baseline
  * is checked in memory.  The WAL is moved into the database when the
- * parent is idle, not inside the commit (store_checkpoint).
+ * parent is idle, not inside the commit (store_checkpoint).  A file's
+ * rows are found by the runs of ids kept with its listing in scanned,
+ * not by an index on inventory (schema 5): the index cost a B-tree
+ * insert and some 16 bytes per row for a lookup done per changed file.
  */
 
 #include <sys/random.h>
@@ -75,6 +79,13 @@
 #define INV_SHIFT		32
 #define INV_SPAN		"4294967296"
 #define STORE_MAX_ASIDE		100
+#define STORE_PAGE_SIZE		"16384"
+/*
+ * A baseline's new file's rows go in this many at a time: one statement
+ * keeps its cursor at the table's end instead of seeking from the root
+ * and setting up again for every row.
+ */
+#define INV_BATCH		16
 
 enum stmt_id {
 	S_BEGIN,
@@ -93,21 +104,23 @@ enum stmt_id {
 	S_INV_CLEAR,
 	S_INV_FIND,
 	S_INV_INSERT,
+	S_INV_INSERT_MANY,
 	S_INV_DELETE,
 	S_INV_UPDATE,
 	S_INV_LOAD,
-	S_INV_LOAD_FILE,
 	S_INV_MAXID,
 	S_KIND_ADD,
 	S_KIND_CODE,
 	S_SCANNED_CLEAR,
-	S_SCANNED_ENSURE,
+	S_SCANNED_ROWS,
+	S_SCANNED_SETROWS,
+	S_SCANNED_NOROWS,
+	S_SCANNED_GETROWS,
 	S_SCANNED_SET,
 	S_SCANNED_UNSET,
 	S_SCANNED_KEEP,
 	S_SCANNED_DEL,
 	S_SCANNED_LOAD,
-	S_INV_USED,
 	S_SCANNED_IDLE,
 	S_ITEM_COUNT,
 	S_FILE_PATH,
@@ -169,24 +182,26 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "degraded = 1, message = ?4 WHERE code = ?1",
 	[S_FILE_GET] = "SELECT id FROM file WHERE path = ?1",
 	[S_FILE_ADD] = "INSERT INTO file (path) VALUES (?1)",
+	/* A file with rows is listed: scanned alone tells (file_rows). */
 	[S_FILE_USED] =
-	    "SELECT 1 FROM inventory WHERE file = ?2 AND id > ?3 AND "
-	    "id < ?4 UNION ALL SELECT 1 FROM scanned WHERE surface = ?1 AND "
-	    "file = ?2 LIMIT 1",
+	    "SELECT 1 FROM scanned WHERE surface = ?1 AND file = ?2",
 	[S_FILE_DEL] = "DELETE FROM file WHERE id = ?1",
 	[S_FILE_SWEEP] =
-	    "DELETE FROM file WHERE id NOT IN (SELECT file FROM inventory) "
-	    "AND id NOT IN (SELECT file FROM scanned)",
+	    "DELETE FROM file WHERE id NOT IN (SELECT file FROM scanned)",
 	[S_INV_CLEAR] = "DELETE FROM inventory WHERE id > ?1 AND id < ?2",
-	/* A file's rows, for the commit's lookups (struct fcache). */
+	/*
+	 * A run of a file's rows (ids ?1 .. ?2, both excluded), for the
+	 * commit's lookups (struct fcache).
+	 */
 	[S_INV_FIND] =
-	    "SELECT id, kind, name, version FROM inventory "
-	    "WHERE file = ?2 AND id > ?3 AND id < ?4",
+	    "SELECT id, kind, name, version, file FROM inventory "
+	    "WHERE id > ?1 AND id < ?2 ORDER BY id",
 	/* ?1 unused: the surface is the id's range. */
 	[S_INV_INSERT] =
 	    "INSERT INTO inventory (id, file, kind, name, version, "
 	    "origin, installed_on_request, detail) "
 	    "VALUES (?9, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[S_INV_INSERT_MANY] = NULL,	/* built at open: INV_BATCH rows */
 	[S_INV_DELETE] = "DELETE FROM inventory WHERE id = ?1",
 	/* Identity (surface, file, name, kind) does not change. */
 	[S_INV_UPDATE] =
@@ -196,17 +211,6 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_INV_LOAD] =
 	    "SELECT kind, name, version, file, origin, installed_on_request, "
 	    "detail FROM inventory WHERE id > ?1 AND id < ?2 ORDER BY id",
-	/*
-	 * Left to itself the planner walks the whole surface in row order
-	 * to save a sort of a few hundred rows.
-	 */
-	[S_INV_LOAD_FILE] =
-	    "SELECT i.kind, i.name, i.version, i.file, i.origin, "
-	    "i.installed_on_request, i.detail FROM file f "
-	    "CROSS JOIN inventory i INDEXED BY inventory_file "
-	    "WHERE f.path = ?2 AND i.file = f.id AND i.id > ?3 AND "
-	    "i.id < ?4 "
-	    "ORDER BY i.id",
 	[S_INV_MAXID] =
 	    "SELECT coalesce(max(id), ?1) FROM inventory "
 	    "WHERE id > ?1 AND id < ?2",
@@ -215,9 +219,17 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "ON CONFLICT (name) DO NOTHING",
 	[S_KIND_CODE] = "SELECT code FROM item_kind WHERE name = ?1",
 	[S_SCANNED_CLEAR] = "DELETE FROM scanned WHERE surface = ?1",
-	[S_SCANNED_ENSURE] =
-	    "INSERT INTO scanned (surface, file) VALUES (?1, ?2) "
-	    "ON CONFLICT DO NOTHING",
+	/* A file's rows (file_rows): listed if it has some. */
+	[S_SCANNED_ROWS] =
+	    "SELECT rows FROM scanned WHERE surface = ?1 AND file = ?2",
+	[S_SCANNED_SETROWS] =
+	    "INSERT INTO scanned (surface, file, rows) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (surface, file) DO UPDATE SET rows = ?3",
+	[S_SCANNED_NOROWS] =
+	    "UPDATE scanned SET rows = NULL WHERE surface = ?1 AND file = ?2",
+	[S_SCANNED_GETROWS] =
+	    "SELECT s.file, s.rows FROM file f JOIN scanned s ON "
+	    "s.file = f.id WHERE f.path = ?2 AND s.surface = ?1",
 	[S_SCANNED_SET] =
 	    "INSERT INTO scanned (surface, file, dev, ino, size, mtime_ns, "
 	    "ctime_ns) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
@@ -243,14 +255,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	    "s.stale_ms, s.unbaselined FROM scanned s "
 	    "JOIN file f ON f.id = s.file "
 	    "WHERE s.surface = ?1 ORDER BY f.path",
-	[S_INV_USED] =
-	    "SELECT 1 FROM inventory WHERE file = ?2 AND id > ?3 AND "
-	    "id < ?4 LIMIT 1",
 	/* Listed for its rows only, and it has none left. */
 	[S_SCANNED_IDLE] =
 	    "DELETE FROM scanned WHERE surface = ?1 AND file = ?2 AND "
-	    "dev IS NULL AND NOT EXISTS (SELECT 1 FROM inventory WHERE "
-	    "file = ?2 AND id > ?3 AND id < ?4)",
+	    "dev IS NULL AND rows IS NULL",
 	[S_ITEM_COUNT] = "SELECT item_count FROM surface WHERE code = ?1",
 	[S_FILE_PATH] = "SELECT path FROM file WHERE id = ?1",
 	[S_INV_QUERY] = NULL,	/* built at open: HOME_COND */
@@ -536,11 +544,20 @@ static const char *const schema_v4 =
     "ALTER TABLE inventory_v4 RENAME TO inventory;"
     "CREATE INDEX inventory_file ON inventory (file);";
 
+/*
+ * Version 5 (issue 14): a file's inventory rows are found by the runs of
+ * ids kept in scanned.rows (file_rows), filled in by rows_fill() from
+ * the index, which then goes.
+ */
+static const char *const schema_v5 =
+    "ALTER TABLE scanned ADD COLUMN rows BLOB;";
+
 static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	schema_v1,
 	schema_v2,
 	schema_v3,
 	schema_v4,
+	schema_v5,
 };
 
 /* Why an open failed: only damage is a reason to move the file aside. */
@@ -626,18 +643,6 @@ inv_range(int64_t code, int64_t *lo, int64_t *hi)
 {
 	*lo = code << INV_SHIFT;
 	*hi = (code + 1) << INV_SHIFT;
-}
-
-/* ?1 a surface's code, ?2 a file, ?3 and ?4 the surface's id range. */
-static void
-bind_inv(struct store *st, enum stmt_id id, int64_t code, int64_t file)
-{
-	int64_t	lo, hi;
-
-	inv_range(code, &lo, &hi);
-	bind_pair(st, id, code, file);
-	sqlite3_bind_int64(st->st[id], 3, lo);
-	sqlite3_bind_int64(st->st[id], 4, hi);
 }
 
 static int
@@ -783,7 +788,9 @@ parse_ts(const char *s, int64_t *ms)
  * the hash spells 64 bytes in 88.  Such a detail is stored as a BLOB:
  *	flags		DT_* below
  *	resolved	NUL-terminated, unless absent or the registry's
- *			tarball URL of the row's name and version
+ *			tarball URL of the row's name and version (or, for
+ *			a nested package "a/node_modules/b", of b's name:
+ *			schema 5)
  *	integrity	64 raw bytes for sha512, else NUL-terminated,
  *			unless absent
  * The BLOB is kept only if it unpacks to the very bytes that came
@@ -795,7 +802,8 @@ parse_ts(const char *s, int64_t *ms)
 #define DT_INT_TEXT	0x08	/* integrity: spelt out */
 #define DT_DEV		0x10	/* scope=dev */
 #define DT_OPTIONAL	0x20	/* scope=optional */
-#define DT_KNOWN	0x3f
+#define DT_RES_NESTED	0x40	/* resolved: the tarball of nested_name() */
+#define DT_KNOWN	0x7f
 #define SHA512_LEN	64
 #define SHA512_B64	88
 
@@ -865,6 +873,22 @@ sha512_decode(const char *in, uint8_t out[SHA512_LEN])
 	return (0);
 }
 
+/*
+ * The package a nested lockfile entry "a/node_modules/b" names: b (its
+ * URL is b's), or NULL if the name is not nested.
+ */
+static const char *
+nested_name(const char *name)
+{
+	const char	*p, *last = NULL;
+
+	for (p = name; (p = strstr(p, "/node_modules/")) != NULL; p++)
+		last = p;
+	if (last == NULL || last[14] == '\0')
+		return (NULL);
+	return (last + 14);
+}
+
 /* Is u[0 .. len) npm's tarball URL of name@version? */
 static int
 is_npm_url(const char *u, size_t len, const char *name, const char *version)
@@ -930,12 +954,18 @@ detail_unpack(struct store *st, const char *name, const char *version,
 	uint8_t		 fl;
 
 	if (len < 1 || ((fl = b[0]) & ~DT_KNOWN) != 0 ||
-	    (fl & (DT_RES_URL | DT_RES_TEXT)) == (DT_RES_URL | DT_RES_TEXT) ||
+	    ((fl & DT_RES_URL) != 0) + ((fl & DT_RES_TEXT) != 0) +
+	    ((fl & DT_RES_NESTED) != 0) > 1 ||
 	    (fl & (DT_INT_SHA512 | DT_INT_TEXT)) ==
 	    (DT_INT_SHA512 | DT_INT_TEXT) ||
 	    (fl & (DT_DEV | DT_OPTIONAL)) == (DT_DEV | DT_OPTIONAL))
 		goto bad;
 	need = 32;
+	if (fl & DT_RES_NESTED) {
+		if ((name = nested_name(name)) == NULL)
+			goto bad;
+		fl |= DT_RES_URL;	/* the same URL, of the nested name */
+	}
 	if (fl & DT_RES_URL) {
 		if (version == NULL)
 			goto bad;
@@ -1016,6 +1046,7 @@ static ssize_t
 detail_pack(struct store *st, const struct item *it)
 {
 	const char	*p = it->detail, *v, *res = NULL, *integ = NULL;
+	const char	*nested;
 	size_t		 len, reslen = 0, integlen = 0, off, want;
 	uint8_t		 fl = 0, raw[SHA512_LEN];
 
@@ -1049,6 +1080,10 @@ detail_pack(struct store *st, const struct item *it)
 		if (it->version != NULL && is_npm_url(res, reslen, it->name,
 		    it->version))
 			fl |= DT_RES_URL;
+		else if (it->version != NULL &&
+		    (nested = nested_name(it->name)) != NULL &&
+		    is_npm_url(res, reslen, nested, it->version))
+			fl |= DT_RES_NESTED;
 		else
 			fl |= DT_RES_TEXT;
 	}
@@ -1134,6 +1169,114 @@ col_version(struct store *st, sqlite3_stmt *q, int i)
 	    (unsigned int)(v >> VER_BITS) & VER_MAX,
 	    (unsigned int)v & VER_MAX);
 	return (st->ver);
+}
+
+/*
+ * A file's rows in a surface (scanned.rows): its row ids, ascending, as
+ * runs of consecutive ids, each two varints (7 bits a byte, low first):
+ * the gap from the last id of the run before (from 0 for the first), and
+ * the length.  A baseline's file is one run of a few bytes; a row added
+ * later to a file makes a run of its own at the surface's end.  NULL:
+ * no rows.
+ */
+struct runs {
+	uint8_t	*b;
+	size_t	 len;
+	size_t	 cap;
+	int64_t	 prev;		/* last id of the last run written */
+	int64_t	 start;		/* the open run */
+	int64_t	 n;		/* its length, 0: none open */
+};
+
+static void
+runs_reset(struct runs *r)
+{
+	r->len = 0;
+	r->prev = 0;
+	r->n = 0;
+}
+
+static void
+put_varint(uint8_t *b, size_t *o, uint64_t v)
+{
+	while (v >= 0x80) {
+		b[(*o)++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	b[(*o)++] = (uint8_t)v;
+}
+
+static int
+runs_emit(struct runs *r)
+{
+	if (r->n == 0)
+		return (0);
+	if (buf_room(&r->b, &r->cap, r->len + 20) == -1)
+		return (-1);
+	put_varint(r->b, &r->len, (uint64_t)(r->start - r->prev));
+	put_varint(r->b, &r->len, (uint64_t)r->n);
+	r->prev = r->start + r->n - 1;
+	r->n = 0;
+	return (0);
+}
+
+/* Add an id above every id added before. */
+static int
+runs_add(struct runs *r, int64_t id)
+{
+	if (id <= r->prev || (r->n > 0 && id < r->start + r->n)) {
+		errno = EINVAL;
+		return (-1);
+	}
+	if (r->n > 0 && id == r->start + r->n) {
+		r->n++;
+		return (0);
+	}
+	if (runs_emit(r) == -1)
+		return (-1);
+	r->start = id;
+	r->n = 1;
+	return (0);
+}
+
+static int
+get_varint(const uint8_t *b, size_t len, size_t *off, uint64_t *v)
+{
+	unsigned int	shift;
+
+	*v = 0;
+	for (shift = 0; *off < len && shift < 63; shift += 7) {
+		*v |= (uint64_t)(b[*off] & 0x7f) << shift;
+		if ((b[(*off)++] & 0x80) == 0)
+			return (0);
+	}
+	return (-1);
+}
+
+/*
+ * The next run of b[0 .. len) at *off, after the run that ended at
+ * *prev: 1 with its first and last id in *first and *last, 0 at the end,
+ * -1 if malformed or outside the ids (lo, hi).
+ */
+static int
+runs_next(const uint8_t *b, size_t len, size_t *off, int64_t *prev,
+    int64_t lo, int64_t hi, int64_t *first, int64_t *last)
+{
+	uint64_t	gap, n;
+
+	if (*off == len)
+		return (0);
+	if (get_varint(b, len, off, &gap) == -1 ||
+	    get_varint(b, len, off, &n) == -1 || gap == 0 || n == 0 ||
+	    gap >= (uint64_t)(hi - *prev) || n >= (uint64_t)hi ||
+	    (uint64_t)(*prev) + gap + n - 1 >= (uint64_t)hi)
+		return (-1);
+	*first = *prev + (int64_t)gap;
+	*last = *first + (int64_t)n - 1;
+	if (*first <= lo)
+		return (-1);
+	*prev = *last;
+	return (1);
 }
 
 /* Opening. */
@@ -1321,6 +1464,65 @@ repack(struct store *st, char *err, size_t errlen)
 	return (orc);
 }
 
+/*
+ * Inside the migration to 5: each listed file's rows as runs (the index
+ * on file still there to read them by), then the index goes.
+ */
+static enum open_rc
+rows_fill(struct store *st, char *err, size_t errlen)
+{
+	sqlite3_stmt	*q = NULL, *u = NULL;
+	struct runs	 r;
+	int64_t		 id, file, code, lastfile = 0, lastcode = 0;
+	enum open_rc	 orc = OPEN_CORRUPT;
+	int		 rc;
+
+	memset(&r, 0, sizeof(r));
+	if (sqlite3_prepare_v2(st->db, "SELECT id, file FROM inventory "
+	    "INDEXED BY inventory_file ORDER BY file, id", -1, &q, NULL) !=
+	    SQLITE_OK || sqlite3_prepare_v2(st->db, "INSERT INTO scanned "
+	    "(surface, file, rows) VALUES (?1, ?2, ?3) ON CONFLICT "
+	    "(surface, file) DO UPDATE SET rows = ?3", -1, &u, NULL) !=
+	    SQLITE_OK)
+		goto out;
+	for (;;) {
+		rc = sqlite3_step(q);
+		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+			goto out;
+		id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
+		file = rc == SQLITE_ROW ? sqlite3_column_int64(q, 1) : 0;
+		code = id >> INV_SHIFT;
+		if (lastfile != 0 && (rc == SQLITE_DONE || file != lastfile ||
+		    code != lastcode)) {
+			if (runs_emit(&r) == -1)
+				goto out;
+			sqlite3_bind_int64(u, 1, lastcode);
+			sqlite3_bind_int64(u, 2, lastfile);
+			sqlite3_bind_blob(u, 3, r.b, (int)r.len, SQLITE_STATIC);
+			if (sqlite3_step(u) != SQLITE_DONE)
+				goto out;
+			sqlite3_reset(u);
+			runs_reset(&r);
+		}
+		if (rc == SQLITE_DONE)
+			break;
+		if (id <= 0 || runs_add(&r, id) == -1)
+			goto out;
+		lastfile = file;
+		lastcode = code;
+	}
+	orc = exec_sql(st, "DROP INDEX inventory_file", "migration", err,
+	    errlen);
+ out:
+	if (orc == OPEN_CORRUPT)
+		snprintf(err, errlen, "%s: migration: %s", st->path,
+		    sqlite3_errmsg(st->db));
+	sqlite3_finalize(q);
+	sqlite3_finalize(u);
+	free(r.b);
+	return (orc);
+}
+
 static enum open_rc
 migrate(struct store *st, char *err, size_t errlen)
 {
@@ -1360,6 +1562,8 @@ migrate(struct store *st, char *err, size_t errlen)
 		    errlen)) != OPEN_OK ||
 		    (v + 1 == 4 && (orc = repack(st, err, errlen)) !=
 		    OPEN_OK) ||
+		    (v + 1 == 5 && (orc = rows_fill(st, err, errlen)) !=
+		    OPEN_OK) ||
 		    (orc = exec_sql(st, sql, "set version", err, errlen)) !=
 		    OPEN_OK ||
 		    (orc = exec_sql(st, "COMMIT", "commit migration", err,
@@ -1384,10 +1588,27 @@ migrate(struct store *st, char *err, size_t errlen)
 static char *
 build_query(enum stmt_id id)
 {
-	char	*sql = NULL;
-	int	 rc = -1;
+	char	*sql = NULL, *row;
+	int	 rc = -1, i, b;
 
 	switch (id) {
+	case S_INV_INSERT_MANY:
+		/* Row r as S_INV_INSERT's parameters, r * 9 beyond them. */
+		for (i = 0; i < INV_BATCH; i++) {
+			b = i * 9;
+			if (asprintf(&row, "%s%s(?%d, ?%d, ?%d, ?%d, ?%d, "
+			    "?%d, ?%d, ?%d)", sql ? sql : "INSERT INTO inventory "
+			    "(id, file, kind, name, version, origin, "
+			    "installed_on_request, detail) VALUES ",
+			    i ? ", " : "", b + 9, b + 2, b + 3, b + 4, b + 5,
+			    b + 6, b + 7, b + 8) == -1) {
+				free(sql);
+				return (NULL);
+			}
+			free(sql);
+			sql = row;
+		}
+		return (sql);
 	case S_INV_QUERY:
 		rc = asprintf(&sql,
 		    "SELECT i.kind, i.name, i.version, f.path, i.origin, "
@@ -1513,6 +1734,14 @@ try_open(struct store *st, char *err, size_t errlen)
 	}
 	sqlite3_extended_result_codes(st->db, 1);
 	sqlite3_busy_timeout(st->db, STORE_BUSY_MS);
+	/*
+	 * A new database's pages: 16 KiB writes a baseline's 34 MB in a
+	 * quarter of the WAL frames (two writes each) and B-tree pages of
+	 * 4 KiB; an existing database keeps its size (SQLite ignores it).
+	 */
+	if ((orc = exec_sql(st, "PRAGMA page_size = " STORE_PAGE_SIZE,
+	    "page size", err, errlen)) != OPEN_OK)
+		return (orc);
 	if ((orc = pragma_text(st, "PRAGMA journal_mode = WAL", buf,
 	    sizeof(buf), err, errlen)) != OPEN_OK)
 		return (orc);
@@ -1846,95 +2075,163 @@ arena_ptr(const struct arena *a, char *field)
 	return (off == 0 ? NULL : a->buf + off - 1);
 }
 
-/* Load the rows of a bound query q (see S_INV_LOAD) into one array. */
+/*
+ * A copy of the runs of a file's rows (none: *b NULL, *len 0) from a
+ * bound S_SCANNED_ROWS, or S_SCANNED_GETROWS, which finds the file by
+ * path and puts its id in *file.
+ */
 static int
-load_rows(struct store *st, sqlite3_stmt *q, enum surface s,
-    struct item **out, size_t *nout)
+rows_of(struct store *st, enum stmt_id id, uint8_t **b, size_t *len,
+    int64_t *file)
 {
-	struct item	*v = NULL, *nv, it;
-	struct arena	 a = { NULL, 0, 0 };
-	size_t		 n = 0, cap = 0, i, off[4], pathoff = 0;
-	int64_t		 file, lastfile = 0;
+	sqlite3_stmt	*q = st->st[id];
+	const void	*p;
+	int		 rc, col = id == S_SCANNED_GETROWS ? 1 : 0;
+
+	*b = NULL;
+	*len = 0;
+	if ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (file != NULL)
+			*file = sqlite3_column_int64(q, 0);
+		if (sqlite3_column_type(q, col) == SQLITE_BLOB &&
+		    (*len = (size_t)sqlite3_column_bytes(q, col)) > 0) {
+			p = sqlite3_column_blob(q, col);
+			if (p == NULL || (*b = malloc(*len)) == NULL) {
+				sqlite3_reset(q);
+				log_warn("%s: inventory rows", st->path);
+				return (-1);
+			}
+			memcpy(*b, p, *len);
+		} else if (sqlite3_column_type(q, col) != SQLITE_NULL) {
+			sqlite3_reset(q);
+			log_warnx("%s: malformed inventory rows", st->path);
+			errno = EINVAL;
+			return (-1);
+		}
+		rc = sqlite3_step(q);
+	}
+	sqlite3_reset(q);
+	if (rc != SQLITE_DONE)
+		return (sql_fail(st, "inventory rows"));
+	return (0);
+}
+
+/* Rows loaded into one array (load_run), their strings in an arena. */
+struct loader {
+	struct item	*v;
+	size_t		 n;
+	size_t		 cap;
+	struct arena	 a;
+	int64_t		 lastfile;
+	size_t		 pathoff;
+};
+
+/*
+ * Add the rows of a bound query q (see S_INV_LOAD), each of the file
+ * want if it is not 0.
+ */
+static int
+load_run(struct store *st, sqlite3_stmt *q, enum surface s, int64_t want,
+    struct loader *l)
+{
+	struct item	*nv, it;
+	size_t		 off[4];
+	int64_t		 file;
 	const char	*path;
 	int		 rc;
 
-	*out = NULL;
-	*nout = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		/* One spare slot for the arena's address. */
-		if (n + 1 >= cap) {
-			cap = cap ? cap * 2 : 256;
-			if ((nv = reallocarray(v, cap, sizeof(*v))) == NULL)
+		if (l->n + 1 >= l->cap) {
+			l->cap = l->cap ? l->cap * 2 : 256;
+			if ((nv = reallocarray(l->v, l->cap, sizeof(*nv))) ==
+			    NULL)
 				goto fail;
-			v = nv;
+			l->v = nv;
 		}
 		file = sqlite3_column_int64(q, 3);
-		if (file != lastfile) {
+		if (want != 0 && file != want) {
+			log_warnx("%s: malformed inventory row", st->path);
+			errno = EINVAL;
+			goto fail;
+		}
+		if (file != l->lastfile) {
 			sqlite3_bind_int64(st->st[S_FILE_PATH], 1, file);
 			rc = sqlite3_step(st->st[S_FILE_PATH]);
 			path = rc == SQLITE_ROW ?
 			    col_text(st->st[S_FILE_PATH], 0) : NULL;
-			if (path == NULL || arena_add(&a, path, &pathoff)
-			    == -1) {
+			if (path == NULL || arena_add(&l->a, path,
+			    &l->pathoff) == -1) {
 				sqlite3_reset(st->st[S_FILE_PATH]);
 				log_warnx("%s: inventory row without its file",
 				    st->path);
 				goto fail;
 			}
 			sqlite3_reset(st->st[S_FILE_PATH]);
-			lastfile = file;
+			l->lastfile = file;
 		}
 		/* The path column is the file id; the arena has the path. */
 		if (row_item(st, q, s, &it) == -1)
 			goto fail;
-		if (arena_add(&a, it.name, &off[0]) == -1 ||
-		    arena_add(&a, it.version, &off[1]) == -1 ||
-		    arena_add(&a, it.origin, &off[2]) == -1 ||
-		    arena_add(&a, it.detail, &off[3]) == -1)
+		if (arena_add(&l->a, it.name, &off[0]) == -1 ||
+		    arena_add(&l->a, it.version, &off[1]) == -1 ||
+		    arena_add(&l->a, it.origin, &off[2]) == -1 ||
+		    arena_add(&l->a, it.detail, &off[3]) == -1)
 			goto fail;
 		it.name = OFF2PTR(off[0]);
 		it.version = OFF2PTR(off[1]);
 		it.origin = OFF2PTR(off[2]);
 		it.detail = OFF2PTR(off[3]);
-		it.path = OFF2PTR(pathoff);
-		v[n++] = it;
+		it.path = OFF2PTR(l->pathoff);
+		l->v[l->n++] = it;
 	}
 	sqlite3_reset(q);
 	if (rc != SQLITE_DONE) {
 		sql_fail(st, "loading the snapshot");
-		free(a.buf);
-		free(v);
 		return (-1);
 	}
-	if (n == 0) {
-		free(a.buf);
-		free(v);
-		return (0);
-	}
-	for (i = 0; i < n; i++) {
-		v[i].name = arena_ptr(&a, v[i].name);
-		v[i].version = arena_ptr(&a, v[i].version);
-		v[i].path = arena_ptr(&a, v[i].path);
-		v[i].origin = arena_ptr(&a, v[i].origin);
-		v[i].detail = arena_ptr(&a, v[i].detail);
-	}
-	memset(&v[n], 0, sizeof(v[n]));
-	v[n].name = a.buf;
-	*out = v;
-	*nout = n;
 	return (0);
-fail:
+ fail:
 	sqlite3_reset(q);
 	log_warn("%s: loading the snapshot", st->path);
-	free(a.buf);
-	free(v);
 	return (-1);
+}
+
+static void
+load_free(struct loader *l)
+{
+	free(l->a.buf);
+	free(l->v);
+}
+
+/* The loaded rows to *out, the arena's address after the last. */
+static void
+load_done(struct loader *l, struct item **out, size_t *nout)
+{
+	size_t	i;
+
+	if (l->n == 0) {
+		load_free(l);
+		return;
+	}
+	for (i = 0; i < l->n; i++) {
+		l->v[i].name = arena_ptr(&l->a, l->v[i].name);
+		l->v[i].version = arena_ptr(&l->a, l->v[i].version);
+		l->v[i].path = arena_ptr(&l->a, l->v[i].path);
+		l->v[i].origin = arena_ptr(&l->a, l->v[i].origin);
+		l->v[i].detail = arena_ptr(&l->a, l->v[i].detail);
+	}
+	memset(&l->v[l->n], 0, sizeof(l->v[l->n]));
+	l->v[l->n].name = l->a.buf;
+	*out = l->v;
+	*nout = l->n;
 }
 
 int
 store_load_snapshot(struct store *st, enum surface s, struct item **out,
     size_t *nout)
 {
+	struct loader	 l;
 	int64_t		 lo, hi;
 
 	*out = NULL;
@@ -1943,28 +2240,64 @@ store_load_snapshot(struct store *st, enum surface s, struct item **out,
 		return (-1);
 	inv_range(st->code[s], &lo, &hi);
 	bind_pair(st, S_INV_LOAD, lo, hi);
-	return (load_rows(st, st->st[S_INV_LOAD], s, out, nout));
+	memset(&l, 0, sizeof(l));
+	if (load_run(st, st->st[S_INV_LOAD], s, 0, &l) == -1) {
+		load_free(&l);
+		return (-1);
+	}
+	load_done(&l, out, nout);
+	return (0);
 }
 
+/* A file's rows, in row order: its runs of ids (file_rows) in turn. */
 int
 store_load_file_items(struct store *st, enum surface s, const char *path,
     struct item **out, size_t *nout)
 {
-	sqlite3_stmt	*q = st->st[S_INV_LOAD_FILE];
-	int64_t		 lo, hi;
-	int		 rc;
+	sqlite3_stmt	*q = st->st[S_SCANNED_GETROWS];
+	struct loader	 l;
+	uint8_t		*b;
+	size_t		 len, off = 0, had;
+	int64_t		 file = 0, lo, hi, prev = 0, first, last;
+	int		 more, rc;
 
 	*out = NULL;
 	*nout = 0;
 	if (!surface_ok(s) || path == NULL)
 		return (-1);
-	inv_range(st->code[s], &lo, &hi);
-	sqlite3_bind_int64(q, 3, lo);
-	sqlite3_bind_int64(q, 4, hi);
+	sqlite3_bind_int64(q, 1, st->code[s]);
 	bind_text(q, 2, path);
-	rc = load_rows(st, q, s, out, nout);
+	rc = rows_of(st, S_SCANNED_GETROWS, &b, &len, &file);
 	sqlite3_clear_bindings(q);
-	return (rc);
+	if (rc == -1)
+		return (-1);
+	inv_range(st->code[s], &lo, &hi);
+	memset(&l, 0, sizeof(l));
+	while ((more = runs_next(b, len, &off, &prev, lo, hi, &first,
+	    &last)) == 1) {
+		bind_pair(st, S_INV_LOAD, first - 1, last + 1);
+		had = l.n;
+		if (load_run(st, st->st[S_INV_LOAD], s, file, &l) == -1)
+			goto fail;
+		/* Every id of the run is a row of the file. */
+		if ((int64_t)(l.n - had) != last - first + 1) {
+			log_warnx("%s: malformed inventory rows", st->path);
+			errno = EINVAL;
+			goto fail;
+		}
+	}
+	if (more == -1) {
+		log_warnx("%s: malformed inventory rows", st->path);
+		errno = EINVAL;
+		goto fail;
+	}
+	free(b);
+	load_done(&l, out, nout);
+	return (0);
+ fail:
+	free(b);
+	load_free(&l);
+	return (-1);
 }
 
 void
@@ -2366,6 +2699,7 @@ struct fcache {
 	size_t		 cap;
 	size_t		*slot;		/* row index + 1, 0: free */
 	size_t		 nslot;		/* power of 2 */
+	int		 dirty;		/* rows added or removed: fc_flush */
 };
 
 struct commit {
@@ -2381,7 +2715,6 @@ struct commit {
 	int64_t				 lastfile;
 	int64_t				*freed;		/* files of removals */
 	size_t				 nfreed;
-	int64_t				 listed;	/* last file ensured */
 	int64_t				 added, removed;
 	int				 streamed;	/* rows already in */
 	int64_t				 inserted;
@@ -2394,6 +2727,20 @@ struct commit {
 	 */
 	struct fcache			 fc;
 	int64_t				 runfile;
+	int64_t				 runfirst;	/* its rows' ids */
+	int64_t				 runrows;
+	struct runs			 runs;		/* file_rows */
+	/* The run's rows not inserted yet (pend_flush), details packed. */
+	struct pend {
+		int64_t			 id;
+		const struct item	*it;
+		size_t			 packoff;
+		ssize_t			 packlen;	/* 0: as it is */
+	}				 pend[INV_BATCH];
+	size_t				 npend;
+	uint8_t				*pendpack;
+	size_t				 pendlen;
+	size_t				 pendcap;
 	const struct item		**run;
 	size_t				 runcap;	/* power of 2 */
 	size_t				*runused;	/* slots to clear */
@@ -2413,6 +2760,8 @@ commit_free(struct commit *c)
 	free(c->run);
 	free(c->runused);
 	free(c->done);
+	free(c->runs.b);
+	free(c->pendpack);
 }
 
 static uint64_t
@@ -2472,7 +2821,13 @@ done_add(struct commit *c, int64_t file)
 	return (0);
 }
 
-/* The current file's run is over: the file goes to done. */
+static int	file_rows(struct commit *, int64_t, const struct runs *);
+static int	pend_flush(struct commit *);
+
+/*
+ * The current file's run is over: its rows, one run of ids, are listed
+ * with it, and the file goes to done.
+ */
 static int
 run_close(struct commit *c)
 {
@@ -2481,6 +2836,20 @@ run_close(struct commit *c)
 	for (i = 0; i < c->nrunused; i++)
 		c->run[c->runused[i]] = NULL;
 	c->nrunused = 0;
+	if (c->npend > 0 && pend_flush(c) == -1)
+		return (-1);
+	if (c->runfile != 0 && c->runrows > 0) {
+		runs_reset(&c->runs);
+		c->runs.start = c->runfirst;
+		c->runs.n = c->runrows;
+		c->runrows = 0;
+		if (runs_emit(&c->runs) == -1) {
+			log_warn("%s: baseline", c->st->path);
+			return (-1);
+		}
+		if (file_rows(c, c->runfile, &c->runs) == -1)
+			return (-1);
+	}
 	if (c->runfile != 0 && done_add(c, c->runfile) == -1)
 		return (-1);
 	c->runfile = 0;
@@ -2554,19 +2923,23 @@ run_dup(struct commit *c, const struct item *it)
 	return (0);
 }
 
-/* Every file with inventory rows is listed in scanned (see schema_v2). */
+/*
+ * Every file with inventory rows is listed in scanned (see schema_v2),
+ * with its rows' ids (r, NULL: none left).
+ */
 static int
-ensure_listed(struct commit *c, int64_t file)
+file_rows(struct commit *c, int64_t file, const struct runs *r)
 {
 	struct store	*st = c->st;
 
-	if (file == c->listed)
-		return (0);
-	bind_pair(st, S_SCANNED_ENSURE, c->code, file);
-	if (run(st, S_SCANNED_ENSURE) == -1)
-		return (-1);
-	c->listed = file;
-	return (0);
+	if (r == NULL || r->len == 0) {
+		bind_pair(st, S_SCANNED_NOROWS, c->code, file);
+		return (run(st, S_SCANNED_NOROWS));
+	}
+	bind_pair(st, S_SCANNED_SETROWS, c->code, file);
+	sqlite3_bind_blob(st->st[S_SCANNED_SETROWS], 3, r->b, (int)r->len,
+	    SQLITE_STATIC);
+	return (run(st, S_SCANNED_SETROWS));
 }
 
 static int
@@ -2635,7 +3008,9 @@ file_of(struct commit *c, const char *path, int add, int64_t *id)
 {
 	struct store	*st = c->st;
 
-	if (c->lastpath != NULL && strcmp(c->lastpath, path) == 0) {
+	/* A file's items mostly share their path's pointer, too. */
+	if (c->lastpath != NULL && (c->lastpath == path ||
+	    strcmp(c->lastpath, path) == 0)) {
 		*id = c->lastfile;
 		return (0);
 	}
@@ -2674,6 +3049,7 @@ fc_clear(struct fcache *fc)
 	}
 	fc->n = 0;
 	fc->file = 0;
+	fc->dirty = 0;
 	if (fc->slot != NULL)
 		memset(fc->slot, 0, fc->nslot * sizeof(*fc->slot));
 }
@@ -2784,52 +3160,99 @@ fc_find(struct fcache *fc, const struct item *it, int byver)
 	return (NULL);
 }
 
+/* The cached file's rows changed: its listing's ids follow. */
+static int
+fc_flush(struct commit *c)
+{
+	struct fcache	*fc = &c->fc;
+	size_t		 i;
+
+	if (!fc->dirty)
+		return (0);
+	runs_reset(&c->runs);
+	/* Loaded in id order, and added above every id: ascending. */
+	for (i = 0; i < fc->n; i++)
+		if (fc->row[i].id != 0 && runs_add(&c->runs,
+		    fc->row[i].id) == -1) {
+			log_warn("%s: inventory rows", c->st->path);
+			return (-1);
+		}
+	if (runs_emit(&c->runs) == -1) {
+		log_warn("%s: inventory rows", c->st->path);
+		return (-1);
+	}
+	if (file_rows(c, fc->file, &c->runs) == -1)
+		return (-1);
+	fc->dirty = 0;
+	return (0);
+}
+
 static int
 fc_load(struct commit *c, int64_t file, int byver)
 {
 	struct store	*st = c->st;
 	sqlite3_stmt	*q = st->st[S_INV_FIND];
 	const char	*name, *ver;
-	int64_t		 code;
-	int		 rc, kind;
+	uint8_t		*b = NULL;
+	size_t		 len, off = 0;
+	int64_t		 code, lo, hi, prev = 0, first, last, id, want;
+	int		 rc = SQLITE_DONE, kind, more;
 
+	if (fc_flush(c) == -1)
+		return (-1);
 	fc_clear(&c->fc);
-	bind_inv(st, S_INV_FIND, c->code, file);
-	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		code = sqlite3_column_int64(q, 1);
-		for (kind = 0; kind < KIND_COUNT; kind++)
-			if (st->kcode[kind] == code)
-				break;
-		if (kind == KIND_COUNT || (name = col_text(q, 2)) == NULL) {
-			sqlite3_reset(q);
-			fc_clear(&c->fc);
-			log_warnx("%s: malformed inventory row", st->path);
-			errno = EINVAL;
-			return (-1);
+	bind_pair(st, S_SCANNED_ROWS, c->code, file);
+	if (rows_of(st, S_SCANNED_ROWS, &b, &len, NULL) == -1)
+		return (-1);
+	inv_range(c->code, &lo, &hi);
+	while ((more = runs_next(b, len, &off, &prev, lo, hi, &first,
+	    &last)) == 1) {
+		bind_pair(st, S_INV_FIND, first - 1, last + 1);
+		want = first;
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			id = sqlite3_column_int64(q, 0);
+			code = sqlite3_column_int64(q, 1);
+			for (kind = 0; kind < KIND_COUNT; kind++)
+				if (st->kcode[kind] == code)
+					break;
+			ver = col_version(st, q, 3);
+			if (id != want++ || sqlite3_column_int64(q, 4) !=
+			    file || kind == KIND_COUNT ||
+			    (name = col_text(q, 2)) == NULL || (ver == NULL &&
+			    sqlite3_column_type(q, 3) != SQLITE_NULL))
+				goto bad;
+			if (fc_add(&c->fc, id, kind, name, ver, byver) == -1) {
+				sqlite3_reset(q);
+				fc_clear(&c->fc);
+				free(b);
+				log_warn("%s: inventory lookup", st->path);
+				return (-1);
+			}
 		}
-		ver = col_version(st, q, 3);
-		if (ver == NULL && sqlite3_column_type(q, 3) != SQLITE_NULL) {
-			sqlite3_reset(q);
+		sqlite3_reset(q);
+		if (rc != SQLITE_DONE) {
 			fc_clear(&c->fc);
-			log_warnx("%s: malformed inventory row", st->path);
-			errno = EINVAL;
-			return (-1);
+			free(b);
+			return (sql_fail(st, "inventory lookup"));
 		}
-		if (fc_add(&c->fc, sqlite3_column_int64(q, 0), kind, name,
-		    ver, byver) == -1) {
-			sqlite3_reset(q);
-			fc_clear(&c->fc);
-			log_warn("%s: inventory lookup", st->path);
-			return (-1);
-		}
+		/* Every id of the run is a row of the file. */
+		if (want != last + 1)
+			goto bad;
 	}
-	sqlite3_reset(q);
-	if (rc != SQLITE_DONE) {
-		fc_clear(&c->fc);
-		return (sql_fail(st, "inventory lookup"));
+	free(b);
+	if (more == -1) {
+		b = NULL;
+		goto bad;
 	}
 	c->fc.file = file;
 	return (0);
+ bad:
+	sqlite3_reset(q);
+	fc_clear(&c->fc);
+	free(b);
+	log_warnx("%s: malformed inventory row", st->path);
+	errno = EINVAL;
+	return (-1);
 }
 
 /*
@@ -2860,8 +3283,40 @@ inv_forget(struct commit *c, int64_t file, const struct item *it)
 	struct fc_row	*r;
 
 	if (c->fc.file == file && (r = fc_find(&c->fc, it,
-	    item_version_defines_identity(c->surface))) != NULL)
+	    item_version_defines_identity(c->surface))) != NULL) {
 		r->id = 0;
+		c->fc.dirty = 1;
+	}
+}
+
+/*
+ * An item's row at ?base + 1 .. ?base + 8 (see S_INV_INSERT), its detail
+ * packed in pack[0 .. packed) (0: stored as it is).
+ */
+static void
+bind_row(struct store *st, sqlite3_stmt *q, int base, int64_t code,
+    int64_t file, const struct item *it, const uint8_t *pack, ssize_t packed)
+{
+	int64_t	v;
+
+	sqlite3_bind_int64(q, base + 1, code);
+	sqlite3_bind_int64(q, base + 2, file);
+	sqlite3_bind_int64(q, base + 3, st->kcode[it->kind]);
+	bind_text(q, base + 4, it->name);
+	if ((v = version_pack(it->version)) >= 0)
+		sqlite3_bind_int64(q, base + 5, v);
+	else
+		bind_text(q, base + 5, it->version);
+	bind_text(q, base + 6, it->origin);
+	if (it->installed_on_request == ITEM_BOOL_NIL)
+		sqlite3_bind_null(q, base + 7);
+	else
+		sqlite3_bind_int(q, base + 7, it->installed_on_request);
+	if (packed > 0)
+		sqlite3_bind_blob(q, base + 8, pack, (int)packed,
+		    SQLITE_STATIC);
+	else
+		bind_text(q, base + 8, it->detail);
 }
 
 static int
@@ -2869,29 +3324,79 @@ bind_item(struct store *st, sqlite3_stmt *q, int64_t code, int64_t file,
     const struct item *it)
 {
 	ssize_t	packed;
-	int64_t	v;
 
 	if ((packed = detail_pack(st, it)) == -1) {
 		log_warn("%s: detail", st->path);
 		return (-1);
 	}
-	sqlite3_bind_int64(q, 1, code);
-	sqlite3_bind_int64(q, 2, file);
-	sqlite3_bind_int64(q, 3, st->kcode[it->kind]);
-	bind_text(q, 4, it->name);
-	if ((v = version_pack(it->version)) >= 0)
-		sqlite3_bind_int64(q, 5, v);
-	else
-		bind_text(q, 5, it->version);
-	bind_text(q, 6, it->origin);
-	if (it->installed_on_request == ITEM_BOOL_NIL)
-		sqlite3_bind_null(q, 7);
-	else
-		sqlite3_bind_int(q, 7, it->installed_on_request);
-	if (packed > 0)
-		sqlite3_bind_blob(q, 8, st->pack, (int)packed, SQLITE_STATIC);
-	else
-		bind_text(q, 8, it->detail);
+	bind_row(st, q, 0, code, file, it, st->pack, packed);
+	return (0);
+}
+
+/*
+ * Insert the run's pending rows: INV_BATCH of them in one statement, or
+ * fewer one by one.
+ */
+static int
+pend_flush(struct commit *c)
+{
+	struct store	*st = c->st;
+	struct pend	*p;
+	sqlite3_stmt	*q;
+	size_t		 i;
+
+	if (c->npend == INV_BATCH) {
+		q = st->st[S_INV_INSERT_MANY];
+		for (i = 0; i < c->npend; i++) {
+			p = &c->pend[i];
+			bind_row(st, q, (int)i * 9, c->code, c->runfile, p->it,
+			    p->packlen > 0 ? c->pendpack + p->packoff : NULL,
+			    p->packlen);
+			sqlite3_bind_int64(q, (int)i * 9 + 9, p->id);
+		}
+		c->npend = 0;
+		c->pendlen = 0;
+		return (run(st, S_INV_INSERT_MANY));
+	}
+	q = st->st[S_INV_INSERT];
+	for (i = 0; i < c->npend; i++) {
+		p = &c->pend[i];
+		bind_row(st, q, 0, c->code, c->runfile, p->it,
+		    p->packlen > 0 ? c->pendpack + p->packoff : NULL,
+		    p->packlen);
+		sqlite3_bind_int64(q, 9, p->id);
+		if (run(st, S_INV_INSERT) == -1)
+			return (-1);
+	}
+	c->npend = 0;
+	c->pendlen = 0;
+	return (0);
+}
+
+/* A row of the run to insert with the next ones (pend_flush). */
+static int
+pend_add(struct commit *c, const struct item *it)
+{
+	struct store	*st = c->st;
+	struct pend	*p = &c->pend[c->npend];
+	ssize_t		 packed;
+
+	if ((packed = detail_pack(st, it)) == -1 ||
+	    buf_room(&c->pendpack, &c->pendcap, c->pendlen +
+	    (size_t)packed) == -1) {
+		log_warn("%s: detail", st->path);
+		return (-1);
+	}
+	p->id = c->nextid;
+	p->it = it;
+	p->packoff = c->pendlen;
+	p->packlen = packed;
+	if (packed > 0) {
+		memcpy(c->pendpack + c->pendlen, st->pack, (size_t)packed);
+		c->pendlen += (size_t)packed;
+	}
+	if (++c->npend == INV_BATCH)
+		return (pend_flush(c));
 	return (0);
 }
 
@@ -2917,15 +3422,32 @@ inv_insert(struct commit *c, int64_t file, const struct item *it)
 		    surface_name(c->surface));
 		return (-1);
 	}
-	if (bind_item(st, st->st[S_INV_INSERT], c->code, file, it) == -1)
-		return (-1);
-	sqlite3_bind_int64(st->st[S_INV_INSERT], 9, c->nextid);
-	if (run(st, S_INV_INSERT) == -1)
-		return (-1);
-	if (file == c->fc.file && fc_add(&c->fc, c->nextid, it->kind,
-	    it->name, it->version, item_version_defines_identity(c->surface))
-	    == -1) {
-		log_warn("%s: inventory lookup", st->path);
+	if (file == c->runfile && file != c->fc.file) {
+		if (pend_add(c, it) == -1)
+			return (-1);
+	} else {
+		if (bind_item(st, st->st[S_INV_INSERT], c->code, file, it) ==
+		    -1)
+			return (-1);
+		sqlite3_bind_int64(st->st[S_INV_INSERT], 9, c->nextid);
+		if (run(st, S_INV_INSERT) == -1)
+			return (-1);
+	}
+	if (file == c->fc.file) {
+		if (fc_add(&c->fc, c->nextid, it->kind, it->name,
+		    it->version, item_version_defines_identity(c->surface))
+		    == -1) {
+			log_warn("%s: inventory lookup", st->path);
+			return (-1);
+		}
+		c->fc.dirty = 1;
+	} else if (file == c->runfile) {
+		/* The run's rows are consecutive: see run_close(). */
+		if (c->runrows++ == 0)
+			c->runfirst = c->nextid;
+	} else {
+		log_warnx("%s: a row of a file not at hand", st->path);
+		errno = EINVAL;
 		return (-1);
 	}
 	c->nextid++;
@@ -3093,7 +3615,7 @@ baseline_add(struct commit *c, const struct item *it, int64_t *row)
 	/* A later duplicate of an id is ignored, as in the differ. */
 	if (*row != 0)
 		return (0);
-	if (inv_insert(c, file, it) == -1 || ensure_listed(c, file) == -1)
+	if (inv_insert(c, file, it) == -1)
 		return (-1);
 	c->inserted++;
 	return (0);
@@ -3213,11 +3735,11 @@ sweep_freed(struct commit *c)
 	int		 s;
 
 	for (i = 0; i < c->nfreed; i++) {
-		bind_inv(st, S_SCANNED_IDLE, c->code, c->freed[i]);
+		bind_pair(st, S_SCANNED_IDLE, c->code, c->freed[i]);
 		if (run(st, S_SCANNED_IDLE) == -1)
 			return (-1);
 		for (used = 0, s = 0; s < SURFACE_COUNT && used == 0; s++) {
-			bind_inv(st, S_FILE_USED, st->code[s], c->freed[i]);
+			bind_pair(st, S_FILE_USED, st->code[s], c->freed[i]);
 			if (run_int(st, S_FILE_USED, &used) == -1)
 				return (-1);
 		}
@@ -3283,8 +3805,7 @@ apply_change(struct commit *c, const struct change *ch)
 	}
 	switch (ch->kind) {
 	case CHANGE_ADDED:
-		if (inv_insert(c, file, it) == -1 ||
-		    ensure_listed(c, file) == -1)
+		if (inv_insert(c, file, it) == -1)
 			goto out;
 		c->added++;
 		break;
@@ -3365,8 +3886,9 @@ apply_files(struct commit *c)
 	const struct store_file	*f;
 	sqlite3_stmt		*q;
 	enum stmt_id		 id;
-	int64_t			 file, used;
-	size_t			 i;
+	uint8_t			*b;
+	int64_t			 file;
+	size_t			 i, len;
 
 	for (i = 0; i < sc->nfiles; i++) {
 		f = &sc->files[i];
@@ -3404,11 +3926,11 @@ apply_files(struct commit *c)
 			break;
 		case STORE_FP_GONE:
 			/* Still holding rows: listed, to be read again. */
-			used = 0;	/* run_int leaves it alone on no row */
-			bind_inv(st, S_INV_USED, c->code, file);
-			if (run_int(st, S_INV_USED, &used) == -1)
+			bind_pair(st, S_SCANNED_ROWS, c->code, file);
+			if (rows_of(st, S_SCANNED_ROWS, &b, &len, NULL) == -1)
 				return (-1);
-			id = used ? S_SCANNED_UNSET : S_SCANNED_DEL;
+			free(b);
+			id = len > 0 ? S_SCANNED_UNSET : S_SCANNED_DEL;
 			bind_pair(st, id, c->code, file);
 			if (run(st, id) == -1 || note_freed(c, file) == -1)
 				return (-1);
@@ -3448,6 +3970,9 @@ commit_body(struct commit *c)
 			if (apply_change(c, &sc->changes[i]) == -1)
 				return (-1);
 	}
+	/* The rows' ids listed before the listings are looked at. */
+	if (run_close(c) == -1 || fc_flush(c) == -1)
+		return (-1);
 	if (apply_files(c) == -1 || sweep_freed(c) == -1)
 		return (-1);
 	if (!sc->baseline) {

@@ -43,7 +43,7 @@
 #include "vocab.h"
 
 #define STORE_DBNAME		"kobangd.db"
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 
 struct store;
 

@@ -564,3 +564,50 @@ Test(differ, randomised_against_spec)
 		free(ch);
 	}
 }
+
+/*
+ * item_id_cmp() orders as strcmp() of the ids it does not build: pairs
+ * drawn from names around '/' and '-' (which sort below and above it),
+ * prefixes of each other, nil and "" versions, kinds, surfaces, and
+ * one file's items sharing their path or not.
+ */
+Test(identity, id_cmp_is_strcmp_of_ids)
+{
+	static const char *const names[] = { "a", "a-b", "a/b", "a/", "ab",
+	    "a.b", "@s/a", "@s/a/node_modules/b", "", "a/b/c", "a0", "é" };
+	static const char *const versions[] = { NULL, "", "1", "1.0",
+	    "1/0", "10" };
+	static const enum surface surfs[] = { SURFACE_JAVASCRIPT,
+	    SURFACE_HOMEBREW, SURFACE_CLAUDE };
+	static const char *const paths[] = { "/p/x", "/p/x", "/p/x/y",
+	    "/p" };
+	struct item	 v[256];
+	char		*ia, *ib;
+	size_t		 i, j, n;
+	unsigned int	 r = 1;
+	int		 c, want;
+
+	for (n = 0; n < nitems(v); n++) {
+		memset(&v[n], 0, sizeof(v[n]));
+		r = r * 1103515245 + 12345;
+		v[n].name = (char *)names[(r >> 8) % nitems(names)];
+		v[n].version = (char *)versions[(r >> 12) % nitems(versions)];
+		v[n].surface = surfs[(r >> 16) % 4 == 3 ? 0 : (r >> 16) % 3];
+		v[n].kind = (r >> 20) % 5 == 0 ? KIND_MCP_SERVER :
+		    KIND_PACKAGE;
+		/* One pointer for most: the items of one file share it. */
+		v[n].path = (char *)((r >> 24) % 4 == 0 ?
+		    paths[(r >> 26) % nitems(paths)] : paths[0]);
+	}
+	for (i = 0; i < n; i++)
+		for (j = 0; j < n; j++) {
+			cr_assert_not_null(ia = item_id(&v[i]));
+			cr_assert_not_null(ib = item_id(&v[j]));
+			want = strcmp(ia, ib);
+			c = item_id_cmp(&v[i], &v[j]);
+			cr_assert((c < 0) == (want < 0) && (c > 0) == (want > 0),
+			    "%s vs %s: %d, strcmp %d", ia, ib, c, want);
+			free(ia);
+			free(ib);
+		}
+}

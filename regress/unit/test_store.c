@@ -1385,7 +1385,9 @@ Test(store, corrupt_page_caught_by_quick_check)
 	struct store			*st;
 	struct store_commit_result	 res;
 	struct stat			 sb;
-	char				 junk[4096];
+	char				 junk[65536];
+	unsigned char			 hdr[18];
+	size_t				 pg;
 	int				 fd, i;
 
 	st = open_ok();
@@ -1397,10 +1399,15 @@ Test(store, corrupt_page_caught_by_quick_check)
 	}
 	store_close(st);
 	cr_assert_eq(stat(dbpath, &sb), 0);
-	cr_assert_gt(sb.st_size, 20 * 4096);
-	memset(junk, 0xa5, sizeof(junk));
-	cr_assert_geq(fd = open(dbpath, O_WRONLY), 0);
-	cr_assert_eq(pwrite(fd, junk, sizeof(junk), 10 * 4096), 4096);
+	/* The page size from the header: a whole page in the middle. */
+	cr_assert_geq(fd = open(dbpath, O_RDWR), 0);
+	cr_assert_eq(pread(fd, hdr, sizeof(hdr), 0), (ssize_t)sizeof(hdr));
+	pg = (size_t)hdr[16] << 8 | hdr[17];
+	cr_assert(pg >= 512 && pg <= sizeof(junk) / 2, "page size %zu", pg);
+	cr_assert_gt(sb.st_size, 10 * (off_t)pg);
+	memset(junk, 0xa5, pg);
+	cr_assert_eq(pwrite(fd, junk, pg, sb.st_size / (off_t)pg / 2 *
+	    (off_t)pg), (ssize_t)pg);
 	close(fd);
 
 	st = open_ok();
@@ -1743,4 +1750,212 @@ Test(store, baseline_in_pieces)
 	cr_assert_eq(count_rows("inventory"), 5);
 	store_close(st);
 	items_free(v, 4);
+}
+
+/* A file's rows by store_load_file_items: their names in row order. */
+static void
+file_names(struct store *st, const char *home, const char *want)
+{
+	struct item	*v;
+	char		 path[256], got[512] = "";
+	size_t		 i, n;
+
+	snprintf(path, sizeof(path), "%s/src/app/package-lock.json", home);
+	cr_assert_eq(store_load_file_items(st, SURFACE_JAVASCRIPT, path, &v,
+	    &n), 0);
+	for (i = 0; i < n; i++) {
+		cr_assert_str_eq(v[i].path, path);
+		strlcat(got, i ? "," : "", sizeof(got));
+		strlcat(got, v[i].name, sizeof(got));
+	}
+	store_items_free(v, n);
+	cr_assert_str_eq(got, want, "%s: %s, expected %s", home, got, want);
+}
+
+/*
+ * Schema 5 finds a file's rows by the runs of ids in its listing, not
+ * by an index: they follow a baseline whose pieces come back to a file,
+ * then additions (at the surface's end), removals and modifications
+ * file by file, a file losing all its rows, and a new baseline.
+ */
+Test(store, file_rows_follow_changes)
+{
+	struct store		*st;
+	struct item		 a[4], b[3], add[2], mod;
+	struct store_scan	 sc;
+	struct change		 ch[6];
+	struct store_file	 gone;
+	size_t			 i;
+
+	st = open_ok();
+	a[0] = js("/home/a", "a1", "1.0.0");
+	a[1] = js("/home/a", "a2", "1.0.0");
+	a[2] = js("/home/a", "a3", "1.0.0");
+	a[3] = js("/home/a", "a4", "1.0.0");
+	b[0] = js("/home/b", "b1", "1.0.0");
+	b[1] = js("/home/b", "b2", "1.0.0");
+	b[2] = js("/home/b", "b3", "1.0.0");
+	/* A's pieces around B's: A's rows are two runs. */
+	cr_assert_eq(store_baseline_begin(st, SURFACE_JAVASCRIPT), 0);
+	cr_assert_eq(store_baseline_add(st, a, 2), 0);
+	cr_assert_eq(store_baseline_add(st, b, 2), 0);
+	cr_assert_eq(store_baseline_add(st, &a[1], 2), 0);	/* a2 again */
+	scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+	cr_assert_eq(store_baseline_end(st, &sc, NULL), 0);
+	file_names(st, "/home/a", "a1,a2,a3");
+	file_names(st, "/home/b", "b1,b2");
+
+	/* B gains b3, A loses a2 and gains a4, then b1 goes, a3 changes. */
+	add[0] = b[2];
+	add[1] = a[3];
+	mod = a[2];
+	mod.detail = "resolved=https://example.com/a3.tgz";
+	memset(ch, 0, sizeof(ch));
+	ch[0].kind = CHANGE_ADDED;
+	ch[0].new = &add[0];
+	ch[1].kind = CHANGE_REMOVED;
+	ch[1].old = &a[1];
+	ch[2].kind = CHANGE_ADDED;
+	ch[2].new = &add[1];
+	ch[3].kind = CHANGE_REMOVED;
+	ch[3].old = &b[0];
+	ch[4].kind = CHANGE_MODIFIED;
+	ch[4].old = &a[2];
+	ch[4].new = &mod;
+	scan_init(&sc, SURFACE_JAVASCRIPT, 0);
+	sc.changes = ch;
+	sc.nchanges = 5;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	file_names(st, "/home/a", "a1,a3,a4");
+	file_names(st, "/home/b", "b2,b3");
+
+	/* B loses every row and the file: its listing goes with them. */
+	memset(ch, 0, sizeof(ch));
+	ch[0].kind = CHANGE_REMOVED;
+	ch[0].old = &b[1];
+	ch[1].kind = CHANGE_REMOVED;
+	ch[1].old = &b[2];
+	memset(&gone, 0, sizeof(gone));
+	gone.path = b[0].path;
+	gone.state = STORE_FP_GONE;
+	scan_init(&sc, SURFACE_JAVASCRIPT, 0);
+	sc.changes = ch;
+	sc.nchanges = 2;
+	sc.files = &gone;
+	sc.nfiles = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	file_names(st, "/home/b", "");
+	file_names(st, "/home/a", "a1,a3,a4");
+	cr_assert_eq(count_rows("scanned"), 1);
+	/* Re-added to A after the removals: a2 last. */
+	memset(ch, 0, sizeof(ch));
+	ch[0].kind = CHANGE_ADDED;
+	ch[0].new = &a[1];
+	scan_init(&sc, SURFACE_JAVASCRIPT, 0);
+	sc.changes = ch;
+	sc.nchanges = 1;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	file_names(st, "/home/a", "a1,a3,a4,a2");
+	/* A stale caller still fails: a2 is there, a9 never was. */
+	ch[0].kind = CHANGE_ADDED;
+	ch[0].new = &a[1];
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), -1);
+	file_names(st, "/home/a", "a1,a3,a4,a2");
+
+	/* A new baseline, in one piece: the rows afresh. */
+	scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+	sc.items = b;
+	sc.nitems = 3;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	file_names(st, "/home/a", "");
+	file_names(st, "/home/b", "b1,b2,b3");
+	store_close(st);
+	for (i = 0; i < 4; i++)
+		items_free(&a[i], 1);
+	items_free(b, 3);
+}
+
+/*
+ * A baseline file's rows go in INV_BATCH at a time: 37 items (two
+ * batches of 16 and five left), one a duplicate across a batch's edge
+ * (dropped), with packed and plain details, versions and flags; every
+ * field comes back in order, whether the baseline came whole or in a
+ * piece.
+ */
+Test(store, baseline_rows_in_batches)
+{
+	struct store	*st;
+	struct item	 v[38], *snap;
+	struct store_scan sc;
+	char		 name[32], ver[32], det[256];
+	size_t		 i, j, n;
+	int		 round;
+
+	for (i = 0; i < 37; i++) {
+		snprintf(name, sizeof(name), "n%02zu", i);
+		snprintf(ver, sizeof(ver), i % 3 ? "1.%zu.0" : "1.%zu-rc", i);
+		v[i] = js("/home/batch", name, i % 7 == 6 ? NULL : ver);
+		free(v[i].detail);
+		if (i % 4 == 0)
+			v[i].detail = NULL;
+		else {
+			snprintf(det, sizeof(det), "resolved=https://registry."
+			    "npmjs.org/%s/-/%s-%s.tgz", name, name,
+			    v[i].version ? v[i].version : "x");
+			cr_assert_not_null(v[i].detail = strdup(det));
+		}
+		v[i].installed_on_request = i % 3 == 0 ? ITEM_BOOL_NIL :
+		    (int)(i % 2);
+	}
+	/* n03 again at 20: a later duplicate of an id is ignored. */
+	memmove(&v[21], &v[20], 17 * sizeof(v[0]));
+	v[20] = js("/home/batch", "n03", v[3].version);
+	free(v[20].origin);
+	cr_assert_not_null(v[20].origin = strdup("other"));
+	for (round = 0; round < 2; round++) {
+		st = open_ok();
+		if (round == 0) {
+			scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+			sc.items = v;
+			sc.nitems = 38;
+			cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+		} else {
+			cr_assert_eq(store_baseline_begin(st,
+			    SURFACE_JAVASCRIPT), 0);
+			cr_assert_eq(store_baseline_add(st, v, 38), 0);
+			scan_init(&sc, SURFACE_JAVASCRIPT, 1);
+			cr_assert_eq(store_baseline_end(st, &sc, NULL), 0);
+		}
+		cr_assert_eq(store_load_snapshot(st, SURFACE_JAVASCRIPT,
+		    &snap, &n), 0);
+		cr_assert_eq(n, 37);
+		for (i = 0, j = 0; i < 38; i++) {
+			if (i == 20)
+				continue;
+			cr_assert_str_eq(snap[j].name, v[i].name);
+			if (v[i].version == NULL)
+				cr_assert_null(snap[j].version);
+			else
+				cr_assert_str_eq(snap[j].version,
+				    v[i].version);
+			if (v[i].detail == NULL)
+				cr_assert_null(snap[j].detail);
+			else
+				cr_assert_str_eq(snap[j].detail, v[i].detail);
+			cr_assert_str_eq(snap[j].origin, "npm");
+			cr_assert_str_eq(snap[j].path, v[i].path);
+			cr_assert_eq(snap[j].installed_on_request,
+			    v[i].installed_on_request, "%s", v[i].name);
+			j++;
+		}
+		store_items_free(snap, n);
+		file_names(st, "/home/batch", "n00,n01,n02,n03,n04,n05,n06,"
+		    "n07,n08,n09,n10,n11,n12,n13,n14,n15,n16,n17,n18,n19,"
+		    "n20,n21,n22,n23,n24,n25,n26,n27,n28,n29,n30,n31,n32,"
+		    "n33,n34,n35,n36");
+		store_close(st);
+		teardown();
+		setup();
+	}
+	items_free(v, 38);
 }

@@ -1,10 +1,12 @@
 /*
- * The state database's schema 4 (issue 14): a database made by the
- * schema 3 code opens, migrates and shows the same inventory byte for
- * byte; details and versions are stored compactly only where they come
- * back exactly; a baseline's duplicate ids are caught in memory as in
- * the table; the WAL checkpoint is left to store_checkpoint() (the
- * idle timer), and a commit survives a killed process without it.
+ * The state database's schemas 4 and 5 (issue 14): a database made by
+ * the schema 3 code opens, migrates and shows the same inventory byte
+ * for byte, each file's rows then found by the runs of ids in its
+ * listing; details and versions are stored compactly only where they
+ * come back exactly (nested npm entries' URLs too); a baseline's
+ * duplicate ids are caught in memory as in the table; the WAL
+ * checkpoint is left to store_checkpoint() (the idle timer), and a
+ * commit survives a killed process without it.
  */
 
 #include <sys/stat.h>
@@ -443,10 +445,11 @@ same_lines(struct lines *got, struct lines *want)
 }
 
 /*
- * A schema 3 database opens as schema 4: every row kept in its order
+ * A schema 3 database opens as schema 5: every row kept in its order
  * with every field, the listing and stale times kept, the surface
- * index gone; it then takes changes and a new baseline, which packs
- * the details, and still shows the same.
+ * index gone, and the file index too, each file's rows kept as runs
+ * of ids in its listing; it then takes changes and a new baseline,
+ * which packs the details, and still shows the same.
  */
 Test(store_schema, migrate_from_v3)
 {
@@ -456,6 +459,7 @@ Test(store_schema, migrate_from_v3)
 	struct change		 ch[2];
 	struct item		 it[3], add;
 	struct store_file	*lf;
+	struct item		*items;
 	char			*v;
 	size_t			 n;
 
@@ -471,11 +475,28 @@ Test(store_schema, migrate_from_v3)
 	cr_assert_eq(lf[1].stale_ms, 123);
 	cr_assert_eq(lf[1].unbaselined, 1);
 	store_files_free(lf, n);
+	/* Schema 5: a file's rows found by the runs kept with its listing. */
+	cr_assert_eq(store_load_file_items(st, SURFACE_JAVASCRIPT,
+	    "/home/alice/a/package-lock.json", &items, &n), 0);
+	cr_assert_eq(n, 2);
+	cr_assert_str_eq(items[0].name, "@babel/core");
+	cr_assert_str_eq(items[1].name, "left-pad");
+	store_items_free(items, n);
 	store_close(st);
-	cr_assert_str_eq(v = db_text("PRAGMA user_version"), "4");
+	cr_assert_str_eq(v = db_text("PRAGMA user_version"), "5");
 	free(v);
 	cr_assert_null(db_text("SELECT name FROM sqlite_schema WHERE name IN "
-	    "('inventory_order', 'inventory_key', 'inventory_v4')"));
+	    "('inventory_order', 'inventory_key', 'inventory_v4', "
+	    "'inventory_file')"));
+	/*
+	 * Alice's two rows, the surface's first two (code 7 << 32, plus 1
+	 * and 2): one run, its start a varint from 0 and its length 2.
+	 */
+	cr_assert_str_eq(v = db_text("SELECT (SELECT code FROM surface WHERE "
+	    "name = 'javascriptPackages') || ':' || group_concat(hex(s.rows), "
+	    "',') FROM scanned s JOIN file f ON f.id = s.file WHERE f.path = "
+	    "'/home/alice/a/package-lock.json'"), "7:818080807002");
+	free(v);
 	/* Migrated rows are packed as new ones are; kinds are codes. */
 	cr_assert_str_eq(v = db_text("SELECT typeof(detail) || "
 	    "length(detail) || typeof(version) || typeof(kind) FROM "
@@ -865,4 +886,78 @@ Test(store_schema, commit_survives_kill_without_checkpoint)
 	cr_assert_eq(store_baselined(st, SURFACE_JAVASCRIPT), 1);
 	store_close(st);
 	free(v);
+}
+
+/*
+ * Nested npm entries ("a/node_modules/b"): the URL of b's tarball is
+ * not spelt out (schema 5), any other URL is, and every detail comes
+ * back as it came.
+ */
+static const struct {
+	const char	*name;
+	const char	*url;
+	int		 len;		/* of the stored BLOB */
+} nested[] = {
+	{ "a/node_modules/@vue/x", "@vue/x/-/x-1.0.0.tgz", 65 },
+	{ "a/node_modules/b/node_modules/c", "c/-/c-1.0.0.tgz", 65 },
+	/* The whole name's URL, as before schema 5. */
+	{ "a/node_modules/b", "a/node_modules/b/-/b-1.0.0.tgz", 65 },
+	/* Another package's, and an empty nested name: spelt out. */
+	{ "a/node_modules/b", "c/-/c-1.0.0.tgz", 65 + 43 },
+	{ "a/node_modules/", "/-/-1.0.0.tgz", 65 + 41 },
+	{ "a/node_modules/b", "a/-/b-1.0.0.tgz", 65 + 43 },
+};
+
+Test(store_schema, nested_package_urls)
+{
+	struct store		*st;
+	struct lines		 got = { 0 }, want = { 0 };
+	struct store_scan	 sc;
+	struct item		 it[nitems(nested)];
+	char			*id, sql[256], *v, len[16];
+	size_t			 i;
+
+	memset(it, 0, sizeof(it));
+	for (i = 0; i < nitems(nested); i++) {
+		it[i].surface = SURFACE_JAVASCRIPT;
+		it[i].kind = KIND_PACKAGE;
+		it[i].name = (char *)nested[i].name;
+		it[i].version = "1.0.0";
+		cr_assert_neq(asprintf(&it[i].path, "/n/%zu/package-lock.json",
+		    i), -1);
+		it[i].origin = "npm";
+		it[i].installed_on_request = ITEM_BOOL_NIL;
+		cr_assert_neq(asprintf(&it[i].detail, "resolved=https://"
+		    "registry.npmjs.org/%s integrity=" SHA512_A " scope=dev",
+		    nested[i].url), -1);
+	}
+	st = open_ok();
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = SURFACE_JAVASCRIPT;
+	sc.baseline = 1;
+	sc.items = it;
+	sc.nitems = nitems(nested);
+	sc.max_events = sc.max_findings = -1;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	cr_assert_eq(store_query_inventory(st, -1, NULL, line_cb, &got), 0);
+	for (i = 0; i < nitems(nested); i++) {
+		cr_assert_not_null(id = item_id(&it[i]));
+		line_cb(&want, &it[i], id, 0);
+		free(id);
+	}
+	same_lines(&got, &want);
+	lines_free(&got);
+	lines_free(&want);
+	store_close(st);
+	for (i = 0; i < nitems(nested); i++) {
+		snprintf(sql, sizeof(sql), "SELECT typeof(i.detail) || "
+		    "length(i.detail) FROM inventory i JOIN file f ON "
+		    "f.id = i.file WHERE f.path = '%s'", it[i].path);
+		snprintf(len, sizeof(len), "blob%d", nested[i].len);
+		cr_assert_str_eq(v = db_text(sql), len, "%s: %s", it[i].name,
+		    v);
+		free(v);
+		free(it[i].path);
+		free(it[i].detail);
+	}
 }
