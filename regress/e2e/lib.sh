@@ -111,6 +111,24 @@ sync_idle_conf() {
 	chmod 600 "$T/kobangd.yaml"
 }
 
+# Wait up to $1 seconds until none of the processes $2 ... is alive;
+# 1 if one still is.  (Its variables are prefixed: sh has no locals.)
+wait_gone() {
+	wg_n=$(($1 * 10))
+	shift
+	wg_i=0
+	while :; do
+		wg_alive=
+		for wg_p in "$@"; do
+			kill -0 "$wg_p" 2>/dev/null && wg_alive=1
+		done
+		[ -z "$wg_alive" ] && return 0
+		[ $wg_i -lt $wg_n ] || return 1
+		sleep 0.1
+		wg_i=$((wg_i + 1))
+	done
+}
+
 child_pid() {
 	ctl -j show status | jq -r ".processes[] | select(.name == \"$1\") | .pid"
 }

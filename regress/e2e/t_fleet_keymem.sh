@@ -31,12 +31,8 @@ rc=$?
 # The next request starts both again; the new net, after its own
 # handshake, holds no key either.
 dns=$(child_pid dns)
-i=0
-while kill -0 "$net" 2>/dev/null || kill -0 "$dns" 2>/dev/null; do
-	[ $i -lt 200 ] || fail "net or dns still running 20 s after the round"
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_gone 20 "$net" "$dns" ||
+    fail "net or dns still running 20 s after the round"
 ctl -j show status >"$T/s.json" || fail "show status -j"
 ctl show status >"$T/s.txt" || fail "show status"
 why="not started: idle: no request to Fleet for 10 s; started for the next one"

@@ -69,12 +69,7 @@ dns=$(child_pid dns)
 # Sync off again: both stopped, reported absent, not restarted.
 sed -i '/^sync:/,$d' "$T/kobangd.yaml"
 ctl reload >/dev/null || fail "reload (sync off) refused"
-i=0
-while kill -0 "$net" 2>/dev/null || kill -0 "$dns" 2>/dev/null; do
-	[ $i -lt 50 ] || fail "net or dns still running after sync off"
-	sleep 0.1
-	i=$((i + 1))
-done
+wait_gone 5 "$net" "$dns" || fail "net or dns still running after sync off"
 sleep 1.5
 absent net
 absent dns

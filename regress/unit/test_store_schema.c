@@ -445,6 +445,39 @@ same_lines(struct lines *got, struct lines *want)
 }
 
 /*
+ * The n items it as a baseline of their surface, then show inventory:
+ * each item as it went in, in that order.  The store is closed after.
+ */
+static void
+baseline_shows_back(struct item *it, size_t n)
+{
+	struct store		*st;
+	struct lines		 got = { 0 }, want = { 0 };
+	struct store_scan	 sc;
+	char			*id;
+	size_t			 i;
+
+	st = open_ok();
+	memset(&sc, 0, sizeof(sc));
+	sc.surface = it[0].surface;
+	sc.baseline = 1;
+	sc.items = it;
+	sc.nitems = n;
+	sc.max_events = sc.max_findings = -1;
+	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
+	cr_assert_eq(store_query_inventory(st, -1, NULL, line_cb, &got), 0);
+	for (i = 0; i < n; i++) {
+		cr_assert_not_null(id = item_id(&it[i]));
+		line_cb(&want, &it[i], id, 0);
+		free(id);
+	}
+	same_lines(&got, &want);
+	lines_free(&got);
+	lines_free(&want);
+	store_close(st);
+}
+
+/*
  * A schema 3 database opens as schema 5: every row kept in its order
  * with every field, the listing and stale times kept, the surface
  * index gone, and the file index too, each file's rows kept as runs
@@ -655,11 +688,8 @@ static const int vpacked[] = {
 
 Test(store_schema, details_and_versions_come_back_exactly)
 {
-	struct store		*st;
-	struct lines		 got = { 0 }, want = { 0 };
-	struct store_scan	 sc;
 	struct item		 it[nitems(details) + nitems(versions)];
-	char			*id, sql[256], *v;
+	char			 sql[256], *v;
 	size_t			 i, n = 0;
 
 	cr_assert_eq(nitems(packed), nitems(details));
@@ -683,24 +713,7 @@ Test(store_schema, details_and_versions_come_back_exactly)
 		    i), -1);
 		it[n].version = (char *)versions[i];
 	}
-	st = open_ok();
-	memset(&sc, 0, sizeof(sc));
-	sc.surface = SURFACE_JAVASCRIPT;
-	sc.baseline = 1;
-	sc.items = it;
-	sc.nitems = n;
-	sc.max_events = sc.max_findings = -1;
-	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
-	cr_assert_eq(store_query_inventory(st, -1, NULL, line_cb, &got), 0);
-	for (i = 0; i < n; i++) {
-		cr_assert_not_null(id = item_id(&it[i]));
-		line_cb(&want, &it[i], id, 0);
-		free(id);
-	}
-	same_lines(&got, &want);
-	lines_free(&got);
-	lines_free(&want);
-	store_close(st);
+	baseline_shows_back(it, n);
 	for (i = 0; i < nitems(details); i++) {
 		snprintf(sql, sizeof(sql), "SELECT typeof(i.detail) FROM "
 		    "inventory i JOIN file f ON f.id = i.file WHERE f.path = "
@@ -910,11 +923,8 @@ static const struct {
 
 Test(store_schema, nested_package_urls)
 {
-	struct store		*st;
-	struct lines		 got = { 0 }, want = { 0 };
-	struct store_scan	 sc;
 	struct item		 it[nitems(nested)];
-	char			*id, sql[256], *v, len[16];
+	char			 sql[256], *v, len[16];
 	size_t			 i;
 
 	memset(it, 0, sizeof(it));
@@ -931,24 +941,7 @@ Test(store_schema, nested_package_urls)
 		    "registry.npmjs.org/%s integrity=" SHA512_A " scope=dev",
 		    nested[i].url), -1);
 	}
-	st = open_ok();
-	memset(&sc, 0, sizeof(sc));
-	sc.surface = SURFACE_JAVASCRIPT;
-	sc.baseline = 1;
-	sc.items = it;
-	sc.nitems = nitems(nested);
-	sc.max_events = sc.max_findings = -1;
-	cr_assert_eq(store_commit_scan(st, &sc, NULL), 0);
-	cr_assert_eq(store_query_inventory(st, -1, NULL, line_cb, &got), 0);
-	for (i = 0; i < nitems(nested); i++) {
-		cr_assert_not_null(id = item_id(&it[i]));
-		line_cb(&want, &it[i], id, 0);
-		free(id);
-	}
-	same_lines(&got, &want);
-	lines_free(&got);
-	lines_free(&want);
-	store_close(st);
+	baseline_shows_back(it, nitems(nested));
 	for (i = 0; i < nitems(nested); i++) {
 		snprintf(sql, sizeof(sql), "SELECT typeof(i.detail) || "
 		    "length(i.detail) FROM inventory i JOIN file f ON "
