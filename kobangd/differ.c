@@ -103,18 +103,51 @@ parts_cmp(const char *const *a, size_t na, const char *const *b, size_t nb)
 	}
 }
 
+/*
+ * Two items of one file, whose ids differ only from the name on: the
+ * names compared in place, and the versions when the names are equal.
+ * 2 when one name is a prefix of the other and the separator decides
+ * nothing by itself (item_id_cmp then compares the parts).
+ */
+static int
+name_version_cmp(const struct item *a, const struct item *b)
+{
+	const unsigned char	*p, *q;
+	int			 vers, cp, cq;
+
+	p = (const unsigned char *)(a->name != NULL ? a->name : "");
+	q = (const unsigned char *)(b->name != NULL ? b->name : "");
+	while (*p != '\0' && *p == *q) {
+		p++;
+		q++;
+	}
+	vers = item_version_defines_identity(a->surface);
+	if (*p == '\0' && *q == '\0')
+		return (!vers ? 0 : strcmp(a->version != NULL ? a->version :
+		    "", b->version != NULL ? b->version : ""));
+	/* Where a name ends, its id goes on with "/" and the version. */
+	cp = *p != '\0' ? *p : vers ? '/' : 0;
+	cq = *q != '\0' ? *q : vers ? '/' : 0;
+	if (cp != cq)
+		return (cp < cq ? -1 : 1);
+	return (2);
+}
+
 /* strcmp(item_id(a), item_id(b)), without the ids. */
 int
 item_id_cmp(const struct item *a, const struct item *b)
 {
 	const char	*va[9], *vb[9];
 	size_t		 na, nb;
-	int		 from = 0;
+	int		 from = 0, c;
 
 	/* One file's items: the same prefix "surface/kind/path/". */
 	if (a->surface == b->surface && a->kind == b->kind &&
-	    a->path == b->path)
+	    a->path == b->path) {
+		if ((c = name_version_cmp(a, b)) != 2)
+			return (c);
 		from = 3;
+	}
 	na = id_parts(a, from, va);
 	nb = id_parts(b, from, vb);
 	return (parts_cmp(va, na, vb, nb));

@@ -1579,8 +1579,6 @@ run_absorb_issues(const struct scan_result *r)
 	}
 }
 
-/* A finished file from the child. */
-
 /*
  * A lockfile's content hash (SCAN_F_CONTENT): kept with the file for its
  * next read; unchanged content was not parsed and changes nothing (1:

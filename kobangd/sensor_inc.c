@@ -342,41 +342,16 @@ keyed_free(struct keyed *k, size_t n)
 struct byid {
 	const struct item	*it;
 	size_t			 idx;
-	size_t			 nlen;		/* strlen of its name */
 };
 
-/*
- * item_id_cmp() for by_id: one file's items mostly share all of the id
- * but the name and version, and the names' lengths are known.
- */
-static int
-byid_order(const struct byid *a, const struct byid *b)
-{
-	const struct item	*x = a->it, *y = b->it;
-	int			 c;
-
-	if (x->surface != y->surface || x->kind != y->kind ||
-	    x->path != y->path || x->name == NULL || y->name == NULL)
-		return (item_id_cmp(x, y));
-	if ((c = memcmp(x->name, y->name, a->nlen < b->nlen ? a->nlen :
-	    b->nlen)) != 0)
-		return (c);
-	/* One a prefix of the other: "/" version follows the shorter. */
-	if (a->nlen != b->nlen)
-		return (item_id_cmp(x, y));
-	if (!item_version_defines_identity(x->surface))
-		return (0);
-	return (strcmp(x->version != NULL ? x->version : "",
-	    y->version != NULL ? y->version : ""));
-}
-
+/* item_id_cmp(), the first of equal ids first: a stable sort. */
 static int
 byid_cmp(const void *a, const void *b)
 {
 	const struct byid	*ka = a, *kb = b;
 	int			 c;
 
-	if ((c = byid_order(ka, kb)) != 0)
+	if ((c = item_id_cmp(ka->it, kb->it)) != 0)
 		return (c);
 	return (ka->idx < kb->idx ? -1 : ka->idx > kb->idx);
 }
@@ -406,15 +381,14 @@ by_id(const struct item *items, size_t n, struct item **out, size_t *nout)
 	for (i = 0; i < n; i++) {
 		k[i].it = &items[i];
 		k[i].idx = i;
-		k[i].nlen = items[i].name != NULL ? strlen(items[i].name) : 0;
 	}
 	for (i = 1; i < n; i++)
-		if (byid_order(&k[i - 1], &k[i]) >= 0)
+		if (item_id_cmp(k[i - 1].it, k[i].it) >= 0)
 			break;
 	if (i < n)
 		qsort(k, n, sizeof(*k), byid_cmp);
 	for (i = 0; i < n; i++)
-		if (i == 0 || byid_order(&k[i], &k[i - 1]) != 0)
+		if (i == 0 || item_id_cmp(k[i].it, k[i - 1].it) != 0)
 			cur[m++] = *k[i].it;
 	free(k);
 	*out = cur;
