@@ -1474,49 +1474,64 @@ rows_fill(struct store *st, char *err, size_t errlen)
 	sqlite3_stmt	*q = NULL, *u = NULL;
 	struct runs	 r;
 	int64_t		 id, file, code, lastfile = 0, lastcode = 0;
-	enum open_rc	 orc = OPEN_CORRUPT;
-	int		 rc;
+	enum open_rc	 orc = OPEN_FAIL;
+	int		 rc, urc;
 
+	/*
+	 * Only a row that cannot be is damage (the file is moved aside);
+	 * SQLite's errors are classified, memory is a plain failure.
+	 */
 	memset(&r, 0, sizeof(r));
-	if (sqlite3_prepare_v2(st->db, "SELECT id, file FROM inventory "
-	    "INDEXED BY inventory_file ORDER BY file, id", -1, &q, NULL) !=
-	    SQLITE_OK || sqlite3_prepare_v2(st->db, "INSERT INTO scanned "
-	    "(surface, file, rows) VALUES (?1, ?2, ?3) ON CONFLICT "
-	    "(surface, file) DO UPDATE SET rows = ?3", -1, &u, NULL) !=
-	    SQLITE_OK)
-		goto out;
+	if ((rc = sqlite3_prepare_v2(st->db, "SELECT id, file FROM "
+	    "inventory INDEXED BY inventory_file ORDER BY file, id", -1, &q,
+	    NULL)) != SQLITE_OK || (rc = sqlite3_prepare_v2(st->db,
+	    stmt_sql[S_SCANNED_SETROWS], -1, &u, NULL)) != SQLITE_OK)
+		goto sqlerr;
 	for (;;) {
 		rc = sqlite3_step(q);
 		if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-			goto out;
+			goto sqlerr;
 		id = rc == SQLITE_ROW ? sqlite3_column_int64(q, 0) : 0;
 		file = rc == SQLITE_ROW ? sqlite3_column_int64(q, 1) : 0;
 		code = id >> INV_SHIFT;
 		if (lastfile != 0 && (rc == SQLITE_DONE || file != lastfile ||
 		    code != lastcode)) {
 			if (runs_emit(&r) == -1)
-				goto out;
+				goto syserr;
 			sqlite3_bind_int64(u, 1, lastcode);
 			sqlite3_bind_int64(u, 2, lastfile);
 			sqlite3_bind_blob(u, 3, r.b, (int)r.len, SQLITE_STATIC);
-			if (sqlite3_step(u) != SQLITE_DONE)
-				goto out;
+			if ((urc = sqlite3_step(u)) != SQLITE_DONE) {
+				rc = urc;
+				goto sqlerr;
+			}
 			sqlite3_reset(u);
 			runs_reset(&r);
 		}
 		if (rc == SQLITE_DONE)
 			break;
-		if (id <= 0 || runs_add(&r, id) == -1)
-			goto out;
+		if (id <= 0) {
+			errno = EINVAL;
+			goto syserr;
+		}
+		if (runs_add(&r, id) == -1)
+			goto syserr;
 		lastfile = file;
 		lastcode = code;
 	}
 	orc = exec_sql(st, "DROP INDEX inventory_file", "migration", err,
 	    errlen);
+	goto out;
+ sqlerr:
+	orc = classify(rc);
+	snprintf(err, errlen, "%s: migration: %s", st->path,
+	    sqlite3_errmsg(st->db));
+	goto out;
+ syserr:
+	orc = errno == ENOMEM ? OPEN_FAIL : OPEN_CORRUPT;
+	snprintf(err, errlen, "%s: migration: %s", st->path, errno == ENOMEM ?
+	    strerror(errno) : "an inventory row id out of order or range");
  out:
-	if (orc == OPEN_CORRUPT)
-		snprintf(err, errlen, "%s: migration: %s", st->path,
-		    sqlite3_errmsg(st->db));
 	sqlite3_finalize(q);
 	sqlite3_finalize(u);
 	free(r.b);
