@@ -1223,14 +1223,30 @@ base_name(const char *p)
 	return (s ? s + 1 : p);
 }
 
+ssize_t
+disc_find(const struct disc_result *res, const char *path)
+{
+	size_t	lo = 0, hi = res->nfiles, mid;
+	int	c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((c = strcmp(path, res->files[mid].path)) == 0)
+			return ((ssize_t)mid);
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return (-1);
+}
+
 /* Is there an npm-shrinkwrap.json beside lock in the sorted files? */
 static int
 has_shrinkwrap(const struct disc_result *res, const char *lock)
 {
 	const char	*b = base_name(lock);
 	char		 want[PATH_MAX];
-	size_t		 lo = 0, hi = res->nfiles, mid;
-	int		 c;
 
 	if ((size_t)(b - lock) + sizeof("npm-shrinkwrap.json") >
 	    sizeof(want))
@@ -1238,16 +1254,7 @@ has_shrinkwrap(const struct disc_result *res, const char *lock)
 	memcpy(want, lock, (size_t)(b - lock));
 	strlcpy(want + (b - lock), "npm-shrinkwrap.json",
 	    sizeof(want) - (size_t)(b - lock));
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(want, res->files[mid].path)) == 0)
-			return (1);
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return (0);
+	return (disc_find(res, want) != -1);
 }
 
 /*

@@ -187,6 +187,11 @@ int	 discover_surface(const struct config *, enum surface,
 	    const struct disc_users *, struct disc_result *);
 void	 disc_result_free(struct disc_result *);
 /*
+ * The index of path among res's files, or -1.  Only for a result whose
+ * files are sorted by path (the per-file surfaces'): a binary search.
+ */
+ssize_t	 disc_find(const struct disc_result *res, const char *path);
+/*
  * Keep a result past its scan for another read of its files: its
  * anchors closed (each is opened again on use) and its watch requests
  * dropped.  Files, anchors and issues stay.

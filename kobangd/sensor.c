@@ -281,28 +281,6 @@ dirty_clear(struct ssurf *ss)
 	ss->ndirty = ss->capdirty = 0;
 }
 
-/*
- * The index of path among a walk's files, or -1: sorted by path for the
- * per-file surfaces (run_perfile_begin checks), so a binary search.
- */
-static ssize_t
-disc_find(const struct disc_result *res, const char *path)
-{
-	size_t	lo = 0, hi = res->nfiles, mid;
-	int	c;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		if ((c = strcmp(path, res->files[mid].path)) == 0)
-			return ((ssize_t)mid);
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return (-1);
-}
-
 /* At most this many: past it, a walk costs less than the bookkeeping. */
 #define SENSOR_MAX_DIRTY	1024
 
